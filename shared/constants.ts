@@ -1,0 +1,47 @@
+// Vocabulary shared by the server and the console.
+
+export const ACCESS_TYPES = ['admin', 'standard', 'read_only', 'identified_only', 'no_access', 'scorer'] as const;
+export type AccessType = (typeof ACCESS_TYPES)[number];
+/** Scorer is given only through the API or the command line, never in the console. */
+export const CONSOLE_ACCESS_TYPES = ACCESS_TYPES.filter((type) => type !== 'scorer');
+
+export const ACCESS_TYPE_LABELS: Record<AccessType, string> = {
+  admin: 'Admin',
+  standard: 'Standard',
+  read_only: 'Read-only',
+  identified_only: 'Identified-only',
+  no_access: 'No access',
+  scorer: 'Scorer',
+};
+
+export const AUTH_METHODS = ['password', 'sso'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+export const AUTH_METHOD_LABELS: Record<AuthMethod, string> = { password: 'Password', sso: 'Single sign-on' };
+
+export const USER_STATUSES = ['active', 'inactive'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export const USER_SORTS = [
+  'name',
+  'firstName',
+  'lastName',
+  'username',
+  'email',
+  'phone',
+  'department',
+  'accessType',
+  'authMethod',
+  'status',
+  'enabled',
+  'createdAt',
+] as const;
+export type UserSort = (typeof USER_SORTS)[number];
+
+export const PAGE_SIZES = [10, 25, 50] as const;
+export const MAX_PAGE_SIZE = 500;
+
+/** Searches and filtered lists count exactly up to this many matches, then report "at least". */
+export const COUNT_CAP = 10_000;
+
+export const REQUIRED_ACTIONS = ['update_password'] as const;
+export type RequiredAction = (typeof REQUIRED_ACTIONS)[number];

@@ -1,0 +1,163 @@
+// Input schemas shared by the API (validation + OpenAPI) and the console's forms: each rule is written once.
+import { z } from 'zod';
+import { ACCESS_TYPES, AUTH_METHODS, MAX_PAGE_SIZE, USER_SORTS, USER_STATUSES } from './constants.js';
+
+const trimmed = (max: number) => z.string().trim().max(max, `Must be at most ${max} characters`);
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isLanguageTag(value: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(value).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .min(1, 'Username is required')
+  .max(100, 'Must be at most 100 characters')
+  .regex(/^[\p{L}\p{N}._@+-]+$/u, 'Use letters, digits and . _ @ + - only')
+  .transform((value) => value.toLowerCase());
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(254, 'Must be at most 254 characters')
+  .refine((value) => value === '' || z.email().safeParse(value).success, 'Enter a valid email address');
+
+export const phoneSchema = z
+  .string()
+  .trim()
+  .max(32, 'Must be at most 32 characters')
+  .regex(/^[0-9+()\-. ]*$/, 'Use digits, spaces and + ( ) - . only');
+
+export const timeZoneSchema = z
+  .string()
+  .trim()
+  .refine((value) => value === '' || isTimeZone(value), 'Unknown time zone (use an IANA name such as Europe/Rome)');
+
+export const languageSchema = z
+  .string()
+  .trim()
+  .refine((value) => value === '' || isLanguageTag(value), 'Unknown language (use a tag such as en or pt-BR)');
+
+const dateTimeSchema = z
+  .string()
+  .trim()
+  .refine((value) => value === '' || !Number.isNaN(Date.parse(value)), 'Enter a date such as 2026-01-31')
+  .transform((value) => (value === '' ? null : new Date(value).toISOString()));
+
+const userFields = {
+  email: emailSchema.optional(),
+  firstName: trimmed(100).min(1, 'First name is required'),
+  lastName: trimmed(100).optional(),
+  phone: phoneSchema.optional(),
+  department: trimmed(100).optional(),
+  accessType: z.enum(ACCESS_TYPES).optional(),
+  authMethod: z.enum(AUTH_METHODS).optional(),
+  enabled: z.boolean().optional(),
+  emailVerified: z.boolean().optional(),
+  timeZone: timeZoneSchema.optional(),
+  language: languageSchema.optional(),
+  validFrom: dateTimeSchema.nullable().optional(),
+  expiresAt: dateTimeSchema.nullable().optional(),
+  nicknames: z.array(trimmed(100).min(1, 'A nickname cannot be empty')).max(20, 'At most 20 nicknames').optional(),
+};
+
+function datesInOrder(value: { validFrom?: string | null; expiresAt?: string | null }): boolean {
+  return !value.validFrom || !value.expiresAt || value.validFrom < value.expiresAt;
+}
+const datesMessage = { message: 'Expiration must be after Valid from', path: ['expiresAt'] };
+
+export const userCreateSchema = z
+  .object({
+    username: usernameSchema,
+    ...userFields,
+    password: z.string().max(256).optional(),
+    temporaryPassword: z.boolean().optional(),
+  })
+  .strict()
+  .refine(datesInOrder, datesMessage);
+export type UserCreateInput = z.input<typeof userCreateSchema>;
+export type UserCreate = z.output<typeof userCreateSchema>;
+
+export const userUpdateSchema = z
+  .object({ ...userFields, firstName: userFields.firstName.optional() })
+  .strict()
+  .refine(datesInOrder, datesMessage);
+export type UserUpdateInput = z.input<typeof userUpdateSchema>;
+export type UserUpdate = z.output<typeof userUpdateSchema>;
+
+const booleanQuery = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
+
+/** Filters of the user list; the same object is what a saved filter stores. */
+export const userFilterSchema = z
+  .object({
+    q: z.string().max(200).optional(),
+    accessType: z.enum(ACCESS_TYPES).optional(),
+    status: z.enum(USER_STATUSES).optional(),
+    enabled: booleanQuery.optional(),
+    department: z.string().max(100).optional(),
+    source: z.string().max(100).optional(),
+  })
+  .strict();
+export type UserFilter = z.output<typeof userFilterSchema>;
+
+export const userListQuerySchema = userFilterSchema.extend({
+  sort: z.enum(USER_SORTS).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  cursor: z.string().max(2000).optional(),
+  last: booleanQuery.optional(),
+});
+export type UserListQuery = z.output<typeof userListQuerySchema>;
+
+export const signInSchema = z
+  .object({
+    account: z.string().trim().max(100).optional(),
+    username: z.string().trim().min(1, 'Username is required').max(254),
+    password: z.string().min(1, 'Password is required').max(256),
+  })
+  .strict();
+
+export const changePasswordSchema = z
+  .object({
+    currentPassword: z.string().min(1, 'Current password is required').max(256),
+    newPassword: z.string().min(1, 'New password is required').max(256),
+  })
+  .strict();
+
+export const savedFilterCreateSchema = z
+  .object({
+    name: trimmed(80).min(1, 'Name is required'),
+    filter: userFilterSchema,
+    sort: z.enum(USER_SORTS).optional(),
+    order: z.enum(['asc', 'desc']).optional(),
+    isDefault: z.boolean().optional(),
+  })
+  .strict();
+export type SavedFilterCreate = z.output<typeof savedFilterCreateSchema>;
+
+export const auditQuerySchema = z
+  .object({
+    action: z.string().max(100).optional(),
+    actor: z.string().max(100).optional(),
+    targetId: z.string().max(100).optional(),
+    q: z.string().max(200).optional(),
+    from: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+    to: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+export type AuditQuery = z.output<typeof auditQuerySchema>;

@@ -1,0 +1,122 @@
+// The HTTP application: API under /api/v1, its OpenAPI document and docs page, and the console.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppContext } from './context.js';
+import { AppError } from './errors.js';
+import { type AppEnv, router } from './http/env.js';
+import { sessionMiddleware } from './http/session.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { savedFilterRoutes } from './routes/saved-filters.js';
+import { userRoutes } from './routes/users.js';
+
+const require = createRequire(import.meta.url);
+
+export function createApp(ctx: AppContext) {
+  const app = new Hono<AppEnv>();
+
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      return c.json(
+        { error: { code: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) } },
+        error.status,
+      );
+    }
+    if (error instanceof SyntaxError && /JSON/.test(error.message)) {
+      return c.json({ error: { code: 'MalformedJson', message: 'The request body is not valid JSON' } }, 400);
+    }
+    console.error(`[roster] ${c.req.method} ${new URL(c.req.url).pathname} failed:`, error);
+    return c.json({ error: { code: 'InternalError', message: 'Something went wrong on our side' } }, 500);
+  });
+
+  const api = router();
+  api.use('*', sessionMiddleware(ctx));
+  api.use('*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+  api.route('/', authRoutes(ctx));
+  api.route('/', userRoutes(ctx));
+  api.route('/', savedFilterRoutes(ctx));
+  api.route('/', auditRoutes(ctx));
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Roster API',
+      version: '1',
+      description:
+        'People and access for the contact-center suite. Console sessions use the `roster_session` cookie and send `X-CSRF-Token` on every state-changing request.',
+    },
+    servers: [{ url: '/api/v1' }],
+  });
+  app.route('/api/v1', api);
+  mountDocs(app);
+  app.all('/api/*', (c) => c.json({ error: { code: 'NotFound', message: 'No such API route' } }, 404));
+
+  mountConsole(app, ctx.config.webRoot);
+  return app;
+}
+
+/** A browsable page for the OpenAPI document, from the swagger-ui-dist package (no CDN). */
+function mountDocs(app: Hono<AppEnv>) {
+  const assets = resolve(require.resolve('swagger-ui-dist/package.json'), '..');
+  app.get('/api/docs', (c) =>
+    c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Roster API</title>
+<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css"></head>
+<body><div id="docs"></div><script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/api/docs/init.js"></script></body></html>`),
+  );
+  app.get('/api/docs/init.js', (c) => {
+    c.header('Content-Type', 'text/javascript');
+    return c.body("window.ui = SwaggerUIBundle({ url: '/api/v1/openapi.json', dom_id: '#docs', deepLinking: true });");
+  });
+  app.get('/api/docs/assets/:file{[a-z0-9.-]+}', (c) => {
+    const file = c.req.param('file');
+    const path = join(assets, file);
+    if (!existsSync(path)) return c.notFound();
+    const type = file.endsWith('.css')
+      ? 'text/css'
+      : file.endsWith('.js')
+        ? 'text/javascript'
+        : 'application/octet-stream';
+    c.header('Content-Type', type);
+    c.header('Cache-Control', 'public, max-age=86400');
+    return c.body(readFileSync(path));
+  });
+}
+
+/** Serves the built console; any other path gets index.html so the console's router handles it. */
+function mountConsole(app: Hono<AppEnv>, webRoot: string) {
+  const root = resolve(webRoot);
+  app.use(
+    '/assets/*',
+    serveStatic({ root, onFound: (_p, c) => c.header('Cache-Control', 'public, max-age=31536000, immutable') }),
+  );
+  app.use('*', serveStatic({ root }));
+  app.get('*', (c) => {
+    const index = join(root, 'index.html');
+    if (!existsSync(index)) {
+      return c.text('The console is not built. Run `npm run build` (npm start does it for you).', 503);
+    }
+    c.header('Cache-Control', 'no-cache');
+    return c.html(readFileSync(index, 'utf8'));
+  });
+}

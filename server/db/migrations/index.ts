@@ -1,0 +1,11 @@
+// Every migration, in order. Append only: never edit one that has shipped.
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../dialect.js';
+import * as m0001 from './0001-directory.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
+type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
+
+export const migrations: Record<string, { up: Step; down: Step }> = {
+  '0001-directory': m0001,
+};

@@ -1,0 +1,49 @@
+// Users and their credentials; flags are stored as 0/1 integers on both databases.
+import type { Generated } from 'kysely';
+
+export interface UsersTable {
+  id: Generated<number>;
+  account_id: number;
+  username: string;
+  email: Generated<string>;
+  email_verified: Generated<number>;
+  first_name: string;
+  last_name: Generated<string>;
+  phone: Generated<string>;
+  department: Generated<string>;
+  access_type: string;
+  is_owner: Generated<number>;
+  auth_method: string;
+  enabled: Generated<number>;
+  status: Generated<string>;
+  time_zone: Generated<string>;
+  language: Generated<string>;
+  valid_from: Generated<string | null>;
+  expires_at: Generated<string | null>;
+  source: Generated<string>;
+  sync_enabled: Generated<number>;
+  nicknames: Generated<string>;
+  required_actions: Generated<string>;
+  search_doc: Generated<string>;
+  created_at: string;
+  updated_at: string;
+  last_sign_in_at: Generated<string | null>;
+}
+
+export interface UserCredentialsTable {
+  user_id: number;
+  password_hash: string;
+  temporary: Generated<number>;
+  updated_at: string;
+}
+
+/** Per-account counts by the list's filter columns, kept by triggers so totals never scan users. */
+export interface UserFacetsTable {
+  account_id: number;
+  access_type: string;
+  status: string;
+  enabled: Generated<number>;
+  department: string;
+  source: string;
+  n: number;
+}

@@ -1,0 +1,28 @@
+// The per-request values every route can read.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { validationFailed } from '../errors.js';
+import type { SessionInfo } from '../services/auth.js';
+
+export interface AppEnv {
+  Variables: {
+    session: SessionInfo | null;
+    token: string | undefined;
+    ip: string | null;
+  };
+}
+
+/** A router whose validation failures become the API's ValidationFailed error, naming each field. */
+export function router() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw validationFailed(
+          result.error.issues.map((issue) => ({
+            path: issue.path.map(String).join('.') || '(body)',
+            message: issue.message,
+          })),
+        );
+      }
+    },
+  });
+}

@@ -1,0 +1,68 @@
+// The audit log over HTTP: filtered pages and a CSV export.
+import { createRoute, z } from '@hono/zod-openapi';
+import { auditQuerySchema } from '../../shared/schemas.js';
+import type { AppContext } from '../context.js';
+import { forbidden } from '../errors.js';
+import { csvResponse } from '../http/csv.js';
+import { router } from '../http/env.js';
+import { requireSession } from '../http/session.js';
+import { canOnAccount } from '../policy.js';
+import { AuditEventSchema, csv, errors, json } from './schemas.js';
+
+export function auditRoutes(ctx: AppContext) {
+  const app = router();
+  const reader = (c: Parameters<typeof requireSession>[0]) => {
+    const actor = requireSession(c).actor;
+    if (!canOnAccount(actor, 'audit.read', actor.accountId)) throw forbidden('Only admins read the audit log');
+    return actor;
+  };
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/audit',
+      tags: ['Audit'],
+      summary: 'Audit events, newest first',
+      request: { query: auditQuerySchema },
+      responses: {
+        200: json(z.object({ items: z.array(AuditEventSchema), nextCursor: z.string().nullable() }), 'Events'),
+        ...errors,
+      },
+    }),
+    async (c) => c.json(await ctx.audit.list(reader(c).accountId, c.req.valid('query')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/audit/export.csv',
+      tags: ['Audit'],
+      summary: 'Download the matching audit events as CSV',
+      request: { query: auditQuerySchema.omit({ cursor: true, limit: true }) },
+      responses: { 200: csv, ...errors },
+    }),
+    async (c) => {
+      const actor = reader(c);
+      const events = ctx.audit.all(actor.accountId, c.req.valid('query'));
+      async function* rows() {
+        for await (const e of events) {
+          yield [
+            e.at,
+            e.actor?.username ?? '',
+            e.action,
+            e.target?.type ?? '',
+            e.target?.id ?? '',
+            e.target?.label ?? '',
+            e.before ? JSON.stringify(e.before) : '',
+            e.after ? JSON.stringify(e.after) : '',
+            e.ip ?? '',
+          ];
+        }
+      }
+      const header = ['Time', 'Actor', 'Action', 'Target type', 'Target id', 'Target', 'Before', 'After', 'IP'];
+      return csvResponse(c, 'audit.csv', header, rows()) as never;
+    },
+  );
+
+  return app;
+}

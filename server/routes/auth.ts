@@ -1,0 +1,108 @@
+// Sign-in, sign-out, password change and the current session.
+import { createRoute, z } from '@hono/zod-openapi';
+import { changePasswordSchema, signInSchema } from '../../shared/schemas.js';
+import type { AppContext } from '../context.js';
+import { router } from '../http/env.js';
+import { clearSessionCookie, requireSession, SESSION_COOKIE, setSessionCookie } from '../http/session.js';
+import { sessionAbilities } from '../policy.js';
+import type { SessionInfo } from '../services/auth.js';
+import { presentUserFor } from '../services/user-presenter.js';
+import { body, errors, json, SessionSchema } from './schemas.js';
+
+export function presentSession(session: SessionInfo) {
+  return {
+    user: presentUserFor(session.actor, session.user),
+    account: session.account,
+    csrfToken: session.csrfToken,
+    requiredActions: session.requiredActions,
+    abilities: sessionAbilities(session.actor),
+  };
+}
+
+export function authRoutes(ctx: AppContext) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/auth/config',
+      tags: ['Auth'],
+      summary: 'What the sign-in page needs to know',
+      responses: { 200: json(z.object({ defaultAccount: z.string().nullable() }), 'Sign-in settings') },
+    }),
+    async (c) => c.json({ defaultAccount: (await ctx.accounts.first())?.slug ?? null }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/sign-in',
+      tags: ['Auth'],
+      summary: 'Sign in with a password; sets the session cookie',
+      request: { body: body(signInSchema) },
+      responses: { 200: json(SessionSchema, 'Signed in'), ...errors },
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      const slug = input.account || (await ctx.accounts.first())?.slug || '';
+      const token = await ctx.auth.signIn(slug, input.username, input.password, {
+        ip: c.get('ip'),
+        userAgent: c.req.header('user-agent'),
+      });
+      setSessionCookie(c, ctx, token);
+      const session = await ctx.auth.session(token);
+      if (!session) throw new Error('session vanished right after sign-in');
+      return c.json(presentSession(session), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/sign-out',
+      tags: ['Auth'],
+      summary: 'Sign out and end the session',
+      responses: { 204: { description: 'Signed out' } },
+    }),
+    async (c) => {
+      await ctx.auth.signOut(c.get('token'));
+      clearSessionCookie(c);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/auth/change-password',
+      tags: ['Auth'],
+      summary: 'Change your own password (also completes the Update Password required action)',
+      request: { body: body(changePasswordSchema) },
+      responses: { 200: json(SessionSchema, 'Password changed'), ...errors },
+    }),
+    async (c) => {
+      const session = requireSession(c, { allowPending: true });
+      const input = c.req.valid('json');
+      const token = c.get('token') as string;
+      await ctx.auth.changePassword(session, token, input.currentPassword, input.newPassword, c.get('ip'));
+      const fresh = await ctx.auth.session(token);
+      if (!fresh) throw new Error('session vanished after a password change');
+      return c.json(presentSession(fresh), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/session',
+      tags: ['Auth'],
+      summary: 'The signed-in user, their abilities and the CSRF token',
+      responses: { 200: json(SessionSchema, 'Current session'), 401: errors[401] },
+    }),
+    (c) => c.json(presentSession(requireSession(c, { allowPending: true })), 200),
+  );
+
+  return app;
+}
+
+export { SESSION_COOKIE };

@@ -1,0 +1,161 @@
+// The user directory over HTTP: list/search, facets, CSV export, create, read, edit, delete.
+import { createRoute, z } from '@hono/zod-openapi';
+import { ACCESS_TYPE_LABELS, type AccessType, AUTH_METHOD_LABELS, type AuthMethod } from '../../shared/constants.js';
+import { userCreateSchema, userListQuerySchema, userUpdateSchema } from '../../shared/schemas.js';
+import type { AppContext } from '../context.js';
+import { csvResponse } from '../http/csv.js';
+import { router } from '../http/env.js';
+import { requireSession } from '../http/session.js';
+import { body, csv, errors, FacetsSchema, IdParams, json, UserListSchema, UserSchema } from './schemas.js';
+
+const notFound = json(
+  z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+  'No such user in your account',
+);
+
+export function userRoutes(ctx: AppContext) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/users',
+      tags: ['Users'],
+      summary: 'List and search users, one keyset page at a time',
+      description:
+        'Search (`q`) is case- and accent-insensitive and matches inside words; every whitespace-separated term must match some field (first/last name, username, email, phone, department, nicknames). Pages: no cursor = first page, `cursor` = next/previous page, `last=true` = last page.',
+      request: { query: userListQuerySchema },
+      responses: { 200: json(UserListSchema, 'A page of users'), ...errors },
+    }),
+    async (c) => c.json(await ctx.users.list(requireSession(c).actor, c.req.valid('query')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/facets',
+      tags: ['Users'],
+      summary: 'Values to filter by, and the total number of users',
+      responses: { 200: json(FacetsSchema, 'Facets'), ...errors },
+    }),
+    async (c) => c.json(await ctx.users.facets(requireSession(c).actor), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/export.csv',
+      tags: ['Users'],
+      summary: 'Download every user matching the filters, in the list order, as CSV',
+      request: { query: userListQuerySchema.omit({ cursor: true, limit: true, last: true }) },
+      responses: { 200: csv, ...errors },
+    }),
+    async (c) => {
+      const actor = requireSession(c).actor;
+      ctx.users.assertCanManage(actor);
+      const query = c.req.valid('query');
+      async function* rows() {
+        for await (const user of ctx.users.all(actor, query)) {
+          yield [
+            user.username,
+            user.firstName,
+            user.lastName,
+            user.email,
+            user.phone,
+            user.department,
+            ACCESS_TYPE_LABELS[user.accessType as AccessType] ?? user.accessType,
+            AUTH_METHOD_LABELS[user.authMethod as AuthMethod] ?? user.authMethod,
+            user.status === 'active' ? 'Active' : 'Inactive',
+            user.enabled ? 'Enabled' : 'Disabled',
+            user.source,
+            user.timeZone,
+            user.language,
+            user.validFrom,
+            user.expiresAt,
+            user.nicknames,
+            user.createdAt,
+          ];
+        }
+      }
+      const header = [
+        'Username',
+        'First name',
+        'Last name',
+        'Email',
+        'Phone',
+        'Department',
+        'Access type',
+        'Authentication',
+        'Status',
+        'Enabled',
+        'Source',
+        'Time zone',
+        'Language',
+        'Valid from',
+        'Expiration',
+        'Nicknames',
+        'Created',
+      ];
+      return csvResponse(c, 'users.csv', header, rows()) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/users',
+      tags: ['Users'],
+      summary: 'Create a user',
+      request: { body: body(userCreateSchema) },
+      responses: { 201: json(UserSchema, 'Created'), ...errors, 409: json(UserSchema, 'Username taken') },
+    }),
+    async (c) => {
+      const user = await ctx.users.create(requireSession(c).actor, c.req.valid('json'), { ip: c.get('ip') });
+      return c.json(user, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/{id}',
+      tags: ['Users'],
+      summary: 'Read a user',
+      request: { params: IdParams },
+      responses: { 200: json(UserSchema, 'The user'), ...errors, 404: notFound },
+    }),
+    async (c) => c.json(await ctx.users.get(requireSession(c).actor, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/users/{id}',
+      tags: ['Users'],
+      summary: 'Edit a user (the username cannot change)',
+      request: { params: IdParams, body: body(userUpdateSchema) },
+      responses: { 200: json(UserSchema, 'Updated'), ...errors, 404: notFound },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      return c.json(await ctx.users.update(requireSession(c).actor, id, c.req.valid('json'), { ip: c.get('ip') }), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/users/{id}',
+      tags: ['Users'],
+      summary: 'Delete a user',
+      request: { params: IdParams },
+      responses: { 204: { description: 'Deleted' }, ...errors, 404: notFound },
+    }),
+    async (c) => {
+      await ctx.users.remove(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

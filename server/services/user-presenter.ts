@@ -1,0 +1,122 @@
+// Turns a users row into the API's User object, and builds the folded text the search index holds.
+
+import type { Selectable } from 'kysely';
+import type { AccessType, AuthMethod, UserStatus } from '../../shared/constants.js';
+import { foldText, matchRanges, type Range } from '../../shared/search-text.js';
+import type { UsersTable } from '../db/schema/users.js';
+import { type Actor, userAbilities } from '../policy.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+export interface User {
+  id: number;
+  username: string;
+  email: string | null;
+  emailVerified: boolean;
+  firstName: string;
+  lastName: string | null;
+  displayName: string;
+  phone: string | null;
+  department: string | null;
+  accessType: AccessType;
+  authMethod: AuthMethod;
+  enabled: boolean;
+  status: UserStatus;
+  isOwner: boolean;
+  timeZone: string | null;
+  language: string | null;
+  validFrom: string | null;
+  expiresAt: string | null;
+  source: string;
+  syncEnabled: boolean;
+  nicknames: string[];
+  licenses: { app: string; name: string }[];
+  createdAt: string;
+  updatedAt: string;
+  lastSignInAt: string | null;
+}
+
+export const displayName = (row: Pick<UserRow, 'first_name' | 'last_name' | 'username'>) =>
+  `${row.first_name} ${row.last_name}`.trim() || row.username;
+
+export function presentUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email || null,
+    emailVerified: row.email_verified === 1,
+    firstName: row.first_name,
+    lastName: row.last_name || null,
+    displayName: displayName(row),
+    phone: row.phone || null,
+    department: row.department || null,
+    accessType: row.access_type as AccessType,
+    authMethod: row.auth_method as AuthMethod,
+    enabled: row.enabled === 1,
+    status: row.status as UserStatus,
+    isOwner: row.is_owner === 1,
+    timeZone: row.time_zone || null,
+    language: row.language || null,
+    validFrom: row.valid_from,
+    expiresAt: row.expires_at,
+    source: row.source,
+    syncEnabled: row.sync_enabled === 1,
+    nicknames: JSON.parse(row.nicknames) as string[],
+    licenses: [],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastSignInAt: row.last_sign_in_at,
+  };
+}
+
+export function presentUserFor(actor: Actor, row: UserRow) {
+  return {
+    ...presentUser(row),
+    can: userAbilities(actor, { id: row.id, accountId: row.account_id, isOwner: row.is_owner === 1 }),
+  };
+}
+
+/** What the audit log keeps of a user: everything the API shows but timestamps that change on their own. */
+export function auditSnapshot(row: UserRow): Record<string, unknown> {
+  const { updatedAt: _u, lastSignInAt: _l, licenses: _x, displayName: _d, ...rest } = presentUser(row);
+  return rest;
+}
+
+type SearchFields = Pick<
+  UserRow,
+  'first_name' | 'last_name' | 'username' | 'email' | 'phone' | 'department' | 'nicknames'
+>;
+
+/** Folded, newline-separated search fields; every field ends with a newline so no match spans two fields. */
+export function searchDocument(row: SearchFields): string {
+  const nicknames = JSON.parse(row.nicknames) as string[];
+  const digits = row.phone.replace(/\D/g, '');
+  const fields = [row.first_name, row.last_name, row.username, row.email, row.phone, ...nicknames, row.department];
+  if (digits && digits !== row.phone) fields.push(digits);
+  return fields
+    .filter((field) => field !== '')
+    .map((field) => `${foldText(field).replaceAll('\n', ' ')}\n`)
+    .join('');
+}
+
+export type Highlights = Partial<
+  Record<'firstName' | 'lastName' | 'username' | 'email' | 'phone' | 'department' | 'nicknames', Range[]>
+>;
+
+export function highlightsFor(user: User, terms: string[]): Highlights {
+  const out: Highlights = {};
+  const fields = {
+    firstName: user.firstName,
+    lastName: user.lastName,
+    username: user.username,
+    email: user.email,
+    phone: user.phone,
+    department: user.department,
+    nicknames: user.nicknames.join(', '),
+  };
+  for (const [key, value] of Object.entries(fields)) {
+    const ranges = matchRanges(value, terms);
+    if (ranges.length > 0) out[key as keyof Highlights] = ranges;
+  }
+  return out;
+}

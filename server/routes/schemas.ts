@@ -48,12 +48,9 @@ export const UserSchema = z
   .openapi('User');
 
 export const UserListItemSchema = UserSchema.extend({
-  highlights: z
-    .record(z.string(), z.array(range))
-    .openapi({
-      description:
-        'Matched parts of each field as [start, end) ranges; nicknames ranges are on nicknames joined by ", "',
-    }),
+  highlights: z.record(z.string(), z.array(range)).openapi({
+    description: 'Matched parts of each field as [start, end) ranges; nicknames ranges are on nicknames joined by ", "',
+  }),
 }).openapi('UserListItem');
 
 export const UserListSchema = z

@@ -3,7 +3,7 @@ import type { Db } from '../db/index.js';
 import { conflict, validationFailed } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import { generatePassword, hashPassword } from './passwords.js';
-import { searchDocument } from './user-presenter.js';
+import { derivedColumns } from './user-presenter.js';
 
 export interface NewAccount {
   name: string;
@@ -94,7 +94,7 @@ export class Accounts {
           auth_method: 'password',
           is_owner: 1,
           required_actions: JSON.stringify(['update_password']),
-          search_doc: searchDocument(values),
+          ...derivedColumns(values),
           created_at: at,
           updated_at: at,
         })

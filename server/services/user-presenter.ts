@@ -87,6 +87,15 @@ type SearchFields = Pick<
   'first_name' | 'last_name' | 'username' | 'email' | 'phone' | 'department' | 'nicknames'
 >;
 
+/** Columns computed from a user's fields: the search document and the folded name sort keys. */
+export function derivedColumns(row: SearchFields) {
+  return {
+    search_doc: searchDocument(row),
+    name_key: `${foldText(row.last_name)}\u0001${foldText(row.first_name)}`,
+    first_key: `${foldText(row.first_name)}\u0001${foldText(row.last_name)}`,
+  };
+}
+
 /** Folded, newline-separated search fields; every field ends with a newline so no match spans two fields. */
 export function searchDocument(row: SearchFields): string {
   const nicknames = JSON.parse(row.nicknames) as string[];

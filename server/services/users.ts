@@ -19,10 +19,10 @@ import { type AuditLog, diff } from './audit.js';
 import { describeProblems, hashPassword, policyProblems } from './passwords.js';
 import {
   auditSnapshot,
+  derivedColumns,
   type Highlights,
   highlightsFor,
   presentUserFor,
-  searchDocument,
   type UserRow,
 } from './user-presenter.js';
 
@@ -30,9 +30,9 @@ type Column = keyof Database['users'] & string;
 
 /** Keyset columns of each sort; the last one is unique within an account. */
 const SORT_COLUMNS: Record<UserSort, Column[]> = {
-  name: ['last_name', 'first_name', 'id'],
-  lastName: ['last_name', 'first_name', 'id'],
-  firstName: ['first_name', 'id'],
+  name: ['name_key', 'id'],
+  lastName: ['name_key', 'id'],
+  firstName: ['first_key', 'id'],
   username: ['username'],
   email: ['email', 'id'],
   phone: ['phone', 'id'],
@@ -258,7 +258,7 @@ export class UserDirectory {
       if (taken) throw usernameTaken(input.username);
       const created = (await trx
         .insertInto('users')
-        .values({ ...values, search_doc: searchDocument(values) })
+        .values({ ...values, ...derivedColumns(values) })
         .returningAll()
         .executeTakeFirstOrThrow()
         .catch((error: unknown) => {
@@ -342,7 +342,7 @@ export class UserDirectory {
     const row = await this.db.transaction().execute(async (trx) => {
       const updated = (await trx
         .updateTable('users')
-        .set({ ...changes, search_doc: searchDocument(merged), updated_at: this.now().toISOString() })
+        .set({ ...changes, ...derivedColumns(merged), updated_at: this.now().toISOString() })
         .where('account_id', '=', actor.accountId)
         .where('id', '=', id)
         .returningAll()

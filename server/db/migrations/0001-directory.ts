@@ -50,6 +50,9 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
     .addColumn('nicknames', 'text', (col) => col.notNull().defaultTo('[]'))
     .addColumn('required_actions', 'text', (col) => col.notNull().defaultTo('[]'))
     .addColumn('search_doc', 'text', (col) => col.notNull().defaultTo(''))
+    // Folded (lower-case, unaccented) name keys, so "Álvarez" sorts among the A's on both databases.
+    .addColumn('name_key', 'text', text)
+    .addColumn('first_key', 'text', text)
     .addColumn('created_at', timestamp, (col) => col.notNull())
     .addColumn('updated_at', timestamp, (col) => col.notNull())
     .addColumn('last_sign_in_at', timestamp)
@@ -65,8 +68,8 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
   await sql`create unique index users_one_owner on users (account_id) where is_owner = 1`.execute(db);
   // One index per sortable column: the list walks it in order (keyset pages), never sorting the account.
   const sortIndexes: Record<string, string[]> = {
-    name: ['last_name', 'first_name', 'id'],
-    first_name: ['first_name', 'id'],
+    name: ['name_key', 'id'],
+    first_name: ['first_key', 'id'],
     email: ['email', 'id'],
     phone: ['phone', 'id'],
     department: ['department', 'id'],

@@ -25,6 +25,8 @@ export interface UsersTable {
   nicknames: Generated<string>;
   required_actions: Generated<string>;
   search_doc: Generated<string>;
+  name_key: Generated<string>;
+  first_key: Generated<string>;
   created_at: string;
   updated_at: string;
   last_sign_in_at: Generated<string | null>;

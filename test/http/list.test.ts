@@ -1,0 +1,268 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../support/databases.js';
+import { type Client, createHarness, type Harness } from '../support/harness.js';
+
+const PEOPLE = [
+  {
+    username: 'jsmith',
+    firstName: 'John',
+    lastName: 'Smith',
+    email: 'john.smith@example.com',
+    department: 'Engineering',
+    phone: '+1 555 0100',
+  },
+  {
+    username: 'jose',
+    firstName: 'José',
+    lastName: 'Álvarez',
+    email: 'jose@acme.org',
+    department: 'Sales',
+    nicknames: ['Pepe'],
+  },
+  {
+    username: 'mmuller',
+    firstName: 'Marta',
+    lastName: 'Müller',
+    email: 'marta@example.com',
+    department: 'Support',
+    accessType: 'admin',
+  },
+  {
+    username: 'jsmithers',
+    firstName: 'Joan',
+    lastName: 'Smithers',
+    email: 'joan@corp.net',
+    department: 'Engineering',
+    enabled: false,
+  },
+  { username: 'lee', firstName: 'Li', lastName: 'Lee', email: 'li@corp.net', department: 'Billing', phone: '2001' },
+];
+
+const names = (reply: { body: { items: { username: string }[] } }) => reply.body.items.map((u) => u.username);
+
+describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (dialect) => {
+  let h: Harness;
+  let owner: Client;
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    owner = (await h.newAccount()).owner;
+    for (const person of PEOPLE) await h.buildUser(owner, person);
+    // Another account with look-alike users never leaks into these results.
+    const other = await h.newAccount();
+    await h.buildUser(other.owner, {
+      username: 'jsmith',
+      firstName: 'John',
+      lastName: 'Smith',
+      department: 'Engineering',
+    });
+  });
+  afterAll(() => h.close());
+
+  it.each([
+    ['john', ['jsmith']],
+    ['jo smi', ['jsmith', 'jsmithers']],
+    ['SMI JO', ['jsmith', 'jsmithers']],
+    ['@exam', ['mmuller', 'jsmith', 'owner']],
+    ['@corp', ['jsmithers', 'lee']],
+    ['eng', ['jsmith', 'jsmithers']],
+    ['jose', ['jose']],
+    ['álv', ['jose']],
+    ['muller', ['mmuller']],
+    ['pepe', ['jose']],
+    ['5550100', ['jsmith']],
+    ['2001', ['lee']],
+    ['ee', ['lee', 'jsmith', 'jsmithers']],
+    ['le', ['lee', 'jose', 'jsmith', 'mmuller', 'owner']],
+    ['li lee', ['lee']],
+    ['zzz', []],
+    ['qx', []],
+    ['john zzz', []],
+  ])('search %j finds %j', async (q, expected) => {
+    const reply = await owner.get(`/users?q=${encodeURIComponent(q)}`);
+    expect(reply.status).toBe(200);
+    expect(names(reply).sort()).toEqual([...expected].sort());
+    expect(reply.body.total).toBe(expected.length);
+    expect(reply.body.totalExact).toBe(true);
+  });
+
+  it('returns the matched parts of each field', async () => {
+    const reply = await owner.get('/users?q=jo%20smi');
+    const john = reply.body.items.find((u: { username: string }) => u.username === 'jsmith');
+    expect(john.highlights.firstName).toEqual([[0, 2]]);
+    expect(john.highlights.lastName).toEqual([[0, 3]]);
+    expect(john.highlights.email).toEqual([
+      [0, 2],
+      [5, 8],
+    ]);
+    const jose = (await owner.get('/users?q=jose')).body.items[0];
+    expect(jose.highlights.firstName).toEqual([[0, 4]]);
+    const dept = (await owner.get('/users?q=eng')).body.items[0];
+    expect(dept.highlights.department).toEqual([[0, 3]]);
+  });
+
+  it('sorts by every column in both directions', async () => {
+    const byName = await owner.get('/users?sort=name');
+    expect(names(byName)).toEqual(['jose', 'lee', 'mmuller', 'owner', 'jsmith', 'jsmithers']);
+    const byEmailDesc = await owner.get('/users?sort=email&order=desc');
+    expect(byEmailDesc.body.items.map((u: { email: string | null }) => u.email)).toEqual([
+      'owner@example.com',
+      'marta@example.com',
+      'li@corp.net',
+      'jose@acme.org',
+      'john.smith@example.com',
+      'joan@corp.net',
+    ]);
+    for (const sort of [
+      'firstName',
+      'lastName',
+      'username',
+      'phone',
+      'department',
+      'accessType',
+      'authMethod',
+      'status',
+      'enabled',
+      'createdAt',
+    ]) {
+      for (const order of ['asc', 'desc']) {
+        const reply = await owner.get(`/users?sort=${sort}&order=${order}`);
+        expect(reply.status, `${sort} ${order}`).toBe(200);
+        expect(reply.body.items).toHaveLength(6);
+      }
+    }
+    expect((await owner.get('/users?sort=password')).status).toBe(400);
+  });
+
+  it('filters and counts exactly', async () => {
+    expect(names(await owner.get('/users?accessType=admin')).sort()).toEqual(['mmuller', 'owner']);
+    expect(names(await owner.get('/users?enabled=false'))).toEqual(['jsmithers']);
+    const eng = await owner.get('/users?department=Engineering');
+    expect(eng.body.total).toBe(2);
+    expect(names(await owner.get('/users?department=Engineering&enabled=true'))).toEqual(['jsmith']);
+    expect(names(await owner.get('/users?q=smi&enabled=true'))).toEqual(['jsmith']);
+    expect((await owner.get('/users?status=active')).body.total).toBe(1);
+    expect((await owner.get('/users?source=local')).body.total).toBe(6);
+    expect((await owner.get('/users?accessType=root')).body.error.fields[0].path).toBe('accessType');
+    const facets = await owner.get('/users/facets');
+    expect(facets.body).toEqual({
+      departments: ['Billing', 'Engineering', 'Sales', 'Support'],
+      sources: ['local'],
+      total: 6,
+    });
+  });
+
+  it('pages forwards, backwards, to the last page and back to the first', async () => {
+    const { owner: admin } = await h.newAccount();
+    for (let i = 0; i < 23; i++) {
+      await h.buildUser(admin, {
+        username: `p${String(i).padStart(2, '0')}`,
+        firstName: 'Page',
+        lastName: `L${String(i).padStart(2, '0')}`,
+      });
+    }
+    const page1 = await admin.get('/users?sort=username&limit=10');
+    expect(page1.body.total).toBe(24);
+    expect(page1.body.prevCursor).toBeNull();
+    expect(names(page1)[0]).toBe('owner');
+    const page2 = await admin.get(`/users?sort=username&limit=10&cursor=${page1.body.nextCursor}`);
+    expect(names(page2)).toEqual(['p09', 'p10', 'p11', 'p12', 'p13', 'p14', 'p15', 'p16', 'p17', 'p18']);
+    const page3 = await admin.get(`/users?sort=username&limit=10&cursor=${page2.body.nextCursor}`);
+    expect(names(page3)).toEqual(['p19', 'p20', 'p21', 'p22']);
+    expect(page3.body.nextCursor).toBeNull();
+    const back = await admin.get(`/users?sort=username&limit=10&cursor=${page3.body.prevCursor}`);
+    expect(names(back)).toEqual(names(page2));
+    const first = await admin.get(`/users?sort=username&limit=10&cursor=${back.body.prevCursor}`);
+    expect(names(first)).toEqual(names(page1));
+    expect(first.body.prevCursor).toBeNull();
+    const last = await admin.get('/users?sort=username&limit=10&last=true');
+    expect(names(last)).toEqual(['p13', 'p14', 'p15', 'p16', 'p17', 'p18', 'p19', 'p20', 'p21', 'p22']);
+    expect(last.body.nextCursor).toBeNull();
+    const beforeLast = await admin.get(`/users?sort=username&limit=10&cursor=${last.body.prevCursor}`);
+    expect(names(beforeLast)).toEqual(
+      ['owner', 'p00', 'p01', 'p02', 'p03', 'p04', 'p05', 'p06', 'p07', 'p08', 'p09', 'p10', 'p11', 'p12'].slice(-10),
+    );
+    // Descending name order walks the compound (last name, first name, id) key.
+    const desc = await admin.get('/users?sort=name&order=desc&limit=5');
+    const descNext = await admin.get(`/users?sort=name&order=desc&limit=5&cursor=${desc.body.nextCursor}`);
+    expect([...names(desc), ...names(descNext)]).toEqual([
+      'owner',
+      'p22',
+      'p21',
+      'p20',
+      'p19',
+      'p18',
+      'p17',
+      'p16',
+      'p15',
+      'p14',
+    ]);
+    const garbage = await admin.get('/users?cursor=not-a-cursor');
+    expect(garbage.body.error.fields[0].path).toBe('cursor');
+    const mismatched = await admin.get(`/users?sort=name&cursor=${page1.body.nextCursor}`);
+    expect(mismatched.status).toBe(400);
+  });
+
+  it('downloads the table as CSV exactly as filtered and sorted, with formulas neutralized', async () => {
+    await h.buildUser(owner, {
+      username: 'formula',
+      firstName: '=HYPERLINK("http://evil")',
+      lastName: '+cmd',
+      department: 'Engineering',
+    });
+    const csv = await owner.get('/users/export.csv?department=Engineering&sort=username&order=desc');
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="users.csv"/);
+    const lines = csv.text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toMatch(/^Username,First name,Last name,Email,Phone,Department,Access type/);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['jsmithers', 'jsmith', 'formula']);
+    expect(lines[3]).toContain(`"'=HYPERLINK(""http://evil"")"`);
+    expect(lines[3]).toContain(`'+cmd`);
+    const searched = await owner.get('/users/export.csv?q=jose');
+    expect(searched.text).toContain('José');
+    expect(searched.text.trim().split('\r\n')).toHaveLength(2);
+    await owner.del(`/users/${(await owner.get('/users?q=formula')).body.items[0].id}`);
+  });
+
+  it('saves filters per admin, with one default, and resets', async () => {
+    const saved = await owner.post('/saved-filters', {
+      name: 'Engineers',
+      filter: { department: 'Engineering', enabled: true },
+      sort: 'email',
+      isDefault: true,
+    });
+    expect(saved.status).toBe(201);
+    expect(saved.body).toMatchObject({
+      name: 'Engineers',
+      filter: { department: 'Engineering', enabled: true },
+      sort: 'email',
+      isDefault: true,
+    });
+    const dup = await owner.post('/saved-filters', { name: 'Engineers', filter: {} });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.fields[0].path).toBe('name');
+    const second = await owner.post('/saved-filters', {
+      name: 'Admins',
+      filter: { accessType: 'admin' },
+      isDefault: true,
+    });
+    const list = await owner.get('/saved-filters');
+    expect(list.body.items.map((f: { name: string; isDefault: boolean }) => [f.name, f.isDefault])).toEqual([
+      ['Admins', true],
+      ['Engineers', false],
+    ]);
+    const reset = await owner.patch(`/saved-filters/${second.body.id}`, { isDefault: false });
+    expect(reset.body.isDefault).toBe(false);
+    const invalid = await owner.post('/saved-filters', { name: '', filter: { accessType: 'root' } });
+    expect(invalid.body.error.fields.map((f: { path: string }) => f.path).sort()).toEqual([
+      'filter.accessType',
+      'name',
+    ]);
+    expect((await owner.del(`/saved-filters/${saved.body.id}`)).status).toBe(204);
+    const other = await h.newAccount();
+    expect((await other.owner.del(`/saved-filters/${second.body.id}`)).status).toBe(404);
+    expect((await other.owner.get('/saved-filters')).body.items).toEqual([]);
+  });
+});

@@ -5,7 +5,7 @@ import type { Dialect } from '../../server/db/dialect.js';
 import { startServer } from '../../server/main.js';
 import { createEmptyDatabase } from './databases.js';
 
-export const OWNER_PASSWORD = 'Owner-pass-2026!';
+export const OWNER_PASSWORD = 'Tr0ub4dor&3-horse';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

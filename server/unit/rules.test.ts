@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { csvCell, csvLine } from '../http/csv.js';
+import { type Actor, canOnAccount, canOnUser } from '../policy.js';
+import { slugify } from '../services/accounts.js';
+import { generatePassword, hashPassword, policyProblems, verifyPassword } from '../services/passwords.js';
+import { derivedColumns } from '../services/user-presenter.js';
+
+const actor = (overrides: Partial<Actor> = {}): Actor => ({
+  userId: 1,
+  accountId: 10,
+  username: 'a',
+  accessType: 'admin',
+  isOwner: false,
+  ...overrides,
+});
+
+describe('password policy', () => {
+  it('asks for length, three character classes and no username', () => {
+    expect(policyProblems('Abcdefgh1!', 'bob')).toEqual([]);
+    expect(policyProblems('short1!', 'bob')).toEqual(['at least 10 characters']);
+    expect(policyProblems('alllowercase', 'bob')).toHaveLength(1);
+    expect(policyProblems('Bob-is-great-1', 'bob')).toEqual(['not containing the username']);
+  });
+
+  it('generates passwords that satisfy it', () => {
+    for (let i = 0; i < 200; i++) expect(policyProblems(generatePassword(), 'someone')).toEqual([]);
+  });
+
+  it('hashes with argon2id and verifies', async () => {
+    const stored = await hashPassword('Correct-horse-1');
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(await verifyPassword(stored, 'Correct-horse-1')).toBe(true);
+    expect(await verifyPassword(stored, 'wrong')).toBe(false);
+    expect(await verifyPassword('garbage', 'x')).toBe(false);
+  });
+});
+
+describe('policy', () => {
+  const user = { id: 2, accountId: 10, isOwner: false };
+  it('lets admins and the owner manage users of their own account only', () => {
+    expect(canOnAccount(actor(), 'users.manage', 10)).toBe(true);
+    expect(canOnAccount(actor({ accessType: 'standard', isOwner: true }), 'users.manage', 10)).toBe(true);
+    expect(canOnAccount(actor(), 'users.manage', 11)).toBe(false);
+    for (const accessType of ['standard', 'read_only', 'identified_only', 'no_access', 'scorer']) {
+      expect(canOnAccount(actor({ accessType }), 'users.manage', 10)).toBe(false);
+      expect(canOnUser(actor({ accessType }), 'user.update', user)).toBe(false);
+    }
+    expect(canOnUser(actor(), 'user.update', { ...user, accountId: 11 })).toBe(false);
+  });
+
+  it('protects the owner and oneself', () => {
+    const owner = { id: 5, accountId: 10, isOwner: true };
+    expect(canOnUser(actor(), 'user.delete', owner)).toBe(false);
+    expect(canOnUser(actor(), 'user.update', owner)).toBe(false);
+    expect(canOnUser(actor({ userId: 5, isOwner: true }), 'user.update', owner)).toBe(true);
+    expect(canOnUser(actor({ userId: 2 }), 'user.delete', user)).toBe(false);
+    expect(canOnUser(actor({ userId: 2, accessType: 'standard' }), 'user.read', user)).toBe(true);
+  });
+});
+
+describe('CSV cells', () => {
+  it('quotes per RFC 4180 and neutralizes formulas', () => {
+    expect(csvCell('plain')).toBe('plain');
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
+    for (const formula of ['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx'])
+      expect(csvCell(formula).replace(/^"/, '')).toMatch(/^'/);
+    expect(csvCell(null)).toBe('');
+    expect(csvCell(['a', 'b'])).toBe('"a, b"');
+    expect(csvLine(['a', 1, true])).toBe('a,1,true\r\n');
+  });
+});
+
+describe('derived columns', () => {
+  it('folds search fields one per line and adds phone digits', () => {
+    const row = {
+      first_name: 'José',
+      last_name: 'Álvarez',
+      username: 'jose',
+      email: 'Jose@Example.com',
+      phone: '+1 (555) 0100',
+      department: 'Ventas',
+      nicknames: '["Pepe"]',
+    };
+    const derived = derivedColumns(row);
+    expect(derived.search_doc).toBe('jose\nalvarez\njose\njose@example.com\n+1 (555) 0100\npepe\nventas\n15550100\n');
+    expect(derived.name_key < derivedColumns({ ...row, last_name: 'Baker' }).name_key).toBe(true);
+  });
+
+  it('makes account slugs', () => {
+    expect(slugify('Acme Contact Center, Inc.')).toBe('acme-contact-center-inc');
+    expect(slugify('Café Ñandú')).toBe('cafe-nandu');
+    expect(slugify('!!!')).toBe('account');
+  });
+});

@@ -1,0 +1,174 @@
+// The console's one door to the Roster API: JSON in and out, CSRF header on mutations, errors as ApiError.
+import type { AccessType, AuthMethod, RequiredAction, UserSort, UserStatus } from '../../shared/constants.js';
+import type { Range } from '../../shared/search-text.js';
+
+export type FieldError = { path: string; message: string };
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** Field errors keyed by their top-level field name (the first one wins). */
+  fieldMap(): Record<string, string> {
+    const map: Record<string, string> = {};
+    for (const field of this.fields) {
+      const key = field.path.split('.')[0] ?? field.path;
+      map[key] ??= field.message || this.message;
+    }
+    return map;
+  }
+}
+
+export type User = {
+  id: number;
+  username: string;
+  email: string | null;
+  emailVerified: boolean;
+  firstName: string;
+  lastName: string | null;
+  displayName: string;
+  phone: string | null;
+  department: string | null;
+  accessType: AccessType;
+  authMethod: AuthMethod;
+  enabled: boolean;
+  status: UserStatus;
+  isOwner: boolean;
+  timeZone: string | null;
+  language: string | null;
+  validFrom: string | null;
+  expiresAt: string | null;
+  source: string;
+  syncEnabled: boolean;
+  nicknames: string[];
+  licenses: { app: string; name: string }[];
+  createdAt: string;
+  updatedAt: string;
+  lastSignInAt: string | null;
+  can: { update: boolean; delete: boolean };
+};
+
+export type HighlightField = 'firstName' | 'lastName' | 'username' | 'email' | 'phone' | 'department' | 'nicknames';
+export type UserListItem = User & { highlights?: Partial<Record<HighlightField, Range[]>> };
+
+export type UserPage = {
+  items: UserListItem[];
+  total: number;
+  totalExact: boolean;
+  nextCursor: string | null;
+  prevCursor: string | null;
+};
+
+export type UserFacets = { departments: string[]; sources: string[]; total: number };
+
+export type Session = {
+  user: User;
+  account: { id: number | string; name: string; slug: string };
+  csrfToken: string;
+  requiredActions: RequiredAction[];
+  abilities: { manageUsers: boolean; readAudit: boolean };
+};
+
+export type SavedFilterBody = {
+  q?: string;
+  accessType?: AccessType;
+  status?: UserStatus;
+  enabled?: boolean;
+  department?: string;
+  source?: string;
+};
+
+export type SavedFilter = {
+  id: number | string;
+  name: string;
+  filter: SavedFilterBody;
+  sort: UserSort | null;
+  order: 'asc' | 'desc' | null;
+  isDefault: boolean;
+  createdAt: string;
+};
+
+export type AuditEvent = {
+  id: number | string;
+  at: string;
+  action: string;
+  actor: { id: number | string; username: string } | null;
+  target: { type: string; id: number | string; label: string } | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  ip: string | null;
+};
+
+export const API_BASE = '/api/v1';
+
+let csrfToken: string | null = null;
+
+/** The session response carries the token every mutating request must echo. */
+export function rememberCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+/** Builds `?a=1&b=2` from the defined, non-empty values only. */
+export function toSearch(query: Query | undefined): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+export async function api<T>(
+  path: string,
+  options: { method?: string; body?: unknown; query?: Query; signal?: AbortSignal } = {},
+): Promise<T> {
+  const method = options.method ?? 'GET';
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+
+  let response: Response;
+  try {
+    response = await fetch(`${API_BASE}${path}${toSearch(options.query)}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiError(0, 'NetworkError', 'Roster cannot be reached. Check your connection and try again.');
+  }
+
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let data: unknown = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const error = (data as { error?: { code?: string; message?: string; fields?: FieldError[] } } | null)?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? `Http${response.status}`,
+      error?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
+      error?.fields ?? [],
+    );
+  }
+  return data as T;
+}

@@ -1,0 +1,158 @@
+// Entry point of the Roster console: data client, routes, and the gate that asks for sign-in or a new password first.
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
+import { ApiError } from './api.js';
+import { Shell } from './components/layout.js';
+import { Spinner } from './components/ui.js';
+import { AuditPage } from './pages/audit.js';
+import { ChangePasswordPage, SignInPage } from './pages/auth.js';
+import { ProfilePage } from './pages/profile.js';
+import { UserCreatePage } from './pages/user-create.js';
+import { UserPage } from './pages/user-detail.js';
+import { UsersPage } from './pages/users.js';
+import { SESSION_KEY, useSession, useSessionQuery } from './session.js';
+import './styles.css';
+
+function onApiError(error: unknown) {
+  if (!(error instanceof ApiError)) return;
+  // A lapsed session or a newly required action: let the session query decide what to show.
+  if (error.status === 401 || error.code === 'PasswordChangeRequired') {
+    queryClient.invalidateQueries({ queryKey: SESSION_KEY });
+  }
+}
+
+const queryClient = new QueryClient({
+  queryCache: new QueryCache({ onError: onApiError }),
+  mutationCache: new MutationCache({ onError: onApiError }),
+  defaultOptions: {
+    queries: {
+      retry: (count, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+function Gate() {
+  const { data: session, isPending, error } = useSessionQuery();
+  const location = useLocation();
+  if (isPending) {
+    return (
+      <div className="center-screen">
+        <Spinner label="Loading Roster" />
+      </div>
+    );
+  }
+  if (error) {
+    return (
+      <div className="center-screen">
+        <div className="auth-card">
+          <h1 className="auth-card__title">Roster is unavailable</h1>
+          <p>{error.message}</p>
+          <button type="button" className="button button--primary" onClick={() => window.location.reload()}>
+            Try again
+          </button>
+        </div>
+      </div>
+    );
+  }
+  if (!session) {
+    if (location.pathname === '/sign-in') return <SignInPage />;
+    const next = `${location.pathname}${location.search}`;
+    const params = new URLSearchParams(location.search);
+    const account = params.get('account');
+    const query = new URLSearchParams();
+    if (next !== '/') query.set('next', next);
+    if (account) query.set('account', account);
+    const search = query.toString();
+    return <Navigate to={`/sign-in${search ? `?${search}` : ''}`} replace />;
+  }
+  if (session.requiredActions.includes('update_password')) return <ChangePasswordPage required />;
+  return (
+    <Routes>
+      <Route element={<Shell />}>
+        <Route index element={<Home />} />
+        <Route path="sign-in" element={<AfterSignIn />} />
+        <Route
+          path="users"
+          element={
+            <Admin>
+              <UsersPage />
+            </Admin>
+          }
+        />
+        <Route
+          path="users/new"
+          element={
+            <Admin>
+              <UserCreatePage />
+            </Admin>
+          }
+        />
+        <Route
+          path="users/:id"
+          element={
+            <Admin>
+              <UserPage />
+            </Admin>
+          }
+        />
+        <Route
+          path="audit"
+          element={
+            <AuditOnly>
+              <AuditPage />
+            </AuditOnly>
+          }
+        />
+        <Route path="profile" element={<ProfilePage />} />
+        <Route path="profile/password" element={<ChangePasswordPage />} />
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}
+
+function Home() {
+  const session = useSession();
+  return <Navigate to={session.abilities.manageUsers ? '/users' : '/profile'} replace />;
+}
+
+/** Someone who is already signed in and lands on /sign-in goes where they were heading. */
+function AfterSignIn() {
+  const location = useLocation();
+  const next = new URLSearchParams(location.search).get('next');
+  return <Navigate to={next?.startsWith('/') && !next.startsWith('//') ? next : '/'} replace />;
+}
+
+function Admin({ children }: { children: React.ReactNode }) {
+  const session = useSession();
+  return session.abilities.manageUsers ? children : <Navigate to="/profile" replace />;
+}
+
+function AuditOnly({ children }: { children: React.ReactNode }) {
+  const session = useSession();
+  return session.abilities.readAudit ? children : <Navigate to="/" replace />;
+}
+
+function NotFound() {
+  return (
+    <div className="page">
+      <h1 className="page__title">Page not found</h1>
+      <p className="muted">There is nothing at this address.</p>
+    </div>
+  );
+}
+
+const root = document.getElementById('root');
+if (!root) throw new Error('The page has no #root element');
+createRoot(root).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <BrowserRouter>
+        <Gate />
+      </BrowserRouter>
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,272 @@
+// One user (F5): edit every field but the username, see read-only facts, delete with a confirmation.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useState } from 'react';
+import { Link, useLocation, useNavigate, useParams } from 'react-router';
+import { userUpdateSchema } from '../../../shared/schemas.js';
+import { ApiError, api, type User, type UserFacets } from '../api.js';
+import { Avatar, Badge, Dialog, formatDateTime, Notice, ReadOnlyField, Spinner } from '../components/ui.js';
+import { UserField, type UserFieldName } from '../components/user-fields.js';
+import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
+
+const SECTIONS: { title: string; fields: UserFieldName[] }[] = [
+  { title: 'Identity', fields: ['firstName', 'lastName', 'email', 'emailVerified', 'nicknames'] },
+  { title: 'Contact', fields: ['phone', 'department'] },
+  { title: 'Access', fields: ['accessType', 'authMethod', 'enabled', 'validFrom', 'expiresAt'] },
+  { title: 'Preferences', fields: ['timeZone', 'language'] },
+];
+
+export function UserPage() {
+  const { id = '' } = useParams();
+  const location = useLocation();
+  const user = useQuery({ queryKey: ['user', id], queryFn: () => api<User>(`/users/${encodeURIComponent(id)}`) });
+  const initialNotice = (location.state as { notice?: string } | null)?.notice ?? null;
+
+  if (user.isPending) {
+    return (
+      <div className="page">
+        <Spinner label="Loading user" />
+      </div>
+    );
+  }
+  if (user.error) {
+    return (
+      <div className="page page--narrow">
+        <nav className="breadcrumbs" aria-label="Breadcrumb">
+          <Link to="/users">Users</Link>
+        </nav>
+        <h1 className="page__title">User not available</h1>
+        <Notice tone="error">
+          {user.error instanceof ApiError && user.error.status === 404
+            ? 'This user does not exist or was deleted.'
+            : user.error.message}
+        </Notice>
+      </div>
+    );
+  }
+  return <UserEditor key={user.data.id} user={user.data} initialNotice={initialNotice} />;
+}
+
+function UserEditor({ user, initialNotice }: { user: User; initialNotice: string | null }) {
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const facets = useQuery({ queryKey: ['users', 'facets'], queryFn: () => api<UserFacets>('/users/facets') });
+  const [original, setOriginal] = useState(() => userToForm(user));
+  const [values, setValues] = useState<UserFormValues>(original);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [notice, setNotice] = useState<{ tone: 'success' | 'error' | 'info'; text: string } | null>(
+    initialNotice ? { tone: 'success', text: initialNotice } : null,
+  );
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [justSaved, setJustSaved] = useState(false);
+  const readOnly = !user.can.update;
+
+  // Drop the one-time "created" notice from history so a reload does not show it again.
+  useEffect(() => {
+    if (initialNotice) window.history.replaceState({ ...window.history.state, usr: null }, '');
+  }, [initialNotice]);
+
+  const save = useMutation({
+    mutationFn: (body: unknown) => api<User>(`/users/${user.id}`, { method: 'PATCH', body }),
+    onSuccess: (saved) => {
+      client.setQueryData(['user', String(saved.id)], saved);
+      client.invalidateQueries({ queryKey: ['users'] });
+      const form = userToForm(saved);
+      setOriginal(form);
+      setValues(form);
+      setErrors({});
+      setNotice(null);
+      setJustSaved(true);
+    },
+    onError: (error) => {
+      if (error instanceof ApiError && error.fields.length > 0) {
+        setErrors(error.fieldMap());
+        setNotice({ tone: 'error', text: 'Some fields need your attention.' });
+      } else {
+        setNotice({ tone: 'error', text: error.message });
+      }
+    },
+  });
+
+  const remove = useMutation({
+    mutationFn: () => api<void>(`/users/${user.id}`, { method: 'DELETE' }),
+    onSuccess: () => {
+      client.removeQueries({ queryKey: ['user', String(user.id)] });
+      client.invalidateQueries({ queryKey: ['users'] });
+      navigate('/users');
+    },
+  });
+
+  function onChange<K extends UserFieldName>(name: K, value: UserFormValues[K]) {
+    setJustSaved(false);
+    setValues((current) => ({ ...current, [name]: value }));
+    if (errors[name]) setErrors(({ [name]: _dropped, ...rest }) => rest);
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const body = toUpdateBody(values, original, user.accessType !== 'scorer');
+    if (Object.keys(body).length === 0) {
+      setNotice({ tone: 'info', text: 'There are no changes to save.' });
+      return;
+    }
+    const parsed = userUpdateSchema.safeParse(body);
+    if (!parsed.success) {
+      setErrors(issuesByField(parsed.error.issues));
+      setNotice({ tone: 'error', text: 'Some fields need your attention.' });
+      return;
+    }
+    setNotice(null);
+    save.mutate(body);
+  }
+
+  const dirty = Object.keys(toUpdateBody(values, original, user.accessType !== 'scorer')).length > 0;
+  const name = user.displayName || user.username;
+  const errorList = Object.keys(errors).filter((key) => key in FIELD_LABELS);
+
+  return (
+    <div className="page page--narrow">
+      <nav className="breadcrumbs" aria-label="Breadcrumb">
+        <Link to="/users">Users</Link>
+        <span aria-hidden="true">/</span>
+        <span>{name}</span>
+      </nav>
+      <div className="page__header">
+        <div className="user-heading">
+          <Avatar user={user} size="lg" />
+          <div>
+            <h1 className="page__title">{name}</h1>
+            <div className="user-heading__meta">
+              <span>{user.username}</span>
+              {user.status === 'active' ? <Badge tone="green">Active</Badge> : <Badge>Inactive</Badge>}
+              {user.enabled ? null : <Badge tone="red">Disabled</Badge>}
+              {user.isOwner ? <Badge tone="accent">Owner</Badge> : null}
+            </div>
+          </div>
+        </div>
+        <div className="page__actions">
+          {user.can.delete ? (
+            <button type="button" className="button button--danger-outline" onClick={() => setConfirmDelete(true)}>
+              Delete
+            </button>
+          ) : null}
+        </div>
+      </div>
+
+      {notice ? (
+        <Notice tone={notice.tone} onDismiss={() => setNotice(null)}>
+          {notice.text}
+          {notice.tone === 'error' && errorList.length > 0 ? (
+            <ul className="error-summary">
+              {errorList.map((key) => (
+                <li key={key}>
+                  {FIELD_LABELS[key]}: {errors[key]}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </Notice>
+      ) : null}
+
+      <form className="stack" onSubmit={submit} noValidate>
+        <section className="card card--padded" aria-labelledby="section-account">
+          <h2 className="card__title" id="section-account">
+            Account
+          </h2>
+          <div className="form-grid">
+            <ReadOnlyField label="Username" hint="Usernames cannot be changed.">
+              <code>{user.username}</code>
+            </ReadOnlyField>
+            <ReadOnlyField label="Source">
+              {user.source === 'local' ? 'Local' : user.source}
+              {user.source !== 'local' ? (
+                <span className="muted"> · synchronization {user.syncEnabled ? 'on' : 'off'}</span>
+              ) : null}
+            </ReadOnlyField>
+            <ReadOnlyField label="Status" hint="A user becomes Active at the first sign-in.">
+              {user.status === 'active' ? 'Active' : 'Inactive'}
+            </ReadOnlyField>
+            <ReadOnlyField label="Created">{formatDateTime(user.createdAt)}</ReadOnlyField>
+            <ReadOnlyField label="Last sign-in">
+              {user.lastSignInAt ? formatDateTime(user.lastSignInAt) : 'Never'}
+            </ReadOnlyField>
+            <ReadOnlyField label="Licenses">
+              {user.licenses.length > 0 ? user.licenses.map((license) => license.name).join(', ') : '—'}
+            </ReadOnlyField>
+          </div>
+        </section>
+
+        {SECTIONS.map((section) => (
+          <section className="card card--padded" key={section.title} aria-labelledby={`section-${section.title}`}>
+            <h2 className="card__title" id={`section-${section.title}`}>
+              {section.title}
+            </h2>
+            <div className="form-grid">
+              {section.fields.map((field) => (
+                <UserField
+                  key={field}
+                  name={field}
+                  values={values}
+                  onChange={onChange}
+                  errors={errors}
+                  departments={facets.data?.departments}
+                  disabled={readOnly}
+                />
+              ))}
+            </div>
+          </section>
+        ))}
+
+        {readOnly ? null : (
+          <div className="sticky-actions">
+            <span className={`save-state${justSaved && !dirty ? ' save-state--saved' : ''}`} role="status">
+              {dirty ? 'You have unsaved changes.' : justSaved ? '✓ Changes saved.' : 'No unsaved changes.'}
+            </span>
+            <div className="form-actions">
+              <button
+                type="button"
+                className="button button--ghost"
+                disabled={!dirty}
+                onClick={() => {
+                  setValues(original);
+                  setErrors({});
+                }}
+              >
+                Discard
+              </button>
+              <button type="submit" className="button button--primary" disabled={save.isPending}>
+                {save.isPending ? 'Saving…' : 'Save changes'}
+              </button>
+            </div>
+          </div>
+        )}
+      </form>
+
+      <Dialog
+        open={confirmDelete}
+        title={`Delete ${name}?`}
+        onClose={() => setConfirmDelete(false)}
+        footer={
+          <>
+            <button type="button" className="button button--secondary" onClick={() => setConfirmDelete(false)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="button button--danger"
+              disabled={remove.isPending}
+              onClick={() => remove.mutate()}
+            >
+              {remove.isPending ? 'Deleting…' : 'Delete'}
+            </button>
+          </>
+        }
+      >
+        <p>
+          Delete <strong>{name}</strong> ({user.username})? They will no longer be able to sign in, and this cannot be
+          undone.
+        </p>
+        {remove.error ? <Notice tone="error">{remove.error.message}</Notice> : null}
+      </Dialog>
+    </div>
+  );
+}

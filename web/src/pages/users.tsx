@@ -1,0 +1,789 @@
+// The user directory (F1-F4, F6): search with highlights, sortable columns, cursor paging, filters and saved filters.
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import {
+  ACCESS_TYPE_LABELS,
+  ACCESS_TYPES,
+  type AccessType,
+  AUTH_METHOD_LABELS,
+  PAGE_SIZES,
+  USER_SORTS,
+  type UserSort,
+} from '../../../shared/constants.js';
+import { savedFilterCreateSchema } from '../../../shared/schemas.js';
+import {
+  API_BASE,
+  ApiError,
+  api,
+  type SavedFilter,
+  type SavedFilterBody,
+  toSearch,
+  type UserFacets,
+  type UserListItem,
+  type UserPage,
+} from '../api.js';
+import {
+  Avatar,
+  Badge,
+  Checkbox,
+  Dialog,
+  formatCount,
+  Highlight,
+  Notice,
+  SelectField,
+  Spinner,
+  TextField,
+} from '../components/ui.js';
+import { issuesByField } from '../forms.js';
+
+const FILTER_KEYS = ['q', 'accessType', 'status', 'enabled', 'department', 'source'] as const;
+type FilterKey = (typeof FILTER_KEYS)[number];
+type Filters = Partial<Record<FilterKey, string>>;
+type Order = 'asc' | 'desc';
+
+const DEFAULT_PAGE_SIZE = 25;
+
+function readList(params: URLSearchParams) {
+  const filters: Filters = {};
+  for (const key of FILTER_KEYS) {
+    const value = params.get(key);
+    if (value) filters[key] = value;
+  }
+  const sortParam = params.get('sort');
+  const sort: UserSort = USER_SORTS.includes(sortParam as UserSort) ? (sortParam as UserSort) : 'name';
+  const order: Order = params.get('order') === 'desc' ? 'desc' : 'asc';
+  const limitParam = Number(params.get('limit'));
+  const limit = (PAGE_SIZES as readonly number[]).includes(limitParam) ? limitParam : DEFAULT_PAGE_SIZE;
+  return { filters, sort, order, limit };
+}
+
+/** Saved filters store `enabled` as a boolean; the URL and selects hold it as text. */
+function toSavedBody(filters: Filters): SavedFilterBody {
+  const body: SavedFilterBody = {};
+  if (filters.q) body.q = filters.q;
+  if (filters.accessType) body.accessType = filters.accessType as SavedFilterBody['accessType'];
+  if (filters.status) body.status = filters.status as SavedFilterBody['status'];
+  if (filters.enabled) body.enabled = filters.enabled === 'true';
+  if (filters.department) body.department = filters.department;
+  if (filters.source) body.source = filters.source;
+  return body;
+}
+
+type Position = { key: string; offset: number; cursor?: string; last?: boolean };
+
+export function UsersPage() {
+  const [params, setParams] = useSearchParams();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const { filters, sort, order, limit } = readList(params);
+  const listKey = JSON.stringify([filters, sort, order, limit]);
+
+  // Paging position is per list: any change of filters, sort or size starts again at the first page.
+  const [storedPosition, setPosition] = useState<Position>({ key: listKey, offset: 0 });
+  const position: Position = storedPosition.key === listKey ? storedPosition : { key: listKey, offset: 0 };
+
+  const facets = useQuery({ queryKey: ['users', 'facets'], queryFn: () => api<UserFacets>('/users/facets') });
+  const savedFilters = useQuery({
+    queryKey: ['saved-filters'],
+    queryFn: () => api<{ items: SavedFilter[] }>('/saved-filters'),
+  });
+  const listQuery = { ...filters, sort, order, limit, cursor: position.cursor, last: position.last || undefined };
+  const list = useQuery({
+    queryKey: ['users', 'list', listQuery],
+    queryFn: ({ signal }) => api<UserPage>('/users', { query: listQuery, signal }),
+    placeholderData: keepPreviousData,
+  });
+
+  // Search as you type: the box is local state, the URL follows 200 ms after the last key.
+  const [search, setSearch] = useState(filters.q ?? '');
+  const pushedSearch = useRef(filters.q ?? '');
+  useEffect(() => {
+    const urlQ = params.get('q') ?? '';
+    if (urlQ !== pushedSearch.current) {
+      pushedSearch.current = urlQ;
+      setSearch(urlQ);
+    }
+  }, [params]);
+  useEffect(() => {
+    if (search === pushedSearch.current) return;
+    const timer = setTimeout(() => {
+      pushedSearch.current = search;
+      setParams(
+        (current) => {
+          const next = new URLSearchParams(current);
+          if (search.trim()) next.set('q', search);
+          else next.delete('q');
+          return next;
+        },
+        { replace: true },
+      );
+    }, 200);
+    return () => clearTimeout(timer);
+  }, [search, setParams]);
+
+  // A page opened with no parameters starts from the admin's default saved filter, once.
+  const defaultChecked = useRef(false);
+  useEffect(() => {
+    if (defaultChecked.current || !savedFilters.data) return;
+    defaultChecked.current = true;
+    const preferred = savedFilters.data.items.find((item) => item.isDefault);
+    if (preferred && [...params.keys()].length === 0) applySaved(preferred, true);
+  });
+
+  const [filtersOpen, setFiltersOpen] = useState(() => FILTER_KEYS.some((key) => key !== 'q' && params.get(key)));
+  const [saveOpen, setSaveOpen] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  function update(changes: Record<string, string | undefined>, replace = false) {
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === undefined || value === '') next.delete(key);
+          else next.set(key, value);
+        }
+        return next;
+      },
+      { replace },
+    );
+  }
+
+  function applySaved(saved: SavedFilter, replace = false) {
+    const next = new URLSearchParams();
+    for (const [key, value] of Object.entries(saved.filter ?? {})) {
+      if (value !== undefined && value !== null && value !== '') next.set(key, String(value));
+    }
+    if (saved.sort) next.set('sort', saved.sort);
+    if (saved.order) next.set('order', saved.order);
+    const currentLimit = params.get('limit');
+    if (currentLimit) next.set('limit', currentLimit);
+    setParams(next, { replace });
+    setNotice(`Filter “${saved.name}” applied.`);
+  }
+
+  const unsetDefault = useMutation({
+    mutationFn: (saved: SavedFilter) =>
+      api<SavedFilter>(`/saved-filters/${saved.id}`, { method: 'PATCH', body: { isDefault: false } }),
+    onSettled: () => client.invalidateQueries({ queryKey: ['saved-filters'] }),
+  });
+  const deleteSaved = useMutation({
+    mutationFn: (saved: SavedFilter) => api<void>(`/saved-filters/${saved.id}`, { method: 'DELETE' }),
+    onSuccess: (_data, saved) => setNotice(`Saved filter “${saved.name}” deleted.`),
+    onSettled: () => client.invalidateQueries({ queryKey: ['saved-filters'] }),
+  });
+
+  function resetToDefault() {
+    const next = new URLSearchParams();
+    const currentLimit = params.get('limit');
+    if (currentLimit) next.set('limit', currentLimit);
+    setParams(next);
+    const preferred = savedFilters.data?.items.find((item) => item.isDefault);
+    if (preferred) unsetDefault.mutate(preferred);
+    setNotice('Filters reset.');
+  }
+
+  function toggleSort(column: UserSort) {
+    if (column === sort) update({ order: order === 'asc' ? 'desc' : 'asc' });
+    else update({ sort: column, order: 'asc' });
+  }
+
+  const page = list.data;
+  const items = page?.items ?? [];
+  const total = page?.total ?? 0;
+  const offset = !page
+    ? 0
+    : position.last
+      ? Math.max(0, total - items.length)
+      : page.prevCursor === null
+        ? 0
+        : position.offset;
+  const activeFilters = FILTER_KEYS.filter((key) => key !== 'q' && filters[key]).length;
+  const exportHref = `${API_BASE}/users/export.csv${toSearch({ ...filters, sort, order })}`;
+  const savedItems = savedFilters.data?.items ?? [];
+
+  return (
+    <div className="page">
+      <div className="page__header">
+        <div className="page__heading">
+          <h1 className="page__title">Users</h1>
+          {facets.data ? (
+            <span className="count-badge" data-testid="user-count">
+              {formatCount(facets.data.total)}
+              <span className="visually-hidden"> users in total</span>
+            </span>
+          ) : null}
+        </div>
+        <div className="page__actions">
+          <a className="button button--secondary" href={exportHref} download>
+            <DownloadIcon /> Download CSV
+          </a>
+          <Link className="button button--primary" to="/users/new">
+            <PlusIcon /> Create user
+          </Link>
+        </div>
+      </div>
+
+      {notice ? (
+        <Notice tone="info" onDismiss={() => setNotice(null)}>
+          {notice}
+        </Notice>
+      ) : null}
+
+      <div className="toolbar">
+        <div className="search">
+          <SearchIcon />
+          <input
+            type="search"
+            className="input search__input"
+            placeholder="Search name, username, email, phone, department…"
+            aria-label="Search users"
+            value={search}
+            onChange={(event) => setSearch(event.target.value)}
+          />
+        </div>
+        <button
+          type="button"
+          className={`button button--secondary${filtersOpen ? ' is-pressed' : ''}`}
+          aria-expanded={filtersOpen}
+          aria-controls="user-filters"
+          onClick={() => setFiltersOpen((open) => !open)}
+        >
+          <FilterIcon /> Filters
+          {activeFilters > 0 ? <span className="pill">{activeFilters}</span> : null}
+        </button>
+        <SavedFiltersMenu
+          items={savedItems}
+          onApply={(saved) => applySaved(saved)}
+          onDelete={(saved) => deleteSaved.mutate(saved)}
+        />
+        <button type="button" className="button button--secondary" onClick={() => setSaveOpen(true)}>
+          Save filter
+        </button>
+        <button type="button" className="button button--ghost" onClick={resetToDefault}>
+          Reset to default
+        </button>
+      </div>
+
+      {filtersOpen ? (
+        <section className="filters card" id="user-filters" aria-label="Filters">
+          <SelectField
+            label="Access type"
+            value={filters.accessType ?? ''}
+            onValue={(value) => update({ accessType: value })}
+            options={[
+              { value: '', label: 'Any access type' },
+              ...ACCESS_TYPES.map((type) => ({ value: type, label: ACCESS_TYPE_LABELS[type] })),
+            ]}
+          />
+          <SelectField
+            label="Status"
+            value={filters.status ?? ''}
+            onValue={(value) => update({ status: value })}
+            options={[
+              { value: '', label: 'Any status' },
+              { value: 'active', label: 'Active' },
+              { value: 'inactive', label: 'Inactive' },
+            ]}
+          />
+          <SelectField
+            label="Enabled"
+            value={filters.enabled ?? ''}
+            onValue={(value) => update({ enabled: value })}
+            options={[
+              { value: '', label: 'Enabled and disabled' },
+              { value: 'true', label: 'Enabled' },
+              { value: 'false', label: 'Disabled' },
+            ]}
+          />
+          <SelectField
+            label="Department"
+            value={filters.department ?? ''}
+            onValue={(value) => update({ department: value })}
+            options={[
+              { value: '', label: 'Any department' },
+              ...withCurrent(facets.data?.departments ?? [], filters.department).map((name) => ({
+                value: name,
+                label: name,
+              })),
+            ]}
+          />
+          <SelectField
+            label="Source"
+            value={filters.source ?? ''}
+            onValue={(value) => update({ source: value })}
+            options={[
+              { value: '', label: 'Any source' },
+              ...withCurrent(facets.data?.sources ?? [], filters.source).map((name) => ({
+                value: name,
+                label: name === 'local' ? 'Local' : name,
+              })),
+            ]}
+          />
+        </section>
+      ) : null}
+
+      <div className={`card table-card${list.isPlaceholderData ? ' is-loading' : ''}`}>
+        {list.error ? (
+          <div className="table-message">
+            <Notice tone="error">{list.error.message}</Notice>
+          </div>
+        ) : !page ? (
+          <div className="table-message">
+            <Spinner label="Loading users" />
+          </div>
+        ) : (
+          <div className="table-scroll">
+            <table className="table table--users" aria-label="Users" aria-busy={list.isFetching}>
+              <thead>
+                <tr>
+                  <SortHeader label="Contact" column="name" sort={sort} order={order} onSort={toggleSort} />
+                  <SortHeader label="Number" column="phone" sort={sort} order={order} onSort={toggleSort} />
+                  <SortHeader label="Department" column="department" sort={sort} order={order} onSort={toggleSort} />
+                  <SortHeader label="Access type" column="accessType" sort={sort} order={order} onSort={toggleSort} />
+                  <SortHeader
+                    label="Authentication"
+                    column="authMethod"
+                    sort={sort}
+                    order={order}
+                    onSort={toggleSort}
+                  />
+                  <SortHeader label="Status" column="status" sort={sort} order={order} onSort={toggleSort} />
+                  <th scope="col">Licenses</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.length === 0 ? (
+                  <tr>
+                    <td colSpan={7} className="table-empty">
+                      <p className="table-empty__title">No users match</p>
+                      <p className="muted">Try another search or clear the filters.</p>
+                    </td>
+                  </tr>
+                ) : (
+                  items.map((user) => (
+                    <UserRow key={user.id} user={user} onOpen={() => navigate(`/users/${user.id}`)} />
+                  ))
+                )}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {page ? (
+          <div className="pager">
+            <div className="pager__size">
+              <label htmlFor="page-size">Rows per page</label>
+              <select
+                id="page-size"
+                className="input select input--compact"
+                value={limit}
+                onChange={(event) =>
+                  update({ limit: event.target.value === String(DEFAULT_PAGE_SIZE) ? undefined : event.target.value })
+                }
+              >
+                {PAGE_SIZES.map((size) => (
+                  <option key={size} value={size}>
+                    {size}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <p className="pager__range" aria-live="polite">
+              {items.length === 0
+                ? 'No users'
+                : `Showing ${formatCount(offset + 1)}–${formatCount(offset + items.length)} of ${formatCount(total)}${page.totalExact ? '' : '+'}`}
+            </p>
+            <nav className="pager__buttons" aria-label="Pagination">
+              <button
+                type="button"
+                className="button button--secondary button--small"
+                disabled={page.prevCursor === null}
+                onClick={() => setPosition({ key: listKey, offset: 0 })}
+              >
+                First
+              </button>
+              <button
+                type="button"
+                className="button button--secondary button--small"
+                disabled={page.prevCursor === null}
+                onClick={() =>
+                  setPosition({
+                    key: listKey,
+                    offset: Math.max(0, offset - limit),
+                    cursor: page.prevCursor ?? undefined,
+                  })
+                }
+              >
+                Previous
+              </button>
+              <button
+                type="button"
+                className="button button--secondary button--small"
+                disabled={page.nextCursor === null}
+                onClick={() =>
+                  setPosition({ key: listKey, offset: offset + items.length, cursor: page.nextCursor ?? undefined })
+                }
+              >
+                Next
+              </button>
+              <button
+                type="button"
+                className="button button--secondary button--small"
+                disabled={page.nextCursor === null || !page.totalExact}
+                title={page.totalExact ? undefined : 'Narrow the search to jump to the last page'}
+                onClick={() => setPosition({ key: listKey, offset: 0, last: true })}
+              >
+                Last
+              </button>
+            </nav>
+          </div>
+        ) : null}
+      </div>
+
+      <SaveFilterDialog
+        open={saveOpen}
+        onClose={() => setSaveOpen(false)}
+        filters={filters}
+        sort={sort}
+        order={order}
+        onSaved={(saved) => {
+          setSaveOpen(false);
+          setNotice(`Filter “${saved.name}” saved${saved.isDefault ? ' as your default' : ''}.`);
+        }}
+      />
+    </div>
+  );
+}
+
+const SORT_LABELS: Partial<Record<UserSort, string>> = {
+  name: 'name',
+  phone: 'number',
+  department: 'department',
+  accessType: 'access type',
+  authMethod: 'authentication',
+  status: 'status',
+};
+
+function describeFilters(filters: Filters): string[] {
+  const parts: string[] = [];
+  if (filters.q) parts.push(`search “${filters.q}”`);
+  if (filters.accessType) {
+    parts.push(`access type ${ACCESS_TYPE_LABELS[filters.accessType as AccessType] ?? filters.accessType}`);
+  }
+  if (filters.status) parts.push(filters.status === 'active' ? 'active users' : 'inactive users');
+  if (filters.enabled) parts.push(filters.enabled === 'true' ? 'enabled users' : 'disabled users');
+  if (filters.department) parts.push(`department ${filters.department}`);
+  if (filters.source) parts.push(`source ${filters.source}`);
+  return parts;
+}
+
+function withCurrent(values: string[], current: string | undefined): string[] {
+  return current && !values.includes(current) ? [...values, current] : values;
+}
+
+function UserRow({ user, onOpen }: { user: UserListItem; onOpen: () => void }) {
+  const h = user.highlights ?? {};
+  const nicknames = user.nicknames.join(', ');
+  return (
+    <tr className={`row--link${user.enabled ? '' : ' row--disabled'}`} onClick={onOpen} data-user-id={user.id}>
+      <td>
+        <div className="contact">
+          <Avatar user={user} />
+          <div className="contact__text">
+            <div className="contact__name">
+              <Link to={`/users/${user.id}`} onClick={(event) => event.stopPropagation()}>
+                <Highlight text={user.firstName} ranges={h.firstName} />
+                {user.lastName ? ' ' : null}
+                <Highlight text={user.lastName} ranges={h.lastName} />
+              </Link>
+              {user.isOwner ? <Badge tone="accent">Owner</Badge> : null}
+              {user.enabled ? null : <Badge tone="red">Disabled</Badge>}
+            </div>
+            <div className="contact__sub">
+              <Highlight text={user.username} ranges={h.username} />
+              {user.email && user.email !== user.username ? (
+                <>
+                  <span className="dot" aria-hidden="true">
+                    ·
+                  </span>
+                  <Highlight text={user.email} ranges={h.email} />
+                </>
+              ) : null}
+            </div>
+            {h.nicknames?.length ? (
+              <div className="contact__sub">
+                aka <Highlight text={nicknames} ranges={h.nicknames} />
+              </div>
+            ) : null}
+          </div>
+        </div>
+      </td>
+      <td className="nowrap">
+        {user.phone ? <Highlight text={user.phone} ranges={h.phone} /> : <span className="muted">—</span>}
+      </td>
+      <td>
+        {user.department ? (
+          <Highlight text={user.department} ranges={h.department} />
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      <td className="nowrap">{ACCESS_TYPE_LABELS[user.accessType] ?? user.accessType}</td>
+      <td className="nowrap">{AUTH_METHOD_LABELS[user.authMethod] ?? user.authMethod}</td>
+      <td>{user.status === 'active' ? <Badge tone="green">Active</Badge> : <Badge>Inactive</Badge>}</td>
+      <td>
+        {user.licenses.length > 0 ? (
+          user.licenses.map((license) => <Badge key={license.app}>{license.name}</Badge>)
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function SortHeader({
+  label,
+  column,
+  sort,
+  order,
+  onSort,
+}: {
+  label: string;
+  column: UserSort;
+  sort: UserSort;
+  order: Order;
+  onSort: (column: UserSort) => void;
+}) {
+  const active = sort === column;
+  return (
+    <th scope="col" aria-sort={active ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" className={`sort-button${active ? ' is-active' : ''}`} onClick={() => onSort(column)}>
+        {label}
+        <span className="sort-button__arrow" aria-hidden="true">
+          {active ? (order === 'asc' ? '▲' : '▼') : '↕'}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+function SavedFiltersMenu({
+  items,
+  onApply,
+  onDelete,
+}: {
+  items: SavedFilter[];
+  onApply: (saved: SavedFilter) => void;
+  onDelete: (saved: SavedFilter) => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (event: MouseEvent | KeyboardEvent) => {
+      if (event instanceof KeyboardEvent ? event.key === 'Escape' : !ref.current?.contains(event.target as Node))
+        setOpen(false);
+    };
+    document.addEventListener('mousedown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, [open]);
+  return (
+    <div className="menu" ref={ref}>
+      <button
+        type="button"
+        className="button button--secondary"
+        aria-expanded={open}
+        aria-haspopup="true"
+        onClick={() => setOpen((value) => !value)}
+      >
+        Saved filters{items.length > 0 ? <span className="pill">{items.length}</span> : null}
+        <span aria-hidden="true" className="caret">
+          ▾
+        </span>
+      </button>
+      {open ? (
+        <div className="menu__panel">
+          {items.length === 0 ? (
+            <p className="menu__empty">No saved filters yet. Set some filters and choose “Save filter”.</p>
+          ) : (
+            <ul className="menu__list">
+              {items.map((saved) => (
+                <li key={saved.id} className="menu__item">
+                  <button
+                    type="button"
+                    className="menu__apply"
+                    onClick={() => {
+                      setOpen(false);
+                      onApply(saved);
+                    }}
+                  >
+                    <span>{saved.name}</span>
+                    {saved.isDefault ? <Badge tone="accent">Default</Badge> : null}
+                  </button>
+                  <button
+                    type="button"
+                    className="icon-button"
+                    aria-label={`Delete saved filter ${saved.name}`}
+                    onClick={() => onDelete(saved)}
+                  >
+                    <TrashIcon />
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function SaveFilterDialog({
+  open,
+  onClose,
+  filters,
+  sort,
+  order,
+  onSaved,
+}: {
+  open: boolean;
+  onClose: () => void;
+  filters: Filters;
+  sort: UserSort;
+  order: Order;
+  onSaved: (saved: SavedFilter) => void;
+}) {
+  const client = useQueryClient();
+  const [name, setName] = useState('');
+  const [isDefault, setIsDefault] = useState(false);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const save = useMutation({
+    mutationFn: (body: unknown) => api<SavedFilter>('/saved-filters', { method: 'POST', body }),
+    onSuccess: (saved) => {
+      client.invalidateQueries({ queryKey: ['saved-filters'] });
+      setName('');
+      setIsDefault(false);
+      setErrors({});
+      onSaved(saved);
+    },
+    onError: (error) => {
+      if (error instanceof ApiError) setErrors({ name: error.fieldMap().name ?? error.message });
+    },
+  });
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const parsed = savedFilterCreateSchema.safeParse({ name, filter: toSavedBody(filters), sort, order, isDefault });
+    if (!parsed.success) {
+      setErrors(issuesByField(parsed.error.issues));
+      return;
+    }
+    save.mutate(parsed.data);
+  }
+
+  const described = describeFilters(filters);
+  const sortLabel = `${SORT_LABELS[sort] ?? sort}, ${order === 'asc' ? 'ascending' : 'descending'}`;
+
+  return (
+    <Dialog
+      open={open}
+      title="Save filter"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" className="button button--ghost" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form="save-filter-form" className="button button--primary" disabled={save.isPending}>
+            Save
+          </button>
+        </>
+      }
+    >
+      <form id="save-filter-form" className="form-stack" onSubmit={submit} noValidate>
+        <p className="muted">
+          {described.length > 0
+            ? `Saves ${described.join(' · ')}, sorted by ${sortLabel}.`
+            : `Saves the current sort (${sort} ${order}) with no filters.`}
+        </p>
+        <TextField
+          label="Filter name"
+          value={name}
+          onValue={(value) => {
+            setName(value);
+            setErrors({});
+          }}
+          required
+          error={errors.name ?? errors.filter}
+          autoFocus
+        />
+        <Checkbox
+          label="Use as default"
+          checked={isDefault}
+          onChange={setIsDefault}
+          hint="Applied when you open Users without filters."
+        />
+      </form>
+    </Dialog>
+  );
+}
+
+function SearchIcon() {
+  return (
+    <svg className="icon search__icon" viewBox="0 0 20 20" aria-hidden="true">
+      <circle cx="8.5" cy="8.5" r="5.5" fill="none" stroke="currentColor" strokeWidth="1.8" />
+      <path d="M13 13l4 4" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+    </svg>
+  );
+}
+
+function FilterIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path d="M3 5h14M6 10h8M8.5 15h3" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+    </svg>
+  );
+}
+
+function DownloadIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path
+        d="M10 3v9m0 0l-3.5-3.5M10 12l3.5-3.5M4 15.5h12"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.8"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+    </svg>
+  );
+}
+
+function PlusIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path d="M10 4v12M4 10h12" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+    </svg>
+  );
+}
+
+function TrashIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path
+        d="M4 6h12M8 6V4h4v2M6 6l.8 10h6.4L14 6"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+    </svg>
+  );
+}

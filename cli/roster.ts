@@ -5,6 +5,7 @@ import { createContext } from '../server/context.js';
 import { migrateDown, migrateToLatest, openDatabase } from '../server/db/index.js';
 import { AppError } from '../server/errors.js';
 import { startServer } from '../server/main.js';
+import { exportUsers, importFile, ownerOf } from './transfer.js';
 
 const HELP = `Usage: roster <command> [options]
 
@@ -13,6 +14,11 @@ Commands:
   migrate [--down]            Bring the database schema up to date (or undo the last migration).
   create-account --name NAME --owner USERNAME [--slug SLUG] [--owner-email EMAIL]
                               Create an account (tenant) and its unique owner; prints the owner's one-time password.
+  import FILE [--mode create|upsert] [--partial] [--account SLUG] [--passwords OUT]
+                              Import users from a CSV, TXT, XLSX or ODS file (all or nothing unless --partial);
+                              generated passwords go to OUT (default FILE.passwords.csv).
+  export [--format csv|xlsx] [--out FILE] [--account SLUG]
+                              Export every user of the account (to stdout without --out).
 
 Options:
   --db URL                    SQLite file path or postgres:// URL (default: $ROSTER_DB or ./data/roster.db)
@@ -33,6 +39,12 @@ async function main(argv: string[]): Promise<number> {
       owner: { type: 'string' },
       'owner-email': { type: 'string' },
       down: { type: 'boolean' },
+      mode: { type: 'string' },
+      partial: { type: 'boolean' },
+      account: { type: 'string' },
+      passwords: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -95,6 +107,32 @@ async function main(argv: string[]): Promise<number> {
         await database.close();
       }
       return 0;
+    }
+    case 'import':
+    case 'export': {
+      const database = openDatabase(config.databaseUrl);
+      try {
+        await migrateToLatest(database);
+        const ctx = createContext(config, database);
+        const actor = await ownerOf(ctx, values.account ?? 'default');
+        if (command === 'export') {
+          const format = values.format ?? 'csv';
+          if (format !== 'csv' && format !== 'xlsx') throw new Error('--format is csv or xlsx');
+          await exportUsers(ctx, actor, format, values.out);
+          return 0;
+        }
+        const file = positionals[1];
+        const mode = values.mode ?? 'create';
+        if (!file) throw new Error('import needs a FILE');
+        if (mode !== 'create' && mode !== 'upsert') throw new Error('--mode is create or upsert');
+        return await importFile(ctx, actor, file, {
+          mode,
+          partial: values.partial === true,
+          passwordsOut: values.passwords ?? `${file}.passwords.csv`,
+        });
+      } finally {
+        await database.close();
+      }
     }
     default:
       console.error(`Unknown command: ${command}\n`);

@@ -9,8 +9,13 @@ import type { AppContext } from './context.js';
 import { AppError } from './errors.js';
 import { type AppEnv, router } from './http/env.js';
 import { sessionMiddleware } from './http/session.js';
+import { accessRoutes } from './routes/access.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { decisionRoutes } from './routes/decisions.js';
+import { importRoutes } from './routes/imports.js';
+import { licenseRoutes } from './routes/licenses.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
 import { userRoutes } from './routes/users.js';
 
@@ -57,13 +62,18 @@ export function createApp(ctx: AppContext) {
   api.route('/', userRoutes(ctx));
   api.route('/', savedFilterRoutes(ctx));
   api.route('/', auditRoutes(ctx));
+  api.route('/', accessRoutes(ctx));
+  api.route('/', licenseRoutes(ctx));
+  api.route('/', decisionRoutes(ctx));
+  api.route('/', apiKeyRoutes(ctx));
+  api.route('/', importRoutes(ctx));
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
       title: 'Roster API',
       version: '1',
       description:
-        'People and access for the contact-center suite. Console sessions use the `roster_session` cookie and send `X-CSRF-Token` on every state-changing request.',
+        'People and access for the contact-center suite. Console sessions use the `roster_session` cookie and send `X-CSRF-Token` on every state-changing request. Applications of the suite authenticate with `Authorization: Bearer <application key>` (no CSRF token) and may only ask for decisions and read access profiles (and Voice Analytics may report minutes used). The console sends `X-Roster-Client: console`; requests without it are API requests (only these may give or take the Scorer access type).',
     },
     servers: [{ url: '/api/v1' }],
   });

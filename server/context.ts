@@ -1,9 +1,15 @@
 // Wires configuration, database and services into the one object every route receives.
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/index.js';
+import { AccessRoles } from './services/access.js';
 import { Accounts } from './services/accounts.js';
+import { ApiKeys } from './services/api-keys.js';
+import { AppSettingsService } from './services/app-settings.js';
 import { AuditLog } from './services/audit.js';
 import { Auth } from './services/auth.js';
+import { Decisions } from './services/decisions.js';
+import { ImportJobs } from './services/import/jobs.js';
+import { Licenses } from './services/licenses.js';
 import { SavedFilters } from './services/saved-filters.js';
 import { UserDirectory } from './services/users.js';
 
@@ -16,15 +22,25 @@ export const systemClock: Clock = { now: () => new Date() };
 export function createContext(config: Config, database: DatabaseHandle, clock: Clock = systemClock) {
   const now = () => clock.now();
   const audit = new AuditLog(database.db, now);
+  const roles = new AccessRoles(database, audit, now);
+  const users = new UserDirectory(database, audit, now);
+  const licenses = new Licenses(database, audit, now);
+  users.onCreated = (trx, actor, user) => licenses.grantDefaultsWithin(trx, actor, user);
   return {
     config,
     database,
     clock,
     audit,
-    accounts: new Accounts(database.db, audit, now),
+    accounts: new Accounts(database.db, database.dialect, audit, now),
     auth: new Auth(database.db, audit, now),
-    users: new UserDirectory(database, audit, now),
+    users,
     savedFilters: new SavedFilters(database.db, audit, now),
+    roles,
+    licenses,
+    appSettings: new AppSettingsService(database.db, audit, now),
+    apiKeys: new ApiKeys(database.db, audit, now),
+    decisions: new Decisions(database, roles, now),
+    imports: new ImportJobs(database, now, config.databaseUrl),
   };
 }
 

@@ -2,6 +2,8 @@
 
 /** Lower-case and strip accents: "José" -> "jose", "Müller" -> "muller". */
 export function foldText(value: string): string {
+  // Printable ASCII (most names, emails and phones) has nothing to decompose.
+  if (!/[^\x20-\x7e]/.test(value)) return value.toLowerCase();
   return value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 

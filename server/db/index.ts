@@ -36,9 +36,35 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('cache_size = -131072');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // Statement journals (triggers, upserts) in memory, and a page cache that holds a million-user directory.
+  sqlite.pragma('temp_store = MEMORY');
+  sqlite.pragma('cache_size = -524288');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect, sqlite, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query it runs; preparing costs SQLite more than running a short query, so prepared
+ * statements are kept by SQL text (a statement busy with an open iterator is not shared).
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database, size = 500) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      const cached = cache.get(text);
+      if (cached && !cached.busy) {
+        // Most recently used last, so the first entry is the one to drop.
+        cache.delete(text);
+        cache.set(text, cached);
+        return cached;
+      }
+      const statement = sqlite.prepare(text);
+      cache.set(text, statement);
+      if (cache.size > size) cache.delete(cache.keys().next().value as string);
+      return statement;
+    },
+  };
 }
 
 function provider(dialect: Dialect): MigrationProvider {

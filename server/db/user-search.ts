@@ -1,44 +1,119 @@
-// The search index behind the user list, the one place where SQLite (FTS5 trigram) and PostgreSQL (pg_trgm) differ.
-import { type RawBuilder, sql } from 'kysely';
+// The search index behind the user list: the one place where SQLite (FTS5 trigram) and PostgreSQL (pg_trgm)
+// differ. Both answer the same question: which users of an account may match these folded terms.
+import { type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, sql, type Transaction } from 'kysely';
+import { COUNT_CAP } from '../../shared/constants.js';
 import type { DatabaseHandle } from './index.js';
+import type { Database } from './schema/index.js';
 import { containsLike } from './sql-helpers.js';
+import { ACCOUNT_SPAN } from './user-index.js';
 
-const ACCOUNT_SPAN = 4294967296; // 2^32: FTS rowid = account_id * 2^32 + user id
+type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
+
+/** Characters the search document holds as they are; every other one is written after a space (see searchForm). */
+const PLAIN = /^[a-z0-9\n .@_+()/'-]*$/;
+const TWO_WORD_CHARS = /^[a-z0-9]{2}$/;
+/** PostgreSQL counts search matches exactly up to this many (counting further reads long posting lists). */
+const POSTGRES_COUNT_CAP = 1000;
+
+/**
+ * The form folded text takes in search documents and search terms alike: characters other than letters a-z,
+ * digits and common separators follow a space. Then two letters occur in a document exactly where it holds a
+ * trigram of the two letters and a letter or digit, or the two letters at the end of a word, which PostgreSQL's
+ * pg_trgm index can look up (it cannot look up two letters alone).
+ */
+export function searchForm(folded: string): string {
+  if (PLAIN.test(folded)) return folded;
+  let out = '';
+  for (const char of folded) out += PLAIN.test(char) ? char : ` ${char}`;
+  return out;
+}
+type Executor = Kysely<Database> | Transaction<Database>;
 
 export interface SearchCandidates {
-  /** A subquery of user ids that contains every match (and only matches, for the terms it covers). */
-  ids: RawBuilder<unknown>;
-  /** How many candidates there are, counting no further than `cap + 1`. */
-  count(cap: number): Promise<number>;
+  /** Up to `cap + 1` ids of users that may match (every match is among them), in one pass over the index. */
+  ids(cap: number): Promise<number[]>;
+  /** Restricts a query to the candidates: the ids found, or (ids null) the index itself, read lazily. */
+  restrict(q: UsersQuery, ids: number[] | null): UsersQuery;
+  /** True when being a candidate already means matching every term. */
+  exact: boolean;
 }
 
 export class UserSearch {
-  constructor(private readonly handle: DatabaseHandle) {}
+  private readonly trigrams = new Map<string, string[]>();
+  private trigramsStamp = '';
+
+  /** Searches count exactly up to this many matches, then answer "at least". */
+  readonly countCap: number;
+  /** Whether the index can count candidates cheaply (SQLite's FTS5 can; a GIN index reads whole posting lists). */
+  readonly countsCheaply: boolean;
+
+  constructor(private readonly handle: DatabaseHandle) {
+    this.countsCheaply = handle.dialect === 'sqlite';
+    this.countCap = handle.dialect === 'sqlite' ? COUNT_CAP : POSTGRES_COUNT_CAP;
+  }
 
   /** Row-level test that a folded term occurs in a user's search document. */
-  termMatches(term: string): RawBuilder<boolean> {
+  termMatches(folded: string): RawBuilder<boolean> {
+    const term = searchForm(folded);
     if (this.handle.dialect === 'sqlite') return sql<boolean>`instr(users.search_doc, ${term}) > 0`;
-    // LIKE '%term%' is what the pg_trgm GIN index serves.
-    return containsLike(sql.ref('users.search_doc'), term);
+    // What the pg_trgm GIN index serves: LIKE '%term%', and two letters followed by a letter/digit or a separator.
+    if (term.length >= 3) return containsLike(sql.ref('users.search_doc'), term);
+    if (TWO_WORD_CHARS.test(term)) {
+      return sql<boolean>`(users.search_doc ~ ${`${term}[a-z0-9]`} or users.search_doc ~ ${`${term}[\n .@_+()/'-]`})`;
+    }
+    return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
   }
 
   /**
-   * Index-backed candidates for the terms of a search, or null when no index can narrow it
-   * (PostgreSQL plans the GIN index itself; single letters are too common to index).
-   * Returns 'none' when the index proves nothing can match.
+   * The account column, or (pinned) an expression of it that no index serves, so the planner starts from the
+   * search candidates instead of walking a whole sort index of the account.
    */
-  candidates(accountId: number, terms: string[]): SearchCandidates | 'none' | null {
+  accountColumn(pinned: boolean): Expression<number> {
+    if (!pinned) return sql.ref<number>('users.account_id');
+    return this.handle.dialect === 'sqlite' ? sql<number>`+users.account_id` : sql<number>`(users.account_id + 0)`;
+  }
+
+  /** A sort key that no index serves (SQLite): candidate plans sort their few rows instead of walking an index. */
+  candidateSortKey(column: string): RawBuilder<unknown> {
+    return this.handle.dialect === 'sqlite' ? sql`+${sql.ref(`users.${column}`)}` : sql.ref(`users.${column}`);
+  }
+
+  /**
+   * Runs a candidate-first query. PostgreSQL estimates LIKE '%...%' poorly and may walk a sort index through a
+   * million rows; with plain and index-only scans off, it takes the trigram index (bitmap) and sorts.
+   */
+  candidatePlan<T>(fn: (db: Executor) => Promise<T>): Promise<T> {
+    return this.steered(['enable_indexscan', 'enable_indexonlyscan', 'enable_seqscan'], fn);
+  }
+
+  /** Runs a walk of a sort index: on PostgreSQL, with bitmap and plain scans off so a common term is not read from the trigram index. */
+  walkPlan<T>(fn: (db: Executor) => Promise<T>): Promise<T> {
+    return this.steered(['enable_bitmapscan', 'enable_seqscan'], fn);
+  }
+
+  private steered<T>(off: string[], fn: (db: Executor) => Promise<T>): Promise<T> {
+    if (this.handle.dialect === 'sqlite') return fn(this.handle.db);
+    return this.handle.db.transaction().execute(async (trx) => {
+      await sql`select ${sql.join(off.map((setting) => sql`set_config(${setting}, 'off', true)`))}`.execute(trx);
+      return fn(trx);
+    });
+  }
+
+  /**
+   * Index-backed candidates for the terms of a search, or null when no index can narrow it (single letters,
+   * and two letters on PostgreSQL, whose trigram index has no prefix lookup). 'none' when nothing can match.
+   */
+  candidates(accountId: number, foldedTerms: string[]): SearchCandidates | 'none' | null {
+    if (this.handle.dialect === 'postgres') return this.postgresCandidates(accountId, foldedTerms);
+    const terms = foldedTerms.map(searchForm);
     const sqlite = this.handle.sqlite;
-    if (this.handle.dialect !== 'sqlite' || !sqlite) return null;
+    if (!sqlite) return null;
     const groups: string[] = [];
     for (const term of terms) {
       if (term.length >= 3) groups.push(quote(term));
       else if (term.length === 2) {
         // A two-letter term occurs exactly where some trigram starts with it (every field ends with a newline).
-        const trigrams = sqlite
-          .prepare('select term from users_fts_vocab where term >= ? and term < ?')
-          .pluck()
-          .all(term, nextString(term)) as string[];
+        const trigrams = this.trigramsStartingWith(term);
         if (trigrams.length === 0) return 'none';
         groups.push(`(${trigrams.map(quote).join(' OR ')})`);
       }
@@ -47,18 +122,60 @@ export class UserSearch {
     const match = groups.join(' AND ');
     const low = accountId * ACCOUNT_SPAN;
     const high = low + ACCOUNT_SPAN - 1;
-    const ids = sql`(select rowid - ${low} from users_fts where users_fts match ${match} and rowid between ${low} and ${high})`;
+    const select = sqlite.prepare(
+      'select rowid - ? from users_fts where users_fts match ? and rowid between ? and ? limit ?',
+    );
+    const subquery = sql`(select rowid - ${low} from users_fts where users_fts match ${match} and rowid between ${low} and ${high})`;
     return {
-      ids,
-      count: async (cap: number) => {
-        const row = sqlite
-          .prepare(
-            'select count(*) as n from (select 1 from users_fts where users_fts match ? and rowid between ? and ? limit ?)',
-          )
-          .get(match, low, high, cap + 1) as { n: number };
-        return row.n;
-      },
+      ids: async (cap) => select.pluck().all(low, match, low, high, cap + 1) as number[],
+      restrict: (q, ids) =>
+        q.where(
+          'users.id',
+          'in',
+          (ids ? sql`(select value from json_each(${JSON.stringify(ids)}))` : subquery) as never,
+        ),
+      exact: terms.every((term) => term.length >= 2),
     };
+  }
+
+  private postgresCandidates(accountId: number, terms: string[]): SearchCandidates | null {
+    const indexed = (term: string) => term.length >= 3 || TWO_WORD_CHARS.test(term);
+    if (!terms.map(searchForm).some(indexed)) return null;
+    return {
+      // The candidate query applies every term, so its ids are exact matches.
+      ids: (cap) =>
+        this.candidatePlan(async (db) => {
+          let q = db.selectFrom('users').select('users.id').where(this.accountColumn(true), '=', accountId);
+          for (const term of terms) q = q.where(this.termMatches(term));
+          return (await q.limit(cap + 1).execute()).map((row) => row.id);
+        }),
+      // Without ids the query's own term tests reach the trigram index under candidatePlan.
+      restrict: (q, ids) => (ids ? q.where(sql<boolean>`users.id = any(${ids}::int[])`) : q),
+      exact: true,
+    };
+  }
+
+  /**
+   * The index's trigrams that start with two letters, remembered until the index may have changed: a write on
+   * this connection (total_changes) or a commit by another one (data_version).
+   */
+  private trigramsStartingWith(prefix: string): string[] {
+    const sqlite = this.handle.sqlite;
+    if (!sqlite) return [];
+    const stamp = `${sqlite.pragma('data_version', { simple: true })}:${sqlite.prepare('select total_changes()').pluck().get()}`;
+    if (stamp !== this.trigramsStamp) {
+      this.trigrams.clear();
+      this.trigramsStamp = stamp;
+    }
+    let found = this.trigrams.get(prefix);
+    if (!found) {
+      found = sqlite
+        .prepare('select term from users_fts_vocab where term >= ? and term < ?')
+        .pluck()
+        .all(prefix, nextString(prefix)) as string[];
+      this.trigrams.set(prefix, found);
+    }
+    return found;
   }
 }
 

@@ -1,6 +1,8 @@
 // The per-request values every route can read.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { validationFailed } from '../errors.js';
+import type { Channel } from '../policy.js';
+import type { ApiKeyPrincipal } from '../services/api-keys.js';
 import type { SessionInfo } from '../services/auth.js';
 
 export interface AppEnv {
@@ -8,6 +10,10 @@ export interface AppEnv {
     session: SessionInfo | null;
     token: string | undefined;
     ip: string | null;
+    /** The application key of a `Authorization: Bearer` request (then there is no session). */
+    apiKey: ApiKeyPrincipal | null;
+    /** `console` when the console sent X-Roster-Client: console, else `api`. */
+    channel: Channel;
   };
 }
 

@@ -2,9 +2,11 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { CLIENT_HEADER, CONSOLE_CLIENT } from '../../shared/access.js';
 import type { AppContext } from '../context.js';
 import { AppError, unauthenticated } from '../errors.js';
 import { type SessionInfo, safeEqual } from '../services/auth.js';
+import { keyMayCall } from './caller.js';
 import type { AppEnv } from './env.js';
 
 export const SESSION_COOKIE = 'roster_session';
@@ -30,6 +32,21 @@ function clientIp(c: Context, ctx: AppContext): string | null {
 export function sessionMiddleware(ctx: AppContext): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     c.set('ip', clientIp(c, ctx));
+    c.set('channel', c.req.header(CLIENT_HEADER) === CONSOLE_CLIENT ? 'console' : 'api');
+    c.set('apiKey', null);
+    const authorization = c.req.header('authorization');
+    if (authorization !== undefined) {
+      // An application key: no cookie and no session, so CSRF does not apply; only routes that accept keys answer.
+      const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+      const key = bearer ? await ctx.apiKeys.authenticate(bearer) : null;
+      if (!key) throw new AppError(401, 'InvalidApiKey', 'Unknown or revoked application key');
+      if (!keyMayCall(c.req.method, new URL(c.req.url).pathname)) throw apiKeyNotAllowed();
+      c.set('apiKey', key);
+      c.set('channel', 'api');
+      c.set('session', null);
+      c.set('token', undefined);
+      return next();
+    }
     const token = getCookie(c, SESSION_COOKIE);
     const session = await ctx.auth.session(token);
     c.set('token', session ? token : undefined);
@@ -51,6 +68,9 @@ export function sessionMiddleware(ctx: AppContext): MiddlewareHandler<AppEnv> {
   };
 }
 
+const apiKeyNotAllowed = () =>
+  new AppError(403, 'ApiKeyNotAllowed', 'Application keys may only ask for decisions and read access profiles');
+
 export function setSessionCookie(c: Context, ctx: AppContext, token: string): void {
   setCookie(c, SESSION_COOKIE, token, {
     httpOnly: true,
@@ -67,6 +87,7 @@ export function clearSessionCookie(c: Context): void {
 
 /** The signed-in caller; a user who still has to replace a temporary password may do nothing else. */
 export function requireSession(c: Context<AppEnv>, options: { allowPending?: boolean } = {}): SessionInfo {
+  if (c.get('apiKey')) throw apiKeyNotAllowed();
   const session = c.get('session');
   if (!session) throw unauthenticated();
   if (!options.allowPending && session.requiredActions.includes('update_password')) {

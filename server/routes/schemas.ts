@@ -75,7 +75,7 @@ export const SessionSchema = z
     account: z.object({ id: z.number().int(), name: z.string(), slug: z.string() }),
     csrfToken: z.string().openapi({ description: 'Send as X-CSRF-Token on every state-changing request' }),
     requiredActions: z.array(z.string()),
-    abilities: z.object({ manageUsers: z.boolean(), readAudit: z.boolean() }),
+    abilities: z.object({ manageUsers: z.boolean(), readAudit: z.boolean(), manageAccess: z.boolean() }),
   })
   .openapi('Session');
 
@@ -129,3 +129,12 @@ export const body = <T extends z.ZodType>(schema: T) => ({
 });
 
 export const csv = { content: { 'text/csv': { schema: z.string() } }, description: 'CSV file' };
+
+export const xlsx = {
+  content: {
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+      schema: z.string().openapi({ format: 'binary' }),
+    },
+  },
+  description: 'XLSX workbook',
+};

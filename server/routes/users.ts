@@ -3,10 +3,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ACCESS_TYPE_LABELS, type AccessType, AUTH_METHOD_LABELS, type AuthMethod } from '../../shared/constants.js';
 import { userCreateSchema, userListQuerySchema, userUpdateSchema } from '../../shared/schemas.js';
 import type { AppContext } from '../context.js';
+import { AppError } from '../errors.js';
 import { csvResponse } from '../http/csv.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { body, csv, errors, FacetsSchema, IdParams, json, UserListSchema, UserSchema } from './schemas.js';
+import { xlsxResponse } from '../http/xlsx.js';
+import { type Actor, canSetAccessType } from '../policy.js';
+import { body, csv, errors, FacetsSchema, IdParams, json, UserListSchema, UserSchema, xlsx } from './schemas.js';
 
 const notFound = json(
   z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
@@ -53,50 +56,23 @@ export function userRoutes(ctx: AppContext) {
     async (c) => {
       const actor = requireSession(c).actor;
       ctx.users.assertCanManage(actor);
-      const query = c.req.valid('query');
-      async function* rows() {
-        for await (const user of ctx.users.all(actor, query)) {
-          yield [
-            user.username,
-            user.firstName,
-            user.lastName,
-            user.email,
-            user.phone,
-            user.department,
-            ACCESS_TYPE_LABELS[user.accessType as AccessType] ?? user.accessType,
-            AUTH_METHOD_LABELS[user.authMethod as AuthMethod] ?? user.authMethod,
-            user.status === 'active' ? 'Active' : 'Inactive',
-            user.enabled ? 'Enabled' : 'Disabled',
-            user.source,
-            user.timeZone,
-            user.language,
-            user.validFrom,
-            user.expiresAt,
-            user.nicknames,
-            user.createdAt,
-          ];
-        }
-      }
-      const header = [
-        'Username',
-        'First name',
-        'Last name',
-        'Email',
-        'Phone',
-        'Department',
-        'Access type',
-        'Authentication',
-        'Status',
-        'Enabled',
-        'Source',
-        'Time zone',
-        'Language',
-        'Valid from',
-        'Expiration',
-        'Nicknames',
-        'Created',
-      ];
-      return csvResponse(c, 'users.csv', header, rows()) as never;
+      return csvResponse(c, 'users.csv', EXPORT_HEADER, exportRows(ctx, actor, c.req.valid('query'))) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/users/export.xlsx',
+      tags: ['Users'],
+      summary: 'Download every user matching the filters, in the list order, as XLSX',
+      request: { query: userListQuerySchema.omit({ cursor: true, limit: true, last: true }) },
+      responses: { 200: xlsx, ...errors },
+    }),
+    async (c) => {
+      const actor = requireSession(c).actor;
+      ctx.users.assertCanManage(actor);
+      return xlsxResponse(c, 'users.xlsx', EXPORT_HEADER, exportRows(ctx, actor, c.req.valid('query'))) as never;
     },
   );
 
@@ -110,8 +86,10 @@ export function userRoutes(ctx: AppContext) {
       responses: { 201: json(UserSchema, 'Created'), ...errors, 409: json(UserSchema, 'Username taken') },
     }),
     async (c) => {
-      const user = await ctx.users.create(requireSession(c).actor, c.req.valid('json'), { ip: c.get('ip') });
-      return c.json(user, 201);
+      const actor = requireSession(c).actor;
+      const input = c.req.valid('json');
+      if (input.accessType && !canSetAccessType(c.get('channel'), null, input.accessType)) throw scorerApiOnly();
+      return c.json(await ctx.users.create(actor, input, { ip: c.get('ip') }), 201);
     },
   );
 
@@ -138,7 +116,13 @@ export function userRoutes(ctx: AppContext) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      return c.json(await ctx.users.update(requireSession(c).actor, id, c.req.valid('json'), { ip: c.get('ip') }), 200);
+      const actor = requireSession(c).actor;
+      const input = c.req.valid('json');
+      if (input.accessType && c.get('channel') === 'console') {
+        const current = await ctx.users.get(actor, id);
+        if (!canSetAccessType('console', current.accessType, input.accessType)) throw scorerApiOnly();
+      }
+      return c.json(await ctx.users.update(actor, id, input, { ip: c.get('ip') }), 200);
     },
   );
 
@@ -158,4 +142,59 @@ export function userRoutes(ctx: AppContext) {
   );
 
   return app;
+}
+
+const scorerApiOnly = () =>
+  new AppError(
+    403,
+    'ScorerApiOnly',
+    'The Scorer access type is given and taken through the API or the command line only',
+    [{ path: 'accessType', message: 'Scorer is set through the API or the command line only' }],
+  );
+
+/** The columns of a users download (CSV and XLSX), readable back by the importer. */
+export const EXPORT_HEADER = [
+  'Username',
+  'First name',
+  'Last name',
+  'Email',
+  'Phone',
+  'Department',
+  'Access type',
+  'Authentication',
+  'Status',
+  'Enabled',
+  'Source',
+  'Time zone',
+  'Language',
+  'Valid from',
+  'Expiration',
+  'Nicknames',
+  'Created',
+];
+
+type ExportQuery = Parameters<AppContext['users']['all']>[1];
+
+export async function* exportRows(ctx: AppContext, actor: Actor, query: ExportQuery) {
+  for await (const user of ctx.users.all(actor, query)) {
+    yield [
+      user.username,
+      user.firstName,
+      user.lastName,
+      user.email,
+      user.phone,
+      user.department,
+      ACCESS_TYPE_LABELS[user.accessType as AccessType] ?? user.accessType,
+      AUTH_METHOD_LABELS[user.authMethod as AuthMethod] ?? user.authMethod,
+      user.status === 'active' ? 'Active' : 'Inactive',
+      user.enabled ? 'Enabled' : 'Disabled',
+      user.source,
+      user.timeZone,
+      user.language,
+      user.validFrom,
+      user.expiresAt,
+      user.nicknames,
+      user.createdAt,
+    ];
+  }
 }

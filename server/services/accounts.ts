@@ -1,6 +1,9 @@
 // Accounts (tenants) and their unique owner, created together.
+import type { Dialect } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
+import { indexInsertedUsers } from '../db/user-index.js';
 import { conflict, validationFailed } from '../errors.js';
+import { seedRoleCatalog } from './access.js';
 import type { AuditLog } from './audit.js';
 import { generatePassword, hashPassword } from './passwords.js';
 import { derivedColumns } from './user-presenter.js';
@@ -33,6 +36,7 @@ export function slugify(name: string): string {
 export class Accounts {
   constructor(
     private readonly db: Db,
+    private readonly dialect: Dialect,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
   ) {}
@@ -98,13 +102,15 @@ export class Accounts {
           created_at: at,
           updated_at: at,
         })
-        .returning(['id', 'username'])
+        .returningAll()
         .executeTakeFirstOrThrow();
+      await indexInsertedUsers(trx, this.dialect, [owner]);
       await trx
         .insertInto('user_credentials')
         .values({ user_id: owner.id, password_hash: passwordHash, temporary: 1, updated_at: at })
         .execute();
       await trx.updateTable('accounts').set({ owner_user_id: owner.id }).where('id', '=', account.id).execute();
+      await seedRoleCatalog(trx, account.id, at);
       await this.audit.record(trx, {
         accountId: account.id,
         actor: null,
@@ -112,7 +118,7 @@ export class Accounts {
         target: { type: 'account', id: account.id, label: name },
         after: { name, slug, owner: username },
       });
-      return { account, owner, oneTimePassword };
+      return { account, owner: { id: owner.id, username: owner.username }, oneTimePassword };
     });
   }
 }

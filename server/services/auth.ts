@@ -1,6 +1,7 @@
 // Password sign-in, console sessions (cookie token + CSRF token) and password changes.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/index.js';
+import { writerHeld } from '../db/write-lock.js';
 import { AppError, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
@@ -137,12 +138,16 @@ export class Auth {
       await this.db.deleteFrom('sessions').where('id', '=', row.session_id).execute();
       return null;
     }
-    if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_EVERY_MS) {
+    if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_EVERY_MS && !writerHeld(this.db)) {
+      // Best effort: another process's long write (an import on SQLite) may hold the lock.
       await this.db
         .updateTable('sessions')
         .set({ last_seen_at: now.toISOString() })
         .where('id', '=', row.session_id)
-        .execute();
+        .execute()
+        .catch((error: { code?: string }) => {
+          if (error.code !== 'SQLITE_BUSY') throw error;
+        });
     }
     return {
       actor: {

@@ -1,7 +1,9 @@
-// Writes many users at once (seeding, imports): multi-row inserts in batches, each batch one transaction.
+// Writes many users at once (seeding, imports). SQLite takes a prepared-statement loop inside one transaction per
+// batch (better-sqlite3 is synchronous, so nothing interleaves); PostgreSQL takes multi-row inserts.
 import type { Insertable } from 'kysely';
-import type { Db } from '../db/index.js';
+import type { DatabaseHandle } from '../db/index.js';
 import type { UsersTable } from '../db/schema/users.js';
+import { FACET_UPSERT_SQL, facetDeltas, indexInsertedUsers, searchRowid } from '../db/user-index.js';
 import { derivedColumns } from './user-presenter.js';
 
 export interface BulkUser {
@@ -19,10 +21,16 @@ export interface BulkUser {
   nicknames?: string[];
 }
 
-// 1,000 rows x 30 columns stays under both databases' bound-parameter limits.
-const BATCH = 1000;
+type UserInsert = Insertable<UsersTable> & {
+  search_doc: string;
+  access_type: string;
+  status: string;
+  enabled: number;
+  department: string;
+  source: string;
+};
 
-export function bulkRow(accountId: number, user: BulkUser, at: string): Insertable<UsersTable> {
+export function bulkRow(accountId: number, user: BulkUser, at: string): UserInsert {
   const base = {
     first_name: user.firstName,
     last_name: user.lastName ?? '',
@@ -32,10 +40,20 @@ export function bulkRow(accountId: number, user: BulkUser, at: string): Insertab
     department: user.department ?? '',
     nicknames: JSON.stringify(user.nicknames ?? []),
   };
+  const derived = derivedColumns(base, user.nicknames ?? []);
+  // One literal, no spreads: this runs a million times in a big import.
   return {
-    ...base,
-    ...derivedColumns(base),
     account_id: accountId,
+    username: base.username,
+    email: base.email,
+    first_name: base.first_name,
+    last_name: base.last_name,
+    phone: base.phone,
+    department: base.department,
+    nicknames: base.nicknames,
+    search_doc: derived.search_doc,
+    name_key: derived.name_key,
+    first_key: derived.first_key,
     access_type: user.accessType ?? 'standard',
     auth_method: user.authMethod ?? 'password',
     enabled: user.enabled === false ? 0 : 1,
@@ -46,27 +64,87 @@ export function bulkRow(accountId: number, user: BulkUser, at: string): Insertab
   };
 }
 
+const COLUMNS = [
+  'account_id',
+  'username',
+  'email',
+  'first_name',
+  'last_name',
+  'phone',
+  'department',
+  'access_type',
+  'auth_method',
+  'enabled',
+  'status',
+  'source',
+  'nicknames',
+  'search_doc',
+  'name_key',
+  'first_key',
+  'created_at',
+  'updated_at',
+] as const;
+
+export interface BulkOptions {
+  at?: Date;
+  /** Rows per transaction on SQLite (fewer, larger transactions write each index page fewer times). */
+  batchSize?: number;
+}
+
 /** Inserts users in batches; returns how many were written. Usernames must be new to the account. */
 export async function insertUsersInBulk(
-  db: Db,
+  handle: DatabaseHandle,
   accountId: number,
   users: Iterable<BulkUser>,
-  at = new Date(),
+  options: BulkOptions = {},
 ): Promise<number> {
-  const when = at.toISOString();
-  let batch: Insertable<UsersTable>[] = [];
+  const at = (options.at ?? new Date()).toISOString();
+  const size = options.batchSize ?? (handle.dialect === 'sqlite' ? 100_000 : 1000);
+  const write = handle.dialect === 'sqlite' ? sqliteWriter(handle) : postgresWriter(handle);
+  let batch: UserInsert[] = [];
   let written = 0;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const rows = batch;
-    batch = [];
-    await db.transaction().execute((trx) => trx.insertInto('users').values(rows).execute());
-    written += rows.length;
-  };
   for (const user of users) {
-    batch.push(bulkRow(accountId, user, when));
-    if (batch.length >= BATCH) await flush();
+    batch.push(bulkRow(accountId, user, at));
+    if (batch.length >= size) {
+      written += await write(batch);
+      batch = [];
+    }
   }
-  await flush();
+  if (batch.length > 0) written += await write(batch);
   return written;
+}
+
+function sqliteWriter(handle: DatabaseHandle) {
+  const sqlite = handle.sqlite;
+  if (!sqlite) throw new Error('no SQLite connection');
+  const insert = sqlite.prepare(
+    `insert into users (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`,
+  );
+  const index = sqlite.prepare('insert into users_fts (rowid, doc) values (?, ?)');
+  const facet = sqlite.prepare(FACET_UPSERT_SQL);
+  return (rows: UserInsert[]) =>
+    // Kysely's transaction holds the connection; the synchronous loop runs inside it.
+    handle.db.transaction().execute(async () => {
+      for (const row of rows) {
+        const id = Number(insert.run(COLUMNS.map((column) => row[column] as string | number)).lastInsertRowid);
+        index.run(searchRowid(row.account_id, id), row.search_doc);
+      }
+      for (const d of facetDeltas(rows))
+        facet.run(d.account_id, d.access_type, d.status, d.enabled, d.department, d.source, d.n);
+      return rows.length;
+    });
+}
+
+function postgresWriter(handle: DatabaseHandle) {
+  return (rows: UserInsert[]) =>
+    handle.db.transaction().execute(async (trx) => {
+      const inserted = await trx.insertInto('users').values(rows).returning('id').execute();
+      // Facets only need the columns we already have; ids are not needed for them on PostgreSQL.
+      await indexInsertedUsers(
+        trx,
+        'postgres',
+        rows.map((row, i) => ({ ...row, id: inserted[i]?.id as number })),
+      );
+      return rows.length;
+    });
 }

@@ -3,38 +3,15 @@
 import type { Selectable } from 'kysely';
 import type { AccessType, AuthMethod, UserStatus } from '../../shared/constants.js';
 import { foldText, matchRanges, type Range } from '../../shared/search-text.js';
+import type { User } from '../../shared/user.js';
 import type { UsersTable } from '../db/schema/users.js';
+import { searchForm } from '../db/user-search.js';
 import { type Actor, userAbilities } from '../policy.js';
+import { presentLicenses } from './licenses.js';
 
 export type UserRow = Selectable<UsersTable>;
 
-export interface User {
-  id: number;
-  username: string;
-  email: string | null;
-  emailVerified: boolean;
-  firstName: string;
-  lastName: string | null;
-  displayName: string;
-  phone: string | null;
-  department: string | null;
-  accessType: AccessType;
-  authMethod: AuthMethod;
-  enabled: boolean;
-  status: UserStatus;
-  isOwner: boolean;
-  timeZone: string | null;
-  language: string | null;
-  validFrom: string | null;
-  expiresAt: string | null;
-  source: string;
-  syncEnabled: boolean;
-  nicknames: string[];
-  licenses: { app: string; name: string }[];
-  createdAt: string;
-  updatedAt: string;
-  lastSignInAt: string | null;
-}
+export type { User };
 
 export const displayName = (row: Pick<UserRow, 'first_name' | 'last_name' | 'username'>) =>
   `${row.first_name} ${row.last_name}`.trim() || row.username;
@@ -62,7 +39,7 @@ export function presentUser(row: UserRow): User {
     source: row.source,
     syncEnabled: row.sync_enabled === 1,
     nicknames: JSON.parse(row.nicknames) as string[],
-    licenses: [],
+    licenses: presentLicenses(row.license_apps),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastSignInAt: row.last_sign_in_at,
@@ -88,23 +65,24 @@ type SearchFields = Pick<
 >;
 
 /** Columns computed from a user's fields: the search document and the folded name sort keys. */
-export function derivedColumns(row: SearchFields) {
+export function derivedColumns(row: SearchFields, nicknames: string[] = JSON.parse(row.nicknames) as string[]) {
+  const first = foldText(row.first_name);
+  const last = foldText(row.last_name);
   return {
-    search_doc: searchDocument(row),
-    name_key: `${foldText(row.last_name)}\u0001${foldText(row.first_name)}`,
-    first_key: `${foldText(row.first_name)}\u0001${foldText(row.last_name)}`,
+    search_doc: searchDocument(row, nicknames),
+    name_key: `${last}\u0001${first}`,
+    first_key: `${first}\u0001${last}`,
   };
 }
 
 /** Folded, newline-separated search fields; every field ends with a newline so no match spans two fields. */
-export function searchDocument(row: SearchFields): string {
-  const nicknames = JSON.parse(row.nicknames) as string[];
+export function searchDocument(row: SearchFields, nicknames: string[] = JSON.parse(row.nicknames) as string[]): string {
   const digits = row.phone.replace(/\D/g, '');
   const fields = [row.first_name, row.last_name, row.username, row.email, row.phone, ...nicknames, row.department];
   if (digits && digits !== row.phone) fields.push(digits);
   return fields
     .filter((field) => field !== '')
-    .map((field) => `${foldText(field).replaceAll('\n', ' ')}\n`)
+    .map((field) => `${searchForm(foldText(field).replaceAll('\n', ' '))}\n`)
     .join('');
 }
 

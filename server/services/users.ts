@@ -2,16 +2,20 @@
 import {
   type Expression,
   type ExpressionBuilder,
+  type Kysely,
   type SelectQueryBuilder,
   type SqlBool,
   sql,
+  type Transaction,
   type Updateable,
 } from 'kysely';
 import { COUNT_CAP, type UserSort } from '../../shared/constants.js';
 import type { UserCreate, UserFilter, UserListQuery, UserUpdate } from '../../shared/schemas.js';
 import { searchTerms } from '../../shared/search-text.js';
+import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
+import { indexInsertedUsers } from '../db/user-index.js';
 import { UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, canOnAccount, canOnUser } from '../policy.js';
@@ -44,16 +48,37 @@ const SORT_COLUMNS: Record<UserSort, Column[]> = {
   createdAt: ['created_at', 'id'],
 };
 
-/**
- * Up to this many search candidates are fetched and sorted; above it, walking the sort index finds a page sooner
- * (the two cost the same near sqrt(25 x 1,000,000) = 5,000).
- */
-const SELECTIVE_CANDIDATES = 5000;
+export interface SearchTuning {
+  /** Up to this many search candidates are fetched by id and sorted (about 1 microsecond each on SQLite). */
+  selectiveCandidates: number;
+  /** How many rows of a sort index a broad search walks before it sorts the candidates past them instead. */
+  walkWindow: number;
+}
 
-const exactUpTo = (n: number) => (n > COUNT_CAP ? { count: COUNT_CAP, exact: false } : { count: n, exact: true });
+const DEFAULT_TUNING: SearchTuning = { selectiveCandidates: COUNT_CAP, walkWindow: 5000 };
+
+type Value = string | number;
+type Order = 'asc' | 'desc';
+
+interface Scope {
+  plan: 'walk' | 'candidates' | 'window';
+  /** Filters and search terms. */
+  where: (q: UsersQuery) => UsersQuery;
+  /** Filters only (the window's bound is found on the sort index without reading search documents). */
+  filters: (q: UsersQuery) => UsersQuery;
+  /** Filters, search terms, and the search index's candidates first. */
+  candidates: (q: UsersQuery) => UsersQuery;
+  /** Whether the page was found by walking a window of the sort index (the matches are dense there). */
+  total: (filled?: boolean) => Promise<{ count: number; exact: boolean }>;
+  /** A search (plan steering applies) rather than a plain filtered list. */
+  searching: boolean;
+}
+
+/** Rows of an account a dense search's count may read before it reads the trigram index instead. */
+const DENSE_COUNT_BUDGET = 5000;
 
 interface Cursor {
-  values: (string | number)[];
+  values: Value[];
   direction: 'next' | 'prev';
 }
 
@@ -74,13 +99,18 @@ type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
 export class UserDirectory {
   private readonly search: UserSearch;
   private readonly db: Db;
+  private readonly dialect: Dialect;
+  /** Runs inside the transaction that creates a user (wired by the context). */
+  onCreated: ((trx: Transaction<Database>, actor: Actor, user: UserRow) => Promise<unknown>) | null = null;
 
   constructor(
     handle: DatabaseHandle,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
+    private readonly tuning: SearchTuning = DEFAULT_TUNING,
   ) {
     this.db = handle.db;
+    this.dialect = handle.dialect;
     this.search = new UserSearch(handle);
   }
 
@@ -103,10 +133,7 @@ export class UserDirectory {
     // Walking backwards (previous page, last page) reads the index in reverse and flips the rows back.
     const backwards = cursor?.direction === 'prev' || (!cursor && query.last === true);
     const walk = backwards ? flip(order) : order;
-    let q = scope.where(this.db.selectFrom('users')).selectAll('users');
-    if (cursor) q = q.where(keysetAfter(columns, cursor.values, walk));
-    for (const column of columns) q = q.orderBy(column, walk);
-    const rows = (await q.limit(limit + 1).execute()) as UserRow[];
+    const { rows, filled } = await this.fetchRows(scope, columns, cursor?.values ?? null, walk, limit + 1);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     if (backwards) page.reverse();
@@ -115,7 +142,7 @@ export class UserDirectory {
     const last = page[page.length - 1];
     const atStart = backwards ? !more : !cursor;
     const atEnd = backwards ? !cursor || query.last === true : !more;
-    const total = await scope.total();
+    const total = await scope.total(filled);
     return {
       items: page.map((row) => {
         const user = presentUserFor(actor, row);
@@ -126,6 +153,64 @@ export class UserDirectory {
       nextCursor: !atEnd && last ? encodeCursor(columns, last, 'next') : null,
       prevCursor: !atStart && first ? encodeCursor(columns, first, 'prev') : null,
     };
+  }
+
+  /**
+   * Up to `n` rows after `after` in the walking order, by the scope's plan; `filled` tells whether a window walk
+   * found them (the matches are dense there).
+   */
+  private async fetchRows(
+    scope: Scope,
+    columns: Column[],
+    after: Value[] | null,
+    walk: Order,
+    n: number,
+  ): Promise<{ rows: UserRow[]; filled: boolean }> {
+    const ordered = <Q extends UsersQuery>(q: Q, sortCandidates = false) => {
+      let out = q;
+      for (const column of columns) {
+        out = (
+          sortCandidates ? out.orderBy(this.search.candidateSortKey(column), walk) : out.orderBy(column, walk)
+        ) as Q;
+      }
+      return out;
+    };
+    const from = (q: UsersQuery, values: Value[] | null) =>
+      values ? q.where(keyset(columns, values, walk, 'after')) : q;
+    const run = async (q: UsersQuery, count: number) =>
+      (await q.selectAll('users').limit(count).execute()) as UserRow[];
+    const runCandidates = (values: Value[] | null, count: number) =>
+      this.search.candidatePlan((db) =>
+        run(ordered(from(scope.candidates(db.selectFrom('users')), values), true), count),
+      );
+    // Searches walk sort indexes only (PostgreSQL would otherwise sometimes bitmap-scan a common term).
+    const walking = <T>(fn: (db: Kysely<Database>) => Promise<T>) =>
+      scope.searching ? this.search.walkPlan(fn) : fn(this.db);
+
+    if (scope.plan === 'candidates') return { rows: await runCandidates(after, n), filled: false };
+    if (scope.plan === 'walk') {
+      return {
+        rows: await walking((db) => run(ordered(from(scope.where(db.selectFrom('users')), after)), n)),
+        filled: true,
+      };
+    }
+
+    // Window: walk at most `walkWindow` rows of the sort index; if that does not fill the page the matches are
+    // clustered further on (a surname fragment under "name" order), so sort the candidates past the window.
+    const windowed = await walking(async (db) => {
+      const bound = await ordered(from(scope.filters(db.selectFrom('users')), after))
+        .select(columns.map((c) => `users.${c}` as const))
+        .offset(this.tuning.walkWindow)
+        .limit(1)
+        .executeTakeFirst();
+      const boundValues = bound ? columns.map((c) => (bound as Record<string, Value>)[c] as Value) : null;
+      let q = from(scope.where(db.selectFrom('users')), after);
+      if (boundValues) q = q.where(keyset(columns, boundValues, walk, 'upTo'));
+      return { boundValues, rows: await run(ordered(q), n) };
+    });
+    if (windowed.rows.length >= n || !windowed.boundValues) return { rows: windowed.rows, filled: true };
+    const rest = await runCandidates(windowed.boundValues, n - windowed.rows.length);
+    return { rows: [...windowed.rows, ...rest], filled: false };
   }
 
   /** Every user matching the filters, in the list's order, read page by page so memory stays flat. */
@@ -143,49 +228,85 @@ export class UserDirectory {
   }
 
   /** The filter + search restriction of a list, and how to count it. */
-  private async scope(accountId: number, filter: UserFilter, terms: string[]) {
-    const where = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) => {
-      // Unary + keeps SQLite off the account's sort indexes, so it starts from the search candidates instead.
-      const account = options.pinAccountIndex ? sql<number>`+users.account_id` : sql.ref<number>('users.account_id');
-      let out = q.where(account, '=', accountId);
+  private async scope(accountId: number, filter: UserFilter, terms: string[]): Promise<Scope | 'none'> {
+    const filters = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) => {
+      let out = q.where(this.search.accountColumn(options.pinAccountIndex === true), '=', accountId);
       if (filter.accessType) out = out.where('users.access_type', '=', filter.accessType);
       if (filter.status) out = out.where('users.status', '=', filter.status);
       if (filter.enabled !== undefined) out = out.where('users.enabled', '=', filter.enabled ? 1 : 0);
       if (filter.department !== undefined) out = out.where('users.department', '=', filter.department);
       if (filter.source) out = out.where('users.source', '=', filter.source);
+      return out;
+    };
+    const where = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) => {
+      let out = filters(q, options);
       for (const term of terms) out = out.where(this.search.termMatches(term));
       return out;
     };
+    const unused = (q: UsersQuery) => q;
     if (terms.length === 0) {
-      return { where, total: async () => ({ count: await this.facetCount(accountId, filter), exact: true }) };
+      const total = async () => ({ count: await this.facetCount(accountId, filter), exact: true });
+      return { plan: 'walk', searching: false, where, filters, candidates: unused, total };
     }
     const candidates = this.search.candidates(accountId, terms);
-    if (candidates === 'none') return 'none' as const;
-    const capped = async (q: (query: UsersQuery) => UsersQuery) => {
-      const inner = q(this.db.selectFrom('users'))
+    if (candidates === 'none') return 'none';
+    const cap = this.search.countCap;
+    const exactUpTo = (n: number) => (n > cap ? { count: cap, exact: false } : { count: n, exact: true });
+    /** Matches, counted no further than the cap (and, with a budget, among that many rows of the account only). */
+    const capped = async (q: (query: UsersQuery) => UsersQuery, db: Kysely<Database>, budget?: number) => {
+      let source = db.selectFrom('users');
+      if (budget) {
+        const sample = filters(db.selectFrom('users')).select('users.search_doc').limit(budget);
+        source = db.selectFrom(sample.as('users')) as unknown as UsersQuery;
+      }
+      const inner = (budget ? source.where((eb) => eb.and(terms.map((t) => this.search.termMatches(t)))) : q(source))
         .select(sql.lit(1).as('one'))
-        .limit(COUNT_CAP + 1);
-      const row = await this.db
+        .limit(cap + 1);
+      const row = await db
         .selectFrom(inner.as('matches'))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       return exactUpTo(Number(row.n));
     };
-    if (!candidates) return { where, total: () => capped(where) };
-
-    const found = await candidates.count(COUNT_CAP);
-    // The index count is the answer when it covers every term and no other filter narrows it.
-    const indexCounts = terms.every((term) => term.length >= 2) && !hasFacetFilter(filter);
-    const inCandidates = (q: UsersQuery) =>
-      where(q, { pinAccountIndex: true }).where('users.id', 'in', candidates.ids as never);
-    const total = async (fallback: (query: UsersQuery) => UsersQuery) =>
-      indexCounts ? exactUpTo(found) : capped(fallback);
-    if (found <= SELECTIVE_CANDIDATES) {
-      // Selective: fetch the few candidates by id and sort them.
-      return { where: inCandidates, total: () => total(inCandidates) };
+    const searching = { searching: true, where, filters } as const;
+    // No index narrows single letters (nor two on PostgreSQL): walk the sort index, testing each row.
+    if (!candidates) {
+      return {
+        ...searching,
+        plan: 'walk',
+        candidates: unused,
+        total: () => this.search.walkPlan((db) => capped(where, db)),
+      };
     }
-    // Broad: walk the sort index and test each row; matches are dense, so a page fills quickly.
-    return { where, total: () => total(inCandidates) };
+
+    if (this.search.countsCheaply) {
+      // SQLite, one pass over the FTS index: few candidates are fetched by id and sorted; many are dense, so walking
+      // the sort index fills a page sooner (and the window plan falls back to the candidates when they cluster).
+      const ids = await candidates.ids(this.tuning.selectiveCandidates);
+      const selective = ids.length <= this.tuning.selectiveCandidates;
+      const inCandidates = (q: UsersQuery) =>
+        candidates.restrict(where(q, { pinAccountIndex: true }), selective ? ids : null);
+      // The index's count is the answer when it covers every term and no other filter narrows it.
+      const indexCounts = candidates.exact && !hasFacetFilter(filter);
+      const total = () =>
+        indexCounts
+          ? Promise.resolve(exactUpTo(ids.length))
+          : this.search.candidatePlan((db) => capped(inCandidates, db));
+      return { ...searching, plan: selective ? 'candidates' : 'window', candidates: inCandidates, total };
+    }
+
+    // PostgreSQL: reading the trigram index costs as much as its lists for the terms are long, so a search first
+    // walks a window of the sort index; the index is read only when the window does not fill the page.
+    const inCandidates = (q: UsersQuery) => candidates.restrict(where(q, { pinAccountIndex: true }), null);
+    const total = async (filled?: boolean) => {
+      if (filled) {
+        // Dense where the page was found: a bounded stretch of the account often holds more than the cap already.
+        const sampled = await this.search.walkPlan((db) => capped(where, db, DENSE_COUNT_BUDGET));
+        if (!sampled.exact) return sampled;
+      }
+      return this.search.candidatePlan((db) => capped(inCandidates, db));
+    };
+    return { ...searching, plan: 'window', candidates: inCandidates, total };
   }
 
   private async facetCount(accountId: number, filter: UserFilter): Promise<number> {
@@ -276,6 +397,7 @@ export class UserDirectory {
         .catch((error: unknown) => {
           throw isUniqueViolation(error) ? usernameTaken(input.username) : error;
         })) as UserRow;
+      await indexInsertedUsers(trx, this.dialect, [created]);
       if (passwordHash) {
         await trx
           .insertInto('user_credentials')
@@ -295,7 +417,14 @@ export class UserDirectory {
         after: auditSnapshot(created),
         ip: meta.ip,
       });
-      return created;
+      if (!this.onCreated) return created;
+      // Same transaction: what other modules give every new user (default licenses) is never missing.
+      await this.onCreated(trx, actor, created);
+      return (await trx
+        .selectFrom('users')
+        .selectAll()
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow()) as UserRow;
     });
     return presentUserFor(actor, row);
   }
@@ -424,16 +553,15 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-const flip = (order: 'asc' | 'desc') => (order === 'asc' ? 'desc' : 'asc');
+const flip = (order: Order): Order => (order === 'asc' ? 'desc' : 'asc');
 
-/** Rows strictly after `values` in the walking order: (c1, c2, ...) > (v1, v2, ...). */
-function keysetAfter(columns: Column[], values: (string | number)[], walk: 'asc' | 'desc') {
+/** Rows strictly after `values` in the walking order, or up to and including them: (c1, c2, ...) > (v1, v2, ...). */
+function keyset(columns: Column[], values: Value[], walk: Order, side: 'after' | 'upTo') {
+  const op = side === 'after' ? (walk === 'asc' ? '>' : '<') : walk === 'asc' ? '<=' : '>=';
   return (eb: ExpressionBuilder<Database, 'users'>): Expression<SqlBool> => {
+    if (columns.length === 1) return eb(`users.${columns[0] as Column}`, op, values[0] as never);
     const left = eb.refTuple(...(columns.map((c) => `users.${c}`) as [never, never]));
-    const right = eb.tuple(...(values as [never, never]));
-    return columns.length === 1
-      ? eb(`users.${columns[0] as Column}`, walk === 'asc' ? '>' : '<', values[0] as never)
-      : eb(left, walk === 'asc' ? '>' : '<', right);
+    return eb(left, op, eb.tuple(...(values as [never, never])));
   };
 }
 

@@ -31,7 +31,7 @@ describe('sign-in', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/users');
     const nav = page.getByRole('navigation', { name: 'Main' });
-    await expect.poll(() => nav.getByRole('link', { name: 'Users' }).count()).toBe(1);
+    await expect.poll(() => nav.getByRole('link', { name: 'Users', exact: true }).count()).toBe(1);
     const docs = page.getByRole('link', { name: /API docs/ });
     expect(await docs.getAttribute('href')).toBe('/api/docs');
     expect(await docs.getAttribute('target')).toBe('_blank');
@@ -72,7 +72,7 @@ describe('sign-in', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('heading', { name: 'My profile' }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
-    expect(await nav.getByRole('link', { name: 'Users' }).count()).toBe(0);
+    expect(await nav.getByRole('link', { name: 'Users', exact: true }).count()).toBe(0);
     expect(await nav.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
     await screenshot(page, 'profile-standard-user');
     await page.goto('/users');

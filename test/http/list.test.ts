@@ -85,6 +85,40 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
     expect(reply.body.totalExact).toBe(true);
   });
 
+  it('finds a user whose letters are new to the index right after they are added or renamed', async () => {
+    expect((await owner.get('/users?q=qy')).body.items).toEqual([]);
+    const user = await h.buildUser(owner, { firstName: 'Qyzzle', lastName: 'Newletters' });
+    expect(names(await owner.get('/users?q=qy'))).toEqual([user.username]);
+    expect((await owner.get('/users?q=wq')).body.items).toEqual([]);
+    await owner.patch(`/users/${user.id}`, { lastName: 'Wqorth' });
+    expect(names(await owner.get('/users?q=wq'))).toEqual([user.username]);
+    await owner.del(`/users/${user.id}`);
+    expect((await owner.get('/users?q=wq')).body.items).toEqual([]);
+  });
+
+  it('finds two letters before any character, in any script', async () => {
+    const { owner: admin } = await h.newAccount();
+    const people = [
+      ['zhore', 'Zhøre', 'Lund'],
+      ['ivan', 'Иван', 'Петров'],
+      ['strauss', 'Jörg', 'Strauß'],
+      ['mail', 'Mail', 'Person', 'zh!x'],
+      ['zhu', 'Zhu', 'Wei'],
+    ];
+    for (const [username, firstName, lastName, nickname] of people) {
+      await h.buildUser(admin, { username, firstName, lastName, nicknames: nickname ? [nickname] : [] });
+    }
+    const search = async (q: string) => names(await admin.get(`/users?q=${encodeURIComponent(q)}`)).sort();
+    expect(await search('zh')).toEqual(['mail', 'zhore', 'zhu']);
+    expect(await search('zhø')).toEqual(['zhore']);
+    expect(await search('ив')).toEqual(['ivan']);
+    expect(await search('пет')).toEqual(['ivan']);
+    expect(await search('uß')).toEqual(['strauss']);
+    expect(await search('ß')).toEqual(['strauss']);
+    expect(await search('h!')).toEqual(['mail']);
+    expect(await search('hu')).toEqual(['zhu']);
+  });
+
   it('returns the matched parts of each field', async () => {
     const reply = await owner.get('/users?q=jo%20smi');
     const john = reply.body.items.find((u: { username: string }) => u.username === 'jsmith');

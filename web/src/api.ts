@@ -1,6 +1,9 @@
 // The console's one door to the Roster API: JSON in and out, CSRF header on mutations, errors as ApiError.
-import type { AccessType, AuthMethod, RequiredAction, UserSort, UserStatus } from '../../shared/constants.js';
+
+import { CLIENT_HEADER, CONSOLE_CLIENT } from '../../shared/access.js';
+import type { AccessType, RequiredAction, UserSort, UserStatus } from '../../shared/constants.js';
 import type { Range } from '../../shared/search-text.js';
+import type { User as SharedUser, UserAbilities } from '../../shared/user.js';
 
 export type FieldError = { path: string; message: string };
 
@@ -26,34 +29,7 @@ export class ApiError extends Error {
   }
 }
 
-export type User = {
-  id: number;
-  username: string;
-  email: string | null;
-  emailVerified: boolean;
-  firstName: string;
-  lastName: string | null;
-  displayName: string;
-  phone: string | null;
-  department: string | null;
-  accessType: AccessType;
-  authMethod: AuthMethod;
-  enabled: boolean;
-  status: UserStatus;
-  isOwner: boolean;
-  timeZone: string | null;
-  language: string | null;
-  validFrom: string | null;
-  expiresAt: string | null;
-  source: string;
-  syncEnabled: boolean;
-  nicknames: string[];
-  licenses: { app: string; name: string }[];
-  createdAt: string;
-  updatedAt: string;
-  lastSignInAt: string | null;
-  can: { update: boolean; delete: boolean };
-};
+export type User = SharedUser & { can: UserAbilities };
 
 export type HighlightField = 'firstName' | 'lastName' | 'username' | 'email' | 'phone' | 'department' | 'nicknames';
 export type UserListItem = User & { highlights?: Partial<Record<HighlightField, Range[]>> };
@@ -73,7 +49,7 @@ export type Session = {
   account: { id: number | string; name: string; slug: string };
   csrfToken: string;
   requiredActions: RequiredAction[];
-  abilities: { manageUsers: boolean; readAudit: boolean };
+  abilities: { manageUsers: boolean; readAudit: boolean; manageAccess: boolean };
 };
 
 export type SavedFilterBody = {
@@ -133,7 +109,8 @@ export async function api<T>(
   options: { method?: string; body?: unknown; query?: Query; signal?: AbortSignal } = {},
 ): Promise<T> {
   const method = options.method ?? 'GET';
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  // The server tells console edits from API calls by this header (Scorer is set through the API only).
+  const headers: Record<string, string> = { Accept: 'application/json', [CLIENT_HEADER]: CONSOLE_CLIENT };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
 
@@ -167,6 +144,40 @@ export async function api<T>(
       response.status,
       error?.code ?? `Http${response.status}`,
       error?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
+      error?.fields ?? [],
+    );
+  }
+  return data as T;
+}
+
+/** Sends a file as the request body (imports); errors come back as ApiError like any other call. */
+export async function apiUpload<T>(path: string, file: File, query?: Query): Promise<T> {
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    'Content-Type': 'application/octet-stream',
+    [CLIENT_HEADER]: CONSOLE_CLIENT,
+  };
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(`${API_BASE}${path}${toSearch(query)}`, {
+      method: 'POST',
+      headers,
+      credentials: 'same-origin',
+      body: file,
+    });
+  } catch {
+    throw new ApiError(0, 'NetworkError', 'Roster cannot be reached. Check your connection and try again.');
+  }
+  const data = (await response.json().catch(() => null)) as
+    | (T & { error?: { code?: string; message?: string; fields?: FieldError[] } })
+    | null;
+  if (!response.ok) {
+    const error = data?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? `Http${response.status}`,
+      error?.message ?? `The server answered ${response.status}`,
       error?.fields ?? [],
     );
   }

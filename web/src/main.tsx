@@ -6,8 +6,12 @@ import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-route
 import { ApiError } from './api.js';
 import { Shell } from './components/layout.js';
 import { Spinner } from './components/ui.js';
+import { ApiKeysPage } from './pages/api-keys.js';
+import { ApplicationsPage } from './pages/applications.js';
 import { AuditPage } from './pages/audit.js';
 import { ChangePasswordPage, SignInPage } from './pages/auth.js';
+import { ImportPage } from './pages/import.js';
+import { LicensesPage } from './pages/licenses.js';
 import { ProfilePage } from './pages/profile.js';
 import { UserCreatePage } from './pages/user-create.js';
 import { UserPage } from './pages/user-detail.js';
@@ -99,6 +103,38 @@ function Gate() {
           }
         />
         <Route
+          path="import"
+          element={
+            <Admin>
+              <ImportPage />
+            </Admin>
+          }
+        />
+        <Route
+          path="licenses"
+          element={
+            <AccessAdmin>
+              <LicensesPage />
+            </AccessAdmin>
+          }
+        />
+        <Route
+          path="applications"
+          element={
+            <AccessAdmin>
+              <ApplicationsPage />
+            </AccessAdmin>
+          }
+        />
+        <Route
+          path="api-keys"
+          element={
+            <AccessAdmin>
+              <ApiKeysPage />
+            </AccessAdmin>
+          }
+        />
+        <Route
           path="audit"
           element={
             <AuditOnly>
@@ -129,6 +165,11 @@ function AfterSignIn() {
 function Admin({ children }: { children: React.ReactNode }) {
   const session = useSession();
   return session.abilities.manageUsers ? children : <Navigate to="/profile" replace />;
+}
+
+function AccessAdmin({ children }: { children: React.ReactNode }) {
+  const session = useSession();
+  return session.abilities.manageAccess ? children : <Navigate to="/" replace />;
 }
 
 function AuditOnly({ children }: { children: React.ReactNode }) {

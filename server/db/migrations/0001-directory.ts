@@ -180,6 +180,7 @@ const FACET_COLUMNS = 'account_id, access_type, status, enabled, department, sou
 
 async function upSqliteExtras(db: Db): Promise<void> {
   // Contentless trigram index; rowid = account_id * 2^32 + user id, so a search stays inside one account's range.
+  // Inserts are indexed by the code that inserts (in batches, see db/user-index.ts); triggers keep updates and deletes.
   await sql`create virtual table users_fts using fts5(doc, tokenize = 'trigram', content = '', contentless_delete = 1)`.execute(
     db,
   );
@@ -194,10 +195,6 @@ async function upSqliteExtras(db: Db): Promise<void> {
       `update user_facets set n = n - 1 where account_id = ${row}.account_id and access_type = ${row}.access_type
        and status = ${row}.status and enabled = ${row}.enabled and department = ${row}.department and source = ${row}.source;`,
     );
-  await sql`create trigger users_after_insert after insert on users begin
-    insert into users_fts (rowid, doc) values (new.account_id * 4294967296 + new.id, new.search_doc);
-    ${facetAdd('new')}
-  end`.execute(db);
   await sql`create trigger users_after_delete after delete on users begin
     delete from users_fts where rowid = old.account_id * 4294967296 + old.id;
     ${facetRemove('old')}
@@ -233,7 +230,8 @@ async function upPostgresExtras(db: Db): Promise<void> {
       return null;
     end $$`)
     .execute(db);
-  await sql`create trigger users_facets_insert_delete after insert or delete on users
+  // Inserts are counted by the code that inserts, a batch at a time (db/user-index.ts).
+  await sql`create trigger users_facets_delete after delete on users
     for each row execute function users_facets_sync()`.execute(db);
   await sql`create trigger users_facets_update after update of access_type, status, enabled, department, source on users
     for each row when (old.access_type is distinct from new.access_type or old.status is distinct from new.status
@@ -245,7 +243,7 @@ async function upPostgresExtras(db: Db): Promise<void> {
 export async function down(db: Db, dialect: Dialect): Promise<void> {
   if (dialect === 'postgres') {
     await sql`drop trigger if exists users_facets_update on users`.execute(db);
-    await sql`drop trigger if exists users_facets_insert_delete on users`.execute(db);
+    await sql`drop trigger if exists users_facets_delete on users`.execute(db);
     await sql`drop function if exists users_facets_sync()`.execute(db);
   } else {
     await sql`drop table if exists users_fts_vocab`.execute(db);

@@ -1,8 +1,13 @@
 // The whole database, one table a file.
 import type { AccountsTable } from './accounts.js';
+import type { ApiKeysTable } from './api-keys.js';
 import type { AuditEventsTable } from './audit-events.js';
+import type { ImportJobsTable, ImportSettingsTable } from './import-jobs.js';
+import type { LicensePoolsTable, UserLicensesTable } from './licenses.js';
+import type { RoleCatalogsTable, RoleChildrenTable, RolesTable, UserRolesTable } from './roles.js';
 import type { SavedFiltersTable } from './saved-filters.js';
 import type { SessionsTable } from './sessions.js';
+import type { UserAppSettingsTable } from './user-app-settings.js';
 import type { UserCredentialsTable, UserFacetsTable, UsersTable } from './users.js';
 
 export interface Database {
@@ -13,6 +18,16 @@ export interface Database {
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
   saved_filters: SavedFiltersTable;
+  roles: RolesTable;
+  role_children: RoleChildrenTable;
+  role_catalogs: RoleCatalogsTable;
+  user_roles: UserRolesTable;
+  license_pools: LicensePoolsTable;
+  user_licenses: UserLicensesTable;
+  user_app_settings: UserAppSettingsTable;
+  api_keys: ApiKeysTable;
+  import_jobs: ImportJobsTable;
+  import_settings: ImportSettingsTable;
 }
 
 export type { AccountsTable, AuditEventsTable, SavedFiltersTable, SessionsTable, UserCredentialsTable, UsersTable };

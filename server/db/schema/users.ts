@@ -30,6 +30,8 @@ export interface UsersTable {
   created_at: string;
   updated_at: string;
   last_sign_in_at: Generated<string | null>;
+  /** JSON array of the user's licensed application keys, kept by the license service beside user_licenses. */
+  license_apps: Generated<string>;
 }
 
 export interface UserCredentialsTable {

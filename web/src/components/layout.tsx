@@ -29,6 +29,24 @@ export function Shell() {
               <UsersIcon /> Users
             </NavLink>
           ) : null}
+          {abilities.manageUsers ? (
+            <NavLink to="/import" className="nav-link" onClick={() => setNavOpen(false)}>
+              <ImportIcon /> Import users
+            </NavLink>
+          ) : null}
+          {abilities.manageAccess ? (
+            <>
+              <NavLink to="/licenses" className="nav-link" onClick={() => setNavOpen(false)}>
+                <LicensesIcon /> Licenses
+              </NavLink>
+              <NavLink to="/applications" className="nav-link" onClick={() => setNavOpen(false)}>
+                <RolesIcon /> Applications &amp; roles
+              </NavLink>
+              <NavLink to="/api-keys" className="nav-link" onClick={() => setNavOpen(false)}>
+                <KeyIcon /> Application keys
+              </NavLink>
+            </>
+          ) : null}
           {abilities.readAudit ? (
             <NavLink to="/audit" className="nav-link" onClick={() => setNavOpen(false)}>
               <AuditIcon /> Audit log
@@ -107,6 +125,28 @@ function UsersIcon() {
   );
 }
 
+function ImportIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path
+        d="M10 3v9m0 0-3.5-3.5M10 12l3.5-3.5"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+      <path
+        d="M3.5 12.5v2.5a2 2 0 0 0 2 2h9a2 2 0 0 0 2-2v-2.5"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+        strokeLinecap="round"
+      />
+    </svg>
+  );
+}
+
 function AuditIcon() {
   return (
     <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
@@ -150,6 +190,57 @@ function ExternalIcon() {
         strokeWidth="1.5"
         strokeLinecap="round"
         strokeLinejoin="round"
+      />
+    </svg>
+  );
+}
+
+function LicensesIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path
+        d="M3 16.5V10M8 16.5V5M13 16.5V8M17.5 16.5h-15"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.8"
+        strokeLinecap="round"
+      />
+    </svg>
+  );
+}
+
+function RolesIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path
+        d="M10 2.5l6 2.5v4.5c0 4-2.6 6.6-6 8-3.4-1.4-6-4-6-8V5z"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+        strokeLinejoin="round"
+      />
+      <path
+        d="M7.3 10l2 2 3.5-3.8"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+    </svg>
+  );
+}
+
+function KeyIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <circle cx="6.5" cy="13.5" r="3.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <path
+        d="M9 11l7.5-7.5M14 6l2 2M12 8l1.5 1.5"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+        strokeLinecap="round"
       />
     </svg>
   );

@@ -1,12 +1,13 @@
 // One user (F5): edit every field but the username, see read-only facts, delete with a confirmation.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { Link, useLocation, useNavigate, useParams } from 'react-router';
+import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { userUpdateSchema } from '../../../shared/schemas.js';
 import { ApiError, api, type User, type UserFacets } from '../api.js';
 import { Avatar, Badge, Dialog, formatDateTime, Notice, ReadOnlyField, Spinner } from '../components/ui.js';
 import { UserField, type UserFieldName } from '../components/user-fields.js';
 import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
+import { ChatSettingsTab, LicensesTab, RoleMappingsTab, USER_TABS, type UserTab, UserTabs } from './user-access.js';
 
 const SECTIONS: { title: string; fields: UserFieldName[] }[] = [
   { title: 'Identity', fields: ['firstName', 'lastName', 'email', 'emailVerified', 'nicknames'] },
@@ -59,6 +60,9 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [justSaved, setJustSaved] = useState(false);
   const readOnly = !user.can.update;
+  const [params, setParams] = useSearchParams();
+  const tab = (USER_TABS.find((t) => t.id === params.get('tab'))?.id ?? 'details') as UserTab;
+  const selectTab = (next: UserTab) => setParams(next === 'details' ? {} : { tab: next }, { replace: true });
 
   // Drop the one-time "created" notice from history so a reload does not show it again.
   useEffect(() => {
@@ -167,7 +171,13 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
         </Notice>
       ) : null}
 
-      <form className="stack" onSubmit={submit} noValidate>
+      <UserTabs active={tab} onSelect={selectTab} />
+
+      {tab === 'roles' ? <RoleMappingsTab userId={user.id} /> : null}
+      {tab === 'licenses' ? <LicensesTab userId={user.id} /> : null}
+      {tab === 'chat' ? <ChatSettingsTab userId={user.id} /> : null}
+
+      <form className="stack" onSubmit={submit} noValidate hidden={tab !== 'details'}>
         <section className="card card--padded" aria-labelledby="section-account">
           <h2 className="card__title" id="section-account">
             Account

@@ -215,9 +215,17 @@ export function UsersPage() {
           ) : null}
         </div>
         <div className="page__actions">
-          <a className="button button--secondary" href={exportHref} download>
-            <DownloadIcon /> Download CSV
-          </a>
+          <fieldset className="button-group" aria-label="Download the users of this view">
+            <a className="button button--secondary" href={exportHref} download>
+              <DownloadIcon /> Download CSV
+            </a>
+            <a className="button button--secondary" href={exportHref.replace('/export.csv', '/export.xlsx')} download>
+              XLSX<span className="visually-hidden"> download</span>
+            </a>
+          </fieldset>
+          <Link className="button button--secondary" to="/import">
+            Import
+          </Link>
           <Link className="button button--primary" to="/users/new">
             <PlusIcon /> Create user
           </Link>

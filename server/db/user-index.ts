@@ -1,0 +1,82 @@
+// Keeps the search index and the facet counts in step with inserted users. Inserts are indexed here, a batch
+// at a time, by every code path that inserts users; updates and deletes are kept by triggers (0001 migration).
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Dialect } from './dialect.js';
+import type { Database } from './schema/index.js';
+
+export const ACCOUNT_SPAN = 4294967296; // 2^32: search rowid = account_id * 2^32 + user id
+
+export interface InsertedUser {
+  id: number;
+  account_id: number;
+  search_doc: string;
+  access_type: string;
+  status: string;
+  enabled: number;
+  department: string;
+  source: string;
+}
+
+export interface FacetDelta {
+  account_id: number;
+  access_type: string;
+  status: string;
+  enabled: number;
+  department: string;
+  source: string;
+  n: number;
+}
+
+/** Counts inserted users by the facet columns, so a batch updates each facet row once. */
+export function facetDeltas(rows: Iterable<Omit<InsertedUser, 'id' | 'search_doc'>>): FacetDelta[] {
+  const groups = new Map<string, FacetDelta>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.account_id, row.access_type, row.status, row.enabled, row.department, row.source]);
+    const group = groups.get(key);
+    if (group) group.n += 1;
+    else {
+      groups.set(key, {
+        account_id: row.account_id,
+        access_type: row.access_type,
+        status: row.status,
+        enabled: row.enabled,
+        department: row.department,
+        source: row.source,
+        n: 1,
+      });
+    }
+  }
+  return [...groups.values()];
+}
+
+export const FACET_UPSERT_SQL = `insert into user_facets (account_id, access_type, status, enabled, department, source, n)
+  values (?, ?, ?, ?, ?, ?, ?)
+  on conflict (account_id, access_type, status, enabled, department, source) do update set n = user_facets.n + excluded.n`;
+
+export const searchRowid = (accountId: number, userId: number) =>
+  BigInt(accountId) * BigInt(ACCOUNT_SPAN) + BigInt(userId);
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Indexes users just inserted through Kysely (single creations, small batches). */
+export async function indexInsertedUsers(executor: Executor, dialect: Dialect, rows: InsertedUser[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (dialect === 'sqlite') {
+    for (const row of rows) {
+      await sql`insert into users_fts (rowid, doc) values (${row.account_id} * ${ACCOUNT_SPAN} + ${row.id}, ${row.search_doc})`.execute(
+        executor,
+      );
+    }
+  }
+  for (const delta of facetDeltas(rows)) {
+    await executor
+      .insertInto('user_facets')
+      .values(delta)
+      .onConflict((oc) =>
+        oc
+          .columns(['account_id', 'access_type', 'status', 'enabled', 'department', 'source'])
+          .doUpdateSet((eb) => ({ n: eb('user_facets.n', '+', eb.ref('excluded.n')) })),
+      )
+      .execute();
+  }
+}

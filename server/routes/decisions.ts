@@ -1,0 +1,67 @@
+// The authorization decision API the suite's applications call (with an application key), and their directory
+// lookups: a user's licenses, effective roles and settings.
+import { createRoute, z } from '@hono/zod-openapi';
+import { decisionBatchSchema, decisionQuestionSchema } from '../../shared/access-schemas.js';
+import type { AppContext } from '../context.js';
+import { requireCaller } from '../http/caller.js';
+import { router } from '../http/env.js';
+import { AccessProfileSchema, DecisionSchema } from './access-schemas.js';
+import { body, errors, IdParams, json } from './schemas.js';
+
+export function decisionRoutes(ctx: AppContext) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/decisions',
+      tags: ['Decisions'],
+      summary: 'May user U do action A on resource R (owned by V, in group G)?',
+      description:
+        'Answers `allowed` with the reason: the rule, the role it needs, and where the user holds that role. Actions are `application:action`, e.g. `voice_analytics:recording.read`; `GET /applications/rules` lists them. Authenticate with `Authorization: Bearer <application key>` (or a console session).',
+      request: { body: body(decisionQuestionSchema) },
+      responses: { 200: json(DecisionSchema, 'The decision'), ...errors },
+    }),
+    async (c) => c.json(await ctx.decisions.decideOne(requireCaller(c), c.req.valid('json')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/decisions/batch',
+      tags: ['Decisions'],
+      summary: 'Many decisions in one call (up to 1,000), answered in order',
+      request: { body: body(decisionBatchSchema) },
+      responses: { 200: json(z.object({ results: z.array(DecisionSchema) }), 'The decisions'), ...errors },
+    }),
+    async (c) =>
+      c.json({ results: await ctx.decisions.decideMany(requireCaller(c), c.req.valid('json').questions) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/access-profiles/{id}',
+      tags: ['Decisions'],
+      summary: "A user's licenses, effective roles per application, chat settings and analysis switch",
+      request: { params: IdParams },
+      responses: { 200: json(AccessProfileSchema, 'Access profile'), ...errors },
+    }),
+    async (c) => c.json(await ctx.decisions.accessProfile(requireCaller(c), { userId: c.req.valid('param').id }), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/access-profiles',
+      tags: ['Decisions'],
+      summary: 'Look a user up by username',
+      request: { query: z.object({ username: z.string().min(1).max(254) }) },
+      responses: { 200: json(AccessProfileSchema, 'Access profile'), ...errors },
+    }),
+    async (c) =>
+      c.json(await ctx.decisions.accessProfile(requireCaller(c), { username: c.req.valid('query').username }), 200),
+  );
+
+  return app;
+}

@@ -1,0 +1,281 @@
+// Importing users from a file: upload, preview and fix the mapping, start, follow, cancel, and the report.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import {
+  ALL_IMPORT_FIELDS,
+  IMPORT_MODES,
+  importPreviewUpdateSchema,
+  importSettingsSchema,
+  importStartSchema,
+  MAX_IMPORT_BYTES,
+} from '../../shared/import-schemas.js';
+import type { AppContext } from '../context.js';
+import { AppError, validationFailed } from '../errors.js';
+import { type AppEnv, router } from '../http/env.js';
+import { requireSession } from '../http/session.js';
+import { body, csv, errors, IdParams, json } from './schemas.js';
+
+const ProblemSchema = z.object({
+  row: z.number().int(),
+  column: z.string().nullable(),
+  field: z.string().nullable(),
+  code: z.string(),
+  message: z.string(),
+});
+
+const ImportJobSchema = z
+  .object({
+    id: z.number().int(),
+    fileName: z.string(),
+    format: z.string(),
+    fileBytes: z.number().int(),
+    status: z.enum(['ready', 'running', 'done', 'failed', 'cancelled']),
+    mode: z.enum(IMPORT_MODES),
+    partial: z.boolean(),
+    hasHeader: z.boolean(),
+    headers: z.array(z.string()),
+    mapping: z.array(z.enum(ALL_IMPORT_FIELDS).nullable()),
+    preview: z.array(z.object({ row: z.number().int(), cells: z.array(z.string()) })),
+    problems: z.array(ProblemSchema).openapi({ description: 'The first 1,000 problems; the bad-rows file has all' }),
+    counts: z.object({
+      rows: z.number().int(),
+      badRows: z.number().int(),
+      problems: z.number().int(),
+      toCreate: z.number().int(),
+      toUpdate: z.number().int(),
+    }),
+    progress: z.object({
+      phase: z.string(),
+      processed: z.number().int(),
+      total: z.number().int(),
+      created: z.number().int(),
+      updated: z.number().int(),
+      skipped: z.number().int(),
+    }),
+    generatedPasswords: z.number().int(),
+    passwordsAvailable: z.boolean(),
+    message: z.string(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('ImportJob');
+
+const SettingsSchema = z
+  .object({ extensionFirst: z.number().int(), extensionLast: z.number().int() })
+  .openapi('ImportSettings');
+
+const notFound = json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'No such import');
+const tooLarge = () => new AppError(413, 'FileTooLarge', 'The file is larger than 50 MB: split it into smaller files');
+
+/** Saves the request body to a temporary file, counting bytes as they arrive; refuses more than 50 MB. */
+async function saveUpload(c: Context<AppEnv>): Promise<{ name: string; path: string; bytes: number; dir: string }> {
+  const type = c.req.header('content-type') ?? '';
+  const multipart = type.startsWith('multipart/form-data');
+  const limit = MAX_IMPORT_BYTES + (multipart ? 64 * 1024 : 0);
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const stream = c.req.raw.body;
+  if (!stream) throw validationFailed([{ path: 'file', message: 'Send the file as the request body' }]);
+  const dir = await mkdtemp(join(tmpdir(), 'roster-upload-'));
+  const path = join(dir, 'upload');
+  try {
+    const out = createWriteStream(path);
+    let bytes = 0;
+    try {
+      for await (const chunk of Readable.fromWeb(stream as never) as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > limit) throw tooLarge();
+        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      }
+    } finally {
+      out.end();
+      await new Promise<void>((resolve) => out.once('close', () => resolve()));
+    }
+    let name = c.req.query('name') ?? decodeURIComponent(c.req.header('x-file-name') ?? '');
+    if (multipart) {
+      const form = await new Response(await readFile(path), { headers: { 'content-type': type } }).formData();
+      const file = form.get('file');
+      if (!file || typeof file === 'string') {
+        throw validationFailed([{ path: 'file', message: 'Send the file in a form field named file' }]);
+      }
+      if (file.size > MAX_IMPORT_BYTES) throw tooLarge();
+      name = file.name;
+      bytes = file.size;
+      await writeFile(path, Buffer.from(await file.arrayBuffer()));
+    }
+    if (!name) throw validationFailed([{ path: 'name', message: 'Give the file name (it tells the format)' }]);
+    return { name, path, bytes, dir };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export function importRoutes(ctx: AppContext) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/imports',
+      tags: ['Imports'],
+      summary: 'Upload a CSV, TXT, XLSX or ODS file (at most 50 MB) and preview it',
+      description:
+        'The file is the request body (`?name=users.xlsx` tells the format) or the `file` field of a multipart form. Nothing is written to the directory until the import is started.',
+      request: {
+        query: z.object({ name: z.string().max(255).optional() }),
+        body: {
+          content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+        },
+      },
+      responses: {
+        201: json(ImportJobSchema, 'The preview'),
+        ...errors,
+        413: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'Larger than 50 MB'),
+        422: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'Not a readable file'),
+      },
+    }),
+    async (c) => {
+      const actor = requireSession(c).actor;
+      ctx.imports.assertCanImport(actor);
+      const upload = await saveUpload(c);
+      try {
+        return c.json(await ctx.imports.upload(actor, upload), 201);
+      } finally {
+        await rm(upload.dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/imports',
+      tags: ['Imports'],
+      summary: 'Recent imports of the account',
+      responses: { 200: json(z.object({ items: z.array(ImportJobSchema) }), 'Imports'), ...errors },
+    }),
+    async (c) => c.json({ items: await ctx.imports.list(requireSession(c).actor) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/imports/{id}',
+      tags: ['Imports'],
+      summary: 'An import: its preview, problems, status and progress',
+      request: { params: IdParams },
+      responses: { 200: json(ImportJobSchema, 'The import'), ...errors, 404: notFound },
+    }),
+    async (c) => c.json(await ctx.imports.get(requireSession(c).actor, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/imports/{id}',
+      tags: ['Imports'],
+      summary: 'Fix the column mapping, the header choice or the mode; every row is checked again',
+      request: { params: IdParams, body: body(importPreviewUpdateSchema) },
+      responses: { 200: json(ImportJobSchema, 'The new preview'), ...errors, 404: notFound },
+    }),
+    async (c) =>
+      c.json(await ctx.imports.revise(requireSession(c).actor, c.req.valid('param').id, c.req.valid('json')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/imports/{id}/start',
+      tags: ['Imports'],
+      summary: 'Start the import (all or nothing unless `partial`); follow it with GET /imports/{id}',
+      request: { params: IdParams, body: body(importStartSchema) },
+      responses: { 202: json(ImportJobSchema, 'Started'), ...errors, 404: notFound },
+    }),
+    async (c) => {
+      const session = requireSession(c);
+      const started = await ctx.imports.start(session.actor, c.req.valid('param').id, c.req.valid('json'), {
+        sessionToken: c.get('token'),
+      });
+      return c.json(started.job, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/imports/{id}/cancel',
+      tags: ['Imports'],
+      summary: 'Cancel a running import (nothing is written)',
+      request: { params: IdParams },
+      responses: { 200: json(ImportJobSchema, 'Cancelling'), ...errors, 404: notFound },
+    }),
+    async (c) => c.json(await ctx.imports.cancel(requireSession(c).actor, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/imports/{id}/bad-rows.csv',
+      tags: ['Imports'],
+      summary: 'The rows with problems, each with its problems, as CSV',
+      request: { params: IdParams },
+      responses: { 200: csv, ...errors, 404: notFound },
+    }),
+    async (c) => {
+      const path = await ctx.imports.badRowsFile(requireSession(c).actor, c.req.valid('param').id);
+      c.header('Content-Type', 'text/csv; charset=utf-8');
+      c.header('Content-Disposition', 'attachment; filename="bad-rows.csv"');
+      return c.body(Readable.toWeb(createReadStream(path)) as ReadableStream) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/imports/{id}/passwords.csv',
+      tags: ['Imports'],
+      summary: 'The generated passwords, once, for the session that ran the import',
+      request: { params: IdParams },
+      responses: { 200: csv, ...errors, 404: notFound },
+    }),
+    async (c) => {
+      const session = requireSession(c);
+      const text = await ctx.imports.takePasswords(session.actor, c.req.valid('param').id, c.get('token'));
+      c.header('Content-Type', 'text/csv; charset=utf-8');
+      c.header('Content-Disposition', 'attachment; filename="passwords.csv"');
+      return c.body(text) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/import-settings',
+      tags: ['Imports'],
+      summary: 'The range imported users without a phone take free extensions from',
+      responses: { 200: json(SettingsSchema, 'Settings'), ...errors },
+    }),
+    async (c) => c.json(await ctx.imports.settings(requireSession(c).actor), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/import-settings',
+      tags: ['Imports'],
+      summary: 'Change the extension range',
+      request: { body: body(importSettingsSchema) },
+      responses: { 200: json(SettingsSchema, 'Settings'), ...errors },
+    }),
+    async (c) => c.json(await ctx.imports.updateSettings(requireSession(c).actor, c.req.valid('json')), 200),
+  );
+
+  return app;
+}

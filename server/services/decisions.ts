@@ -1,0 +1,253 @@
+// Authorization decisions for the suite's applications: loads the facts about the users asked about (one query
+// for any number of them) and lets the policy answer, question by question, with the reason.
+import { type Compilable, CompiledQuery, type RawBuilder, sql } from 'kysely';
+import { APPS, type AppKey, isAppKey } from '../../shared/access.js';
+import type { DecisionQuestion } from '../../shared/access-schemas.js';
+import type { DatabaseHandle, Db } from '../db/index.js';
+import { forbidden, notFound } from '../errors.js';
+import {
+  type Decision,
+  decide,
+  effectiveRoleKeys,
+  type GroupFacts,
+  NO_GROUPS,
+  type RoleCatalog,
+  type Subject,
+} from '../policy/decide.js';
+import { type Actor, canAskAbout } from '../policy.js';
+import type { AccessRoles } from './access.js';
+import type { ApiKeyPrincipal } from './api-keys.js';
+import { presentLicenses } from './licenses.js';
+
+/** Who asks: a signed-in user (console or API) or an application key. */
+export type Caller = { kind: 'user'; actor: Actor } | { kind: 'key'; key: ApiKeyPrincipal };
+
+export const callerAccount = (caller: Caller) =>
+  caller.kind === 'user' ? caller.actor.accountId : caller.key.accountId;
+
+interface FactsRow {
+  id: number;
+  account_id: number;
+  username: string;
+  access_type: string;
+  is_owner: number;
+  enabled: number;
+  valid_from: string | null;
+  expires_at: string | null;
+  license_apps: string;
+  analysis_enabled: number | null;
+  role_ids: string | null;
+  catalog_version: number | null;
+}
+
+export class Decisions {
+  private readonly db: Db;
+  private readonly roleIdsSql;
+  private oneUser: ((accountId: number, userId: number) => CompiledQuery) | null = null;
+  /** A list of values as one parameter, so a batch's statement text stays the same whatever its size. */
+  private readonly inList: (values: (number | string)[]) => RawBuilder<unknown> | (number | string)[];
+
+  constructor(
+    handle: DatabaseHandle,
+    private readonly roles: AccessRoles,
+    private readonly now: () => Date,
+    /** Group membership facts; the groups feature plugs in here. */
+    private readonly groups: (accountId: number, userIds: number[]) => Promise<GroupFacts> = async () => NO_GROUPS,
+  ) {
+    this.db = handle.db;
+    this.roleIdsSql =
+      handle.dialect === 'postgres'
+        ? sql<string | null>`(select string_agg(r.role_id::text, ',') from user_roles r where r.user_id = u.id)`
+        : sql<string | null>`(select group_concat(r.role_id) from user_roles r where r.user_id = u.id)`;
+    this.inList =
+      handle.dialect === 'postgres'
+        ? (values) =>
+            values.length <= 32
+              ? values
+              : sql`(select unnest(${values}::${sql.raw(typeof values[0] === 'number' ? 'int[]' : 'text[]')}))`
+        : // A short list inline (the planner looks each id up); a long one as JSON, saving a long statement's prepare.
+          (values) => (values.length <= 32 ? values : sql`(select value from json_each(${JSON.stringify(values)}))`);
+  }
+
+  async decideOne(caller: Caller, question: DecisionQuestion): Promise<Decision & { userId: number | null }> {
+    const [answer] = await this.decideMany(caller, [question], { strict: true });
+    return answer as Decision & { userId: number | null };
+  }
+
+  /**
+   * Answers every question in order. Questions about unknown users are denied (UnknownUser); a signed-in non-admin
+   * may only ask about themselves (`strict` turns that into a 403 for the single form).
+   */
+  async decideMany(
+    caller: Caller,
+    questions: DecisionQuestion[],
+    options: { strict?: boolean } = {},
+  ): Promise<(Decision & { userId: number | null })[]> {
+    const accountId = callerAccount(caller);
+    const { byId, byName, catalog } = await this.load(accountId, questions);
+    const groups = await this.groups(accountId, [...byId.keys()]);
+    const now = this.now();
+    return questions.map((question) => {
+      const subject =
+        question.userId !== undefined ? byId.get(question.userId) : byName.get(question.username?.toLowerCase() ?? '');
+      if (
+        subject &&
+        !canAskAbout(caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor, accountId, subject.id)
+      ) {
+        if (options.strict) throw forbidden('You may ask about yourself only');
+        return {
+          userId: subject.id,
+          allowed: false,
+          reason: { code: 'NoRole', message: 'You may ask about yourself only' },
+        };
+      }
+      return {
+        userId: subject?.id ?? null,
+        ...decide(subject, question.action, question.resource, catalog, { now, groups }),
+      };
+    });
+  }
+
+  /** What an application needs to know about a user: licenses, effective roles per application, settings. */
+  async accessProfile(caller: Caller, lookup: { userId?: number; username?: string }) {
+    const accountId = callerAccount(caller);
+    const { byId, byName, catalog } = await this.load(accountId, [lookup]);
+    const subject =
+      lookup.userId !== undefined ? byId.get(lookup.userId) : byName.get(lookup.username?.toLowerCase() ?? '');
+    if (
+      !subject ||
+      !canAskAbout(caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor, accountId, subject.id)
+    )
+      throw notFound('User');
+    const user = await this.db
+      .selectFrom('users as u')
+      .leftJoin('user_app_settings as s', 's.user_id', 'u.id')
+      .select(['u.first_name', 'u.last_name', 'u.email', 's.chat_status', 's.chat_limit', 's.chat_tag'])
+      .where('u.account_id', '=', accountId)
+      .where('u.id', '=', subject.id)
+      .executeTakeFirstOrThrow();
+    const keys = effectiveRoleKeys(subject, catalog);
+    const applications: Record<string, { licensed: boolean; roles: string[] }> = {};
+    for (const [key] of Object.entries(APPS)) {
+      applications[key] = {
+        licensed: subject.licenses.has(key),
+        roles: [...keys]
+          .filter((k) => k.startsWith(`${key}/`))
+          .map((k) => k.slice(key.length + 1))
+          .sort(),
+      };
+    }
+    return {
+      id: subject.id,
+      username: subject.username,
+      firstName: user.first_name,
+      lastName: user.last_name || null,
+      email: user.email || null,
+      accessType: subject.accessType,
+      isOwner: subject.isOwner,
+      enabled: subject.enabled,
+      licenses: presentLicenses(JSON.stringify([...subject.licenses])),
+      applications: applications as Record<AppKey, { licensed: boolean; roles: string[] }>,
+      chat: {
+        status: user.chat_status ?? 'available',
+        chatLimit: user.chat_limit ?? -1,
+        tag: user.chat_tag ?? '',
+      },
+      analysisEnabled: subject.analysisEnabled,
+    };
+  }
+
+  /** The users the questions name, in one query, and the account's role catalog (cached while current). */
+  private async load(accountId: number, questions: { userId?: number; username?: string }[]) {
+    const ids = new Set<number>();
+    const names = new Set<string>();
+    for (const q of questions) {
+      if (q.userId !== undefined) ids.add(q.userId);
+      else if (q.username !== undefined) names.add(q.username.toLowerCase());
+    }
+    const facts = () =>
+      this.db
+        .selectFrom('users as u')
+        .leftJoin('user_app_settings as s', 's.user_id', 'u.id')
+        .select([
+          'u.id',
+          'u.account_id',
+          'u.username',
+          'u.access_type',
+          'u.is_owner',
+          'u.enabled',
+          'u.valid_from',
+          'u.expires_at',
+          'u.license_apps',
+          's.analysis_enabled',
+          this.roleIdsSql.as('role_ids'),
+          sql<number | null>`(select version from role_catalogs where account_id = ${accountId})`.as('catalog_version'),
+        ]);
+    const rows: FactsRow[] = [];
+    if (ids.size === 1 && names.size === 0) {
+      // The single question's statement is built once: building a query costs more than running it.
+      this.oneUser ??= compileWithSlots((account, id) =>
+        facts().where(sql<number>`+u.account_id`, '=', account).where('u.id', '=', id),
+      );
+      const [id] = ids;
+      rows.push(...((await this.db.executeQuery(this.oneUser(accountId, id as number))).rows as FactsRow[]));
+    } else if (ids.size > 0) {
+      // Unary + keeps the planner off the account index: it looks the named users up by id instead.
+      rows.push(
+        ...((await facts()
+          .where(sql<number>`+u.account_id`, '=', accountId)
+          .where('u.id', 'in', this.inList([...ids]) as never)
+          .execute()) as FactsRow[]),
+      );
+    }
+    if (names.size > 0) {
+      rows.push(
+        ...((await facts()
+          .where('u.account_id', '=', accountId)
+          .where('u.username', 'in', this.inList([...names]) as never)
+          .execute()) as FactsRow[]),
+      );
+    }
+    let version: number | null | undefined = rows[0]?.catalog_version;
+    if (rows.length === 0) version = undefined;
+    const catalog: RoleCatalog = await this.roles.catalog(accountId, version);
+    const byId = new Map<number, Subject>();
+    const byName = new Map<string, Subject>();
+    for (const row of rows) {
+      const subject: Subject = {
+        id: row.id,
+        accountId: row.account_id,
+        username: row.username,
+        accessType: row.access_type,
+        isOwner: row.is_owner === 1,
+        enabled: row.enabled === 1,
+        validFrom: row.valid_from,
+        expiresAt: row.expires_at,
+        licenses: new Set((JSON.parse(row.license_apps || '[]') as string[]).filter(isAppKey)),
+        analysisEnabled: (row.analysis_enabled ?? 1) === 1,
+        roleIds: row.role_ids ? row.role_ids.split(',').map(Number) : [],
+      };
+      byId.set(subject.id, subject);
+      byName.set(subject.username, subject);
+    }
+    return { byId, byName, catalog };
+  }
+}
+
+const SLOT_A = -918_273_645;
+const SLOT_B = -546_372_819;
+
+/**
+ * Compiles a query once with two placeholder values and returns a function that fills them in: the statement
+ * text stays the same, only its parameters change.
+ */
+function compileWithSlots(build: (a: number, b: number) => Compilable): (a: number, b: number) => CompiledQuery {
+  const compiled = build(SLOT_A, SLOT_B).compile();
+  const slots = compiled.parameters.map((p) => (p === SLOT_A ? 'a' : p === SLOT_B ? 'b' : null));
+  if (!slots.includes('a') || !slots.includes('b')) throw new Error('a query slot did not become a parameter');
+  return (a, b) =>
+    CompiledQuery.raw(
+      compiled.sql,
+      compiled.parameters.map((p, i) => (slots[i] === 'a' ? a : slots[i] === 'b' ? b : p)),
+    );
+}

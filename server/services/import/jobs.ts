@@ -1,0 +1,796 @@
+// Import jobs: upload (read and stage the file), preview (every row checked, problems and counts), the import
+// itself (one transaction, progress, cancel), and the report (bad rows, generated passwords once).
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Selectable, Updateable } from 'kysely';
+import {
+  IMPORT_FIELD_LABELS,
+  type ImportMapping,
+  type ImportMode,
+  type ImportPreviewUpdate,
+  type ImportSettings,
+  type ImportStart,
+  importMappingSchema,
+} from '../../../shared/import-schemas.js';
+import type { DatabaseHandle, Db } from '../../db/index.js';
+import type { ImportJobsTable } from '../../db/schema/import-jobs.js';
+import type { UsersTable } from '../../db/schema/users.js';
+import { AppError, conflict, forbidden, notFound } from '../../errors.js';
+import { csvLine } from '../../http/csv.js';
+import { type Actor, canOnAccount } from '../../policy.js';
+import { hashGeneratedPassword, hashPassword, PasswordGenerator, policyProblems } from '../passwords.js';
+import { bulkRow } from '../user-bulk-insert.js';
+import { derivedColumns, type UserRow } from '../user-presenter.js';
+import { type CheckedRow, type Lookup, RowChecker } from './check.js';
+import { looksLikeHeader, mappingByPosition, mappingFromHeader } from './columns.js';
+import type { RowProblem } from './problems.js';
+import { seal, secretKey, unseal } from './secrets.js';
+import type { Cell, SheetRow } from './sheet.js';
+import { formatOf, readStaged, stageFile } from './stage.js';
+import { type ImportedUser, NO_PROFILES, type ProfileCatalog } from './validate.js';
+import { Cancelled, inWriteTransaction, type NewCredential, type NewUser } from './write.js';
+
+type JobRow = Selectable<ImportJobsTable>;
+
+export const DEFAULT_EXTENSIONS: ImportSettings = { extensionFirst: 1000, extensionLast: 999_999 };
+/** Problems kept for the preview; the bad-rows file has all of them. */
+const MAX_STORED_PROBLEMS = 1000;
+const PREVIEW_ROWS = 20;
+/** A running job whose progress has not moved for this long belongs to a process that died. */
+const STALE_MS = 60_000;
+
+export interface ImportJobView {
+  id: number;
+  fileName: string;
+  format: string;
+  fileBytes: number;
+  status: 'ready' | 'running' | 'done' | 'failed' | 'cancelled';
+  mode: ImportMode;
+  partial: boolean;
+  hasHeader: boolean;
+  headers: string[];
+  mapping: ImportMapping;
+  preview: { row: number; cells: string[] }[];
+  problems: RowProblem[];
+  counts: { rows: number; badRows: number; problems: number; toCreate: number; toUpdate: number };
+  progress: { phase: string; processed: number; total: number; created: number; updated: number; skipped: number };
+  generatedPasswords: number;
+  passwordsAvailable: boolean;
+  message: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+interface Live {
+  phase: string;
+  processed: number;
+  created: number;
+  updated: number;
+  skipped: number;
+  cancel: boolean;
+}
+
+export interface RunOptions {
+  /** Seal the generated passwords for the importing session (console). */
+  sessionToken?: string;
+  /** Receives the generated passwords after commit (command line), instead of sealing them. */
+  passwordSink?: (csv: string) => Promise<void>;
+}
+
+class Aborted extends Error {}
+
+export class ImportJobs {
+  private readonly db: Db;
+  private readonly live = new Map<number, Live>();
+
+  private readonly prefix: string;
+
+  /** `databaseUrl` keeps the staging directories of different databases on one machine apart. */
+  constructor(
+    private readonly handle: DatabaseHandle,
+    private readonly now: () => Date,
+    databaseUrl: string,
+    private readonly profiles: ProfileCatalog = NO_PROFILES,
+    private readonly root = process.env.ROSTER_IMPORT_DIR ?? join(tmpdir(), 'roster-imports'),
+  ) {
+    this.db = handle.db;
+    this.prefix = createHash('sha256').update(databaseUrl).digest('hex').slice(0, 12);
+  }
+
+  assertCanImport(actor: Actor): void {
+    if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins import users');
+  }
+
+  private dir(id: number) {
+    return join(this.root, `${this.prefix}-${id}`);
+  }
+
+  /** Reads the uploaded file (already saved at `path`), stages it and previews it with the columns it seems to have. */
+  async upload(actor: Actor, file: { name: string; path: string; bytes: number }): Promise<ImportJobView> {
+    this.assertCanImport(actor);
+    const format = formatOf(file.name);
+    const at = this.now().toISOString();
+    const { id } = await this.db
+      .insertInto('import_jobs')
+      .values({
+        account_id: actor.accountId,
+        created_by: actor.userId,
+        file_name: file.name.slice(0, 255),
+        format,
+        file_bytes: file.bytes,
+        status: 'staging',
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const dir = this.dir(id);
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const staged = await stageFile(file.path, format, join(dir, 'rows.jsonl'));
+      const first = staged.head[0]?.cells ?? [];
+      const hasHeader = looksLikeHeader(first);
+      if (hasHeader && staged.rows === 1) {
+        throw new AppError(422, 'HeaderOnly', 'The file has a header row but no users');
+      }
+      await this.db
+        .updateTable('import_jobs')
+        .set({
+          has_header: hasHeader ? 1 : 0,
+          headers_json: JSON.stringify(hasHeader ? first.map(display) : []),
+          mapping_json: JSON.stringify(hasHeader ? mappingFromHeader(first) : mappingByPosition(staged.width)),
+          total_rows: staged.rows - (hasHeader ? 1 : 0),
+        })
+        .where('id', '=', id)
+        .execute();
+      await this.analyze(actor.accountId, id);
+    } catch (error) {
+      await this.db.deleteFrom('import_jobs').where('id', '=', id).execute();
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+    return this.get(actor, id);
+  }
+
+  async list(actor: Actor): Promise<ImportJobView[]> {
+    this.assertCanImport(actor);
+    const rows = await this.db
+      .selectFrom('import_jobs')
+      .selectAll()
+      .where('account_id', '=', actor.accountId)
+      .where('status', '!=', 'staging')
+      .orderBy('id', 'desc')
+      .limit(20)
+      .execute();
+    return Promise.all(rows.map((row) => this.present(row, false)));
+  }
+
+  async get(actor: Actor, id: number): Promise<ImportJobView> {
+    return this.present(await this.find(actor, id), true);
+  }
+
+  private async find(actor: Actor, id: number): Promise<JobRow> {
+    this.assertCanImport(actor);
+    const row = await this.db
+      .selectFrom('import_jobs')
+      .selectAll()
+      .where('account_id', '=', actor.accountId)
+      .where('id', '=', id)
+      .where('status', '!=', 'staging')
+      .executeTakeFirst();
+    if (!row) throw notFound('Import');
+    return row;
+  }
+
+  /** Changes the header choice, the mapping or the mode, and checks every row again. */
+  async revise(actor: Actor, id: number, input: ImportPreviewUpdate): Promise<ImportJobView> {
+    const job = await this.find(actor, id);
+    if (job.status === 'done')
+      throw conflict('ImportDone', 'This import is finished: upload the file again to import it again');
+    if (!['ready', 'failed', 'cancelled'].includes(job.status)) throw importRunning();
+    const changes: Updateable<ImportJobsTable> = { status: 'ready' };
+    if (input.hasHeader !== undefined && input.hasHeader !== (job.has_header === 1)) {
+      const first = await this.firstRow(id);
+      changes.has_header = input.hasHeader ? 1 : 0;
+      changes.headers_json = JSON.stringify(input.hasHeader ? first.map(display) : []);
+      changes.total_rows = job.total_rows + (input.hasHeader ? -1 : 1);
+      if (!input.mapping) {
+        const width = (JSON.parse(job.mapping_json) as unknown[]).length;
+        changes.mapping_json = JSON.stringify(input.hasHeader ? mappingFromHeader(first) : mappingByPosition(width));
+      }
+    }
+    if (input.mapping) changes.mapping_json = JSON.stringify(input.mapping);
+    if (input.mode) changes.mode = input.mode;
+    await this.db.updateTable('import_jobs').set(changes).where('id', '=', id).execute();
+    await this.analyze(actor.accountId, id);
+    return this.get(actor, id);
+  }
+
+  private async firstRow(id: number): Promise<Cell[]> {
+    for await (const batch of readStaged(join(this.dir(id), 'rows.jsonl'), 1)) return batch[0]?.cells ?? [];
+    return [];
+  }
+
+  private lookupIn(accountId: number): Lookup {
+    return async (usernames) => {
+      const found = new Map<string, UserRow>();
+      for (let at = 0; at < usernames.length; at += 2000) {
+        const rows = (await this.db
+          .selectFrom('users')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('username', 'in', usernames.slice(at, at + 2000))
+          .execute()) as UserRow[];
+        for (const row of rows) found.set(row.username, row);
+      }
+      return found;
+    };
+  }
+
+  /** Checks every staged row against the job's mapping and mode; stores counts, problems and the bad-rows file. */
+  private async analyze(accountId: number, id: number): Promise<void> {
+    const job = await this.db.selectFrom('import_jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const mapping = JSON.parse(job.mapping_json) as ImportMapping;
+    const valid = importMappingSchema.safeParse(mapping);
+    const passwordColumn = mapping.indexOf('password');
+    const dir = this.dir(id);
+    const preview: ImportJobView['preview'] = [];
+    const problems: RowProblem[] = [];
+    let problemCount = 0;
+    let bad = 0;
+    let toCreate = 0;
+    let toUpdate = 0;
+    let withoutPhone = 0;
+    const badRows = createWriteStream(join(dir, 'bad-rows.csv'), { mode: 0o600 });
+    const headers = JSON.parse(job.headers_json) as string[];
+    const labels = mapping.map((field, i) => headers[i] ?? (field ? IMPORT_FIELD_LABELS[field] : `Column ${i + 1}`));
+    badRows.write(`\uFEFF${csvLine([...labels, 'Problems'])}`);
+    if (valid.success) {
+      const checker = new RowChecker(mapping, job.mode as ImportMode, this.profiles);
+      const lookup = this.lookupIn(accountId);
+      for await (const batch of this.dataRows(id, job.has_header === 1)) {
+        for (const checked of await checker.check(batch, lookup)) {
+          // Passwords a file gives are never shown back: masked in the preview, left out of the bad-rows file.
+          const cells =
+            passwordColumn < 0 ? checked.cells : checked.cells.map((c, i) => (i === passwordColumn ? null : c));
+          if (preview.length < PREVIEW_ROWS) {
+            const shown = cells.map(display);
+            if (passwordColumn >= 0 && display(checked.cells[passwordColumn]) !== '')
+              shown[passwordColumn] = '••••••••';
+            preview.push({ row: checked.row, cells: shown });
+          }
+          if (checked.problems.length > 0) {
+            bad++;
+            problemCount += checked.problems.length;
+            for (const p of checked.problems) if (problems.length < MAX_STORED_PROBLEMS) problems.push(p);
+            const line = csvLine([...padded(cells, labels.length), describe(checked.problems)]);
+            if (!badRows.write(line)) await new Promise<void>((resolve) => badRows.once('drain', () => resolve()));
+          } else if (checked.existing) toUpdate++;
+          else {
+            toCreate++;
+            if (!checked.user?.phone) withoutPhone++;
+          }
+        }
+      }
+    }
+    badRows.end();
+    await new Promise<void>((resolve) => badRows.once('finish', () => resolve()));
+    let message = valid.success ? '' : (valid.error.issues[0]?.message ?? 'Fix the column mapping');
+    if (valid.success && withoutPhone > 0) {
+      const range = await this.settingsOf(accountId);
+      const size = range.extensionLast - range.extensionFirst + 1;
+      if (withoutPhone > size) {
+        message = `${withoutPhone} new users have no phone but the extension range ${range.extensionFirst}-${range.extensionLast} holds only ${size}: widen it in the import settings`;
+      }
+    }
+    await this.db
+      .updateTable('import_jobs')
+      .set({
+        status: 'ready',
+        preview_json: JSON.stringify(preview),
+        problems_json: JSON.stringify(problems),
+        problem_count: problemCount,
+        bad_rows: bad,
+        to_create: toCreate,
+        to_update: toUpdate,
+        message,
+        updated_at: this.now().toISOString(),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  private async *dataRows(id: number, hasHeader: boolean): AsyncGenerator<SheetRow[]> {
+    let skip = hasHeader;
+    for await (const batch of readStaged(join(this.dir(id), 'rows.jsonl'))) {
+      if (skip) {
+        batch.shift();
+        skip = false;
+      }
+      if (batch.length > 0) yield batch;
+    }
+  }
+
+  /** Starts the import in the background; `done` settles when it has committed, failed or been cancelled. */
+  async start(actor: Actor, id: number, input: ImportStart, options: RunOptions = {}) {
+    let job = await this.find(actor, id);
+    if (job.status === 'done')
+      throw conflict('ImportDone', 'This import is finished: upload the file again to import it again');
+    if (job.status === 'running' && !this.isStale(job)) throw importRunning();
+    if (job.mode !== input.mode) {
+      job = { ...job, status: 'ready' };
+      await this.revise(actor, id, { mode: input.mode });
+      job = await this.find(actor, id);
+    }
+    if (job.message) throw new AppError(409, 'ImportNotReady', job.message);
+    if (!input.partial && job.bad_rows > 0) {
+      throw new AppError(
+        409,
+        'ImportHasProblems',
+        `${job.bad_rows} row${job.bad_rows === 1 ? ' has' : 's have'} problems: fix the file, or import only the good rows`,
+      );
+    }
+    if (job.to_create + job.to_update === 0) throw new AppError(409, 'NothingToImport', 'No row can be imported');
+    const running = await this.db
+      .selectFrom('import_jobs')
+      .selectAll()
+      .where('account_id', '=', actor.accountId)
+      .where('status', '=', 'running')
+      .execute();
+    if (running.some((other) => other.id !== id && !this.isStale(other))) throw importRunning();
+    const at = this.now().toISOString();
+    const claimed = await this.db
+      .updateTable('import_jobs')
+      .set({
+        status: 'running',
+        partial: input.partial ? 1 : 0,
+        phase: 'preparing',
+        processed: 0,
+        created: 0,
+        updated: 0,
+        skipped: 0,
+        cancel_requested: 0,
+        message: '',
+        started_at: at,
+        heartbeat_at: at,
+        finished_at: null,
+        updated_at: at,
+      })
+      .where('id', '=', id)
+      .where('status', 'in', ['ready', 'failed', 'cancelled', 'running'])
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) throw importRunning();
+    const live: Live = { phase: 'preparing', processed: 0, created: 0, updated: 0, skipped: 0, cancel: false };
+    this.live.set(id, live);
+    const done = this.run({ ...job, partial: input.partial ? 1 : 0 }, actor, live, options).finally(() =>
+      this.live.delete(id),
+    );
+    return { job: await this.get(actor, id), done };
+  }
+
+  async cancel(actor: Actor, id: number): Promise<ImportJobView> {
+    const job = await this.find(actor, id);
+    if (job.status !== 'running') throw conflict('ImportNotRunning', 'The import is not running');
+    const live = this.live.get(id);
+    if (live) live.cancel = true;
+    else await this.db.updateTable('import_jobs').set({ cancel_requested: 1 }).where('id', '=', id).execute();
+    return this.get(actor, id);
+  }
+
+  private async run(job: JobRow, actor: Actor, live: Live, options: RunOptions): Promise<void> {
+    const id = job.id;
+    const accountId = job.account_id;
+    const mapping = JSON.parse(job.mapping_json) as ImportMapping;
+    const partial = job.partial === 1;
+    const total = job.to_create + job.to_update + job.bad_rows;
+    const generated: string[] = [];
+    let generatedCount = 0;
+    let lastBeat = 0;
+    const beat = async (force = false) => {
+      const now = Date.now();
+      if (!force && now - lastBeat < 500) return;
+      lastBeat = now;
+      const progress = { ...live, total };
+      await writeFile(join(this.dir(id), 'progress.json'), JSON.stringify(progress)).catch(() => undefined);
+      if (this.handle.dialect === 'postgres') {
+        const row = await this.db
+          .updateTable('import_jobs')
+          .set({ phase: live.phase, processed: live.processed, heartbeat_at: new Date(now).toISOString() })
+          .where('id', '=', id)
+          .returning('cancel_requested')
+          .executeTakeFirst();
+        if (row?.cancel_requested === 1) live.cancel = true;
+      }
+    };
+    try {
+      const extensions = await this.extensionPicker(id, accountId, mapping, job.has_header === 1);
+      live.phase = 'writing';
+      await beat(true);
+      const at = this.now().toISOString();
+      const passwords = new PasswordGenerator();
+      await inWriteTransaction(this.handle, accountId, async (target) => {
+        const checker = new RowChecker(mapping, job.mode as ImportMode, this.profiles);
+        for await (const batch of this.dataRows(id, job.has_header === 1)) {
+          if (live.cancel) throw new Cancelled();
+          const checked = await checker.check(batch, target.lookup);
+          const inserts: NewUser[] = [];
+          const credentials: (NewCredential | null)[] = [];
+          const updates: { row: CheckedRow; user: ImportedUser }[] = [];
+          const given: Promise<void>[] = [];
+          // One string a batch (not one a user) keeps a million generated passwords small in memory.
+          let generatedHere = '';
+          for (const row of checked) {
+            if (!row.user) {
+              if (!partial) throw new Aborted(`Row ${row.row}: ${describe(row.problems)}`);
+              live.skipped++;
+              continue;
+            }
+            if (row.existing) {
+              updates.push({ row, user: row.user });
+              continue;
+            }
+            const user = row.user;
+            const phone = user.phone ?? extensions.next();
+            if (phone === null) {
+              throw new Aborted("No free extension is left in the account's range: widen it in the import settings");
+            }
+            inserts.push(newUserRow(accountId, { ...user, phone }, at));
+            const index = credentials.length;
+            credentials.push(null);
+            if (user.password !== undefined) {
+              const password = user.password;
+              given.push(
+                hashPassword(password).then((hash) => {
+                  credentials[index] = { passwordHash: hash };
+                }),
+              );
+            } else {
+              let password = passwords.next();
+              while (policyProblems(password, user.username).length > 0) password = passwords.next();
+              credentials[index] = { passwordHash: hashGeneratedPassword(password, passwords.salt()) };
+              generatedHere += csvLine([user.username, password]);
+              generatedCount++;
+            }
+          }
+          if (generatedHere) generated.push(generatedHere);
+          await Promise.all(given);
+          await target.insertUsers(inserts, credentials);
+          live.created += inserts.length;
+          for (const { row, user } of updates) {
+            const credential = user.password !== undefined ? { passwordHash: await hashPassword(user.password) } : null;
+            await target.updateUser(
+              row.existing?.id as number,
+              updateChanges(row.existing as UserRow, user, at, !!credential),
+              credential,
+            );
+            live.updated++;
+          }
+          live.processed += batch.length;
+          await beat();
+          // Let the server answer other requests (progress polls) between batches.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        if (live.cancel) throw new Cancelled();
+        live.phase = 'committing';
+        const finished = this.now().toISOString();
+        await target.execute(
+          this.db
+            .insertInto('audit_events')
+            .values({
+              account_id: accountId,
+              at: finished,
+              actor_user_id: actor.userId,
+              actor_username: actor.username,
+              action: 'users.import',
+              target_type: 'import',
+              target_id: String(id),
+              target_label: job.file_name,
+              after_json: JSON.stringify({
+                created: live.created,
+                updated: live.updated,
+                skipped: live.skipped,
+                mode: job.mode,
+                partial,
+              }),
+            })
+            .compile(),
+        );
+        const sealed =
+          options.sessionToken && generatedCount > 0
+            ? seal(
+                secretKey(options.sessionToken, id),
+                `\uFEFF${csvLine(['Username', 'Password'])}${generated.join('')}`,
+              )
+            : null;
+        await target.execute(
+          this.db
+            .updateTable('import_jobs')
+            .set({
+              status: 'done',
+              phase: 'done',
+              processed: live.processed,
+              created: live.created,
+              updated: live.updated,
+              skipped: live.skipped,
+              generated_passwords: generatedCount,
+              secrets: sealed,
+              finished_at: finished,
+              updated_at: finished,
+              heartbeat_at: finished,
+            })
+            .where('id', '=', id)
+            .compile(),
+        );
+      });
+      // The staged rows (which may hold passwords) are not needed once the import is in.
+      await rm(join(this.dir(id), 'rows.jsonl'), { force: true });
+      if (options.passwordSink && generatedCount > 0) {
+        await options.passwordSink(`\uFEFF${csvLine(['Username', 'Password'])}${generated.join('')}`);
+      }
+    } catch (error) {
+      const cancelled = error instanceof Cancelled;
+      const message = cancelled
+        ? 'Cancelled: nothing was written'
+        : error instanceof Aborted || error instanceof AppError
+          ? `${error.message}. Nothing was written.`
+          : 'The import failed and nothing was written';
+      if (!cancelled && !(error instanceof Aborted) && !(error instanceof AppError)) {
+        console.error(`[roster] import ${id} failed:`, (error as Error).message);
+      }
+      const finished = this.now().toISOString();
+      await this.db
+        .updateTable('import_jobs')
+        .set({
+          status: cancelled ? 'cancelled' : 'failed',
+          phase: '',
+          processed: 0,
+          created: 0,
+          updated: 0,
+          skipped: 0,
+          message,
+          finished_at: finished,
+          updated_at: finished,
+        })
+        .where('id', '=', id)
+        .execute();
+    } finally {
+      await rm(join(this.dir(id), 'progress.json'), { force: true });
+    }
+  }
+
+  /** Free extensions in the account's range: not any user's phone, nor a phone the file gives. */
+  private async extensionPicker(id: number, accountId: number, mapping: ImportMapping, hasHeader: boolean) {
+    const range = await this.settingsOf(accountId);
+    const used = new Set<number>();
+    const take = (phone: string) => {
+      if (/^\d+$/.test(phone)) {
+        const n = Number(phone);
+        if (n >= range.extensionFirst && n <= range.extensionLast) used.add(n);
+      }
+    };
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('users')
+        .select(['id', 'phone'])
+        .where('account_id', '=', accountId)
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(20_000)
+        .execute();
+      for (const row of rows) take(row.phone.trim());
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < 20_000) break;
+      after = last.id;
+    }
+    const phoneColumn = mapping.indexOf('phone');
+    if (phoneColumn >= 0) {
+      for await (const batch of this.dataRows(id, hasHeader)) {
+        for (const row of batch) {
+          const cell = row.cells[phoneColumn];
+          if (cell !== null && cell !== undefined && typeof cell !== 'object') take(String(cell).trim());
+        }
+      }
+    }
+    let next = range.extensionFirst;
+    return {
+      next(): string | null {
+        while (next <= range.extensionLast && used.has(next)) next++;
+        if (next > range.extensionLast) return null;
+        return String(next++);
+      },
+    };
+  }
+
+  /** The generated passwords, for the session that ran the import, once. */
+  async takePasswords(actor: Actor, id: number, sessionToken: string | undefined): Promise<string> {
+    const job = await this.find(actor, id);
+    const gone = () =>
+      new AppError(
+        404,
+        'PasswordsGone',
+        'The generated passwords were already downloaded, or belong to another session',
+      );
+    if (!job.secrets || job.created_by !== actor.userId || !sessionToken) throw gone();
+    const plain = unseal(secretKey(sessionToken, id), Buffer.from(job.secrets));
+    if (plain === null) throw gone();
+    await this.db.updateTable('import_jobs').set({ secrets: null }).where('id', '=', id).execute();
+    return plain;
+  }
+
+  /** The rows with problems, each with its problems, as CSV (readable back by the importer once fixed). */
+  async badRowsFile(actor: Actor, id: number): Promise<string> {
+    await this.find(actor, id);
+    const path = join(this.dir(id), 'bad-rows.csv');
+    await stat(path).catch(() => {
+      throw new AppError(404, 'NotFound', 'The file of bad rows is no longer available');
+    });
+    return path;
+  }
+
+  async settings(actor: Actor): Promise<ImportSettings> {
+    this.assertCanImport(actor);
+    return this.settingsOf(actor.accountId);
+  }
+
+  private async settingsOf(accountId: number): Promise<ImportSettings> {
+    const row = await this.db
+      .selectFrom('import_settings')
+      .select(['extension_first', 'extension_last'])
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return row ? { extensionFirst: row.extension_first, extensionLast: row.extension_last } : DEFAULT_EXTENSIONS;
+  }
+
+  async updateSettings(actor: Actor, input: ImportSettings): Promise<ImportSettings> {
+    this.assertCanImport(actor);
+    const values = {
+      account_id: actor.accountId,
+      extension_first: input.extensionFirst,
+      extension_last: input.extensionLast,
+      updated_at: this.now().toISOString(),
+    };
+    await this.db
+      .insertInto('import_settings')
+      .values(values)
+      .onConflict((oc) =>
+        oc.column('account_id').doUpdateSet({
+          extension_first: values.extension_first,
+          extension_last: values.extension_last,
+          updated_at: values.updated_at,
+        }),
+      )
+      .execute();
+    return input;
+  }
+
+  private isStale(job: JobRow): boolean {
+    if (job.status !== 'running' || this.live.has(job.id)) return false;
+    const beat = Date.parse(job.heartbeat_at ?? job.started_at ?? job.updated_at);
+    return Date.now() - beat > STALE_MS;
+  }
+
+  private async present(row: JobRow, full: boolean): Promise<ImportJobView> {
+    let status = row.status as ImportJobView['status'];
+    let message = row.message;
+    let progress = {
+      phase: row.phase,
+      processed: row.processed,
+      total: row.to_create + row.to_update + row.bad_rows,
+      created: row.created,
+      updated: row.updated,
+      skipped: row.skipped,
+    };
+    const live = this.live.get(row.id);
+    if (live) progress = { ...progress, ...live };
+    else if (status === 'running') {
+      // Another process runs it: its progress file (same machine) or the database (PostgreSQL) tell how far it is.
+      const file = join(this.dir(row.id), 'progress.json');
+      const info = await stat(file).catch(() => null);
+      if (info) {
+        const saved = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Partial<Live>;
+        progress = { ...progress, ...saved };
+      }
+      const beat = Math.max(info?.mtimeMs ?? 0, Date.parse(row.heartbeat_at ?? row.started_at ?? row.updated_at));
+      if (Date.now() - beat > STALE_MS) {
+        status = 'failed';
+        message = 'The import was interrupted (the server stopped) and nothing was written';
+      }
+    }
+    return {
+      id: row.id,
+      fileName: row.file_name,
+      format: row.format,
+      fileBytes: Number(row.file_bytes),
+      status,
+      mode: row.mode as ImportMode,
+      partial: row.partial === 1,
+      hasHeader: row.has_header === 1,
+      headers: JSON.parse(row.headers_json) as string[],
+      mapping: JSON.parse(row.mapping_json) as ImportMapping,
+      preview: full ? (JSON.parse(row.preview_json) as ImportJobView['preview']) : [],
+      problems: full ? (JSON.parse(row.problems_json) as RowProblem[]) : [],
+      counts: {
+        rows: row.total_rows,
+        badRows: row.bad_rows,
+        problems: row.problem_count,
+        toCreate: row.to_create,
+        toUpdate: row.to_update,
+      },
+      progress,
+      generatedPasswords: row.generated_passwords,
+      passwordsAvailable: row.secrets !== null,
+      message,
+      createdAt: row.created_at,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+    };
+  }
+}
+
+const importRunning = () => conflict('ImportRunning', 'An import is already running in this account');
+
+function display(cell: Cell | undefined): string {
+  if (cell === null || cell === undefined) return '';
+  if (typeof cell === 'object') return `=${cell.formula}`;
+  return String(cell);
+}
+
+function padded(cells: Cell[], width: number): string[] {
+  return Array.from({ length: Math.max(width, cells.length) }, (_, i) => display(cells[i]));
+}
+
+function describe(problems: RowProblem[]): string {
+  return problems.map((p) => (p.column ? `${p.column}: ${p.message}` : p.message)).join('; ');
+}
+
+function newUserRow(accountId: number, user: ImportedUser & { phone: string }, at: string): NewUser {
+  const base = bulkRow(
+    accountId,
+    {
+      username: user.username,
+      firstName: user.firstName ?? '',
+      lastName: user.lastName,
+      email: user.email,
+      phone: user.phone,
+      department: user.department,
+      source: 'local',
+    },
+    at,
+  );
+  return {
+    ...base,
+    time_zone: user.timeZone ?? '',
+    language: user.language ?? '',
+    valid_from: user.validFrom ?? null,
+    expires_at: user.expiresAt ?? null,
+    required_actions: '["update_password"]',
+  };
+}
+
+function updateChanges(before: UserRow, user: ImportedUser, at: string, newPassword: boolean): Updateable<UsersTable> {
+  const changes: Updateable<UsersTable> = { updated_at: at };
+  if (user.firstName !== undefined) changes.first_name = user.firstName;
+  if (user.lastName !== undefined) changes.last_name = user.lastName;
+  if (user.email !== undefined && user.email !== before.email) {
+    changes.email = user.email;
+    changes.email_verified = 0;
+  }
+  if (user.phone !== undefined) changes.phone = user.phone;
+  if (user.department !== undefined) changes.department = user.department;
+  if (user.timeZone !== undefined) changes.time_zone = user.timeZone;
+  if (user.language !== undefined) changes.language = user.language;
+  if (user.validFrom !== undefined) changes.valid_from = user.validFrom;
+  if (user.expiresAt !== undefined) changes.expires_at = user.expiresAt;
+  if (newPassword) {
+    const actions = new Set(JSON.parse(before.required_actions) as string[]);
+    actions.add('update_password');
+    changes.required_actions = JSON.stringify([...actions]);
+  }
+  const merged = { ...before, ...changes } as UserRow;
+  return { ...changes, ...derivedColumns(merged) };
+}

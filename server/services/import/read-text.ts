@@ -1,0 +1,135 @@
+// CSV and delimited TXT: the encoding (UTF-8 with or without BOM, UTF-16 LE/BE) and the delimiter (comma,
+// semicolon, tab) are detected from the file's start, then the rows are parsed as a stream.
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { parse } from 'csv-parse';
+import { importError } from './problems.js';
+import type { SheetRow } from './sheet.js';
+
+/** A cell longer than this cannot be any field: the row is refused as a whole rather than held in memory. */
+export const MAX_RECORD_CHARS = 1024 * 1024;
+
+type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+export interface TextLayout {
+  encoding: Encoding;
+  bomBytes: number;
+  delimiter: string;
+}
+
+export async function detectLayout(path: string): Promise<TextLayout> {
+  const handle = await open(path, 'r');
+  const head = Buffer.alloc(64 * 1024);
+  const { bytesRead } = await handle.read(head, 0, head.length, 0);
+  await handle.close();
+  const bytes = head.subarray(0, bytesRead);
+  let encoding: Encoding = 'utf-8';
+  let bomBytes = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bomBytes = 3;
+  else if (bytes[0] === 0xff && bytes[1] === 0xfe) [encoding, bomBytes] = ['utf-16le', 2];
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) [encoding, bomBytes] = ['utf-16be', 2];
+  else {
+    // UTF-16 without a BOM: ASCII text has a zero in every other byte.
+    let evenZeros = 0;
+    let oddZeros = 0;
+    for (let i = 0; i < Math.min(bytes.length, 4096); i++) {
+      if (bytes[i] === 0) {
+        if (i % 2 === 0) evenZeros++;
+        else oddZeros++;
+      }
+    }
+    const half = Math.min(bytes.length, 4096) / 2;
+    if (oddZeros > half * 0.3 && evenZeros === 0) encoding = 'utf-16le';
+    else if (evenZeros > half * 0.3 && oddZeros === 0) encoding = 'utf-16be';
+    else if (evenZeros + oddZeros > 0) {
+      throw importError('NotText', 'The file is not a text file (it holds binary data): save it as CSV or XLSX');
+    }
+  }
+  const sample = new TextDecoder(encoding).decode(bytes.subarray(bomBytes));
+  if (encoding === 'utf-8' && looksBinary(sample)) {
+    throw importError('NotText', 'The file is not a text file (it holds binary data): save it as CSV or XLSX');
+  }
+  return { encoding, bomBytes, delimiter: detectDelimiter(sample) };
+}
+
+function looksBinary(text: string): boolean {
+  let bad = 0;
+  const n = Math.min(text.length, 8192);
+  for (let i = 0; i < n; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0xfffd || (code < 32 && code !== 9 && code !== 10 && code !== 13)) bad++;
+  }
+  return n > 0 && bad / n > 0.05;
+}
+
+/** The candidate that splits the first lines into the same, largest number of columns. */
+export function detectDelimiter(sample: string): string {
+  const lines = sample
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .slice(0, 20);
+  if (lines.length > 1 && !sample.endsWith('\n')) lines.pop(); // the last line may be cut
+  let best = ',';
+  let bestScore = 0;
+  for (const delimiter of [',', ';', '\t']) {
+    const counts = lines.map((line) => countOutsideQuotes(line, delimiter));
+    const first = counts[0] ?? 0;
+    if (first === 0) continue;
+    const same = counts.filter((c) => c === first).length;
+    const score = same * 1000 + first;
+    if (score > bestScore) [best, bestScore] = [delimiter, score];
+  }
+  return best;
+}
+
+function countOutsideQuotes(line: string, delimiter: string): number {
+  let inQuotes = false;
+  let n = 0;
+  for (const char of line) {
+    if (char === '"') inQuotes = !inQuotes;
+    else if (char === delimiter && !inQuotes) n++;
+  }
+  return n;
+}
+
+/** The file's rows, numbered from 1 as a spreadsheet would (empty lines are skipped but still counted). */
+export async function* readTextRows(path: string, layout: TextLayout): AsyncGenerator<SheetRow> {
+  const input = createReadStream(path, { start: layout.bomBytes, highWaterMark: 1024 * 1024 });
+  const decoder = new TextDecoder(layout.encoding);
+  const parser = parse({
+    delimiter: layout.delimiter,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: false,
+    max_record_size: MAX_RECORD_CHARS,
+    info: true,
+  });
+  const feed = (async () => {
+    try {
+      for await (const chunk of input) {
+        const text = decoder.decode(chunk as Buffer, { stream: true });
+        if (!parser.write(text)) await new Promise((resolve) => parser.once('drain', resolve));
+      }
+      const rest = decoder.decode();
+      if (rest) parser.write(rest);
+      parser.end();
+    } catch (error) {
+      parser.destroy(error as Error);
+    }
+  })();
+  try {
+    for await (const record of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const cells = record.record;
+      if (cells.length === 1 && cells[0] === '') continue;
+      // info.lines is the line the record ends on; a spreadsheet numbers records, which is the same for one-line rows.
+      yield { row: record.info.lines, cells };
+    }
+  } catch (error) {
+    const message = (error as Error).message ?? '';
+    if (/max_record_size|record size/i.test(message)) {
+      throw importError('RowTooLong', 'A row of the file is longer than 1 MB: no field can be that long');
+    }
+    throw importError('BadCsv', `The file is not valid CSV: ${message}`);
+  }
+  await feed;
+}

@@ -1,0 +1,83 @@
+// Reads an uploaded file once, whatever its format, into a staging file of numbered rows (one JSON array a line)
+// that previews and the import itself read back quickly. Empty rows are dropped here, however many there are.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { ImportFormat } from '../../../shared/import-schemas.js';
+import { importError } from './problems.js';
+import { openSpreadsheet } from './read-spreadsheet.js';
+import { detectLayout, readTextRows } from './read-text.js';
+import { type Cell, MAX_COLUMNS, type SheetRow } from './sheet.js';
+
+export interface StagedFile {
+  rows: number;
+  width: number;
+  /** The first rows, for header detection and the preview. */
+  head: SheetRow[];
+}
+
+export function formatOf(fileName: string): ImportFormat {
+  const extension = /\.([a-z0-9]+)$/i.exec(fileName)?.[1]?.toLowerCase();
+  if (extension === 'csv' || extension === 'txt' || extension === 'xlsx' || extension === 'ods') return extension;
+  throw importError('UnsupportedFormat', 'Import a .csv, .txt, .xlsx or .ods file');
+}
+
+async function* rowsOf(path: string, format: ImportFormat): AsyncGenerator<SheetRow> {
+  if (format === 'xlsx' || format === 'ods') {
+    const sheet = await openSpreadsheet(path, format);
+    yield* sheet.rows();
+    return;
+  }
+  yield* readTextRows(path, await detectLayout(path));
+}
+
+const isEmpty = (cell: Cell) => cell === null || (typeof cell === 'string' && cell.trim() === '');
+
+export async function stageFile(source: string, format: ImportFormat, target: string): Promise<StagedFile> {
+  if ((await stat(source)).size === 0) throw importError('EmptyFile', 'The file is empty');
+  const out = createWriteStream(target, { mode: 0o600 });
+  const head: SheetRow[] = [];
+  let rows = 0;
+  let width = 0;
+  let buffer = '';
+  try {
+    for await (const sheetRow of rowsOf(source, format)) {
+      let cells = sheetRow.cells.length > MAX_COLUMNS ? sheetRow.cells.slice(0, MAX_COLUMNS) : sheetRow.cells;
+      let last = cells.length - 1;
+      while (last >= 0 && isEmpty(cells[last] as Cell)) last--;
+      if (last < 0) continue;
+      if (last < cells.length - 1) cells = cells.slice(0, last + 1);
+      width = Math.max(width, cells.length);
+      rows++;
+      if (head.length < 25) head.push({ row: sheetRow.row, cells });
+      buffer += `${JSON.stringify([sheetRow.row, ...cells])}\n`;
+      if (buffer.length > 256 * 1024) {
+        if (!out.write(buffer)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+        buffer = '';
+      }
+    }
+    out.end(buffer);
+    await new Promise<void>((resolve, reject) => out.once('finish', resolve).once('error', reject));
+  } catch (error) {
+    out.destroy();
+    throw error;
+  }
+  if (rows === 0) throw importError('EmptyFile', 'The file has no rows');
+  return { rows, width, head };
+}
+
+/** The staged rows, in batches, so a caller can work a batch at a time and let the server breathe in between. */
+export async function* readStaged(path: string, batchSize = 2000): AsyncGenerator<SheetRow[]> {
+  const lines = createInterface({ input: createReadStream(path, { highWaterMark: 1024 * 1024 }), crlfDelay: Infinity });
+  let batch: SheetRow[] = [];
+  for await (const line of lines) {
+    if (!line) continue;
+    const [row, ...cells] = JSON.parse(line) as [number, ...Cell[]];
+    batch.push({ row, cells });
+    if (batch.length >= batchSize) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

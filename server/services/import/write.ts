@@ -1,0 +1,233 @@
+// The write phase of an import, in one transaction for the whole file: on SQLite a second connection holds the
+// write (the server's own connection keeps answering reads, WAL), on PostgreSQL one pooled connection. A process
+// killed mid-import leaves no trace: the transaction never commits.
+import SqliteDatabase from 'better-sqlite3';
+import { type CompiledQuery, type Insertable, sql, type Transaction, type Updateable } from 'kysely';
+import type { DatabaseHandle } from '../../db/index.js';
+import type { Database } from '../../db/schema/index.js';
+import type { UsersTable } from '../../db/schema/users.js';
+import { FACET_UPSERT_SQL, facetDeltas, indexInsertedUsers, searchRowid } from '../../db/user-index.js';
+import { holdWriter } from '../../db/write-lock.js';
+import type { UserRow } from '../user-presenter.js';
+import type { Lookup } from './check.js';
+
+export type NewUser = Insertable<UsersTable> & {
+  account_id: number;
+  search_doc: string;
+  access_type: string;
+  status: string;
+  enabled: number;
+  department: string;
+  source: string;
+};
+
+export interface NewCredential {
+  passwordHash: string;
+}
+
+export interface WriteTarget {
+  lookup: Lookup;
+  insertUsers(rows: NewUser[], credentials: (NewCredential | null)[]): Promise<void>;
+  updateUser(id: number, changes: Updateable<UsersTable>, credential: NewCredential | null): Promise<void>;
+  /** Statements that must commit with the users (the audit entry, the job's final state). */
+  execute(query: CompiledQuery): Promise<void>;
+}
+
+const INSERT_COLUMNS = [
+  'account_id',
+  'username',
+  'email',
+  'first_name',
+  'last_name',
+  'phone',
+  'department',
+  'access_type',
+  'auth_method',
+  'enabled',
+  'status',
+  'source',
+  'nicknames',
+  'search_doc',
+  'name_key',
+  'first_key',
+  'time_zone',
+  'language',
+  'valid_from',
+  'expires_at',
+  'required_actions',
+  'created_at',
+  'updated_at',
+] as const;
+
+const PG_TYPES: Partial<Record<(typeof INSERT_COLUMNS)[number], string>> = {
+  account_id: 'int',
+  enabled: 'smallint',
+  valid_from: 'timestamptz',
+  expires_at: 'timestamptz',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+};
+
+export class Cancelled extends Error {}
+
+export async function inWriteTransaction<T>(
+  handle: DatabaseHandle,
+  accountId: number,
+  work: (target: WriteTarget) => Promise<T>,
+): Promise<T> {
+  return handle.dialect === 'sqlite'
+    ? sqliteTransaction(handle, accountId, work)
+    : postgresTransaction(handle, accountId, work);
+}
+
+async function sqliteTransaction<T>(
+  handle: DatabaseHandle,
+  accountId: number,
+  work: (target: WriteTarget) => Promise<T>,
+): Promise<T> {
+  const file = handle.sqlite?.name;
+  if (!file || file === ':memory:') throw new Error('imports need a SQLite file');
+  const conn = new SqliteDatabase(file);
+  try {
+    conn.pragma('busy_timeout = 10000');
+    conn.pragma('foreign_keys = ON');
+    conn.pragma('synchronous = NORMAL');
+    conn.pragma('temp_store = MEMORY');
+    // A page cache that holds the indexes a large import touches (the transaction's dirty pages spill beyond it).
+    conn.pragma('cache_size = -131072');
+    const insert = conn.prepare(
+      `insert into users (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    const index = conn.prepare('insert into users_fts (rowid, doc) values (?, ?)');
+    const facet = conn.prepare(FACET_UPSERT_SQL);
+    const credential = conn.prepare(
+      `insert into user_credentials (user_id, password_hash, temporary, updated_at) values (?, ?, 1, ?)
+       on conflict (user_id) do update set password_hash = excluded.password_hash, temporary = 1, updated_at = excluded.updated_at`,
+    );
+    const find = conn.prepare('select * from users where account_id = ? and username = ?');
+    const target: WriteTarget = {
+      lookup: async (usernames) => {
+        const found = new Map<string, UserRow>();
+        for (const username of usernames) {
+          const row = find.get(accountId, username) as UserRow | undefined;
+          if (row) found.set(username, row);
+        }
+        return found;
+      },
+      insertUsers: async (rows, credentials) => {
+        rows.forEach((row, i) => {
+          const id = Number(insert.run(INSERT_COLUMNS.map((c) => row[c] as string | number | null)).lastInsertRowid);
+          index.run(searchRowid(row.account_id, id), row.search_doc);
+          const cred = credentials[i];
+          if (cred) credential.run(id, cred.passwordHash, row.created_at);
+        });
+        for (const d of facetDeltas(rows))
+          facet.run(d.account_id, d.access_type, d.status, d.enabled, d.department, d.source, d.n);
+      },
+      updateUser: async (id, changes, cred) => {
+        const columns = Object.keys(changes);
+        conn
+          .prepare(`update users set ${columns.map((c) => `${c} = ?`).join(', ')} where id = ? and account_id = ?`)
+          .run(...columns.map((c) => (changes as Record<string, unknown>)[c]), id, accountId);
+        if (cred) credential.run(id, cred.passwordHash, changes.updated_at);
+      },
+      execute: async (query) => {
+        conn.prepare(query.sql).run(...(query.parameters as unknown[]));
+      },
+    };
+    conn.exec('begin immediate');
+    const release = holdWriter(handle.db);
+    try {
+      const result = await work(target);
+      conn.exec('commit');
+      return result;
+    } catch (error) {
+      if (conn.inTransaction) conn.exec('rollback');
+      throw error;
+    } finally {
+      release();
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+async function postgresTransaction<T>(
+  handle: DatabaseHandle,
+  accountId: number,
+  work: (target: WriteTarget) => Promise<T>,
+): Promise<T> {
+  return handle.db.transaction().execute(async (trx: Transaction<Database>) => {
+    const target: WriteTarget = {
+      lookup: async (usernames) => {
+        const rows = (await trx
+          .selectFrom('users')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('username', 'in', usernames)
+          .execute()) as UserRow[];
+        return new Map(rows.map((row) => [row.username, row]));
+      },
+      insertUsers: async (rows, credentials) => {
+        // One statement per few thousand rows, the values as one array per column (unnest): far less to build and
+        // parse than a multi-row VALUES list.
+        for (let at = 0; at < rows.length; at += 5000) {
+          const slice = rows.slice(at, at + 5000);
+          const columns = INSERT_COLUMNS.map(
+            (column) => sql`${slice.map((row) => row[column] ?? null)}::${sql.raw(PG_TYPES[column] ?? 'text')}[]`,
+          );
+          const inserted = await sql<{ id: number; username: string }>`insert into users (${sql.join(
+            INSERT_COLUMNS.map((column) => sql.ref(column)),
+          )}) select * from unnest(${sql.join(columns)}) returning id, username`.execute(trx);
+          const ids = new Map(inserted.rows.map((row) => [row.username, Number(row.id)]));
+          const userIds: number[] = [];
+          const hashes: string[] = [];
+          slice.forEach((row, i) => {
+            const cred = credentials[at + i];
+            if (cred) {
+              userIds.push(ids.get(row.username) as number);
+              hashes.push(cred.passwordHash);
+            }
+          });
+          if (userIds.length > 0) {
+            const when = slice[0]?.created_at as string;
+            await sql`insert into user_credentials (user_id, password_hash, temporary, updated_at)
+              select id, hash, 1, ${when}::timestamptz from unnest(${userIds}::int[], ${hashes}::text[]) as t(id, hash)`.execute(
+              trx,
+            );
+          }
+          await indexInsertedUsers(
+            trx,
+            'postgres',
+            slice.map((row) => ({ ...row, id: ids.get(row.username) as number })),
+          );
+        }
+      },
+      updateUser: async (id, changes, cred) => {
+        await trx.updateTable('users').set(changes).where('id', '=', id).where('account_id', '=', accountId).execute();
+        if (cred) {
+          await trx
+            .insertInto('user_credentials')
+            .values({
+              user_id: id,
+              password_hash: cred.passwordHash,
+              temporary: 1,
+              updated_at: changes.updated_at as string,
+            })
+            .onConflict((oc) =>
+              oc.column('user_id').doUpdateSet((eb) => ({
+                password_hash: eb.ref('excluded.password_hash'),
+                temporary: 1,
+                updated_at: eb.ref('excluded.updated_at'),
+              })),
+            )
+            .execute();
+        }
+      },
+      execute: async (query) => {
+        await trx.executeQuery(query);
+      },
+    };
+    return work(target);
+  });
+}

@@ -1,0 +1,427 @@
+import ExcelJS from 'exceljs';
+import { strToU8, zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../support/databases.js';
+import { createHarness, type Harness, PASSWORD } from '../support/harness.js';
+import { csv, ods, odsFromTable, runImport, upload, xlsx } from '../support/import-files.js';
+
+const HEADER = [
+  'Username',
+  'Full Name',
+  'Email',
+  'Profile',
+  'Valid from',
+  'Expiration',
+  'Time zone',
+  'Language',
+  'Phone',
+  'Password',
+];
+
+describe.each(DIALECTS)('imports (%s)', (dialect) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+  });
+  afterAll(() => h.close());
+
+  const users = async (client: Awaited<ReturnType<Harness['newAccount']>>['owner']) =>
+    (await client.get('/users?limit=100&sort=username')).body.items as { username: string }[];
+
+  it('imports a CSV with a header: extensions and passwords are generated, the admin gets them once and they work', async () => {
+    const { owner, slug } = await h.newAccount();
+    await owner.request('PUT', '/import-settings', { extensionFirst: 2000, extensionLast: 2999 });
+    await h.buildUser(owner, { username: 'taken-ext', phone: '2000' });
+    const file = csv([
+      HEADER,
+      ['alice', 'Alice Smith', 'alice@example.com', '', '2026-01-01', '2027-12-31', 'Europe/Rome', 'pt-br', '', ''],
+      ['bob', 'Bob', '', '', '', '', '', '', '2001', 'Chosen-pass-2026!'],
+    ]);
+    const preview = await upload(h, owner, 'users.csv', file);
+    expect(preview.status).toBe(201);
+    expect(preview.body.hasHeader).toBe(true);
+    expect(preview.body.mapping).toEqual([
+      'username',
+      'fullName',
+      'email',
+      'profile',
+      'validFrom',
+      'expiresAt',
+      'timeZone',
+      'language',
+      'phone',
+      'password',
+    ]);
+    expect(preview.body.counts).toMatchObject({ rows: 2, badRows: 0, toCreate: 2, toUpdate: 0 });
+    expect(preview.body.preview[0].cells[0]).toBe('alice');
+    // A password the file gives is never shown back.
+    expect(preview.body.preview[1].cells[9]).toBe('••••••••');
+    // Previewing writes nothing.
+    expect((await users(owner)).map((u) => u.username)).not.toContain('alice');
+
+    const done = await runImport(owner, preview.body.id);
+    expect(done.body.status).toBe('done');
+    expect(done.body.progress).toMatchObject({ created: 2, updated: 0, skipped: 0 });
+    expect(done.body.generatedPasswords).toBe(1);
+    expect((await owner.post(`/imports/${preview.body.id}/start`, {})).body.error.code).toBe('ImportDone');
+
+    const list = await owner.get('/users?q=alice');
+    const alice = list.body.items[0];
+    expect(alice).toMatchObject({ firstName: 'Alice', lastName: 'Smith', email: 'alice@example.com', phone: '2002' });
+    expect(alice).toMatchObject({ timeZone: 'Europe/Rome', language: 'pt-BR', validFrom: '2026-01-01T00:00:00.000Z' });
+    expect((await owner.get('/users?q=bob')).body.items[0].phone).toBe('2001');
+    expect((await owner.get('/users/facets')).body.total).toBe(4);
+
+    const passwords = await owner.get(`/imports/${preview.body.id}/passwords.csv`);
+    expect(passwords.status).toBe(200);
+    const [, line] = passwords.text.replace('\uFEFF', '').trim().split('\r\n');
+    const [username, generated] = (line as string).split(',');
+    expect(username).toBe('alice');
+    // Once only.
+    expect((await owner.get(`/imports/${preview.body.id}/passwords.csv`)).status).toBe(404);
+
+    // Alice signs in with the generated password and must choose her own first; Bob with the one given.
+    const aliceSession = await h.signIn(slug, 'alice', generated as string);
+    const me = await aliceSession.get('/users');
+    expect(me.body.error.code).toBe('PasswordChangeRequired');
+    const changed = await aliceSession.post('/auth/change-password', {
+      currentPassword: generated,
+      newPassword: PASSWORD,
+    });
+    expect(changed.status).toBe(200);
+    await h.signIn(slug, 'alice', PASSWORD);
+    const bob = await h.signIn(slug, 'bob', 'Chosen-pass-2026!');
+    expect((await bob.get('/users')).body.error.code).toBe('PasswordChangeRequired');
+
+    const audit = await owner.get('/audit?action=users.import');
+    expect(audit.body.items[0].after).toMatchObject({ created: 2, updated: 0 });
+  });
+
+  it('reads files without a header in the seed order, in UTF-8 with BOM, UTF-16 and with ; and tab', async () => {
+    const { owner } = await h.newAccount();
+    const rows = [
+      ['ana', 'Ana Núñez', 'ana@example.com', '', '', '', '', '', '3001'],
+      ['joão', 'João Ürban', '', '', '', '', 'America/Sao_Paulo', 'pt', ''],
+    ];
+    const variants: [string, Buffer][] = [
+      ['a.csv', csv(rows, { encoding: 'utf8bom' })],
+      ['b.csv', csv(rows, { delimiter: ';', encoding: 'utf16le' })],
+      ['c.txt', csv(rows, { delimiter: '\t', encoding: 'utf16be' })],
+      ['d.txt', csv(rows, { delimiter: ';' })],
+    ];
+    for (const [name, data] of variants) {
+      const preview = await upload(h, owner, name, data);
+      expect(preview.status, name).toBe(201);
+      expect(preview.body.hasHeader, name).toBe(false);
+      expect(preview.body.preview[1].cells.slice(0, 2), name).toEqual(['joão', 'João Ürban']);
+      expect(preview.body.counts, name).toMatchObject({ rows: 2, badRows: 0, toCreate: 2 });
+    }
+    const last = await upload(h, owner, 'e.csv', csv(rows, { encoding: 'utf16le' }));
+    expect((await runImport(owner, last.body.id)).body.status).toBe('done');
+    const joao = (await owner.get('/users?q=joao')).body.items[0];
+    expect(joao).toMatchObject({
+      username: 'joão',
+      firstName: 'João',
+      lastName: 'Ürban',
+      timeZone: 'America/Sao_Paulo',
+    });
+  });
+
+  it('names every problem with its row and column, and counts users to create and update', async () => {
+    const { owner } = await h.newAccount();
+    await h.buildUser(owner, { username: 'existing' });
+    const file = csv([
+      HEADER,
+      ['', 'No Username', '', '', '', '', '', '', '', ''],
+      ['nofull', '', '', '', '', '', '', '', '', ''],
+      ['bademail', 'Bad Email', 'nope@', '', '', '', '', '', '', ''],
+      ['profile', 'Has Profile', '', 'Supervisors', '', '', '', '', '', ''],
+      ['baddate', 'Bad Date', '', '', '2026-02-30', '03/04/2026', '', '', '', ''],
+      ['dup', 'First Dup', '', '', '', '', '', '', '', ''],
+      ['DUP', 'Second Dup', '', '', '', '', '', '', '', ''],
+      ['existing', 'Already There', '', '', '', '', '', '', '', ''],
+      ['badtz', 'Bad Zone', '', '', '', '', 'Moon/Base', 'english please', '', ''],
+      ['weak', 'Weak Password', '', '', '', '', '', '', '', 'short'],
+      ['bad user!', 'Bad Username', '', '', '', '', '', '', 'call me', ''],
+      ['order', 'Dates Backwards', '', '', '2027-01-01', '2026-01-01', '', '', '', ''],
+      ['good', 'Good Row', '', '', '', '', '', '', '', ''],
+    ]);
+    const preview = await upload(h, owner, 'problems.csv', file);
+    expect(preview.status).toBe(201);
+    const found = preview.body.problems.map(
+      (p: { row: number; column: string; code: string }) => `${p.row}${p.column}:${p.code}`,
+    );
+    expect(found).toEqual([
+      '2A:MissingRequired',
+      '3B:MissingRequired',
+      '4C:BadEmail',
+      '5D:UnknownProfile',
+      '6E:BadDate',
+      '6F:BadDate',
+      '8A:DuplicateInFile',
+      '9A:UsernameTaken',
+      '10G:BadTimeZone',
+      '10H:BadLanguage',
+      '11J:PasswordPolicy',
+      '12A:BadUsername',
+      '12I:BadPhone',
+      '13F:DatesOutOfOrder',
+    ]);
+    expect(preview.body.problems[6].message).toBe('Username dup is also in row 7');
+    expect(preview.body.counts).toMatchObject({ rows: 13, badRows: 11, toCreate: 2, toUpdate: 0 });
+
+    // All or nothing: one bad row writes nothing.
+    const refused = await owner.post(`/imports/${preview.body.id}/start`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('ImportHasProblems');
+
+    // Create and update: the existing username becomes an update.
+    const upsert = await owner.patch(`/imports/${preview.body.id}`, { mode: 'upsert' });
+    expect(upsert.body.counts).toMatchObject({ badRows: 10, toCreate: 2, toUpdate: 1 });
+
+    // Good rows only: the bad ones come back as a file that reads back into the importer.
+    const done = await runImport(owner, preview.body.id, { mode: 'upsert', partial: true });
+    expect(done.body.status).toBe('done');
+    expect(done.body.progress).toMatchObject({ created: 2, updated: 1, skipped: 10 });
+    expect((await owner.get('/users?q=existing')).body.items[0].lastName).toBe('There');
+    const bad = await owner.get(`/imports/${preview.body.id}/bad-rows.csv`);
+    const lines = bad.text.replace('\uFEFF', '').trim().split('\r\n');
+    expect(lines).toHaveLength(11);
+    expect(lines[0]).toBe(`${HEADER.join(',')},Problems`);
+    expect(lines[3]).toContain('C: Email ""nope@"" is not a valid email address');
+  });
+
+  it('reads XLSX: dates as serial numbers and text in several formats; formulas and merged cells are reported', async () => {
+    const { owner } = await h.newAccount();
+    const file = await xlsx(
+      [
+        HEADER,
+        ['x1', 'Xavier One', '', '', new Date(Date.UTC(2026, 0, 15)), '2027-06-30 08:00', '', 'es', 1001, ''],
+        ['x2', 'Xavier Two', '', '', '15.01.2026', '2026/12/31', '', '', '', ''],
+        ['x3', 'Xavier Three', '', '', 46037, '31/12/2026', '', '', '', ''],
+        ['x4', { formula: 'CONCAT("a","b")' }, '', '', '', '', '', '', '', ''],
+        ['x5', 'Merged Left', '', '', '', '', '', '', '', ''],
+        ['x6', '', '', '', '', '', '', '', '', ''],
+      ],
+      'B6:B7',
+    );
+    const preview = await upload(h, owner, 'users.xlsx', file);
+    expect(preview.status).toBe(201);
+    expect(
+      preview.body.problems.map((p: { row: number; column: string; code: string }) => `${p.row}${p.column}:${p.code}`),
+    ).toEqual(['5B:Formula', '7B:MissingRequired']);
+    await owner.patch(`/imports/${preview.body.id}`, {});
+    const done = await runImport(owner, preview.body.id, { partial: true });
+    expect(done.body.progress).toMatchObject({ created: 4, skipped: 2 });
+    const byName = async (q: string) => (await owner.get(`/users?q=${q}`)).body.items[0];
+    expect(await byName('x1')).toMatchObject({
+      validFrom: '2026-01-15T00:00:00.000Z',
+      expiresAt: '2027-06-30T08:00:00.000Z',
+      phone: '1001',
+      language: 'es',
+    });
+    expect(await byName('x2')).toMatchObject({
+      validFrom: '2026-01-15T00:00:00.000Z',
+      expiresAt: '2026-12-31T00:00:00.000Z',
+    });
+    expect(await byName('x3')).toMatchObject({
+      validFrom: '2026-01-15T00:00:00.000Z',
+      expiresAt: '2026-12-31T00:00:00.000Z',
+    });
+  });
+
+  it('reads ODS: repeated and covered cells, dates, formulas, and a million empty rows', async () => {
+    const { owner } = await h.newAccount();
+    const file = ods(
+      [
+        HEADER,
+        ['o1', 'Olga One', 'olga@example.com', null, new Date(Date.UTC(2026, 2, 1)), null, 'UTC', null, 4000, null],
+        ['o2', { formula: '1+1' }],
+      ],
+      '<table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>' +
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>o3</text:p></table:table-cell><table:covered-table-cell/>' +
+        '<table:table-cell table:number-columns-repeated="2"/><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>' +
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>o4</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>Otto<text:s text:c="2"/>Four</text:p></table:table-cell></table:table-row>',
+    );
+    const preview = await upload(h, owner, 'users.ods', file);
+    expect(preview.status).toBe(201);
+    const problems = preview.body.problems.map(
+      (p: { row: number; column: string; code: string }) => `${p.row}${p.column}:${p.code}`,
+    );
+    expect(problems).toEqual(['3B:Formula', '1000004E:BadDate', '1000004B:MissingRequired']);
+    const done = await runImport(owner, preview.body.id, { partial: true });
+    expect(done.body.progress).toMatchObject({ created: 2, skipped: 2 });
+    expect((await owner.get('/users?q=o1')).body.items[0]).toMatchObject({
+      validFrom: '2026-03-01T00:00:00.000Z',
+      phone: '4000',
+      timeZone: 'UTC',
+    });
+    expect((await owner.get('/users?q=o4')).body.items[0]).toMatchObject({ firstName: 'Otto', lastName: 'Four' });
+  });
+
+  it('refuses bad files with a clear error and changes nothing', async () => {
+    const { owner } = await h.newAccount();
+    const before = (await owner.get('/users/facets')).body.total;
+    const refused = async (name: string, data: Buffer | Uint8Array, code: string) => {
+      const reply = await upload(h, owner, name, data);
+      expect(reply.status, name).toBeGreaterThanOrEqual(400);
+      expect(reply.body.error.code, name).toBe(code);
+      expect(reply.body.error.message.length, name).toBeGreaterThan(10);
+      return reply;
+    };
+    await refused('empty.csv', Buffer.alloc(0), 'EmptyFile');
+    await refused('blank.csv', Buffer.from('\r\n\r\n,,,\r\n'), 'EmptyFile');
+    await refused('header.csv', csv([HEADER]), 'HeaderOnly');
+    const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+    await refused('image.xlsx', png, 'NotSpreadsheet');
+    await refused('image.csv', Buffer.concat([png, Buffer.alloc(100)]), 'NotText');
+    const good = await xlsx([HEADER, ['t1', 'Truncated File']]);
+    await refused('truncated.xlsx', good.subarray(0, Math.floor(good.length / 2)), 'BrokenFile');
+    // A password-protected workbook is an OLE compound file, not a zip.
+    const ole = Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(4096)]);
+    await refused('protected.xlsx', ole, 'Encrypted');
+    const encryptedOds = odsFromTable('<table:table-row/>', {
+      'META-INF/manifest.xml':
+        '<manifest:manifest><manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data/></manifest:file-entry></manifest:manifest>',
+    });
+    await refused('protected.ods', encryptedOds, 'Encrypted');
+    await refused('notes.pdf', Buffer.from('hello'), 'UnsupportedFormat');
+    // A zip bomb: 400 MB of zeros that zip to a few hundred kilobytes.
+    const bomb = zipSync({
+      '[Content_Types].xml': strToU8('<Types/>'),
+      'xl/workbook.xml': strToU8('<workbook><sheets><sheet name="a" r:id="rId1"/></sheets></workbook>'),
+      'xl/worksheets/sheet1.xml': new Uint8Array(400 * 1024 * 1024),
+    });
+    await refused('bomb.xlsx', bomb, 'ZipBomb');
+    // A cell longer than any field, and a row longer than a megabyte.
+    const long = await upload(h, owner, 'long.csv', csv([['longname', 'x'.repeat(5000)]]));
+    expect(long.body.problems[0]).toMatchObject({ row: 1, column: 'B', code: 'TooLong' });
+    await refused('huge-row.csv', Buffer.from(`a,${'y'.repeat(2 * 1024 * 1024)}\n`), 'RowTooLong');
+    // More than 50 MB is refused from its declared length, before it is read.
+    const tooBig = await upload(h, owner, 'big.csv', Buffer.from('a'), { 'content-length': String(51 * 1024 * 1024) });
+    expect(tooBig.status).toBe(413);
+    const streamed = await upload(h, owner, 'big.csv', Buffer.alloc(50 * 1024 * 1024 + 1, 97));
+    expect(streamed.status).toBe(413);
+    expect(streamed.body.error.code).toBe('FileTooLarge');
+    expect((await owner.get('/users/facets')).body.total).toBe(before);
+  });
+
+  it('lets the admin fix the mapping and the header choice', async () => {
+    const { owner } = await h.newAccount();
+    const file = csv([
+      ['Login', 'Mail', 'Nombre'],
+      ['m1', 'm1@example.com', 'Mapped One'],
+    ]);
+    const preview = await upload(h, owner, 'map.csv', file);
+    expect(preview.body.mapping).toEqual(['username', 'email', 'fullName']);
+    const swapped = await owner.patch(`/imports/${preview.body.id}`, { mapping: ['username', null, 'fullName'] });
+    expect(swapped.body.mapping).toEqual(['username', null, 'fullName']);
+    const invalid = await owner.patch(`/imports/${preview.body.id}`, { mapping: ['email', 'email', null] });
+    expect(invalid.status).toBe(400);
+    const noHeader = await owner.patch(`/imports/${preview.body.id}`, { hasHeader: false });
+    expect(noHeader.body.counts.rows).toBe(2);
+    // In the seed order the third column is Email: "Nombre" and "Mapped One" are not addresses.
+    expect(noHeader.body.counts.badRows).toBe(2);
+    const back = await owner.patch(`/imports/${preview.body.id}`, {
+      hasHeader: true,
+      mapping: ['username', 'email', 'fullName'],
+    });
+    expect(back.body.counts).toMatchObject({ rows: 1, badRows: 0 });
+    const done = await runImport(owner, preview.body.id);
+    expect(done.body.status).toBe('done');
+    expect((await owner.get('/users?q=m1')).body.items[0].email).toBe('m1@example.com');
+  });
+
+  it('exports CSV and XLSX that the importer reads back (round trip), neutralizing formulas', async () => {
+    const { owner } = await h.newAccount();
+    await h.buildUser(owner, {
+      username: 'round1',
+      firstName: '=HYPERLINK("x")',
+      lastName: 'Trip',
+      email: 'r1@example.com',
+      phone: '+1 555 0100',
+      timeZone: 'Europe/Rome',
+      language: 'it',
+      department: 'Sales',
+    });
+    await h.buildUser(owner, {
+      username: 'round2',
+      firstName: 'Second',
+      validFrom: '2026-01-01T00:00:00.000Z',
+      expiresAt: '2027-01-01T00:00:00.000Z',
+    });
+    const exported = await owner.get('/users/export.csv?q=round');
+    expect(exported.text).toContain(`'=HYPERLINK`);
+    const xlsxReply = await h.app.request('/api/v1/users/export.xlsx?q=round', { headers: { cookie: owner.cookie } });
+    expect(xlsxReply.headers.get('content-type')).toContain('spreadsheetml');
+    const xlsxData = Buffer.from(await xlsxReply.arrayBuffer());
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(xlsxData as never);
+    expect(book.worksheets[0]?.getCell('B2').value).toBe(`'=HYPERLINK("x")`);
+
+    for (const [name, data] of [
+      ['users.csv', Buffer.from(exported.text)],
+      ['users.xlsx', xlsxData],
+    ] as const) {
+      const other = await h.newAccount();
+      const preview = await upload(h, other.owner, name, data);
+      expect(preview.body.counts, name).toMatchObject({ rows: 2, badRows: 0, toCreate: 2 });
+      expect((await runImport(other.owner, preview.body.id)).body.status).toBe('done');
+      const copy = (await other.owner.get('/users?q=round1')).body.items[0];
+      expect(copy, name).toMatchObject({
+        firstName: '=HYPERLINK("x")',
+        lastName: 'Trip',
+        email: 'r1@example.com',
+        phone: '+1 555 0100',
+        timeZone: 'Europe/Rome',
+        language: 'it',
+        department: 'Sales',
+      });
+      const second = (await other.owner.get('/users?q=round2')).body.items[0];
+      expect(second, name).toMatchObject({
+        validFrom: '2026-01-01T00:00:00.000Z',
+        expiresAt: '2027-01-01T00:00:00.000Z',
+      });
+    }
+  });
+
+  it('cancels a running import, writing nothing', async () => {
+    const { owner } = await h.newAccount();
+    const rows = Array.from({ length: 30_000 }, (_, i) => [`cancel${i}`, `Cancel Me${i}`]);
+    const preview = await upload(h, owner, 'cancel.csv', csv(rows));
+    const started = await owner.post(`/imports/${preview.body.id}/start`, {});
+    expect(started.status).toBe(202);
+    const cancelling = await owner.post(`/imports/${preview.body.id}/cancel`, {});
+    expect(cancelling.status).toBe(200);
+    let job = cancelling.body;
+    for (let i = 0; i < 400 && job.status === 'running'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      job = (await owner.get(`/imports/${preview.body.id}`)).body;
+    }
+    expect(job.status).toBe('cancelled');
+    expect(job.message).toBe('Cancelled: nothing was written');
+    expect((await owner.get('/users/facets')).body.total).toBe(1);
+    expect((await owner.post(`/imports/${preview.body.id}/cancel`, {})).status).toBe(409);
+  });
+
+  it('keeps imports to admins of their own account', async () => {
+    const a = await h.newAccount();
+    const b = await h.newAccount();
+    const preview = await upload(h, a.owner, 'a.csv', csv([['iso1', 'Isolated One']]));
+    expect((await b.owner.get(`/imports/${preview.body.id}`)).status).toBe(404);
+    expect((await b.owner.post(`/imports/${preview.body.id}/start`, {})).status).toBe(404);
+    expect((await b.owner.get(`/imports/${preview.body.id}/bad-rows.csv`)).status).toBe(404);
+    expect((await b.owner.get('/imports')).body.items).toEqual([]);
+    await h.buildUser(a.owner, { username: 'agent1', password: PASSWORD });
+    const agent = await h.signIn(a.slug, 'agent1', PASSWORD);
+    expect((await upload(h, agent, 'x.csv', csv([['x', 'y']]))).status).toBe(403);
+    expect((await agent.get(`/imports/${preview.body.id}`)).status).toBe(403);
+    // Another admin of the same account sees the job but not the generated passwords.
+    const done = await runImport(a.owner, preview.body.id);
+    expect(done.body.generatedPasswords).toBe(1);
+    await h.buildUser(a.owner, { username: 'admin2', password: PASSWORD, accessType: 'admin' });
+    const admin2 = await h.signIn(a.slug, 'admin2', PASSWORD);
+    expect((await admin2.get(`/imports/${preview.body.id}`)).body.status).toBe('done');
+    expect((await admin2.get(`/imports/${preview.body.id}/passwords.csv`)).status).toBe(404);
+  });
+});

@@ -1,10 +1,12 @@
-// The `roster` command line: serve, migrate, create an account with its owner.
+// The `roster` command line: serve, migrate, accounts, access types, import and export.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../server/config.js';
 import { createContext } from '../server/context.js';
 import { migrateDown, migrateToLatest, openDatabase } from '../server/db/index.js';
 import { AppError } from '../server/errors.js';
 import { startServer } from '../server/main.js';
+import { ACCESS_TYPE_LABELS, ACCESS_TYPES } from '../shared/constants.js';
+import { userUpdateSchema } from '../shared/schemas.js';
 import { exportUsers, importFile, ownerOf } from './transfer.js';
 
 const HELP = `Usage: roster <command> [options]
@@ -19,6 +21,8 @@ Commands:
                               generated passwords go to OUT (default FILE.passwords.csv).
   export [--format csv|xlsx] [--out FILE] [--account SLUG]
                               Export every user of the account (to stdout without --out).
+  set-access USERNAME --access-type TYPE [--account SLUG]
+                              Set a user's access type, including Scorer, which the console never gives.
 
 Options:
   --db URL                    SQLite file path or postgres:// URL (default: $ROSTER_DB or ./data/roster.db)
@@ -45,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       passwords: { type: 'string' },
       format: { type: 'string' },
       out: { type: 'string' },
+      'access-type': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -103,6 +108,31 @@ async function main(argv: string[]): Promise<number> {
         console.log(`Created account "${created.account.name}" (sign-in account: ${created.account.slug})`);
         console.log(`Owner: ${created.owner.username}, one-time password: ${created.oneTimePassword}`);
         console.log('The owner chooses a new password at first sign-in.');
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    case 'set-access': {
+      const username = positionals[1];
+      const accessType = values['access-type'];
+      if (!username || !accessType) throw new Error('set-access needs a USERNAME and --access-type');
+      const input = userUpdateSchema.safeParse({ accessType });
+      if (!input.success) throw new Error(`--access-type is one of: ${ACCESS_TYPES.join(', ')}`);
+      const database = openDatabase(config.databaseUrl);
+      try {
+        await migrateToLatest(database);
+        const ctx = createContext(config, database);
+        const actor = await ownerOf(ctx, values.account ?? 'default');
+        const user = await ctx.database.db
+          .selectFrom('users')
+          .select('id')
+          .where('account_id', '=', actor.accountId)
+          .where('username', '=', username.toLowerCase())
+          .executeTakeFirst();
+        if (!user) throw new Error(`No user "${username}" in account "${values.account ?? 'default'}"`);
+        const updated = await ctx.users.update(actor, user.id, input.data);
+        console.log(`${updated.username} is now ${ACCESS_TYPE_LABELS[updated.accessType]}`);
       } finally {
         await database.close();
       }

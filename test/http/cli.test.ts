@@ -1,4 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmptyDatabase } from '../support/databases.js';
@@ -41,6 +43,20 @@ describe('roster command line', () => {
     ]).catch((error: { code: number; stderr: string }) => error);
     expect((again as { code: number }).code).toBe(1);
     expect((again as { stderr: string }).stderr).toMatch(/already exists/);
+    // Scorer is given through the command line (or the API), never the console; the owner stays an admin.
+    const file = join(dirname(db.url), 'agents.csv');
+    writeFileSync(file, 'sam,Sam Scorer\n');
+    await run('node', [...ROSTER, 'import', file, '--account', 'acme-corp', '--db', db.url]);
+    const setAccess = (username: string, type: string) =>
+      run('node', [...ROSTER, 'set-access', username, '--access-type', type, '--account', 'acme-corp', '--db', db.url]);
+    const failed = (error: { code: number; stderr: string }) => error;
+    expect((await setAccess('sam', 'scorer')).stdout).toMatch(/sam is now Scorer/);
+    expect(((await setAccess('alice', 'scorer').catch(failed)) as { stderr: string }).stderr).toMatch(
+      /The owner stays an admin/,
+    );
+    expect(((await setAccess('sam', 'root').catch(failed)) as { stderr: string }).stderr).toMatch(
+      /--access-type is one of: admin, standard/,
+    );
     const usage = await run('node', [...ROSTER, 'frobnicate']).catch(
       (error: { code: number; stderr: string }) => error,
     );

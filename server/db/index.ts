@@ -26,6 +26,8 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   const dialect = dialectOf(url);
   if (dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // An idle connection the server drops (a restart, a failover) must not crash the process: the pool replaces it.
+    pool.on('error', (error) => console.error(`[roster] an idle PostgreSQL connection closed: ${error.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect, sqlite: null, close: () => db.destroy() };
   }

@@ -68,7 +68,15 @@ export async function stageFile(source: string, format: ImportFormat, target: st
 
 /** The staged rows, in batches, so a caller can work a batch at a time and let the server breathe in between. */
 export async function* readStaged(path: string, batchSize = 2000): AsyncGenerator<SheetRow[]> {
-  const lines = createInterface({ input: createReadStream(path, { highWaterMark: 1024 * 1024 }), crlfDelay: Infinity });
+  const input = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  // readline does not pass on its input's errors (a staged file removed by a cancel): without this listener the
+  // error would be thrown outside any caller; with it, the reading stops and the caller gets the error.
+  let failure: unknown = null;
+  input.on('error', (error) => {
+    failure = error;
+    lines.close();
+  });
   let batch: SheetRow[] = [];
   for await (const line of lines) {
     if (!line) continue;
@@ -79,5 +87,6 @@ export async function* readStaged(path: string, batchSize = 2000): AsyncGenerato
       batch = [];
     }
   }
+  if (failure) throw failure;
   if (batch.length > 0) yield batch;
 }

@@ -227,16 +227,7 @@ export class Licenses {
     this.assertCanManage(actor);
     await this.db.transaction().execute(async (trx) => {
       const user = await this.findUser(trx, actor, userId, true);
-      if (await this.take(trx, actor.accountId, userId, app)) {
-        await this.audit.record(trx, {
-          accountId: actor.accountId,
-          actor,
-          action: 'user.license.grant',
-          target: { type: 'user', id: userId, label: user.username },
-          after: { license: app },
-          ip: meta.ip,
-        });
-      }
+      await this.grantWithin(trx, actor, user, app, { license: app }, meta.ip);
     });
     return this.forUser(actor, userId);
   }
@@ -266,10 +257,6 @@ export class Licenses {
   }
 
   /**
-   * Licenses a new user for every application whose pool licenses by default. A full pool is skipped (the user is
-   * created without that license); each application is its own transaction, so one full pool does not undo another.
-   */
-  /**
    * Grants the licenses of pools that license new users by default, inside the transaction that creates the user,
    * so a user never exists without them. A full pool is skipped: the pool rows are locked first, so no grant can
    * overrun it.
@@ -286,18 +273,30 @@ export class Licenses {
     for (const pool of await query.execute()) {
       const app = pool.app as AppKey;
       if (pool.kind === 'seats' && pool.used >= pool.size) continue;
-      if (await this.take(trx, actor.accountId, user.id, app)) {
-        await this.audit.record(trx, {
-          accountId: actor.accountId,
-          actor,
-          action: 'user.license.grant',
-          target: { type: 'user', id: user.id, label: user.username },
-          after: { license: app, byDefault: true },
-        });
-        granted.push(app);
-      }
+      if (await this.grantWithin(trx, actor, user, app, { license: app, byDefault: true })) granted.push(app);
     }
     return granted;
+  }
+
+  /** Takes a seat for the user and records the grant; false when the user already had the license. */
+  private async grantWithin(
+    trx: Trx,
+    actor: Actor,
+    user: { id: number; username: string },
+    app: AppKey,
+    after: Record<string, unknown>,
+    ip?: string | null,
+  ): Promise<boolean> {
+    if (!(await this.take(trx, actor.accountId, user.id, app))) return false;
+    await this.audit.record(trx, {
+      accountId: actor.accountId,
+      actor,
+      action: 'user.license.grant',
+      target: { type: 'user', id: user.id, label: user.username },
+      after,
+      ip,
+    });
+    return true;
   }
 
   /** Voice Analytics reports minutes it transcribed and analyzed for a user; the pool refuses what it cannot hold. */

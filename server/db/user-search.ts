@@ -52,16 +52,29 @@ export class UserSearch {
     this.countCap = handle.dialect === 'sqlite' ? COUNT_CAP : POSTGRES_COUNT_CAP;
   }
 
-  /** Row-level test that a folded term occurs in a user's search document. */
-  termMatches(folded: string): RawBuilder<boolean> {
+  /**
+   * Row-level test that a folded term occurs in a user's search document. `indexed` asks for the form the
+   * PostgreSQL trigram index serves; rows read from a sort index are tested with a plain (far cheaper) strpos.
+   */
+  termMatches(folded: string, indexed = false): RawBuilder<boolean> {
     const term = searchForm(folded);
     if (this.handle.dialect === 'sqlite') return sql<boolean>`instr(users.search_doc, ${term}) > 0`;
+    if (!indexed) return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
     // What the pg_trgm GIN index serves: LIKE '%term%', and two letters followed by a letter/digit or a separator.
     if (term.length >= 3) return containsLike(sql.ref('users.search_doc'), term);
     if (TWO_WORD_CHARS.test(term)) {
       return sql<boolean>`(users.search_doc ~ ${`${term}[a-z0-9]`} or users.search_doc ~ ${`${term}[\n .@_+()/'-]`})`;
     }
     return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
+  }
+
+  /**
+   * Row-level tests for every term of a search. Indexed, a two-letter term takes the trigram index's form only when
+   * no longer term can drive the index: its regular expressions read dozens of posting lists and are slow to recheck.
+   */
+  termTests(foldedTerms: string[], indexed: boolean): RawBuilder<boolean>[] {
+    const longer = foldedTerms.some((term) => searchForm(term).length >= 3);
+    return foldedTerms.map((term) => this.termMatches(term, indexed && (!longer || searchForm(term).length >= 3)));
   }
 
   /**
@@ -146,7 +159,7 @@ export class UserSearch {
       ids: (cap) =>
         this.candidatePlan(async (db) => {
           let q = db.selectFrom('users').select('users.id').where(this.accountColumn(true), '=', accountId);
-          for (const term of terms) q = q.where(this.termMatches(term));
+          for (const test of this.termTests(terms, true)) q = q.where(test);
           return (await q.limit(cap + 1).execute()).map((row) => row.id);
         }),
       // Without ids the query's own term tests reach the trigram index under candidatePlan.

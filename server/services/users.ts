@@ -75,7 +75,7 @@ interface Scope {
 }
 
 /** Rows of an account a dense search's count may read before it reads the trigram index instead. */
-const DENSE_COUNT_BUDGET = 5000;
+const DENSE_COUNT_BUDGET = 20_000;
 
 interface Cursor {
   values: Value[];
@@ -133,7 +133,7 @@ export class UserDirectory {
     // Walking backwards (previous page, last page) reads the index in reverse and flips the rows back.
     const backwards = cursor?.direction === 'prev' || (!cursor && query.last === true);
     const walk = backwards ? flip(order) : order;
-    const { rows, filled } = await this.fetchRows(scope, columns, cursor?.values ?? null, walk, limit + 1);
+    const { rows, filled, counted } = await this.fetchRows(scope, columns, cursor?.values ?? null, walk, limit + 1);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     if (backwards) page.reverse();
@@ -142,7 +142,7 @@ export class UserDirectory {
     const last = page[page.length - 1];
     const atStart = backwards ? !more : !cursor;
     const atEnd = backwards ? !cursor || query.last === true : !more;
-    const total = await scope.total(filled);
+    const total = counted === undefined ? await scope.total(filled) : { count: counted, exact: true };
     return {
       items: page.map((row) => {
         const user = presentUserFor(actor, row);
@@ -165,7 +165,7 @@ export class UserDirectory {
     after: Value[] | null,
     walk: Order,
     n: number,
-  ): Promise<{ rows: UserRow[]; filled: boolean }> {
+  ): Promise<{ rows: UserRow[]; filled: boolean; counted?: number }> {
     const ordered = <Q extends UsersQuery>(q: Q, sortCandidates = false) => {
       let out = q;
       for (const column of columns) {
@@ -179,6 +179,16 @@ export class UserDirectory {
       values ? q.where(keyset(columns, values, walk, 'after')) : q;
     const run = async (q: UsersQuery, count: number) =>
       (await q.selectAll('users').limit(count).execute()) as UserRow[];
+    // On PostgreSQL the name sort's index carries the search document: a walk that selects ids only is read from
+    // the index alone, and only the page's rows are read from the table.
+    const runById = async (db: Kysely<Database>, q: UsersQuery, count: number) => {
+      if (this.dialect !== 'postgres') return run(q, count);
+      const ids = (await q.select('users.id').limit(count).execute()).map((row) => row.id);
+      if (ids.length === 0) return [];
+      return (await ordered(db.selectFrom('users').where('users.id', 'in', ids))
+        .selectAll('users')
+        .execute()) as UserRow[];
+    };
     const runCandidates = (values: Value[] | null, count: number) =>
       this.search.candidatePlan((db) =>
         run(ordered(from(scope.candidates(db.selectFrom('users')), values), true), count),
@@ -206,9 +216,28 @@ export class UserDirectory {
       const boundValues = bound ? columns.map((c) => (bound as Record<string, Value>)[c] as Value) : null;
       let q = from(scope.where(db.selectFrom('users')), after);
       if (boundValues) q = q.where(keyset(columns, boundValues, walk, 'upTo'));
-      return { boundValues, rows: await run(ordered(q), n) };
+      return { boundValues, rows: await runById(db, ordered(q), n) };
     });
     if (windowed.rows.length >= n || !windowed.boundValues) return { rows: windowed.rows, filled: true };
+    if (this.dialect === 'postgres' && after === null) {
+      // Sorting the candidates past the window reads every one of them, so the same query counts them: with the
+      // window's matches that is the whole search's exact total, without reading the trigram index twice.
+      const rest = await this.search.candidatePlan(async (db) =>
+        ordered(
+          scope
+            .candidates(db.selectFrom('users'))
+            .where(keyset(columns, windowed.boundValues as Value[], walk, 'after')),
+          true,
+        )
+          .selectAll('users')
+          .select(sql<number>`count(*) over ()`.as('matches_past_window'))
+          .limit(n - windowed.rows.length)
+          .execute(),
+      );
+      const past = Number(rest[0]?.matches_past_window ?? 0);
+      const rows = rest.map(({ matches_past_window: _, ...row }) => row as UserRow);
+      return { rows: [...windowed.rows, ...rows], filled: false, counted: windowed.rows.length + past };
+    }
     const rest = await runCandidates(windowed.boundValues, n - windowed.rows.length);
     return { rows: [...windowed.rows, ...rest], filled: false };
   }
@@ -240,7 +269,8 @@ export class UserDirectory {
     };
     const where = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) => {
       let out = filters(q, options);
-      for (const term of terms) out = out.where(this.search.termMatches(term));
+      // Candidate plans (the account index pinned away) reach the search index through the term tests.
+      for (const test of this.search.termTests(terms, options.pinAccountIndex === true)) out = out.where(test);
       return out;
     };
     const unused = (q: UsersQuery) => q;
@@ -256,7 +286,12 @@ export class UserDirectory {
     const capped = async (q: (query: UsersQuery) => UsersQuery, db: Kysely<Database>, budget?: number) => {
       let source = db.selectFrom('users');
       if (budget) {
-        const sample = filters(db.selectFrom('users')).select('users.search_doc').limit(budget);
+        // In name order, which PostgreSQL reads from an index that holds the search document.
+        const sample = filters(db.selectFrom('users'))
+          .select('users.search_doc')
+          .orderBy('users.name_key')
+          .orderBy('users.id')
+          .limit(budget);
         source = db.selectFrom(sample.as('users')) as unknown as UsersQuery;
       }
       const inner = (budget ? source.where((eb) => eb.and(terms.map((t) => this.search.termMatches(t)))) : q(source))
@@ -282,7 +317,8 @@ export class UserDirectory {
     if (this.search.countsCheaply) {
       // SQLite, one pass over the FTS index: few candidates are fetched by id and sorted; many are dense, so walking
       // the sort index fills a page sooner (and the window plan falls back to the candidates when they cluster).
-      const ids = await candidates.ids(this.tuning.selectiveCandidates);
+      // Enough ids to count up to the cap as well as to choose the plan.
+      const ids = await candidates.ids(Math.max(this.tuning.selectiveCandidates, cap));
       const selective = ids.length <= this.tuning.selectiveCandidates;
       const inCandidates = (q: UsersQuery) =>
         candidates.restrict(where(q, { pinAccountIndex: true }), selective ? ids : null);

@@ -42,15 +42,22 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
           const pages: Record<string, string[][]> = {};
           for (const [name, directory] of Object.entries(directories)) {
             const seen: string[][] = [];
+            const totals: number[] = [];
             let cursor: string | undefined;
-            for (let i = 0; i < 40; i++) {
+            for (let i = 0; i < 80; i++) {
               const page = await directory.list(actor, { q, sort, order, limit: 9, cursor, status });
               seen.push(page.items.map((u) => u.username));
+              totals.push(page.total);
+              expect(page.totalExact).toBe(true);
               if (!page.nextCursor) break;
               cursor = page.nextCursor;
             }
             const back = await directory.list(actor, { q, sort, order, limit: 9, last: true, status });
             seen.push(back.items.map((u) => u.username));
+            totals.push(back.total);
+            // Every page, whichever plan answered it, reports the whole search's exact total.
+            const matches = new Set(seen.flat()).size;
+            expect(totals, `${name}: ${q} ${sort} ${order} ${status}`).toEqual(totals.map(() => matches));
             pages[name] = seen;
           }
           expect(pages.walkOnly, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);

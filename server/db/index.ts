@@ -2,7 +2,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  type CompiledQuery,
+  Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+} from 'kysely';
 import pg from 'pg';
 import { type Dialect, dialectOf } from './dialect.js';
 import { migrations } from './migrations/index.js';
@@ -15,6 +23,11 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** The raw SQLite connection, for the few statements Kysely cannot express (FTS vocabulary). */
   sqlite: SqliteDatabase.Database | null;
+  /**
+   * Runs a hot statement under a fixed name: PostgreSQL parses and plans it once per connection (SQLite's statements
+   * are cached by text already).
+   */
+  queryPrepared<R>(name: string, query: CompiledQuery): Promise<R[]>;
   close(): Promise<void>;
 }
 
@@ -29,7 +42,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     // An idle connection the server drops (a restart, a failover) must not crash the process: the pool replaces it.
     pool.on('error', (error) => console.error(`[roster] an idle PostgreSQL connection closed: ${error.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect, sqlite: null, close: () => db.destroy() };
+    const queryPrepared = async <R>(name: string, query: CompiledQuery) =>
+      (await pool.query({ name, text: query.sql, values: [...query.parameters] })).rows as R[];
+    return { db, dialect, sqlite: null, queryPrepared, close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -42,7 +57,8 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   sqlite.pragma('temp_store = MEMORY');
   sqlite.pragma('cache_size = -524288');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect, sqlite, close: () => db.destroy() };
+  const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
+  return { db, dialect, sqlite, queryPrepared, close: () => db.destroy() };
 }
 
 /**

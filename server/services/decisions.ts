@@ -48,7 +48,7 @@ export class Decisions {
   private readonly inList: (values: (number | string)[]) => RawBuilder<unknown> | (number | string)[];
 
   constructor(
-    handle: DatabaseHandle,
+    private readonly handle: DatabaseHandle,
     private readonly roles: AccessRoles,
     private readonly now: () => Date,
     /** Group membership facts; the groups feature plugs in here. */
@@ -190,15 +190,18 @@ export class Decisions {
         facts().where(sql<number>`+u.account_id`, '=', account).where('u.id', '=', id),
       );
       const [id] = ids;
-      rows.push(...((await this.db.executeQuery(this.oneUser(accountId, id as number))).rows as FactsRow[]));
+      rows.push(
+        ...(await this.handle.queryPrepared<FactsRow>('roster_decision_facts', this.oneUser(accountId, id as number))),
+      );
     } else if (ids.size > 0) {
       // Unary + keeps the planner off the account index: it looks the named users up by id instead.
-      rows.push(
-        ...((await facts()
-          .where(sql<number>`+u.account_id`, '=', accountId)
-          .where('u.id', 'in', this.inList([...ids]) as never)
-          .execute()) as FactsRow[]),
-      );
+      const query = facts()
+        .where(sql<number>`+u.account_id`, '=', accountId)
+        .where('u.id', 'in', this.inList([...ids]) as never);
+      // On PostgreSQL a long list is one array parameter, so the statement is the same for every batch.
+      if (this.handle.dialect === 'postgres' && ids.size > 32) {
+        rows.push(...(await this.handle.queryPrepared<FactsRow>('roster_decision_facts_batch', query.compile())));
+      } else rows.push(...((await query.execute()) as FactsRow[]));
     }
     if (names.size > 0) {
       rows.push(

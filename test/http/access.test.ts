@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertUsersInBulk } from '../../server/services/user-bulk-insert.js';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness } from '../support/harness.js';
 
@@ -116,6 +117,37 @@ describe.each(DIALECTS)('access decisions (%s)', (dialect) => {
       allowed: false,
       reason: { code: 'OutOfScope', rule: 'voice_analytics.recording.read.own' },
     });
+  });
+
+  it('answers a batch about many users, and about users of another account as unknown', async () => {
+    const { owner, accountId } = await h.newAccount();
+    const other = await h.newAccount();
+    const many = Array.from({ length: 45 }, (_, i) => ({
+      username: `many.${i}`,
+      firstName: 'Many',
+      accessType: i % 3 === 0 ? 'admin' : 'standard',
+      enabled: i % 5 !== 4,
+    }));
+    await insertUsersInBulk(h.ctx.database, accountId, many);
+    const stranger = await h.buildUser(other.owner);
+    const ids = await h.ctx.database.db
+      .selectFrom('users')
+      .select(['id', 'username'])
+      .where('account_id', '=', accountId)
+      .where('username', 'like', 'many.%')
+      .execute();
+    const idOf = new Map(ids.map((row) => [row.username, row.id]));
+    const { ask } = await newKey(owner);
+    const questions = many.map((u) => ({ userId: idOf.get(u.username) as number, action: 'roster:users.manage' }));
+    questions.push({ userId: stranger.id, action: 'roster:users.manage' });
+    const reply = await ask('/decisions/batch', { questions });
+    expect(reply.status).toBe(200);
+    const expected = many.map((u) => u.accessType === 'admin' && u.enabled);
+    expect(reply.body.results.map((r: { allowed: boolean }) => r.allowed)).toEqual([...expected, false]);
+    expect(reply.body.results.at(-1).reason.code).toBe('UnknownUser');
+    // The same batch twice (the statement is reused) gives the same answers.
+    const again = await ask('/decisions/batch', { questions });
+    expect(again.body).toEqual(reply.body);
   });
 
   it('lets an admin switch off transcription and analysis for a user', async () => {

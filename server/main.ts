@@ -28,6 +28,13 @@ export async function startServer(config: Config, log: (line: string) => void = 
     };
   }
 
+  // Old import staging folders go at start and then every hour.
+  const sweep = () =>
+    ctx.imports.sweep().catch((error: Error) => console.error(`[roster] import folder sweep failed: ${error.message}`));
+  await sweep();
+  const sweeper = setInterval(sweep, 60 * 60 * 1000);
+  sweeper.unref();
+
   const app = createApp(ctx);
   const tls = config.tlsCert && config.tlsKey;
   const server: ServerType = await new Promise((ready) => {
@@ -65,6 +72,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
     url,
     firstAccount,
     close: async () => {
+      clearInterval(sweeper);
       await new Promise<void>((done) => server.close(() => done()));
       await database.close();
     },

@@ -1,3 +1,4 @@
+import { access, mkdir } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -423,5 +424,37 @@ describe.each(DIALECTS)('imports (%s)', (dialect) => {
     const admin2 = await h.signIn(a.slug, 'admin2', PASSWORD);
     expect((await admin2.get(`/imports/${preview.body.id}`)).body.status).toBe('done');
     expect((await admin2.get(`/imports/${preview.body.id}/passwords.csv`)).status).toBe(404);
+  });
+
+  // Last: it moves the clock a week on, past every session of this file.
+  it('removes staging folders a week after their job last changed, and expires uploads never imported', async () => {
+    const { owner, slug } = await h.newAccount();
+    const folder = (id: number) => (h.ctx.imports as unknown as { dir(id: number): string }).dir(id);
+    const exists = (path: string) =>
+      access(path).then(
+        () => true,
+        () => false,
+      );
+    const waiting = await upload(h, owner, 'waiting.csv', csv([['later1', 'Later One']]));
+    const imported = await upload(h, owner, 'imported.csv', csv([['now1', 'Now One']]));
+    expect((await runImport(owner, imported.body.id)).body.status).toBe('done');
+    const orphan = `${folder(999_999_999)}`;
+    await mkdir(orphan, { recursive: true });
+    // Nothing is old yet: only the folder no job owns goes.
+    expect(await h.ctx.imports.sweep()).toBe(1);
+    expect(await exists(orphan)).toBe(false);
+    expect(await exists(folder(waiting.body.id))).toBe(true);
+
+    h.clock.advance(8 * 24 * 60 * 60 * 1000);
+    expect(await h.ctx.imports.sweep()).toBeGreaterThanOrEqual(2);
+    expect(await exists(folder(waiting.body.id))).toBe(false);
+    expect(await exists(folder(imported.body.id))).toBe(false);
+    const signedIn = await h.signIn(slug, 'owner', PASSWORD);
+    const job = await signedIn.get(`/imports/${waiting.body.id}`);
+    expect(job.body).toMatchObject({ status: 'cancelled', message: expect.stringContaining('upload it again') });
+    const retried = await signedIn.post(`/imports/${waiting.body.id}/start`, {});
+    expect(retried.status).toBe(409);
+    expect(retried.body.error.code).toBe('ImportExpired');
+    expect((await signedIn.get(`/imports/${imported.body.id}`)).body.status).toBe('done');
   });
 });

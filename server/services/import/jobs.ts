@@ -2,7 +2,7 @@
 // itself (one transaction, progress, cancel), and the report (bad rows, generated passwords once).
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Selectable, Updateable } from 'kysely';
@@ -41,6 +41,9 @@ const MAX_STORED_PROBLEMS = 1000;
 const PREVIEW_ROWS = 20;
 /** A running job whose progress has not moved for this long belongs to a process that died. */
 const STALE_MS = 60_000;
+/** How long a job's staging folder (its rows, the bad-rows file) is kept after the job last changed. */
+export const KEEP_STAGED_MS = 7 * 24 * 60 * 60 * 1000;
+const EXPIRED = 'The uploaded file was removed after 7 days: upload it again';
 
 export interface ImportJobView {
   id: number;
@@ -105,6 +108,14 @@ export class ImportJobs {
     if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins import users');
   }
 
+  private async assertStaged(id: number) {
+    const present = await access(join(this.dir(id), 'rows.jsonl')).then(
+      () => true,
+      () => false,
+    );
+    if (!present) throw conflict('ImportExpired', EXPIRED);
+  }
+
   private dir(id: number) {
     return join(this.root, `${this.prefix}-${id}`);
   }
@@ -156,6 +167,48 @@ export class ImportJobs {
     return this.get(actor, id);
   }
 
+  /**
+   * Removes staging folders (they may hold passwords) a week after their job last changed, and folders no job owns;
+   * an upload never imported expires with its folder. Staging and running jobs are left alone. Returns how many
+   * folders went.
+   */
+  async sweep(): Promise<number> {
+    const prefix = `${this.prefix}-`;
+    const entries = await readdir(this.root).catch(() => [] as string[]);
+    const ids = entries
+      .filter((name) => name.startsWith(prefix))
+      .map((name) => Number(name.slice(prefix.length)))
+      .filter((id) => Number.isSafeInteger(id) && id > 0);
+    if (ids.length === 0) return 0;
+    const jobs = await this.db
+      .selectFrom('import_jobs')
+      .select(['id', 'status', 'updated_at'])
+      .where('id', 'in', ids)
+      .execute();
+    const byId = new Map(jobs.map((job) => [job.id, job]));
+    const now = this.now();
+    let removed = 0;
+    for (const id of ids) {
+      const job = byId.get(id);
+      if (
+        job &&
+        (['staging', 'running'].includes(job.status) || now.getTime() - Date.parse(job.updated_at) < KEEP_STAGED_MS)
+      )
+        continue;
+      if (job && job.status !== 'done') {
+        await this.db
+          .updateTable('import_jobs')
+          .set({ status: 'cancelled', message: EXPIRED, updated_at: now.toISOString() })
+          .where('id', '=', id)
+          .where('status', '=', job.status)
+          .execute();
+      }
+      await rm(this.dir(id), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
   async list(actor: Actor): Promise<ImportJobView[]> {
     this.assertCanImport(actor);
     const rows = await this.db
@@ -192,6 +245,7 @@ export class ImportJobs {
     if (job.status === 'done')
       throw conflict('ImportDone', 'This import is finished: upload the file again to import it again');
     if (!['ready', 'failed', 'cancelled'].includes(job.status)) throw importRunning();
+    await this.assertStaged(id);
     const changes: Updateable<ImportJobsTable> = { status: 'ready' };
     if (input.hasHeader !== undefined && input.hasHeader !== (job.has_header === 1)) {
       const first = await this.firstRow(id);
@@ -321,6 +375,7 @@ export class ImportJobs {
     if (job.status === 'done')
       throw conflict('ImportDone', 'This import is finished: upload the file again to import it again');
     if (job.status === 'running' && !this.isStale(job)) throw importRunning();
+    await this.assertStaged(id);
     if (job.mode !== input.mode) {
       job = { ...job, status: 'ready' };
       await this.revise(actor, id, { mode: input.mode });

@@ -426,6 +426,39 @@ describe.each(DIALECTS)('imports (%s)', (dialect) => {
     expect((await admin2.get(`/imports/${preview.body.id}/passwords.csv`)).status).toBe(404);
   });
 
+  it('licenses imported users by default under a pool, as far as its seats go', async () => {
+    const { owner } = await h.newAccount();
+    expect((await owner.request('PUT', '/licenses/pools/chat', { size: 2 })).status).toBe(200);
+    expect((await owner.request('PUT', '/licenses/pools/voice_analytics', { size: 5000 })).status).toBe(200);
+    const pool = await owner.request('PUT', '/licenses/pools/call_recording', { size: 9, licensedByDefault: false });
+    expect(pool.status).toBe(200);
+    const preview = await upload(
+      h,
+      owner,
+      'pool.csv',
+      csv([
+        ['pool1', 'Pool One'],
+        ['pool2', 'Pool Two'],
+        ['pool3', 'Pool Three'],
+      ]),
+    );
+    expect((await runImport(owner, preview.body.id)).body.status).toBe('done');
+    const listed = (await owner.get('/users?q=pool&sort=username&limit=10')).body.items as {
+      username: string;
+      licenses: { app: string }[];
+    }[];
+    expect(listed.map((u) => [u.username, u.licenses.map((l) => l.app)])).toEqual([
+      ['pool1', ['chat', 'voice_analytics']],
+      ['pool2', ['chat', 'voice_analytics']],
+      ['pool3', ['voice_analytics']],
+    ]);
+    const pools = (await owner.get('/licenses')).body;
+    const chat = JSON.stringify(pools).match(/"application":"chat"[^}]*"used":(\d+)/)?.[1];
+    expect(chat).toBe('2');
+    const audit = await owner.get('/audit?action=users.import');
+    expect(audit.body.items[0].after.defaultLicenses).toEqual({ chat: 2, voice_analytics: 3 });
+  });
+
   // Last: it moves the clock a week on, past every session of this file.
   it('removes staging folders a week after their job last changed, and expires uploads never imported', async () => {
     const { owner, slug } = await h.newAccount();

@@ -550,6 +550,7 @@ export class ImportJobs {
                 skipped: live.skipped,
                 mode: job.mode,
                 partial,
+                defaultLicenses: target.defaultLicenses,
               }),
             })
             .compile(),

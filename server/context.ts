@@ -7,9 +7,11 @@ import { ApiKeys } from './services/api-keys.js';
 import { AppSettingsService } from './services/app-settings.js';
 import { AuditLog } from './services/audit.js';
 import { Auth } from './services/auth.js';
+import { BulkActions } from './services/bulk.js';
 import { Decisions } from './services/decisions.js';
 import { ImportJobs } from './services/import/jobs.js';
 import { Licenses } from './services/licenses.js';
+import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
 import { UserDirectory } from './services/users.js';
 
@@ -26,13 +28,14 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const users = new UserDirectory(database, audit, now);
   const licenses = new Licenses(database, audit, now);
   users.onCreated = (trx, actor, user) => licenses.grantDefaultsWithin(trx, actor, user);
+  const profiles = new Profiles(database, audit, now);
   return {
     config,
     database,
     clock,
     audit,
     accounts: new Accounts(database.db, database.dialect, audit, now),
-    auth: new Auth(database.db, audit, now),
+    auth: new Auth(database.db, audit, now, { attempts: config.lockoutAttempts, minutes: config.lockoutMinutes }),
     users,
     savedFilters: new SavedFilters(database.db, audit, now),
     roles,
@@ -40,7 +43,9 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     appSettings: new AppSettingsService(database.db, audit, now),
     apiKeys: new ApiKeys(database.db, audit, now),
     decisions: new Decisions(database, roles, now),
-    imports: new ImportJobs(database, now, config.databaseUrl),
+    imports: new ImportJobs(database, now, config.databaseUrl, (actor) => profiles.catalog(actor)),
+    profiles,
+    bulk: new BulkActions(database, users, roles, audit, now),
   };
 }
 

@@ -72,6 +72,8 @@ const userFields = {
   validFrom: dateTimeSchema.nullable().optional(),
   expiresAt: dateTimeSchema.nullable().optional(),
   nicknames: z.array(trimmed(100).min(1, 'A nickname cannot be empty')).max(20, 'At most 20 nicknames').optional(),
+  /** The user's profile (named permission set for admin modules); null = none. */
+  profileId: z.number().int().positive().nullable().optional(),
 };
 
 function datesInOrder(value: { validFrom?: string | null; expiresAt?: string | null }): boolean {

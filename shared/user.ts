@@ -27,6 +27,11 @@ export interface User {
   createdAt: string;
   updatedAt: string;
   lastSignInAt: string | null;
+  /** The user's profile (named permission set for admin modules), or null. */
+  profileId: number | null;
+  /** Locked out of password sign-in after too many failures in a row, until `lockedUntil` or an admin unlocks. */
+  locked: boolean;
+  lockedUntil: string | null;
 }
 
 /** What the caller may do with a user, returned with it so the console never re-derives permissions. */

@@ -41,6 +41,9 @@ export const UserSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     lastSignInAt: z.string().nullable(),
+    profileId: z.number().int().nullable().openapi({ description: 'The user’s profile; null = none' }),
+    locked: z.boolean().openapi({ description: 'Locked out of password sign-in after too many failures' }),
+    lockedUntil: z.string().nullable(),
     can: z
       .object({ update: z.boolean(), delete: z.boolean() })
       .openapi({ description: 'What the caller may do with this user' }),
@@ -75,7 +78,14 @@ export const SessionSchema = z
     account: z.object({ id: z.number().int(), name: z.string(), slug: z.string() }),
     csrfToken: z.string().openapi({ description: 'Send as X-CSRF-Token on every state-changing request' }),
     requiredActions: z.array(z.string()),
-    abilities: z.object({ manageUsers: z.boolean(), readAudit: z.boolean(), manageAccess: z.boolean() }),
+    abilities: z.object({
+      manageUsers: z.boolean(),
+      importUsers: z.boolean(),
+      readAudit: z.boolean(),
+      manageAccess: z.boolean(),
+      readProfiles: z.boolean(),
+      createProfiles: z.boolean(),
+    }),
   })
   .openapi('Session');
 

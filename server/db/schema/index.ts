@@ -4,6 +4,7 @@ import type { ApiKeysTable } from './api-keys.js';
 import type { AuditEventsTable } from './audit-events.js';
 import type { ImportJobsTable, ImportSettingsTable } from './import-jobs.js';
 import type { LicensePoolsTable, UserLicensesTable } from './licenses.js';
+import type { ProfilesTable } from './profiles.js';
 import type { RoleCatalogsTable, RoleChildrenTable, RolesTable, UserRolesTable } from './roles.js';
 import type { SavedFiltersTable } from './saved-filters.js';
 import type { SessionsTable } from './sessions.js';
@@ -28,6 +29,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   import_jobs: ImportJobsTable;
   import_settings: ImportSettingsTable;
+  profiles: ProfilesTable;
 }
 
 export type { AccountsTable, AuditEventsTable, SavedFiltersTable, SessionsTable, UserCredentialsTable, UsersTable };

@@ -92,6 +92,7 @@ export class BulkActions {
     private readonly roles: AccessRoles,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
+    private readonly chunkSize = BULK_CHUNK,
   ) {
     this.db = handle.db;
     this.dialect = handle.dialect;
@@ -129,8 +130,8 @@ export class BulkActions {
 
     const departments = scopedDepartments(actor);
     const at = this.now().toISOString();
-    for (let start = 0; start < ids.length; start += BULK_CHUNK) {
-      const chunk = ids.slice(start, start + BULK_CHUNK);
+    for (let start = 0; start < ids.length; start += this.chunkSize) {
+      const chunk = ids.slice(start, start + this.chunkSize);
       try {
         const result = await this.db.transaction().execute(async (trx) => {
           let query = trx

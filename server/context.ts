@@ -8,9 +8,11 @@ import { AppSettingsService } from './services/app-settings.js';
 import { AuditLog } from './services/audit.js';
 import { Auth } from './services/auth.js';
 import { Decisions } from './services/decisions.js';
+import { Groups } from './services/groups.js';
 import { ImportJobs } from './services/import/jobs.js';
 import { Licenses } from './services/licenses.js';
 import { SavedFilters } from './services/saved-filters.js';
+import { Teams } from './services/teams.js';
 import { UserDirectory } from './services/users.js';
 
 export interface Clock {
@@ -25,6 +27,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const roles = new AccessRoles(database, audit, now);
   const users = new UserDirectory(database, audit, now);
   const licenses = new Licenses(database, audit, now);
+  const teams = new Teams(database, audit, now);
   users.onCreated = (trx, actor, user) => licenses.grantDefaultsWithin(trx, actor, user);
   return {
     config,
@@ -37,6 +40,8 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     savedFilters: new SavedFilters(database.db, audit, now),
     roles,
     licenses,
+    teams,
+    groups: new Groups(database, teams, audit, now),
     appSettings: new AppSettingsService(database.db, audit, now),
     apiKeys: new ApiKeys(database.db, audit, now),
     decisions: new Decisions(database, roles, now),

@@ -32,6 +32,14 @@ export interface UsersTable {
   last_sign_in_at: Generated<string | null>;
   /** JSON array of the user's licensed application keys, kept by the license service beside user_licenses. */
   license_apps: Generated<string>;
+  /** Call tracking: agent id, ring-to number, scoring and roaming switches, and access levels. */
+  agent_id: Generated<string>;
+  ring_to: Generated<string>;
+  scoring_enabled: Generated<number>;
+  roaming_agent: Generated<number>;
+  reporting_access: Generated<string>;
+  audio_access: Generated<string>;
+  scoring_access: Generated<string>;
 }
 
 export interface UserCredentialsTable {

@@ -8,6 +8,8 @@ import { AppSettingsService } from './services/app-settings.js';
 import { AuditLog } from './services/audit.js';
 import { Auth } from './services/auth.js';
 import { Decisions } from './services/decisions.js';
+import { Departments } from './services/departments.js';
+import { Events } from './services/events.js';
 import { Groups } from './services/groups.js';
 import { ImportJobs } from './services/import/jobs.js';
 import { Licenses } from './services/licenses.js';
@@ -28,6 +30,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const users = new UserDirectory(database, audit, now);
   const licenses = new Licenses(database, audit, now);
   const teams = new Teams(database, audit, now);
+  const departments = new Departments(database, audit, now);
   users.onCreated = (trx, actor, user) => licenses.grantDefaultsWithin(trx, actor, user);
   return {
     config,
@@ -42,9 +45,13 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     licenses,
     teams,
     groups: new Groups(database, teams, audit, now),
+    departments,
+    events: new Events(database.db),
     appSettings: new AppSettingsService(database.db, audit, now),
     apiKeys: new ApiKeys(database.db, audit, now),
-    decisions: new Decisions(database, roles, now),
+    decisions: new Decisions(database, roles, now, (accountId, userIds, resources) =>
+      teams.groupFacts(accountId, userIds, resources),
+    ),
     imports: new ImportJobs(database, now, config.databaseUrl),
   };
 }

@@ -6,6 +6,7 @@ import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { idList, typedParams } from '../db/sql-helpers.js';
 import { conflict, forbidden, notFound } from '../errors.js';
+import { type GroupFacts, NO_GROUPS, type Resource } from '../policy/decide.js';
 import { type Actor, canOnAccount, canOnUser } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import type { RequestMeta } from './users.js';
@@ -374,6 +375,45 @@ export class Teams {
       name: row.name,
       level: row.level,
       path: row.parent_name ? `${row.parent_name} / ${row.name}` : row.name,
+    };
+  }
+
+  /**
+   * The group facts decisions need, for the users asked about and the groups and owners the questions name: one
+   * query on memberships and one on "can manage" groups, none when no question names a group.
+   */
+  async groupFacts(accountId: number, userIds: number[], resources: (Resource | undefined)[]): Promise<GroupFacts> {
+    const groupIds = new Set<number>();
+    const people = new Set(userIds);
+    for (const resource of resources) {
+      if (resource?.groupId === undefined) continue;
+      groupIds.add(resource.groupId);
+      if (resource.ownerId !== undefined) people.add(resource.ownerId);
+    }
+    if (groupIds.size === 0 || userIds.length === 0) return NO_GROUPS;
+    const groups = [...groupIds];
+    const members = await this.db
+      .selectFrom('group_members')
+      .select(['user_id', 'group_id'])
+      .where('account_id', '=', accountId)
+      .where('group_id', 'in', this.ids(groups) as never)
+      .where('user_id', 'in', this.ids([...people]) as never)
+      .execute();
+    const managers = await this.db
+      .selectFrom('group_managers')
+      .select(['user_id', 'group_id'])
+      .where('account_id', '=', accountId)
+      .where('group_id', 'in', this.ids(groups) as never)
+      .where('user_id', 'in', this.ids(userIds) as never)
+      .execute();
+    const key = (userId: number, groupId: number) => `${userId}:${groupId}`;
+    const memberOf = new Set(members.map((row) => key(row.user_id, row.group_id)));
+    const manages = new Set(managers.map((row) => key(row.user_id, row.group_id)));
+    return {
+      isMember: (userId, groupId) => memberOf.has(key(userId, groupId)),
+      // Direct members only: membership of a subgroup is a row for the subgroup, never for its parent.
+      canReview: (userId, groupId, ownerId) =>
+        ownerId !== undefined && manages.has(key(userId, groupId)) && memberOf.has(key(ownerId, groupId)),
     };
   }
 

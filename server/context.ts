@@ -9,10 +9,14 @@ import { AuditLog } from './services/audit.js';
 import { Auth } from './services/auth.js';
 import { BulkActions } from './services/bulk.js';
 import { Decisions } from './services/decisions.js';
+import { Departments } from './services/departments.js';
+import { Events } from './services/events.js';
+import { Groups } from './services/groups.js';
 import { ImportJobs } from './services/import/jobs.js';
 import { Licenses } from './services/licenses.js';
 import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
+import { Teams } from './services/teams.js';
 import { UserDirectory } from './services/users.js';
 
 export interface Clock {
@@ -27,6 +31,8 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const roles = new AccessRoles(database, audit, now);
   const users = new UserDirectory(database, audit, now);
   const licenses = new Licenses(database, audit, now);
+  const teams = new Teams(database, audit, now);
+  const departments = new Departments(database, audit, now);
   users.onCreated = (trx, actor, user) => licenses.grantDefaultsWithin(trx, actor, user);
   const profiles = new Profiles(database, audit, now);
   return {
@@ -40,12 +46,18 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     savedFilters: new SavedFilters(database.db, audit, now),
     roles,
     licenses,
+    teams,
+    groups: new Groups(database, teams, audit, now),
+    departments,
+    events: new Events(database.db),
     appSettings: new AppSettingsService(database.db, audit, now),
     apiKeys: new ApiKeys(database.db, audit, now),
-    decisions: new Decisions(database, roles, now),
+    decisions: new Decisions(database, roles, now, (accountId, userIds, resources) =>
+      teams.groupFacts(accountId, userIds, resources),
+    ),
     imports: new ImportJobs(database, now, config.databaseUrl, (actor) => profiles.catalog(actor)),
     profiles,
-    bulk: new BulkActions(database, users, roles, audit, now),
+    bulk: new BulkActions(database, users, roles, teams, audit, now),
   };
 }
 

@@ -8,6 +8,11 @@ export const BULK_ACTIONS = [
   'disable',
   'enable_sync',
   'disable_sync',
+  'assign_team',
+  'unassign_team',
+  'set_main_team',
+  'assign_supervisor',
+  'unassign_supervisor',
   'assign_role',
   'unassign_role',
   'unlock',
@@ -22,6 +27,11 @@ export const BULK_ACTION_LABELS: Record<BulkAction, { menu: string; verb: string
   disable: { menu: 'Disable', verb: 'Disable' },
   enable_sync: { menu: 'Enable sync', verb: 'Turn on synchronization for' },
   disable_sync: { menu: 'Disable sync', verb: 'Turn off synchronization for' },
+  assign_team: { menu: 'Assign team…', verb: 'Add to the team' },
+  unassign_team: { menu: 'Unassign team…', verb: 'Remove from the team' },
+  set_main_team: { menu: 'Set main team…', verb: 'Set the main team of' },
+  assign_supervisor: { menu: 'Assign supervisor…', verb: 'Make supervisors of the team' },
+  unassign_supervisor: { menu: 'Unassign supervisor…', verb: 'Remove as supervisors of the team' },
   assign_role: { menu: 'Assign role…', verb: 'Assign the role to' },
   unassign_role: { menu: 'Unassign role…', verb: 'Take the role from' },
   unlock: { menu: 'Unlock', verb: 'Unlock' },
@@ -31,11 +41,16 @@ export const BULK_ACTION_LABELS: Record<BulkAction, { menu: string; verb: string
 };
 
 /** What each action needs besides the selection. */
-export const BULK_ACTION_PARAMS: Record<BulkAction, 'roleId' | 'application' | null> = {
+export const BULK_ACTION_PARAMS: Record<BulkAction, 'roleId' | 'application' | 'groupId' | null> = {
   enable: null,
   disable: null,
   enable_sync: null,
   disable_sync: null,
+  assign_team: 'groupId',
+  unassign_team: 'groupId',
+  set_main_team: 'groupId',
+  assign_supervisor: 'groupId',
+  unassign_supervisor: 'groupId',
   assign_role: 'roleId',
   unassign_role: 'roleId',
   unlock: null,
@@ -66,6 +81,8 @@ export const bulkRequestSchema = z
     selection: bulkSelectionSchema,
     roleId: z.number().int().positive().optional(),
     application: z.enum(APP_KEYS).optional(),
+    /** The team (a group of level 2 or 3) of the team and supervisor actions. */
+    groupId: z.number().int().positive().optional(),
     /** Counts the users the action would touch and changes nothing (the confirmation step). */
     dryRun: z.boolean().optional(),
   })
@@ -76,7 +93,8 @@ export const bulkRequestSchema = z
       ctx.addIssue({
         code: 'custom',
         path: [needed],
-        message: needed === 'roleId' ? 'Choose a role' : 'Choose an application',
+        message:
+          needed === 'roleId' ? 'Choose a role' : needed === 'groupId' ? 'Choose a team' : 'Choose an application',
       });
     }
   });

@@ -23,6 +23,16 @@ export interface User {
   source: string;
   syncEnabled: boolean;
   nicknames: string[];
+  /** Call tracking. */
+  agentId: string;
+  ringTo: string | null;
+  scoringEnabled: boolean;
+  roamingAgent: boolean;
+  reportingAccess: 'none' | 'own' | 'groups' | 'all';
+  audioAccess: 'none' | 'listen' | 'download';
+  scoringAccess: 'none' | 'view' | 'score';
+  /** Groups the user may see (call tracking); given on single-user answers only, not in lists. */
+  visibleGroupIds?: number[];
   licenses: { app: string; name: string }[];
   createdAt: string;
   updatedAt: string;

@@ -12,6 +12,7 @@ import type { Actor } from '../policy.js';
 import type { AccessRoles } from './access.js';
 import type { AuditLog } from './audit.js';
 import { isCheckViolation } from './licenses.js';
+import type { MembershipOutcome, Teams } from './teams.js';
 import { auditSnapshot, isLocked, type UserRow } from './user-presenter.js';
 import { type RequestMeta, scopedDepartments, type UserDirectory } from './users.js';
 
@@ -76,8 +77,8 @@ export const SKIP = {
 interface Prepared {
   /** Runs the action on one chunk of users (in reach, in id order) inside its transaction. */
   run(trx: Trx, targets: BulkTarget[]): Promise<ChunkResult>;
-  /** The per-user audit entry of a user the action changed. */
-  audit(target: BulkTarget): AuditLine;
+  /** The per-user audit entry of a user the action changed (null: the action writes its own). */
+  audit(target: BulkTarget): AuditLine | null;
   /** What the summary audit entry says about the parameters. */
   params: Record<string, unknown>;
 }
@@ -90,6 +91,7 @@ export class BulkActions {
     handle: DatabaseHandle,
     private readonly users: UserDirectory,
     private readonly roles: AccessRoles,
+    private readonly teams: Teams,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
     private readonly chunkSize = BULK_CHUNK,
@@ -239,6 +241,44 @@ export class BulkActions {
     };
 
     switch (request.action) {
+      case 'assign_team':
+      case 'unassign_team':
+      case 'set_main_team':
+      case 'assign_supervisor':
+      case 'unassign_supervisor': {
+        const groupId = request.groupId as number;
+        // Checked once up front (an unknown team is a bad request, not a per-user skip).
+        const group = await this.teams.groupWithin(this.db, actor.accountId, groupId);
+        const operation = {
+          assign_team: this.teams.assignTeamWithin,
+          unassign_team: this.teams.unassignTeamWithin,
+          set_main_team: this.teams.setMainTeamWithin,
+          assign_supervisor: this.teams.assignSupervisorWithin,
+          unassign_supervisor: this.teams.unassignSupervisorWithin,
+        }[request.action].bind(this.teams);
+        return {
+          params: { groupId, team: group.name },
+          // The team service writes one audit entry per changed user itself.
+          audit: () => null,
+          run: async (trx, targets) => {
+            const result: ChunkResult = { done: [], skipped: [] };
+            if (targets.length === 0) return result;
+            const outcomes: Map<number, MembershipOutcome> = await operation(
+              trx,
+              actor,
+              actor.accountId,
+              ids(targets),
+              groupId,
+            );
+            for (const target of targets) {
+              const outcome = outcomes.get(target.id);
+              if (outcome?.status === 'done') result.done.push(target);
+              else result.skipped.push([target, outcome?.reason ?? SKIP.notFound]);
+            }
+            return result;
+          },
+        };
+      }
       case 'enable':
       case 'disable': {
         const enable = request.action === 'enable';
@@ -468,8 +508,9 @@ export class BulkActions {
     ip?: string | null,
   ) {
     for (let start = 0; start < done.length; start += AUDIT_BATCH) {
-      const rows = done.slice(start, start + AUDIT_BATCH).map((target) => {
+      const rows = done.slice(start, start + AUDIT_BATCH).flatMap((target) => {
         const line = prepared.audit(target);
+        if (!line) return [];
         return {
           account_id: actor.accountId,
           at,
@@ -484,7 +525,7 @@ export class BulkActions {
           ip: ip ?? null,
         };
       });
-      await trx.insertInto('audit_events').values(rows).execute();
+      if (rows.length > 0) await trx.insertInto('audit_events').values(rows).execute();
     }
   }
 }

@@ -20,6 +20,7 @@ import { UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, canChangeProfile, canOnAccount, canOnProfile, canOnUser, userScope } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
+import { ensureDepartment } from './departments.js';
 import { describeProblems, hashPassword, policyProblems } from './passwords.js';
 import {
   auditSnapshot,
@@ -375,7 +376,7 @@ export class UserDirectory {
   async get(actor: Actor, id: number) {
     const row = await this.findRow(actor.accountId, id);
     if (!row || !canOnUser(actor, 'user.read', subject(row))) throw notFound('User');
-    return presentUserFor(actor, row, this.now());
+    return this.withVisibleGroups(actor, row);
   }
 
   private async findRow(accountId: number, id: number): Promise<UserRow | undefined> {
@@ -414,6 +415,13 @@ export class UserDirectory {
       valid_from: input.validFrom ?? null,
       expires_at: input.expiresAt ?? null,
       nicknames: JSON.stringify(input.nicknames ?? []),
+      agent_id: input.agentId ?? '',
+      ring_to: input.ringTo ?? '',
+      scoring_enabled: input.scoringEnabled ? 1 : 0,
+      roaming_agent: input.roamingAgent ? 1 : 0,
+      reporting_access: input.reportingAccess ?? 'none',
+      audio_access: input.audioAccess ?? 'none',
+      scoring_access: input.scoringAccess ?? 'none',
       required_actions: JSON.stringify(input.password && input.temporaryPassword ? ['update_password'] : []),
       profile_id: input.profileId ?? null,
       created_at: at,
@@ -442,6 +450,8 @@ export class UserDirectory {
           throw isUniqueViolation(error) ? usernameTaken(input.username) : error;
         })) as UserRow;
       await indexInsertedUsers(trx, this.dialect, [created]);
+      await ensureDepartment(trx, actor.accountId, created.department, at);
+      if (input.visibleGroupIds) await this.setVisibleGroups(trx, actor.accountId, created.id, input.visibleGroupIds);
       if (passwordHash) {
         await trx
           .insertInto('user_credentials')
@@ -458,7 +468,10 @@ export class UserDirectory {
         actor,
         action: 'user.create',
         target: { type: 'user', id: created.id, label: created.username },
-        after: auditSnapshot(created),
+        after: {
+          ...auditSnapshot(created),
+          ...(input.visibleGroupIds ? { visibleGroupIds: input.visibleGroupIds } : {}),
+        },
         ip: meta.ip,
       });
       if (!this.onCreated) return created;
@@ -470,7 +483,42 @@ export class UserDirectory {
         .where('id', '=', created.id)
         .executeTakeFirstOrThrow()) as UserRow;
     });
-    return presentUserFor(actor, row, this.now());
+    return this.withVisibleGroups(actor, row);
+  }
+
+  /** A single-user answer: the user with the groups they may see. */
+  private async withVisibleGroups(actor: Actor, row: UserRow) {
+    const groups = await this.db
+      .selectFrom('user_visible_groups')
+      .select('group_id')
+      .where('user_id', '=', row.id)
+      .orderBy('group_id')
+      .execute();
+    return { ...presentUserFor(actor, row, this.now()), visibleGroupIds: groups.map((g) => g.group_id) };
+  }
+
+  /** Replaces the groups a user may see; every id must be a group of the account. */
+  private async setVisibleGroups(trx: Transaction<Database>, accountId: number, userId: number, ids: number[]) {
+    const wanted = [...new Set(ids)];
+    if (wanted.length > 0) {
+      const found = await trx
+        .selectFrom('groups')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('id', 'in', wanted)
+        .execute();
+      const known = new Set(found.map((g) => g.id));
+      const unknown = wanted.filter((id) => !known.has(id));
+      if (unknown.length > 0)
+        throw validationFailed([{ path: 'visibleGroupIds', message: `No such group: ${unknown.join(', ')}` }]);
+    }
+    await trx.deleteFrom('user_visible_groups').where('user_id', '=', userId).execute();
+    if (wanted.length > 0) {
+      await trx
+        .insertInto('user_visible_groups')
+        .values(wanted.map((groupId) => ({ user_id: userId, group_id: groupId, account_id: accountId })))
+        .execute();
+    }
   }
 
   async update(actor: Actor, id: number, input: UserUpdate, meta: RequestMeta = {}) {
@@ -513,6 +561,13 @@ export class UserDirectory {
     set('timeZone', 'time_zone', text);
     set('language', 'language', text);
     set('nicknames', 'nicknames', (value) => JSON.stringify(value));
+    set('agentId', 'agent_id', text);
+    set('ringTo', 'ring_to', text);
+    set('scoringEnabled', 'scoring_enabled', (value) => (value ? 1 : 0));
+    set('roamingAgent', 'roaming_agent', (value) => (value ? 1 : 0));
+    set('reportingAccess', 'reporting_access', text);
+    set('audioAccess', 'audio_access', text);
+    set('scoringAccess', 'scoring_access', text);
     if (input.validFrom !== undefined) changes.valid_from = input.validFrom;
     if (input.expiresAt !== undefined) changes.expires_at = input.expiresAt;
     if (changes.department !== undefined && changes.department !== before.department) {
@@ -543,7 +598,20 @@ export class UserDirectory {
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow()) as UserRow;
-      const change = diff(auditSnapshot(before), auditSnapshot(updated));
+      if (changes.department)
+        await ensureDepartment(trx, actor.accountId, changes.department, this.now().toISOString());
+      const visibleBefore = input.visibleGroupIds
+        ? (await trx.selectFrom('user_visible_groups').select('group_id').where('user_id', '=', id).execute()).map(
+            (g) => g.group_id,
+          )
+        : [];
+      if (input.visibleGroupIds) await this.setVisibleGroups(trx, actor.accountId, id, input.visibleGroupIds);
+      const visible = (ids: number[]) =>
+        input.visibleGroupIds ? { visibleGroupIds: [...new Set(ids)].sort((a, b) => a - b) } : {};
+      const change = diff(
+        { ...auditSnapshot(before), ...visible(visibleBefore) },
+        { ...auditSnapshot(updated), ...visible(input.visibleGroupIds ?? []) },
+      );
       if (change.changed) {
         await this.audit.record(trx, {
           accountId: actor.accountId,
@@ -557,7 +625,7 @@ export class UserDirectory {
       }
       return updated;
     });
-    return presentUserFor(actor, row, this.now());
+    return this.withVisibleGroups(actor, row);
   }
 
   /** A profile of the actor's account (locked until commit on PostgreSQL, so it cannot be deleted meanwhile). */
@@ -599,7 +667,7 @@ export class UserDirectory {
       }
       return updated;
     });
-    return presentUserFor(actor, row, this.now());
+    return this.withVisibleGroups(actor, row);
   }
 
   async remove(actor: Actor, id: number, meta: RequestMeta = {}): Promise<void> {

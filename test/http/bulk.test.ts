@@ -177,6 +177,59 @@ describe.each(DIALECTS)('bulk actions (%s)', (dialect) => {
     expect(grants.body.items[0].after).toEqual({ license: 'call_tracking', bulk: true });
   });
 
+  it('assigns and unassigns teams and supervisors, and sets the main team', async () => {
+    const { owner } = await account();
+    const group = async (name: string) => (await owner.post('/groups', { name })).body.id as number;
+    const zulu = await group('Zulu');
+    const alpha = await group('Alpha');
+    const a = await h.buildUser(owner, { department: 'Ops' });
+    const b = await h.buildUser(owner, { department: 'Ops' });
+    const c = await h.buildUser(owner, { department: 'Ops' });
+    await owner.post(`/users/${a.id}/teams`, { groupId: zulu });
+    const selection = { filter: { department: 'Ops' } };
+    const teamsOf = async (id: number) =>
+      (await owner.get(`/users/${id}/teams`)).body.teams.map((t: { name: string; isMain: boolean }) => [
+        t.name,
+        t.isMain,
+      ]);
+
+    const joined = await bulk(owner, { action: 'assign_team', groupId: zulu, selection });
+    expect(outcomes(joined.body)).toEqual({ done: sorted(b.id, c.id), 'skipped: already a member': [a.id] });
+    const alsoAlpha = await bulk(owner, { action: 'assign_team', groupId: alpha, selection: { ids: [a.id, b.id] } });
+    expect(alsoAlpha.body.done).toBe(2);
+    // The first team stays the main one.
+    expect(await teamsOf(b.id)).toEqual([
+      ['Zulu', true],
+      ['Alpha', false],
+    ]);
+    const main = await bulk(owner, { action: 'set_main_team', groupId: alpha, selection });
+    expect(outcomes(main.body)).toEqual({
+      done: sorted(a.id, b.id),
+      'skipped: not a member of the team': [c.id],
+    });
+    expect((await teamsOf(a.id))[0]).toEqual(['Alpha', true]);
+
+    const left = await bulk(owner, { action: 'unassign_team', groupId: alpha, selection });
+    expect(outcomes(left.body)).toEqual({ done: sorted(a.id, b.id), 'skipped: not a member': [c.id] });
+    // Losing the main team makes the first remaining one main.
+    expect(await teamsOf(a.id)).toEqual([['Zulu', true]]);
+
+    const sup = await bulk(owner, { action: 'assign_supervisor', groupId: zulu, selection: { ids: [a.id] } });
+    expect(sup.body.done).toBe(1);
+    expect((await owner.get(`/groups/${zulu}`)).body.supervisors).toMatchObject([{ id: a.id }]);
+    const unsup = await bulk(owner, { action: 'unassign_supervisor', groupId: zulu, selection: { ids: [a.id, b.id] } });
+    expect(unsup.body).toMatchObject({ done: 1, skipped: 1 });
+    expect((await owner.get(`/groups/${zulu}`)).body.supervisors).toEqual([]);
+
+    const audit = await owner.get(`/audit?targetId=${c.id}&action=user.team.assign`);
+    expect(audit.body.items).toHaveLength(1);
+    const missing = await bulk(owner, { action: 'assign_team', selection });
+    expect(missing.body.error.fields[0].path).toBe('groupId');
+    const foreign = await account();
+    const theirs = await bulk(foreign.owner, { action: 'assign_team', groupId: zulu, selection: { filter: {} } });
+    expect(theirs.status).toBe(404);
+  });
+
   it('unlocks locked users only', async () => {
     const { owner, slug } = await account();
     const locked = await h.buildUser(owner, { password: PASSWORD });
@@ -263,6 +316,7 @@ describe.each(DIALECTS)('bulk actions (%s)', (dialect) => {
       { ...h.ctx.database, db: failing },
       h.ctx.users,
       h.ctx.roles,
+      h.ctx.teams,
       h.ctx.audit,
       () => h.clock.now(),
       2,

@@ -38,6 +38,14 @@ export interface UsersTable {
   failed_sign_ins: Generated<number>;
   /** Locked out of password sign-in until then (brute-force protection); null = not locked. */
   locked_until: Generated<string | null>;
+  /** Call tracking: agent id, ring-to number, scoring and roaming switches, and access levels. */
+  agent_id: Generated<string>;
+  ring_to: Generated<string>;
+  scoring_enabled: Generated<number>;
+  roaming_agent: Generated<number>;
+  reporting_access: Generated<string>;
+  audio_access: Generated<string>;
+  scoring_access: Generated<string>;
 }
 
 export interface UserCredentialsTable {

@@ -418,6 +418,8 @@ export class ImportJobs {
       const profiles = await this.profiles(actor);
       await inWriteTransaction(this.handle, accountId, async (target) => {
         const checker = new RowChecker(mapping, job.mode as ImportMode, profiles);
+        // Department names the file gives become departments of the account (see the organization's departments).
+        const departments = new Set<string>();
         for await (const batch of this.dataRows(id, job.has_header === 1)) {
           if (live.cancel) throw new Cancelled();
           const checked = await checker.check(batch, target.lookup);
@@ -428,6 +430,7 @@ export class ImportJobs {
           // One string a batch (not one a user) keeps a million generated passwords small in memory.
           let generatedHere = '';
           for (const row of checked) {
+            if (row.user?.department) departments.add(row.user.department);
             if (!row.user) {
               if (!partial) throw new Aborted(`Row ${row.row}: ${describe(row.problems)}`);
               live.skipped++;
@@ -481,6 +484,16 @@ export class ImportJobs {
         if (live.cancel) throw new Cancelled();
         live.phase = 'committing';
         const finished = this.now().toISOString();
+        const names = [...departments];
+        for (let i = 0; i < names.length; i += 500) {
+          await target.execute(
+            this.db
+              .insertInto('departments')
+              .values(names.slice(i, i + 500).map((name) => ({ account_id: accountId, name, created_at: finished })))
+              .onConflict((oc) => oc.columns(['account_id', 'name']).doNothing())
+              .compile(),
+          );
+        }
         await target.execute(
           this.db
             .insertInto('audit_events')

@@ -13,6 +13,7 @@ import { ChangePasswordPage, SignInPage } from './pages/auth.js';
 import { ImportPage } from './pages/import.js';
 import { LicensesPage } from './pages/licenses.js';
 import { ProfilePage } from './pages/profile.js';
+import { ProfilesPage } from './pages/profiles.js';
 import { UserCreatePage } from './pages/user-create.js';
 import { UserPage } from './pages/user-detail.js';
 import { UsersPage } from './pages/users.js';
@@ -142,6 +143,14 @@ function Gate() {
             </AuditOnly>
           }
         />
+        <Route
+          path="profiles"
+          element={
+            <ProfilesReader>
+              <ProfilesPage />
+            </ProfilesReader>
+          }
+        />
         <Route path="profile" element={<ProfilePage />} />
         <Route path="profile/password" element={<ChangePasswordPage />} />
         <Route path="*" element={<NotFound />} />
@@ -170,6 +179,11 @@ function Admin({ children }: { children: React.ReactNode }) {
 function AccessAdmin({ children }: { children: React.ReactNode }) {
   const session = useSession();
   return session.abilities.manageAccess ? children : <Navigate to="/" replace />;
+}
+
+function ProfilesReader({ children }: { children: React.ReactNode }) {
+  const session = useSession();
+  return session.abilities.readProfiles ? children : <Navigate to="/" replace />;
 }
 
 function AuditOnly({ children }: { children: React.ReactNode }) {

@@ -29,9 +29,14 @@ export function Shell() {
               <UsersIcon /> Users
             </NavLink>
           ) : null}
-          {abilities.manageUsers ? (
+          {abilities.importUsers ? (
             <NavLink to="/import" className="nav-link" onClick={() => setNavOpen(false)}>
               <ImportIcon /> Import users
+            </NavLink>
+          ) : null}
+          {abilities.readProfiles ? (
+            <NavLink to="/profiles" className="nav-link" onClick={() => setNavOpen(false)}>
+              <ProfilesIcon /> Profiles
             </NavLink>
           ) : null}
           {abilities.manageAccess ? (
@@ -152,6 +157,21 @@ function AuditIcon() {
     <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
       <rect x="4" y="2.5" width="12" height="15" rx="2" fill="none" stroke="currentColor" strokeWidth="1.6" />
       <path d="M7 7h6M7 10h6M7 13h4" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
+    </svg>
+  );
+}
+
+function ProfilesIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path
+        d="M10 2.5l6 2.2v4.6c0 3.9-2.6 6.9-6 8.2-3.4-1.3-6-4.3-6-8.2V4.7l6-2.2z"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+        strokeLinejoin="round"
+      />
+      <path d="M7.3 10l1.9 1.9 3.6-3.8" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
     </svg>
   );
 }

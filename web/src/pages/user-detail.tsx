@@ -3,10 +3,20 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { userUpdateSchema } from '../../../shared/schemas.js';
-import { ApiError, api, type User, type UserFacets } from '../api.js';
-import { Avatar, Badge, Dialog, formatDateTime, Notice, ReadOnlyField, Spinner } from '../components/ui.js';
+import { ApiError, api, type ProfileList, type User, type UserFacets } from '../api.js';
+import {
+  Avatar,
+  Badge,
+  Dialog,
+  formatDateTime,
+  Notice,
+  ReadOnlyField,
+  SelectField,
+  Spinner,
+} from '../components/ui.js';
 import { UserField, type UserFieldName } from '../components/user-fields.js';
 import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
+import { useSession } from '../session.js';
 import { ChatSettingsTab, LicensesTab, RoleMappingsTab, USER_TABS, type UserTab, UserTabs } from './user-access.js';
 
 const SECTIONS: { title: string; fields: UserFieldName[] }[] = [
@@ -49,6 +59,7 @@ export function UserPage() {
 
 function UserEditor({ user, initialNotice }: { user: User; initialNotice: string | null }) {
   const client = useQueryClient();
+  const session = useSession();
   const navigate = useNavigate();
   const facets = useQuery({ queryKey: ['users', 'facets'], queryFn: () => api<UserFacets>('/users/facets') });
   const [original, setOriginal] = useState(() => userToForm(user));
@@ -89,6 +100,16 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
         setNotice({ tone: 'error', text: error.message });
       }
     },
+  });
+
+  const unlock = useMutation({
+    mutationFn: () => api<User>(`/users/${user.id}/unlock`, { method: 'POST' }),
+    onSuccess: (saved) => {
+      client.setQueryData(['user', String(saved.id)], saved);
+      client.invalidateQueries({ queryKey: ['users'] });
+      setNotice({ tone: 'success', text: `${saved.displayName} is unlocked and can sign in again.` });
+    },
+    onError: (error) => setNotice({ tone: 'error', text: error.message }),
   });
 
   const remove = useMutation({
@@ -143,11 +164,22 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
               <span>{user.username}</span>
               {user.status === 'active' ? <Badge tone="green">Active</Badge> : <Badge>Inactive</Badge>}
               {user.enabled ? null : <Badge tone="red">Disabled</Badge>}
+              {user.locked ? <Badge tone="amber">Locked</Badge> : null}
               {user.isOwner ? <Badge tone="accent">Owner</Badge> : null}
             </div>
           </div>
         </div>
         <div className="page__actions">
+          {user.locked && user.can.update ? (
+            <button
+              type="button"
+              className="button button--secondary"
+              disabled={unlock.isPending}
+              onClick={() => unlock.mutate()}
+            >
+              Unlock
+            </button>
+          ) : null}
           {user.can.delete ? (
             <button type="button" className="button button--danger-outline" onClick={() => setConfirmDelete(true)}>
               Delete
@@ -204,6 +236,24 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
             </ReadOnlyField>
           </div>
         </section>
+
+        {user.locked ? (
+          <Notice tone="info">
+            Locked after too many failed sign-ins
+            {user.lockedUntil && !user.lockedUntil.startsWith('9999')
+              ? ` until ${formatDateTime(user.lockedUntil)}`
+              : ''}
+            : password sign-in is refused until then or until an admin unlocks the user.
+          </Notice>
+        ) : null}
+
+        {session.abilities.readProfiles ? (
+          <ProfilePicker
+            user={user}
+            canCreate={session.abilities.createProfiles}
+            onSaved={(text) => setNotice({ tone: 'success', text })}
+          />
+        ) : null}
 
         {SECTIONS.map((section) => (
           <section className="card card--padded" key={section.title} aria-labelledby={`section-${section.title}`}>
@@ -278,5 +328,85 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
         {remove.error ? <Notice tone="error">{remove.error.message}</Notice> : null}
       </Dialog>
     </div>
+  );
+}
+
+/**
+ * The user's profile: what it lets them do in the admin modules. The server decides who may give or take which
+ * profile; the list offers the profiles the caller may give.
+ */
+function ProfilePicker({
+  user,
+  canCreate,
+  onSaved,
+}: {
+  user: User;
+  canCreate: boolean;
+  onSaved: (text: string) => void;
+}) {
+  const client = useQueryClient();
+  const profiles = useQuery({ queryKey: ['profiles'], queryFn: () => api<ProfileList>('/profiles') });
+  const [choice, setChoice] = useState(user.profileId === null ? '' : String(user.profileId));
+  const [error, setError] = useState<string | undefined>();
+  const save = useMutation({
+    mutationFn: (profileId: number | null) => api<User>(`/users/${user.id}`, { method: 'PATCH', body: { profileId } }),
+    onSuccess: (saved) => {
+      client.setQueryData(['user', String(saved.id)], saved);
+      client.invalidateQueries({ queryKey: ['profiles'] });
+      setError(undefined);
+      const name = profiles.data?.items.find((p) => p.id === saved.profileId)?.name;
+      onSaved(name ? `Profile set to ${name}.` : 'Profile removed.');
+    },
+    onError: (e) => setError(e instanceof ApiError ? (e.fieldMap().profileId ?? e.message) : e.message),
+  });
+  const items = profiles.data?.items ?? [];
+  const current = items.find((p) => p.id === user.profileId);
+  const options = [
+    { value: '', label: 'No profile (limited by the access type only)' },
+    ...items
+      .filter((p) => p.can.assign || p.id === user.profileId)
+      .map((p) => ({ value: String(p.id), label: p.name })),
+  ];
+  const changed = choice !== (user.profileId === null ? '' : String(user.profileId));
+  const editable = user.can.update && (current ? current.can.assign : true) && items.some((p) => p.can.assign);
+  return (
+    <section className="card card--padded" aria-labelledby="section-profile">
+      <h2 className="card__title" id="section-profile">
+        Profile
+      </h2>
+      <div className="profile-picker">
+        <SelectField
+          label="Profile"
+          value={choice}
+          onValue={(value) => {
+            setChoice(value);
+            setError(undefined);
+          }}
+          options={options}
+          disabled={!editable || profiles.isPending}
+          error={error}
+          hint={
+            user.isOwner
+              ? 'The owner is never limited by a profile.'
+              : current
+                ? `Users: ${current.summary.users} · Profiles: ${current.summary.profiles} · Campaigns: ${current.summary.campaigns} · Connectors: ${current.summary.connectors}`
+                : 'What the user may do in the admin modules, when they are an admin.'
+          }
+        />
+        {editable ? (
+          <button
+            type="button"
+            className="button button--secondary profile-picker__button"
+            disabled={!changed || save.isPending || (choice === '' && !canCreate)}
+            title={
+              choice === '' && !canCreate ? 'Only admins with the whole Profiles module remove profiles' : undefined
+            }
+            onClick={() => save.mutate(choice === '' ? null : Number(choice))}
+          >
+            {save.isPending ? 'Saving…' : 'Change profile'}
+          </button>
+        ) : null}
+      </div>
+    </section>
   );
 }

@@ -22,22 +22,65 @@ export const BULK_ACTIONS = [
 ] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 
-export const BULK_ACTION_LABELS: Record<BulkAction, { menu: string; verb: string }> = {
-  enable: { menu: 'Enable', verb: 'Enable' },
-  disable: { menu: 'Disable', verb: 'Disable' },
-  enable_sync: { menu: 'Enable sync', verb: 'Turn on synchronization for' },
-  disable_sync: { menu: 'Disable sync', verb: 'Turn off synchronization for' },
-  assign_team: { menu: 'Assign team…', verb: 'Add to the team' },
-  unassign_team: { menu: 'Unassign team…', verb: 'Remove from the team' },
-  set_main_team: { menu: 'Set main team…', verb: 'Set the main team of' },
-  assign_supervisor: { menu: 'Assign supervisor…', verb: 'Make supervisors of the team' },
-  unassign_supervisor: { menu: 'Unassign supervisor…', verb: 'Remove as supervisors of the team' },
-  assign_role: { menu: 'Assign role…', verb: 'Assign the role to' },
-  unassign_role: { menu: 'Unassign role…', verb: 'Take the role from' },
-  unlock: { menu: 'Unlock', verb: 'Unlock' },
-  assign_license: { menu: 'Assign license…', verb: 'Assign the license to' },
-  revoke_license: { menu: 'Revoke license…', verb: 'Revoke the license of' },
-  delete: { menu: 'Delete', verb: 'Delete' },
+/**
+ * How the console names each action: in the menu, on the confirm button (followed by "N users"), and as the
+ * confirmation's sentence (`n` = "1,234 users", `what` = the team, role or license chosen).
+ */
+export const BULK_ACTION_LABELS: Record<
+  BulkAction,
+  { menu: string; button: string; sentence: (n: string, what: string) => string }
+> = {
+  enable: { menu: 'Enable', button: 'Enable', sentence: (n) => `Enable ${n}` },
+  disable: { menu: 'Disable', button: 'Disable', sentence: (n) => `Disable ${n}` },
+  enable_sync: {
+    menu: 'Enable sync',
+    button: 'Turn on sync for',
+    sentence: (n) => `Turn on synchronization for ${n}`,
+  },
+  disable_sync: {
+    menu: 'Disable sync',
+    button: 'Turn off sync for',
+    sentence: (n) => `Turn off synchronization for ${n}`,
+  },
+  assign_team: { menu: 'Assign team…', button: 'Add', sentence: (n, what) => `Add ${n} to the team ${what}` },
+  unassign_team: {
+    menu: 'Unassign team…',
+    button: 'Remove',
+    sentence: (n, what) => `Remove ${n} from the team ${what}`,
+  },
+  set_main_team: {
+    menu: 'Set main team…',
+    button: 'Update',
+    sentence: (n, what) => `Make ${what} the main team of ${n}`,
+  },
+  assign_supervisor: {
+    menu: 'Assign supervisor…',
+    button: 'Add',
+    sentence: (n, what) => `Make ${n} supervisors of ${what}`,
+  },
+  unassign_supervisor: {
+    menu: 'Unassign supervisor…',
+    button: 'Remove',
+    sentence: (n, what) => `Remove ${n} as supervisors of ${what}`,
+  },
+  assign_role: { menu: 'Assign role…', button: 'Assign to', sentence: (n, what) => `Give the role ${what} to ${n}` },
+  unassign_role: {
+    menu: 'Unassign role…',
+    button: 'Take from',
+    sentence: (n, what) => `Take the role ${what} from ${n}`,
+  },
+  unlock: { menu: 'Unlock', button: 'Unlock', sentence: (n) => `Unlock ${n}` },
+  assign_license: {
+    menu: 'Assign license…',
+    button: 'Assign to',
+    sentence: (n, what) => `Give the ${what} license to ${n}`,
+  },
+  revoke_license: {
+    menu: 'Revoke license…',
+    button: 'Revoke from',
+    sentence: (n, what) => `Revoke the ${what} license of ${n}`,
+  },
+  delete: { menu: 'Delete', button: 'Delete', sentence: (n) => `Delete ${n}` },
 };
 
 /** What each action needs besides the selection. */

@@ -124,7 +124,10 @@ function useParamOptions(action: BulkAction) {
     return {
       label: 'License',
       loading: false,
-      options: APP_KEYS.map((key) => ({ value: key, label: `${APPS[key].license} (${APPS[key].name})` })),
+      options: APP_KEYS.map((key) => ({
+        value: key,
+        label: APPS[key].license === APPS[key].name ? APPS[key].license : `${APPS[key].license} (${APPS[key].name})`,
+      })),
     };
   }
   return null;
@@ -164,10 +167,10 @@ export function BulkDialog({
     onSuccess: (report) => onDone(report),
   });
   const labels = BULK_ACTION_LABELS[action];
-  const chosen = params?.options.find((o) => o.value === choice)?.label;
+  const chosen = params?.options.find((o) => o.value === choice)?.label ?? '';
   const n = count.data?.selected;
-  const title =
-    n === undefined ? labels.menu.replace('…', '') : `${labels.verb} ${formatCount(n)} ${n === 1 ? 'user' : 'users'}?`;
+  const people = (value: number) => `${formatCount(value)} ${value === 1 ? 'user' : 'users'}`;
+  const title = n === undefined ? labels.menu.replace('…', '') : `${labels.sentence(people(n), chosen)}?`;
 
   return (
     <Dialog
@@ -185,11 +188,7 @@ export function BulkDialog({
             disabled={!ready || n === undefined || n === 0 || run.isPending}
             onClick={() => run.mutate()}
           >
-            {run.isPending
-              ? 'Working…'
-              : n === undefined
-                ? 'Confirm'
-                : `${labels.menu.replace('…', '')} ${formatCount(n)} ${n === 1 ? 'user' : 'users'}`}
+            {run.isPending ? 'Working…' : n === undefined ? 'Confirm' : `${labels.button} ${people(n)}`}
           </button>
         </>
       }
@@ -219,13 +218,10 @@ export function BulkDialog({
         <p>No user of this selection is within your reach.</p>
       ) : (
         <p data-testid="bulk-confirm">
-          {labels.verb}
-          {chosen ? <strong> {chosen}</strong> : null} {chosen ? '→' : ''}{' '}
-          <strong>
-            {formatCount(n ?? 0)} {n === 1 ? 'user' : 'users'}
-          </strong>
-          {'filter' in selection ? ' matching the current filter' : ' selected'}. Users it does not apply to (the owner,
-          yourself where it matters, users already so) are skipped and listed in the report.
+          <strong>{labels.sentence(people(n ?? 0), chosen)}</strong>
+          {'filter' in selection ? ': every user matching the current filter' : ': the users you selected'}. Users it
+          does not apply to (the owner, yourself where it matters, users already so) are skipped and listed in the
+          report.
           {action === 'delete' ? ' Deleted users cannot be restored.' : ''}
         </p>
       )}

@@ -164,14 +164,15 @@ function AuditIcon() {
 function ProfilesIcon() {
   return (
     <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <rect x="2.5" y="4" width="15" height="12" rx="2" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <circle cx="7.5" cy="9" r="1.8" fill="none" stroke="currentColor" strokeWidth="1.5" />
       <path
-        d="M10 2.5l6 2.2v4.6c0 3.9-2.6 6.9-6 8.2-3.4-1.3-6-4.3-6-8.2V4.7l6-2.2z"
+        d="M4.8 13.2c.5-1.3 1.5-2 2.7-2s2.2.7 2.7 2M11.5 8.5h3.5M11.5 11.5h3.5"
         fill="none"
         stroke="currentColor"
-        strokeWidth="1.6"
-        strokeLinejoin="round"
+        strokeWidth="1.5"
+        strokeLinecap="round"
       />
-      <path d="M7.3 10l1.9 1.9 3.6-3.8" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" />
     </svg>
   );
 }

@@ -114,7 +114,7 @@ export function ProfilesPage() {
                       {PROFILE_MODULE_LABELS[module]}
                     </th>
                   ))}
-                  <th scope="col">Users</th>
+                  <th scope="col">Assigned to</th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>

@@ -104,13 +104,13 @@ export function GroupPage() {
       ) : null}
 
       <section className="card table-card" aria-labelledby="subgroups-title">
-        <div className="card__header">
+        <div className="card__header section-card__header">
           <h2 className="card__title" id="subgroups-title">
             Subgroups <span className="count-badge">{first.subgroups.length}</span>
           </h2>
         </div>
         {first.subgroups.length === 0 ? (
-          <p className="table-empty">
+          <p className="section-card__empty muted">
             {first.can.createSubgroup ? 'No subgroups.' : 'Level-3 groups cannot hold subgroups.'}
           </p>
         ) : (
@@ -138,13 +138,13 @@ export function GroupPage() {
       </section>
 
       <section className="card table-card" aria-labelledby="supervisors-title">
-        <div className="card__header">
+        <div className="card__header section-card__header">
           <h2 className="card__title" id="supervisors-title">
             Supervisors <span className="count-badge">{first.supervisors.length}</span>
           </h2>
         </div>
         {first.supervisors.length === 0 ? (
-          <p className="table-empty">No supervisors. Make someone a supervisor on their Teams tab.</p>
+          <p className="section-card__empty muted">No supervisors. Make someone a supervisor on their Teams tab.</p>
         ) : (
           <ul className="person-list">
             {first.supervisors.map((person) => (
@@ -158,13 +158,13 @@ export function GroupPage() {
       </section>
 
       <section className="card table-card" aria-labelledby="members-title">
-        <div className="card__header">
+        <div className="card__header section-card__header">
           <h2 className="card__title" id="members-title">
             Users <span className="count-badge">{formatCount(first.memberCount)}</span>
           </h2>
         </div>
         {members.length === 0 ? (
-          <p className="table-empty">No direct members. Add users from their Teams tab.</p>
+          <p className="section-card__empty muted">No direct members. Add users from their Teams tab.</p>
         ) : (
           <table className="table" aria-label="Members">
             <thead>

@@ -115,7 +115,9 @@ export function GroupsPage() {
             </li>
           </ul>
         ) : null}
-        {tree.data && total === 0 ? <p className="table-empty">No groups yet: create the first one.</p> : null}
+        {tree.data && total === 0 ? (
+          <p className="section-card__empty muted">No groups yet: create the first one.</p>
+        ) : null}
       </section>
       <GroupDialogs
         editing={editing}

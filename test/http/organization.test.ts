@@ -332,4 +332,25 @@ describe.each(DIALECTS)('organization API (%s)', (dialect) => {
     expect((await agent.get('/departments')).status).toBe(403);
     expect((await agent.get('/events')).status).toBe(403);
   });
+
+  it('describes the organization routes in the OpenAPI document', async () => {
+    const doc = await h.raw('GET', '/openapi.json');
+    const paths = Object.keys(doc.body.paths);
+    for (const path of [
+      '/groups',
+      '/groups/{id}',
+      '/users/{id}/teams',
+      '/users/{id}/teams/{groupId}',
+      '/users/{id}/main-team',
+      '/users/{id}/can-manage',
+      '/users/{id}/move',
+      '/events',
+      '/departments',
+      '/chat-groups/{id}',
+    ]) {
+      expect(paths).toContain(path);
+    }
+    expect(doc.body.components.schemas.User.properties.agentId.type).toBe('string');
+    expect(doc.body.components.schemas.GroupTree).toBeDefined();
+  });
 });

@@ -10,6 +10,9 @@ import { ApiKeysPage } from './pages/api-keys.js';
 import { ApplicationsPage } from './pages/applications.js';
 import { AuditPage } from './pages/audit.js';
 import { ChangePasswordPage, SignInPage } from './pages/auth.js';
+import { DepartmentsPage } from './pages/departments.js';
+import { GroupPage } from './pages/group-detail.js';
+import { GroupsPage } from './pages/groups.js';
 import { ImportPage } from './pages/import.js';
 import { LicensesPage } from './pages/licenses.js';
 import { ProfilePage } from './pages/profile.js';
@@ -100,6 +103,30 @@ function Gate() {
           element={
             <Admin>
               <UserPage />
+            </Admin>
+          }
+        />
+        <Route
+          path="groups"
+          element={
+            <Admin>
+              <GroupsPage />
+            </Admin>
+          }
+        />
+        <Route
+          path="groups/:id"
+          element={
+            <Admin>
+              <GroupPage />
+            </Admin>
+          }
+        />
+        <Route
+          path="departments"
+          element={
+            <Admin>
+              <DepartmentsPage />
             </Admin>
           }
         />

@@ -29,6 +29,16 @@ export function Shell() {
               <UsersIcon /> Users
             </NavLink>
           ) : null}
+          {abilities.manageUsers ? (
+            <>
+              <NavLink to="/groups" className="nav-link" onClick={() => setNavOpen(false)}>
+                <GroupsIcon /> Groups
+              </NavLink>
+              <NavLink to="/departments" className="nav-link" onClick={() => setNavOpen(false)}>
+                <DepartmentsIcon /> Departments
+              </NavLink>
+            </>
+          ) : null}
           {abilities.importUsers ? (
             <NavLink to="/import" className="nav-link" onClick={() => setNavOpen(false)}>
               <ImportIcon /> Import users
@@ -263,6 +273,26 @@ function KeyIcon() {
         strokeWidth="1.6"
         strokeLinecap="round"
       />
+    </svg>
+  );
+}
+
+function GroupsIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <rect x="7" y="2.5" width="6" height="4" rx="1" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <rect x="2" y="13.5" width="6" height="4" rx="1" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <rect x="12" y="13.5" width="6" height="4" rx="1" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <path d="M10 6.5v3.5M5 13.5V10h10v3.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
+    </svg>
+  );
+}
+
+function DepartmentsIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path d="M3 17.5V5l7-2.5 7 2.5v12.5" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinejoin="round" />
+      <path d="M7 8h2M11 8h2M7 11.5h2M11 11.5h2M8.5 17.5v-3h3v3" fill="none" stroke="currentColor" strokeWidth="1.6" />
     </svg>
   );
 }

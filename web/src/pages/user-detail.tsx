@@ -18,12 +18,16 @@ import { UserField, type UserFieldName } from '../components/user-fields.js';
 import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
 import { useSession } from '../session.js';
 import { ChatSettingsTab, LicensesTab, RoleMappingsTab, USER_TABS, type UserTab, UserTabs } from './user-access.js';
+import { CanManageTab, MoveUserDialog, TeamsTab } from './user-teams.js';
+import { VisibleGroupsField } from './visible-groups.js';
 
 const SECTIONS: { title: string; fields: UserFieldName[] }[] = [
   { title: 'Identity', fields: ['firstName', 'lastName', 'email', 'emailVerified', 'nicknames'] },
   { title: 'Contact', fields: ['phone', 'department'] },
   { title: 'Access', fields: ['accessType', 'authMethod', 'enabled', 'validFrom', 'expiresAt'] },
   { title: 'Preferences', fields: ['timeZone', 'language'] },
+  { title: 'Call tracking', fields: ['agentId', 'ringTo', 'scoringEnabled', 'roamingAgent'] },
+  { title: 'Permissions', fields: ['reportingAccess', 'audioAccess', 'scoringAccess'] },
 ];
 
 export function UserPage() {
@@ -69,6 +73,7 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
     initialNotice ? { tone: 'success', text: initialNotice } : null,
   );
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [moving, setMoving] = useState(false);
   const [justSaved, setJustSaved] = useState(false);
   const readOnly = !user.can.update;
   const [params, setParams] = useSearchParams();
@@ -180,6 +185,11 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
               Unlock
             </button>
           ) : null}
+          {user.can.update ? (
+            <button type="button" className="button button--secondary" onClick={() => setMoving(true)}>
+              Move to group
+            </button>
+          ) : null}
           {user.can.delete ? (
             <button type="button" className="button button--danger-outline" onClick={() => setConfirmDelete(true)}>
               Delete
@@ -208,6 +218,8 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
       {tab === 'roles' ? <RoleMappingsTab userId={user.id} /> : null}
       {tab === 'licenses' ? <LicensesTab userId={user.id} /> : null}
       {tab === 'chat' ? <ChatSettingsTab userId={user.id} /> : null}
+      {tab === 'teams' ? <TeamsTab userId={user.id} userName={name} /> : null}
+      {tab === 'manage' ? <CanManageTab userId={user.id} /> : null}
 
       <form className="stack" onSubmit={submit} noValidate hidden={tab !== 'details'}>
         <section className="card card--padded" aria-labelledby="section-account">
@@ -273,6 +285,14 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
                 />
               ))}
             </div>
+            {section.title === 'Permissions' ? (
+              <VisibleGroupsField
+                value={values.visibleGroupIds}
+                onChange={(ids) => onChange('visibleGroupIds', ids)}
+                error={errors.visibleGroupIds}
+                disabled={readOnly}
+              />
+            ) : null}
           </section>
         ))}
 
@@ -300,6 +320,17 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
           </div>
         )}
       </form>
+
+      <MoveUserDialog
+        userId={user.id}
+        userName={name}
+        open={moving}
+        onClose={() => setMoving(false)}
+        onMoved={(text) => {
+          setMoving(false);
+          setNotice({ tone: 'success', text });
+        }}
+      />
 
       <Dialog
         open={confirmDelete}

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness } from '../support/harness.js';
+import { csv, runImport, upload } from '../support/import-files.js';
 
 describe.each(DIALECTS)('organization API (%s)', (dialect) => {
   let h: Harness;
@@ -259,6 +260,25 @@ describe.each(DIALECTS)('organization API (%s)', (dialect) => {
     list = await owner.get('/departments');
     expect(list.body.items.map((d: { name: string }) => d.name)).toEqual(['Billing', 'Field Sales']);
     expect(list.body.items[0].chatGroups).toMatchObject([{ name: 'Escalations' }]);
+  });
+
+  it('creates the departments an import names', async () => {
+    const { owner } = await h.newAccount();
+    await owner.post('/departments', { name: 'Sales' });
+    const file = csv([
+      ['Username', 'Full Name', 'Department'],
+      ['imp.one', 'Imp One', 'Sales'],
+      ['imp.two', 'Imp Two', 'Night Desk'],
+    ]);
+    const preview = await upload(h, owner, 'people.csv', file);
+    expect(preview.status).toBe(201);
+    const done = await runImport(owner, preview.body.id);
+    expect(done.body.status).toBe('done');
+    const list = await owner.get('/departments');
+    expect(list.body.items.map((d: { name: string; userCount: number }) => [d.name, d.userCount])).toEqual([
+      ['Night Desk', 1],
+      ['Sales', 1],
+    ]);
   });
 
   it('stores the call-tracking details and permissions of a user', async () => {

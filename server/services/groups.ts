@@ -217,14 +217,20 @@ export class Groups {
     return this.get(actor, id);
   }
 
-  private async assertNameFree(trx: Trx, accountId: number, parentId: number | null, name: string, except?: number) {
+  private async assertNameFree(
+    trx: Trx,
+    accountId: number,
+    parentId: number | null,
+    name: string,
+    except: number[] = [],
+  ) {
     let q = trx
       .selectFrom('groups')
       .select('id')
       .where('account_id', '=', accountId)
       .where('parent_key', '=', parentId ?? 0)
       .where('name_key', '=', foldText(name));
-    if (except !== undefined) q = q.where('id', '<>', except);
+    if (except.length > 0) q = q.where('id', 'not in', except);
     if (await q.executeTakeFirst()) {
       throw conflict('GroupNameTaken', `There is already a group named ${name} here`, [
         { path: 'name', message: 'A sibling group already has this name' },
@@ -254,7 +260,7 @@ export class Groups {
           );
         }
       }
-      await this.assertNameFree(trx, actor.accountId, parentId, name, id);
+      await this.assertNameFree(trx, actor.accountId, parentId, name, [id]);
       await trx
         .updateTable('groups')
         .set({
@@ -308,8 +314,10 @@ export class Groups {
       let moved = 0;
       if (mode === 'move_to_parent') {
         for (const child of children) {
-          await this.assertNameFree(trx, actor.accountId, group.parentId, child.name, child.id);
+          await this.assertNameFree(trx, actor.accountId, group.parentId, child.name, [child.id, id]);
         }
+        // The group leaves its siblings' name space first: a subgroup may carry its name.
+        await trx.updateTable('groups').set({ parent_key: -id }).where('id', '=', id).execute();
         await trx
           .updateTable('groups')
           .set({ parent_id: group.parentId, parent_key: group.parentId ?? 0, level: group.level })

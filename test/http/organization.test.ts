@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness } from '../support/harness.js';
+import { csv, runImport, upload } from '../support/import-files.js';
 
 describe.each(DIALECTS)('organization API (%s)', (dialect) => {
   let h: Harness;
@@ -82,11 +83,18 @@ describe.each(DIALECTS)('organization API (%s)', (dialect) => {
     const teams = await owner.get(`/users/${a.id}/teams`);
     expect(teams.body.teams).toMatchObject([{ id: sales, isMain: true }]);
 
+    // A subgroup may carry its parent's name: it takes the deleted parent's place.
+    const desk = await group(owner, 'Desk');
+    const deskDesk = await group(owner, 'desk', desk);
+    const replaced = await owner.request('DELETE', `/groups/${desk}?mode=move_to_parent`);
+    expect(replaced.status).toBe(200);
+    expect((await owner.get(`/groups/${deskDesk}`)).body).toMatchObject({ parentId: null, level: 2 });
+
     // Deleting a level-2 group with its subgroups ends every membership in them.
     const all = await owner.request('DELETE', `/groups/${sales}?mode=delete_all`);
     expect(all.body).toMatchObject({ deleted: 2, endedMemberships: 2 });
     expect((await owner.get(`/users/${b.id}/teams`)).body.teams).toEqual([]);
-    expect((await owner.get('/groups')).body.items).toEqual([]);
+    expect((await owner.get('/groups')).body.items.map((g: { name: string }) => g.name)).toEqual(['desk']);
     expect((await owner.get(`/groups/${sales}`)).status).toBe(404);
   });
 
@@ -259,6 +267,25 @@ describe.each(DIALECTS)('organization API (%s)', (dialect) => {
     list = await owner.get('/departments');
     expect(list.body.items.map((d: { name: string }) => d.name)).toEqual(['Billing', 'Field Sales']);
     expect(list.body.items[0].chatGroups).toMatchObject([{ name: 'Escalations' }]);
+  });
+
+  it('creates the departments an import names', async () => {
+    const { owner } = await h.newAccount();
+    await owner.post('/departments', { name: 'Sales' });
+    const file = csv([
+      ['Username', 'Full Name', 'Department'],
+      ['imp.one', 'Imp One', 'Sales'],
+      ['imp.two', 'Imp Two', 'Night Desk'],
+    ]);
+    const preview = await upload(h, owner, 'people.csv', file);
+    expect(preview.status).toBe(201);
+    const done = await runImport(owner, preview.body.id);
+    expect(done.body.status).toBe('done');
+    const list = await owner.get('/departments');
+    expect(list.body.items.map((d: { name: string; userCount: number }) => [d.name, d.userCount])).toEqual([
+      ['Night Desk', 1],
+      ['Sales', 1],
+    ]);
   });
 
   it('stores the call-tracking details and permissions of a user', async () => {

@@ -118,6 +118,31 @@ describe('bulk actions and profiles', { timeout: 120_000 }, () => {
     }
   });
 
+  it('adds selected users to a team chosen in the dialog', async () => {
+    const { page } = h;
+    const reply = await h.server.api('/groups', { method: 'POST', body: { name: 'Night shift' } });
+    expect(reply.status).toBe(201);
+    await page.goto('/users?department=Kernel');
+    await row('Ken Thompson').waitFor();
+    await page.getByRole('checkbox', { name: 'Select Ken Thompson' }).check();
+    await page.getByRole('checkbox', { name: 'Select Linus Torvalds' }).check();
+    await page.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('button', { name: 'Assign team…', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Team').selectOption({ label: 'Night shift' });
+    await dialog.getByRole('heading', { name: 'Add 2 users to the team Night shift?' }).waitFor();
+    await screenshot(page, 'bulk-team-confirm');
+    await dialog.getByRole('button', { name: 'Add 2 users' }).click();
+    await dialog.getByRole('heading', { name: 'Assign team: report' }).waitFor();
+    expect(await dialog.getByTestId('bulk-summary').innerText()).toMatch(/Done\s*2/i);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    const ken = users.find((u) => u.username === 'ken');
+    const teams = await h.server.api(`/users/${ken?.id}/teams`);
+    expect(((await teams.json()) as { teams: { name: string; isMain: boolean }[] }).teams).toMatchObject([
+      { name: 'Night shift', isMain: true },
+    ]);
+  });
+
   it('creates and edits a profile (name read-only) and gives it to a user', async () => {
     const { page } = h;
     await page.goto('/users');

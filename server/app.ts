@@ -13,10 +13,16 @@ import { accessRoutes } from './routes/access.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { bulkRoutes } from './routes/bulk.js';
 import { decisionRoutes } from './routes/decisions.js';
+import { departmentRoutes } from './routes/departments.js';
+import { eventRoutes } from './routes/events.js';
+import { groupRoutes } from './routes/groups.js';
 import { importRoutes } from './routes/imports.js';
 import { licenseRoutes } from './routes/licenses.js';
+import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
+import { teamRoutes } from './routes/teams.js';
 import { userRoutes } from './routes/users.js';
 
 const require = createRequire(import.meta.url);
@@ -59,6 +65,7 @@ export function createApp(ctx: AppContext) {
     c.header('Cache-Control', 'no-store');
   });
   api.route('/', authRoutes(ctx));
+  api.route('/', bulkRoutes(ctx));
   api.route('/', userRoutes(ctx));
   api.route('/', savedFilterRoutes(ctx));
   api.route('/', auditRoutes(ctx));
@@ -67,6 +74,11 @@ export function createApp(ctx: AppContext) {
   api.route('/', decisionRoutes(ctx));
   api.route('/', apiKeyRoutes(ctx));
   api.route('/', importRoutes(ctx));
+  api.route('/', profileRoutes(ctx));
+  api.route('/', groupRoutes(ctx));
+  api.route('/', teamRoutes(ctx));
+  api.route('/', departmentRoutes(ctx));
+  api.route('/', eventRoutes(ctx));
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -8,6 +8,18 @@ export interface Config {
   tlsCert: string | null;
   tlsKey: string | null;
   webRoot: string;
+  /** Brute-force protection: this many failed password sign-ins in a row lock the user... */
+  lockoutAttempts: number;
+  /** ...for this many minutes (0 = until an admin unlocks them). */
+  lockoutMinutes: number;
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number >= ${min}: ${raw}`);
+  return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -23,5 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tlsCert: env.ROSTER_TLS_CERT || null,
     tlsKey: env.ROSTER_TLS_KEY || null,
     webRoot: env.ROSTER_WEB_ROOT || 'dist/web',
+    lockoutAttempts: wholeNumber(env, 'ROSTER_LOCKOUT_ATTEMPTS', 5, 1),
+    lockoutMinutes: wholeNumber(env, 'ROSTER_LOCKOUT_MINUTES', 15, 0),
   };
 }

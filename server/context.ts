@@ -7,10 +7,16 @@ import { ApiKeys } from './services/api-keys.js';
 import { AppSettingsService } from './services/app-settings.js';
 import { AuditLog } from './services/audit.js';
 import { Auth } from './services/auth.js';
+import { BulkActions } from './services/bulk.js';
 import { Decisions } from './services/decisions.js';
+import { Departments } from './services/departments.js';
+import { Events } from './services/events.js';
+import { Groups } from './services/groups.js';
 import { ImportJobs } from './services/import/jobs.js';
 import { Licenses } from './services/licenses.js';
+import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
+import { Teams } from './services/teams.js';
 import { UserDirectory } from './services/users.js';
 
 export interface Clock {
@@ -25,22 +31,33 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const roles = new AccessRoles(database, audit, now);
   const users = new UserDirectory(database, audit, now);
   const licenses = new Licenses(database, audit, now);
+  const teams = new Teams(database, audit, now);
+  const departments = new Departments(database, audit, now);
   users.onCreated = (trx, actor, user) => licenses.grantDefaultsWithin(trx, actor, user);
+  const profiles = new Profiles(database, audit, now);
   return {
     config,
     database,
     clock,
     audit,
     accounts: new Accounts(database.db, database.dialect, audit, now),
-    auth: new Auth(database.db, audit, now),
+    auth: new Auth(database.db, audit, now, { attempts: config.lockoutAttempts, minutes: config.lockoutMinutes }),
     users,
     savedFilters: new SavedFilters(database.db, audit, now),
     roles,
     licenses,
+    teams,
+    groups: new Groups(database, teams, audit, now),
+    departments,
+    events: new Events(database.db),
     appSettings: new AppSettingsService(database.db, audit, now),
     apiKeys: new ApiKeys(database.db, audit, now),
-    decisions: new Decisions(database, roles, now),
-    imports: new ImportJobs(database, now, config.databaseUrl),
+    decisions: new Decisions(database, roles, now, (accountId, userIds, resources) =>
+      teams.groupFacts(accountId, userIds, resources),
+    ),
+    imports: new ImportJobs(database, now, config.databaseUrl, (actor) => profiles.catalog(actor)),
+    profiles,
+    bulk: new BulkActions(database, users, roles, teams, audit, now),
   };
 }
 

@@ -1,6 +1,7 @@
 // Input schemas shared by the API (validation + OpenAPI) and the console's forms: each rule is written once.
 import { z } from 'zod';
 import { ACCESS_TYPES, AUTH_METHODS, MAX_PAGE_SIZE, USER_SORTS, USER_STATUSES } from './constants.js';
+import { callTrackingFields } from './organization-schemas.js';
 
 const trimmed = (max: number) => z.string().trim().max(max, `Must be at most ${max} characters`);
 
@@ -72,6 +73,9 @@ const userFields = {
   validFrom: dateTimeSchema.nullable().optional(),
   expiresAt: dateTimeSchema.nullable().optional(),
   nicknames: z.array(trimmed(100).min(1, 'A nickname cannot be empty')).max(20, 'At most 20 nicknames').optional(),
+  /** The user's profile (named permission set for admin modules); null = none. */
+  profileId: z.number().int().positive().nullable().optional(),
+  ...callTrackingFields,
 };
 
 function datesInOrder(value: { validFrom?: string | null; expiresAt?: string | null }): boolean {

@@ -23,10 +23,25 @@ export interface User {
   source: string;
   syncEnabled: boolean;
   nicknames: string[];
+  /** Call tracking. */
+  agentId: string;
+  ringTo: string | null;
+  scoringEnabled: boolean;
+  roamingAgent: boolean;
+  reportingAccess: 'none' | 'own' | 'groups' | 'all';
+  audioAccess: 'none' | 'listen' | 'download';
+  scoringAccess: 'none' | 'view' | 'score';
+  /** Groups the user may see (call tracking); given on single-user answers only, not in lists. */
+  visibleGroupIds?: number[];
   licenses: { app: string; name: string }[];
   createdAt: string;
   updatedAt: string;
   lastSignInAt: string | null;
+  /** The user's profile (named permission set for admin modules), or null. */
+  profileId: number | null;
+  /** Locked out of password sign-in after too many failures in a row, until `lockedUntil` or an admin unlocks. */
+  locked: boolean;
+  lockedUntil: string | null;
 }
 
 /** What the caller may do with a user, returned with it so the console never re-derives permissions. */

@@ -4,11 +4,12 @@ import type { Caller } from '../services/decisions.js';
 import type { AppEnv } from './env.js';
 import { requireSession } from './session.js';
 
-/** The only requests an application key may make: decisions, access profiles, and Voice Analytics usage. */
+/** The only requests an application key may make: decisions, access profiles, Voice Analytics usage, events. */
 const KEY_ROUTES: [string, RegExp][] = [
   ['POST', /^\/api\/v1\/decisions(\/batch)?$/],
   ['GET', /^\/api\/v1\/access-profiles(\/\d+)?$/],
   ['POST', /^\/api\/v1\/licenses\/usage$/],
+  ['GET', /^\/api\/v1\/events$/],
 ];
 
 export function keyMayCall(method: string, path: string): boolean {

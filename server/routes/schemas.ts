@@ -1,6 +1,7 @@
 // Response schemas: what the API returns, named for the OpenAPI document.
 import { z } from '@hono/zod-openapi';
 import { ACCESS_TYPES, AUTH_METHODS, USER_STATUSES } from '../../shared/constants.js';
+import { AUDIO_ACCESS, REPORTING_ACCESS, SCORING_ACCESS } from '../../shared/organization-schemas.js';
 
 export const ErrorSchema = z
   .object({
@@ -37,10 +38,26 @@ export const UserSchema = z
     source: z.string(),
     syncEnabled: z.boolean(),
     nicknames: z.array(z.string()),
+    agentId: z.string().openapi({ description: 'Call tracking: the agent id ("" when none)' }),
+    ringTo: z.string().nullable().openapi({ description: "Call tracking: the agent's ring-to number" }),
+    scoringEnabled: z.boolean().openapi({ description: 'Conversations may be assigned to this user for scoring' }),
+    roamingAgent: z
+      .boolean()
+      .openapi({ description: 'May be assigned conversations of any group among the groups they may see' }),
+    reportingAccess: z.enum(REPORTING_ACCESS),
+    audioAccess: z.enum(AUDIO_ACCESS),
+    scoringAccess: z.enum(SCORING_ACCESS),
+    visibleGroupIds: z
+      .array(z.number().int())
+      .optional()
+      .openapi({ description: 'Groups the user may see; on single-user answers (not in lists)' }),
     licenses: z.array(z.object({ app: z.string(), name: z.string() })),
     createdAt: z.string(),
     updatedAt: z.string(),
     lastSignInAt: z.string().nullable(),
+    profileId: z.number().int().nullable().openapi({ description: 'The user’s profile; null = none' }),
+    locked: z.boolean().openapi({ description: 'Locked out of password sign-in after too many failures' }),
+    lockedUntil: z.string().nullable(),
     can: z
       .object({ update: z.boolean(), delete: z.boolean() })
       .openapi({ description: 'What the caller may do with this user' }),
@@ -75,7 +92,14 @@ export const SessionSchema = z
     account: z.object({ id: z.number().int(), name: z.string(), slug: z.string() }),
     csrfToken: z.string().openapi({ description: 'Send as X-CSRF-Token on every state-changing request' }),
     requiredActions: z.array(z.string()),
-    abilities: z.object({ manageUsers: z.boolean(), readAudit: z.boolean(), manageAccess: z.boolean() }),
+    abilities: z.object({
+      manageUsers: z.boolean(),
+      importUsers: z.boolean(),
+      readAudit: z.boolean(),
+      manageAccess: z.boolean(),
+      readProfiles: z.boolean(),
+      createProfiles: z.boolean(),
+    }),
   })
   .openapi('Session');
 

@@ -128,6 +128,19 @@ export function userRoutes(ctx: AppContext) {
 
   app.openapi(
     createRoute({
+      method: 'post',
+      path: '/users/{id}/unlock',
+      tags: ['Users'],
+      summary: 'Unlock a user locked out after too many failed sign-ins',
+      request: { params: IdParams },
+      responses: { 200: json(UserSchema, 'Unlocked'), ...errors, 404: notFound },
+    }),
+    async (c) =>
+      c.json(await ctx.users.unlock(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') }), 200),
+  );
+
+  app.openapi(
+    createRoute({
       method: 'delete',
       path: '/users/{id}',
       tags: ['Users'],

@@ -109,6 +109,20 @@ export class AccessRoles {
     if (!canOnAccount(actor, 'access.manage', actor.accountId)) throw forbidden('Only admins manage roles');
   }
 
+  /** A role of the account that role mappings may give (the owner-only role may not be given), or an error. */
+  async assignableRole(accountId: number, roleId: number, path = 'roleId') {
+    const catalog = await this.catalog(accountId);
+    const role = catalog.roles.get(roleId);
+    if (!role) throw validationFailed([{ path, message: `Role ${roleId} does not exist` }]);
+    const ownerOnly = BUILT_IN_BY_APP.get(role.app)?.ownerOnlyRole;
+    if (ownerOnly && catalog.closure(roleId).has(`${role.app}/${ownerOnly}`)) {
+      throw conflict('OwnerRoleUnique', `${ownerOnly} belongs to the account owner only; there is one owner`, [
+        { path, message: `${ownerOnly} cannot be given: the account has exactly one owner` },
+      ]);
+    }
+    return role;
+  }
+
   /** Every application of the suite with its roles, and what the caller may do with each. */
   async applications(actor: Actor) {
     this.assertCanManage(actor);
@@ -336,7 +350,12 @@ export class AccessRoles {
       effective: [...effective.values()]
         .sort((a, b) => byRoleOrder(a.role, b.role))
         .map((entry) => ({ ...brief(entry.role), from: [...entry.from].sort() })),
-      can: userAccessAbilities(actor, { id: user.id, accountId: actor.accountId, isOwner: user.is_owner === 1 }),
+      can: userAccessAbilities(actor, {
+        id: user.id,
+        accountId: actor.accountId,
+        isOwner: user.is_owner === 1,
+        department: user.department,
+      }),
     };
   }
 
@@ -414,13 +433,18 @@ export class AccessRoles {
   private async findUser(executor: Executor, actor: Actor, userId: number) {
     const user = await executor
       .selectFrom('users')
-      .select(['id', 'username', 'access_type', 'is_owner'])
+      .select(['id', 'username', 'access_type', 'is_owner', 'department'])
       .where('account_id', '=', actor.accountId)
       .where('id', '=', userId)
       .executeTakeFirst();
     if (
       !user ||
-      !canOnUser(actor, 'user.read', { id: user.id, accountId: actor.accountId, isOwner: user.is_owner === 1 })
+      !canOnUser(actor, 'user.read', {
+        id: user.id,
+        accountId: actor.accountId,
+        isOwner: user.is_owner === 1,
+        department: user.department,
+      })
     )
       throw notFound('User');
     return user;

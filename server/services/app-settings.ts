@@ -31,7 +31,12 @@ export class AppSettingsService {
       .executeTakeFirst();
     return {
       ...present(row ?? DEFAULTS),
-      can: userAccessAbilities(actor, { id: user.id, accountId: actor.accountId, isOwner: user.is_owner === 1 }),
+      can: userAccessAbilities(actor, {
+        id: user.id,
+        accountId: actor.accountId,
+        isOwner: user.is_owner === 1,
+        department: user.department,
+      }),
     };
   }
 
@@ -103,13 +108,18 @@ export class AppSettingsService {
   private async findUser(actor: Actor, userId: number) {
     const user = await this.db
       .selectFrom('users')
-      .select(['id', 'username', 'is_owner'])
+      .select(['id', 'username', 'is_owner', 'department'])
       .where('account_id', '=', actor.accountId)
       .where('id', '=', userId)
       .executeTakeFirst();
     if (
       !user ||
-      !canOnUser(actor, 'user.read', { id: user.id, accountId: actor.accountId, isOwner: user.is_owner === 1 })
+      !canOnUser(actor, 'user.read', {
+        id: user.id,
+        accountId: actor.accountId,
+        isOwner: user.is_owner === 1,
+        department: user.department,
+      })
     )
       throw notFound('User');
     return user;

@@ -6,7 +6,8 @@ import { AppError, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import type { UserRow } from './user-presenter.js';
+import { actorProfile } from './profiles.js';
+import { isLocked, type UserRow } from './user-presenter.js';
 import { assertPolicy } from './users.js';
 
 const SESSION_HOURS = 12;
@@ -30,6 +31,25 @@ export function safeEqual(a: string, b: string): boolean {
 
 const invalidCredentials = () => new AppError(401, 'InvalidCredentials', 'Wrong account, username or password');
 
+/** A lock lasting "until an admin unlocks" is stored as this far-off moment. */
+export const LOCKED_UNTIL_UNLOCKED = '9999-12-31T00:00:00.000Z';
+
+export interface LockoutPolicy {
+  /** Failed password sign-ins in a row that lock the user. */
+  attempts: number;
+  /** How long the lock lasts; 0 = until an admin unlocks. */
+  minutes: number;
+}
+
+const userLocked = (policy: LockoutPolicy) =>
+  new AppError(
+    403,
+    'UserLocked',
+    policy.minutes === 0
+      ? 'This user is locked after too many failed sign-ins: ask an admin to unlock it'
+      : 'This user is locked after too many failed sign-ins: try again later or ask an admin to unlock it',
+  );
+
 export class Auth {
   private dummyHash: Promise<string> | null = null;
 
@@ -37,6 +57,7 @@ export class Auth {
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
+    private readonly lockout: LockoutPolicy = { attempts: 5, minutes: 15 },
   ) {}
 
   /** Checks the password and opens a session; returns the cookie token, shown to no one else. */
@@ -61,19 +82,16 @@ export class Auth {
     // Verify against a throwaway hash when there is no user, so timing does not reveal which usernames exist.
     this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
     const ok = await verifyPassword(credential?.password_hash ?? (await this.dummyHash), password);
+    const now = this.now();
+    // A locked user gets the same answer whether the password was right or not (and the password is still checked,
+    // so the time taken says nothing either).
+    if (account && user && isLocked(user, now)) throw userLocked(this.lockout);
     if (!account || !user || !credential || !ok) {
-      if (account && user) {
-        await this.audit.record(this.db, {
-          accountId: account.id,
-          actor: { userId: user.id, username: user.username },
-          action: 'auth.sign_in_failed',
-          target: { type: 'user', id: user.id, label: user.username },
-          ip: meta.ip,
-        });
+      if (account && user && (await this.recordFailure(account.id, user, now, meta.ip))) {
+        throw userLocked(this.lockout);
       }
       throw invalidCredentials();
     }
-    const now = this.now();
     if (user.enabled !== 1) throw new AppError(403, 'UserDisabled', 'This user is disabled');
     if (user.auth_method !== 'password')
       throw new AppError(403, 'SingleSignOnOnly', 'This user signs in with single sign-on');
@@ -101,8 +119,12 @@ export class Auth {
           user_agent: meta.userAgent?.slice(0, 300) ?? null,
         })
         .execute();
-      // The first successful sign-in makes a user Active.
-      await trx.updateTable('users').set({ last_sign_in_at: at, status: 'active' }).where('id', '=', user.id).execute();
+      // The first successful sign-in makes a user Active; a success also ends a run of failures.
+      await trx
+        .updateTable('users')
+        .set({ last_sign_in_at: at, status: 'active', failed_sign_ins: 0, locked_until: null })
+        .where('id', '=', user.id)
+        .execute();
       await this.audit.record(trx, {
         accountId: account.id,
         actor: { userId: user.id, username: user.username },
@@ -112,6 +134,44 @@ export class Auth {
       });
     });
     return token;
+  }
+
+  /** Counts a failed sign-in (the run restarts after an expired lock); true when this failure locks the user. */
+  private async recordFailure(accountId: number, user: UserRow, now: Date, ip?: string | null): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const counted = await trx
+        .updateTable('users')
+        .set((eb) => ({
+          failed_sign_ins: eb
+            .case()
+            .when('locked_until', 'is', null)
+            .then(eb('failed_sign_ins', '+', 1))
+            .else(1)
+            .end(),
+          locked_until: null,
+        }))
+        .where('id', '=', user.id)
+        .returning('failed_sign_ins')
+        .executeTakeFirstOrThrow();
+      const actor = { userId: user.id, username: user.username };
+      const target = { type: 'user', id: user.id, label: user.username };
+      await this.audit.record(trx, { accountId, actor, action: 'auth.sign_in_failed', target, ip });
+      if (counted.failed_sign_ins < this.lockout.attempts) return false;
+      const until =
+        this.lockout.minutes === 0
+          ? LOCKED_UNTIL_UNLOCKED
+          : new Date(now.getTime() + this.lockout.minutes * 60_000).toISOString();
+      await trx.updateTable('users').set({ locked_until: until }).where('id', '=', user.id).execute();
+      await this.audit.record(trx, {
+        accountId,
+        actor,
+        action: 'auth.locked',
+        target,
+        after: { failedSignIns: counted.failed_sign_ins, lockedUntil: until },
+        ip,
+      });
+      return true;
+    });
   }
 
   async session(token: string | undefined): Promise<SessionInfo | null> {
@@ -156,6 +216,7 @@ export class Auth {
         username: user.username,
         accessType: user.access_type,
         isOwner: user.is_owner === 1,
+        profile: await actorProfile(this.db, user),
       },
       user,
       account: { id: user.account_id, slug: row.account_slug, name: row.account_name },

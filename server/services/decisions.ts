@@ -11,6 +11,7 @@ import {
   effectiveRoleKeys,
   type GroupFacts,
   NO_GROUPS,
+  type Resource,
   type RoleCatalog,
   type Subject,
 } from '../policy/decide.js';
@@ -51,8 +52,12 @@ export class Decisions {
     private readonly handle: DatabaseHandle,
     private readonly roles: AccessRoles,
     private readonly now: () => Date,
-    /** Group membership facts; the groups feature plugs in here. */
-    private readonly groups: (accountId: number, userIds: number[]) => Promise<GroupFacts> = async () => NO_GROUPS,
+    /** Group facts for the users asked about and the groups the questions name (the Teams service). */
+    private readonly groups: (
+      accountId: number,
+      userIds: number[],
+      resources: (Resource | undefined)[],
+    ) => Promise<GroupFacts> = async () => NO_GROUPS,
   ) {
     this.db = handle.db;
     this.roleIdsSql =
@@ -85,7 +90,11 @@ export class Decisions {
   ): Promise<(Decision & { userId: number | null })[]> {
     const accountId = callerAccount(caller);
     const { byId, byName, catalog } = await this.load(accountId, questions);
-    const groups = await this.groups(accountId, [...byId.keys()]);
+    const groups = await this.groups(
+      accountId,
+      [...byId.keys()],
+      questions.map((q) => q.resource),
+    );
     const now = this.now();
     return questions.map((question) => {
       const subject =

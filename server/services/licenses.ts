@@ -219,7 +219,12 @@ export class Licenses {
         };
       }),
       analysisEnabled: (settings?.analysis_enabled ?? 1) === 1,
-      can: userAccessAbilities(actor, { id: user.id, accountId: actor.accountId, isOwner: user.is_owner === 1 }),
+      can: userAccessAbilities(actor, {
+        id: user.id,
+        accountId: actor.accountId,
+        isOwner: user.is_owner === 1,
+        department: user.department,
+      }),
     };
   }
 
@@ -362,14 +367,19 @@ export class Licenses {
   private async findUser(executor: Db | Trx, actor: Actor, userId: number, lock = false) {
     let query = executor
       .selectFrom('users')
-      .select(['id', 'username', 'is_owner'])
+      .select(['id', 'username', 'is_owner', 'department'])
       .where('account_id', '=', actor.accountId)
       .where('id', '=', userId);
     if (lock && this.dialect === 'postgres') query = query.forUpdate();
     const user = await query.executeTakeFirst();
     if (
       !user ||
-      !canOnUser(actor, 'user.read', { id: user.id, accountId: actor.accountId, isOwner: user.is_owner === 1 })
+      !canOnUser(actor, 'user.read', {
+        id: user.id,
+        accountId: actor.accountId,
+        isOwner: user.is_owner === 1,
+        department: user.department,
+      })
     )
       throw notFound('User');
     return user;

@@ -16,7 +16,7 @@ export type { User };
 export const displayName = (row: Pick<UserRow, 'first_name' | 'last_name' | 'username'>) =>
   `${row.first_name} ${row.last_name}`.trim() || row.username;
 
-export function presentUser(row: UserRow): User {
+export function presentUser(row: UserRow, now: Date = new Date()): User {
   return {
     id: row.id,
     username: row.username,
@@ -39,23 +39,51 @@ export function presentUser(row: UserRow): User {
     source: row.source,
     syncEnabled: row.sync_enabled === 1,
     nicknames: JSON.parse(row.nicknames) as string[],
+    agentId: row.agent_id,
+    ringTo: row.ring_to || null,
+    scoringEnabled: row.scoring_enabled === 1,
+    roamingAgent: row.roaming_agent === 1,
+    reportingAccess: row.reporting_access as User['reportingAccess'],
+    audioAccess: row.audio_access as User['audioAccess'],
+    scoringAccess: row.scoring_access as User['scoringAccess'],
     licenses: presentLicenses(row.license_apps),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastSignInAt: row.last_sign_in_at,
+    profileId: row.profile_id ?? null,
+    locked: isLocked(row, now),
+    lockedUntil: isLocked(row, now) ? row.locked_until : null,
   };
 }
 
-export function presentUserFor(actor: Actor, row: UserRow) {
+/** Locked out of password sign-in (brute-force protection) at this moment. */
+export function isLocked(row: Pick<UserRow, 'locked_until'>, now: Date): boolean {
+  return row.locked_until !== null && row.locked_until !== undefined && new Date(row.locked_until) > now;
+}
+
+export function presentUserFor(actor: Actor, row: UserRow, now?: Date) {
   return {
-    ...presentUser(row),
-    can: userAbilities(actor, { id: row.id, accountId: row.account_id, isOwner: row.is_owner === 1 }),
+    ...presentUser(row, now),
+    can: userAbilities(actor, {
+      id: row.id,
+      accountId: row.account_id,
+      isOwner: row.is_owner === 1,
+      department: row.department,
+    }),
   };
 }
 
 /** What the audit log keeps of a user: everything the API shows but timestamps that change on their own. */
 export function auditSnapshot(row: UserRow): Record<string, unknown> {
-  const { updatedAt: _u, lastSignInAt: _l, licenses: _x, displayName: _d, ...rest } = presentUser(row);
+  const {
+    updatedAt: _u,
+    lastSignInAt: _l,
+    licenses: _x,
+    displayName: _d,
+    locked: _k,
+    lockedUntil: _ku,
+    ...rest
+  } = presentUser(row);
   return rest;
 }
 

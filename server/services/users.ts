@@ -18,8 +18,9 @@ import type { Database } from '../db/schema/index.js';
 import { indexInsertedUsers } from '../db/user-index.js';
 import { UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
-import { type Actor, canOnAccount, canOnUser } from '../policy.js';
+import { type Actor, canChangeProfile, canOnAccount, canOnProfile, canOnUser, userScope } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
+import { ensureDepartment } from './departments.js';
 import { describeProblems, hashPassword, policyProblems } from './passwords.js';
 import {
   auditSnapshot,
@@ -115,7 +116,19 @@ export class UserDirectory {
   }
 
   assertCanManage(actor: Actor): void {
-    if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins manage users');
+    if (canOnAccount(actor, 'users.manage', actor.accountId)) return;
+    throw forbidden(
+      actor.accessType === 'admin' ? 'Your profile does not allow managing users' : 'Only admins manage users',
+    );
+  }
+
+  /** A profile limited to some departments: the user must be (and stay) in one of them. */
+  private assertInScope(actor: Actor, department: string) {
+    const scope = userScope(actor);
+    if (scope === 'all' || scope === 'none') return;
+    if (scope.departments.includes(department)) return;
+    const message = `Your profile lets you manage the users of ${scope.departments.join(', ')} only`;
+    throw new AppError(403, 'OutOfScope', message, [{ path: 'department', message }]);
   }
 
   async list(actor: Actor, query: UserListQuery): Promise<UserListPage> {
@@ -127,7 +140,7 @@ export class UserDirectory {
     const cursor = query.cursor ? decodeCursor(query.cursor, columns.length) : null;
     const terms = searchTerms(query.q);
 
-    const scope = await this.scope(actor.accountId, query, terms);
+    const scope = await this.scope(actor.accountId, query, terms, scopedDepartments(actor));
     if (scope === 'none') return { items: [], total: 0, totalExact: true, nextCursor: null, prevCursor: null };
 
     // Walking backwards (previous page, last page) reads the index in reverse and flips the rows back.
@@ -145,7 +158,7 @@ export class UserDirectory {
     const total = counted === undefined ? await scope.total(filled) : { count: counted, exact: true };
     return {
       items: page.map((row) => {
-        const user = presentUserFor(actor, row);
+        const user = presentUserFor(actor, row, this.now());
         return { ...user, highlights: highlightsFor(user, terms) };
       }),
       total: total.count,
@@ -256,10 +269,31 @@ export class UserDirectory {
     }
   }
 
+  /**
+   * Ids of every user the list's filters and search match (all pages, within the actor's reach), in id order: the
+   * selection of a bulk action "on everything this filter matches".
+   */
+  async matchingIds(actor: Actor, filter: UserFilter): Promise<number[]> {
+    this.assertCanManage(actor);
+    const scope = await this.scope(actor.accountId, filter, searchTerms(filter.q), scopedDepartments(actor));
+    if (scope === 'none') return [];
+    // The index's candidates when a search has them, else the filters and term tests row by row.
+    const restrict = scope.plan === 'walk' ? scope.where : scope.candidates;
+    const rows = await restrict(this.db.selectFrom('users')).select('users.id').orderBy('users.id').execute();
+    return rows.map((row) => row.id);
+  }
+
   /** The filter + search restriction of a list, and how to count it. */
-  private async scope(accountId: number, filter: UserFilter, terms: string[]): Promise<Scope | 'none'> {
+  private async scope(
+    accountId: number,
+    filter: UserFilter,
+    terms: string[],
+    departments: string[] | null,
+  ): Promise<Scope | 'none'> {
     const filters = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) => {
       let out = q.where(this.search.accountColumn(options.pinAccountIndex === true), '=', accountId);
+      // An admin whose profile limits Users to some departments sees only theirs.
+      if (departments) out = out.where('users.department', 'in', departments);
       if (filter.accessType) out = out.where('users.access_type', '=', filter.accessType);
       if (filter.status) out = out.where('users.status', '=', filter.status);
       if (filter.enabled !== undefined) out = out.where('users.enabled', '=', filter.enabled ? 1 : 0);
@@ -275,7 +309,7 @@ export class UserDirectory {
     };
     const unused = (q: UsersQuery) => q;
     if (terms.length === 0) {
-      const total = async () => ({ count: await this.facetCount(accountId, filter), exact: true });
+      const total = async () => ({ count: await this.facetCount(accountId, filter, departments), exact: true });
       return { plan: 'walk', searching: false, where, filters, candidates: unused, total };
     }
     const candidates = this.search.candidates(accountId, terms);
@@ -323,7 +357,7 @@ export class UserDirectory {
       const inCandidates = (q: UsersQuery) =>
         candidates.restrict(where(q, { pinAccountIndex: true }), selective ? ids : null);
       // The index's count is the answer when it covers every term and no other filter narrows it.
-      const indexCounts = candidates.exact && !hasFacetFilter(filter);
+      const indexCounts = candidates.exact && !hasFacetFilter(filter) && !departments;
       const total = () =>
         indexCounts
           ? Promise.resolve(exactUpTo(ids.length))
@@ -345,11 +379,12 @@ export class UserDirectory {
     return { ...searching, plan: 'window', candidates: inCandidates, total };
   }
 
-  private async facetCount(accountId: number, filter: UserFilter): Promise<number> {
+  private async facetCount(accountId: number, filter: UserFilter, departments: string[] | null): Promise<number> {
     let q = this.db
       .selectFrom('user_facets')
       .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
       .where('account_id', '=', accountId);
+    if (departments) q = q.where('department', 'in', departments);
     if (filter.accessType) q = q.where('access_type', '=', filter.accessType);
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.enabled !== undefined) q = q.where('enabled', '=', filter.enabled ? 1 : 0);
@@ -361,12 +396,14 @@ export class UserDirectory {
 
   async facets(actor: Actor) {
     this.assertCanManage(actor);
-    const rows = await this.db
+    const inScope = scopedDepartments(actor);
+    let query = this.db
       .selectFrom('user_facets')
       .select(['department', 'source', 'n'])
       .where('account_id', '=', actor.accountId)
-      .where('n', '>', 0)
-      .execute();
+      .where('n', '>', 0);
+    if (inScope) query = query.where('department', 'in', inScope);
+    const rows = await query.execute();
     const departments = [...new Set(rows.map((r) => r.department).filter((d) => d !== ''))].sort();
     const sources = [...new Set(rows.map((r) => r.source))].sort();
     return { departments, sources, total: rows.reduce((sum, r) => sum + Number(r.n), 0) };
@@ -375,7 +412,7 @@ export class UserDirectory {
   async get(actor: Actor, id: number) {
     const row = await this.findRow(actor.accountId, id);
     if (!row || !canOnUser(actor, 'user.read', subject(row))) throw notFound('User');
-    return presentUserFor(actor, row);
+    return this.withVisibleGroups(actor, row);
   }
 
   private async findRow(accountId: number, id: number): Promise<UserRow | undefined> {
@@ -389,6 +426,7 @@ export class UserDirectory {
 
   async create(actor: Actor, input: UserCreate, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
+    this.assertInScope(actor, input.department ?? '');
     const authMethod = input.authMethod ?? 'password';
     if (input.password && authMethod === 'sso') {
       throw validationFailed([{ path: 'password', message: 'Single sign-on users have no Roster password' }]);
@@ -413,11 +451,25 @@ export class UserDirectory {
       valid_from: input.validFrom ?? null,
       expires_at: input.expiresAt ?? null,
       nicknames: JSON.stringify(input.nicknames ?? []),
+      agent_id: input.agentId ?? '',
+      ring_to: input.ringTo ?? '',
+      scoring_enabled: input.scoringEnabled ? 1 : 0,
+      roaming_agent: input.roamingAgent ? 1 : 0,
+      reporting_access: input.reportingAccess ?? 'none',
+      audio_access: input.audioAccess ?? 'none',
+      scoring_access: input.scoringAccess ?? 'none',
       required_actions: JSON.stringify(input.password && input.temporaryPassword ? ['update_password'] : []),
+      profile_id: input.profileId ?? null,
       created_at: at,
       updated_at: at,
     };
     const row = await this.db.transaction().execute(async (trx) => {
+      if (input.profileId) {
+        const profile = await this.profileFor(trx, actor, input.profileId);
+        if (!canOnProfile(actor, { id: profile.id, accountId: actor.accountId, name: profile.name })) {
+          throw profileNotAllowed();
+        }
+      }
       const taken = await trx
         .selectFrom('users')
         .select('id')
@@ -434,6 +486,8 @@ export class UserDirectory {
           throw isUniqueViolation(error) ? usernameTaken(input.username) : error;
         })) as UserRow;
       await indexInsertedUsers(trx, this.dialect, [created]);
+      await ensureDepartment(trx, actor.accountId, created.department, at);
+      if (input.visibleGroupIds) await this.setVisibleGroups(trx, actor.accountId, created.id, input.visibleGroupIds);
       if (passwordHash) {
         await trx
           .insertInto('user_credentials')
@@ -450,7 +504,10 @@ export class UserDirectory {
         actor,
         action: 'user.create',
         target: { type: 'user', id: created.id, label: created.username },
-        after: auditSnapshot(created),
+        after: {
+          ...auditSnapshot(created),
+          ...(input.visibleGroupIds ? { visibleGroupIds: input.visibleGroupIds } : {}),
+        },
         ip: meta.ip,
       });
       if (!this.onCreated) return created;
@@ -462,7 +519,42 @@ export class UserDirectory {
         .where('id', '=', created.id)
         .executeTakeFirstOrThrow()) as UserRow;
     });
-    return presentUserFor(actor, row);
+    return this.withVisibleGroups(actor, row);
+  }
+
+  /** A single-user answer: the user with the groups they may see. */
+  private async withVisibleGroups(actor: Actor, row: UserRow) {
+    const groups = await this.db
+      .selectFrom('user_visible_groups')
+      .select('group_id')
+      .where('user_id', '=', row.id)
+      .orderBy('group_id')
+      .execute();
+    return { ...presentUserFor(actor, row, this.now()), visibleGroupIds: groups.map((g) => g.group_id) };
+  }
+
+  /** Replaces the groups a user may see; every id must be a group of the account. */
+  private async setVisibleGroups(trx: Transaction<Database>, accountId: number, userId: number, ids: number[]) {
+    const wanted = [...new Set(ids)];
+    if (wanted.length > 0) {
+      const found = await trx
+        .selectFrom('groups')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('id', 'in', wanted)
+        .execute();
+      const known = new Set(found.map((g) => g.id));
+      const unknown = wanted.filter((id) => !known.has(id));
+      if (unknown.length > 0)
+        throw validationFailed([{ path: 'visibleGroupIds', message: `No such group: ${unknown.join(', ')}` }]);
+    }
+    await trx.deleteFrom('user_visible_groups').where('user_id', '=', userId).execute();
+    if (wanted.length > 0) {
+      await trx
+        .insertInto('user_visible_groups')
+        .values(wanted.map((groupId) => ({ user_id: userId, group_id: groupId, account_id: accountId })))
+        .execute();
+    }
   }
 
   async update(actor: Actor, id: number, input: UserUpdate, meta: RequestMeta = {}) {
@@ -505,8 +597,20 @@ export class UserDirectory {
     set('timeZone', 'time_zone', text);
     set('language', 'language', text);
     set('nicknames', 'nicknames', (value) => JSON.stringify(value));
+    set('agentId', 'agent_id', text);
+    set('ringTo', 'ring_to', text);
+    set('scoringEnabled', 'scoring_enabled', (value) => (value ? 1 : 0));
+    set('roamingAgent', 'roaming_agent', (value) => (value ? 1 : 0));
+    set('reportingAccess', 'reporting_access', text);
+    set('audioAccess', 'audio_access', text);
+    set('scoringAccess', 'scoring_access', text);
     if (input.validFrom !== undefined) changes.valid_from = input.validFrom;
     if (input.expiresAt !== undefined) changes.expires_at = input.expiresAt;
+    if (changes.department !== undefined && changes.department !== before.department) {
+      this.assertInScope(actor, changes.department as string);
+    }
+    const newProfile = input.profileId !== undefined && input.profileId !== before.profile_id;
+    if (newProfile) changes.profile_id = input.profileId ?? null;
     if (changes.email !== undefined && changes.email !== before.email && input.emailVerified === undefined) {
       changes.email_verified = 0;
     }
@@ -517,6 +621,12 @@ export class UserDirectory {
     }
     const merged = { ...before, ...changes } as UserRow;
     const row = await this.db.transaction().execute(async (trx) => {
+      if (newProfile) {
+        const from = before.profile_id ? await this.profileFor(trx, actor, before.profile_id, false) : null;
+        const to = input.profileId ? await this.profileFor(trx, actor, input.profileId) : null;
+        const named = (p: typeof from) => (p ? { id: p.id, accountId: actor.accountId, name: p.name } : null);
+        if (!canChangeProfile(actor, subject(before), named(from), named(to))) throw profileNotAllowed();
+      }
       const updated = (await trx
         .updateTable('users')
         .set({ ...changes, ...derivedColumns(merged), updated_at: this.now().toISOString() })
@@ -524,7 +634,20 @@ export class UserDirectory {
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow()) as UserRow;
-      const change = diff(auditSnapshot(before), auditSnapshot(updated));
+      if (changes.department)
+        await ensureDepartment(trx, actor.accountId, changes.department, this.now().toISOString());
+      const visibleBefore = input.visibleGroupIds
+        ? (await trx.selectFrom('user_visible_groups').select('group_id').where('user_id', '=', id).execute()).map(
+            (g) => g.group_id,
+          )
+        : [];
+      if (input.visibleGroupIds) await this.setVisibleGroups(trx, actor.accountId, id, input.visibleGroupIds);
+      const visible = (ids: number[]) =>
+        input.visibleGroupIds ? { visibleGroupIds: [...new Set(ids)].sort((a, b) => a - b) } : {};
+      const change = diff(
+        { ...auditSnapshot(before), ...visible(visibleBefore) },
+        { ...auditSnapshot(updated), ...visible(input.visibleGroupIds ?? []) },
+      );
       if (change.changed) {
         await this.audit.record(trx, {
           accountId: actor.accountId,
@@ -538,7 +661,49 @@ export class UserDirectory {
       }
       return updated;
     });
-    return presentUserFor(actor, row);
+    return this.withVisibleGroups(actor, row);
+  }
+
+  /** A profile of the actor's account (locked until commit on PostgreSQL, so it cannot be deleted meanwhile). */
+  private async profileFor(trx: Transaction<Database>, actor: Actor, id: number, required = true) {
+    let query = trx.selectFrom('profiles').select(['id', 'name']).where('account_id', '=', actor.accountId);
+    query = query.where('id', '=', id);
+    if (this.dialect === 'postgres') query = query.forUpdate();
+    const profile = await query.executeTakeFirst();
+    if (!profile) {
+      if (!required) return { id, name: '' };
+      throw validationFailed([{ path: 'profileId', message: 'No such profile in your account' }]);
+    }
+    return profile;
+  }
+
+  /** Lifts a brute-force lock (and forgets the failures that led to it). */
+  async unlock(actor: Actor, id: number, meta: RequestMeta = {}) {
+    this.assertCanManage(actor);
+    const before = await this.findRow(actor.accountId, id);
+    if (!before || !canOnUser(actor, 'user.read', subject(before))) throw notFound('User');
+    if (!canOnUser(actor, 'user.update', subject(before))) throw forbidden('Only the owner can unlock the owner');
+    const row = await this.db.transaction().execute(async (trx) => {
+      const updated = (await trx
+        .updateTable('users')
+        .set({ failed_sign_ins: 0, locked_until: null })
+        .where('account_id', '=', actor.accountId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow()) as UserRow;
+      if (before.locked_until !== null) {
+        await this.audit.record(trx, {
+          accountId: actor.accountId,
+          actor,
+          action: 'user.unlock',
+          target: { type: 'user', id, label: before.username },
+          before: { lockedUntil: before.locked_until },
+          ip: meta.ip,
+        });
+      }
+      return updated;
+    });
+    return this.withVisibleGroups(actor, row);
   }
 
   async remove(actor: Actor, id: number, meta: RequestMeta = {}): Promise<void> {
@@ -561,8 +726,19 @@ export class UserDirectory {
   }
 }
 
+/** The departments a profile-limited admin manages, or null when every user is in reach. */
+export function scopedDepartments(actor: Actor): string[] | null {
+  const scope = userScope(actor);
+  return typeof scope === 'object' ? scope.departments : null;
+}
+
+const profileNotAllowed = () =>
+  new AppError(403, 'Forbidden', 'Your profile does not let you give or take this profile', [
+    { path: 'profileId', message: 'You may not give or take this profile' },
+  ]);
+
 function subject(row: UserRow) {
-  return { id: row.id, accountId: row.account_id, isOwner: row.is_owner === 1 };
+  return { id: row.id, accountId: row.account_id, isOwner: row.is_owner === 1, department: row.department };
 }
 
 function hasFacetFilter(filter: UserFilter): boolean {

@@ -127,7 +127,14 @@ describe.each(DIALECTS)('users API (%s)', (dialect) => {
       const user = await h.buildUser(owner, { accessType, password: PASSWORD });
       const client = await h.signIn(slug, user.username, PASSWORD);
       const session = await client.get('/session');
-      expect(session.body.abilities).toEqual({ manageUsers: false, readAudit: false, manageAccess: false });
+      expect(session.body.abilities).toEqual({
+        manageUsers: false,
+        importUsers: false,
+        readAudit: false,
+        manageAccess: false,
+        readProfiles: false,
+        createProfiles: false,
+      });
       expect((await client.get('/users')).status).toBe(403);
       expect((await client.get('/users/facets')).status).toBe(403);
       expect((await client.get('/users/export.csv')).status).toBe(403);

@@ -1,7 +1,9 @@
 // The console's one door to the Roster API: JSON in and out, CSRF header on mutations, errors as ApiError.
 
 import { CLIENT_HEADER, CONSOLE_CLIENT } from '../../shared/access.js';
+import type { BulkAction } from '../../shared/bulk-schemas.js';
 import type { AccessType, RequiredAction, UserSort, UserStatus } from '../../shared/constants.js';
+import type { ProfileModule } from '../../shared/profile-schemas.js';
 import type { Range } from '../../shared/search-text.js';
 import type { User as SharedUser, UserAbilities } from '../../shared/user.js';
 
@@ -49,7 +51,14 @@ export type Session = {
   account: { id: number | string; name: string; slug: string };
   csrfToken: string;
   requiredActions: RequiredAction[];
-  abilities: { manageUsers: boolean; readAudit: boolean; manageAccess: boolean };
+  abilities: {
+    manageUsers: boolean;
+    importUsers: boolean;
+    readAudit: boolean;
+    manageAccess: boolean;
+    readProfiles: boolean;
+    createProfiles: boolean;
+  };
 };
 
 export type SavedFilterBody = {
@@ -69,6 +78,34 @@ export type SavedFilter = {
   order: 'asc' | 'desc' | null;
   isDefault: boolean;
   createdAt: string;
+};
+
+export type ModuleRuleView = { access: 'all' | 'none' | 'some'; items: string[] };
+
+export type Profile = {
+  id: number;
+  name: string;
+  description: string;
+  modules: Record<ProfileModule, ModuleRuleView>;
+  summary: Record<ProfileModule, string>;
+  users: number;
+  createdAt: string;
+  updatedAt: string;
+  can: { update: boolean; delete: boolean; assign: boolean };
+};
+
+export type ProfileList = { items: Profile[]; can: { create: boolean } };
+
+export type BulkReport = {
+  action: BulkAction;
+  dryRun: boolean;
+  selected: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  completed: boolean;
+  error: string | null;
+  groups: { outcome: 'done' | 'skipped' | 'failed'; reason: string | null; users: [number, string][] }[];
 };
 
 export type AuditEvent = {

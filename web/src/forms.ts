@@ -33,6 +33,14 @@ export type UserFormValues = {
   nicknames: string;
   password: string;
   temporaryPassword: boolean;
+  agentId: string;
+  ringTo: string;
+  scoringEnabled: boolean;
+  roamingAgent: boolean;
+  reportingAccess: User['reportingAccess'];
+  audioAccess: User['audioAccess'];
+  scoringAccess: User['scoringAccess'];
+  visibleGroupIds: number[];
 };
 
 export const EMPTY_USER_FORM: UserFormValues = {
@@ -53,6 +61,14 @@ export const EMPTY_USER_FORM: UserFormValues = {
   nicknames: '',
   password: '',
   temporaryPassword: true,
+  agentId: '',
+  ringTo: '',
+  scoringEnabled: false,
+  roamingAgent: false,
+  reportingAccess: 'none',
+  audioAccess: 'none',
+  scoringAccess: 'none',
+  visibleGroupIds: [],
 };
 
 export const FIELD_LABELS: Record<string, string> = {
@@ -73,6 +89,14 @@ export const FIELD_LABELS: Record<string, string> = {
   nicknames: 'Nicknames',
   password: 'Password',
   temporaryPassword: 'Temporary password',
+  agentId: 'Agent ID',
+  ringTo: 'Agent ring-to',
+  scoringEnabled: 'Enable scoring',
+  roamingAgent: 'Roaming agent',
+  reportingAccess: 'Reporting',
+  audioAccess: 'Audio',
+  scoringAccess: 'Scoring',
+  visibleGroupIds: 'Groups they may see',
 };
 
 export const LANGUAGE_OPTIONS = [
@@ -127,6 +151,14 @@ export function userToForm(user: User): UserFormValues {
     nicknames: user.nicknames.join(', '),
     password: '',
     temporaryPassword: true,
+    agentId: user.agentId,
+    ringTo: user.ringTo ?? '',
+    scoringEnabled: user.scoringEnabled,
+    roamingAgent: user.roamingAgent,
+    reportingAccess: user.reportingAccess,
+    audioAccess: user.audioAccess,
+    scoringAccess: user.scoringAccess,
+    visibleGroupIds: [...(user.visibleGroupIds ?? [])].sort((a, b) => a - b),
   };
 }
 
@@ -157,8 +189,25 @@ export function toUpdateBody(
   includeAccessType: boolean,
 ): UserUpdateInput {
   const body: UserUpdateInput = {};
-  const texts = ['firstName', 'lastName', 'email', 'phone', 'department', 'timeZone', 'language'] as const;
+  const texts = [
+    'firstName',
+    'lastName',
+    'email',
+    'phone',
+    'department',
+    'timeZone',
+    'language',
+    'agentId',
+    'ringTo',
+  ] as const;
   for (const key of texts) if (values[key] !== original[key]) body[key] = values[key];
+  const flags = ['scoringEnabled', 'roamingAgent'] as const;
+  for (const key of flags) if (values[key] !== original[key]) body[key] = values[key];
+  if (values.reportingAccess !== original.reportingAccess) body.reportingAccess = values.reportingAccess;
+  if (values.audioAccess !== original.audioAccess) body.audioAccess = values.audioAccess;
+  if (values.scoringAccess !== original.scoringAccess) body.scoringAccess = values.scoringAccess;
+  if (values.visibleGroupIds.join(',') !== original.visibleGroupIds.join(','))
+    body.visibleGroupIds = values.visibleGroupIds;
   if (values.validFrom !== original.validFrom) body.validFrom = values.validFrom;
   if (values.expiresAt !== original.expiresAt) body.expiresAt = values.expiresAt;
   if (values.emailVerified !== original.emailVerified) body.emailVerified = values.emailVerified;

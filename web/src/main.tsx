@@ -10,9 +10,13 @@ import { ApiKeysPage } from './pages/api-keys.js';
 import { ApplicationsPage } from './pages/applications.js';
 import { AuditPage } from './pages/audit.js';
 import { ChangePasswordPage, SignInPage } from './pages/auth.js';
+import { DepartmentsPage } from './pages/departments.js';
+import { GroupPage } from './pages/group-detail.js';
+import { GroupsPage } from './pages/groups.js';
 import { ImportPage } from './pages/import.js';
 import { LicensesPage } from './pages/licenses.js';
 import { ProfilePage } from './pages/profile.js';
+import { ProfilesPage } from './pages/profiles.js';
 import { UserCreatePage } from './pages/user-create.js';
 import { UserPage } from './pages/user-detail.js';
 import { UsersPage } from './pages/users.js';
@@ -103,6 +107,30 @@ function Gate() {
           }
         />
         <Route
+          path="groups"
+          element={
+            <Admin>
+              <GroupsPage />
+            </Admin>
+          }
+        />
+        <Route
+          path="groups/:id"
+          element={
+            <Admin>
+              <GroupPage />
+            </Admin>
+          }
+        />
+        <Route
+          path="departments"
+          element={
+            <Admin>
+              <DepartmentsPage />
+            </Admin>
+          }
+        />
+        <Route
           path="import"
           element={
             <Admin>
@@ -142,6 +170,14 @@ function Gate() {
             </AuditOnly>
           }
         />
+        <Route
+          path="profiles"
+          element={
+            <ProfilesReader>
+              <ProfilesPage />
+            </ProfilesReader>
+          }
+        />
         <Route path="profile" element={<ProfilePage />} />
         <Route path="profile/password" element={<ChangePasswordPage />} />
         <Route path="*" element={<NotFound />} />
@@ -170,6 +206,11 @@ function Admin({ children }: { children: React.ReactNode }) {
 function AccessAdmin({ children }: { children: React.ReactNode }) {
   const session = useSession();
   return session.abilities.manageAccess ? children : <Navigate to="/" replace />;
+}
+
+function ProfilesReader({ children }: { children: React.ReactNode }) {
+  const session = useSession();
+  return session.abilities.readProfiles ? children : <Navigate to="/" replace />;
 }
 
 function AuditOnly({ children }: { children: React.ReactNode }) {

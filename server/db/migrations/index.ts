@@ -4,6 +4,8 @@ import type { Dialect } from '../dialect.js';
 import * as m0001 from './0001-directory.js';
 import * as m0002 from './0002-access.js';
 import * as m0003 from './0003-imports.js';
+import * as m0004 from './0004-organization.js';
+import * as m0005 from './0005-profiles.js';
 import * as m0006 from './0006-search-covering-index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
@@ -13,5 +15,7 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0001-directory': m0001,
   '0002-access': m0002,
   '0003-imports': m0003,
+  '0004-organization': m0004,
+  '0005-profiles': m0005,
   '0006-search-covering-index': m0006,
 };

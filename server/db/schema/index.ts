@@ -4,6 +4,17 @@ import type { ApiKeysTable } from './api-keys.js';
 import type { AuditEventsTable } from './audit-events.js';
 import type { ImportJobsTable, ImportSettingsTable } from './import-jobs.js';
 import type { LicensePoolsTable, UserLicensesTable } from './licenses.js';
+import type {
+  ChatGroupDepartmentsTable,
+  ChatGroupsTable,
+  DepartmentsTable,
+  EventsTable,
+  GroupMembersTable,
+  GroupRoleTable,
+  GroupsTable,
+  UserVisibleGroupsTable,
+} from './organization.js';
+import type { ProfilesTable } from './profiles.js';
 import type { RoleCatalogsTable, RoleChildrenTable, RolesTable, UserRolesTable } from './roles.js';
 import type { SavedFiltersTable } from './saved-filters.js';
 import type { SessionsTable } from './sessions.js';
@@ -28,6 +39,16 @@ export interface Database {
   api_keys: ApiKeysTable;
   import_jobs: ImportJobsTable;
   import_settings: ImportSettingsTable;
+  profiles: ProfilesTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  group_supervisors: GroupRoleTable;
+  group_managers: GroupRoleTable;
+  departments: DepartmentsTable;
+  chat_groups: ChatGroupsTable;
+  chat_group_departments: ChatGroupDepartmentsTable;
+  user_visible_groups: UserVisibleGroupsTable;
+  events: EventsTable;
 }
 
 export type { AccountsTable, AuditEventsTable, SavedFiltersTable, SessionsTable, UserCredentialsTable, UsersTable };

@@ -32,6 +32,20 @@ export interface UsersTable {
   last_sign_in_at: Generated<string | null>;
   /** JSON array of the user's licensed application keys, kept by the license service beside user_licenses. */
   license_apps: Generated<string>;
+  /** The user's profile (named permission set for admin modules); null = limited by the access type only. */
+  profile_id: Generated<number | null>;
+  /** Failed password sign-ins in a row; reset by a successful sign-in or an unlock. */
+  failed_sign_ins: Generated<number>;
+  /** Locked out of password sign-in until then (brute-force protection); null = not locked. */
+  locked_until: Generated<string | null>;
+  /** Call tracking: agent id, ring-to number, scoring and roaming switches, and access levels. */
+  agent_id: Generated<string>;
+  ring_to: Generated<string>;
+  scoring_enabled: Generated<number>;
+  roaming_agent: Generated<number>;
+  reporting_access: Generated<string>;
+  audio_access: Generated<string>;
+  scoring_access: Generated<string>;
 }
 
 export interface UserCredentialsTable {

@@ -30,7 +30,7 @@ import type { RowProblem } from './problems.js';
 import { seal, secretKey, unseal } from './secrets.js';
 import type { Cell, SheetRow } from './sheet.js';
 import { formatOf, readStaged, stageFile } from './stage.js';
-import { type ImportedUser, NO_PROFILES, type ProfileCatalog } from './validate.js';
+import { type ImportedUser, NO_PROFILES, type ProfileCatalog, type ProfileCatalogs } from './validate.js';
 import { Cancelled, inWriteTransaction, type NewCredential, type NewUser } from './write.js';
 
 type JobRow = Selectable<ImportJobsTable>;
@@ -97,7 +97,7 @@ export class ImportJobs {
     private readonly handle: DatabaseHandle,
     private readonly now: () => Date,
     databaseUrl: string,
-    private readonly profiles: ProfileCatalog = NO_PROFILES,
+    private readonly profiles: ProfileCatalogs = async () => NO_PROFILES,
     private readonly root = process.env.ROSTER_IMPORT_DIR ?? join(tmpdir(), 'roster-imports'),
   ) {
     this.db = handle.db;
@@ -105,7 +105,9 @@ export class ImportJobs {
   }
 
   assertCanImport(actor: Actor): void {
-    if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins import users');
+    if (!canOnAccount(actor, 'users.import', actor.accountId)) {
+      throw forbidden('Importing users needs an admin whose profile allows every user');
+    }
   }
 
   private async assertStaged(id: number) {
@@ -158,7 +160,7 @@ export class ImportJobs {
         })
         .where('id', '=', id)
         .execute();
-      await this.analyze(actor.accountId, id);
+      await this.analyze(actor, id);
     } catch (error) {
       await this.db.deleteFrom('import_jobs').where('id', '=', id).execute();
       await rm(dir, { recursive: true, force: true });
@@ -260,7 +262,7 @@ export class ImportJobs {
     if (input.mapping) changes.mapping_json = JSON.stringify(input.mapping);
     if (input.mode) changes.mode = input.mode;
     await this.db.updateTable('import_jobs').set(changes).where('id', '=', id).execute();
-    await this.analyze(actor.accountId, id);
+    await this.analyze(actor, id);
     return this.get(actor, id);
   }
 
@@ -286,7 +288,8 @@ export class ImportJobs {
   }
 
   /** Checks every staged row against the job's mapping and mode; stores counts, problems and the bad-rows file. */
-  private async analyze(accountId: number, id: number): Promise<void> {
+  private async analyze(actor: Actor, id: number): Promise<void> {
+    const accountId = actor.accountId;
     const job = await this.db.selectFrom('import_jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const mapping = JSON.parse(job.mapping_json) as ImportMapping;
     const valid = importMappingSchema.safeParse(mapping);
@@ -304,7 +307,7 @@ export class ImportJobs {
     const labels = mapping.map((field, i) => headers[i] ?? (field ? IMPORT_FIELD_LABELS[field] : `Column ${i + 1}`));
     badRows.write(`\uFEFF${csvLine([...labels, 'Problems'])}`);
     if (valid.success) {
-      const checker = new RowChecker(mapping, job.mode as ImportMode, this.profiles);
+      const checker = new RowChecker(mapping, job.mode as ImportMode, await this.profiles(actor));
       const lookup = this.lookupIn(accountId);
       for await (const batch of this.dataRows(id, job.has_header === 1)) {
         for (const checked of await checker.check(batch, lookup)) {
@@ -467,8 +470,11 @@ export class ImportJobs {
       await beat(true);
       const at = this.now().toISOString();
       const passwords = new PasswordGenerator();
+      const profiles = await this.profiles(actor);
       await inWriteTransaction(this.handle, accountId, async (target) => {
-        const checker = new RowChecker(mapping, job.mode as ImportMode, this.profiles);
+        const checker = new RowChecker(mapping, job.mode as ImportMode, profiles);
+        // Department names the file gives become departments of the account (see the organization's departments).
+        const departments = new Set<string>();
         for await (const batch of this.dataRows(id, job.has_header === 1)) {
           if (live.cancel) throw new Cancelled();
           const checked = await checker.check(batch, target.lookup);
@@ -479,6 +485,7 @@ export class ImportJobs {
           // One string a batch (not one a user) keeps a million generated passwords small in memory.
           let generatedHere = '';
           for (const row of checked) {
+            if (row.user?.department) departments.add(row.user.department);
             if (!row.user) {
               if (!partial) throw new Aborted(`Row ${row.row}: ${describe(row.problems)}`);
               live.skipped++;
@@ -493,7 +500,7 @@ export class ImportJobs {
             if (phone === null) {
               throw new Aborted("No free extension is left in the account's range: widen it in the import settings");
             }
-            inserts.push(newUserRow(accountId, { ...user, phone }, at));
+            inserts.push(newUserRow(accountId, { ...user, phone }, at, profiles));
             const index = credentials.length;
             credentials.push(null);
             if (user.password !== undefined) {
@@ -519,7 +526,7 @@ export class ImportJobs {
             const credential = user.password !== undefined ? { passwordHash: await hashPassword(user.password) } : null;
             await target.updateUser(
               row.existing?.id as number,
-              updateChanges(row.existing as UserRow, user, at, !!credential),
+              updateChanges(row.existing as UserRow, user, at, !!credential, profiles),
               credential,
             );
             live.updated++;
@@ -532,6 +539,16 @@ export class ImportJobs {
         if (live.cancel) throw new Cancelled();
         live.phase = 'committing';
         const finished = this.now().toISOString();
+        const names = [...departments];
+        for (let i = 0; i < names.length; i += 500) {
+          await target.execute(
+            this.db
+              .insertInto('departments')
+              .values(names.slice(i, i + 500).map((name) => ({ account_id: accountId, name, created_at: finished })))
+              .onConflict((oc) => oc.columns(['account_id', 'name']).doNothing())
+              .compile(),
+          );
+        }
         await target.execute(
           this.db
             .insertInto('audit_events')
@@ -804,7 +821,12 @@ function describe(problems: RowProblem[]): string {
   return problems.map((p) => (p.column ? `${p.column}: ${p.message}` : p.message)).join('; ');
 }
 
-function newUserRow(accountId: number, user: ImportedUser & { phone: string }, at: string): NewUser {
+function newUserRow(
+  accountId: number,
+  user: ImportedUser & { phone: string },
+  at: string,
+  profiles: ProfileCatalog,
+): NewUser {
   const base = bulkRow(
     accountId,
     {
@@ -825,11 +847,19 @@ function newUserRow(accountId: number, user: ImportedUser & { phone: string }, a
     valid_from: user.validFrom ?? null,
     expires_at: user.expiresAt ?? null,
     required_actions: '["update_password"]',
+    profile_id: user.profile ? (profiles.idOf(user.profile) ?? null) : null,
   };
 }
 
-function updateChanges(before: UserRow, user: ImportedUser, at: string, newPassword: boolean): Updateable<UsersTable> {
+function updateChanges(
+  before: UserRow,
+  user: ImportedUser,
+  at: string,
+  newPassword: boolean,
+  profiles: ProfileCatalog,
+): Updateable<UsersTable> {
   const changes: Updateable<UsersTable> = { updated_at: at };
+  if (user.profile !== undefined) changes.profile_id = profiles.idOf(user.profile) ?? null;
   if (user.firstName !== undefined) changes.first_name = user.firstName;
   if (user.lastName !== undefined) changes.last_name = user.lastName;
   if (user.email !== undefined && user.email !== before.email) {

@@ -1,6 +1,7 @@
 // The column rules of an import row: each mapped cell is checked and normalized, and every problem names its row
 // and column. Pure and synchronous (the rules that need the database, taken usernames, are in analyze.ts).
 import { IMPORT_FIELD_LABELS, type ImportField, type ImportMapping } from '../../../shared/import-schemas.js';
+import type { Actor } from '../../policy.js';
 import { policyProblems } from '../passwords.js';
 import { columnLetter, type ProblemCode, type RowProblem } from './problems.js';
 import type { Cell } from './sheet.js';
@@ -22,11 +23,14 @@ export interface ImportedUser {
   department?: string;
 }
 
-/** Profiles an import may name. Profiles (named permission sets) plug in here; until then none exist. */
+/** The account's profiles an import may name (case-insensitive), and the id each name stands for. */
 export interface ProfileCatalog {
   has(name: string): boolean;
+  idOf(name: string): number | undefined;
 }
-export const NO_PROFILES: ProfileCatalog = { has: () => false };
+export const NO_PROFILES: ProfileCatalog = { has: () => false, idOf: () => undefined };
+/** The profiles an importing admin may give (those their own profile lets them manage). */
+export type ProfileCatalogs = (actor: Actor) => Promise<ProfileCatalog>;
 
 const MAX_LENGTH: Partial<Record<ImportField, number>> = {
   username: 100,
@@ -199,7 +203,12 @@ export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, 
         break;
       case 'profile':
         if (!profiles.has(text))
-          problem(index, field, 'UnknownProfile', `Profile "${text.slice(0, 60)}" does not exist`);
+          problem(
+            index,
+            field,
+            'UnknownProfile',
+            `Profile "${text.slice(0, 60)}" does not exist (or you may not give it)`,
+          );
         else user.profile = text;
         break;
       case 'timeZone':

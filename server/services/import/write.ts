@@ -80,6 +80,7 @@ const INSERT_COLUMNS = [
   'valid_from',
   'expires_at',
   'required_actions',
+  'profile_id',
   'created_at',
   'updated_at',
 ] as const;
@@ -87,6 +88,7 @@ const INSERT_COLUMNS = [
 const PG_TYPES: Partial<Record<(typeof INSERT_COLUMNS)[number], string>> = {
   account_id: 'int',
   enabled: 'smallint',
+  profile_id: 'int',
   valid_from: 'timestamptz',
   expires_at: 'timestamptz',
   created_at: 'timestamptz',

@@ -30,8 +30,23 @@ export function Shell() {
             </NavLink>
           ) : null}
           {abilities.manageUsers ? (
+            <>
+              <NavLink to="/groups" className="nav-link" onClick={() => setNavOpen(false)}>
+                <GroupsIcon /> Groups
+              </NavLink>
+              <NavLink to="/departments" className="nav-link" onClick={() => setNavOpen(false)}>
+                <DepartmentsIcon /> Departments
+              </NavLink>
+            </>
+          ) : null}
+          {abilities.importUsers ? (
             <NavLink to="/import" className="nav-link" onClick={() => setNavOpen(false)}>
               <ImportIcon /> Import users
+            </NavLink>
+          ) : null}
+          {abilities.readProfiles ? (
+            <NavLink to="/profiles" className="nav-link" onClick={() => setNavOpen(false)}>
+              <ProfilesIcon /> Profiles
             </NavLink>
           ) : null}
           {abilities.manageAccess ? (
@@ -156,6 +171,22 @@ function AuditIcon() {
   );
 }
 
+function ProfilesIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <rect x="2.5" y="4" width="15" height="12" rx="2" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <circle cx="7.5" cy="9" r="1.8" fill="none" stroke="currentColor" strokeWidth="1.5" />
+      <path
+        d="M4.8 13.2c.5-1.3 1.5-2 2.7-2s2.2.7 2.7 2M11.5 8.5h3.5M11.5 11.5h3.5"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.5"
+        strokeLinecap="round"
+      />
+    </svg>
+  );
+}
+
 function ProfileIcon() {
   return (
     <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
@@ -242,6 +273,26 @@ function KeyIcon() {
         strokeWidth="1.6"
         strokeLinecap="round"
       />
+    </svg>
+  );
+}
+
+function GroupsIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <rect x="7" y="2.5" width="6" height="4" rx="1" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <rect x="2" y="13.5" width="6" height="4" rx="1" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <rect x="12" y="13.5" width="6" height="4" rx="1" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      <path d="M10 6.5v3.5M5 13.5V10h10v3.5" fill="none" stroke="currentColor" strokeWidth="1.6" />
+    </svg>
+  );
+}
+
+function DepartmentsIcon() {
+  return (
+    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
+      <path d="M3 17.5V5l7-2.5 7 2.5v12.5" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinejoin="round" />
+      <path d="M7 8h2M11 8h2M7 11.5h2M11 11.5h2M8.5 17.5v-3h3v3" fill="none" stroke="currentColor" strokeWidth="1.6" />
     </svg>
   );
 }

@@ -6,6 +6,14 @@ import {
   AUTH_METHODS,
   CONSOLE_ACCESS_TYPES,
 } from '../../../shared/constants.js';
+import {
+  AUDIO_ACCESS,
+  AUDIO_ACCESS_LABELS,
+  REPORTING_ACCESS,
+  REPORTING_ACCESS_LABELS,
+  SCORING_ACCESS,
+  SCORING_ACCESS_LABELS,
+} from '../../../shared/organization-schemas.js';
 import { FIELD_LABELS, LANGUAGE_OPTIONS, timeZones, type UserFormValues } from '../forms.js';
 import { Checkbox, ReadOnlyField, SelectField, Switch, TextField } from './ui.js';
 
@@ -22,6 +30,9 @@ type Props = {
 
 const ACCESS_OPTIONS = CONSOLE_ACCESS_TYPES.map((type) => ({ value: type, label: ACCESS_TYPE_LABELS[type] }));
 const AUTH_OPTIONS = AUTH_METHODS.map((method) => ({ value: method, label: AUTH_METHOD_LABELS[method] }));
+const REPORTING_OPTIONS = REPORTING_ACCESS.map((value) => ({ value, label: REPORTING_ACCESS_LABELS[value] }));
+const AUDIO_OPTIONS = AUDIO_ACCESS.map((value) => ({ value, label: AUDIO_ACCESS_LABELS[value] }));
+const SCORING_OPTIONS = SCORING_ACCESS.map((value) => ({ value, label: SCORING_ACCESS_LABELS[value] }));
 
 let zoneCache: string[] | null = null;
 
@@ -164,6 +175,49 @@ export function UserField({ name, values, onChange, errors, departments = [], di
         autoComplete: 'new-password',
         hint: 'Leave empty to let the user set it through a reset link.',
       });
+    case 'agentId':
+      return text({ autoComplete: 'off', hint: 'The unique agent id in call tracking.' });
+    case 'ringTo':
+      return text({ type: 'tel', autoComplete: 'off', hint: 'The phone number calls for this agent ring.' });
+    case 'scoringEnabled':
+      return (
+        <Switch
+          label="Enable scoring"
+          checked={values.scoringEnabled}
+          onChange={(checked) => onChange('scoringEnabled', checked)}
+          hint="Conversations can be assigned to this user for scoring."
+          disabled={disabled}
+        />
+      );
+    case 'roamingAgent':
+      return (
+        <Switch
+          label="Roaming agent"
+          checked={values.roamingAgent}
+          onChange={(checked) => onChange('roamingAgent', checked)}
+          hint="Can be assigned conversations of any group they may see."
+          disabled={disabled}
+        />
+      );
+    case 'reportingAccess':
+    case 'audioAccess':
+    case 'scoringAccess': {
+      const options =
+        name === 'reportingAccess' ? REPORTING_OPTIONS : name === 'audioAccess' ? AUDIO_OPTIONS : SCORING_OPTIONS;
+      return (
+        <SelectField
+          label={label}
+          name={name}
+          value={values[name]}
+          onValue={(value) => onChange(name, value as never)}
+          options={options}
+          error={error}
+          disabled={disabled}
+        />
+      );
+    }
+    case 'visibleGroupIds':
+      return null;
     case 'temporaryPassword':
       return (
         <Checkbox

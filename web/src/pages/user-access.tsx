@@ -11,6 +11,8 @@ import { issuesByField } from '../forms.js';
 
 export const USER_TABS = [
   { id: 'details', label: 'Details' },
+  { id: 'teams', label: 'Teams' },
+  { id: 'manage', label: 'Can manage' },
   { id: 'roles', label: 'Role mappings' },
   { id: 'licenses', label: 'Licenses' },
   { id: 'chat', label: 'Chat settings' },

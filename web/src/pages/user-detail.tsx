@@ -3,17 +3,31 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { userUpdateSchema } from '../../../shared/schemas.js';
-import { ApiError, api, type User, type UserFacets } from '../api.js';
-import { Avatar, Badge, Dialog, formatDateTime, Notice, ReadOnlyField, Spinner } from '../components/ui.js';
+import { ApiError, api, type ProfileList, type User, type UserFacets } from '../api.js';
+import {
+  Avatar,
+  Badge,
+  Dialog,
+  formatDateTime,
+  Notice,
+  ReadOnlyField,
+  SelectField,
+  Spinner,
+} from '../components/ui.js';
 import { UserField, type UserFieldName } from '../components/user-fields.js';
 import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
+import { useSession } from '../session.js';
 import { ChatSettingsTab, LicensesTab, RoleMappingsTab, USER_TABS, type UserTab, UserTabs } from './user-access.js';
+import { CanManageTab, MoveUserDialog, TeamsTab } from './user-teams.js';
+import { VisibleGroupsField } from './visible-groups.js';
 
 const SECTIONS: { title: string; fields: UserFieldName[] }[] = [
   { title: 'Identity', fields: ['firstName', 'lastName', 'email', 'emailVerified', 'nicknames'] },
   { title: 'Contact', fields: ['phone', 'department'] },
   { title: 'Access', fields: ['accessType', 'authMethod', 'enabled', 'validFrom', 'expiresAt'] },
   { title: 'Preferences', fields: ['timeZone', 'language'] },
+  { title: 'Call tracking', fields: ['agentId', 'ringTo', 'scoringEnabled', 'roamingAgent'] },
+  { title: 'Permissions', fields: ['reportingAccess', 'audioAccess', 'scoringAccess'] },
 ];
 
 export function UserPage() {
@@ -49,6 +63,7 @@ export function UserPage() {
 
 function UserEditor({ user, initialNotice }: { user: User; initialNotice: string | null }) {
   const client = useQueryClient();
+  const session = useSession();
   const navigate = useNavigate();
   const facets = useQuery({ queryKey: ['users', 'facets'], queryFn: () => api<UserFacets>('/users/facets') });
   const [original, setOriginal] = useState(() => userToForm(user));
@@ -58,6 +73,7 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
     initialNotice ? { tone: 'success', text: initialNotice } : null,
   );
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [moving, setMoving] = useState(false);
   const [justSaved, setJustSaved] = useState(false);
   const readOnly = !user.can.update;
   const [params, setParams] = useSearchParams();
@@ -89,6 +105,16 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
         setNotice({ tone: 'error', text: error.message });
       }
     },
+  });
+
+  const unlock = useMutation({
+    mutationFn: () => api<User>(`/users/${user.id}/unlock`, { method: 'POST' }),
+    onSuccess: (saved) => {
+      client.setQueryData(['user', String(saved.id)], saved);
+      client.invalidateQueries({ queryKey: ['users'] });
+      setNotice({ tone: 'success', text: `${saved.displayName} is unlocked and can sign in again.` });
+    },
+    onError: (error) => setNotice({ tone: 'error', text: error.message }),
   });
 
   const remove = useMutation({
@@ -143,11 +169,27 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
               <span>{user.username}</span>
               {user.status === 'active' ? <Badge tone="green">Active</Badge> : <Badge>Inactive</Badge>}
               {user.enabled ? null : <Badge tone="red">Disabled</Badge>}
+              {user.locked ? <Badge tone="amber">Locked</Badge> : null}
               {user.isOwner ? <Badge tone="accent">Owner</Badge> : null}
             </div>
           </div>
         </div>
         <div className="page__actions">
+          {user.locked && user.can.update ? (
+            <button
+              type="button"
+              className="button button--secondary"
+              disabled={unlock.isPending}
+              onClick={() => unlock.mutate()}
+            >
+              Unlock
+            </button>
+          ) : null}
+          {user.can.update ? (
+            <button type="button" className="button button--secondary" onClick={() => setMoving(true)}>
+              Move to group
+            </button>
+          ) : null}
           {user.can.delete ? (
             <button type="button" className="button button--danger-outline" onClick={() => setConfirmDelete(true)}>
               Delete
@@ -176,6 +218,8 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
       {tab === 'roles' ? <RoleMappingsTab userId={user.id} /> : null}
       {tab === 'licenses' ? <LicensesTab userId={user.id} /> : null}
       {tab === 'chat' ? <ChatSettingsTab userId={user.id} /> : null}
+      {tab === 'teams' ? <TeamsTab userId={user.id} userName={name} /> : null}
+      {tab === 'manage' ? <CanManageTab userId={user.id} /> : null}
 
       <form className="stack" onSubmit={submit} noValidate hidden={tab !== 'details'}>
         <section className="card card--padded" aria-labelledby="section-account">
@@ -205,6 +249,24 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
           </div>
         </section>
 
+        {user.locked ? (
+          <Notice tone="info">
+            Locked after too many failed sign-ins
+            {user.lockedUntil && !user.lockedUntil.startsWith('9999')
+              ? ` until ${formatDateTime(user.lockedUntil)}`
+              : ''}
+            : password sign-in is refused until then or until an admin unlocks the user.
+          </Notice>
+        ) : null}
+
+        {session.abilities.readProfiles ? (
+          <ProfilePicker
+            user={user}
+            canCreate={session.abilities.createProfiles}
+            onSaved={(text) => setNotice({ tone: 'success', text })}
+          />
+        ) : null}
+
         {SECTIONS.map((section) => (
           <section className="card card--padded" key={section.title} aria-labelledby={`section-${section.title}`}>
             <h2 className="card__title" id={`section-${section.title}`}>
@@ -223,6 +285,14 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
                 />
               ))}
             </div>
+            {section.title === 'Permissions' ? (
+              <VisibleGroupsField
+                value={values.visibleGroupIds}
+                onChange={(ids) => onChange('visibleGroupIds', ids)}
+                error={errors.visibleGroupIds}
+                disabled={readOnly}
+              />
+            ) : null}
           </section>
         ))}
 
@@ -251,6 +321,17 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
         )}
       </form>
 
+      <MoveUserDialog
+        userId={user.id}
+        userName={name}
+        open={moving}
+        onClose={() => setMoving(false)}
+        onMoved={(text) => {
+          setMoving(false);
+          setNotice({ tone: 'success', text });
+        }}
+      />
+
       <Dialog
         open={confirmDelete}
         title={`Delete ${name}?`}
@@ -278,5 +359,85 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
         {remove.error ? <Notice tone="error">{remove.error.message}</Notice> : null}
       </Dialog>
     </div>
+  );
+}
+
+/**
+ * The user's profile: what it lets them do in the admin modules. The server decides who may give or take which
+ * profile; the list offers the profiles the caller may give.
+ */
+function ProfilePicker({
+  user,
+  canCreate,
+  onSaved,
+}: {
+  user: User;
+  canCreate: boolean;
+  onSaved: (text: string) => void;
+}) {
+  const client = useQueryClient();
+  const profiles = useQuery({ queryKey: ['profiles'], queryFn: () => api<ProfileList>('/profiles') });
+  const [choice, setChoice] = useState(user.profileId === null ? '' : String(user.profileId));
+  const [error, setError] = useState<string | undefined>();
+  const save = useMutation({
+    mutationFn: (profileId: number | null) => api<User>(`/users/${user.id}`, { method: 'PATCH', body: { profileId } }),
+    onSuccess: (saved) => {
+      client.setQueryData(['user', String(saved.id)], saved);
+      client.invalidateQueries({ queryKey: ['profiles'] });
+      setError(undefined);
+      const name = profiles.data?.items.find((p) => p.id === saved.profileId)?.name;
+      onSaved(name ? `Profile set to ${name}.` : 'Profile removed.');
+    },
+    onError: (e) => setError(e instanceof ApiError ? (e.fieldMap().profileId ?? e.message) : e.message),
+  });
+  const items = profiles.data?.items ?? [];
+  const current = items.find((p) => p.id === user.profileId);
+  const options = [
+    { value: '', label: 'No profile (limited by the access type only)' },
+    ...items
+      .filter((p) => p.can.assign || p.id === user.profileId)
+      .map((p) => ({ value: String(p.id), label: p.name })),
+  ];
+  const changed = choice !== (user.profileId === null ? '' : String(user.profileId));
+  const editable = user.can.update && (current ? current.can.assign : true) && items.some((p) => p.can.assign);
+  return (
+    <section className="card card--padded" aria-labelledby="section-profile">
+      <h2 className="card__title" id="section-profile">
+        Profile
+      </h2>
+      <div className="profile-picker">
+        <SelectField
+          label="Profile"
+          value={choice}
+          onValue={(value) => {
+            setChoice(value);
+            setError(undefined);
+          }}
+          options={options}
+          disabled={!editable || profiles.isPending}
+          error={error}
+          hint={
+            user.isOwner
+              ? 'The owner is never limited by a profile.'
+              : current
+                ? `Users: ${current.summary.users} · Profiles: ${current.summary.profiles} · Campaigns: ${current.summary.campaigns} · Connectors: ${current.summary.connectors}`
+                : 'What the user may do in the admin modules, when they are an admin.'
+          }
+        />
+        {editable ? (
+          <button
+            type="button"
+            className="button button--secondary profile-picker__button"
+            disabled={!changed || save.isPending || (choice === '' && !canCreate)}
+            title={
+              choice === '' && !canCreate ? 'Only admins with the whole Profiles module remove profiles' : undefined
+            }
+            onClick={() => save.mutate(choice === '' ? null : Number(choice))}
+          >
+            {save.isPending ? 'Saving…' : 'Change profile'}
+          </button>
+        ) : null}
+      </div>
+    </section>
   );
 }

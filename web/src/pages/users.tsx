@@ -2,6 +2,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import type { BulkAction } from '../../../shared/bulk-schemas.js';
 import {
   ACCESS_TYPE_LABELS,
   ACCESS_TYPES,
@@ -16,6 +17,7 @@ import {
   API_BASE,
   ApiError,
   api,
+  type BulkReport,
   type SavedFilter,
   type SavedFilterBody,
   toSearch,
@@ -23,6 +25,7 @@ import {
   type UserListItem,
   type UserPage,
 } from '../api.js';
+import { BulkActionsMenu, BulkDialog, BulkReportDialog } from '../components/bulk.js';
 import {
   Avatar,
   Badge,
@@ -36,6 +39,7 @@ import {
   TextField,
 } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
+import { useSession } from '../session.js';
 
 const FILTER_KEYS = ['q', 'accessType', 'status', 'enabled', 'department', 'source'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
@@ -131,6 +135,27 @@ export function UsersPage() {
     if (preferred && [...params.keys()].length === 0) applySaved(preferred, true);
   });
 
+  // Bulk selection: rows picked by hand (kept across pages), or everything the filter matches.
+  const session = useSession();
+  const filtersKey = JSON.stringify(filters);
+  const [selection, setSelection] = useState<{ key: string; ids: Set<number>; all: boolean }>({
+    key: filtersKey,
+    ids: new Set(),
+    all: false,
+  });
+  const current = selection.key === filtersKey ? selection : { key: filtersKey, ids: new Set<number>(), all: false };
+  const [bulkAction, setBulkAction] = useState<BulkAction | null>(null);
+  const [report, setReport] = useState<BulkReport | null>(null);
+  const clearSelection = () => setSelection({ key: filtersKey, ids: new Set(), all: false });
+  function toggleRows(ids: number[], on: boolean) {
+    const next = new Set(current.all ? (list.data?.items ?? []).map((u) => u.id) : current.ids);
+    for (const id of ids) {
+      if (on) next.add(id);
+      else next.delete(id);
+    }
+    setSelection({ key: filtersKey, ids: next, all: false });
+  }
+
   const [filtersOpen, setFiltersOpen] = useState(() => FILTER_KEYS.some((key) => key !== 'q' && params.get(key)));
   const [saveOpen, setSaveOpen] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -201,6 +226,9 @@ export function UsersPage() {
   const activeFilters = FILTER_KEYS.filter((key) => key !== 'q' && filters[key]).length;
   const exportHref = `${API_BASE}/users/export.csv${toSearch({ ...filters, sort, order })}`;
   const savedItems = savedFilters.data?.items ?? [];
+  const pageIds = items.map((user) => user.id);
+  const pageSelected = pageIds.length > 0 && pageIds.every((id) => current.all || current.ids.has(id));
+  const selectedCount = current.all ? total : current.ids.size;
 
   return (
     <div className="page">
@@ -223,9 +251,11 @@ export function UsersPage() {
               XLSX<span className="visually-hidden"> download</span>
             </a>
           </fieldset>
-          <Link className="button button--secondary" to="/import">
-            Import
-          </Link>
+          {session.abilities.importUsers ? (
+            <Link className="button button--secondary" to="/import">
+              Import
+            </Link>
+          ) : null}
           <Link className="button button--primary" to="/users/new">
             <PlusIcon /> Create user
           </Link>
@@ -331,6 +361,31 @@ export function UsersPage() {
         </section>
       ) : null}
 
+      {selectedCount > 0 ? (
+        <section className="selection-bar" aria-label="Selection">
+          <span className="selection-bar__count" data-testid="selection-count">
+            {current.all
+              ? `All ${formatCount(total)}${page?.totalExact === false ? '+' : ''} users matching this filter are selected`
+              : `${formatCount(selectedCount)} selected`}
+          </span>
+          {!current.all && pageSelected && total > current.ids.size ? (
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => setSelection({ key: filtersKey, ids: new Set(), all: true })}
+            >
+              Select all {formatCount(total)}
+              {page?.totalExact === false ? '+' : ''} users matching this filter
+            </button>
+          ) : null}
+          <button type="button" className="link-button" onClick={clearSelection}>
+            Clear selection
+          </button>
+          <span className="selection-bar__spacer" />
+          <BulkActionsMenu disabled={false} onChoose={setBulkAction} />
+        </section>
+      ) : null}
+
       <div className={`card table-card${list.isPlaceholderData ? ' is-loading' : ''}`}>
         {list.error ? (
           <div className="table-message">
@@ -345,6 +400,15 @@ export function UsersPage() {
             <table className="table table--users" aria-label="Users" aria-busy={list.isFetching}>
               <thead>
                 <tr>
+                  <th scope="col" className="cell-check">
+                    <input
+                      type="checkbox"
+                      aria-label="Select every user on this page"
+                      checked={pageSelected}
+                      disabled={pageIds.length === 0}
+                      onChange={(event) => toggleRows(pageIds, event.target.checked)}
+                    />
+                  </th>
                   <SortHeader label="Contact" column="name" sort={sort} order={order} onSort={toggleSort} />
                   <SortHeader label="Number" column="phone" sort={sort} order={order} onSort={toggleSort} />
                   <SortHeader label="Department" column="department" sort={sort} order={order} onSort={toggleSort} />
@@ -363,14 +427,20 @@ export function UsersPage() {
               <tbody>
                 {items.length === 0 ? (
                   <tr>
-                    <td colSpan={7} className="table-empty">
+                    <td colSpan={8} className="table-empty">
                       <p className="table-empty__title">No users match</p>
                       <p className="muted">Try another search or clear the filters.</p>
                     </td>
                   </tr>
                 ) : (
                   items.map((user) => (
-                    <UserRow key={user.id} user={user} onOpen={() => navigate(`/users/${user.id}`)} />
+                    <UserRow
+                      key={user.id}
+                      user={user}
+                      onOpen={() => navigate(`/users/${user.id}`)}
+                      selected={current.all || current.ids.has(user.id)}
+                      onSelect={(on) => toggleRows([user.id], on)}
+                    />
                   ))
                 )}
               </tbody>
@@ -448,6 +518,21 @@ export function UsersPage() {
         ) : null}
       </div>
 
+      {bulkAction ? (
+        <BulkDialog
+          action={bulkAction}
+          selection={current.all ? { filter: toSavedBody(filters) } : { ids: [...current.ids] }}
+          onClose={() => setBulkAction(null)}
+          onDone={(done) => {
+            setBulkAction(null);
+            setReport(done);
+            clearSelection();
+            client.invalidateQueries({ queryKey: ['users'] });
+          }}
+        />
+      ) : null}
+      {report ? <BulkReportDialog report={report} onClose={() => setReport(null)} /> : null}
+
       <SaveFilterDialog
         open={saveOpen}
         onClose={() => setSaveOpen(false)}
@@ -489,11 +574,36 @@ function withCurrent(values: string[], current: string | undefined): string[] {
   return current && !values.includes(current) ? [...values, current] : values;
 }
 
-function UserRow({ user, onOpen }: { user: UserListItem; onOpen: () => void }) {
+function UserRow({
+  user,
+  onOpen,
+  selected,
+  onSelect,
+}: {
+  user: UserListItem;
+  onOpen: () => void;
+  selected: boolean;
+  onSelect: (on: boolean) => void;
+}) {
   const h = user.highlights ?? {};
   const nicknames = user.nicknames.join(', ');
   return (
-    <tr className={`row--link${user.enabled ? '' : ' row--disabled'}`} onClick={onOpen} data-user-id={user.id}>
+    <tr
+      className={`row--link${user.enabled ? '' : ' row--disabled'}${selected ? ' is-selected' : ''}`}
+      onClick={(event) => {
+        // The checkbox cell selects; the rest of the row opens the user.
+        if (!(event.target as HTMLElement).closest('.cell-check')) onOpen();
+      }}
+      data-user-id={user.id}
+    >
+      <td className="cell-check">
+        <input
+          type="checkbox"
+          aria-label={`Select ${user.displayName}`}
+          checked={selected}
+          onChange={(event) => onSelect(event.target.checked)}
+        />
+      </td>
       <td>
         <div className="contact">
           <Avatar user={user} />
@@ -506,6 +616,7 @@ function UserRow({ user, onOpen }: { user: UserListItem; onOpen: () => void }) {
               </Link>
               {user.isOwner ? <Badge tone="accent">Owner</Badge> : null}
               {user.enabled ? null : <Badge tone="red">Disabled</Badge>}
+              {user.locked ? <Badge tone="amber">Locked</Badge> : null}
             </div>
             <div className="contact__sub">
               <Highlight text={user.username} ranges={h.username} />

@@ -1,0 +1,65 @@
+// The group tree, team memberships, supervisors, "can manage" groups, departments, chat-routing groups, events.
+import type { Generated } from 'kysely';
+
+export interface GroupsTable {
+  id: Generated<number>;
+  account_id: number;
+  /** null: a level-2 group, whose parent is the account (level 1). */
+  parent_id: number | null;
+  /** parent_id or 0, for the unique sibling-name index. */
+  parent_key: Generated<number>;
+  name: string;
+  /** Folded name: case- and accent-insensitive sibling uniqueness and alphabetical order. */
+  name_key: string;
+  level: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GroupMembersTable {
+  group_id: number;
+  user_id: number;
+  account_id: number;
+  is_main: Generated<number>;
+  created_at: string;
+}
+
+export interface GroupRoleTable {
+  group_id: number;
+  user_id: number;
+  account_id: number;
+  created_at: string;
+}
+
+export interface DepartmentsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  created_at: string;
+}
+
+export interface ChatGroupsTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  created_at: string;
+}
+
+export interface ChatGroupDepartmentsTable {
+  chat_group_id: number;
+  department_id: number;
+}
+
+export interface UserVisibleGroupsTable {
+  user_id: number;
+  group_id: number;
+  account_id: number;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  account_id: number;
+  type: string;
+  payload_json: string;
+  created_at: string;
+}

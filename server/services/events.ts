@@ -1,0 +1,40 @@
+// The events outbox: changes other applications act on (a user moved to another group, with or without their
+// calls) are written in the transaction of the change and read here, in order, from the last id an application saw.
+import type { Db } from '../db/index.js';
+import { forbidden } from '../errors.js';
+import { canOnAccount } from '../policy.js';
+import { type Caller, callerAccount } from './decisions.js';
+
+export interface EventsQuery {
+  after?: number;
+  limit?: number;
+  type?: string;
+}
+
+export class Events {
+  constructor(private readonly db: Db) {}
+
+  /** Events after `after` (exclusive), oldest first; `nextAfter` is the id to ask from next time. */
+  async list(caller: Caller, query: EventsQuery) {
+    if (caller.kind === 'user' && !canOnAccount(caller.actor, 'users.manage', caller.actor.accountId))
+      throw forbidden('Only admins and application keys read events');
+    const accountId = callerAccount(caller);
+    const limit = query.limit ?? 100;
+    let q = this.db
+      .selectFrom('events')
+      .select(['id', 'type', 'payload_json', 'created_at'])
+      .where('account_id', '=', accountId)
+      .where('id', '>', query.after ?? 0)
+      .orderBy('id')
+      .limit(limit);
+    if (query.type) q = q.where('type', '=', query.type);
+    const rows = await q.execute();
+    const items = rows.map((row) => ({
+      id: row.id,
+      type: row.type,
+      payload: JSON.parse(row.payload_json) as Record<string, unknown>,
+      createdAt: row.created_at,
+    }));
+    return { items, nextAfter: items.length > 0 ? (items[items.length - 1]?.id as number) : (query.after ?? 0) };
+  }
+}

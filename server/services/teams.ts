@@ -1,0 +1,608 @@
+// Team memberships (with the main-team rules), supervisors of teams and "can manage" groups, and moving a user to
+// another group. Every change is set-based SQL over chunks of user ids, so assigning a team to 100,000 users costs a
+// few dozen statements, not one per user; the audit entries are written the same way.
+import { type RawBuilder, sql, type Transaction } from 'kysely';
+import type { DatabaseHandle, Db } from '../db/index.js';
+import type { Database } from '../db/schema/index.js';
+import { idList, typedParams } from '../db/sql-helpers.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { type GroupFacts, NO_GROUPS, type Resource } from '../policy/decide.js';
+import { type Actor, canOnAccount, canOnUser } from '../policy.js';
+import type { AuditLog } from './audit.js';
+import type { RequestMeta } from './users.js';
+
+export type Trx = Transaction<Database>;
+export type MembershipOutcome = { status: 'done' } | { status: 'skipped'; reason: string };
+
+/** Ids per statement: large enough that 100,000 users take a few dozen statements. */
+const CHUNK = 5000;
+
+export interface TeamGroup {
+  id: number;
+  name: string;
+  /** The group's path under the account, e.g. "Sales / Inbound". */
+  path: string;
+  level: number;
+}
+
+export interface UserTeams {
+  userId: number;
+  teams: (TeamGroup & { isMain: boolean })[];
+  supervises: TeamGroup[];
+  canManage: TeamGroup[];
+}
+
+export interface MoveInput {
+  toGroupId: number;
+  /** The group the user leaves; by default their main team. */
+  fromGroupId?: number;
+  /** Ask the applications holding the user's calls to move them to the new group as well. */
+  moveCalls?: boolean;
+}
+
+type RoleTable = 'group_supervisors' | 'group_managers';
+
+export class Teams {
+  private readonly db: Db;
+  private readonly dialect: DatabaseHandle['dialect'];
+  private readonly p: ReturnType<typeof typedParams>;
+
+  constructor(
+    handle: DatabaseHandle,
+    private readonly audit: AuditLog,
+    private readonly now: () => Date,
+  ) {
+    this.db = handle.db;
+    this.dialect = handle.dialect;
+    this.p = typedParams(handle.dialect);
+  }
+
+  private ids(ids: readonly number[]): RawBuilder<unknown> {
+    return idList(this.dialect, ids);
+  }
+
+  // ---- Set-based operations inside the caller's transaction (bulk actions and the single-user routes) ----
+
+  /** Adds the users to the team; a user's first team becomes their main team. */
+  async assignTeamWithin(trx: Trx, actor: Actor, accountId: number, userIds: number[], groupId: number) {
+    const group = await this.groupWithin(trx, accountId, groupId);
+    const out = new Map<number, MembershipOutcome>();
+    const at = this.now().toISOString();
+    for (const chunk of chunks(userIds)) {
+      const existing = await trx
+        .selectFrom('group_members')
+        .select('user_id')
+        .where('group_id', '=', groupId)
+        .where('user_id', 'in', this.ids(chunk) as never)
+        .execute();
+      const members = new Set(existing.map((row) => row.user_id));
+      const todo = chunk.filter((id) => !members.has(id));
+      for (const id of members) out.set(id, { status: 'skipped', reason: 'already a member' });
+      if (todo.length === 0) continue;
+      const inserted = await trx
+        .insertInto('group_members')
+        .columns(['group_id', 'user_id', 'account_id', 'is_main', 'created_at'])
+        .expression(
+          trx
+            .selectFrom('users as u')
+            .select([
+              this.p.int(groupId).as('group_id'),
+              'u.id',
+              'u.account_id',
+              sql<number>`case when exists (select 1 from group_members m where m.user_id = u.id) then 0 else 1 end`.as(
+                'is_main',
+              ),
+              this.p.timestamp(at).as('created_at'),
+            ])
+            .where('u.account_id', '=', accountId)
+            .where('u.id', 'in', this.ids(todo) as never),
+        )
+        .returning(['user_id', 'is_main'])
+        .execute();
+      const done = inserted.map((row) => row.user_id);
+      markDone(out, todo, done);
+      await this.auditUsers(trx, actor, accountId, done, 'user.team.assign', { team: describe(group) });
+    }
+    return out;
+  }
+
+  /**
+   * Removes the users from the team; whoever loses their main team gets the alphabetically first of their remaining
+   * teams as main.
+   */
+  async unassignTeamWithin(trx: Trx, actor: Actor, accountId: number, userIds: number[], groupId: number) {
+    const group = await this.groupWithin(trx, accountId, groupId);
+    const out = new Map<number, MembershipOutcome>();
+    for (const chunk of chunks(userIds)) {
+      const rows = await trx
+        .selectFrom('group_members')
+        .select(['user_id', 'is_main'])
+        .where('group_id', '=', groupId)
+        .where('account_id', '=', accountId)
+        .where('user_id', 'in', this.ids(chunk) as never)
+        .execute();
+      const members = rows.map((row) => row.user_id);
+      markDone(out, chunk, members, 'not a member');
+      if (members.length === 0) continue;
+      await trx
+        .deleteFrom('group_members')
+        .where('group_id', '=', groupId)
+        .where('user_id', 'in', this.ids(members) as never)
+        .execute();
+      await this.promoteFirstRemaining(
+        trx,
+        rows.filter((row) => row.is_main === 1).map((row) => row.user_id),
+      );
+      await this.auditUsers(trx, actor, accountId, members, 'user.team.unassign', { team: describe(group) });
+    }
+    return out;
+  }
+
+  /** Makes the team the users' main team; users who are not members of it are skipped. */
+  async setMainTeamWithin(trx: Trx, actor: Actor, accountId: number, userIds: number[], groupId: number) {
+    const group = await this.groupWithin(trx, accountId, groupId);
+    const out = new Map<number, MembershipOutcome>();
+    for (const chunk of chunks(userIds)) {
+      const rows = await trx
+        .selectFrom('group_members')
+        .select(['user_id', 'is_main'])
+        .where('group_id', '=', groupId)
+        .where('account_id', '=', accountId)
+        .where('user_id', 'in', this.ids(chunk) as never)
+        .execute();
+      const members = new Map(rows.map((row) => [row.user_id, row.is_main === 1]));
+      const targets: number[] = [];
+      for (const id of chunk) {
+        const main = members.get(id);
+        if (main === undefined) out.set(id, { status: 'skipped', reason: 'not a member of the team' });
+        else if (main) out.set(id, { status: 'skipped', reason: 'already the main team' });
+        else {
+          targets.push(id);
+          out.set(id, { status: 'done' });
+        }
+      }
+      if (targets.length === 0) continue;
+      // Clear first: the unique index allows one main team per user at every moment.
+      await trx
+        .updateTable('group_members')
+        .set({ is_main: 0 })
+        .where('user_id', 'in', this.ids(targets) as never)
+        .where('is_main', '=', 1)
+        .execute();
+      await trx
+        .updateTable('group_members')
+        .set({ is_main: 1 })
+        .where('group_id', '=', groupId)
+        .where('user_id', 'in', this.ids(targets) as never)
+        .execute();
+      await this.auditUsers(trx, actor, accountId, targets, 'user.team.main', { mainTeam: describe(group) });
+    }
+    return out;
+  }
+
+  assignSupervisorWithin(trx: Trx, actor: Actor, accountId: number, userIds: number[], groupId: number) {
+    return this.addRole(trx, 'group_supervisors', actor, accountId, userIds, groupId);
+  }
+
+  unassignSupervisorWithin(trx: Trx, actor: Actor, accountId: number, userIds: number[], groupId: number) {
+    return this.removeRole(trx, 'group_supervisors', actor, accountId, userIds, groupId);
+  }
+
+  assignCanManageWithin(trx: Trx, actor: Actor, accountId: number, userIds: number[], groupId: number) {
+    return this.addRole(trx, 'group_managers', actor, accountId, userIds, groupId);
+  }
+
+  unassignCanManageWithin(trx: Trx, actor: Actor, accountId: number, userIds: number[], groupId: number) {
+    return this.removeRole(trx, 'group_managers', actor, accountId, userIds, groupId);
+  }
+
+  /**
+   * Removes every membership of the users in the given groups (a group being deleted), applying the main-team rule
+   * once for all of them.
+   */
+  async removeMembershipsWithin(trx: Trx, accountId: number, groupIds: number[]): Promise<number> {
+    if (groupIds.length === 0) return 0;
+    const lostMain = await trx
+      .selectFrom('group_members')
+      .select('user_id')
+      .where('account_id', '=', accountId)
+      .where('group_id', 'in', this.ids(groupIds) as never)
+      .where('is_main', '=', 1)
+      .execute();
+    const removed = await trx
+      .deleteFrom('group_members')
+      .where('account_id', '=', accountId)
+      .where('group_id', 'in', this.ids(groupIds) as never)
+      .executeTakeFirst();
+    for (const chunk of chunks(lostMain.map((row) => row.user_id))) await this.promoteFirstRemaining(trx, chunk);
+    return Number(removed.numDeletedRows);
+  }
+
+  /** Gives every user who has teams but no main team the alphabetically first of their teams as main. */
+  private async promoteFirstRemaining(trx: Trx, userIds: number[]) {
+    if (userIds.length === 0) return;
+    await trx
+      .updateTable('group_members')
+      .set({ is_main: 1 })
+      .where('user_id', 'in', this.ids(userIds) as never)
+      .where(
+        'group_id',
+        '=',
+        sql<number>`(select m2.group_id from group_members m2 join groups g on g.id = m2.group_id
+          where m2.user_id = group_members.user_id order by g.name_key, g.id limit 1)`,
+      )
+      .where(
+        sql<boolean>`not exists (select 1 from group_members m3 where m3.user_id = group_members.user_id and m3.is_main = 1)`,
+      )
+      .execute();
+  }
+
+  private async addRole(
+    trx: Trx,
+    table: RoleTable,
+    actor: Actor,
+    accountId: number,
+    userIds: number[],
+    groupId: number,
+  ) {
+    const group = await this.groupWithin(trx, accountId, groupId);
+    const out = new Map<number, MembershipOutcome>();
+    const at = this.now().toISOString();
+    const already = table === 'group_supervisors' ? 'already a supervisor' : 'already manages the group';
+    for (const chunk of chunks(userIds)) {
+      const existing = await trx
+        .selectFrom(table)
+        .select('user_id')
+        .where('group_id', '=', groupId)
+        .where('user_id', 'in', this.ids(chunk) as never)
+        .execute();
+      const has = new Set(existing.map((row) => row.user_id));
+      for (const id of has) out.set(id, { status: 'skipped', reason: already });
+      const todo = chunk.filter((id) => !has.has(id));
+      if (todo.length === 0) continue;
+      const inserted = await trx
+        .insertInto(table)
+        .columns(['group_id', 'user_id', 'account_id', 'created_at'])
+        .expression(
+          trx
+            .selectFrom('users as u')
+            .select([this.p.int(groupId).as('group_id'), 'u.id', 'u.account_id', this.p.timestamp(at).as('created_at')])
+            .where('u.account_id', '=', accountId)
+            .where('u.id', 'in', this.ids(todo) as never),
+        )
+        .returning('user_id')
+        .execute();
+      const done = inserted.map((row) => row.user_id);
+      markDone(out, todo, done);
+      const action = table === 'group_supervisors' ? 'user.supervisor.assign' : 'user.can_manage.assign';
+      await this.auditUsers(trx, actor, accountId, done, action, { group: describe(group) });
+    }
+    return out;
+  }
+
+  private async removeRole(
+    trx: Trx,
+    table: RoleTable,
+    actor: Actor,
+    accountId: number,
+    userIds: number[],
+    groupId: number,
+  ) {
+    const group = await this.groupWithin(trx, accountId, groupId);
+    const out = new Map<number, MembershipOutcome>();
+    const missing = table === 'group_supervisors' ? 'not a supervisor' : 'does not manage the group';
+    for (const chunk of chunks(userIds)) {
+      const rows = await trx
+        .selectFrom(table)
+        .select('user_id')
+        .where('group_id', '=', groupId)
+        .where('account_id', '=', accountId)
+        .where('user_id', 'in', this.ids(chunk) as never)
+        .execute();
+      const holders = rows.map((row) => row.user_id);
+      markDone(out, chunk, holders, missing);
+      if (holders.length === 0) continue;
+      await trx
+        .deleteFrom(table)
+        .where('group_id', '=', groupId)
+        .where('user_id', 'in', this.ids(holders) as never)
+        .execute();
+      const action = table === 'group_supervisors' ? 'user.supervisor.unassign' : 'user.can_manage.unassign';
+      await this.auditUsers(trx, actor, accountId, holders, action, { group: describe(group) });
+    }
+    return out;
+  }
+
+  /** One audit entry per user, written by one INSERT ... SELECT. */
+  private async auditUsers(
+    trx: Trx,
+    actor: Actor,
+    accountId: number,
+    userIds: number[],
+    action: string,
+    after: unknown,
+    before: unknown = null,
+  ) {
+    if (userIds.length === 0) return;
+    const p = this.p;
+    await trx
+      .insertInto('audit_events')
+      .columns([
+        'account_id',
+        'at',
+        'actor_user_id',
+        'actor_username',
+        'action',
+        'target_type',
+        'target_id',
+        'target_label',
+        'before_json',
+        'after_json',
+      ])
+      .expression(
+        trx
+          .selectFrom('users as u')
+          .select([
+            'u.account_id',
+            p.timestamp(this.now().toISOString()).as('at'),
+            p.int(actor.userId).as('actor_user_id'),
+            p.text(actor.username).as('actor_username'),
+            p.text(action).as('action'),
+            p.text('user').as('target_type'),
+            sql<string>`cast(u.id as text)`.as('target_id'),
+            'u.username',
+            p.text(before === null ? null : JSON.stringify(before)).as('before_json'),
+            p.text(JSON.stringify(after)).as('after_json'),
+          ])
+          .where('u.account_id', '=', accountId)
+          .where('u.id', 'in', this.ids(userIds) as never),
+      )
+      .execute();
+  }
+
+  /** The group, if it is a group of the account; else a NotFound error. */
+  async groupWithin(executor: Db | Trx, accountId: number, groupId: number): Promise<TeamGroup> {
+    const row = await executor
+      .selectFrom('groups as g')
+      .leftJoin('groups as p', 'p.id', 'g.parent_id')
+      .select(['g.id', 'g.name', 'g.level', 'p.name as parent_name'])
+      .where('g.account_id', '=', accountId)
+      .where('g.id', '=', groupId)
+      .executeTakeFirst();
+    if (!row) throw notFound('Group');
+    return {
+      id: row.id,
+      name: row.name,
+      level: row.level,
+      path: row.parent_name ? `${row.parent_name} / ${row.name}` : row.name,
+    };
+  }
+
+  /**
+   * The group facts decisions need, for the users asked about and the groups and owners the questions name: one
+   * query on memberships and one on "can manage" groups, none when no question names a group.
+   */
+  async groupFacts(accountId: number, userIds: number[], resources: (Resource | undefined)[]): Promise<GroupFacts> {
+    const groupIds = new Set<number>();
+    const people = new Set(userIds);
+    for (const resource of resources) {
+      if (resource?.groupId === undefined) continue;
+      groupIds.add(resource.groupId);
+      if (resource.ownerId !== undefined) people.add(resource.ownerId);
+    }
+    if (groupIds.size === 0 || userIds.length === 0) return NO_GROUPS;
+    const groups = [...groupIds];
+    const members = await this.db
+      .selectFrom('group_members')
+      .select(['user_id', 'group_id'])
+      .where('account_id', '=', accountId)
+      .where('group_id', 'in', this.ids(groups) as never)
+      .where('user_id', 'in', this.ids([...people]) as never)
+      .execute();
+    const managers = await this.db
+      .selectFrom('group_managers')
+      .select(['user_id', 'group_id'])
+      .where('account_id', '=', accountId)
+      .where('group_id', 'in', this.ids(groups) as never)
+      .where('user_id', 'in', this.ids(userIds) as never)
+      .execute();
+    const key = (userId: number, groupId: number) => `${userId}:${groupId}`;
+    const memberOf = new Set(members.map((row) => key(row.user_id, row.group_id)));
+    const manages = new Set(managers.map((row) => key(row.user_id, row.group_id)));
+    return {
+      isMember: (userId, groupId) => memberOf.has(key(userId, groupId)),
+      // Direct members only: membership of a subgroup is a row for the subgroup, never for its parent.
+      canReview: (userId, groupId, ownerId) =>
+        ownerId !== undefined && manages.has(key(userId, groupId)) && memberOf.has(key(ownerId, groupId)),
+    };
+  }
+
+  // ---- Single-user operations (the console's Teams and Can manage tabs, and the move) ----
+
+  private async assertUser(actor: Actor, userId: number) {
+    if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins manage teams');
+    const user = await this.db
+      .selectFrom('users')
+      .select(['id', 'account_id', 'is_owner', 'username'])
+      .where('account_id', '=', actor.accountId)
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (
+      !user ||
+      !canOnUser(actor, 'user.read', { id: user.id, accountId: user.account_id, isOwner: user.is_owner === 1 })
+    )
+      throw notFound('User');
+    return user;
+  }
+
+  /** A user's teams (main first, then by name), the teams they supervise and the groups they can manage. */
+  async teamsOf(actor: Actor, userId: number): Promise<UserTeams> {
+    await this.assertUser(actor, userId);
+    const list = async (table: 'group_members' | RoleTable) => {
+      const rows = await this.db
+        .selectFrom(`${table} as m` as 'group_members as m')
+        .innerJoin('groups as g', 'g.id', 'm.group_id')
+        .leftJoin('groups as p', 'p.id', 'g.parent_id')
+        .select(['g.id', 'g.name', 'g.level', 'p.name as parent_name'])
+        .select(table === 'group_members' ? sql<number>`m.is_main`.as('is_main') : sql<number>`0`.as('is_main'))
+        .where('m.user_id', '=', userId)
+        .where('m.account_id', '=', actor.accountId)
+        .orderBy('g.name_key')
+        .orderBy('g.id')
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        name: row.name,
+        level: row.level,
+        path: row.parent_name ? `${row.parent_name} / ${row.name}` : row.name,
+        isMain: Number(row.is_main) === 1,
+      }));
+    };
+    const teams = await list('group_members');
+    teams.sort((a, b) => Number(b.isMain) - Number(a.isMain));
+    const strip = (items: Awaited<ReturnType<typeof list>>) => items.map(({ isMain: _m, ...group }) => group);
+    return {
+      userId,
+      teams,
+      supervises: strip(await list('group_supervisors')),
+      canManage: strip(await list('group_managers')),
+    };
+  }
+
+  /** Runs one set-based operation for one user and answers with the user's teams; a skip becomes a 409. */
+  private async one(
+    actor: Actor,
+    userId: number,
+    run: (trx: Trx) => Promise<Map<number, MembershipOutcome>>,
+  ): Promise<UserTeams> {
+    await this.assertUser(actor, userId);
+    await this.db.transaction().execute(async (trx) => {
+      const outcome = (await run(trx)).get(userId);
+      if (outcome?.status === 'skipped') {
+        throw conflict('MembershipUnchanged', `Nothing changed: ${outcome.reason}`, [
+          { path: 'groupId', message: capitalize(outcome.reason) },
+        ]);
+      }
+    });
+    return this.teamsOf(actor, userId);
+  }
+
+  joinTeam(actor: Actor, userId: number, groupId: number) {
+    return this.one(actor, userId, (trx) => this.assignTeamWithin(trx, actor, actor.accountId, [userId], groupId));
+  }
+
+  leaveTeam(actor: Actor, userId: number, groupId: number) {
+    return this.one(actor, userId, (trx) => this.unassignTeamWithin(trx, actor, actor.accountId, [userId], groupId));
+  }
+
+  setMainTeam(actor: Actor, userId: number, groupId: number) {
+    return this.one(actor, userId, (trx) => this.setMainTeamWithin(trx, actor, actor.accountId, [userId], groupId));
+  }
+
+  addSupervisor(actor: Actor, userId: number, groupId: number) {
+    return this.one(actor, userId, (trx) =>
+      this.assignSupervisorWithin(trx, actor, actor.accountId, [userId], groupId),
+    );
+  }
+
+  removeSupervisor(actor: Actor, userId: number, groupId: number) {
+    return this.one(actor, userId, (trx) =>
+      this.unassignSupervisorWithin(trx, actor, actor.accountId, [userId], groupId),
+    );
+  }
+
+  addCanManage(actor: Actor, userId: number, groupId: number) {
+    return this.one(actor, userId, (trx) => this.assignCanManageWithin(trx, actor, actor.accountId, [userId], groupId));
+  }
+
+  removeCanManage(actor: Actor, userId: number, groupId: number) {
+    return this.one(actor, userId, (trx) =>
+      this.unassignCanManageWithin(trx, actor, actor.accountId, [userId], groupId),
+    );
+  }
+
+  /**
+   * Moves a user to another group: they leave their main team (or `fromGroupId`) and join the target, which becomes
+   * their main team; their other teams stay. A `user.moved` event tells the applications holding the user's calls,
+   * in the same transaction, whether to move the calls too.
+   */
+  async move(actor: Actor, userId: number, input: MoveInput, meta: RequestMeta = {}) {
+    const user = await this.assertUser(actor, userId);
+    const accountId = actor.accountId;
+    const event = await this.db.transaction().execute(async (trx) => {
+      const to = await this.groupWithin(trx, accountId, input.toGroupId);
+      let from: TeamGroup | null = null;
+      if (input.fromGroupId !== undefined) {
+        from = await this.groupWithin(trx, accountId, input.fromGroupId);
+        const member = await trx
+          .selectFrom('group_members')
+          .select('user_id')
+          .where('group_id', '=', from.id)
+          .where('user_id', '=', userId)
+          .executeTakeFirst();
+        if (!member)
+          throw conflict('NotAMember', `The user is not a member of ${from.path}`, [
+            { path: 'fromGroupId', message: 'The user is not a member of this group' },
+          ]);
+      } else {
+        const main = await trx
+          .selectFrom('group_members')
+          .select('group_id')
+          .where('user_id', '=', userId)
+          .where('is_main', '=', 1)
+          .executeTakeFirst();
+        if (main) from = await this.groupWithin(trx, accountId, main.group_id);
+      }
+      if (from?.id === to.id)
+        throw conflict('SameGroup', 'The user is already in this group', [
+          { path: 'toGroupId', message: 'Choose another group than the one the user leaves' },
+        ]);
+      if (from) {
+        await trx.deleteFrom('group_members').where('group_id', '=', from.id).where('user_id', '=', userId).execute();
+      }
+      await trx.updateTable('group_members').set({ is_main: 0 }).where('user_id', '=', userId).execute();
+      const at = this.now().toISOString();
+      await trx
+        .insertInto('group_members')
+        .values({ group_id: to.id, user_id: userId, account_id: accountId, is_main: 1, created_at: at })
+        .onConflict((oc) => oc.columns(['group_id', 'user_id']).doUpdateSet({ is_main: 1 }))
+        .execute();
+      const payload = { userId, fromGroupId: from?.id ?? null, toGroupId: to.id, moveCalls: input.moveCalls === true };
+      const inserted = await trx
+        .insertInto('events')
+        .values({ account_id: accountId, type: 'user.moved', payload_json: JSON.stringify(payload), created_at: at })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await this.audit.record(trx, {
+        accountId,
+        actor,
+        action: 'user.move',
+        target: { type: 'user', id: userId, label: user.username },
+        before: { mainTeam: from ? describe(from) : null },
+        after: { mainTeam: describe(to), moveCalls: payload.moveCalls },
+        ip: meta.ip,
+      });
+      return { id: inserted.id, type: 'user.moved', payload, createdAt: at };
+    });
+    return { teams: await this.teamsOf(actor, userId), event };
+  }
+}
+
+function* chunks(ids: readonly number[]): Generator<number[]> {
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += CHUNK) yield unique.slice(i, i + CHUNK);
+}
+
+/** Marks `done` ids done and every other id of `asked` skipped for `reason` (a user the statement did not touch). */
+function markDone(
+  out: Map<number, MembershipOutcome>,
+  asked: number[],
+  done: number[],
+  reason = 'not a user of the account',
+) {
+  const set = new Set(done);
+  for (const id of asked) out.set(id, set.has(id) ? { status: 'done' } : { status: 'skipped', reason });
+}
+
+const describe = (group: TeamGroup) => ({ id: group.id, path: group.path });
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -423,13 +423,18 @@ export class Teams {
     if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins manage teams');
     const user = await this.db
       .selectFrom('users')
-      .select(['id', 'account_id', 'is_owner', 'username'])
+      .select(['id', 'account_id', 'is_owner', 'username', 'department'])
       .where('account_id', '=', actor.accountId)
       .where('id', '=', userId)
       .executeTakeFirst();
     if (
       !user ||
-      !canOnUser(actor, 'user.read', { id: user.id, accountId: user.account_id, isOwner: user.is_owner === 1 })
+      !canOnUser(actor, 'user.read', {
+        id: user.id,
+        accountId: user.account_id,
+        isOwner: user.is_owner === 1,
+        department: user.department,
+      })
     )
       throw notFound('User');
     return user;

@@ -100,6 +100,8 @@ describe.each(DIALECTS)('profiles (%s)', (dialect) => {
     expect((await limited.client.get('/users/facets')).body.departments).toEqual(['Sales']);
     expect((await limited.client.get(`/users/${bob.id}`)).status).toBe(404);
     expect((await limited.client.get(`/users/${bob.id}/licenses`)).status).toBe(404);
+    expect((await limited.client.get(`/users/${ann.id}/teams`)).status).toBe(200);
+    expect((await limited.client.get(`/users/${bob.id}/teams`)).status).toBe(404);
     expect((await limited.client.patch(`/users/${ann.id}`, { lastName: 'Sold' })).status).toBe(200);
     const moved = await limited.client.patch(`/users/${ann.id}`, { department: 'Support' });
     expect(moved.status).toBe(403);

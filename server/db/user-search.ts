@@ -1,5 +1,7 @@
 // The search index behind the user list: the one place where SQLite (FTS5 trigram) and PostgreSQL (pg_trgm)
 // differ. Both answer the same question: which users of an account may match these folded terms.
+
+import type { Statement as SqliteStatement } from 'better-sqlite3';
 import { type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, sql, type Transaction } from 'kysely';
 import { COUNT_CAP } from '../../shared/constants.js';
 import type { DatabaseHandle } from './index.js';
@@ -36,10 +38,22 @@ export interface SearchCandidates {
   restrict(q: UsersQuery, ids: number[] | null): UsersQuery;
   /** True when being a candidate already means matching every term. */
   exact: boolean;
+  /**
+   * SQLite: up to `count` candidate ids in name order after a (name_key, id) key, read from a small index of
+   * (id, name_key) instead of the users' rows, so sorting many candidates (a surname fragment) stays cheap.
+   */
+  idsInNameOrder?: (
+    after: [string, number] | null,
+    order: 'asc' | 'desc',
+    count: number,
+    /** The candidates, when they were fetched already (then the FTS index is not read again). */
+    known?: number[],
+  ) => number[];
 }
 
 export class UserSearch {
   private readonly trigrams = new Map<string, string[]>();
+  private readonly nameOrderStatements = new Map<string, SqliteStatement>();
   private trigramsStamp = '';
 
   /** Searches count exactly up to this many matches, then answer "at least". */
@@ -139,8 +153,28 @@ export class UserSearch {
       'select rowid - ? from users_fts where users_fts match ? and rowid between ? and ? limit ?',
     );
     const subquery = sql`(select rowid - ${low} from users_fts where users_fts match ${match} and rowid between ${low} and ${high})`;
+    const nameOrder = (after: [string, number] | null, order: 'asc' | 'desc', count: number, known?: number[]) => {
+      const key = `${order}:${after ? 'after' : 'first'}:${known ? 'known' : 'index'}`;
+      let statement = this.nameOrderStatements.get(key);
+      if (!statement) {
+        const past = after ? `and (u.name_key, u.id) ${order === 'asc' ? '>' : '<'} (@key, @id)` : '';
+        const from = known
+          ? 'users u indexed by users_id_name where u.id in (select value from json_each(@known))'
+          : `users_fts f join users u indexed by users_id_name on u.id = f.rowid - @low
+             where users_fts match @match and f.rowid between @low and @high`;
+        statement = sqlite.prepare(
+          `select u.id from ${from} ${past} order by u.name_key ${order}, u.id ${order} limit @count`,
+        );
+        this.nameOrderStatements.set(key, statement);
+      }
+      const params = known
+        ? { known: JSON.stringify(known), count, ...(after ? { key: after[0], id: after[1] } : {}) }
+        : { low, high, match, count, ...(after ? { key: after[0], id: after[1] } : {}) };
+      return statement.pluck().all(params) as number[];
+    };
     return {
       ids: async (cap) => select.pluck().all(low, match, low, high, cap + 1) as number[],
+      idsInNameOrder: nameOrder,
       restrict: (q, ids) =>
         q.where(
           'users.id',

@@ -16,7 +16,7 @@ import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { indexInsertedUsers } from '../db/user-index.js';
-import { UserSearch } from '../db/user-search.js';
+import { type SearchCandidates, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, canChangeProfile, canOnAccount, canOnProfile, canOnUser, userScope } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
@@ -73,6 +73,8 @@ interface Scope {
   total: (filled?: boolean) => Promise<{ count: number; exact: boolean }>;
   /** A search (plan steering applies) rather than a plain filtered list. */
   searching: boolean;
+  /** Candidate ids in name order, when the index alone answers the search (see SearchCandidates). */
+  idsInNameOrder?: SearchCandidates['idsInNameOrder'];
 }
 
 /** Rows of an account a dense search's count may read before it reads the trigram index instead. */
@@ -202,10 +204,18 @@ export class UserDirectory {
         .selectAll('users')
         .execute()) as UserRow[];
     };
-    const runCandidates = (values: Value[] | null, count: number) =>
-      this.search.candidatePlan((db) =>
+    const runCandidates = async (values: Value[] | null, count: number) => {
+      if (scope.idsInNameOrder && columns[0] === 'name_key') {
+        const ids = scope.idsInNameOrder(values as [string, number] | null, walk, count);
+        if (ids.length === 0) return [];
+        return (await ordered(this.db.selectFrom('users').where('users.id', 'in', ids))
+          .selectAll('users')
+          .execute()) as UserRow[];
+      }
+      return this.search.candidatePlan((db) =>
         run(ordered(from(scope.candidates(db.selectFrom('users')), values), true), count),
       );
+    };
     // Searches walk sort indexes only (PostgreSQL would otherwise sometimes bitmap-scan a common term).
     const walking = <T>(fn: (db: Kysely<Database>) => Promise<T>) =>
       scope.searching ? this.search.walkPlan(fn) : fn(this.db);
@@ -362,7 +372,17 @@ export class UserDirectory {
         indexCounts
           ? Promise.resolve(exactUpTo(ids.length))
           : this.search.candidatePlan((db) => capped(inCandidates, db));
-      return { ...searching, plan: selective ? 'candidates' : 'window', candidates: inCandidates, total };
+      return {
+        ...searching,
+        plan: selective ? 'candidates' : 'window',
+        candidates: inCandidates,
+        total,
+        idsInNameOrder:
+          indexCounts && candidates.idsInNameOrder
+            ? (after, order, count) =>
+                candidates.idsInNameOrder?.(after, order, count, selective ? ids : undefined) ?? []
+            : undefined,
+      };
     }
 
     // PostgreSQL: reading the trigram index costs as much as its lists for the terms are long, so a search first

@@ -1,5 +1,6 @@
 // Roles of the suite's applications: the built-in catalog seeded per account, the account's own roles and
 // composites (cycles refused), role mappings per user, and each user's effective roles.
+
 import { sql, type Transaction } from 'kysely';
 import { APP_KEYS, APPS, type AppKey } from '../../shared/access.js';
 import type { RoleCreate, RoleUpdate } from '../../shared/access-schemas.js';
@@ -8,8 +9,9 @@ import type { Database } from '../db/schema/index.js';
 import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { BUILT_IN_APPS, BUILT_IN_BY_APP, mappedRole } from '../policy/catalog.js';
 import { buildCatalog, type CatalogRole, type RoleCatalog, roleSources } from '../policy/decide.js';
-import { type Actor, canOnAccount, canOnUser, roleAbilities, userAccessAbilities } from '../policy.js';
+import { type Actor, canOnAccount, roleAbilities, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
 type Trx = Transaction<Database>;
@@ -430,24 +432,8 @@ export class AccessRoles {
     return this.userRoles(actor, userId);
   }
 
-  private async findUser(executor: Executor, actor: Actor, userId: number) {
-    const user = await executor
-      .selectFrom('users')
-      .select(['id', 'username', 'access_type', 'is_owner', 'department'])
-      .where('account_id', '=', actor.accountId)
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (
-      !user ||
-      !canOnUser(actor, 'user.read', {
-        id: user.id,
-        accountId: actor.accountId,
-        isOwner: user.is_owner === 1,
-        department: user.department,
-      })
-    )
-      throw notFound('User');
-    return user;
+  private findUser(executor: Executor, actor: Actor, userId: number) {
+    return findVisibleUser(executor, actor, userId);
   }
 }
 

@@ -1,11 +1,13 @@
 // Per-user settings of the suite's applications: chat status, chat limit and tag, and the Voice Analytics switch
 // with which an admin turns off transcription and analysis of a user's recordings.
+
 import type { ChatStatus } from '../../shared/access.js';
 import type { ChatSettings } from '../../shared/access-schemas.js';
 import type { Db } from '../db/index.js';
-import { forbidden, notFound } from '../errors.js';
-import { type Actor, canOnAccount, canOnUser, userAccessAbilities } from '../policy.js';
+import { forbidden } from '../errors.js';
+import { type Actor, canOnAccount, userAccessAbilities } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
+import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
 export interface AppSettings {
@@ -105,24 +107,8 @@ export class AppSettingsService {
     return this.get(actor, userId);
   }
 
-  private async findUser(actor: Actor, userId: number) {
-    const user = await this.db
-      .selectFrom('users')
-      .select(['id', 'username', 'is_owner', 'department'])
-      .where('account_id', '=', actor.accountId)
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (
-      !user ||
-      !canOnUser(actor, 'user.read', {
-        id: user.id,
-        accountId: actor.accountId,
-        isOwner: user.is_owner === 1,
-        department: user.department,
-      })
-    )
-      throw notFound('User');
-    return user;
+  private findUser(actor: Actor, userId: number) {
+    return findVisibleUser(this.db, actor, userId);
   }
 }
 

@@ -1,13 +1,15 @@
 // Licenses per user and application, and the account's pools: seats per application, or Voice Analytics minutes
 // shared by all users. Under a pool new users are licensed by default; the database refuses any oversubscription.
+
 import { sql, type Transaction } from 'kysely';
 import { APP_KEYS, APPS, type AppKey } from '../../shared/access.js';
 import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
-import { type Actor, canOnAccount, canOnUser, userAccessAbilities } from '../policy.js';
+import { type Actor, canOnAccount, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
 type Trx = Transaction<Database>;
@@ -364,24 +366,7 @@ export class Licenses {
   }
 
   /** The user, if the actor may see them; `lock` holds the user row until commit so license edits serialize. */
-  private async findUser(executor: Db | Trx, actor: Actor, userId: number, lock = false) {
-    let query = executor
-      .selectFrom('users')
-      .select(['id', 'username', 'is_owner', 'department'])
-      .where('account_id', '=', actor.accountId)
-      .where('id', '=', userId);
-    if (lock && this.dialect === 'postgres') query = query.forUpdate();
-    const user = await query.executeTakeFirst();
-    if (
-      !user ||
-      !canOnUser(actor, 'user.read', {
-        id: user.id,
-        accountId: actor.accountId,
-        isOwner: user.is_owner === 1,
-        department: user.department,
-      })
-    )
-      throw notFound('User');
-    return user;
+  private findUser(executor: Db | Trx, actor: Actor, userId: number, lock = false) {
+    return findVisibleUser(executor, actor, userId, lock && this.dialect === 'postgres');
   }
 }

@@ -1,14 +1,16 @@
 // Team memberships (with the main-team rules), supervisors of teams and "can manage" groups, and moving a user to
 // another group. Every change is set-based SQL over chunks of user ids, so assigning a team to 100,000 users costs a
 // few dozen statements, not one per user; the audit entries are written the same way.
+
 import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { idList, typedParams } from '../db/sql-helpers.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { type GroupFacts, NO_GROUPS, type Resource } from '../policy/decide.js';
-import { type Actor, canOnAccount, canOnUser } from '../policy.js';
+import { type Actor, canOnAccount } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
 export type Trx = Transaction<Database>;
@@ -419,25 +421,9 @@ export class Teams {
 
   // ---- Single-user operations (the console's Teams and Can manage tabs, and the move) ----
 
-  private async assertUser(actor: Actor, userId: number) {
+  private assertUser(actor: Actor, userId: number) {
     if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins manage teams');
-    const user = await this.db
-      .selectFrom('users')
-      .select(['id', 'account_id', 'is_owner', 'username', 'department'])
-      .where('account_id', '=', actor.accountId)
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (
-      !user ||
-      !canOnUser(actor, 'user.read', {
-        id: user.id,
-        accountId: user.account_id,
-        isOwner: user.is_owner === 1,
-        department: user.department,
-      })
-    )
-      throw notFound('User');
-    return user;
+    return findVisibleUser(this.db, actor, userId);
   }
 
   /** A user's teams (main first, then by name), the teams they supervise and the groups they can manage. */

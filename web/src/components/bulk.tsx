@@ -1,7 +1,7 @@
 // Bulk actions on the user list (F18): the Actions menu, and the dialog that picks what the action needs, confirms
 // with the number of users it touches, runs it and shows the per-user report (downloadable as CSV).
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { APP_KEYS, APPS } from '../../../shared/access.js';
 import {
   BULK_ACTION_LABELS,
@@ -10,7 +10,7 @@ import {
   type BulkSelection,
 } from '../../../shared/bulk-schemas.js';
 import { api, type BulkReport } from '../api.js';
-import { Badge, Dialog, formatCount, Notice, SelectField, Spinner } from './ui.js';
+import { Badge, Dialog, formatCount, Notice, SelectField, Spinner, useDropdown } from './ui.js';
 
 /** Actions that cannot be undone or lock people out get the red button. */
 const DANGEROUS = new Set<BulkAction>(['delete', 'disable']);
@@ -25,21 +25,7 @@ const MENU: BulkAction[][] = [
 ];
 
 export function BulkActionsMenu({ disabled, onChoose }: { disabled: boolean; onChoose: (action: BulkAction) => void }) {
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (event: MouseEvent | KeyboardEvent) => {
-      if (event instanceof KeyboardEvent ? event.key === 'Escape' : !ref.current?.contains(event.target as Node))
-        setOpen(false);
-    };
-    document.addEventListener('mousedown', close);
-    document.addEventListener('keydown', close);
-    return () => {
-      document.removeEventListener('mousedown', close);
-      document.removeEventListener('keydown', close);
-    };
-  }, [open]);
+  const { open, setOpen, ref } = useDropdown();
   return (
     <div className="menu" ref={ref}>
       <button

@@ -1,5 +1,13 @@
 // Small building blocks every page uses: labelled fields with their errors, badges, avatar, highlight, dialog.
-import { type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useEffect, useId, useRef } from 'react';
+import {
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+} from 'react';
 import { highlightParts, type Range } from '../../../shared/search-text.js';
 
 type FieldFrameProps = {
@@ -350,4 +358,24 @@ export function formatDate(value: string | null | undefined): string {
 
 export function formatCount(value: number): string {
   return integer.format(value);
+}
+
+/** An open/closed dropdown menu that closes on Escape or a click outside the element `ref` is given to. */
+export function useDropdown() {
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (event: MouseEvent | KeyboardEvent) => {
+      if (event instanceof KeyboardEvent ? event.key === 'Escape' : !ref.current?.contains(event.target as Node))
+        setOpen(false);
+    };
+    document.addEventListener('mousedown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, [open]);
+  return { open, setOpen, ref };
 }

@@ -37,6 +37,7 @@ import {
   SelectField,
   Spinner,
   TextField,
+  useDropdown,
 } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import { useSession } from '../session.js';
@@ -696,21 +697,7 @@ function SavedFiltersMenu({
   onApply: (saved: SavedFilter) => void;
   onDelete: (saved: SavedFilter) => void;
 }) {
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (event: MouseEvent | KeyboardEvent) => {
-      if (event instanceof KeyboardEvent ? event.key === 'Escape' : !ref.current?.contains(event.target as Node))
-        setOpen(false);
-    };
-    document.addEventListener('mousedown', close);
-    document.addEventListener('keydown', close);
-    return () => {
-      document.removeEventListener('mousedown', close);
-      document.removeEventListener('keydown', close);
-    };
-  }, [open]);
+  const { open, setOpen, ref } = useDropdown();
   return (
     <div className="menu" ref={ref}>
       <button

@@ -379,3 +379,37 @@ export function useDropdown() {
   }, [open]);
   return { open, setOpen, ref };
 }
+
+/** A dialog's Cancel button and its one action: the submit button of `form`, or a button that calls `onAction`. */
+export function DialogButtons({
+  onCancel,
+  label,
+  disabled,
+  danger,
+  form,
+  onAction,
+}: {
+  onCancel: () => void;
+  label: string;
+  disabled?: boolean;
+  danger?: boolean;
+  form?: string;
+  onAction?: () => void;
+}) {
+  return (
+    <>
+      <button type="button" className="button button--secondary" onClick={onCancel}>
+        Cancel
+      </button>
+      <button
+        type={form ? 'submit' : 'button'}
+        form={form}
+        className={`button ${danger ? 'button--danger' : 'button--primary'}`}
+        disabled={disabled}
+        onClick={onAction}
+      >
+        {label}
+      </button>
+    </>
+  );
+}

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { chatGroupSchema, departmentSchema } from '../../../shared/organization-schemas.js';
 import { ApiError, api } from '../api.js';
-import { Checkbox, Dialog, formatCount, Notice, Spinner, TextField } from '../components/ui.js';
+import { Checkbox, Dialog, DialogButtons, formatCount, Notice, Spinner, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import type { ChatGroup, Department } from '../org-api.js';
 
@@ -280,23 +280,16 @@ function RenameDepartment({
       title={`Rename ${department.name}`}
       onClose={onClose}
       footer={
-        <>
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--primary"
-            disabled={rename.isPending}
-            onClick={() => {
-              const parsed = departmentSchema.safeParse({ name });
-              if (!parsed.success) setError(issuesByField(parsed.error.issues).name);
-              else rename.mutate();
-            }}
-          >
-            Rename
-          </button>
-        </>
+        <DialogButtons
+          onCancel={onClose}
+          disabled={rename.isPending}
+          label="Rename"
+          onAction={() => {
+            const parsed = departmentSchema.safeParse({ name });
+            if (!parsed.success) setError(issuesByField(parsed.error.issues).name);
+            else rename.mutate();
+          }}
+        />
       }
     >
       <div className="form-stack">
@@ -329,19 +322,13 @@ function ConfirmDelete({
       title={title}
       onClose={onClose}
       footer={
-        <>
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--danger"
-            disabled={remove.isPending}
-            onClick={() => remove.mutate()}
-          >
-            Delete
-          </button>
-        </>
+        <DialogButtons
+          onCancel={onClose}
+          disabled={remove.isPending}
+          label="Delete"
+          danger
+          onAction={() => remove.mutate()}
+        />
       }
     >
       {children}
@@ -383,24 +370,17 @@ function ChatGroupDialog({
       title={group ? `Edit ${group.name}` : 'Create chat-routing group'}
       onClose={onClose}
       footer={
-        <>
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--primary"
-            disabled={save.isPending}
-            onClick={() => {
-              const body = { name, departmentIds: [...linked] };
-              const parsed = chatGroupSchema.safeParse(body);
-              if (!parsed.success) setErrors(issuesByField(parsed.error.issues));
-              else save.mutate(body);
-            }}
-          >
-            Save
-          </button>
-        </>
+        <DialogButtons
+          onCancel={onClose}
+          disabled={save.isPending}
+          label="Save"
+          onAction={() => {
+            const body = { name, departmentIds: [...linked] };
+            const parsed = chatGroupSchema.safeParse(body);
+            if (!parsed.success) setErrors(issuesByField(parsed.error.issues));
+            else save.mutate(body);
+          }}
+        />
       }
     >
       <div className="form-stack">

@@ -5,7 +5,7 @@ import { type FormEvent, useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { groupCreateSchema } from '../../../shared/organization-schemas.js';
 import { ApiError, api } from '../api.js';
-import { Dialog, formatCount, Notice, SelectField, Spinner, TextField } from '../components/ui.js';
+import { Dialog, DialogButtons, formatCount, Notice, SelectField, Spinner, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import { GROUP_TREE_KEY, type GroupTree, indexTree, type TreeGroup } from '../org-api.js';
 import { useSession } from '../session.js';
@@ -307,16 +307,7 @@ function CreateDialog({
       open
       title={parentId === null ? 'Create group' : 'Create subgroup'}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="group-create" className="button button--primary" disabled={mutation.isPending}>
-            Create
-          </button>
-        </>
-      }
+      footer={<DialogButtons onCancel={onClose} form="group-create" disabled={mutation.isPending} label="Create" />}
     >
       <form id="group-create" className="form-stack" onSubmit={submit} noValidate>
         <TextField label="Name" value={name} onValue={setName} error={errors.name} required autoFocus />
@@ -364,16 +355,7 @@ function RenameDialog({
       open
       title={`Rename ${group.name}`}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="group-rename" className="button button--primary" disabled={mutation.isPending}>
-            Rename
-          </button>
-        </>
-      }
+      footer={<DialogButtons onCancel={onClose} form="group-rename" disabled={mutation.isPending} label="Rename" />}
     >
       <form id="group-rename" className="form-stack" onSubmit={submit} noValidate>
         <TextField label="Name" value={name} onValue={setName} error={errors.name} required autoFocus />
@@ -405,25 +387,18 @@ function MoveDialog({
       title={`Move ${group.name}`}
       onClose={onClose}
       footer={
-        <>
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--primary"
-            disabled={mutation.isPending}
-            onClick={() =>
-              mutation.mutate({
-                path: `/groups/${group.id}`,
-                method: 'PATCH',
-                body: { parentId: parent ? Number(parent) : null },
-              })
-            }
-          >
-            Move
-          </button>
-        </>
+        <DialogButtons
+          onCancel={onClose}
+          disabled={mutation.isPending}
+          label="Move"
+          onAction={() =>
+            mutation.mutate({
+              path: `/groups/${group.id}`,
+              method: 'PATCH',
+              body: { parentId: parent ? Number(parent) : null },
+            })
+          }
+        />
       }
     >
       <div className="form-stack">
@@ -473,24 +448,18 @@ function DeleteDialog({
       title={`Delete ${group.name}?`}
       onClose={onClose}
       footer={
-        <>
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--danger"
-            disabled={mutation.isPending}
-            onClick={() =>
-              mutation.mutate({
-                path: `/groups/${group.id}${empty ? '' : `?mode=${mode}`}`,
-                method: 'DELETE',
-              })
-            }
-          >
-            Delete
-          </button>
-        </>
+        <DialogButtons
+          onCancel={onClose}
+          disabled={mutation.isPending}
+          label="Delete"
+          danger
+          onAction={() =>
+            mutation.mutate({
+              path: `/groups/${group.id}${empty ? '' : `?mode=${mode}`}`,
+              method: 'DELETE',
+            })
+          }
+        />
       }
     >
       {empty ? (

@@ -12,13 +12,14 @@ export function containsLike(column: RawBuilder<unknown> | string, value: string
 }
 
 /**
- * A list of ids as one parameter (`x in ${idList(...)}`), so a statement's text and parameter count stay the same
- * whatever the list's length: a JSON array on SQLite, an int[] on PostgreSQL.
+ * `column` is one of `ids`. On PostgreSQL that is `= any(array)`: a filter or an index condition, planned without a
+ * join, so statistics that lag behind a large change (a team just given 100,000 members) cannot lead the planner to
+ * a nested loop over thousands of ids. On SQLite, `in` the ids read from one JSON parameter.
  */
-export function idList(dialect: 'sqlite' | 'postgres', ids: readonly number[]): RawBuilder<unknown> {
+export function idIn(dialect: 'sqlite' | 'postgres', column: string, ids: readonly number[]): RawBuilder<boolean> {
   return dialect === 'postgres'
-    ? sql`(select unnest(cast(${ids} as integer[])))`
-    : sql`(select value from json_each(${JSON.stringify(ids)}))`;
+    ? sql<boolean>`${sql.ref(column)} = any(cast(${ids} as integer[]))`
+    : sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`;
 }
 
 /**

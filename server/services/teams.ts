@@ -5,7 +5,7 @@
 import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
-import { idList, typedParams } from '../db/sql-helpers.js';
+import { idIn, typedParams } from '../db/sql-helpers.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { type GroupFacts, NO_GROUPS, type Resource } from '../policy/decide.js';
 import { type Actor, canOnAccount } from '../policy.js';
@@ -59,8 +59,8 @@ export class Teams {
     this.p = typedParams(handle.dialect);
   }
 
-  private ids(ids: readonly number[]): RawBuilder<unknown> {
-    return idList(this.dialect, ids);
+  private idIn(column: string, ids: readonly number[]): RawBuilder<boolean> {
+    return idIn(this.dialect, column, ids);
   }
 
   // ---- Set-based operations inside the caller's transaction (bulk actions and the single-user routes) ----
@@ -75,7 +75,7 @@ export class Teams {
         .selectFrom('group_members')
         .select('user_id')
         .where('group_id', '=', groupId)
-        .where('user_id', 'in', this.ids(chunk) as never)
+        .where(this.idIn('user_id', chunk))
         .execute();
       const members = new Set(existing.map((row) => row.user_id));
       const todo = chunk.filter((id) => !members.has(id));
@@ -97,7 +97,7 @@ export class Teams {
               this.p.timestamp(at).as('created_at'),
             ])
             .where('u.account_id', '=', accountId)
-            .where('u.id', 'in', this.ids(todo) as never),
+            .where(this.idIn('u.id', todo)),
         )
         .returning(['user_id', 'is_main'])
         .execute();
@@ -121,7 +121,7 @@ export class Teams {
         .select(['user_id', 'is_main'])
         .where('group_id', '=', groupId)
         .where('account_id', '=', accountId)
-        .where('user_id', 'in', this.ids(chunk) as never)
+        .where(this.idIn('user_id', chunk))
         .execute();
       const members = rows.map((row) => row.user_id);
       markDone(out, chunk, members, 'not a member');
@@ -129,7 +129,7 @@ export class Teams {
       await trx
         .deleteFrom('group_members')
         .where('group_id', '=', groupId)
-        .where('user_id', 'in', this.ids(members) as never)
+        .where(this.idIn('user_id', members))
         .execute();
       await this.promoteFirstRemaining(
         trx,
@@ -150,7 +150,7 @@ export class Teams {
         .select(['user_id', 'is_main'])
         .where('group_id', '=', groupId)
         .where('account_id', '=', accountId)
-        .where('user_id', 'in', this.ids(chunk) as never)
+        .where(this.idIn('user_id', chunk))
         .execute();
       const members = new Map(rows.map((row) => [row.user_id, row.is_main === 1]));
       const targets: number[] = [];
@@ -168,14 +168,14 @@ export class Teams {
       await trx
         .updateTable('group_members')
         .set({ is_main: 0 })
-        .where('user_id', 'in', this.ids(targets) as never)
+        .where(this.idIn('user_id', targets))
         .where('is_main', '=', 1)
         .execute();
       await trx
         .updateTable('group_members')
         .set({ is_main: 1 })
         .where('group_id', '=', groupId)
-        .where('user_id', 'in', this.ids(targets) as never)
+        .where(this.idIn('user_id', targets))
         .execute();
       await this.auditUsers(trx, actor, accountId, targets, 'user.team.main', { mainTeam: describe(group) });
     }
@@ -208,13 +208,13 @@ export class Teams {
       .selectFrom('group_members')
       .select('user_id')
       .where('account_id', '=', accountId)
-      .where('group_id', 'in', this.ids(groupIds) as never)
+      .where(this.idIn('group_id', groupIds))
       .where('is_main', '=', 1)
       .execute();
     const removed = await trx
       .deleteFrom('group_members')
       .where('account_id', '=', accountId)
-      .where('group_id', 'in', this.ids(groupIds) as never)
+      .where(this.idIn('group_id', groupIds))
       .executeTakeFirst();
     for (const chunk of chunks(lostMain.map((row) => row.user_id))) await this.promoteFirstRemaining(trx, chunk);
     return Number(removed.numDeletedRows);
@@ -226,7 +226,7 @@ export class Teams {
     await trx
       .updateTable('group_members')
       .set({ is_main: 1 })
-      .where('user_id', 'in', this.ids(userIds) as never)
+      .where(this.idIn('user_id', userIds))
       .where(
         'group_id',
         '=',
@@ -256,7 +256,7 @@ export class Teams {
         .selectFrom(table)
         .select('user_id')
         .where('group_id', '=', groupId)
-        .where('user_id', 'in', this.ids(chunk) as never)
+        .where(this.idIn('user_id', chunk))
         .execute();
       const has = new Set(existing.map((row) => row.user_id));
       for (const id of has) out.set(id, { status: 'skipped', reason: already });
@@ -270,7 +270,7 @@ export class Teams {
             .selectFrom('users as u')
             .select([this.p.int(groupId).as('group_id'), 'u.id', 'u.account_id', this.p.timestamp(at).as('created_at')])
             .where('u.account_id', '=', accountId)
-            .where('u.id', 'in', this.ids(todo) as never),
+            .where(this.idIn('u.id', todo)),
         )
         .returning('user_id')
         .execute();
@@ -299,16 +299,12 @@ export class Teams {
         .select('user_id')
         .where('group_id', '=', groupId)
         .where('account_id', '=', accountId)
-        .where('user_id', 'in', this.ids(chunk) as never)
+        .where(this.idIn('user_id', chunk))
         .execute();
       const holders = rows.map((row) => row.user_id);
       markDone(out, chunk, holders, missing);
       if (holders.length === 0) continue;
-      await trx
-        .deleteFrom(table)
-        .where('group_id', '=', groupId)
-        .where('user_id', 'in', this.ids(holders) as never)
-        .execute();
+      await trx.deleteFrom(table).where('group_id', '=', groupId).where(this.idIn('user_id', holders)).execute();
       const action = table === 'group_supervisors' ? 'user.supervisor.unassign' : 'user.can_manage.unassign';
       await this.auditUsers(trx, actor, accountId, holders, action, { group: describe(group) });
     }
@@ -357,7 +353,7 @@ export class Teams {
             p.text(JSON.stringify(after)).as('after_json'),
           ])
           .where('u.account_id', '=', accountId)
-          .where('u.id', 'in', this.ids(userIds) as never),
+          .where(this.idIn('u.id', userIds)),
       )
       .execute();
   }
@@ -398,15 +394,15 @@ export class Teams {
       .selectFrom('group_members')
       .select(['user_id', 'group_id'])
       .where('account_id', '=', accountId)
-      .where('group_id', 'in', this.ids(groups) as never)
-      .where('user_id', 'in', this.ids([...people]) as never)
+      .where(this.idIn('group_id', groups))
+      .where(this.idIn('user_id', [...people]))
       .execute();
     const managers = await this.db
       .selectFrom('group_managers')
       .select(['user_id', 'group_id'])
       .where('account_id', '=', accountId)
-      .where('group_id', 'in', this.ids(groups) as never)
-      .where('user_id', 'in', this.ids(userIds) as never)
+      .where(this.idIn('group_id', groups))
+      .where(this.idIn('user_id', userIds))
       .execute();
     const key = (userId: number, groupId: number) => `${userId}:${groupId}`;
     const memberOf = new Set(members.map((row) => key(row.user_id, row.group_id)));

@@ -7,7 +7,7 @@ import { roleCreateSchema } from '../../../shared/access-schemas.js';
 import { ACCESS_TYPE_LABELS, type AccessType } from '../../../shared/constants.js';
 import type { Application, Role } from '../access-api.js';
 import { ApiError, api } from '../api.js';
-import { Badge, Checkbox, Dialog, Notice, SelectField, Spinner, TextField } from '../components/ui.js';
+import { Badge, Checkbox, Dialog, DialogButtons, Notice, SelectField, Spinner, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 
 export function ApplicationsPage() {
@@ -216,12 +216,12 @@ function RoleDialog({
               Delete role
             </button>
           ) : null}
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="button button--primary" disabled={save.isPending} onClick={() => submit()}>
-            {save.isPending ? 'Saving…' : role ? 'Save role' : 'Create role'}
-          </button>
+          <DialogButtons
+            onCancel={onClose}
+            disabled={save.isPending}
+            label={save.isPending ? 'Saving…' : role ? 'Save role' : 'Create role'}
+            onAction={() => submit()}
+          />
         </>
       }
     >

@@ -5,7 +5,7 @@ import type { AppKey } from '../../../shared/access.js';
 import { poolSchema } from '../../../shared/access-schemas.js';
 import type { LicenseOverview } from '../access-api.js';
 import { ApiError, api } from '../api.js';
-import { Checkbox, Dialog, formatCount, Notice, Spinner, TextField } from '../components/ui.js';
+import { Checkbox, Dialog, DialogButtons, formatCount, Notice, Spinner, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 
 type Item = LicenseOverview['applications'][number];
@@ -143,12 +143,12 @@ function PoolDialog({ item, onClose }: { item: Item; onClose: () => void }) {
               Remove pool
             </button>
           ) : null}
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="button button--primary" disabled={save.isPending} onClick={() => submit()}>
-            {save.isPending ? 'Saving…' : 'Save pool'}
-          </button>
+          <DialogButtons
+            onCancel={onClose}
+            disabled={save.isPending}
+            label={save.isPending ? 'Saving…' : 'Save pool'}
+            onAction={() => submit()}
+          />
         </>
       }
     >

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { api } from '../api.js';
-import { Checkbox, Dialog, Notice, SelectField, Spinner } from '../components/ui.js';
+import { Checkbox, Dialog, DialogButtons, Notice, SelectField, Spinner } from '../components/ui.js';
 import { indexTree, type UserTeams } from '../org-api.js';
 import { useGroupTree } from './groups.js';
 
@@ -276,19 +276,12 @@ export function MoveUserDialog({
       title={`Move ${userName} to another group`}
       onClose={onClose}
       footer={
-        <>
-          <button type="button" className="button button--secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--primary"
-            disabled={!target || move.isPending}
-            onClick={() => move.mutate()}
-          >
-            {move.isPending ? 'Moving…' : 'Move'}
-          </button>
-        </>
+        <DialogButtons
+          onCancel={onClose}
+          disabled={!target || move.isPending}
+          label={move.isPending ? 'Moving…' : 'Move'}
+          onAction={() => move.mutate()}
+        />
       }
     >
       <div className="form-stack">

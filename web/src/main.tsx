@@ -1,27 +1,33 @@
 // Entry point of the Roster console: data client, routes, and the gate that asks for sign-in or a new password first.
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode } from 'react';
+import { type ComponentType, lazy, StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router';
 import { ApiError } from './api.js';
 import { Shell } from './components/layout.js';
 import { Spinner } from './components/ui.js';
-import { ApiKeysPage } from './pages/api-keys.js';
-import { ApplicationsPage } from './pages/applications.js';
-import { AuditPage } from './pages/audit.js';
 import { ChangePasswordPage, SignInPage } from './pages/auth.js';
-import { DepartmentsPage } from './pages/departments.js';
-import { GroupPage } from './pages/group-detail.js';
-import { GroupsPage } from './pages/groups.js';
-import { ImportPage } from './pages/import.js';
-import { LicensesPage } from './pages/licenses.js';
 import { ProfilePage } from './pages/profile.js';
-import { ProfilesPage } from './pages/profiles.js';
-import { UserCreatePage } from './pages/user-create.js';
-import { UserPage } from './pages/user-detail.js';
-import { UsersPage } from './pages/users.js';
 import { SESSION_KEY, useSession, useSessionQuery } from './session.js';
 import './styles.css';
+
+/** A page loaded when first opened (the admin pages), so signing in needs only the small first bundle. */
+function lazyPage<M, K extends keyof M>(load: () => Promise<M>, name: K) {
+  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
+}
+
+const ApiKeysPage = lazyPage(() => import('./pages/api-keys.js'), 'ApiKeysPage');
+const ApplicationsPage = lazyPage(() => import('./pages/applications.js'), 'ApplicationsPage');
+const AuditPage = lazyPage(() => import('./pages/audit.js'), 'AuditPage');
+const DepartmentsPage = lazyPage(() => import('./pages/departments.js'), 'DepartmentsPage');
+const GroupPage = lazyPage(() => import('./pages/group-detail.js'), 'GroupPage');
+const GroupsPage = lazyPage(() => import('./pages/groups.js'), 'GroupsPage');
+const ImportPage = lazyPage(() => import('./pages/import.js'), 'ImportPage');
+const LicensesPage = lazyPage(() => import('./pages/licenses.js'), 'LicensesPage');
+const ProfilesPage = lazyPage(() => import('./pages/profiles.js'), 'ProfilesPage');
+const UserCreatePage = lazyPage(() => import('./pages/user-create.js'), 'UserCreatePage');
+const UserPage = lazyPage(() => import('./pages/user-detail.js'), 'UserPage');
+const UsersPage = lazyPage(() => import('./pages/users.js'), 'UsersPage');
 
 function onApiError(error: unknown) {
   if (!(error instanceof ApiError)) return;

@@ -1,8 +1,8 @@
 // The signed-in frame: sidebar with the product's sections, top bar with the user and Sign out.
-import { useState } from 'react';
+import { Suspense, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useSession, useSignOut } from '../session.js';
-import { Avatar } from './ui.js';
+import { Avatar, Spinner } from './ui.js';
 
 export function Shell() {
   const session = useSession();
@@ -122,7 +122,9 @@ export function Shell() {
           </button>
         </header>
         <main className="content" id="main">
-          <Outlet />
+          <Suspense fallback={<Spinner label="Loading" />}>
+            <Outlet />
+          </Suspense>
         </main>
       </div>
     </div>

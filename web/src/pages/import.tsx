@@ -1,5 +1,6 @@
 // Import users from a file: upload, fix the column mapping, read the preview and its problems, choose the mode,
 // then follow the progress (it survives a reload: the job id is in the address) and download the report.
+
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -12,6 +13,7 @@ import {
   MAX_IMPORT_BYTES,
 } from '../../../shared/import-schemas.js';
 import { API_BASE, ApiError, api, apiUpload } from '../api.js';
+import { UploadIcon } from '../components/icons.js';
 import { Checkbox, formatCount, formatDateTime, Notice, Spinner } from '../components/ui.js';
 
 type Problem = { row: number; column: string | null; field: string | null; code: string; message: string };
@@ -588,26 +590,4 @@ function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-function UploadIcon() {
-  return (
-    <svg className="dropzone__icon" viewBox="0 0 24 24" aria-hidden="true">
-      <path
-        d="M12 16V4m0 0-4.5 4.5M12 4l4.5 4.5"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="1.6"
-        strokeLinecap="round"
-        strokeLinejoin="round"
-      />
-      <path
-        d="M4 15v3a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-3"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="1.6"
-        strokeLinecap="round"
-      />
-    </svg>
-  );
 }

@@ -1,4 +1,5 @@
 // The user directory (F1-F4, F6): search with highlights, sortable columns, cursor paging, filters and saved filters.
+
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
@@ -26,6 +27,7 @@ import {
   type UserPage,
 } from '../api.js';
 import { BulkActionsMenu, BulkDialog, BulkReportDialog } from '../components/bulk.js';
+import { DownloadIcon, FilterIcon, PlusIcon, SearchIcon, TrashIcon } from '../components/icons.js';
 import {
   Avatar,
   Badge,
@@ -836,60 +838,5 @@ function SaveFilterDialog({
         />
       </form>
     </Dialog>
-  );
-}
-
-function SearchIcon() {
-  return (
-    <svg className="icon search__icon" viewBox="0 0 20 20" aria-hidden="true">
-      <circle cx="8.5" cy="8.5" r="5.5" fill="none" stroke="currentColor" strokeWidth="1.8" />
-      <path d="M13 13l4 4" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
-    </svg>
-  );
-}
-
-function FilterIcon() {
-  return (
-    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
-      <path d="M3 5h14M6 10h8M8.5 15h3" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
-    </svg>
-  );
-}
-
-function DownloadIcon() {
-  return (
-    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
-      <path
-        d="M10 3v9m0 0l-3.5-3.5M10 12l3.5-3.5M4 15.5h12"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="1.8"
-        strokeLinecap="round"
-        strokeLinejoin="round"
-      />
-    </svg>
-  );
-}
-
-function PlusIcon() {
-  return (
-    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
-      <path d="M10 4v12M4 10h12" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
-    </svg>
-  );
-}
-
-function TrashIcon() {
-  return (
-    <svg className="icon" viewBox="0 0 20 20" aria-hidden="true">
-      <path
-        d="M4 6h12M8 6V4h4v2M6 6l.8 10h6.4L14 6"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="1.6"
-        strokeLinecap="round"
-        strokeLinejoin="round"
-      />
-    </svg>
   );
 }

@@ -42,8 +42,9 @@ const PREVIEW_ROWS = 20;
 /** A running job whose progress has not moved for this long belongs to a process that died. */
 const STALE_MS = 60_000;
 /** How long a job's staging folder (its rows, the bad-rows file) is kept after the job last changed. */
-export const KEEP_STAGED_MS = 7 * 24 * 60 * 60 * 1000;
-const EXPIRED = 'The uploaded file was removed after 7 days: upload it again';
+const KEEP_STAGED_DAYS = 7;
+const KEEP_STAGED_MS = KEEP_STAGED_DAYS * 24 * 60 * 60 * 1000;
+const EXPIRED = `The uploaded file was removed after ${KEEP_STAGED_DAYS} days: upload it again`;
 
 export interface ImportJobView {
   id: number;

@@ -46,16 +46,31 @@ export async function verifyPassword(stored: string, password: string): Promise<
 
 const ALPHABETS = ['abcdefghijkmnpqrstuvwxyz', 'ABCDEFGHJKLMNPQRSTUVWXYZ', '23456789', '-_.!#%+='];
 
-/** A random password that always satisfies the default policy (16 characters, every class). */
-export function generatePassword(length = 16): string {
+const SYMBOLS = ALPHABETS[3] as string;
+
+/**
+ * A random password of every class (which the default policy needs), from `below(n)`, a uniform draw in [0, n).
+ * It never starts with a symbol: `-`, `+` or `=` first would make a spreadsheet read it as a formula, and the CSV
+ * that hands it over would then neutralize it with a leading quote the user would have to leave out.
+ */
+function composePassword(length: number, below: (n: number) => number): string {
   const all = ALPHABETS.join('');
-  const chars = ALPHABETS.map((set) => set[randomInt(set.length)] as string);
-  while (chars.length < length) chars.push(all[randomInt(all.length)] as string);
+  const chars = ALPHABETS.map((set) => set[below(set.length)] as string);
+  while (chars.length < length) chars.push(all[below(all.length)] as string);
   for (let i = chars.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
+    const j = below(i + 1);
     [chars[i], chars[j]] = [chars[j] as string, chars[i] as string];
   }
+  if (SYMBOLS.includes(chars[0] as string)) {
+    const first = chars.findIndex((char) => !SYMBOLS.includes(char));
+    [chars[0], chars[first]] = [chars[first] as string, chars[0] as string];
+  }
   return chars.join('');
+}
+
+/** A random password that always satisfies the default policy (16 characters, every class). */
+export function generatePassword(length = 16): string {
+  return composePassword(length, randomInt);
 }
 
 // Generated temporary passwords (imports): 16 random characters carry about 98 bits of entropy, so no attacker can
@@ -81,7 +96,6 @@ function verifyGeneratedPassword(stored: string, password: string): boolean {
 export class PasswordGenerator {
   private pool = Buffer.alloc(0);
   private at = 0;
-  private readonly all = ALPHABETS.join('');
 
   private byte(): number {
     if (this.at >= this.pool.length) {
@@ -111,12 +125,6 @@ export class PasswordGenerator {
   }
 
   next(length = 16): string {
-    const chars = ALPHABETS.map((set) => set[this.below(set.length)] as string);
-    while (chars.length < length) chars.push(this.all[this.below(this.all.length)] as string);
-    for (let i = chars.length - 1; i > 0; i--) {
-      const j = this.below(i + 1);
-      [chars[i], chars[j]] = [chars[j] as string, chars[i] as string];
-    }
-    return chars.join('');
+    return composePassword(length, (n) => this.below(n));
   }
 }

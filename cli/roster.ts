@@ -27,6 +27,7 @@ Commands:
 Options:
   --db URL                    SQLite file path or postgres:// URL (default: $ROSTER_DB or ./data/roster.db)
   --port N, --host HOST       Where serve listens (default: $ROSTER_PORT or 8080 on $ROSTER_HOST or 127.0.0.1)
+  --workers N|auto            Serving processes for serve (default: $ROSTER_WORKERS or 1; auto = one per CPU)
   -h, --help                  Show this help
 `;
 
@@ -38,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       db: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      workers: { type: 'string' },
       name: { type: 'string' },
       slug: { type: 'string' },
       owner: { type: 'string' },
@@ -63,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
     ...(values.db ? { ROSTER_DB: values.db } : {}),
     ...(values.port ? { ROSTER_PORT: values.port } : {}),
     ...(values.host ? { ROSTER_HOST: values.host } : {}),
+    ...(values.workers ? { ROSTER_WORKERS: values.workers } : {}),
   });
 
   switch (command) {

@@ -1,4 +1,6 @@
 // Settings from the environment, with defaults that work on a fresh machine.
+import { availableParallelism } from 'node:os';
+
 export interface Config {
   databaseUrl: string;
   host: string;
@@ -12,6 +14,8 @@ export interface Config {
   lockoutAttempts: number;
   /** ...for this many minutes (0 = until an admin unlocks them). */
   lockoutMinutes: number;
+  /** Serving processes: 1 serves from this process; more start that many workers sharing the port. */
+  workers: number;
 }
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -37,5 +41,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webRoot: env.ROSTER_WEB_ROOT || 'dist/web',
     lockoutAttempts: wholeNumber(env, 'ROSTER_LOCKOUT_ATTEMPTS', 5, 1),
     lockoutMinutes: wholeNumber(env, 'ROSTER_LOCKOUT_MINUTES', 15, 0),
+    workers: env.ROSTER_WORKERS === 'auto' ? availableParallelism() : wholeNumber(env, 'ROSTER_WORKERS', 1, 1),
   };
 }

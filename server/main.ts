@@ -1,6 +1,9 @@
-// Starts Roster: opens and migrates the database, creates the first account on first start, serves HTTP(S).
+// Starts Roster: opens and migrates the database, creates the first account on first start, serves HTTP(S) from
+// this process or (ROSTER_WORKERS > 1) from that many worker processes sharing the port.
+import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
+import { fileURLToPath } from 'node:url';
 import { type ServerType, serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -11,7 +14,12 @@ export interface Running {
   url: string;
   close(): Promise<void>;
   firstAccount: { slug: string; ownerUsername: string; oneTimePassword: string } | null;
+  /** The processes that serve requests: this one, or its workers. */
+  servingPids(): number[];
 }
+
+/** A worker that exits this many times within a minute is not started again. */
+const MAX_RESTARTS_A_MINUTE = 5;
 
 export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<Running> {
   const database = openDatabase(config.databaseUrl);
@@ -35,9 +43,41 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const sweeper = setInterval(sweep, 60 * 60 * 1000);
   sweeper.unref();
 
-  const app = createApp(ctx);
+  let serving: { port: number; pids(): number[]; close(): Promise<void> };
+  try {
+    serving = config.workers > 1 ? await startWorkers(config, log) : await serveHere(config, createApp(ctx));
+  } catch (error) {
+    clearInterval(sweeper);
+    await database.close();
+    throw error;
+  }
   const tls = config.tlsCert && config.tlsKey;
-  const server: ServerType = await new Promise((ready) => {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = config.publicUrl ?? `${tls ? 'https' : 'http'}://${host}:${serving.port}`;
+
+  log(`Roster is running: open ${url}${config.workers > 1 ? ` (${config.workers} serving processes)` : ''}`);
+  if (firstAccount) {
+    log('First start: created the account "Default" and its owner.');
+    log(`  Sign in at ${url} with account "${firstAccount.slug}", username "${firstAccount.ownerUsername}"`);
+    log(`  and the one-time password ${firstAccount.oneTimePassword}`);
+    log('  (you choose your own password right after; this one is shown only now).');
+  }
+  return {
+    url,
+    firstAccount,
+    servingPids: () => serving.pids(),
+    close: async () => {
+      clearInterval(sweeper);
+      await serving.close();
+      await database.close();
+    },
+  };
+}
+
+/** Listens with the app on the configured address (HTTPS when a certificate is configured). */
+export async function listen(config: Config, app: { fetch: (request: Request) => Response | Promise<Response> }) {
+  const tls = config.tlsCert && config.tlsKey;
+  const server: ServerType = await new Promise((ready, fail) => {
     const s = serve(
       {
         fetch: app.fetch,
@@ -55,26 +95,105 @@ export async function startServer(config: Config, log: (line: string) => void = 
       },
       () => ready(s),
     );
+    s.once('error', fail);
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const url = config.publicUrl ?? `${tls ? 'https' : 'http'}://${host}:${port}`;
+  return { server, port: typeof address === 'object' && address ? address.port : config.port };
+}
 
-  log(`Roster is running: open ${url}`);
-  if (firstAccount) {
-    log('First start: created the account "Default" and its owner.');
-    log(`  Sign in at ${url} with account "${firstAccount.slug}", username "${firstAccount.ownerUsername}"`);
-    log(`  and the one-time password ${firstAccount.oneTimePassword}`);
-    log('  (you choose your own password right after; this one is shown only now).');
+async function serveHere(config: Config, app: ReturnType<typeof createApp>) {
+  const { server, port } = await listen(config, app);
+  return {
+    port,
+    pids: () => [process.pid],
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+type WorkerMessage = { type: 'listening'; port: number } | { type: 'failed'; message: string };
+
+/**
+ * Starts `config.workers` processes that each open the database and serve on the same port (the operating system
+ * and Node's cluster module spread connections over them). This process keeps the database's upkeep: migrations,
+ * the first account and the import sweep happened before. A worker that dies is replaced.
+ */
+async function startWorkers(config: Config, log: (line: string) => void) {
+  cluster.setupPrimary({
+    exec: fileURLToPath(new URL('../bin/roster-worker.js', import.meta.url)),
+    args: [],
+    execArgv: [],
+  });
+  const env = { ROSTER_WORKER_CONFIG: JSON.stringify(config) };
+  const workers = new Set<Worker>();
+  const serving = new Set<Worker>();
+  const exits: number[] = [];
+  let closing = false;
+  let port = config.port;
+
+  const start = () =>
+    new Promise<Worker>((ready, fail) => {
+      const worker = cluster.fork(env);
+      workers.add(worker);
+      const onMessage = (message: WorkerMessage) => {
+        if (message?.type === 'listening') {
+          port = message.port;
+          serving.add(worker);
+          worker.off('exit', onEarlyExit);
+          ready(worker);
+        } else if (message?.type === 'failed') fail(new Error(message.message));
+      };
+      const onEarlyExit = (code: number | null) => fail(new Error(`a serving process exited while starting (${code})`));
+      worker.on('message', onMessage);
+      worker.once('exit', onEarlyExit);
+      worker.once('exit', (code, signal) => {
+        workers.delete(worker);
+        serving.delete(worker);
+        if (closing) return;
+        const now = Date.now();
+        exits.push(now);
+        while (exits.length > 0 && (exits[0] as number) < now - 60_000) exits.shift();
+        if (exits.length > MAX_RESTARTS_A_MINUTE) {
+          log(
+            `[roster] serving process ${worker.process.pid} exited (${signal ?? code}); too many exits, not restarting`,
+          );
+          return;
+        }
+        log(`[roster] serving process ${worker.process.pid} exited (${signal ?? code}); starting another`);
+        start().catch((error: Error) => log(`[roster] could not start a serving process: ${error.message}`));
+      });
+    });
+
+  const stopAll = async () => {
+    closing = true;
+    await Promise.all(
+      [...workers].map(
+        (worker) =>
+          new Promise<void>((done) => {
+            if (worker.isDead()) return done();
+            const kill = setTimeout(() => worker.process.kill('SIGKILL'), 10_000);
+            worker.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            // One still starting has no handler for the message yet.
+            if (serving.has(worker)) worker.send('stop');
+            else worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+
+  try {
+    // The first worker binds the port (a random one when the port is 0); the others share it.
+    await start();
+    await Promise.all(Array.from({ length: config.workers - 1 }, start));
+  } catch (error) {
+    await stopAll();
+    throw error;
   }
   return {
-    url,
-    firstAccount,
-    close: async () => {
-      clearInterval(sweeper);
-      await new Promise<void>((done) => server.close(() => done()));
-      await database.close();
-    },
+    port,
+    pids: () => [...serving].map((worker) => worker.process.pid as number),
+    close: stopAll,
   };
 }

@@ -1,16 +1,17 @@
 // `node --import tsx bench/access.ts`: authorization decisions over HTTP with 1,000,000 users and realistic role
 // mappings and licenses, on SQLite and PostgreSQL. The server runs in a child process so the load generator does
-// not share its event loop. Prints markdown rows; BENCH_USERS, BENCH_DB, BENCH_SECONDS change the run.
+// not share its event loop; it serves from BENCH_WORKERS processes (ROSTER_WORKERS, default 2: one per core).
+// Prints markdown rows; BENCH_USERS, BENCH_DB, BENCH_SECONDS change the run.
 import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import { sql } from 'kysely';
-import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { createContext } from '../server/context.js';
 import type { Dialect } from '../server/db/dialect.js';
 import { migrateToLatest, openDatabase } from '../server/db/index.js';
+import { roleList } from '../server/db/user-facts.js';
+import { startServer } from '../server/main.js';
 import { insertUsersInBulk } from '../server/services/user-bulk-insert.js';
 import { generateUsers, random } from './data.js';
 import { benchDatabase } from './databases.js';
@@ -19,7 +20,10 @@ const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
 const DIALECTS = (process.env.BENCH_DB ?? 'sqlite,postgres').split(',') as Dialect[];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+/** Serving processes (ROSTER_WORKERS): one per core of the benchmark machine. */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const BATCH = 1000;
+const servers = WORKERS === 1 ? '1 serving process' : `${WORKERS} serving processes`;
 
 const ACTIONS = [
   'voice_analytics:recording.read',
@@ -37,17 +41,19 @@ const ACTIONS = [
 // ---------- Server side (child process): serve the API on the database it is given. ----------
 
 if (process.env.BENCH_ROLE === 'server') {
-  const url = process.env.BENCH_DB_URL as string;
-  const handle = openDatabase(url, { poolSize: 8 });
-  const ctx = createContext({ ...loadConfig({}), databaseUrl: url }, handle);
-  const server = serve({ fetch: createApp(ctx).fetch, hostname: '127.0.0.1', port: 0 });
-  server.once('listening', () => {
-    const address = server.address();
-    process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
-  });
+  const running = await startServer(
+    {
+      ...loadConfig({}),
+      databaseUrl: process.env.BENCH_DB_URL as string,
+      host: '127.0.0.1',
+      port: 0,
+      workers: WORKERS,
+    },
+    () => {},
+  );
+  process.send?.({ port: Number(new URL(running.url).port) });
   process.on('message', async () => {
-    server.close();
-    await handle.close();
+    await running.close();
     process.exit(0);
   });
 } else {
@@ -117,12 +123,16 @@ async function seed(url: string, dialect: Dialect) {
       dialect === 'postgres'
         ? sql`(select coalesce(json_agg(l.app order by l.app)::text, '[]') from user_licenses l where l.user_id = users.id)`
         : sql`(select coalesce(json_group_array(app), '[]') from (select app from user_licenses l where l.user_id = users.id order by app))`;
-    await sql`update users set license_apps = ${agg} where account_id = ${accountId}`.execute(handle.db);
     // One in twenty has analysis switched off; chat settings vary.
     await sql`insert into user_app_settings (user_id, account_id, chat_status, chat_limit, chat_tag, analysis_enabled, updated_at)
       select u.id, ${accountId}, 'available', 3, '', case when u.id % 20 = 0 then 0 else 1 end, ${at}
       from users u where u.account_id = ${accountId} and u.id % 4 = 0`.execute(handle.db);
-    if (dialect === 'postgres') await sql`analyze`.execute(handle.db);
+    // The copies on the users row that the services keep as they write (licenses column, decision facts).
+    await sql`update users set license_apps = ${agg}, role_ids = ${roleList(dialect)},
+      analysis_enabled = coalesce((select s.analysis_enabled from user_app_settings s where s.user_id = users.id), 1)
+      where account_id = ${accountId}`.execute(handle.db);
+    // As autovacuum would soon after such a load: index lookups otherwise step over the rows the update replaced.
+    if (dialect === 'postgres') await sql`vacuum analyze`.execute(handle.db);
     else await sql`pragma optimize`.execute(handle.db);
     const counts = await handle.db
       .selectFrom('user_roles')
@@ -154,7 +164,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-async function startServer(url: string) {
+async function startBenchServer(url: string) {
   const child = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, BENCH_ROLE: 'server', BENCH_DB_URL: url },
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean)],
@@ -198,7 +208,7 @@ async function runDialect(dialect: Dialect, rows: Row[]) {
   const store = await benchDatabase(dialect, 'access');
   try {
     const { key, lo, hi } = await seed(store.url, dialect);
-    const server = await startServer(store.url);
+    const server = await startBenchServer(store.url);
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     const next = random(42);
     const question = () => {
@@ -248,7 +258,7 @@ async function runDialect(dialect: Dialect, rows: Row[]) {
       const single = await load(ask);
       rows.push({
         db: dialect,
-        scenario: `single decision, ${CONCURRENCY} parallel keep-alive requests`,
+        scenario: `single decision, ${CONCURRENCY} parallel keep-alive requests, ${servers}`,
         p50: percentile(single.times, 50),
         p95: percentile(single.times, 95),
         p99: percentile(single.times, 99),
@@ -260,16 +270,14 @@ async function runDialect(dialect: Dialect, rows: Row[]) {
       const batches = Array.from({ length: 40 }, () =>
         JSON.stringify({ questions: Array.from({ length: BATCH }, question) }),
       );
-      const batch = await load(
-        async (i) => {
-          await post('/decisions/batch', batches[i % batches.length] as string);
-        },
-        SECONDS,
-        batchConcurrency,
-      );
+      const askMany = async (i: number) => {
+        await post('/decisions/batch', batches[i % batches.length] as string);
+      };
+      await load(askMany, 2, batchConcurrency);
+      const batch = await load(askMany, SECONDS, batchConcurrency);
       rows.push({
         db: dialect,
-        scenario: `batch of ${BATCH.toLocaleString('en')} decisions, ${batchConcurrency} parallel`,
+        scenario: `batch of ${BATCH.toLocaleString('en')} decisions, ${batchConcurrency} parallel, ${servers}`,
         p50: percentile(batch.times, 50),
         p95: percentile(batch.times, 95),
         p99: percentile(batch.times, 99),

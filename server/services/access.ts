@@ -6,6 +6,7 @@ import { APP_KEYS, APPS, type AppKey } from '../../shared/access.js';
 import type { RoleCreate, RoleUpdate } from '../../shared/access-schemas.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
+import { dropFromRoleIds, syncRoleIds } from '../db/user-facts.js';
 import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { BUILT_IN_APPS, BUILT_IN_BY_APP, mappedRole } from '../policy/catalog.js';
 import { buildCatalog, type CatalogRole, type RoleCatalog, roleSources } from '../policy/decide.js';
@@ -249,6 +250,7 @@ export class AccessRoles {
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('role_id', '=', id)
         .executeTakeFirstOrThrow();
+      await dropFromRoleIds(trx, this.handle.dialect, actor.accountId, id);
       await trx.deleteFrom('roles').where('account_id', '=', actor.accountId).where('id', '=', id).execute();
       await bumpVersion(trx, actor.accountId);
       await this.audit.record(trx, {
@@ -395,6 +397,7 @@ export class AccessRoles {
           .execute();
       }
       if (added.length > 0) {
+        await syncRoleIds(trx, this.handle.dialect, actor.accountId, [userId]);
         await this.audit.record(trx, {
           accountId: actor.accountId,
           actor,
@@ -419,6 +422,7 @@ export class AccessRoles {
         .where('role_id', '=', roleId)
         .executeTakeFirst();
       if (Number(removed.numDeletedRows) === 0) throw notFound('Role mapping');
+      await syncRoleIds(trx, this.handle.dialect, actor.accountId, [userId]);
       const role = await trx.selectFrom('roles').select(['app', 'name']).where('id', '=', roleId).executeTakeFirst();
       await this.audit.record(trx, {
         accountId: actor.accountId,

@@ -91,6 +91,15 @@ export class AppSettingsService {
           }),
         )
         .execute();
+      if (changes.analysis_enabled !== undefined && changes.analysis_enabled !== before?.analysis_enabled) {
+        // The copy decisions read with the user (user-facts).
+        await trx
+          .updateTable('users')
+          .set({ analysis_enabled: changes.analysis_enabled })
+          .where('account_id', '=', actor.accountId)
+          .where('id', '=', userId)
+          .execute();
+      }
       const change = diff(flat(present(before ?? DEFAULTS)), flat(present(merged)));
       if (change.changed) {
         await this.audit.record(trx, {

@@ -7,6 +7,7 @@ import type { BulkAction, BulkOutcome, BulkRequest } from '../../shared/bulk-sch
 import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
+import { syncRoleIds } from '../db/user-facts.js';
 import { AppError, validationFailed } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AccessRoles } from './access.js';
@@ -408,6 +409,7 @@ export class BulkActions {
                 .where('user_id', 'in', ids(result.done))
                 .execute();
             }
+            await syncRoleIds(trx, this.dialect, actor.accountId, ids(result.done));
             return result;
           },
         };

@@ -4,6 +4,7 @@ import { type Compilable, CompiledQuery, type RawBuilder, sql } from 'kysely';
 import { APPS, type AppKey, isAppKey } from '../../shared/access.js';
 import type { DecisionQuestion } from '../../shared/access-schemas.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
+import { parseRoleIds } from '../db/user-facts.js';
 import { forbidden, notFound } from '../errors.js';
 import {
   type Decision,
@@ -36,14 +37,13 @@ interface FactsRow {
   valid_from: string | null;
   expires_at: string | null;
   license_apps: string;
-  analysis_enabled: number | null;
-  role_ids: string | null;
+  analysis_enabled: number;
+  role_ids: string;
   catalog_version: number | null;
 }
 
 export class Decisions {
   private readonly db: Db;
-  private readonly roleIdsSql;
   private oneUser: ((accountId: number, userId: number) => CompiledQuery) | null = null;
   /** A list of values as one parameter, so a batch's statement text stays the same whatever its size. */
   private readonly inList: (values: (number | string)[]) => RawBuilder<unknown> | (number | string)[];
@@ -60,10 +60,6 @@ export class Decisions {
     ) => Promise<GroupFacts> = async () => NO_GROUPS,
   ) {
     this.db = handle.db;
-    this.roleIdsSql =
-      handle.dialect === 'postgres'
-        ? sql<string | null>`(select string_agg(r.role_id::text, ',') from user_roles r where r.user_id = u.id)`
-        : sql<string | null>`(select group_concat(r.role_id) from user_roles r where r.user_id = u.id)`;
     this.inList =
       handle.dialect === 'postgres'
         ? (values) =>
@@ -175,23 +171,21 @@ export class Decisions {
       else if (q.username !== undefined) names.add(q.username.toLowerCase());
     }
     const facts = () =>
-      this.db
-        .selectFrom('users as u')
-        .leftJoin('user_app_settings as s', 's.user_id', 'u.id')
-        .select([
-          'u.id',
-          'u.account_id',
-          'u.username',
-          'u.access_type',
-          'u.is_owner',
-          'u.enabled',
-          'u.valid_from',
-          'u.expires_at',
-          'u.license_apps',
-          's.analysis_enabled',
-          this.roleIdsSql.as('role_ids'),
-          sql<number | null>`(select version from role_catalogs where account_id = ${accountId})`.as('catalog_version'),
-        ]);
+      this.db.selectFrom('users as u').select([
+        'u.id',
+        'u.account_id',
+        'u.username',
+        'u.access_type',
+        'u.is_owner',
+        'u.enabled',
+        'u.valid_from',
+        'u.expires_at',
+        'u.license_apps',
+        // Copies of user_roles and user_app_settings kept on the row (user-facts): one lookup per user.
+        'u.analysis_enabled',
+        'u.role_ids',
+        sql<number | null>`(select version from role_catalogs where account_id = ${accountId})`.as('catalog_version'),
+      ]);
     const rows: FactsRow[] = [];
     if (ids.size === 1 && names.size === 0) {
       // The single question's statement is built once: building a query costs more than running it.
@@ -236,8 +230,8 @@ export class Decisions {
         validFrom: row.valid_from,
         expiresAt: row.expires_at,
         licenses: new Set((JSON.parse(row.license_apps || '[]') as string[]).filter(isAppKey)),
-        analysisEnabled: (row.analysis_enabled ?? 1) === 1,
-        roleIds: row.role_ids ? row.role_ids.split(',').map(Number) : [],
+        analysisEnabled: row.analysis_enabled === 1,
+        roleIds: parseRoleIds(row.role_ids),
       };
       byId.set(subject.id, subject);
       byName.set(subject.username, subject);

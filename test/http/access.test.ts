@@ -350,6 +350,67 @@ describe.each(DIALECTS)('access decisions (%s)', (dialect) => {
     );
   });
 
+  it('answers from role mappings and the analysis switch as they change, one by one, in bulk and by role deletion', async () => {
+    const { owner } = await h.newAccount();
+    const user = await h.buildUser(owner, { accessType: 'standard' });
+    const other = await h.buildUser(owner, { accessType: 'standard' });
+    for (const who of [user, other]) {
+      await owner.post(`/users/${who.id}/licenses`, { application: 'quality_management' });
+      await owner.post(`/users/${who.id}/licenses`, { application: VA });
+    }
+    const apps = await owner.get('/applications');
+    const qm = apps.body.items.find((a: { key: string }) => a.key === 'quality_management');
+    const role = (name: string) => qm.roles.find((r: { name: string }) => r.name === name).id as number;
+    const { ask } = await newKey(owner);
+    const allowed = async (action: string, who = user) =>
+      (
+        await ask('/decisions/batch', {
+          questions: [{ userId: who.id, action: `quality_management:${action}` }],
+        })
+      ).body.results[0].allowed as boolean;
+
+    const uploaders = await owner.post('/roles', {
+      application: 'quality_management',
+      name: 'UPLOADERS',
+      composite: true,
+      children: [role('FILE_UPLOAD')],
+    });
+    await owner.post(`/users/${user.id}/roles`, { roleIds: [uploaders.body.id, role('FORECAST_EDIT')] });
+    expect(await allowed('file.upload')).toBe(true);
+    expect(await allowed('file.upload', other)).toBe(false);
+
+    const bulk = (action: string) =>
+      owner.post('/users/bulk', { action, selection: { ids: [user.id, other.id] }, roleId: role('REPORTS_VIEW') });
+    expect((await bulk('assign_role')).status).toBe(200);
+    expect([await allowed('report.view'), await allowed('report.view', other)]).toEqual([true, true]);
+    expect((await bulk('unassign_role')).status).toBe(200);
+    expect([await allowed('report.view'), await allowed('report.view', other)]).toEqual([false, false]);
+
+    // A deleted role takes its mappings along, and a role created after it does not inherit them.
+    expect((await owner.del(`/roles/${uploaders.body.id}`)).status).toBe(204);
+    expect(await allowed('file.upload')).toBe(false);
+    await owner.post('/roles', {
+      application: 'quality_management',
+      name: 'UPLOADERS_TOO',
+      composite: true,
+      children: [role('FILE_UPLOAD')],
+    });
+    expect(await allowed('file.upload')).toBe(false);
+    expect(await allowed('forecast.edit')).toBe(true);
+    expect((await owner.del(`/users/${user.id}/roles/${role('FORECAST_EDIT')}`)).status).toBe(200);
+    expect(await allowed('forecast.edit')).toBe(false);
+
+    const analyze = async () =>
+      (await ask('/decisions', { userId: user.id, action: `${VA}:recording.analyze`, resource: { ownerId: user.id } }))
+        .body.allowed;
+    await owner.patch(`/users/${user.id}/app-settings/analysis`, { analysisEnabled: false });
+    expect(await analyze()).toBe(false);
+    await owner.patch(`/users/${user.id}/app-settings/chat`, { tag: 'night shift' });
+    expect(await analyze()).toBe(false);
+    await owner.patch(`/users/${user.id}/app-settings/analysis`, { analysisEnabled: true });
+    expect(await analyze()).toBe(true);
+  });
+
   it('refuses Scorer from the console, in both directions, and allows it through the API', async () => {
     const { owner } = await h.newAccount();
     const console = { 'x-roster-client': 'console' };

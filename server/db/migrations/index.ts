@@ -8,6 +8,7 @@ import * as m0004 from './0004-organization.js';
 import * as m0005 from './0005-profiles.js';
 import * as m0006 from './0006-search-covering-index.js';
 import * as m0007 from './0007-candidate-name-order.js';
+import * as m0008 from './0008-decision-facts.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -20,4 +21,5 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0005-profiles': m0005,
   '0006-search-covering-index': m0006,
   '0007-candidate-name-order': m0007,
+  '0008-decision-facts': m0008,
 };

@@ -32,6 +32,10 @@ export interface UsersTable {
   last_sign_in_at: Generated<string | null>;
   /** JSON array of the user's licensed application keys, kept by the license service beside user_licenses. */
   license_apps: Generated<string>;
+  /** The ids of the user's role mappings, comma-separated in id order: user_roles copied for decisions (user-facts). */
+  role_ids: Generated<string>;
+  /** The voice-analytics analysis switch, copied from user_app_settings for decisions (user-facts). */
+  analysis_enabled: Generated<number>;
   /** The user's profile (named permission set for admin modules); null = limited by the access type only. */
   profile_id: Generated<number | null>;
   /** Failed password sign-ins in a row; reset by a successful sign-in or an unlock. */

@@ -45,6 +45,12 @@ interface FactsRow {
 export class Decisions {
   private readonly db: Db;
   private oneUser: ((accountId: number, userId: number) => CompiledQuery) | null = null;
+  private flushQueued = false;
+  /** Single decisions waiting for their facts (PostgreSQL), by account and user. */
+  private waiting = new Map<
+    number,
+    Map<number, { resolve: (rows: FactsRow[]) => void; reject: (e: unknown) => void }[]>
+  >();
   /** A list of values as one parameter, so a batch's statement text stays the same whatever its size. */
   private readonly inList: (values: (number | string)[]) => RawBuilder<unknown> | (number | string)[];
 
@@ -85,7 +91,7 @@ export class Decisions {
     options: { strict?: boolean } = {},
   ): Promise<(Decision & { userId: number | null })[]> {
     const accountId = callerAccount(caller);
-    const { byId, byName, catalog } = await this.load(accountId, questions);
+    const { byId, byName, catalog, answersOf } = await this.load(accountId, questions);
     const groups = await this.groups(
       accountId,
       [...byId.keys()],
@@ -106,10 +112,23 @@ export class Decisions {
           reason: { code: 'NoRole', message: 'You may ask about yourself only' },
         };
       }
-      return {
-        userId: subject?.id ?? null,
-        ...decide(subject, question.action, question.resource, catalog, { now, groups }),
-      };
+      // Users with the same facts get the same answer to the same question (unless it names a group, or whether
+      // the resource is theirs differs): a batch decides each such question once.
+      const answers = subject && question.resource?.groupId === undefined ? answersOf.get(subject) : undefined;
+      if (!subject || !answers) {
+        return {
+          userId: subject?.id ?? null,
+          ...decide(subject, question.action, question.resource, catalog, { now, groups }),
+        };
+      }
+      let byScope = answers.get(question.action);
+      if (!byScope) {
+        byScope = [undefined, undefined];
+        answers.set(question.action, byScope);
+      }
+      const own = question.resource?.ownerId === subject.id ? 1 : 0;
+      byScope[own] ??= decide(subject, question.action, question.resource, catalog, { now, groups });
+      return { userId: subject.id, ...byScope[own] };
     });
   }
 
@@ -162,16 +181,11 @@ export class Decisions {
     };
   }
 
-  /** The users the questions name, in one query, and the account's role catalog (cached while current). */
-  private async load(accountId: number, questions: { userId?: number; username?: string }[]) {
-    const ids = new Set<number>();
-    const names = new Set<string>();
-    for (const q of questions) {
-      if (q.userId !== undefined) ids.add(q.userId);
-      else if (q.username !== undefined) names.add(q.username.toLowerCase());
-    }
-    const facts = () =>
-      this.db.selectFrom('users as u').select([
+  /** What a decision reads about users (their row only: user-facts keeps copies of roles and settings there). */
+  private facts(accountId: number) {
+    return this.db
+      .selectFrom('users as u')
+      .select([
         'u.id',
         'u.account_id',
         'u.username',
@@ -181,34 +195,91 @@ export class Decisions {
         'u.valid_from',
         'u.expires_at',
         'u.license_apps',
-        // Copies of user_roles and user_app_settings kept on the row (user-facts): one lookup per user.
         'u.analysis_enabled',
         'u.role_ids',
         sql<number | null>`(select version from role_catalogs where account_id = ${accountId})`.as('catalog_version'),
       ]);
+  }
+
+  /** One user's facts; the statement is built once (building a query costs more than running it). */
+  private one(accountId: number, id: number): Promise<FactsRow[]> {
+    // Unary + keeps the planner off the account index: it looks the named users up by id instead.
+    this.oneUser ??= compileWithSlots((account, user) =>
+      this.facts(account).where(sql<number>`+u.account_id`, '=', account).where('u.id', '=', user),
+    );
+    return this.handle.queryPrepared<FactsRow>('roster_decision_facts', this.oneUser(accountId, id));
+  }
+
+  /** Many users' facts in one statement. */
+  private async many(accountId: number, ids: number[]): Promise<FactsRow[]> {
+    const postgres = this.handle.dialect === 'postgres';
+    const query = this.facts(accountId)
+      .where(sql<number>`+u.account_id`, '=', accountId)
+      // On PostgreSQL the list is one array parameter, so the statement is the same for every batch.
+      .where('u.id', 'in', (postgres ? sql`(select unnest(${ids}::int[]))` : this.inList(ids)) as never);
+    if (postgres) return this.handle.queryPrepared<FactsRow>('roster_decision_facts_batch', query.compile());
+    return (await query.execute()) as FactsRow[];
+  }
+
+  /**
+   * PostgreSQL: single decisions that arrive together (in one turn of the event loop) share one statement, so a
+   * busy server makes one round trip for several of them instead of one each.
+   */
+  private coalesced(accountId: number, id: number): Promise<FactsRow[]> {
+    return new Promise((resolve, reject) => {
+      let account = this.waiting.get(accountId);
+      if (!account) {
+        account = new Map();
+        this.waiting.set(accountId, account);
+      }
+      account.set(id, [...(account.get(id) ?? []), { resolve, reject }]);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush() {
+    this.flushQueued = false;
+    const waiting = this.waiting;
+    this.waiting = new Map();
+    for (const [accountId, byId] of waiting) {
+      const ids = [...byId.keys()];
+      const rows = ids.length === 1 ? this.one(accountId, ids[0] as number) : this.many(accountId, ids);
+      rows.then(
+        (found) => {
+          const byUser = new Map(found.map((row) => [row.id, row]));
+          for (const [id, waiters] of byId) {
+            const row = byUser.get(id);
+            for (const waiter of waiters) waiter.resolve(row ? [row] : []);
+          }
+        },
+        (error) => {
+          for (const waiters of byId.values()) for (const waiter of waiters) waiter.reject(error);
+        },
+      );
+    }
+  }
+
+  /** The users the questions name, in one query, and the account's role catalog (cached while current). */
+  private async load(accountId: number, questions: { userId?: number; username?: string }[]) {
+    const ids = new Set<number>();
+    const names = new Set<string>();
+    for (const q of questions) {
+      if (q.userId !== undefined) ids.add(q.userId);
+      else if (q.username !== undefined) names.add(q.username.toLowerCase());
+    }
     const rows: FactsRow[] = [];
     if (ids.size === 1 && names.size === 0) {
-      // The single question's statement is built once: building a query costs more than running it.
-      this.oneUser ??= compileWithSlots((account, id) =>
-        facts().where(sql<number>`+u.account_id`, '=', account).where('u.id', '=', id),
-      );
-      const [id] = ids;
+      const [id] = ids as Set<number> & [number];
       rows.push(
-        ...(await this.handle.queryPrepared<FactsRow>('roster_decision_facts', this.oneUser(accountId, id as number))),
+        ...(await (this.handle.dialect === 'postgres' ? this.coalesced(accountId, id) : this.one(accountId, id))),
       );
-    } else if (ids.size > 0) {
-      // Unary + keeps the planner off the account index: it looks the named users up by id instead.
-      const query = facts()
-        .where(sql<number>`+u.account_id`, '=', accountId)
-        .where('u.id', 'in', this.inList([...ids]) as never);
-      // On PostgreSQL a long list is one array parameter, so the statement is the same for every batch.
-      if (this.handle.dialect === 'postgres' && ids.size > 32) {
-        rows.push(...(await this.handle.queryPrepared<FactsRow>('roster_decision_facts_batch', query.compile())));
-      } else rows.push(...((await query.execute()) as FactsRow[]));
-    }
+    } else if (ids.size > 0) rows.push(...(await this.many(accountId, [...ids])));
     if (names.size > 0) {
       rows.push(
-        ...((await facts()
+        ...((await this.facts(accountId)
           .where('u.account_id', '=', accountId)
           .where('u.username', 'in', this.inList([...names]) as never)
           .execute()) as FactsRow[]),
@@ -219,6 +290,28 @@ export class Decisions {
     const catalog: RoleCatalog = await this.roles.catalog(accountId, version);
     const byId = new Map<number, Subject>();
     const byName = new Map<string, Subject>();
+    /** Answers by action, [other's resource, own]; shared by the subjects whose facts are the same. */
+    const answersOf = new Map<Subject, Answers>();
+    const answersByFacts = new Map<string, Answers>();
+    // Few license and role combinations recur over many users: each is parsed once.
+    const licenseSets = new Map<string, ReadonlySet<string>>();
+    const roleLists = new Map<string, number[]>();
+    const licensesOf = (apps: string) => {
+      let set = licenseSets.get(apps);
+      if (!set) {
+        set = new Set((JSON.parse(apps || '[]') as string[]).filter(isAppKey));
+        licenseSets.set(apps, set);
+      }
+      return set;
+    };
+    const rolesOf = (ids: string) => {
+      let list = roleLists.get(ids);
+      if (!list) {
+        list = parseRoleIds(ids);
+        roleLists.set(ids, list);
+      }
+      return list;
+    };
     for (const row of rows) {
       const subject: Subject = {
         id: row.id,
@@ -229,16 +322,35 @@ export class Decisions {
         enabled: row.enabled === 1,
         validFrom: row.valid_from,
         expiresAt: row.expires_at,
-        licenses: new Set((JSON.parse(row.license_apps || '[]') as string[]).filter(isAppKey)),
+        licenses: licensesOf(row.license_apps),
         analysisEnabled: row.analysis_enabled === 1,
-        roleIds: parseRoleIds(row.role_ids),
+        roleIds: rolesOf(row.role_ids),
       };
       byId.set(subject.id, subject);
       byName.set(subject.username, subject);
+      // Everything a decision reads about the subject (the account is the same for all).
+      const facts = [
+        row.access_type,
+        row.is_owner,
+        row.enabled,
+        row.valid_from,
+        row.expires_at,
+        row.license_apps,
+        row.role_ids,
+        row.analysis_enabled,
+      ].join('\t');
+      let answers = answersByFacts.get(facts);
+      if (!answers) {
+        answers = new Map();
+        answersByFacts.set(facts, answers);
+      }
+      answersOf.set(subject, answers);
     }
-    return { byId, byName, catalog };
+    return { byId, byName, catalog, answersOf };
   }
 }
+
+type Answers = Map<string, [Decision | undefined, Decision | undefined]>;
 
 const SLOT_A = -918_273_645;
 const SLOT_B = -546_372_819;

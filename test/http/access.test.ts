@@ -137,7 +137,7 @@ describe.each(DIALECTS)('access decisions (%s)', (dialect) => {
       .where('username', 'like', 'many.%')
       .execute();
     const idOf = new Map(ids.map((row) => [row.username, row.id]));
-    const { ask } = await newKey(owner);
+    const { ask, key } = await newKey(owner);
     const questions = many.map((u) => ({ userId: idOf.get(u.username) as number, action: 'roster:users.manage' }));
     questions.push({ userId: stranger.id, action: 'roster:users.manage' });
     const reply = await ask('/decisions/batch', { questions });
@@ -148,6 +148,28 @@ describe.each(DIALECTS)('access decisions (%s)', (dialect) => {
     // The same batch twice (the statement is reused) gives the same answers.
     const again = await ask('/decisions/batch', { questions });
     expect(again.body).toEqual(reply.body);
+
+    // Validated like every other body: each bad field named, malformed JSON and other media types refused.
+    const bad = await ask('/decisions/batch', { questions: [{ userId: 1, action: 'read everything' }, {}], extra: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('ValidationFailed');
+    expect(bad.body.error.fields.map((f: { path: string }) => f.path).sort()).toEqual([
+      '(body)',
+      'questions.0.action',
+      'questions.1.action',
+    ]);
+    expect((await ask('/decisions/batch', { questions: [] })).body.error.fields[0]).toEqual({
+      path: 'questions',
+      message: 'Ask at least one question',
+    });
+    expect((await ask('/decisions/batch', '{"questions": [')).body.error.code).toBe('MalformedJson');
+    const plain = await h.raw('POST', '/decisions/batch', undefined, {
+      authorization: `Bearer ${key}`,
+      'content-type': 'text/plain',
+    });
+    expect([plain.status, plain.body.error.code]).toEqual([415, 'UnsupportedMediaType']);
+    const doc = await h.raw('GET', '/openapi.json');
+    expect(doc.body.paths['/decisions/batch'].post.requestBody.content['application/json'].schema).toBeTruthy();
   });
 
   it('lets an admin switch off transcription and analysis for a user', async () => {
@@ -399,6 +421,29 @@ describe.each(DIALECTS)('access decisions (%s)', (dialect) => {
     expect(await allowed('forecast.edit')).toBe(true);
     expect((await owner.del(`/users/${user.id}/roles/${role('FORECAST_EDIT')}`)).status).toBe(200);
     expect(await allowed('forecast.edit')).toBe(false);
+
+    // Users with the same facts, asked the same question in one batch: whose resource it is still counts.
+    const twins = [
+      await h.buildUser(owner, { accessType: 'standard' }),
+      await h.buildUser(owner, { accessType: 'standard' }),
+    ];
+    for (const twin of twins) await owner.post(`/users/${twin.id}/licenses`, { application: VA });
+    const [a, b] = twins as [{ id: number }, { id: number }];
+    const read = `${VA}:recording.read`;
+    const same = await ask('/decisions/batch', {
+      questions: [
+        { userId: a.id, action: read, resource: { ownerId: a.id } },
+        { userId: b.id, action: read, resource: { ownerId: a.id } },
+        { userId: b.id, action: read, resource: { ownerId: b.id } },
+        { userId: b.id, action: read },
+      ],
+    });
+    expect(same.body.results.map((r: { allowed: boolean; userId: number }) => [r.userId, r.allowed])).toEqual([
+      [a.id, true],
+      [b.id, false],
+      [b.id, true],
+      [b.id, false],
+    ]);
 
     const analyze = async () =>
       (await ask('/decisions', { userId: user.id, action: `${VA}:recording.analyze`, resource: { ownerId: user.id } }))

@@ -1,6 +1,6 @@
 // `node --import tsx bench/access.ts`: authorization decisions over HTTP with 1,000,000 users and realistic role
 // mappings and licenses, on SQLite and PostgreSQL. The server runs in a child process so the load generator does
-// not share its event loop; it serves from BENCH_WORKERS processes (ROSTER_WORKERS, default 2: one per core).
+// not share its event loop; it serves from 1 and then 2 processes (ROSTER_WORKERS; BENCH_WORKERS=1,2).
 // Prints markdown rows; BENCH_USERS, BENCH_DB, BENCH_SECONDS change the run.
 import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -20,10 +20,10 @@ const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
 const DIALECTS = (process.env.BENCH_DB ?? 'sqlite,postgres').split(',') as Dialect[];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-/** Serving processes (ROSTER_WORKERS): one per core of the benchmark machine. */
-const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+/** The serving process counts measured (ROSTER_WORKERS): one, and one per core of the benchmark machine. */
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);
 const BATCH = 1000;
-const servers = WORKERS === 1 ? '1 serving process' : `${WORKERS} serving processes`;
+const serving = (workers: number) => (workers === 1 ? '1 serving process' : `${workers} serving processes`);
 
 const ACTIONS = [
   'voice_analytics:recording.read',
@@ -47,7 +47,7 @@ if (process.env.BENCH_ROLE === 'server') {
       databaseUrl: process.env.BENCH_DB_URL as string,
       host: '127.0.0.1',
       port: 0,
-      workers: WORKERS,
+      workers: Number(process.env.BENCH_SERVER_WORKERS),
     },
     () => {},
   );
@@ -131,9 +131,12 @@ async function seed(url: string, dialect: Dialect) {
     await sql`update users set license_apps = ${agg}, role_ids = ${roleList(dialect)},
       analysis_enabled = coalesce((select s.analysis_enabled from user_app_settings s where s.user_id = users.id), 1)
       where account_id = ${accountId}`.execute(handle.db);
-    // As autovacuum would soon after such a load: index lookups otherwise step over the rows the update replaced.
-    if (dialect === 'postgres') await sql`vacuum analyze`.execute(handle.db);
-    else await sql`pragma optimize`.execute(handle.db);
+    if (dialect === 'postgres') {
+      // As autovacuum would soon after such a load: index lookups otherwise step over the rows the update replaced.
+      await sql`vacuum analyze`.execute(handle.db);
+      // Then the load's writes go to disk now, not during the measurements.
+      await sql`checkpoint`.execute(handle.db);
+    } else await sql`pragma optimize`.execute(handle.db);
     const counts = await handle.db
       .selectFrom('user_roles')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -164,9 +167,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-async function startBenchServer(url: string) {
+async function startBenchServer(url: string, workers: number) {
   const child = fork(fileURLToPath(import.meta.url), [], {
-    env: { ...process.env, BENCH_ROLE: 'server', BENCH_DB_URL: url },
+    env: { ...process.env, BENCH_ROLE: 'server', BENCH_DB_URL: url, BENCH_SERVER_WORKERS: String(workers) },
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean)],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -208,88 +211,101 @@ async function runDialect(dialect: Dialect, rows: Row[]) {
   const store = await benchDatabase(dialect, 'access');
   try {
     const { key, lo, hi } = await seed(store.url, dialect);
-    const server = await startBenchServer(store.url);
-    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    const next = random(42);
-    const question = () => {
-      const userId = lo + Math.floor(next() * (hi - lo + 1));
-      const own = next() < 0.6;
-      return {
-        userId,
-        action: ACTIONS[Math.floor(next() * ACTIONS.length)] as string,
-        resource: { ownerId: own ? userId : lo + Math.floor(next() * (hi - lo + 1)) },
-      };
-    };
-    const post = (path: string, payload: string) =>
-      new Promise<string>((resolve, reject) => {
-        const req = request(
-          `${server.url}/api/v1${path}`,
-          {
-            method: 'POST',
-            agent,
-            headers: {
-              authorization: `Bearer ${key}`,
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(payload),
-            },
-          },
-          (res) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => {
-              text += chunk;
-            });
-            res.on('end', () =>
-              res.statusCode === 200
-                ? resolve(text)
-                : reject(new Error(`${path}: ${res.statusCode} ${text.slice(0, 200)}`)),
-            );
-          },
-        );
-        req.on('error', reject);
-        req.end(payload);
-      });
-    try {
-      // Warm up (catalog cache, connections, JIT).
-      // Request bodies are made up front, so the load generator spends its time sending, not building JSON.
-      const singles = Array.from({ length: 20_000 }, () => JSON.stringify(question()));
-      const ask = (i: number) => post('/decisions', singles[i % singles.length] as string).then(() => {});
-      await load(ask, 2);
-      const single = await load(ask);
-      rows.push({
-        db: dialect,
-        scenario: `single decision, ${CONCURRENCY} parallel keep-alive requests, ${servers}`,
-        p50: percentile(single.times, 50),
-        p95: percentile(single.times, 95),
-        p99: percentile(single.times, 99),
-        rate: `${Math.round(single.perSecond).toLocaleString('en')} decisions/s`,
-      });
-      console.log(`  single: ${rows.at(-1)?.rate}, p99 ${rows.at(-1)?.p99.toFixed(1)} ms`);
-
-      const batchConcurrency = 4;
-      const batches = Array.from({ length: 40 }, () =>
-        JSON.stringify({ questions: Array.from({ length: BATCH }, question) }),
-      );
-      const askMany = async (i: number) => {
-        await post('/decisions/batch', batches[i % batches.length] as string);
-      };
-      await load(askMany, 2, batchConcurrency);
-      const batch = await load(askMany, SECONDS, batchConcurrency);
-      rows.push({
-        db: dialect,
-        scenario: `batch of ${BATCH.toLocaleString('en')} decisions, ${batchConcurrency} parallel, ${servers}`,
-        p50: percentile(batch.times, 50),
-        p95: percentile(batch.times, 95),
-        p99: percentile(batch.times, 99),
-        rate: `${Math.round(batch.perSecond * BATCH).toLocaleString('en')} decisions/s`,
-      });
-      console.log(`  batch: ${rows.at(-1)?.rate}, p99 ${rows.at(-1)?.p99.toFixed(1)} ms a batch`);
-    } finally {
-      agent.destroy();
-      await server.stop();
-    }
+    for (const workers of WORKER_COUNTS) await measure(dialect, store.url, { key, lo, hi }, workers, rows);
   } finally {
     await store.stop();
+  }
+}
+
+/** Single decisions, then batches, against a server of `workers` processes. */
+async function measure(
+  dialect: Dialect,
+  url: string,
+  { key, lo, hi }: { key: string; lo: number; hi: number },
+  workers: number,
+  rows: Row[],
+) {
+  const servers = serving(workers);
+  console.log(`  ${servers}:`);
+  const server = await startBenchServer(url, workers);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const next = random(42);
+  const question = () => {
+    const userId = lo + Math.floor(next() * (hi - lo + 1));
+    const own = next() < 0.6;
+    return {
+      userId,
+      action: ACTIONS[Math.floor(next() * ACTIONS.length)] as string,
+      resource: { ownerId: own ? userId : lo + Math.floor(next() * (hi - lo + 1)) },
+    };
+  };
+  const post = (path: string, payload: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = request(
+        `${server.url}/api/v1${path}`,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () =>
+            res.statusCode === 200
+              ? resolve(text)
+              : reject(new Error(`${path}: ${res.statusCode} ${text.slice(0, 200)}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  try {
+    // Warm up (catalog cache, connections, JIT).
+    // Request bodies are made up front, so the load generator spends its time sending, not building JSON.
+    const singles = Array.from({ length: 20_000 }, () => JSON.stringify(question()));
+    const ask = (i: number) => post('/decisions', singles[i % singles.length] as string).then(() => {});
+    await load(ask, 2);
+    const single = await load(ask);
+    rows.push({
+      db: dialect,
+      scenario: `single decision, ${CONCURRENCY} parallel keep-alive requests, ${servers}`,
+      p50: percentile(single.times, 50),
+      p95: percentile(single.times, 95),
+      p99: percentile(single.times, 99),
+      rate: `${Math.round(single.perSecond).toLocaleString('en')} decisions/s`,
+    });
+    console.log(`    single: ${rows.at(-1)?.rate}, p99 ${rows.at(-1)?.p99.toFixed(1)} ms`);
+
+    const batchConcurrency = 4;
+    const batches = Array.from({ length: 40 }, () =>
+      JSON.stringify({ questions: Array.from({ length: BATCH }, question) }),
+    );
+    const askMany = async (i: number) => {
+      await post('/decisions/batch', batches[i % batches.length] as string);
+    };
+    await load(askMany, 2, batchConcurrency);
+    const batch = await load(askMany, SECONDS, batchConcurrency);
+    rows.push({
+      db: dialect,
+      scenario: `batch of ${BATCH.toLocaleString('en')} decisions, ${batchConcurrency} parallel, ${servers}`,
+      p50: percentile(batch.times, 50),
+      p95: percentile(batch.times, 95),
+      p99: percentile(batch.times, 99),
+      rate: `${Math.round(batch.perSecond * BATCH).toLocaleString('en')} decisions/s`,
+    });
+    console.log(`    batch: ${rows.at(-1)?.rate}, p99 ${rows.at(-1)?.p99.toFixed(1)} ms a batch`);
+  } finally {
+    agent.destroy();
+    await server.stop();
   }
 }
 

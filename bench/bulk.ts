@@ -96,6 +96,18 @@ async function runDialect(dialect: Dialect) {
       { action: 'assign_team', groupId: team, selection: { ids } },
       ids.length,
     );
+    const role = await handle.db
+      .selectFrom('roles')
+      .select('id')
+      .where('account_id', '=', big.account.id)
+      .where('app', '=', 'quality_management')
+      .where('name', '=', 'REPORTS_VIEW')
+      .executeTakeFirstOrThrow();
+    await bulk(
+      `assign role to ${SELECTED.toLocaleString('en')} users (by id)`,
+      { action: 'assign_role', roleId: role.id, selection: { ids } },
+      ids.length,
+    );
     // Some generated users are disabled already: they are skipped ("already disabled").
     await bulk(`disable ${SELECTED.toLocaleString('en')} users (by id)`, { action: 'disable', selection: { ids } });
     const department = await handle.db

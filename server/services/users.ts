@@ -56,9 +56,11 @@ export interface SearchTuning {
   selectiveCandidates: number;
   /** How many rows of a sort index a broad search walks before it sorts the candidates past them instead. */
   walkWindow: number;
+  /** Members of a large group or license a total tests against the other filters before it answers "at least". */
+  setCountBudget?: number;
 }
 
-const DEFAULT_TUNING: SearchTuning = { selectiveCandidates: COUNT_CAP, walkWindow: 5000 };
+const DEFAULT_TUNING: SearchTuning = { selectiveCandidates: COUNT_CAP, walkWindow: 5000, setCountBudget: 5000 };
 
 type Value = string | number;
 type Order = 'asc' | 'desc';
@@ -326,9 +328,13 @@ export class UserDirectory {
       return out;
     };
     // Group and license filters are tested per row; the window's bound (filters only) is found without them.
-    const inSets = <Q extends UsersQuery>(q: Q) => members.sets.reduce((out, set) => out.where(set.test) as Q, q);
-    const where = (q: UsersQuery, options: { pinAccountIndex?: boolean; indexedTerms?: boolean } = {}) => {
-      let out = inSets(filters(q, options));
+    const inSets = <Q extends UsersQuery>(q: Q, except?: MemberSet) =>
+      members.sets.reduce((out, set) => (set === except ? out : (out.where(set.test) as Q)), q);
+    const where = (
+      q: UsersQuery,
+      options: { pinAccountIndex?: boolean; indexedTerms?: boolean; except?: MemberSet } = {},
+    ) => {
+      let out = inSets(filters(q, options), options.except);
       // Candidate plans (the account index pinned away) reach the search index through the term tests.
       const indexed = options.indexedTerms ?? options.pinAccountIndex === true;
       for (const test of this.search.termTests(terms, indexed)) out = out.where(test);
@@ -370,8 +376,19 @@ export class UserDirectory {
       const first = members.sets[0] as MemberSet;
       const candidates = (q: UsersQuery) => where(q, { pinAccountIndex: true }).where(first.inSet);
       const alone = members.sets.length === 1 && !hasFacetFilter(filter) && !departments;
-      // Alone, a set's size is the total, counted in its own table; otherwise the matching users are counted.
-      const total = async () => (alone ? exactUpTo(await first.size(cap + 1)) : countUpTo(where));
+      const total = async () => {
+        // Alone, a set's size is the total, counted in its own table.
+        if (alone) return first.counted > cap ? exactUpTo(first.counted) : exactUpTo(await first.size(cap + 1));
+        // Either side is read no further than a budget: the users the other filters leave, when they are few (the
+        // planner starts from their index), else the set's first members; past them the count means "at least".
+        const budget = this.tuning.setCountBudget ?? DEFAULT_TUNING.setCountBudget ?? 0;
+        if ((await this.facetCount(accountId, filter, departments)) <= budget) return countUpTo(where);
+        const counted = await countUpTo((q) =>
+          where(q, { pinAccountIndex: true, except: first }).where(first.inFirst(budget)),
+        );
+        if (!counted.exact || (await first.size(budget + 1)) <= budget) return counted;
+        return { count: counted.count, exact: false };
+      };
       return { plan: 'window', searching: false, where, filters, candidates, total };
     }
     if (terms.length === 0) {
@@ -471,8 +488,11 @@ export class UserDirectory {
       await assertGroupOfAccount(this.db, accountId, groupId, `${field}groupId`);
       const members = () => this.db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId);
       sets.push({
+        counted: 0,
         test: sql<boolean>`exists (select 1 from group_members m where m.group_id = ${groupId} and m.user_id = users.id)`,
         inSet: sql<boolean>`users.id in (select m.user_id from group_members m where m.group_id = ${groupId})`,
+        inFirst: (limit) =>
+          sql<boolean>`users.id in (select m.user_id from group_members m where m.group_id = ${groupId} limit ${limit})`,
         ids: async (limit) => (await members().limit(limit).execute()).map((row) => row.user_id),
         size: (limit) => this.countRows(members().limit(limit)),
       });
@@ -486,8 +506,11 @@ export class UserDirectory {
           .where('account_id', '=', accountId)
           .where('app', '=', app);
       sets.push({
+        counted: 0,
         test: sql<boolean>`exists (select 1 from user_licenses l where l.user_id = users.id and l.app = ${app})`,
         inSet: sql<boolean>`users.id in (select l.user_id from user_licenses l where l.account_id = ${accountId} and l.app = ${app})`,
+        inFirst: (limit) =>
+          sql<boolean>`users.id in (select l.user_id from user_licenses l where l.account_id = ${accountId} and l.app = ${app} limit ${limit})`,
         ids: async (limit) => (await holders().limit(limit).execute()).map((row) => row.user_id),
         size: (limit) => this.countRows(holders().limit(limit)),
       });
@@ -495,9 +518,9 @@ export class UserDirectory {
     // Groups are usually the smaller set, so they are read first and a large license is then never read.
     const fetchable = Math.min(this.tuning.selectiveCandidates, this.search.countCap);
     for (const set of sets) {
-      const ids = await set.ids(fetchable + 1);
-      if (ids.length === 0) return 'none';
-      if (ids.length <= fetchable) return { sets, driver: ids };
+      set.counted = await set.size(fetchable + 1);
+      if (set.counted === 0) return 'none';
+      if (set.counted <= fetchable) return { sets, driver: await set.ids(fetchable) };
     }
     return { sets, driver: null };
   }
@@ -859,10 +882,14 @@ export class UserDirectory {
 
 /** A group or license filter: a set of users read from its own table. */
 interface MemberSet {
+  /** Its size as counted when the plan was chosen (no further than the candidates a list may fetch, plus one). */
+  counted: number;
   /** Row test: the user is in the set (a lookup in the set table's primary key). */
   test: RawBuilder<boolean>;
   /** The set as a subquery of user ids, to start a query from its members. */
   inSet: RawBuilder<boolean>;
+  /** The first `limit` users of the set in its table's order, as a subquery. */
+  inFirst(limit: number): RawBuilder<boolean>;
   /** Up to `limit` of its user ids. */
   ids(limit: number): Promise<number[]>;
   /** Its size, counted no further than `limit`. */

@@ -257,4 +257,24 @@ describe.each(DIALECTS)('group and license plans agree (%s)', (dialect) => {
       }
     }
   });
+
+  it('counts a large group under other filters among a bounded number of its members, then as "at least"', async () => {
+    const { database, audit } = h.ctx;
+    const now = () => new Date();
+    // The other filters leave more users than the budget, so the group's first members are tested (a page found by
+    // walking the sort index; on PostgreSQL a page that sorts the members past a window counts them all).
+    const budget = (setCountBudget: number) =>
+      new UserDirectory(database, audit, now, { selectiveCandidates: 0, walkWindow: 1_000_000, setCountBudget });
+    const filter = { groupId: teamId, license: 'quality_management' as const };
+    const exact = await new UserDirectory(database, audit, now).list(actor, filter);
+    expect(exact.totalExact).toBe(true);
+    expect(exact.total).toBeGreaterThan(2);
+    const whole = await budget(1000).list(actor, filter);
+    expect(whole).toMatchObject({ total: exact.total, totalExact: true });
+    const bounded = await budget(3).list(actor, filter);
+    expect(bounded.totalExact).toBe(false);
+    expect(bounded.total).toBeLessThan(exact.total);
+    // The page itself is complete whatever the count.
+    expect(bounded.items.map((u) => u.username)).toEqual(exact.items.map((u) => u.username));
+  });
 });

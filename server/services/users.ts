@@ -294,7 +294,8 @@ export class UserDirectory {
 
   /**
    * Ids of every user the list's filters and search match (all pages, within the actor's reach), in id order: the
-   * selection of a bulk action "on everything this filter matches".
+   * selection of a bulk action "on everything this filter matches". `field` is where the request holds the filter,
+   * for the path an error names.
    */
   async matchingIds(actor: Actor, filter: UserFilter, field = 'selection.filter.'): Promise<number[]> {
     this.assertCanManage(actor);
@@ -474,8 +475,8 @@ export class UserDirectory {
 
   /**
    * The group and license filters as sets of user ids, each read from its own table (an unknown group, or one of
-   * another account, is refused naming the field). `driver`: the ids of the smallest set when it holds no more
-   * than the candidates a list may fetch and sort; then the query starts from them.
+   * another account, is refused as `field` + groupId). `driver`: the ids of the first set (the group, then the
+   * license) that holds no more users than a list may fetch and sort; then the query starts from them.
    */
   private async memberSets(
     accountId: number,

@@ -22,6 +22,10 @@ export const APPS: Record<AppKey, AppInfo> = {
   call_tracking: { name: 'Call Tracking', license: 'Call Tracking', pool: 'seats' },
 };
 
+/** How the console names an application's license: "Smartflows (Chat routing)", or just the name they share. */
+export const licenseLabel = (key: AppKey): string =>
+  APPS[key].license === APPS[key].name ? APPS[key].license : `${APPS[key].license} (${APPS[key].name})`;
+
 export const isAppKey = (value: string): value is AppKey => (APP_KEYS as readonly string[]).includes(value);
 
 export const CHAT_STATUSES = ['available', 'unavailable', 'inactive'] as const;

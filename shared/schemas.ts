@@ -1,5 +1,6 @@
 // Input schemas shared by the API (validation + OpenAPI) and the console's forms: each rule is written once.
 import { z } from 'zod';
+import { APP_KEYS } from './access.js';
 import { ACCESS_TYPES, AUTH_METHODS, MAX_PAGE_SIZE, USER_SORTS, USER_STATUSES } from './constants.js';
 import { callTrackingFields } from './organization-schemas.js';
 
@@ -113,6 +114,10 @@ export const userFilterSchema = z
     enabled: booleanQuery.optional(),
     department: z.string().max(100).optional(),
     source: z.string().max(100).optional(),
+    /** Direct members of this group (team) of the account. */
+    groupId: z.coerce.number().int().positive().optional(),
+    /** Users holding the license of this application. */
+    license: z.enum(APP_KEYS).optional(),
   })
   .strict();
 export type UserFilter = z.output<typeof userFilterSchema>;

@@ -26,7 +26,7 @@ export function userRoutes(ctx: AppContext) {
       tags: ['Users'],
       summary: 'List and search users, one keyset page at a time',
       description:
-        'Search (`q`) is case- and accent-insensitive and matches inside words; every whitespace-separated term must match some field (first/last name, username, email, phone, department, nicknames). Pages: no cursor = first page, `cursor` = next/previous page, `last=true` = last page.',
+        'Search (`q`) is case- and accent-insensitive and matches inside words; every whitespace-separated term must match some field (first/last name, username, email, phone, department, nicknames). `groupId` keeps the direct members of a group of the account, `license` the users holding the license of that application; an unknown group is a 400 naming `groupId`. Pages: no cursor = first page, `cursor` = next/previous page, `last=true` = last page.',
       request: { query: userListQuerySchema },
       responses: { 200: json(UserListSchema, 'A page of users'), ...errors },
     }),
@@ -55,8 +55,9 @@ export function userRoutes(ctx: AppContext) {
     }),
     async (c) => {
       const actor = requireSession(c).actor;
-      ctx.users.assertCanManage(actor);
-      return csvResponse(c, 'users.csv', EXPORT_HEADER, exportRows(ctx, actor, c.req.valid('query'))) as never;
+      const query = c.req.valid('query');
+      await ctx.users.assertFilter(actor, query);
+      return csvResponse(c, 'users.csv', EXPORT_HEADER, exportRows(ctx, actor, query)) as never;
     },
   );
 
@@ -71,8 +72,9 @@ export function userRoutes(ctx: AppContext) {
     }),
     async (c) => {
       const actor = requireSession(c).actor;
-      ctx.users.assertCanManage(actor);
-      return xlsxResponse(c, 'users.xlsx', EXPORT_HEADER, exportRows(ctx, actor, c.req.valid('query'))) as never;
+      const query = c.req.valid('query');
+      await ctx.users.assertFilter(actor, query);
+      return xlsxResponse(c, 'users.xlsx', EXPORT_HEADER, exportRows(ctx, actor, query)) as never;
     },
   );
 

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import { conflict, notFound } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
-import { isUniqueViolation } from './users.js';
+import { assertGroupOfAccount, isUniqueViolation } from './users.js';
 
 interface SavedFilterRow {
   id: number;
@@ -46,6 +46,9 @@ export class SavedFilters {
   }
 
   async create(actor: Actor, input: SavedFilterCreate) {
+    if (input.filter.groupId !== undefined) {
+      await assertGroupOfAccount(this.db, actor.accountId, input.filter.groupId, 'filter.groupId');
+    }
     const params = JSON.stringify({ filter: input.filter, sort: input.sort, order: input.order });
     const row = await this.db.transaction().execute(async (trx) => {
       if (input.isDefault) await this.clearDefault(trx, actor);

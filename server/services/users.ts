@@ -3,6 +3,7 @@ import {
   type Expression,
   type ExpressionBuilder,
   type Kysely,
+  type RawBuilder,
   type SelectQueryBuilder,
   type SqlBool,
   sql,
@@ -15,6 +16,7 @@ import { searchTerms } from '../../shared/search-text.js';
 import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
+import { idIn } from '../db/sql-helpers.js';
 import { indexInsertedUsers } from '../db/user-index.js';
 import { type SearchCandidates, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
@@ -54,9 +56,11 @@ export interface SearchTuning {
   selectiveCandidates: number;
   /** How many rows of a sort index a broad search walks before it sorts the candidates past them instead. */
   walkWindow: number;
+  /** Members of a large group or license a total tests against the other filters before it answers "at least". */
+  setCountBudget?: number;
 }
 
-const DEFAULT_TUNING: SearchTuning = { selectiveCandidates: COUNT_CAP, walkWindow: 5000 };
+const DEFAULT_TUNING: SearchTuning = { selectiveCandidates: COUNT_CAP, walkWindow: 5000, setCountBudget: 5000 };
 
 type Value = string | number;
 type Order = 'asc' | 'desc';
@@ -265,6 +269,15 @@ export class UserDirectory {
     return { rows: [...windowed.rows, ...rest], filled: false };
   }
 
+  /**
+   * Refuses a filter naming a group that is not one of the account's: a streamed download checks it before its first
+   * byte, since a later error could no longer change the response's status.
+   */
+  async assertFilter(actor: Actor, filter: UserFilter): Promise<void> {
+    this.assertCanManage(actor);
+    if (filter.groupId !== undefined) await assertGroupOfAccount(this.db, actor.accountId, filter.groupId, 'groupId');
+  }
+
   /** Every user matching the filters, in the list's order, read page by page so memory stays flat. */
   async *all(
     actor: Actor,
@@ -281,11 +294,12 @@ export class UserDirectory {
 
   /**
    * Ids of every user the list's filters and search match (all pages, within the actor's reach), in id order: the
-   * selection of a bulk action "on everything this filter matches".
+   * selection of a bulk action "on everything this filter matches". `field` is where the request holds the filter,
+   * for the path an error names.
    */
-  async matchingIds(actor: Actor, filter: UserFilter): Promise<number[]> {
+  async matchingIds(actor: Actor, filter: UserFilter, field = 'selection.filter.'): Promise<number[]> {
     this.assertCanManage(actor);
-    const scope = await this.scope(actor.accountId, filter, searchTerms(filter.q), scopedDepartments(actor));
+    const scope = await this.scope(actor.accountId, filter, searchTerms(filter.q), scopedDepartments(actor), field);
     if (scope === 'none') return [];
     // The index's candidates when a search has them, else the filters and term tests row by row.
     const restrict = scope.plan === 'walk' ? scope.where : scope.candidates;
@@ -299,7 +313,10 @@ export class UserDirectory {
     filter: UserFilter,
     terms: string[],
     departments: string[] | null,
+    field = '',
   ): Promise<Scope | 'none'> {
+    const members = await this.memberSets(accountId, filter, field);
+    if (members === 'none') return 'none';
     const filters = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) => {
       let out = q.where(this.search.accountColumn(options.pinAccountIndex === true), '=', accountId);
       // An admin whose profile limits Users to some departments sees only theirs.
@@ -311,34 +328,91 @@ export class UserDirectory {
       if (filter.source) out = out.where('users.source', '=', filter.source);
       return out;
     };
-    const where = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) => {
-      let out = filters(q, options);
+    // Group and license filters are tested per row; the window's bound (filters only) is found without them.
+    const inSets = <Q extends UsersQuery>(q: Q, except?: MemberSet) =>
+      members.sets.reduce((out, set) => (set === except ? out : (out.where(set.test) as Q)), q);
+    const where = (
+      q: UsersQuery,
+      options: { pinAccountIndex?: boolean; indexedTerms?: boolean; except?: MemberSet } = {},
+    ) => {
+      let out = inSets(filters(q, options), options.except);
       // Candidate plans (the account index pinned away) reach the search index through the term tests.
-      for (const test of this.search.termTests(terms, options.pinAccountIndex === true)) out = out.where(test);
+      const indexed = options.indexedTerms ?? options.pinAccountIndex === true;
+      for (const test of this.search.termTests(terms, indexed)) out = out.where(test);
       return out;
     };
     const unused = (q: UsersQuery) => q;
+    const cap = this.search.countCap;
+    const exactUpTo = (n: number) => (n > cap ? { count: cap, exact: false } : { count: n, exact: true });
+    /** Matches of a restriction, counted no further than the cap. */
+    const countUpTo = async (restrict: (q: UsersQuery) => UsersQuery, db: Kysely<Database> = this.db) => {
+      const inner = restrict(db.selectFrom('users'))
+        .select(sql.lit(1).as('one'))
+        .limit(cap + 1);
+      const row = await db
+        .selectFrom(inner.as('matches'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return exactUpTo(Number(row.n));
+    };
+
+    if (members.driver) {
+      // A small group or license: its members are fetched and sorted (with or without a search, whose terms are
+      // then tested on their rows), so the account's sort index is never walked looking for them.
+      const driver = members.driver;
+      const candidates = (q: UsersQuery) =>
+        where(q, { pinAccountIndex: true, indexedTerms: false }).where(idIn(this.dialect, 'users.id', driver));
+      // Exact: there are no more candidates than the cap.
+      const total = async () => {
+        const row = await candidates(this.db.selectFrom('users'))
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        return { count: Number(row.n), exact: true };
+      };
+      return { plan: 'candidates', searching: false, where, filters, candidates, total };
+    }
+    if (terms.length === 0 && members.sets.length > 0) {
+      // Large groups or licenses: a window of the sort index usually holds enough of them; when they cluster
+      // elsewhere, the members past the window are sorted instead.
+      const first = members.sets[0] as MemberSet;
+      const candidates = (q: UsersQuery) => where(q, { pinAccountIndex: true }).where(first.inSet);
+      const alone = members.sets.length === 1 && !hasFacetFilter(filter) && !departments;
+      const total = async () => {
+        // Alone, a set's size is the total, counted in its own table.
+        if (alone) return first.counted > cap ? exactUpTo(first.counted) : exactUpTo(await first.size(cap + 1));
+        // Either side is read no further than a budget: the users the other filters leave, when they are few (the
+        // planner starts from their index), else the set's first members; past them the count means "at least".
+        const budget = this.tuning.setCountBudget ?? DEFAULT_TUNING.setCountBudget ?? 0;
+        if ((await this.facetCount(accountId, filter, departments)) <= budget) return countUpTo(where);
+        const counted = await countUpTo((q) =>
+          where(q, { pinAccountIndex: true, except: first }).where(first.inFirst(budget)),
+        );
+        if (!counted.exact || (await first.size(budget + 1)) <= budget) return counted;
+        return { count: counted.count, exact: false };
+      };
+      return { plan: 'window', searching: false, where, filters, candidates, total };
+    }
     if (terms.length === 0) {
       const total = async () => ({ count: await this.facetCount(accountId, filter, departments), exact: true });
       return { plan: 'walk', searching: false, where, filters, candidates: unused, total };
     }
     const candidates = this.search.candidates(accountId, terms);
     if (candidates === 'none') return 'none';
-    const cap = this.search.countCap;
-    const exactUpTo = (n: number) => (n > cap ? { count: cap, exact: false } : { count: n, exact: true });
     /** Matches, counted no further than the cap (and, with a budget, among that many rows of the account only). */
     const capped = async (q: (query: UsersQuery) => UsersQuery, db: Kysely<Database>, budget?: number) => {
       let source = db.selectFrom('users');
       if (budget) {
         // In name order, which PostgreSQL reads from an index that holds the search document.
         const sample = filters(db.selectFrom('users'))
-          .select('users.search_doc')
+          .select(['users.id', 'users.search_doc'])
           .orderBy('users.name_key')
           .orderBy('users.id')
           .limit(budget);
         source = db.selectFrom(sample.as('users')) as unknown as UsersQuery;
       }
-      const inner = (budget ? source.where((eb) => eb.and(terms.map((t) => this.search.termMatches(t)))) : q(source))
+      const inner = (
+        budget ? inSets(source).where((eb) => eb.and(terms.map((t) => this.search.termMatches(t)))) : q(source)
+      )
         .select(sql.lit(1).as('one'))
         .limit(cap + 1);
       const row = await db
@@ -367,7 +441,7 @@ export class UserDirectory {
       const inCandidates = (q: UsersQuery) =>
         candidates.restrict(where(q, { pinAccountIndex: true }), selective ? ids : null);
       // The index's count is the answer when it covers every term and no other filter narrows it.
-      const indexCounts = candidates.exact && !hasFacetFilter(filter) && !departments;
+      const indexCounts = candidates.exact && !hasFacetFilter(filter) && !departments && members.sets.length === 0;
       const total = () =>
         indexCounts
           ? Promise.resolve(exactUpTo(ids.length))
@@ -397,6 +471,67 @@ export class UserDirectory {
       return this.search.candidatePlan((db) => capped(inCandidates, db));
     };
     return { ...searching, plan: 'window', candidates: inCandidates, total };
+  }
+
+  /**
+   * The group and license filters as sets of user ids, each read from its own table (an unknown group, or one of
+   * another account, is refused as `field` + groupId). `driver`: the ids of the first set (the group, then the
+   * license) that holds no more users than a list may fetch and sort; then the query starts from them.
+   */
+  private async memberSets(
+    accountId: number,
+    filter: UserFilter,
+    field: string,
+  ): Promise<{ sets: MemberSet[]; driver: number[] | null } | 'none'> {
+    const sets: MemberSet[] = [];
+    if (filter.groupId !== undefined) {
+      const groupId = filter.groupId;
+      await assertGroupOfAccount(this.db, accountId, groupId, `${field}groupId`);
+      const members = () => this.db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId);
+      sets.push({
+        counted: 0,
+        test: sql<boolean>`exists (select 1 from group_members m where m.group_id = ${groupId} and m.user_id = users.id)`,
+        inSet: sql<boolean>`users.id in (select m.user_id from group_members m where m.group_id = ${groupId})`,
+        inFirst: (limit) =>
+          sql<boolean>`users.id in (select m.user_id from group_members m where m.group_id = ${groupId} limit ${limit})`,
+        ids: async (limit) => (await members().limit(limit).execute()).map((row) => row.user_id),
+        size: (limit) => this.countRows(members().limit(limit)),
+      });
+    }
+    if (filter.license !== undefined) {
+      const app = filter.license;
+      const holders = () =>
+        this.db
+          .selectFrom('user_licenses')
+          .select('user_id')
+          .where('account_id', '=', accountId)
+          .where('app', '=', app);
+      sets.push({
+        counted: 0,
+        test: sql<boolean>`exists (select 1 from user_licenses l where l.user_id = users.id and l.app = ${app})`,
+        inSet: sql<boolean>`users.id in (select l.user_id from user_licenses l where l.account_id = ${accountId} and l.app = ${app})`,
+        inFirst: (limit) =>
+          sql<boolean>`users.id in (select l.user_id from user_licenses l where l.account_id = ${accountId} and l.app = ${app} limit ${limit})`,
+        ids: async (limit) => (await holders().limit(limit).execute()).map((row) => row.user_id),
+        size: (limit) => this.countRows(holders().limit(limit)),
+      });
+    }
+    // Groups are usually the smaller set, so they are read first and a large license is then never read.
+    const fetchable = Math.min(this.tuning.selectiveCandidates, this.search.countCap);
+    for (const set of sets) {
+      set.counted = await set.size(fetchable + 1);
+      if (set.counted === 0) return 'none';
+      if (set.counted <= fetchable) return { sets, driver: await set.ids(fetchable) };
+    }
+    return { sets, driver: null };
+  }
+
+  private async countRows(q: SelectQueryBuilder<Database, keyof Database, object>): Promise<number> {
+    const row = await this.db
+      .selectFrom(q.as('rows'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   private async facetCount(accountId: number, filter: UserFilter, departments: string[] | null): Promise<number> {
@@ -744,6 +879,33 @@ export class UserDirectory {
       });
     });
   }
+}
+
+/** A group or license filter: a set of users read from its own table. */
+interface MemberSet {
+  /** Its size as counted when the plan was chosen (no further than the candidates a list may fetch, plus one). */
+  counted: number;
+  /** Row test: the user is in the set (a lookup in the set table's primary key). */
+  test: RawBuilder<boolean>;
+  /** The set as a subquery of user ids, to start a query from its members. */
+  inSet: RawBuilder<boolean>;
+  /** The first `limit` users of the set in its table's order, as a subquery. */
+  inFirst(limit: number): RawBuilder<boolean>;
+  /** Up to `limit` of its user ids. */
+  ids(limit: number): Promise<number[]>;
+  /** Its size, counted no further than `limit`. */
+  size(limit: number): Promise<number>;
+}
+
+/** A user filter's group must be one of the account's (refused as `field` otherwise, whether it exists or not). */
+export async function assertGroupOfAccount(db: Db, accountId: number, groupId: number, field: string): Promise<void> {
+  const group = await db
+    .selectFrom('groups')
+    .select('id')
+    .where('id', '=', groupId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  if (!group) throw validationFailed([{ path: field, message: 'No such group in your account' }]);
 }
 
 /** The departments a profile-limited admin manages, or null when every user is in reach. */

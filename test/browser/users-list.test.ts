@@ -228,4 +228,54 @@ describe('user directory', { timeout: 90_000 }, () => {
       .poll(async () => ((await (await server.api('/saved-filters')).json()) as { items: unknown[] }).items.length)
       .toBe(0);
   });
+
+  it('filters by team and by license, and the count follows', async () => {
+    const { page, server } = h;
+    const post = async (path: string, body: unknown) => {
+      const response = await server.api(path, { method: 'POST', body });
+      if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as { id: number };
+    };
+    const all = (await (await server.api('/users?limit=500&sort=username')).json()) as {
+      items: { id: number; username: string }[];
+    };
+    const id = (username: string) => all.items.find((user) => user.username === username)?.id as number;
+    const sales = await post('/groups', { name: 'Sales' });
+    const inbound = await post('/groups', { name: 'Inbound', parentId: sales.id });
+    for (const username of ['agent.01', 'agent.02', 'agent.03']) {
+      await post(`/users/${id(username)}/teams`, { groupId: inbound.id });
+    }
+    for (const username of ['agent.02', 'agent.03', 'agent.04', 'john.smith']) {
+      await post(`/users/${id(username)}/licenses`, { application: 'call_tracking' });
+    }
+
+    await page.goto('/users');
+    await expect.poll(() => rangeText(page)).toBe(`Showing 1–25 of ${total}`);
+    await page.getByRole('button', { name: 'Filters', exact: true }).click();
+    await page.getByLabel('License').selectOption({ label: 'Call Tracking' });
+    await expect.poll(() => rangeText(page)).toBe('Showing 1–4 of 4');
+    expect((await tableUsernames(page)).sort()).toEqual(['agent.02', 'agent.03', 'agent.04', 'john.smith']);
+    expect(new URL(page.url()).searchParams.get('license')).toBe('call_tracking');
+
+    // Teams are named by their path in the tree.
+    await page.getByLabel('Team').selectOption({ label: 'Sales / Inbound' });
+    await expect.poll(() => rangeText(page)).toBe('Showing 1–2 of 2');
+    expect((await tableUsernames(page)).sort()).toEqual(['agent.02', 'agent.03']);
+    // Two filters are on.
+    expect(await page.locator('button[aria-controls="user-filters"] .pill').textContent()).toBe('2');
+    await screenshot(page, 'users-team-license-filter');
+    const href = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
+    expect(href).toContain(`groupId=${inbound.id}`);
+    expect(href).toContain('license=call_tracking');
+
+    // The save dialog says what it would keep.
+    await page.getByRole('button', { name: 'Save filter' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Save filter' });
+    await dialog.getByText('team Sales / Inbound · license Call Tracking').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    await page.getByRole('button', { name: 'Reset to default' }).click();
+    await expect.poll(() => rangeText(page)).toBe(`Showing 1–25 of ${total}`);
+    expect(new URL(page.url()).search).toBe('');
+  });
 });

@@ -1,6 +1,6 @@
 // The console's one door to the Roster API: JSON in and out, CSRF header on mutations, errors as ApiError.
 
-import { CLIENT_HEADER, CONSOLE_CLIENT } from '../../shared/access.js';
+import { type AppKey, CLIENT_HEADER, CONSOLE_CLIENT } from '../../shared/access.js';
 import type { BulkAction } from '../../shared/bulk-schemas.js';
 import type { AccessType, RequiredAction, UserSort, UserStatus } from '../../shared/constants.js';
 import type { ProfileModule } from '../../shared/profile-schemas.js';
@@ -68,6 +68,8 @@ export type SavedFilterBody = {
   enabled?: boolean;
   department?: string;
   source?: string;
+  groupId?: number;
+  license?: AppKey;
 };
 
 export type SavedFilter = {

@@ -2,7 +2,7 @@
 // with the number of users it touches, runs it and shows the per-user report (downloadable as CSV).
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { APP_KEYS, APPS } from '../../../shared/access.js';
+import { APP_KEYS, licenseLabel } from '../../../shared/access.js';
 import {
   BULK_ACTION_LABELS,
   BULK_ACTION_PARAMS,
@@ -110,10 +110,7 @@ function useParamOptions(action: BulkAction) {
     return {
       label: 'License',
       loading: false,
-      options: APP_KEYS.map((key) => ({
-        value: key,
-        label: APPS[key].license === APPS[key].name ? APPS[key].license : `${APPS[key].license} (${APPS[key].name})`,
-      })),
+      options: APP_KEYS.map((key) => ({ value: key, label: licenseLabel(key) })),
     };
   }
   return null;

@@ -1,8 +1,9 @@
 // The user directory (F1-F4, F6): search with highlights, sortable columns, cursor paging, filters and saved filters.
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import { APP_KEYS, type AppKey, isAppKey, licenseLabel } from '../../../shared/access.js';
 import type { BulkAction } from '../../../shared/bulk-schemas.js';
 import {
   ACCESS_TYPE_LABELS,
@@ -42,9 +43,10 @@ import {
   useDropdown,
 } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
+import { GROUP_TREE_KEY, type GroupTree, indexTree } from '../org-api.js';
 import { useSession } from '../session.js';
 
-const FILTER_KEYS = ['q', 'accessType', 'status', 'enabled', 'department', 'source'] as const;
+const FILTER_KEYS = ['q', 'accessType', 'status', 'enabled', 'department', 'source', 'groupId', 'license'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 type Filters = Partial<Record<FilterKey, string>>;
 type Order = 'asc' | 'desc';
@@ -74,6 +76,8 @@ function toSavedBody(filters: Filters): SavedFilterBody {
   if (filters.enabled) body.enabled = filters.enabled === 'true';
   if (filters.department) body.department = filters.department;
   if (filters.source) body.source = filters.source;
+  if (filters.groupId) body.groupId = Number(filters.groupId);
+  if (filters.license) body.license = filters.license as AppKey;
   return body;
 }
 
@@ -91,6 +95,21 @@ export function UsersPage() {
   const position: Position = storedPosition.key === listKey ? storedPosition : { key: listKey, offset: 0 };
 
   const facets = useQuery({ queryKey: ['users', 'facets'], queryFn: () => api<UserFacets>('/users/facets') });
+  const [filtersOpen, setFiltersOpen] = useState(() => FILTER_KEYS.some((key) => key !== 'q' && params.get(key)));
+  // The teams to filter by, each named by its path ("Sales / Inbound"), in path order.
+  const tree = useQuery({
+    queryKey: GROUP_TREE_KEY,
+    queryFn: () => api<GroupTree>('/groups'),
+    enabled: filtersOpen || Boolean(filters.groupId),
+  });
+  const groupOptions = useMemo(() => {
+    const items = tree.data?.items ?? [];
+    const index = indexTree(items);
+    return items
+      .map((group) => ({ value: String(group.id), label: index.path(group) }))
+      .sort((a, b) => a.label.localeCompare(b.label));
+  }, [tree.data]);
+  const groupLabel = (id: string) => groupOptions.find((option) => option.value === id)?.label ?? `group ${id}`;
   const savedFilters = useQuery({
     queryKey: ['saved-filters'],
     queryFn: () => api<{ items: SavedFilter[] }>('/saved-filters'),
@@ -159,7 +178,6 @@ export function UsersPage() {
     setSelection({ key: filtersKey, ids: next, all: false });
   }
 
-  const [filtersOpen, setFiltersOpen] = useState(() => FILTER_KEYS.some((key) => key !== 'q' && params.get(key)));
   const [saveOpen, setSaveOpen] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -227,6 +245,8 @@ export function UsersPage() {
         ? 0
         : position.offset;
   const activeFilters = FILTER_KEYS.filter((key) => key !== 'q' && filters[key]).length;
+  // A saved filter may name a team deleted since: the list says so beside the filter.
+  const listErrors = list.error instanceof ApiError ? list.error.fieldMap() : {};
   const exportHref = `${API_BASE}/users/export.csv${toSearch({ ...filters, sort, order })}`;
   const savedItems = savedFilters.data?.items ?? [];
   const pageIds = items.map((user) => user.id);
@@ -359,6 +379,29 @@ export function UsersPage() {
                 value: name,
                 label: name === 'local' ? 'Local' : name,
               })),
+            ]}
+          />
+          <SelectField
+            label="Team"
+            value={filters.groupId ?? ''}
+            onValue={(value) => update({ groupId: value })}
+            error={listErrors.groupId}
+            options={[
+              { value: '', label: tree.isPending ? 'Loading teams…' : 'Any team' },
+              ...groupOptions,
+              ...(filters.groupId && tree.data && !groupOptions.some((option) => option.value === filters.groupId)
+                ? [{ value: filters.groupId, label: 'A group that no longer exists' }]
+                : []),
+            ]}
+          />
+          <SelectField
+            label="License"
+            value={filters.license ?? ''}
+            onValue={(value) => update({ license: value })}
+            error={listErrors.license}
+            options={[
+              { value: '', label: 'Any license' },
+              ...APP_KEYS.map((key) => ({ value: key, label: licenseLabel(key) })),
             ]}
           />
         </section>
@@ -540,6 +583,7 @@ export function UsersPage() {
         open={saveOpen}
         onClose={() => setSaveOpen(false)}
         filters={filters}
+        groupLabel={groupLabel}
         sort={sort}
         order={order}
         onSaved={(saved) => {
@@ -560,7 +604,7 @@ const SORT_LABELS: Partial<Record<UserSort, string>> = {
   status: 'status',
 };
 
-function describeFilters(filters: Filters): string[] {
+function describeFilters(filters: Filters, groupLabel: (id: string) => string): string[] {
   const parts: string[] = [];
   if (filters.q) parts.push(`search “${filters.q}”`);
   if (filters.accessType) {
@@ -570,6 +614,10 @@ function describeFilters(filters: Filters): string[] {
   if (filters.enabled) parts.push(filters.enabled === 'true' ? 'enabled users' : 'disabled users');
   if (filters.department) parts.push(`department ${filters.department}`);
   if (filters.source) parts.push(`source ${filters.source}`);
+  if (filters.groupId) parts.push(`team ${groupLabel(filters.groupId)}`);
+  if (filters.license) {
+    parts.push(`license ${isAppKey(filters.license) ? licenseLabel(filters.license) : filters.license}`);
+  }
   return parts;
 }
 
@@ -755,6 +803,7 @@ function SaveFilterDialog({
   open,
   onClose,
   filters,
+  groupLabel,
   sort,
   order,
   onSaved,
@@ -762,6 +811,7 @@ function SaveFilterDialog({
   open: boolean;
   onClose: () => void;
   filters: Filters;
+  groupLabel: (id: string) => string;
   sort: UserSort;
   order: Order;
   onSaved: (saved: SavedFilter) => void;
@@ -794,7 +844,7 @@ function SaveFilterDialog({
     save.mutate(parsed.data);
   }
 
-  const described = describeFilters(filters);
+  const described = describeFilters(filters, groupLabel);
   const sortLabel = `${SORT_LABELS[sort] ?? sort}, ${order === 'asc' ? 'ascending' : 'descending'}`;
 
   return (

@@ -9,7 +9,7 @@ import { listen } from './main.js';
 const config = JSON.parse(process.env.ROSTER_WORKER_CONFIG ?? 'null') as Config | null;
 if (!config || !process.send) throw new Error('a serving process is started by `roster serve` with ROSTER_WORKERS');
 
-const database = openDatabase(config.databaseUrl, { mapped: true });
+const database = openDatabase(config.databaseUrl);
 try {
   const { server, port } = await listen(config, createApp(createContext(config, database)));
   const stop = () =>

@@ -35,7 +35,7 @@ export interface DatabaseHandle {
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, (value) => new Date(value).toISOString());
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function openDatabase(url: string, options: { poolSize?: number; mapped?: boolean } = {}): DatabaseHandle {
+export function openDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
   const dialect = dialectOf(url);
   if (dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
@@ -56,10 +56,9 @@ export function openDatabase(url: string, options: { poolSize?: number; mapped?:
   // Statement journals (triggers, upserts) in memory, and a page cache that holds a million-user directory.
   sqlite.pragma('temp_store = MEMORY');
   sqlite.pragma('cache_size = -524288');
-  // Several serving processes (ROSTER_WORKERS) read straight from the operating system's file cache, which they
-  // share, instead of each warming its own page cache; SQLite caps the size at its built-in maximum. One process
-  // does without: mapped pages make bulk writes (imports) about 10% slower.
-  if (options.mapped) sqlite.pragma('mmap_size = 8589934592');
+  // Reads straight from the operating system's file cache, which every serving process shares (ROSTER_WORKERS),
+  // instead of copying each page into the connection's own cache first. SQLite caps it at its built-in maximum.
+  sqlite.pragma('mmap_size = 8589934592');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
   return { db, dialect, sqlite, queryPrepared, close: () => db.destroy() };

@@ -344,11 +344,9 @@ export class UserDirectory {
     const unused = (q: UsersQuery) => q;
     const cap = this.search.countCap;
     const exactUpTo = (n: number) => (n > cap ? { count: cap, exact: false } : { count: n, exact: true });
-    /** Matches of a restriction, counted no further than the cap. */
-    const countUpTo = async (restrict: (q: UsersQuery) => UsersQuery, db: Kysely<Database> = this.db) => {
-      const inner = restrict(db.selectFrom('users'))
-        .select(sql.lit(1).as('one'))
-        .limit(cap + 1);
+    /** Rows of a query of users, counted no further than the cap. */
+    const countUpTo = async (query: UsersQuery, db: Kysely<Database> = this.db) => {
+      const inner = query.select(sql.lit(1).as('one')).limit(cap + 1);
       const row = await db
         .selectFrom(inner.as('matches'))
         .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -383,9 +381,10 @@ export class UserDirectory {
         // Either side is read no further than a budget: the users the other filters leave, when they are few (the
         // planner starts from their index), else the set's first members; past them the count means "at least".
         const budget = this.tuning.setCountBudget ?? DEFAULT_TUNING.setCountBudget ?? 0;
-        if ((await this.facetCount(accountId, filter, departments)) <= budget) return countUpTo(where);
-        const counted = await countUpTo((q) =>
-          where(q, { pinAccountIndex: true, except: first }).where(first.inFirst(budget)),
+        const users = this.db.selectFrom('users');
+        if ((await this.facetCount(accountId, filter, departments)) <= budget) return countUpTo(where(users));
+        const counted = await countUpTo(
+          where(users, { pinAccountIndex: true, except: first }).where(first.inFirst(budget)),
         );
         if (!counted.exact || (await first.size(budget + 1)) <= budget) return counted;
         return { count: counted.count, exact: false };
@@ -410,16 +409,10 @@ export class UserDirectory {
           .limit(budget);
         source = db.selectFrom(sample.as('users')) as unknown as UsersQuery;
       }
-      const inner = (
-        budget ? inSets(source).where((eb) => eb.and(terms.map((t) => this.search.termMatches(t)))) : q(source)
-      )
-        .select(sql.lit(1).as('one'))
-        .limit(cap + 1);
-      const row = await db
-        .selectFrom(inner.as('matches'))
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      return exactUpTo(Number(row.n));
+      return countUpTo(
+        budget ? inSets(source).where((eb) => eb.and(terms.map((t) => this.search.termMatches(t)))) : q(source),
+        db,
+      );
     };
     const searching = { searching: true, where, filters } as const;
     // No index narrows single letters (nor two on PostgreSQL): walk the sort index, testing each row.

@@ -68,10 +68,8 @@ export class Decisions {
     this.db = handle.db;
     this.inList =
       handle.dialect === 'postgres'
-        ? (values) =>
-            values.length <= 32
-              ? values
-              : sql`(select unnest(${values}::${sql.raw(typeof values[0] === 'number' ? 'int[]' : 'text[]')}))`
+        ? // One array parameter: the statement text is the same whatever the list's length.
+          (values) => sql`(select unnest(${values}::${sql.raw(typeof values[0] === 'number' ? 'int[]' : 'text[]')}))`
         : // A short list inline (the planner looks each id up); a long one as JSON, saving a long statement's prepare.
           (values) => (values.length <= 32 ? values : sql`(select value from json_each(${JSON.stringify(values)}))`);
   }
@@ -212,12 +210,13 @@ export class Decisions {
 
   /** Many users' facts in one statement. */
   private async many(accountId: number, ids: number[]): Promise<FactsRow[]> {
-    const postgres = this.handle.dialect === 'postgres';
     const query = this.facts(accountId)
       .where(sql<number>`+u.account_id`, '=', accountId)
-      // On PostgreSQL the list is one array parameter, so the statement is the same for every batch.
-      .where('u.id', 'in', (postgres ? sql`(select unnest(${ids}::int[]))` : this.inList(ids)) as never);
-    if (postgres) return this.handle.queryPrepared<FactsRow>('roster_decision_facts_batch', query.compile());
+      .where('u.id', 'in', this.inList(ids) as never);
+    // On PostgreSQL the statement is the same for every batch: it is parsed and planned once per connection.
+    if (this.handle.dialect === 'postgres') {
+      return this.handle.queryPrepared<FactsRow>('roster_decision_facts_batch', query.compile());
+    }
     return (await query.execute()) as FactsRow[];
   }
 

@@ -480,34 +480,26 @@ export class UserDirectory {
     if (filter.groupId !== undefined) {
       const groupId = filter.groupId;
       await assertGroupOfAccount(this.db, accountId, groupId, `${field}groupId`);
-      const members = () => this.db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId);
-      sets.push({
-        counted: 0,
-        test: sql<boolean>`exists (select 1 from group_members m where m.group_id = ${groupId} and m.user_id = users.id)`,
-        inSet: sql<boolean>`users.id in (select m.user_id from group_members m where m.group_id = ${groupId})`,
-        inFirst: (limit) =>
-          sql<boolean>`users.id in (select m.user_id from group_members m where m.group_id = ${groupId} limit ${limit})`,
-        ids: async (limit) => (await members().limit(limit).execute()).map((row) => row.user_id),
-        size: (limit) => this.countRows(members().limit(limit)),
-      });
+      sets.push(
+        this.memberSet(
+          () => this.db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId),
+          sql<boolean>`exists (select 1 from group_members m where m.group_id = ${groupId} and m.user_id = users.id)`,
+        ),
+      );
     }
     if (filter.license !== undefined) {
       const app = filter.license;
-      const holders = () =>
-        this.db
-          .selectFrom('user_licenses')
-          .select('user_id')
-          .where('account_id', '=', accountId)
-          .where('app', '=', app);
-      sets.push({
-        counted: 0,
-        test: sql<boolean>`exists (select 1 from user_licenses l where l.user_id = users.id and l.app = ${app})`,
-        inSet: sql<boolean>`users.id in (select l.user_id from user_licenses l where l.account_id = ${accountId} and l.app = ${app})`,
-        inFirst: (limit) =>
-          sql<boolean>`users.id in (select l.user_id from user_licenses l where l.account_id = ${accountId} and l.app = ${app} limit ${limit})`,
-        ids: async (limit) => (await holders().limit(limit).execute()).map((row) => row.user_id),
-        size: (limit) => this.countRows(holders().limit(limit)),
-      });
+      sets.push(
+        this.memberSet(
+          () =>
+            this.db
+              .selectFrom('user_licenses')
+              .select('user_id')
+              .where('account_id', '=', accountId)
+              .where('app', '=', app),
+          sql<boolean>`exists (select 1 from user_licenses l where l.user_id = users.id and l.app = ${app})`,
+        ),
+      );
     }
     // Groups are usually the smaller set, so they are read first and a large license is then never read.
     const fetchable = Math.min(this.tuning.selectiveCandidates, this.search.countCap);
@@ -517,6 +509,21 @@ export class UserDirectory {
       if (set.counted <= fetchable) return { sets, driver: await set.ids(fetchable) };
     }
     return { sets, driver: null };
+  }
+
+  /** A set of users read from its own table (`members` selects their ids); `test` checks one row against it. */
+  private memberSet(
+    members: () => SelectQueryBuilder<Database, 'group_members' | 'user_licenses', { user_id: number }>,
+    test: RawBuilder<boolean>,
+  ): MemberSet {
+    return {
+      counted: 0,
+      test,
+      inSet: sql<boolean>`users.id in ${members()}`,
+      inFirst: (limit) => sql<boolean>`users.id in ${members().limit(limit)}`,
+      ids: async (limit) => (await members().limit(limit).execute()).map((row) => row.user_id),
+      size: (limit) => this.countRows(members().limit(limit)),
+    };
   }
 
   private async countRows(q: SelectQueryBuilder<Database, keyof Database, object>): Promise<number> {

@@ -413,3 +413,23 @@ export function DialogButtons({
     </>
   );
 }
+
+/** A button among a table row's actions: its label, then the row's name for screen readers ("Edit Sales"). */
+export function RowButton({
+  label,
+  name,
+  onClick,
+  variant = 'secondary',
+}: {
+  label: string;
+  name: string;
+  onClick: () => void;
+  variant?: 'secondary' | 'danger-outline' | 'ghost';
+}) {
+  return (
+    <button type="button" className={`button button--small button--${variant}`} onClick={onClick}>
+      {label}
+      <span className="visually-hidden"> {name}</span>
+    </button>
+  );
+}

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { apiKeyCreateSchema } from '../../../shared/access-schemas.js';
 import type { ApiKey } from '../access-api.js';
 import { api } from '../api.js';
-import { Dialog, formatDateTime, Notice, Spinner, TextField } from '../components/ui.js';
+import { Dialog, formatDateTime, Notice, RowButton, Spinner, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 
 export function ApiKeysPage() {
@@ -106,13 +106,12 @@ export function ApiKeysPage() {
                     <td className="nowrap">{key.lastUsedAt ? formatDateTime(key.lastUsedAt) : 'Never'}</td>
                     <td className="nowrap">
                       {key.can.revoke ? (
-                        <button
-                          type="button"
-                          className="button button--small button--danger-outline"
+                        <RowButton
+                          label="Revoke"
+                          name={key.name}
+                          variant="danger-outline"
                           onClick={() => setRevoking(key)}
-                        >
-                          Revoke<span className="visually-hidden"> {key.name}</span>
-                        </button>
+                        />
                       ) : null}
                     </td>
                   </tr>

@@ -7,7 +7,17 @@ import { roleCreateSchema } from '../../../shared/access-schemas.js';
 import { ACCESS_TYPE_LABELS, type AccessType } from '../../../shared/constants.js';
 import type { Application, Role } from '../access-api.js';
 import { ApiError, api } from '../api.js';
-import { Badge, Checkbox, Dialog, DialogButtons, Notice, SelectField, Spinner, TextField } from '../components/ui.js';
+import {
+  Badge,
+  Checkbox,
+  Dialog,
+  DialogButtons,
+  Notice,
+  RowButton,
+  SelectField,
+  Spinner,
+  TextField,
+} from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 
 export function ApplicationsPage() {
@@ -103,13 +113,7 @@ export function ApplicationsPage() {
                       </td>
                       <td className="nowrap">
                         {role.can.update ? (
-                          <button
-                            type="button"
-                            className="button button--small button--ghost"
-                            onClick={() => setEditing(role)}
-                          >
-                            Edit<span className="visually-hidden"> {role.name}</span>
-                          </button>
+                          <RowButton label="Edit" name={role.name} variant="ghost" onClick={() => setEditing(role)} />
                         ) : null}
                       </td>
                     </tr>

@@ -4,7 +4,16 @@ import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { chatGroupSchema, departmentSchema } from '../../../shared/organization-schemas.js';
 import { ApiError, api } from '../api.js';
-import { Checkbox, Dialog, DialogButtons, formatCount, Notice, Spinner, TextField } from '../components/ui.js';
+import {
+  Checkbox,
+  Dialog,
+  DialogButtons,
+  formatCount,
+  Notice,
+  RowButton,
+  Spinner,
+  TextField,
+} from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import type { ChatGroup, Department } from '../org-api.js';
 
@@ -126,20 +135,17 @@ export function DepartmentsPage() {
                       )}
                     </td>
                     <td className="nowrap">
-                      <button
-                        type="button"
-                        className="button button--small button--secondary"
+                      <RowButton
+                        label="Rename"
+                        name={d.name}
                         onClick={() => setEditing({ kind: 'rename', department: d })}
-                      >
-                        Rename<span className="visually-hidden"> {d.name}</span>
-                      </button>{' '}
-                      <button
-                        type="button"
-                        className="button button--small button--danger-outline"
+                      />{' '}
+                      <RowButton
+                        label="Delete"
+                        name={d.name}
+                        variant="danger-outline"
                         onClick={() => setEditing({ kind: 'delete', department: d })}
-                      >
-                        Delete<span className="visually-hidden"> {d.name}</span>
-                      </button>
+                      />
                     </td>
                   </tr>
                 ))
@@ -194,20 +200,13 @@ export function DepartmentsPage() {
                       )}
                     </td>
                     <td className="nowrap">
-                      <button
-                        type="button"
-                        className="button button--small button--secondary"
-                        onClick={() => setEditing({ kind: 'chat', group: g })}
-                      >
-                        Edit<span className="visually-hidden"> {g.name}</span>
-                      </button>{' '}
-                      <button
-                        type="button"
-                        className="button button--small button--danger-outline"
+                      <RowButton label="Edit" name={g.name} onClick={() => setEditing({ kind: 'chat', group: g })} />{' '}
+                      <RowButton
+                        label="Delete"
+                        name={g.name}
+                        variant="danger-outline"
                         onClick={() => setEditing({ kind: 'delete-chat', group: g })}
-                      >
-                        Delete<span className="visually-hidden"> {g.name}</span>
-                      </button>
+                      />
                     </td>
                   </tr>
                 ))

@@ -19,6 +19,7 @@ import {
   formatCount,
   Notice,
   ReadOnlyField,
+  RowButton,
   SelectField,
   Spinner,
   TextField,
@@ -148,25 +149,18 @@ export function ProfilesPage() {
                       <td className="nowrap">{formatCount(profile.users)}</td>
                       <td className="nowrap table-actions">
                         {profile.can.update ? (
-                          <button
-                            type="button"
-                            className="button button--small button--secondary"
-                            onClick={() => setEditing(profile)}
-                          >
-                            Edit<span className="visually-hidden"> {profile.name}</span>
-                          </button>
+                          <RowButton label="Edit" name={profile.name} onClick={() => setEditing(profile)} />
                         ) : null}
                         {profile.can.delete ? (
-                          <button
-                            type="button"
-                            className="button button--small button--danger-outline"
+                          <RowButton
+                            label="Delete"
+                            name={profile.name}
+                            variant="danger-outline"
                             onClick={() => {
                               remove.reset();
                               setDeleting(profile);
                             }}
-                          >
-                            Delete<span className="visually-hidden"> {profile.name}</span>
-                          </button>
+                          />
                         ) : null}
                       </td>
                     </tr>

@@ -10,7 +10,7 @@ import {
   type BulkSelection,
 } from '../../../shared/bulk-schemas.js';
 import { api, type BulkReport } from '../api.js';
-import { Badge, Dialog, formatCount, Notice, SelectField, Spinner, useDropdown } from './ui.js';
+import { Badge, Dialog, DialogButtons, formatCount, Notice, SelectField, Spinner, useDropdown } from './ui.js';
 
 /** Actions that cannot be undone or lock people out get the red button. */
 const DANGEROUS = new Set<BulkAction>(['delete', 'disable']);
@@ -161,19 +161,14 @@ export function BulkDialog({
       title={title}
       onClose={onClose}
       footer={
-        <>
-          <button type="button" className="button button--secondary" onClick={onClose} disabled={run.isPending}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className={`button ${DANGEROUS.has(action) ? 'button--danger' : 'button--primary'}`}
-            disabled={!ready || n === undefined || n === 0 || run.isPending}
-            onClick={() => run.mutate()}
-          >
-            {run.isPending ? 'Working…' : n === undefined ? 'Confirm' : `${labels.button} ${people(n)}`}
-          </button>
-        </>
+        <DialogButtons
+          onCancel={onClose}
+          cancelDisabled={run.isPending}
+          label={run.isPending ? 'Working…' : n === undefined ? 'Confirm' : `${labels.button} ${people(n)}`}
+          danger={DANGEROUS.has(action)}
+          disabled={!ready || n === undefined || n === 0 || run.isPending}
+          onAction={() => run.mutate()}
+        />
       }
     >
       {params ? (

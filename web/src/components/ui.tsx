@@ -388,6 +388,7 @@ export function DialogButtons({
   danger,
   form,
   onAction,
+  cancelDisabled,
 }: {
   onCancel: () => void;
   label: string;
@@ -395,10 +396,12 @@ export function DialogButtons({
   danger?: boolean;
   form?: string;
   onAction?: () => void;
+  /** While the action runs and cannot be stopped. */
+  cancelDisabled?: boolean;
 }) {
   return (
     <>
-      <button type="button" className="button button--secondary" onClick={onCancel}>
+      <button type="button" className="button button--secondary" onClick={onCancel} disabled={cancelDisabled}>
         Cancel
       </button>
       <button

@@ -63,6 +63,22 @@ export class Teams {
     return idIn(this.dialect, column, ids);
   }
 
+  /** The rows of a membership table (members, supervisors, managers) for the group among some users. */
+  private holdersIn(
+    trx: Trx,
+    table: 'group_members' | RoleTable,
+    accountId: number,
+    groupId: number,
+    userIds: number[],
+  ) {
+    return trx
+      .selectFrom(table as 'group_members')
+      .select('user_id')
+      .where('group_id', '=', groupId)
+      .where('account_id', '=', accountId)
+      .where(this.idIn('user_id', userIds));
+  }
+
   // ---- Set-based operations inside the caller's transaction (bulk actions and the single-user routes) ----
 
   /** Adds the users to the team; a user's first team becomes their main team. */
@@ -71,12 +87,7 @@ export class Teams {
     const out = new Map<number, MembershipOutcome>();
     const at = this.now().toISOString();
     for (const chunk of chunks(userIds)) {
-      const existing = await trx
-        .selectFrom('group_members')
-        .select('user_id')
-        .where('group_id', '=', groupId)
-        .where(this.idIn('user_id', chunk))
-        .execute();
+      const existing = await this.holdersIn(trx, 'group_members', accountId, groupId, chunk).execute();
       const members = new Set(existing.map((row) => row.user_id));
       const todo = chunk.filter((id) => !members.has(id));
       for (const id of members) out.set(id, { status: 'skipped', reason: 'already a member' });
@@ -116,13 +127,7 @@ export class Teams {
     const group = await this.groupWithin(trx, accountId, groupId);
     const out = new Map<number, MembershipOutcome>();
     for (const chunk of chunks(userIds)) {
-      const rows = await trx
-        .selectFrom('group_members')
-        .select(['user_id', 'is_main'])
-        .where('group_id', '=', groupId)
-        .where('account_id', '=', accountId)
-        .where(this.idIn('user_id', chunk))
-        .execute();
+      const rows = await this.holdersIn(trx, 'group_members', accountId, groupId, chunk).select('is_main').execute();
       const members = rows.map((row) => row.user_id);
       markDone(out, chunk, members, 'not a member');
       if (members.length === 0) continue;
@@ -145,13 +150,7 @@ export class Teams {
     const group = await this.groupWithin(trx, accountId, groupId);
     const out = new Map<number, MembershipOutcome>();
     for (const chunk of chunks(userIds)) {
-      const rows = await trx
-        .selectFrom('group_members')
-        .select(['user_id', 'is_main'])
-        .where('group_id', '=', groupId)
-        .where('account_id', '=', accountId)
-        .where(this.idIn('user_id', chunk))
-        .execute();
+      const rows = await this.holdersIn(trx, 'group_members', accountId, groupId, chunk).select('is_main').execute();
       const members = new Map(rows.map((row) => [row.user_id, row.is_main === 1]));
       const targets: number[] = [];
       for (const id of chunk) {
@@ -252,12 +251,7 @@ export class Teams {
     const at = this.now().toISOString();
     const already = table === 'group_supervisors' ? 'already a supervisor' : 'already manages the group';
     for (const chunk of chunks(userIds)) {
-      const existing = await trx
-        .selectFrom(table)
-        .select('user_id')
-        .where('group_id', '=', groupId)
-        .where(this.idIn('user_id', chunk))
-        .execute();
+      const existing = await this.holdersIn(trx, table, accountId, groupId, chunk).execute();
       const has = new Set(existing.map((row) => row.user_id));
       for (const id of has) out.set(id, { status: 'skipped', reason: already });
       const todo = chunk.filter((id) => !has.has(id));
@@ -294,13 +288,7 @@ export class Teams {
     const out = new Map<number, MembershipOutcome>();
     const missing = table === 'group_supervisors' ? 'not a supervisor' : 'does not manage the group';
     for (const chunk of chunks(userIds)) {
-      const rows = await trx
-        .selectFrom(table)
-        .select('user_id')
-        .where('group_id', '=', groupId)
-        .where('account_id', '=', accountId)
-        .where(this.idIn('user_id', chunk))
-        .execute();
+      const rows = await this.holdersIn(trx, table, accountId, groupId, chunk).execute();
       const holders = rows.map((row) => row.user_id);
       markDone(out, chunk, holders, missing);
       if (holders.length === 0) continue;

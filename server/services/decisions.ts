@@ -89,7 +89,7 @@ export class Decisions {
     options: { strict?: boolean } = {},
   ): Promise<(Decision & { userId: number | null })[]> {
     const accountId = callerAccount(caller);
-    const { byId, byName, catalog, answersOf } = await this.load(accountId, questions);
+    const { byId, subjectOf, catalog, answersOf } = await this.load(accountId, questions);
     const groups = await this.groups(
       accountId,
       [...byId.keys()],
@@ -97,8 +97,7 @@ export class Decisions {
     );
     const now = this.now();
     return questions.map((question) => {
-      const subject =
-        question.userId !== undefined ? byId.get(question.userId) : byName.get(question.username?.toLowerCase() ?? '');
+      const subject = subjectOf(question);
       if (
         subject &&
         !canAskAbout(caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor, accountId, subject.id)
@@ -133,9 +132,8 @@ export class Decisions {
   /** What an application needs to know about a user: licenses, effective roles per application, settings. */
   async accessProfile(caller: Caller, lookup: { userId?: number; username?: string }) {
     const accountId = callerAccount(caller);
-    const { byId, byName, catalog } = await this.load(accountId, [lookup]);
-    const subject =
-      lookup.userId !== undefined ? byId.get(lookup.userId) : byName.get(lookup.username?.toLowerCase() ?? '');
+    const { subjectOf, catalog } = await this.load(accountId, [lookup]);
+    const subject = subjectOf(lookup);
     if (
       !subject ||
       !canAskAbout(caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor, accountId, subject.id)
@@ -345,7 +343,10 @@ export class Decisions {
       }
       answersOf.set(subject, answers);
     }
-    return { byId, byName, catalog, answersOf };
+    /** The subject a question names, by id or by username. */
+    const subjectOf = (lookup: { userId?: number; username?: string }) =>
+      lookup.userId !== undefined ? byId.get(lookup.userId) : byName.get(lookup.username?.toLowerCase() ?? '');
+    return { byId, subjectOf, catalog, answersOf };
   }
 }
 

@@ -98,6 +98,45 @@ describe.each(DIALECTS)('imports (%s)', (dialect) => {
     expect(audit.body.items[0].after).toMatchObject({ created: 2, updated: 0 });
   });
 
+  it('finds usernames created after the preview: all or nothing names the row, good rows only skips it', async () => {
+    const { owner } = await h.newAccount();
+    const file = csv([
+      HEADER,
+      ['carol', 'Carol Diaz', '', '', '', '', '', '', '', ''],
+      ['dave', 'Dave Eng', '', '', '', '', '', '', '', ''],
+      ['erin', 'Erin Fox', '', '', '', '', '', '', '', ''],
+    ]);
+    const first = await upload(h, owner, 'users.csv', file);
+    expect(first.body.counts).toMatchObject({ badRows: 0, toCreate: 3 });
+    // Created by hand between the preview and the start.
+    await h.buildUser(owner, { username: 'dave', firstName: 'Dave', lastName: 'Byhand' });
+
+    const refused = await runImport(owner, first.body.id);
+    expect(refused.body.status).toBe('failed');
+    expect(refused.body.message).toBe('Row 3: Username dave already exists in the account. Nothing was written.');
+    expect((await users(owner)).map((u) => u.username)).not.toContain('carol');
+
+    const again = await upload(h, owner, 'users.csv', file);
+    await h.buildUser(owner, { username: 'erin', firstName: 'Erin', lastName: 'Byhand' });
+    const partial = await runImport(owner, again.body.id, { partial: true });
+    expect(partial.body.status).toBe('done');
+    // dave was a bad row of this preview; erin was taken after it.
+    expect(partial.body.progress).toMatchObject({ created: 1, skipped: 2 });
+    expect(partial.body.generatedPasswords).toBe(1);
+    const passwords = await owner.get(`/imports/${again.body.id}/passwords.csv`);
+    expect(
+      passwords.text
+        .replace('\uFEFF', '')
+        .trim()
+        .split('\r\n')
+        .slice(1)
+        .map((l) => l.split(',')[0]),
+    ).toEqual(['carol']);
+    const erin = (await owner.get('/users?q=erin')).body.items;
+    expect(erin.map((u: { lastName: string }) => u.lastName)).toEqual(['Byhand']);
+    expect((await owner.get('/users/facets')).body.total).toBe(4);
+  });
+
   it('reads files without a header in the seed order, in UTF-8 with BOM, UTF-16 and with ; and tab', async () => {
     const { owner } = await h.newAccount();
     const rows = [

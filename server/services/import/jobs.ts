@@ -22,7 +22,6 @@ import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
 import { hashGeneratedPassword, hashPassword, PasswordGenerator, policyProblems } from '../passwords.js';
-import { bulkRow } from '../user-bulk-insert.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
 import { type CheckedRow, type Lookup, RowChecker } from './check.js';
 import { looksLikeHeader, mappingByPosition, mappingFromHeader } from './columns.js';
@@ -474,17 +473,23 @@ export class ImportJobs {
       const profiles = await this.profiles(actor);
       await inWriteTransaction(this.handle, accountId, async (target) => {
         const checker = new RowChecker(mapping, job.mode as ImportMode, profiles);
+        // Creating only, a username the account already has is found by the insert itself (the preview found those
+        // of the file; this catches users created since), so the rows are not looked up one batch at a time.
+        const lookup: Lookup = job.mode === 'create' ? async () => new Map() : target.lookup;
         // Department names the file gives become departments of the account (see the organization's departments).
         const departments = new Set<string>();
+        // One batch is written while the next is checked and built: the database and this process work side by side.
+        let writing: Promise<void> | null = null;
         for await (const batch of this.dataRows(id, job.has_header === 1)) {
           if (live.cancel) throw new Cancelled();
-          const checked = await checker.check(batch, target.lookup);
+          const checked = await checker.check(batch, lookup);
           const inserts: NewUser[] = [];
           const credentials: (NewCredential | null)[] = [];
+          const rowNumbers: number[] = [];
+          // The generated password of each insert (or ''), as a line of the passwords file.
+          const passwordLines: string[] = [];
           const updates: { row: CheckedRow; user: ImportedUser }[] = [];
           const given: Promise<void>[] = [];
-          // One string a batch (not one a user) keeps a million generated passwords small in memory.
-          let generatedHere = '';
           for (const row of checked) {
             if (row.user?.department) departments.add(row.user.department);
             if (!row.user) {
@@ -501,11 +506,13 @@ export class ImportJobs {
             if (phone === null) {
               throw new Aborted("No free extension is left in the account's range: widen it in the import settings");
             }
-            inserts.push(newUserRow(accountId, { ...user, phone }, at, profiles));
+            inserts.push(newUserRow(accountId, user, phone, at, profiles));
+            rowNumbers.push(row.row);
             const index = credentials.length;
             credentials.push(null);
             if (user.password !== undefined) {
               const password = user.password;
+              passwordLines.push('');
               given.push(
                 hashPassword(password).then((hash) => {
                   credentials[index] = { passwordHash: hash };
@@ -515,28 +522,55 @@ export class ImportJobs {
               let password = passwords.next();
               while (policyProblems(password, user.username).length > 0) password = passwords.next();
               credentials[index] = { passwordHash: hashGeneratedPassword(password, passwords.salt()) };
-              generatedHere += csvLine([user.username, password]);
-              generatedCount++;
+              passwordLines.push(csvLine([user.username, password]));
             }
           }
-          if (generatedHere) generated.push(generatedHere);
           await Promise.all(given);
-          await target.insertUsers(inserts, credentials);
-          live.created += inserts.length;
-          for (const { row, user } of updates) {
-            const credential = user.password !== undefined ? { passwordHash: await hashPassword(user.password) } : null;
-            await target.updateUser(
-              row.existing?.id as number,
-              updateChanges(row.existing as UserRow, user, at, !!credential, profiles),
-              credential,
-            );
-            live.updated++;
+          if (writing) await writing;
+          if (live.cancel) throw new Cancelled();
+          const written = target.insertUsers(inserts, credentials).then((taken) => {
+            const first = taken[0];
+            if (first !== undefined && !partial) {
+              throw new Aborted(
+                `Row ${rowNumbers[first]}: Username ${inserts[first]?.username} already exists in the account`,
+              );
+            }
+            const left = new Set(taken);
+            live.skipped += taken.length;
+            live.created += inserts.length - taken.length;
+            // One string a batch (not one a user) keeps a million generated passwords small in memory.
+            let lines = '';
+            passwordLines.forEach((line, i) => {
+              if (line && !left.has(i)) {
+                lines += line;
+                generatedCount++;
+              }
+            });
+            if (lines) generated.push(lines);
+          });
+          // Settled here so a failure waits for the next batch (or the end) without being reported as unhandled.
+          written.catch(() => undefined);
+          writing = written;
+          if (updates.length > 0) {
+            // Updates follow the batch's inserts (a username may be created and then updated further on).
+            await writing;
+            for (const { row, user } of updates) {
+              const credential =
+                user.password !== undefined ? { passwordHash: await hashPassword(user.password) } : null;
+              await target.updateUser(
+                row.existing?.id as number,
+                updateChanges(row.existing as UserRow, user, at, !!credential, profiles),
+                credential,
+              );
+              live.updated++;
+            }
           }
           live.processed += batch.length;
           await beat();
           // Let the server answer other requests (progress polls) between batches.
           await new Promise((resolve) => setImmediate(resolve));
         }
+        if (writing) await writing;
         if (live.cancel) throw new Cancelled();
         live.phase = 'committing';
         const finished = this.now().toISOString();
@@ -822,27 +856,43 @@ function describe(problems: RowProblem[]): string {
   return problems.map((p) => (p.column ? `${p.column}: ${p.message}` : p.message)).join('; ');
 }
 
+/** The row of a new user (one literal: this runs for every row of a big import). */
 function newUserRow(
   accountId: number,
-  user: ImportedUser & { phone: string },
+  user: ImportedUser,
+  phone: string,
   at: string,
   profiles: ProfileCatalog,
 ): NewUser {
-  const base = bulkRow(
-    accountId,
-    {
-      username: user.username,
-      firstName: user.firstName ?? '',
-      lastName: user.lastName,
-      email: user.email,
-      phone: user.phone,
-      department: user.department,
-      source: 'local',
-    },
-    at,
-  );
+  const fields = {
+    first_name: user.firstName ?? '',
+    last_name: user.lastName ?? '',
+    username: user.username,
+    email: user.email ?? '',
+    phone,
+    department: user.department ?? '',
+    nicknames: '[]',
+  };
+  const derived = derivedColumns(fields, []);
   return {
-    ...base,
+    account_id: accountId,
+    username: fields.username,
+    email: fields.email,
+    first_name: fields.first_name,
+    last_name: fields.last_name,
+    phone,
+    department: fields.department,
+    nicknames: '[]',
+    search_doc: derived.search_doc,
+    name_key: derived.name_key,
+    first_key: derived.first_key,
+    access_type: 'standard',
+    auth_method: 'password',
+    enabled: 1,
+    status: 'inactive',
+    source: 'local',
+    created_at: at,
+    updated_at: at,
     time_zone: user.timeZone ?? '',
     language: user.language ?? '',
     valid_from: user.validFrom ?? null,

@@ -58,9 +58,16 @@ export interface SearchTuning {
   walkWindow: number;
   /** Members of a large group or license a total tests against the other filters before it answers "at least". */
   setCountBudget?: number;
+  /** Rows in name order a dense search's count tests first, to tell how far walking would count (PostgreSQL). */
+  countProbe?: number;
 }
 
-const DEFAULT_TUNING: SearchTuning = { selectiveCandidates: COUNT_CAP, walkWindow: 5000, setCountBudget: 5000 };
+const DEFAULT_TUNING: SearchTuning = {
+  selectiveCandidates: COUNT_CAP,
+  walkWindow: 5000,
+  setCountBudget: 5000,
+  countProbe: 5000,
+};
 
 type Value = string | number;
 type Order = 'asc' | 'desc';
@@ -82,11 +89,10 @@ interface Scope {
 }
 
 /**
- * A dense search's count (PostgreSQL) first tests this many rows of the account in name order, then walks on, as far
- * as their density says the count passes the cap (with a margin), only if that is no more than the budget; else it
- * reads the trigram index. Walking tests a row in about half a microsecond.
+ * A dense search's count (PostgreSQL) first tests `countProbe` rows of the account in name order, then walks on, as
+ * far as their density says the count passes the cap (with this margin), only if that is no more than the budget;
+ * else it reads the trigram index. Walking tests a row in about half a microsecond.
  */
-const DENSE_PROBE = 5000;
 const DENSE_MARGIN = 1.2;
 const DENSE_COUNT_BUDGET = 50_000;
 
@@ -280,9 +286,7 @@ export class UserDirectory {
       // rows are joined to the few keys that remain.
       const rest = await this.search.candidatePlan(async (db) => {
         const keys = ordered(
-          scope
-            .candidates(db.selectFrom('users'))
-            .where(keyset(columns, boundValues, walk, 'after')),
+          scope.candidates(db.selectFrom('users')).where(keyset(columns, boundValues, walk, 'after')),
           true,
         )
           .select([...new Set([...columns, 'id' as const])].map((c) => `users.${c}` as const))
@@ -505,11 +509,12 @@ export class UserDirectory {
         // trigram index, whose posting lists are read whole before the first row. A first stretch tells how dense
         // they are; the walk goes on only as far as that density says the cap will be passed, within a budget.
         const beyondCap = await this.search.walkPlan(async (db) => {
-          const first = await inStretch(db, 0, DENSE_PROBE, cap + 1);
+          const probe = this.tuning.countProbe ?? DEFAULT_TUNING.countProbe ?? 0;
+          const first = await inStretch(db, 0, probe, cap + 1);
           if (first > cap) return true;
-          const needed = first > 0 ? Math.ceil((DENSE_PROBE * (cap + 1) * DENSE_MARGIN) / first) : Infinity;
+          const needed = first > 0 ? Math.ceil((probe * (cap + 1) * DENSE_MARGIN) / first) : Infinity;
           if (needed > DENSE_COUNT_BUDGET) return false;
-          return first + (await inStretch(db, DENSE_PROBE, needed - DENSE_PROBE, cap + 1 - first)) > cap;
+          return first + (await inStretch(db, probe, needed - probe, cap + 1 - first)) > cap;
         });
         if (beyondCap) return { count: cap, exact: false };
       }

@@ -34,7 +34,8 @@ type Executor = Kysely<Database> | Transaction<Database>;
 /**
  * How a search's terms use the PostgreSQL trigram index. 'rows': not at all (rows read from a sort index are tested
  * with strpos). 'every': every term narrows the index's candidates, for a query that reads all of them (sorting them
- * or listing their ids): a two-letter term's trigrams intersected with a longer term's leave far fewer rows to read.
+ * or listing their ids): a two-letter term's trigrams intersected with a longer term's leave far fewer rows to read
+ * (but two longer terms already leave few, and then a two-letter term's many posting lists cost more than they save).
  * 'longer': two-letter terms only when no longer term can drive the index, for a count that stops at the cap: the
  * index reads all posting lists of a term before the first row, and a common two-letter term's are long.
  */
@@ -95,8 +96,9 @@ export class UserSearch {
    */
   termTests(foldedTerms: string[], indexing: TermIndexing): RawBuilder<boolean>[] {
     if (indexing === 'rows') return foldedTerms.map((term) => this.termMatches(term));
-    const longer = indexing === 'longer' && foldedTerms.some((term) => searchForm(term).length >= 3);
-    return foldedTerms.map((term) => this.termMatches(term, !longer || searchForm(term).length >= 3));
+    const longer = foldedTerms.filter((term) => searchForm(term).length >= 3).length;
+    const twoLetters = indexing === 'every' ? longer <= 1 : longer === 0;
+    return foldedTerms.map((term) => this.termMatches(term, twoLetters || searchForm(term).length >= 3));
   }
 
   /**

@@ -31,6 +31,16 @@ export function searchForm(folded: string): string {
 }
 type Executor = Kysely<Database> | Transaction<Database>;
 
+/**
+ * How a search's terms use the PostgreSQL trigram index. 'rows': not at all (rows read from a sort index are tested
+ * with strpos). 'every': every term narrows the index's candidates, for a query that reads all of them (sorting them
+ * or listing their ids): a two-letter term's trigrams intersected with a longer term's leave far fewer rows to read
+ * (but two longer terms already leave few, and then a two-letter term's many posting lists cost more than they save).
+ * 'longer': two-letter terms only when no longer term can drive the index, for a count that stops at the cap: the
+ * index reads all posting lists of a term before the first row, and a common two-letter term's are long.
+ */
+export type TermIndexing = 'rows' | 'every' | 'longer';
+
 export interface SearchCandidates {
   /** Up to `cap + 1` ids of users that may match (every match is among them), in one pass over the index. */
   ids(cap: number): Promise<number[]>;
@@ -74,21 +84,21 @@ export class UserSearch {
     const term = searchForm(folded);
     if (this.handle.dialect === 'sqlite') return sql<boolean>`instr(users.search_doc, ${term}) > 0`;
     if (!indexed) return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
-    // What the pg_trgm GIN index serves: LIKE '%term%', and two letters followed by a letter/digit or a separator.
+    // What the pg_trgm GIN index serves: LIKE '%term%', and two letters followed by a letter, a digit or a separator
+    // (one character class, which the index reads as one condition over the trigrams that start with the letters).
     if (term.length >= 3) return containsLike(sql.ref('users.search_doc'), term);
-    if (TWO_WORD_CHARS.test(term)) {
-      return sql<boolean>`(users.search_doc ~ ${`${term}[a-z0-9]`} or users.search_doc ~ ${`${term}[\n .@_+()/'-]`})`;
-    }
+    if (TWO_WORD_CHARS.test(term)) return sql<boolean>`users.search_doc ~ ${`${term}[a-z0-9\n .@_+()/'-]`}`;
     return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
   }
 
   /**
-   * Row-level tests for every term of a search. Indexed, a two-letter term takes the trigram index's form only when
-   * no longer term can drive the index: its regular expressions read dozens of posting lists and are slow to recheck.
+   * Row-level tests for every term of a search, in the form `indexing` asks for (see TermIndexing).
    */
-  termTests(foldedTerms: string[], indexed: boolean): RawBuilder<boolean>[] {
-    const longer = foldedTerms.some((term) => searchForm(term).length >= 3);
-    return foldedTerms.map((term) => this.termMatches(term, indexed && (!longer || searchForm(term).length >= 3)));
+  termTests(foldedTerms: string[], indexing: TermIndexing): RawBuilder<boolean>[] {
+    if (indexing === 'rows') return foldedTerms.map((term) => this.termMatches(term));
+    const longer = foldedTerms.filter((term) => searchForm(term).length >= 3).length;
+    const twoLetters = indexing === 'every' ? longer <= 1 : longer === 0;
+    return foldedTerms.map((term) => this.termMatches(term, twoLetters || searchForm(term).length >= 3));
   }
 
   /**
@@ -193,7 +203,7 @@ export class UserSearch {
       ids: (cap) =>
         this.candidatePlan(async (db) => {
           let q = db.selectFrom('users').select('users.id').where(this.accountColumn(true), '=', accountId);
-          for (const test of this.termTests(terms, true)) q = q.where(test);
+          for (const test of this.termTests(terms, 'every')) q = q.where(test);
           return (await q.limit(cap + 1).execute()).map((row) => row.id);
         }),
       // Without ids the query's own term tests reach the trigram index under candidatePlan.

@@ -18,7 +18,7 @@ import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { idIn } from '../db/sql-helpers.js';
 import { indexInsertedUsers } from '../db/user-index.js';
-import { type SearchCandidates, UserSearch } from '../db/user-search.js';
+import { type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, canChangeProfile, canOnAccount, canOnProfile, canOnUser, userScope } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
@@ -58,9 +58,16 @@ export interface SearchTuning {
   walkWindow: number;
   /** Members of a large group or license a total tests against the other filters before it answers "at least". */
   setCountBudget?: number;
+  /** Rows in name order a dense search's count tests first, to tell how far walking would count (PostgreSQL). */
+  countProbe?: number;
 }
 
-const DEFAULT_TUNING: SearchTuning = { selectiveCandidates: COUNT_CAP, walkWindow: 5000, setCountBudget: 5000 };
+const DEFAULT_TUNING: SearchTuning = {
+  selectiveCandidates: COUNT_CAP,
+  walkWindow: 5000,
+  setCountBudget: 5000,
+  countProbe: 5000,
+};
 
 type Value = string | number;
 type Order = 'asc' | 'desc';
@@ -81,8 +88,20 @@ interface Scope {
   idsInNameOrder?: SearchCandidates['idsInNameOrder'];
 }
 
-/** Rows of an account a dense search's count may read before it reads the trigram index instead. */
-const DENSE_COUNT_BUDGET = 20_000;
+/**
+ * A dense search's count (PostgreSQL) first tests `countProbe` rows of the account in name order, then walks on, as
+ * far as their density says the count passes the cap (with this margin), only if that is no more than the budget;
+ * else it reads the trigram index. Walking tests a row in about half a microsecond.
+ */
+const DENSE_MARGIN = 1.2;
+const DENSE_COUNT_BUDGET = 50_000;
+
+/**
+ * PostgreSQL: a window that found some matches but not a page is followed by one this many times as long, when
+ * the density of its matches (with a margin) says that stretch holds the rest of the page.
+ */
+const NEXT_WINDOW_FACTOR = 3;
+const NEXT_WINDOW_MARGIN = 1.5;
 
 interface Cursor {
   values: Value[];
@@ -234,39 +253,59 @@ export class UserDirectory {
 
     // Window: walk at most `walkWindow` rows of the sort index; if that does not fill the page the matches are
     // clustered further on (a surname fragment under "name" order), so sort the candidates past the window.
-    const windowed = await walking(async (db) => {
-      const bound = await ordered(from(scope.filters(db.selectFrom('users')), after))
+    const walkWindow = async (db: Kysely<Database>, start: Value[] | null, size: number, count: number) => {
+      const bound = await ordered(from(scope.filters(db.selectFrom('users')), start))
         .select(columns.map((c) => `users.${c}` as const))
-        .offset(this.tuning.walkWindow)
+        .offset(size)
         .limit(1)
         .executeTakeFirst();
       const boundValues = bound ? columns.map((c) => (bound as Record<string, Value>)[c] as Value) : null;
-      let q = from(scope.where(db.selectFrom('users')), after);
+      let q = from(scope.where(db.selectFrom('users')), start);
       if (boundValues) q = q.where(keyset(columns, boundValues, walk, 'upTo'));
-      return { boundValues, rows: await runById(db, ordered(q), n) };
-    });
+      return { boundValues, rows: await runById(db, ordered(q), count) };
+    };
+    const windowed = await walking((db) => walkWindow(db, after, this.tuning.walkWindow, n));
     if (windowed.rows.length >= n || !windowed.boundValues) return { rows: windowed.rows, filled: true };
+    let found = windowed.rows;
+    let boundValues = windowed.boundValues;
+    // On PostgreSQL every candidate past the window is a row read from the table (a few microseconds each, thousands
+    // of them for a common surname fragment), while a walked row costs a fraction of one. When the window's matches
+    // say the next stretch of the sort index likely holds the rest of the page, that stretch is walked first.
+    const nextWindow = this.tuning.walkWindow * NEXT_WINDOW_FACTOR;
+    const expected = found.length > 0 ? ((n - found.length) * this.tuning.walkWindow) / found.length : Infinity;
+    if (this.dialect === 'postgres' && expected * NEXT_WINDOW_MARGIN <= nextWindow) {
+      const next = await walking((db) => walkWindow(db, boundValues, nextWindow, n - found.length));
+      found = [...found, ...next.rows];
+      if (found.length >= n || !next.boundValues) return { rows: found, filled: true };
+      boundValues = next.boundValues;
+    }
     if (this.dialect === 'postgres' && after === null) {
       // Sorting the candidates past the window reads every one of them, so the same query counts them: with the
-      // window's matches that is the whole search's exact total, without reading the trigram index twice.
-      const rest = await this.search.candidatePlan(async (db) =>
-        ordered(
-          scope
-            .candidates(db.selectFrom('users'))
-            .where(keyset(columns, windowed.boundValues as Value[], walk, 'after')),
+      // window's matches that is the whole search's exact total, without reading the trigram index twice. Only the
+      // sort keys are kept while sorting and counting (not the whole rows, whose documents are long); the page's
+      // rows are joined to the few keys that remain.
+      const rest = await this.search.candidatePlan(async (db) => {
+        const keys = ordered(
+          scope.candidates(db.selectFrom('users')).where(keyset(columns, boundValues, walk, 'after')),
           true,
         )
-          .selectAll('users')
+          .select([...new Set([...columns, 'id' as const])].map((c) => `users.${c}` as const))
           .select(sql<number>`count(*) over ()`.as('matches_past_window'))
-          .limit(n - windowed.rows.length)
-          .execute(),
-      );
+          .limit(n - found.length);
+        let page = db
+          .selectFrom(keys.as('past'))
+          .innerJoin('users', 'users.id', 'past.id')
+          .selectAll('users')
+          .select('past.matches_past_window');
+        for (const column of columns) page = page.orderBy(`users.${column}`, walk);
+        return page.execute();
+      });
       const past = Number(rest[0]?.matches_past_window ?? 0);
       const rows = rest.map(({ matches_past_window: _, ...row }) => row as UserRow);
-      return { rows: [...windowed.rows, ...rows], filled: false, counted: windowed.rows.length + past };
+      return { rows: [...found, ...rows], filled: false, counted: found.length + past };
     }
-    const rest = await runCandidates(windowed.boundValues, n - windowed.rows.length);
-    return { rows: [...windowed.rows, ...rest], filled: false };
+    const rest = await runCandidates(boundValues, n - found.length);
+    return { rows: [...found, ...rest], filled: false };
   }
 
   /**
@@ -333,12 +372,12 @@ export class UserDirectory {
       members.sets.reduce((out, set) => (set === except ? out : (out.where(set.test) as Q)), q);
     const where = (
       q: UsersQuery,
-      options: { pinAccountIndex?: boolean; indexedTerms?: boolean; except?: MemberSet } = {},
+      options: { pinAccountIndex?: boolean; indexing?: TermIndexing; except?: MemberSet } = {},
     ) => {
       let out = inSets(filters(q, options), options.except);
       // Candidate plans (the account index pinned away) reach the search index through the term tests.
-      const indexed = options.indexedTerms ?? options.pinAccountIndex === true;
-      for (const test of this.search.termTests(terms, indexed)) out = out.where(test);
+      const indexing = options.indexing ?? (options.pinAccountIndex ? 'every' : 'rows');
+      for (const test of this.search.termTests(terms, indexing)) out = out.where(test);
       return out;
     };
     const unused = (q: UsersQuery) => q;
@@ -359,7 +398,7 @@ export class UserDirectory {
       // then tested on their rows), so the account's sort index is never walked looking for them.
       const driver = members.driver;
       const candidates = (q: UsersQuery) =>
-        where(q, { pinAccountIndex: true, indexedTerms: false }).where(idIn(this.dialect, 'users.id', driver));
+        where(q, { pinAccountIndex: true, indexing: 'rows' }).where(idIn(this.dialect, 'users.id', driver));
       // Exact: there are no more candidates than the cap.
       const total = async () => {
         const row = await candidates(this.db.selectFrom('users'))
@@ -397,22 +436,29 @@ export class UserDirectory {
     }
     const candidates = this.search.candidates(accountId, terms);
     if (candidates === 'none') return 'none';
-    /** Matches, counted no further than the cap (and, with a budget, among that many rows of the account only). */
-    const capped = async (q: (query: UsersQuery) => UsersQuery, db: Kysely<Database>, budget?: number) => {
-      let source = db.selectFrom('users');
-      if (budget) {
-        // In name order, which PostgreSQL reads from an index that holds the search document.
-        const sample = filters(db.selectFrom('users'))
-          .select(['users.id', 'users.search_doc'])
-          .orderBy('users.name_key')
-          .orderBy('users.id')
-          .limit(budget);
-        source = db.selectFrom(sample.as('users')) as unknown as UsersQuery;
-      }
-      return countUpTo(
-        budget ? inSets(source).where((eb) => eb.and(terms.map((t) => this.search.termMatches(t)))) : q(source),
-        db,
-      );
+    /** Matches, counted no further than the cap. */
+    const capped = (q: (query: UsersQuery) => UsersQuery, db: Kysely<Database>) =>
+      countUpTo(q(db.selectFrom('users')), db);
+    /**
+     * Matches among a stretch of the account in name order (rows `skip` to `skip + take`), counted no further than
+     * `upTo`. PostgreSQL reads the stretch from the name index, which holds the search document.
+     */
+    const inStretch = async (db: Kysely<Database>, skip: number, take: number, upTo: number) => {
+      const stretch = filters(db.selectFrom('users'))
+        .select(['users.id', 'users.search_doc'])
+        .orderBy('users.name_key')
+        .orderBy('users.id')
+        .offset(skip)
+        .limit(take);
+      const matches = inSets(db.selectFrom(stretch.as('users')) as unknown as UsersQuery)
+        .where((eb) => eb.and(terms.map((t) => this.search.termMatches(t))))
+        .select(sql.lit(1).as('one'))
+        .limit(upTo);
+      const row = await db
+        .selectFrom(matches.as('matches'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
     };
     const searching = { searching: true, where, filters } as const;
     // No index narrows single letters (nor two on PostgreSQL): walk the sort index, testing each row.
@@ -455,13 +501,24 @@ export class UserDirectory {
     // PostgreSQL: reading the trigram index costs as much as its lists for the terms are long, so a search first
     // walks a window of the sort index; the index is read only when the window does not fill the page.
     const inCandidates = (q: UsersQuery) => candidates.restrict(where(q, { pinAccountIndex: true }), null);
+    const countable = (q: UsersQuery) =>
+      candidates.restrict(where(q, { pinAccountIndex: true, indexing: 'longer' }), null);
     const total = async (filled?: boolean) => {
       if (filled) {
-        // Dense where the page was found: a bounded stretch of the account often holds more than the cap already.
-        const sampled = await this.search.walkPlan((db) => capped(where, db, DENSE_COUNT_BUDGET));
-        if (!sampled.exact) return sampled;
+        // Dense where the page was found: walking the name index finds more matches than the cap sooner than the
+        // trigram index, whose posting lists are read whole before the first row. A first stretch tells how dense
+        // they are; the walk goes on only as far as that density says the cap will be passed, within a budget.
+        const beyondCap = await this.search.walkPlan(async (db) => {
+          const probe = this.tuning.countProbe ?? DEFAULT_TUNING.countProbe ?? 0;
+          const first = await inStretch(db, 0, probe, cap + 1);
+          if (first > cap) return true;
+          const needed = first > 0 ? Math.ceil((probe * (cap + 1) * DENSE_MARGIN) / first) : Infinity;
+          if (needed > DENSE_COUNT_BUDGET) return false;
+          return first + (await inStretch(db, probe, needed - probe, cap + 1 - first)) > cap;
+        });
+        if (beyondCap) return { count: cap, exact: false };
       }
-      return this.search.candidatePlan((db) => capped(inCandidates, db));
+      return this.search.candidatePlan((db) => capped(countable, db));
     };
     return { ...searching, plan: 'window', candidates: inCandidates, total };
   }

@@ -67,3 +67,45 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
     }
   });
 });
+
+// PostgreSQL counts a dense search by walking the name index until the matches pass its cap of 1,000 ("at least"),
+// going on past a first stretch only as far as that stretch's density says; a search that stays under the cap must
+// still be counted exactly. A small first stretch makes a 1,300-user directory take every branch.
+describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
+  let h: Harness;
+  let actor: Actor;
+  let directory: UserDirectory;
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    const { accountId } = await h.newAccount();
+    const users = Array.from({ length: 1300 }, (_, i) => ({
+      username: `d${i}`,
+      firstName: i % 13 ? 'Dana' : 'Eve',
+      lastName: `Moss${String(i).padStart(4, '0')}`,
+      // 1,200 users in Sales, 877 of them on its floor.
+      department: i % 13 ? (i % 4 && i < 1267 ? 'Sales Floor' : 'Sales') : 'Support',
+    }));
+    await insertUsersInBulk(h.ctx.database, accountId, users, { batchSize: 250 });
+    actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
+    directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+      selectiveCandidates: 0,
+      walkWindow: 50,
+      countProbe: 200,
+    });
+  });
+  afterAll(() => h.close());
+
+  it('answers "at least" the cap past it, and exactly below it', async () => {
+    const sizes: Record<string, number> = {};
+    for (const q of ['sales', 'dana', 'floor', 'eve']) {
+      const matches = (await h.ctx.users.matchingIds(actor, { q })).length;
+      sizes[q] = matches;
+      const page = await directory.list(actor, { q, limit: 25 });
+      expect(page.items).toHaveLength(Math.min(25, matches));
+      const capped = dialect === 'postgres' && matches > 1000;
+      expect([q, page.total, page.totalExact]).toEqual([q, capped ? 1000 : matches, !capped]);
+    }
+    // Past the cap from the first stretch on, past it only after walking on, and under it after walking on.
+    expect(sizes).toEqual({ sales: 1200, dana: 1200, floor: 877, eve: 100 });
+  });
+});

@@ -16,9 +16,15 @@ export function containsLike(column: RawBuilder<unknown> | string, value: string
  * join, so statistics that lag behind a large change (a team just given 100,000 members) cannot lead the planner to
  * a nested loop over thousands of ids. On SQLite, `in` the ids read from one JSON parameter.
  */
-export function idIn(dialect: 'sqlite' | 'postgres', column: string, ids: readonly number[]): RawBuilder<boolean> {
+export function idIn(
+  dialect: 'sqlite' | 'postgres',
+  column: string,
+  ids: readonly number[] | readonly string[],
+): RawBuilder<boolean> {
+  // Strings too (usernames): the same one parameter, as text.
+  const type = sql.raw(typeof ids[0] === 'string' ? 'text[]' : 'integer[]');
   return dialect === 'postgres'
-    ? sql<boolean>`${sql.ref(column)} = any(cast(${ids} as integer[]))`
+    ? sql<boolean>`${sql.ref(column)} = any(cast(${ids} as ${type}))`
     : sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`;
 }
 

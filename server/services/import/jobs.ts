@@ -18,6 +18,7 @@ import {
 import type { DatabaseHandle, Db } from '../../db/index.js';
 import type { ImportJobsTable } from '../../db/schema/import-jobs.js';
 import type { UsersTable } from '../../db/schema/users.js';
+import { idIn } from '../../db/sql-helpers.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
@@ -279,7 +280,7 @@ export class ImportJobs {
           .selectFrom('users')
           .selectAll()
           .where('account_id', '=', accountId)
-          .where('username', 'in', usernames.slice(at, at + 2000))
+          .where(idIn(this.handle.dialect, 'username', usernames.slice(at, at + 2000)))
           .execute()) as UserRow[];
         for (const row of rows) found.set(row.username, row);
       }

@@ -5,6 +5,7 @@ import { type CompiledQuery, sql, type Transaction, type Updateable } from 'kyse
 import type { DatabaseHandle } from '../../db/index.js';
 import type { Database } from '../../db/schema/index.js';
 import type { UsersTable } from '../../db/schema/users.js';
+import { idIn } from '../../db/sql-helpers.js';
 import { indexInsertedUsers } from '../../db/user-index.js';
 import { holdWriter } from '../../db/write-lock.js';
 import type { UserRow } from '../user-presenter.js';
@@ -110,12 +111,11 @@ async function postgresTransaction<T>(
     const target: WriteTarget = {
       defaultLicenses: granted,
       lookup: async (usernames) => {
-        // One array parameter: the planner probes the username index for each, however many there are.
         const rows = (await trx
           .selectFrom('users')
           .selectAll()
           .where('account_id', '=', accountId)
-          .where(sql<boolean>`username = any(${usernames}::text[])`)
+          .where(idIn('postgres', 'username', usernames))
           .execute()) as UserRow[];
         return new Map(rows.map((row) => [row.username, row]));
       },

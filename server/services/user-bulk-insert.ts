@@ -64,7 +64,8 @@ export function bulkRow(accountId: number, user: BulkUser, at: string): UserInse
   };
 }
 
-const COLUMNS = [
+/** The columns a bulk insert writes (an import adds its own after these). */
+export const BULK_COLUMNS = [
   'account_id',
   'username',
   'email',
@@ -118,7 +119,7 @@ function sqliteWriter(handle: DatabaseHandle) {
   const sqlite = handle.sqlite;
   if (!sqlite) throw new Error('no SQLite connection');
   const insert = sqlite.prepare(
-    `insert into users (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`,
+    `insert into users (${BULK_COLUMNS.join(', ')}) values (${BULK_COLUMNS.map(() => '?').join(', ')})`,
   );
   const index = sqlite.prepare('insert into users_fts (rowid, doc) values (?, ?)');
   const facet = sqlite.prepare(FACET_UPSERT_SQL);
@@ -126,7 +127,7 @@ function sqliteWriter(handle: DatabaseHandle) {
     // Kysely's transaction holds the connection; the synchronous loop runs inside it.
     handle.db.transaction().execute(async () => {
       for (const row of rows) {
-        const id = Number(insert.run(COLUMNS.map((column) => row[column] as string | number)).lastInsertRowid);
+        const id = Number(insert.run(BULK_COLUMNS.map((column) => row[column] as string | number)).lastInsertRowid);
         index.run(searchRowid(row.account_id, id), row.search_doc);
       }
       for (const d of facetDeltas(rows))

@@ -1,46 +1,23 @@
 // What the write phase of an import inserts, shared by the PostgreSQL writer and the SQLite writer thread.
 import type { Insertable } from 'kysely';
 import type { UsersTable } from '../../db/schema/users.js';
+import type { InsertedUser } from '../../db/user-index.js';
+import { BULK_COLUMNS } from '../user-bulk-insert.js';
 
-export type NewUser = Insertable<UsersTable> & {
-  account_id: number;
-  search_doc: string;
-  access_type: string;
-  status: string;
-  enabled: number;
-  department: string;
-  source: string;
-};
+export type NewUser = Insertable<UsersTable> & Omit<InsertedUser, 'id'>;
 
 export interface NewCredential {
   passwordHash: string;
 }
 
 export const INSERT_COLUMNS = [
-  'account_id',
-  'username',
-  'email',
-  'first_name',
-  'last_name',
-  'phone',
-  'department',
-  'access_type',
-  'auth_method',
-  'enabled',
-  'status',
-  'source',
-  'nicknames',
-  'search_doc',
-  'name_key',
-  'first_key',
+  ...BULK_COLUMNS,
   'time_zone',
   'language',
   'valid_from',
   'expires_at',
   'required_actions',
   'profile_id',
-  'created_at',
-  'updated_at',
 ] as const;
 
 export interface DefaultPool {

@@ -1,19 +1,29 @@
 // The write phase of an import, in one transaction for the whole file: on SQLite a second connection holds the
 // write (the server's own connection keeps answering reads, WAL), on PostgreSQL one pooled connection. A process
 // killed mid-import leaves no trace: the transaction never commits.
-import { type CompiledQuery, sql, type Transaction, type Updateable } from 'kysely';
+import SqliteDatabase from 'better-sqlite3';
+import { type CompiledQuery, type Insertable, sql, type Transaction, type Updateable } from 'kysely';
 import type { DatabaseHandle } from '../../db/index.js';
 import type { Database } from '../../db/schema/index.js';
 import type { UsersTable } from '../../db/schema/users.js';
 import { idIn } from '../../db/sql-helpers.js';
-import { indexInsertedUsers } from '../../db/user-index.js';
+import {
+  FACET_UPSERT_SQL,
+  facetDeltas,
+  type InsertedUser,
+  indexInsertedUsers,
+  searchRowid,
+} from '../../db/user-index.js';
 import { holdWriter } from '../../db/write-lock.js';
+import { BULK_COLUMNS } from '../user-bulk-insert.js';
 import type { UserRow } from '../user-presenter.js';
 import type { Lookup } from './check.js';
-import { defaultGrants, INSERT_COLUMNS, type NewCredential, type NewUser } from './new-users.js';
-import { type InsertResult, sqliteWriter } from './sqlite-writes.js';
 
-export type { NewCredential, NewUser } from './new-users.js';
+export type NewUser = Insertable<UsersTable> & Omit<InsertedUser, 'id'>;
+
+export interface NewCredential {
+  passwordHash: string;
+}
 
 export interface WriteTarget {
   lookup: Lookup;
@@ -27,6 +37,39 @@ export interface WriteTarget {
   execute(query: CompiledQuery): Promise<void>;
   /** How many new users each default pool licensed so far (see grantDefaults). */
   defaultLicenses: Record<string, number>;
+}
+
+const INSERT_COLUMNS = [
+  ...BULK_COLUMNS,
+  'time_zone',
+  'language',
+  'valid_from',
+  'expires_at',
+  'required_actions',
+  'profile_id',
+] as const;
+
+interface DefaultPool {
+  app: string;
+  kind: string;
+  size: number;
+  used: number;
+}
+
+/**
+ * New users of an account with pools that license by default get those licenses, as users created one at a time
+ * do: a seats pool licenses the first users of the batch while it has seats left (never more: the pool's check
+ * refuses it), a pool of minutes licenses every one. Returns the user ids each app licensed.
+ */
+function defaultGrants(pools: DefaultPool[], ids: number[], granted: Record<string, number>): [string, number[]][] {
+  const out: [string, number[]][] = [];
+  for (const pool of pools) {
+    const take = pool.kind === 'seats' ? Math.max(0, Math.min(ids.length, pool.size - pool.used)) : ids.length;
+    if (take === 0) continue;
+    out.push([pool.app, ids.slice(0, take)]);
+    granted[pool.app] = (granted[pool.app] ?? 0) + take;
+  }
+  return out;
 }
 
 const PG_TYPES: Partial<Record<(typeof INSERT_COLUMNS)[number], string>> = {
@@ -58,43 +101,98 @@ async function sqliteTransaction<T>(
 ): Promise<T> {
   const file = handle.sqlite?.name;
   if (!file || file === ':memory:') throw new Error('imports need a SQLite file');
-  const run = sqliteWriter({ file, accountId });
+  const conn = new SqliteDatabase(file);
   try {
+    conn.pragma('busy_timeout = 10000');
+    conn.pragma('foreign_keys = ON');
+    conn.pragma('synchronous = NORMAL');
+    conn.pragma('temp_store = MEMORY');
+    // The transaction's dirty pages spill to the log beyond this cache; a larger one measured no faster, and it adds
+    // to the server's memory while an import runs.
+    conn.pragma('cache_size = -65536');
+    const insert = conn.prepare(
+      `insert into users (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map(() => '?').join(', ')})
+       on conflict (account_id, username) do nothing`,
+    );
+    const index = conn.prepare('insert into users_fts (rowid, doc) values (?, ?)');
+    const facet = conn.prepare(FACET_UPSERT_SQL);
+    const credential = conn.prepare(
+      `insert into user_credentials (user_id, password_hash, temporary, updated_at) values (?, ?, 1, ?)
+       on conflict (user_id) do update set password_hash = excluded.password_hash, temporary = 1, updated_at = excluded.updated_at`,
+    );
+    const find = conn.prepare('select * from users where account_id = ? and username = ?');
+    const pools = conn.prepare(
+      'select app, kind, size, used from license_pools where account_id = ? and licensed_by_default = 1 order by app',
+    );
+    const license = conn.prepare(
+      'insert into user_licenses (account_id, user_id, app, granted_at) select ?, value, ?, ? from json_each(?)',
+    );
+    const licenseColumn = conn.prepare(
+      `update users set license_apps = coalesce((select json_group_array(app) from
+        (select app from user_licenses l where l.user_id = users.id order by app)), '[]')
+       where id in (select value from json_each(?))`,
+    );
     const granted: Record<string, number> = {};
     const target: WriteTarget = {
       defaultLicenses: granted,
       lookup: async (usernames) => {
-        const rows = run({ op: 'lookup', usernames }) as UserRow[];
-        return new Map(rows.map((row) => [row.username, row]));
+        const found = new Map<string, UserRow>();
+        for (const username of usernames) {
+          const row = find.get(accountId, username) as UserRow | undefined;
+          if (row) found.set(username, row);
+        }
+        return found;
       },
       insertUsers: async (rows, credentials) => {
-        const hashes = credentials.map((c) => c?.passwordHash ?? null);
-        const result = run({ op: 'insert', rows, hashes }) as InsertResult;
-        for (const [app, n] of Object.entries(result.granted)) granted[app] = (granted[app] ?? 0) + n;
-        return result.taken;
+        const ids: number[] = [];
+        const taken: number[] = [];
+        const written: NewUser[] = [];
+        rows.forEach((row, i) => {
+          const result = insert.run(INSERT_COLUMNS.map((c) => row[c] as string | number | null));
+          if (result.changes === 0) {
+            taken.push(i);
+            return;
+          }
+          const id = Number(result.lastInsertRowid);
+          index.run(searchRowid(row.account_id, id), row.search_doc);
+          const cred = credentials[i];
+          if (cred) credential.run(id, cred.passwordHash, row.created_at);
+          ids.push(id);
+          written.push(row);
+        });
+        for (const d of facetDeltas(written))
+          facet.run(d.account_id, d.access_type, d.status, d.enabled, d.department, d.source, d.n);
+        const grants = defaultGrants(pools.all(accountId) as DefaultPool[], ids, granted);
+        for (const [app, licensed] of grants)
+          license.run(accountId, app, rows[0]?.created_at, JSON.stringify(licensed));
+        if (grants.length > 0) licenseColumn.run(JSON.stringify(ids));
+        return taken;
       },
       updateUser: async (id, changes, cred) => {
-        const at = changes.updated_at as string;
-        run({ op: 'update', id, changes, hash: cred?.passwordHash ?? null, at });
+        const columns = Object.keys(changes);
+        conn
+          .prepare(`update users set ${columns.map((c) => `${c} = ?`).join(', ')} where id = ? and account_id = ?`)
+          .run(...columns.map((c) => (changes as Record<string, unknown>)[c]), id, accountId);
+        if (cred) credential.run(id, cred.passwordHash, changes.updated_at);
       },
       execute: async (query) => {
-        run({ op: 'execute', sql: query.sql, parameters: [...query.parameters] });
+        conn.prepare(query.sql).run(...(query.parameters as unknown[]));
       },
     };
-    run({ op: 'begin' });
+    conn.exec('begin immediate');
     const release = holdWriter(handle.db);
     try {
       const result = await work(target);
-      run({ op: 'commit' });
+      conn.exec('commit');
       return result;
     } catch (error) {
-      run({ op: 'rollback' });
+      if (conn.inTransaction) conn.exec('rollback');
       throw error;
     } finally {
       release();
     }
   } finally {
-    run({ op: 'close' });
+    conn.close();
   }
 }
 

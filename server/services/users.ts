@@ -384,14 +384,17 @@ export class UserDirectory {
     const cap = this.search.countCap;
     const exactUpTo = (n: number) => (n > cap ? { count: cap, exact: false } : { count: n, exact: true });
     /** Rows of a query of users, counted no further than the cap. */
-    const countUpTo = async (query: UsersQuery, db: Kysely<Database> = this.db) => {
-      const inner = query.select(sql.lit(1).as('one')).limit(cap + 1);
+    /** The query's rows, counted no further than `limit`. */
+    const countAtMost = async (query: UsersQuery, db: Kysely<Database>, limit: number) => {
+      const inner = query.select(sql.lit(1).as('one')).limit(limit);
       const row = await db
         .selectFrom(inner.as('matches'))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
-      return exactUpTo(Number(row.n));
+      return Number(row.n);
     };
+    const countUpTo = async (query: UsersQuery, db: Kysely<Database> = this.db) =>
+      exactUpTo(await countAtMost(query, db, cap + 1));
 
     if (members.driver) {
       // A small group or license: its members are fetched and sorted (with or without a search, whose terms are
@@ -443,22 +446,17 @@ export class UserDirectory {
      * Matches among a stretch of the account in name order (rows `skip` to `skip + take`), counted no further than
      * `upTo`. PostgreSQL reads the stretch from the name index, which holds the search document.
      */
-    const inStretch = async (db: Kysely<Database>, skip: number, take: number, upTo: number) => {
+    const inStretch = (db: Kysely<Database>, skip: number, take: number, upTo: number) => {
       const stretch = filters(db.selectFrom('users'))
         .select(['users.id', 'users.search_doc'])
         .orderBy('users.name_key')
         .orderBy('users.id')
         .offset(skip)
         .limit(take);
-      const matches = inSets(db.selectFrom(stretch.as('users')) as unknown as UsersQuery)
-        .where((eb) => eb.and(terms.map((t) => this.search.termMatches(t))))
-        .select(sql.lit(1).as('one'))
-        .limit(upTo);
-      const row = await db
-        .selectFrom(matches.as('matches'))
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+      const matches = inSets(db.selectFrom(stretch.as('users')) as unknown as UsersQuery).where((eb) =>
+        eb.and(terms.map((t) => this.search.termMatches(t))),
+      );
+      return countAtMost(matches, db, upTo);
     };
     const searching = { searching: true, where, filters } as const;
     // No index narrows single letters (nor two on PostgreSQL): walk the sort index, testing each row.

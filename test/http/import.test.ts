@@ -167,6 +167,17 @@ describe.each(DIALECTS)('imports (%s)', (dialect) => {
     });
   });
 
+  it('numbers CSV rows as a spreadsheet does: a quoted line break stays in its row, an empty line is a row', async () => {
+    const { owner } = await h.newAccount();
+    const file = Buffer.from(
+      ['Username,Full Name,Email', 'ana,"Ana\nNúñez",ana@example.com', '', 'bea,Bea Ortiz,nope@'].join('\r\n'),
+    );
+    const preview = await upload(h, owner, 'rows.csv', file);
+    expect(preview.status).toBe(201);
+    expect(preview.body.preview.map((r: { row: number }) => r.row)).toEqual([2, 4]);
+    expect(preview.body.problems).toMatchObject([{ row: 4, column: 'C', code: 'BadEmail' }]);
+  });
+
   it('names every problem with its row and column, and counts users to create and update', async () => {
     const { owner } = await h.newAccount();
     await h.buildUser(owner, { username: 'existing' });

@@ -84,8 +84,25 @@ function canonicalLanguage(value: string): string | null {
 const DAY_MS = 86_400_000;
 const EXCEL_EPOCH = Date.UTC(1899, 11, 30);
 
-/** A date cell as an ISO timestamp; a string is the reason it is not a date. */
-export function parseDate(cell: Cell): { iso: string } | { error: string } {
+type ParsedDate = { iso: string } | { error: string };
+const dates = new Map<string | number, ParsedDate>();
+
+/** A date cell as an ISO timestamp; a string is the reason it is not a date. Files repeat dates: each is read once. */
+export function parseDate(cell: Cell): ParsedDate {
+  const key = typeof cell === 'object' ? null : cell;
+  if (key === null) return readDate(cell);
+  let parsed = dates.get(key);
+  if (parsed === undefined) {
+    parsed = readDate(cell);
+    if (dates.size < 10_000) dates.set(key, parsed);
+  }
+  return parsed;
+}
+
+/** The number in a regular expression's group `i` (0 when the group did not match). */
+const group = (m: RegExpExecArray, i: number) => Number(m[i] ?? 0);
+
+function readDate(cell: Cell): ParsedDate {
   if (typeof cell === 'number' || (typeof cell === 'string' && /^\d{1,7}(\.\d+)?$/.test(cell))) {
     const serial = Number(cell);
     // Spreadsheet serial dates: days since 1899-12-30 (1 = 1900-01-01 up to 9999-12-31).
@@ -94,36 +111,35 @@ export function parseDate(cell: Cell): { iso: string } | { error: string } {
     return { error: 'is not a date' };
   }
   const text = String(cell).trim();
-  const n = (m: RegExpExecArray, i: number) => Number(m[i] ?? 0);
   let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/.exec(
     text,
   );
   if (m) {
-    if (!validDay(n(m, 1), n(m, 2), n(m, 3)) || n(m, 4) > 23) return { error: 'is not a valid date' };
+    if (!validDay(group(m, 1), group(m, 2), group(m, 3)) || group(m, 4) > 23) return { error: 'is not a valid date' };
     if (m[4] && m[7]) {
       const parsed = Date.parse(text.replace(' ', 'T'));
       return Number.isNaN(parsed) ? { error: 'is not a valid date' } : { iso: new Date(parsed).toISOString() };
     }
-    return { iso: utc(n(m, 1), n(m, 2), n(m, 3), n(m, 4), n(m, 5), n(m, 6)) };
+    return { iso: utc(group(m, 1), group(m, 2), group(m, 3), group(m, 4), group(m, 5), group(m, 6)) };
   }
   m = /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/.exec(text);
   if (m) {
-    const [year, month, day] = [n(m, 1), n(m, 2), n(m, 3)];
+    const [year, month, day] = [group(m, 1), group(m, 2), group(m, 3)];
     return validDay(year, month, day) ? { iso: utc(year, month, day) } : { error: 'is not a valid date' };
   }
   m = /^(\d{1,2})([./-])(\d{1,2})\2(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
   if (m) {
-    const a = n(m, 1);
-    const b = n(m, 3);
-    const year = n(m, 4);
+    const a = group(m, 1);
+    const b = group(m, 3);
+    const year = group(m, 4);
     let day: number;
     let month: number;
     if (m[2] === '.' || a > 12) [day, month] = [a, b];
     else if (b > 12) [day, month] = [b, a];
     else if (a === b) [day, month] = [a, b];
     else return { error: 'is ambiguous (day/month or month/day?): write it as YYYY-MM-DD' };
-    if (!validDay(year, month, day) || n(m, 5) > 23) return { error: 'is not a valid date' };
-    return { iso: utc(year, month, day, n(m, 5), n(m, 6), n(m, 7)) };
+    if (!validDay(year, month, day) || group(m, 5) > 23) return { error: 'is not a valid date' };
+    return { iso: utc(year, month, day, group(m, 5), group(m, 6), group(m, 7)) };
   }
   return { error: 'is not a date (write it as YYYY-MM-DD)' };
 }
@@ -141,18 +157,28 @@ export interface RowVerdict {
   problems: RowProblem[];
 }
 
+/** Records one problem of a row (a module function: a closure made for every row slows a big import). */
+function addProblem(
+  problems: RowProblem[],
+  row: number,
+  index: number | null,
+  field: ImportField | null,
+  code: ProblemCode,
+  message: string,
+) {
+  problems.push({
+    row,
+    column: index === null ? null : columnLetter(index),
+    field: field ? IMPORT_FIELD_LABELS[field] : null,
+    code,
+    message,
+  });
+}
+
 /** Checks one row against the mapping; `user` is null when a problem makes the row unusable. */
 export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, profiles: ProfileCatalog): RowVerdict {
   const problems: RowProblem[] = [];
   const user: ImportedUser = { row, username: '' };
-  const problem = (index: number | null, field: ImportField | null, code: ProblemCode, message: string) =>
-    problems.push({
-      row,
-      column: index === null ? null : columnLetter(index),
-      field: field ? IMPORT_FIELD_LABELS[field] : null,
-      code,
-      message,
-    });
   const present = new Set<ImportField>();
   for (let index = 0; index < mapping.length; index++) {
     const field = mapping[index];
@@ -161,13 +187,21 @@ export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, 
     if (cell === null || cell === '') continue;
     const label = IMPORT_FIELD_LABELS[field];
     if (typeof cell === 'object') {
-      problem(index, field, 'Formula', `${label} is a formula (=${cell.formula.slice(0, 40)}): type the value instead`);
+      addProblem(
+        problems,
+        row,
+        index,
+        field,
+        'Formula',
+        `${label} is a formula (=${cell.formula.slice(0, 40)}): type the value instead`,
+      );
       present.add(field);
       continue;
     }
     if (field === 'validFrom' || field === 'expiresAt') {
       const date = parseDate(cell);
-      if ('error' in date) problem(index, field, 'BadDate', `${label} "${String(cell).slice(0, 40)}" ${date.error}`);
+      if ('error' in date)
+        addProblem(problems, row, index, field, 'BadDate', `${label} "${String(cell).slice(0, 40)}" ${date.error}`);
       else user[field] = date.iso;
       present.add(field);
       continue;
@@ -178,13 +212,20 @@ export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, 
     present.add(field);
     const max = MAX_LENGTH[field];
     if (max && text.length > max) {
-      problem(index, field, 'TooLong', `${label} is too long (${text.length} characters, at most ${max})`);
+      addProblem(
+        problems,
+        row,
+        index,
+        field,
+        'TooLong',
+        `${label} is too long (${text.length} characters, at most ${max})`,
+      );
       continue;
     }
     switch (field) {
       case 'username':
         if (!USERNAME.test(text))
-          problem(index, field, 'BadUsername', 'Username: use letters, digits and . _ @ + - only');
+          addProblem(problems, row, index, field, 'BadUsername', 'Username: use letters, digits and . _ @ + - only');
         else user.username = text.toLowerCase();
         break;
       case 'fullName': {
@@ -192,18 +233,34 @@ export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, 
         user.firstName = space < 0 ? text : text.slice(0, space);
         user.lastName = space < 0 ? '' : text.slice(space).trim();
         if (user.firstName.length > 100 || user.lastName.length > 100) {
-          problem(index, field, 'TooLong', 'Full Name: first and last name must each be at most 100 characters');
+          addProblem(
+            problems,
+            row,
+            index,
+            field,
+            'TooLong',
+            'Full Name: first and last name must each be at most 100 characters',
+          );
         }
         break;
       }
       case 'email':
         if (!EMAIL.test(text))
-          problem(index, field, 'BadEmail', `Email "${text.slice(0, 60)}" is not a valid email address`);
+          addProblem(
+            problems,
+            row,
+            index,
+            field,
+            'BadEmail',
+            `Email "${text.slice(0, 60)}" is not a valid email address`,
+          );
         else user.email = text;
         break;
       case 'profile':
         if (!profiles.has(text))
-          problem(
+          addProblem(
+            problems,
+            row,
             index,
             field,
             'UnknownProfile',
@@ -213,17 +270,33 @@ export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, 
         break;
       case 'timeZone':
         if (!isTimeZone(text)) {
-          problem(index, field, 'BadTimeZone', `Time zone "${text}" is unknown (use an IANA name such as Europe/Rome)`);
+          addProblem(
+            problems,
+            row,
+            index,
+            field,
+            'BadTimeZone',
+            `Time zone "${text}" is unknown (use an IANA name such as Europe/Rome)`,
+          );
         } else user.timeZone = text;
         break;
       case 'language': {
         const tag = canonicalLanguage(text);
-        if (!tag) problem(index, field, 'BadLanguage', `Language "${text}" is unknown (use a tag such as en or pt-BR)`);
+        if (!tag)
+          addProblem(
+            problems,
+            row,
+            index,
+            field,
+            'BadLanguage',
+            `Language "${text}" is unknown (use a tag such as en or pt-BR)`,
+          );
         else user.language = tag;
         break;
       }
       case 'phone':
-        if (!PHONE.test(text)) problem(index, field, 'BadPhone', 'Phone: use digits, spaces and + ( ) - . only');
+        if (!PHONE.test(text))
+          addProblem(problems, row, index, field, 'BadPhone', 'Phone: use digits, spaces and + ( ) - . only');
         else user.phone = text;
         break;
       case 'password':
@@ -238,20 +311,41 @@ export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, 
   }
   const usernameColumn = mapping.indexOf('username');
   if (!present.has('username')) {
-    problem(usernameColumn < 0 ? null : usernameColumn, 'username', 'MissingRequired', 'Username is required');
+    addProblem(
+      problems,
+      row,
+      usernameColumn < 0 ? null : usernameColumn,
+      'username',
+      'MissingRequired',
+      'Username is required',
+    );
   }
   if (!present.has('fullName') && !present.has('firstName')) {
     const column = mapping.indexOf('fullName') >= 0 ? mapping.indexOf('fullName') : mapping.indexOf('firstName');
-    problem(column < 0 ? null : column, 'fullName', 'MissingRequired', 'Full Name is required');
+    addProblem(problems, row, column < 0 ? null : column, 'fullName', 'MissingRequired', 'Full Name is required');
   }
   if (user.password !== undefined && user.username) {
     const issues = policyProblems(user.password, user.username);
     if (issues.length > 0) {
-      problem(mapping.indexOf('password'), 'password', 'PasswordPolicy', `Password must have ${issues.join('; ')}`);
+      addProblem(
+        problems,
+        row,
+        mapping.indexOf('password'),
+        'password',
+        'PasswordPolicy',
+        `Password must have ${issues.join('; ')}`,
+      );
     }
   }
   if (user.validFrom && user.expiresAt && user.validFrom >= user.expiresAt) {
-    problem(mapping.indexOf('expiresAt'), 'expiresAt', 'DatesOutOfOrder', 'Expiration must be after Valid from');
+    addProblem(
+      problems,
+      row,
+      mapping.indexOf('expiresAt'),
+      'expiresAt',
+      'DatesOutOfOrder',
+      'Expiration must be after Valid from',
+    );
   }
   return { user: problems.length === 0 ? user : null, problems };
 }

@@ -60,6 +60,22 @@ export class RowChecker {
     return checked;
   }
 
+  /**
+   * Checks batch after batch, one ahead: a batch's rows are checked and its lookup sent before the previous batch is
+   * handed over, so the database looks one batch up while this process checks the next.
+   */
+  async *checkAhead(batches: AsyncIterable<SheetRow[]>, lookup: Lookup): AsyncGenerator<CheckedRow[]> {
+    let pending: Promise<CheckedRow[]> | null = null;
+    for await (const batch of batches) {
+      const next = this.check(batch, lookup);
+      // Awaited on the next turn; a failure meanwhile is not an unhandled one.
+      next.catch(() => undefined);
+      if (pending) yield await pending;
+      pending = next;
+    }
+    if (pending) yield await pending;
+  }
+
   private problem(row: number, code: RowProblem['code'], message: string): RowProblem {
     return { row, column: this.usernameColumn, field: IMPORT_FIELD_LABELS.username, code, message };
   }

@@ -310,8 +310,8 @@ export class ImportJobs {
     if (valid.success) {
       const checker = new RowChecker(mapping, job.mode as ImportMode, await this.profiles(actor));
       const lookup = this.lookupIn(accountId);
-      for await (const batch of this.dataRows(id, job.has_header === 1)) {
-        for (const checked of await checker.check(batch, lookup)) {
+      for await (const batch of checker.checkAhead(this.dataRows(id, job.has_header === 1), lookup)) {
+        for (const checked of batch) {
           // Passwords a file gives are never shown back: masked in the preview, left out of the bad-rows file.
           const cells =
             passwordColumn < 0 ? checked.cells : checked.cells.map((c, i) => (i === passwordColumn ? null : c));

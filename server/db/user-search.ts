@@ -61,7 +61,27 @@ export interface SearchCandidates {
   ) => number[];
 }
 
-export class UserSearch {
+/** The plans a search steers PostgreSQL's planner to (see candidatePlan and walkPlan). */
+type PlanKind = 'candidates' | 'walk';
+
+/** Runs queries under one of the two plans. */
+export interface PlanSteering {
+  candidatePlan<T>(fn: (db: Executor) => Promise<T>): Promise<T>;
+  walkPlan<T>(fn: (db: Executor) => Promise<T>): Promise<T>;
+}
+
+/** The planner settings of each plan, for the rest of a transaction. */
+const PLAN_SETTINGS: Record<PlanKind, Record<string, 'on' | 'off'>> = {
+  candidates: { enable_indexscan: 'off', enable_indexonlyscan: 'off', enable_seqscan: 'off', enable_bitmapscan: 'on' },
+  walk: { enable_indexscan: 'on', enable_indexonlyscan: 'on', enable_seqscan: 'off', enable_bitmapscan: 'off' },
+};
+
+async function steer(trx: Transaction<Database>, kind: PlanKind): Promise<void> {
+  const settings = Object.entries(PLAN_SETTINGS[kind]).map(([name, value]) => sql`set_config(${name}, ${value}, true)`);
+  await sql`select ${sql.join(settings)}`.execute(trx);
+}
+
+export class UserSearch implements PlanSteering {
   private readonly trigrams = new Map<string, string[]>();
   private readonly nameOrderStatements = new Map<string, SqliteStatement>();
   private trigramsStamp = '';
@@ -89,6 +109,30 @@ export class UserSearch {
     if (term.length >= 3) return containsLike(sql.ref('users.search_doc'), term);
     if (TWO_WORD_CHARS.test(term)) return sql<boolean>`users.search_doc ~ ${`${term}[a-z0-9\n .@_+()/'-]`}`;
     return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
+  }
+
+  /**
+   * Tests that prove a search of two-letter terms has at least as many matches as they pass (PostgreSQL): each term
+   * with the letter or digit that most often follows it in `documents` (the page's matches), a trigram, whose single
+   * posting list the index reads far faster than the dozens of lists that hold a two-letter term. Null when a term is
+   * longer, or the documents show no such trigram.
+   */
+  likelyTrigramTests(foldedTerms: string[], documents: string[]): RawBuilder<boolean>[] | null {
+    const tests: RawBuilder<boolean>[] = [];
+    for (const term of foldedTerms.map(searchForm)) {
+      if (!TWO_WORD_CHARS.test(term)) return null;
+      const followers = new Map<string, number>();
+      for (const document of documents) {
+        for (let at = document.indexOf(term); at >= 0; at = document.indexOf(term, at + 1)) {
+          const next = document[at + 2] ?? '';
+          if (/^[a-z0-9]$/.test(next)) followers.set(next, (followers.get(next) ?? 0) + 1);
+        }
+      }
+      const [best] = [...followers].sort((x, y) => y[1] - x[1])[0] ?? [];
+      if (!best) return null;
+      tests.push(containsLike(sql.ref('users.search_doc'), term + best));
+    }
+    return tests;
   }
 
   /**
@@ -120,18 +164,40 @@ export class UserSearch {
    * million rows; with plain and index-only scans off, it takes the trigram index (bitmap) and sorts.
    */
   candidatePlan<T>(fn: (db: Executor) => Promise<T>): Promise<T> {
-    return this.steered(['enable_indexscan', 'enable_indexonlyscan', 'enable_seqscan'], fn);
+    return this.steered('candidates', fn);
   }
 
   /** Runs a walk of a sort index: on PostgreSQL, with bitmap and plain scans off so a common term is not read from the trigram index. */
   walkPlan<T>(fn: (db: Executor) => Promise<T>): Promise<T> {
-    return this.steered(['enable_bitmapscan', 'enable_seqscan'], fn);
+    return this.steered('walk', fn);
   }
 
-  private steered<T>(off: string[], fn: (db: Executor) => Promise<T>): Promise<T> {
+  /**
+   * Runs the queries of one search. On PostgreSQL a search's queries share one read-only transaction, whose
+   * settings change only when a query asks for the other plan: one round trip instead of a transaction each.
+   */
+  session<T>(fn: (plans: PlanSteering) => Promise<T>): Promise<T> {
+    if (this.handle.dialect === 'sqlite') return fn(this);
+    return this.handle.db.transaction().execute(async (trx) => {
+      let current: PlanKind | null = null;
+      const run = async <R>(kind: PlanKind, query: (db: Executor) => Promise<R>) => {
+        if (current !== kind) {
+          await steer(trx, kind);
+          current = kind;
+        }
+        return query(trx);
+      };
+      return fn({
+        candidatePlan: (query) => run('candidates', query),
+        walkPlan: (query) => run('walk', query),
+      });
+    });
+  }
+
+  private steered<T>(kind: PlanKind, fn: (db: Executor) => Promise<T>): Promise<T> {
     if (this.handle.dialect === 'sqlite') return fn(this.handle.db);
     return this.handle.db.transaction().execute(async (trx) => {
-      await sql`select ${sql.join(off.map((setting) => sql`set_config(${setting}, 'off', true)`))}`.execute(trx);
+      await steer(trx, kind);
       return fn(trx);
     });
   }

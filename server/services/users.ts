@@ -18,7 +18,7 @@ import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { idIn } from '../db/sql-helpers.js';
 import { indexInsertedUsers } from '../db/user-index.js';
-import { type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
+import { type PlanSteering, type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, canChangeProfile, canOnAccount, canOnProfile, canOnUser, userScope } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
@@ -60,6 +60,8 @@ export interface SearchTuning {
   setCountBudget?: number;
   /** Rows in name order a dense search's count tests first, to tell how far walking would count (PostgreSQL). */
   countProbe?: number;
+  /** Rows in name order a dense search's count walks at most before it reads the trigram index (PostgreSQL). */
+  denseCountBudget?: number;
 }
 
 const DEFAULT_TUNING: SearchTuning = {
@@ -67,6 +69,7 @@ const DEFAULT_TUNING: SearchTuning = {
   walkWindow: 5000,
   setCountBudget: 5000,
   countProbe: 5000,
+  denseCountBudget: 50_000,
 };
 
 type Value = string | number;
@@ -81,20 +84,35 @@ interface Scope {
   /** Filters, search terms, and the search index's candidates first. */
   candidates: (q: UsersQuery) => UsersQuery;
   /** Whether the page was found by walking a window of the sort index (the matches are dense there). */
-  total: (filled?: boolean) => Promise<{ count: number; exact: boolean }>;
+  total: (
+    plans: PlanSteering,
+    filled?: boolean,
+    known?: Stretch,
+    page?: UserRow[],
+  ) => Promise<{ count: number; exact: boolean }>;
   /** A search (plan steering applies) rather than a plain filtered list. */
   searching: boolean;
   /** Candidate ids in name order, when the index alone answers the search (see SearchCandidates). */
   idsInNameOrder?: SearchCandidates['idsInNameOrder'];
+  /**
+   * PostgreSQL, a search without group or license filters: the terms as one row test, so a window of the name
+   * index is walked and its matches counted by one query (see fetchRows).
+   */
+  hitTest?: RawBuilder<boolean>;
+}
+
+/** The matches among the first `rows` rows of the account in name order (with the list's filters): exactly `hits`. */
+interface Stretch {
+  rows: number;
+  hits: number;
 }
 
 /**
  * A dense search's count (PostgreSQL) first tests `countProbe` rows of the account in name order, then walks on, as
- * far as their density says the count passes the cap (with this margin), only if that is no more than the budget;
- * else it reads the trigram index. Walking tests a row in about half a microsecond.
+ * far as their density says the count passes the cap (with this margin), only if that is no more than
+ * `denseCountBudget` rows; else it reads the trigram index. Walking tests a row in about half a microsecond.
  */
 const DENSE_MARGIN = 1.2;
-const DENSE_COUNT_BUDGET = 50_000;
 
 /**
  * PostgreSQL: a window that found some matches but not a page is followed by one this many times as long, when
@@ -124,6 +142,8 @@ type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
 
 export class UserDirectory {
   private readonly search: UserSearch;
+  /** Steers each query of a list on its own (lists that are not searches). */
+  private readonly standalone = <T>(fn: (plans: PlanSteering) => Promise<T>): Promise<T> => fn(this.search);
   private readonly db: Db;
   private readonly dialect: Dialect;
   /** Runs inside the transaction that creates a user (wired by the context). */
@@ -171,7 +191,17 @@ export class UserDirectory {
     // Walking backwards (previous page, last page) reads the index in reverse and flips the rows back.
     const backwards = cursor?.direction === 'prev' || (!cursor && query.last === true);
     const walk = backwards ? flip(order) : order;
-    const { rows, filled, counted } = await this.fetchRows(scope, columns, cursor?.values ?? null, walk, limit + 1);
+    // A search's queries share one transaction (PostgreSQL); other lists steer each query on its own.
+    const { rows, total } = await (scope.searching ? this.search.session.bind(this.search) : this.standalone)(
+      async (plans) => {
+        const fetched = await this.fetchRows(scope, columns, cursor?.values ?? null, walk, limit + 1, plans);
+        const total =
+          fetched.counted === undefined
+            ? await scope.total(plans, fetched.filled, fetched.stretch, fetched.rows)
+            : { count: fetched.counted, exact: true };
+        return { rows: fetched.rows, total };
+      },
+    );
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     if (backwards) page.reverse();
@@ -180,7 +210,6 @@ export class UserDirectory {
     const last = page[page.length - 1];
     const atStart = backwards ? !more : !cursor;
     const atEnd = backwards ? !cursor || query.last === true : !more;
-    const total = counted === undefined ? await scope.total(filled) : { count: counted, exact: true };
     return {
       items: page.map((row) => {
         const user = presentUserFor(actor, row, this.now());
@@ -203,7 +232,8 @@ export class UserDirectory {
     after: Value[] | null,
     walk: Order,
     n: number,
-  ): Promise<{ rows: UserRow[]; filled: boolean; counted?: number }> {
+    plans: PlanSteering,
+  ): Promise<{ rows: UserRow[]; filled: boolean; counted?: number; stretch?: Stretch }> {
     const ordered = <Q extends UsersQuery>(q: Q, sortCandidates = false) => {
       let out = q;
       for (const column of columns) {
@@ -235,13 +265,13 @@ export class UserDirectory {
           .selectAll('users')
           .execute()) as UserRow[];
       }
-      return this.search.candidatePlan((db) =>
+      return plans.candidatePlan((db) =>
         run(ordered(from(scope.candidates(db.selectFrom('users')), values), true), count),
       );
     };
     // Searches walk sort indexes only (PostgreSQL would otherwise sometimes bitmap-scan a common term).
     const walking = <T>(fn: (db: Kysely<Database>) => Promise<T>) =>
-      scope.searching ? this.search.walkPlan(fn) : fn(this.db);
+      scope.searching ? plans.walkPlan(fn) : fn(this.db);
 
     if (scope.plan === 'candidates') return { rows: await runCandidates(after, n), filled: false };
     if (scope.plan === 'walk') {
@@ -253,38 +283,92 @@ export class UserDirectory {
 
     // Window: walk at most `walkWindow` rows of the sort index; if that does not fill the page the matches are
     // clustered further on (a surname fragment under "name" order), so sort the candidates past the window.
+    // A window ends at its last row (`end`); `hits` counts every match in it, when the query counted them.
+    type Window = { rows: UserRow[]; end: Value[] | null; hits?: number };
     const walkWindow = async (db: Kysely<Database>, start: Value[] | null, size: number, count: number) => {
       const bound = await ordered(from(scope.filters(db.selectFrom('users')), start))
         .select(columns.map((c) => `users.${c}` as const))
         .offset(size)
         .limit(1)
         .executeTakeFirst();
-      const boundValues = bound ? columns.map((c) => (bound as Record<string, Value>)[c] as Value) : null;
+      const end = bound ? columns.map((c) => (bound as Record<string, Value>)[c] as Value) : null;
       let q = from(scope.where(db.selectFrom('users')), start);
-      if (boundValues) q = q.where(keyset(columns, boundValues, walk, 'upTo'));
-      return { boundValues, rows: await runById(db, ordered(q), count) };
+      if (end) q = q.where(keyset(columns, end, walk, 'upTo'));
+      return { end, rows: await runById(db, ordered(q), count) };
     };
-    const windowed = await walking((db) => walkWindow(db, after, this.tuning.walkWindow, n));
-    if (windowed.rows.length >= n || !windowed.boundValues) return { rows: windowed.rows, filled: true };
-    let found = windowed.rows;
-    let boundValues = windowed.boundValues;
+    // PostgreSQL in name order: the name index holds the search document, so one query walks the window, returns
+    // its first matches, counts them all and finds its end.
+    const hitTest = columns[0] === 'name_key' ? scope.hitTest : undefined;
+    const walkStretch = async (db: Kysely<Database>, start: Value[] | null, size: number, count: number) => {
+      if (!hitTest) return walkWindow(db, start, size, count);
+      const stretch = from(scope.filters(db.selectFrom('users')), start)
+        .select(['users.id', 'users.name_key', hitTest.as('hit')])
+        .select(
+          sql<number>`row_number() over (order by users.name_key ${sql.raw(walk)}, users.id ${sql.raw(walk)})`.as(
+            'pos',
+          ),
+        )
+        .orderBy('users.name_key', walk)
+        .orderBy('users.id', walk)
+        .limit(size + 1);
+      // The window's matches and its last row, which is listed first so that the limit keeps it.
+      const marked = db
+        .selectFrom(stretch.as('s'))
+        .select(['s.id', 's.name_key', 's.hit', 's.pos', sql<number>`count(*) filter (where s.hit) over ()`.as('hits')])
+        .where((eb) => eb.or([eb('s.hit', '=', true), eb('s.pos', '=', size + 1)]))
+        .orderBy(sql`s.pos = ${size + 1}`, 'desc')
+        .orderBy('s.pos')
+        .limit(count + 1);
+      const found = await db
+        .selectFrom(marked.as('m'))
+        .leftJoin('users', (join) => join.onRef('users.id', '=', 'm.id').on('m.hit', '=', true))
+        .selectAll('users')
+        .select(['m.id as window_id', 'm.name_key as window_key', 'm.hit', 'm.pos', 'm.hits'])
+        .orderBy('m.pos')
+        .execute();
+      const last = found.find((row) => Number(row.pos) === size + 1);
+      return {
+        rows: found
+          .filter((row) => row.hit)
+          .slice(0, count)
+          .map(({ window_id: _, window_key: __, hit: ___, pos: ____, hits: _____, ...row }) => row as UserRow),
+        end: last ? [last.window_key, last.window_id] : null,
+        hits: Number(found[0]?.hits ?? 0),
+      } satisfies Window;
+    };
+    const firstWindow = this.tuning.walkWindow;
+    const first: Window = await walking((db) => walkStretch(db, after, firstWindow, n));
+    // What the windows tell of the whole search, on a first page: the matches among its first rows, or all of them.
+    let known = first.hits === undefined || after !== null ? undefined : { rows: firstWindow + 1, hits: first.hits };
+    const done = (rows: UserRow[]) => ({ rows, filled: true, counted: known?.hits });
+    if (!first.end) return known ? done(first.rows) : { rows: first.rows, filled: true };
+    if (first.rows.length >= n) return { rows: first.rows, filled: true, stretch: known };
+    let found = first.rows;
+    let end = first.end;
     // On PostgreSQL every candidate past the window is a row read from the table (a few microseconds each, thousands
     // of them for a common surname fragment), while a walked row costs a fraction of one. When the window's matches
     // say the next stretch of the sort index likely holds the rest of the page, that stretch is walked first.
-    const nextWindow = this.tuning.walkWindow * NEXT_WINDOW_FACTOR;
-    const expected = found.length > 0 ? ((n - found.length) * this.tuning.walkWindow) / found.length : Infinity;
+    const nextWindow = firstWindow * NEXT_WINDOW_FACTOR;
+    const expected = found.length > 0 ? ((n - found.length) * firstWindow) / found.length : Infinity;
     if (this.dialect === 'postgres' && expected * NEXT_WINDOW_MARGIN <= nextWindow) {
-      const next = await walking((db) => walkWindow(db, boundValues, nextWindow, n - found.length));
+      const from = end;
+      const next: Window = await walking((db) => walkStretch(db, from, nextWindow, n - found.length));
       found = [...found, ...next.rows];
-      if (found.length >= n || !next.boundValues) return { rows: found, filled: true };
-      boundValues = next.boundValues;
+      known =
+        known && next.hits !== undefined
+          ? { rows: known.rows + nextWindow + 1, hits: known.hits + next.hits }
+          : undefined;
+      if (!next.end) return known ? done(found) : { rows: found, filled: true };
+      if (found.length >= n) return { rows: found, filled: true, stretch: known };
+      end = next.end;
     }
+    const boundValues = end;
     if (this.dialect === 'postgres' && after === null) {
       // Sorting the candidates past the window reads every one of them, so the same query counts them: with the
       // window's matches that is the whole search's exact total, without reading the trigram index twice. Only the
       // sort keys are kept while sorting and counting (not the whole rows, whose documents are long); the page's
       // rows are joined to the few keys that remain.
-      const rest = await this.search.candidatePlan(async (db) => {
+      const rest = await plans.candidatePlan(async (db) => {
         const keys = ordered(
           scope.candidates(db.selectFrom('users')).where(keyset(columns, boundValues, walk, 'after')),
           true,
@@ -465,7 +549,7 @@ export class UserDirectory {
         ...searching,
         plan: 'walk',
         candidates: unused,
-        total: () => this.search.walkPlan((db) => capped(where, db)),
+        total: (plans) => plans.walkPlan((db) => capped(where, db)),
       };
     }
 
@@ -479,10 +563,8 @@ export class UserDirectory {
         candidates.restrict(where(q, { pinAccountIndex: true }), selective ? ids : null);
       // The index's count is the answer when it covers every term and no other filter narrows it.
       const indexCounts = candidates.exact && !hasFacetFilter(filter) && !departments && members.sets.length === 0;
-      const total = () =>
-        indexCounts
-          ? Promise.resolve(exactUpTo(ids.length))
-          : this.search.candidatePlan((db) => capped(inCandidates, db));
+      const total = (plans: PlanSteering) =>
+        indexCounts ? Promise.resolve(exactUpTo(ids.length)) : plans.candidatePlan((db) => capped(inCandidates, db));
       return {
         ...searching,
         plan: selective ? 'candidates' : 'window',
@@ -501,24 +583,55 @@ export class UserDirectory {
     const inCandidates = (q: UsersQuery) => candidates.restrict(where(q, { pinAccountIndex: true }), null);
     const countable = (q: UsersQuery) =>
       candidates.restrict(where(q, { pinAccountIndex: true, indexing: 'longer' }), null);
-    const total = async (filled?: boolean) => {
+    const total = async (plans: PlanSteering, filled?: boolean, known?: Stretch, page: UserRow[] = []) => {
       if (filled) {
         // Dense where the page was found: walking the name index finds more matches than the cap sooner than the
         // trigram index, whose posting lists are read whole before the first row. A first stretch tells how dense
-        // they are; the walk goes on only as far as that density says the cap will be passed, within a budget.
-        const beyondCap = await this.search.walkPlan(async (db) => {
+        // they are (the page's windows counted it, or a probe does); the walk goes on only as far as that density
+        // says the cap will be passed, within a budget.
+        const beyondCap = await plans.walkPlan(async (db) => {
           const probe = this.tuning.countProbe ?? DEFAULT_TUNING.countProbe ?? 0;
-          const first = await inStretch(db, 0, probe, cap + 1);
-          if (first > cap) return true;
-          const needed = first > 0 ? Math.ceil((probe * (cap + 1) * DENSE_MARGIN) / first) : Infinity;
-          if (needed > DENSE_COUNT_BUDGET) return false;
-          return first + (await inStretch(db, probe, needed - probe, cap + 1 - first)) > cap;
+          const { rows, hits } = known ?? { rows: probe, hits: await inStretch(db, 0, probe, cap + 1) };
+          if (hits > cap) return true;
+          const needed = hits > 0 ? Math.ceil((rows * (cap + 1) * DENSE_MARGIN) / hits) : Infinity;
+          if (needed > (this.tuning.denseCountBudget ?? DEFAULT_TUNING.denseCountBudget ?? 0)) return false;
+          return hits + (await inStretch(db, rows, needed - rows, cap + 1 - hits)) > cap;
         });
         if (beyondCap) return { count: cap, exact: false };
       }
-      return this.search.candidatePlan((db) => capped(countable, db));
+      // Two-letter terms: more matches than the cap among rows holding the trigram each most often starts in the
+      // page prove the total is past it, reading one posting list a term instead of dozens.
+      const likely =
+        page.length > 0
+          ? this.search.likelyTrigramTests(
+              terms,
+              page.map((row) => row.search_doc),
+            )
+          : null;
+      if (likely) {
+        const proven = await plans.candidatePlan((db) =>
+          countAtMost(
+            likely.reduce(
+              (q, test) => q.where(test),
+              inSets(filters(db.selectFrom('users'), { pinAccountIndex: true })),
+            ),
+            db,
+            cap + 1,
+          ),
+        );
+        if (proven > cap) return { count: cap, exact: false };
+      }
+      return plans.candidatePlan((db) => capped(countable, db));
     };
-    return { ...searching, plan: 'window', candidates: inCandidates, total };
+    // Without group or license filters, a window's rows are tested by the terms alone (see fetchRows).
+    const hitTest =
+      members.sets.length === 0
+        ? sql<boolean>`(${sql.join(
+            terms.map((term) => this.search.termMatches(term)),
+            sql` and `,
+          )})`
+        : undefined;
+    return { ...searching, plan: 'window', candidates: inCandidates, total, hitTest };
   }
 
   /**

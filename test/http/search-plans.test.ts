@@ -86,6 +86,10 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
       department: i % 13 ? (i % 4 && i < 1267 ? 'Sales Floor' : 'Sales') : 'Support',
     }));
     await insertUsersInBulk(h.ctx.database, accountId, users, { batchSize: 250 });
+    // Another account's 1,100 Eves must not count in this one's totals.
+    const other = await h.newAccount();
+    const eves = Array.from({ length: 1100 }, (_, i) => ({ username: `e${i}`, firstName: 'Eve', lastName: 'Other' }));
+    await insertUsersInBulk(h.ctx.database, other.accountId, eves, { batchSize: 250 });
     actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
     directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
       selectiveCandidates: 0,
@@ -107,5 +111,23 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
     }
     // Past the cap from the first stretch on, past it only after walking on, and under it after walking on.
     expect(sizes).toEqual({ sales: 1200, dana: 1200, floor: 877, eve: 100 });
+  });
+
+  // Two-letter terms whose density does not let walking count them: the trigram they most often start in the page
+  // proves the total past the cap ("da": "dan" in 1,200 Danas), or falls short of it and they are counted exactly
+  // ("ev": "eve", 100 Eves here and 1,100 in another account).
+  it('proves two-letter totals past the cap from the trigram the page shows most', async () => {
+    const walkingLittle = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+      selectiveCandidates: 0,
+      walkWindow: 50,
+      countProbe: 50,
+      denseCountBudget: 60,
+    });
+    const da = await walkingLittle.list(actor, { q: 'da', limit: 25 });
+    expect([da.items.length, da.total, da.totalExact]).toEqual(
+      dialect === 'postgres' ? [25, 1000, false] : [25, 1200, true],
+    );
+    const ev = await walkingLittle.list(actor, { q: 'ev', limit: 2 });
+    expect([ev.items.map((user) => user.firstName), ev.total, ev.totalExact]).toEqual([['Eve', 'Eve'], 100, true]);
   });
 });

@@ -472,7 +472,7 @@ export class ImportJobs {
       const at = this.now().toISOString();
       const passwords = new PasswordGenerator();
       const profiles = await this.profiles(actor);
-      await inWriteTransaction(this.handle, accountId, async (target) => {
+      await inWriteTransaction(this.handle, accountId, job.to_create, async (target) => {
         const checker = new RowChecker(mapping, job.mode as ImportMode, profiles);
         // Creating only, a username the account already has is found by the insert itself (the preview found those
         // of the file; this catches users created since), so the rows are not looked up one batch at a time.

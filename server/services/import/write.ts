@@ -84,19 +84,40 @@ const PG_TYPES: Partial<Record<(typeof INSERT_COLUMNS)[number], string>> = {
 
 export class Cancelled extends Error {}
 
+/** Runs `work` in the import's transaction; `creates` is how many users the preview found to create. */
 export async function inWriteTransaction<T>(
   handle: DatabaseHandle,
   accountId: number,
+  creates: number,
   work: (target: WriteTarget) => Promise<T>,
 ): Promise<T> {
   return handle.dialect === 'sqlite'
-    ? sqliteTransaction(handle, accountId, work)
+    ? sqliteTransaction(handle, accountId, creates, work)
     : postgresTransaction(handle, accountId, work);
+}
+
+/**
+ * Drops the users table's secondary indexes (not the unique ones, which the import's own checks use) and returns the
+ * statements that build them again. Inserting a row updates a dozen indexes at random places; building an index
+ * sorts every row once, which for an import at least as large as the table is about five times less work (537,000
+ * users: 15 s of index updates, 5 s of building). Inside the transaction: readers keep seeing the indexes
+ * (WAL), and a rollback or a killed process restores them.
+ */
+function dropSecondaryIndexes(conn: SqliteDatabase.Database): string[] {
+  const names = conn
+    .prepare(`select name from pragma_index_list('users') where "unique" = 0 and origin = 'c'`)
+    .pluck()
+    .all() as string[];
+  const definition = conn.prepare(`select sql from sqlite_schema where type = 'index' and name = ?`).pluck();
+  const statements = names.map((name) => definition.get(name) as string);
+  for (const name of names) conn.exec(`drop index "${name.replaceAll('"', '""')}"`);
+  return statements;
 }
 
 async function sqliteTransaction<T>(
   handle: DatabaseHandle,
   accountId: number,
+  creates: number,
   work: (target: WriteTarget) => Promise<T>,
 ): Promise<T> {
   const file = handle.sqlite?.name;
@@ -182,7 +203,10 @@ async function sqliteTransaction<T>(
     conn.exec('begin immediate');
     const release = holdWriter(handle.db);
     try {
+      const users = conn.prepare('select count(*) from users').pluck().get() as number;
+      const rebuild = creates > 0 && creates >= users ? dropSecondaryIndexes(conn) : [];
       const result = await work(target);
+      for (const statement of rebuild) conn.exec(statement);
       conn.exec('commit');
       return result;
     } catch (error) {

@@ -31,7 +31,8 @@ export interface FacetDelta {
 export function facetDeltas(rows: Iterable<Omit<InsertedUser, 'id' | 'search_doc'>>): FacetDelta[] {
   const groups = new Map<string, FacetDelta>();
   for (const row of rows) {
-    const key = JSON.stringify([row.account_id, row.access_type, row.status, row.enabled, row.department, row.source]);
+    // Separated by a character no facet holds (cheaper than a JSON key: this runs for every row of an import).
+    const key = `${row.account_id}\u0000${row.access_type}\u0000${row.status}\u0000${row.enabled}\u0000${row.department}\u0000${row.source}`;
     const group = groups.get(key);
     if (group) group.n += 1;
     else {

@@ -106,13 +106,15 @@ export async function* readTextRows(path: string, layout: TextLayout): AsyncGene
     skip_empty_lines: false,
     max_record_size: MAX_RECORD_CHARS,
   });
+  // The parser reads UTF-8 bytes itself: decoding them first only for it to encode the text again doubled the work.
+  const utf8 = layout.encoding === 'utf-8';
   const feed = (async () => {
     try {
       for await (const chunk of input) {
-        const text = decoder.decode(chunk as Buffer, { stream: true });
-        if (!parser.write(text)) await new Promise((resolve) => parser.once('drain', resolve));
+        const piece = utf8 ? (chunk as Buffer) : decoder.decode(chunk as Buffer, { stream: true });
+        if (!parser.write(piece)) await new Promise((resolve) => parser.once('drain', resolve));
       }
-      const rest = decoder.decode();
+      const rest = utf8 ? '' : decoder.decode();
       if (rest) parser.write(rest);
       parser.end();
     } catch (error) {

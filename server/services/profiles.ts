@@ -16,7 +16,7 @@ import type { Database } from '../db/schema/index.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { type Actor, type ActorProfile, canOnAccount, canOnProfile, profileAbilities } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
-import type { ProfileCatalog } from './import/validate.js';
+import { type ProfileCatalog, profileCatalog } from './import/validate.js';
 import type { RequestMeta } from './users.js';
 import { isUniqueViolation } from './users.js';
 
@@ -271,11 +271,7 @@ export class Profiles {
     const givable = rows.filter((row) =>
       canOnProfile(actor, { id: row.id, accountId: actor.accountId, name: row.name }),
     );
-    const byName = new Map(givable.map((row) => [row.name.toLowerCase(), row.id]));
-    return {
-      has: (name) => byName.has(name.trim().toLowerCase()),
-      idOf: (name) => byName.get(name.trim().toLowerCase()),
-    };
+    return profileCatalog(givable.map((row) => [row.name.toLowerCase(), row.id]));
   }
 }
 

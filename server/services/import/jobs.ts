@@ -22,16 +22,25 @@ import { idIn } from '../../db/sql-helpers.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
-import { hashGeneratedPassword, hashPassword, PasswordGenerator, policyProblems } from '../passwords.js';
+import { hashPassword } from '../passwords.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
-import { type CheckedRow, type Lookup, RowChecker } from './check.js';
+import { type Lookup, RowChecker } from './check.js';
 import { looksLikeHeader, mappingByPosition, mappingFromHeader } from './columns.js';
+import {
+  Aborted,
+  BatchPreparer,
+  describeProblems,
+  type ExtensionRange,
+  type PreparedBatch,
+  type PrepareJob,
+} from './prepare.js';
+import { preparedInThread } from './prepare-thread.js';
 import type { RowProblem } from './problems.js';
 import { seal, secretKey, unseal } from './secrets.js';
 import type { Cell, SheetRow } from './sheet.js';
-import { formatOf, readStaged, stageFile } from './stage.js';
+import { formatOf, readStaged, stagedDataRows, stageFile } from './stage.js';
 import { type ImportedUser, NO_PROFILES, type ProfileCatalog, type ProfileCatalogs } from './validate.js';
-import { Cancelled, inWriteTransaction, type NewCredential, type NewUser } from './write.js';
+import { Cancelled, inWriteTransaction } from './write.js';
 
 type JobRow = Selectable<ImportJobsTable>;
 
@@ -39,6 +48,8 @@ export const DEFAULT_EXTENSIONS: ImportSettings = { extensionFirst: 1000, extens
 /** Problems kept for the preview; the bad-rows file has all of them. */
 const MAX_STORED_PROBLEMS = 1000;
 const PREVIEW_ROWS = 20;
+/** The numbers a file gives as phones (written by the preview, read when free extensions are picked). */
+const FILE_PHONES = 'file-phones.json';
 /** A running job whose progress has not moved for this long belongs to a process that died. */
 const STALE_MS = 60_000;
 /** How long a job's staging folder (its rows, the bad-rows file) is kept after the job last changed. */
@@ -84,8 +95,6 @@ export interface RunOptions {
   /** Receives the generated passwords after commit (command line), instead of sealing them. */
   passwordSink?: (csv: string) => Promise<void>;
 }
-
-class Aborted extends Error {}
 
 export class ImportJobs {
   private readonly db: Db;
@@ -295,6 +304,9 @@ export class ImportJobs {
     const mapping = JSON.parse(job.mapping_json) as ImportMapping;
     const valid = importMappingSchema.safeParse(mapping);
     const passwordColumn = mapping.indexOf('password');
+    const phoneColumn = mapping.indexOf('phone');
+    // Numbers the file gives as phones: free extensions for the users without one must avoid them.
+    const filePhones = new Set<number>();
     const dir = this.dir(id);
     const preview: ImportJobView['preview'] = [];
     const problems: RowProblem[] = [];
@@ -312,6 +324,11 @@ export class ImportJobs {
       const lookup = this.lookupIn(accountId);
       for await (const batch of checker.checkAhead(this.dataRows(id, job.has_header === 1), lookup)) {
         for (const checked of batch) {
+          const phone = phoneColumn < 0 ? undefined : checked.cells[phoneColumn];
+          if (typeof phone === 'string' || typeof phone === 'number') {
+            const digits = String(phone).trim();
+            if (/^\d+$/.test(digits)) filePhones.add(Number(digits));
+          }
           // Passwords a file gives are never shown back: masked in the preview, left out of the bad-rows file.
           const cells =
             passwordColumn < 0 ? checked.cells : checked.cells.map((c, i) => (i === passwordColumn ? null : c));
@@ -325,7 +342,7 @@ export class ImportJobs {
             bad++;
             problemCount += checked.problems.length;
             for (const p of checked.problems) if (problems.length < MAX_STORED_PROBLEMS) problems.push(p);
-            const line = csvLine([...padded(cells, labels.length), describe(checked.problems)]);
+            const line = csvLine([...padded(cells, labels.length), describeProblems(checked.problems)]);
             if (!badRows.write(line)) await new Promise<void>((resolve) => badRows.once('drain', () => resolve()));
           } else if (checked.existing) toUpdate++;
           else {
@@ -337,6 +354,7 @@ export class ImportJobs {
     }
     badRows.end();
     await new Promise<void>((resolve) => badRows.once('finish', () => resolve()));
+    await writeFile(join(dir, FILE_PHONES), JSON.stringify([...filePhones]), { mode: 0o600 });
     let message = valid.success ? '' : (valid.error.issues[0]?.message ?? 'Fix the column mapping');
     if (valid.success && withoutPhone > 0) {
       const range = await this.settingsOf(accountId);
@@ -362,15 +380,8 @@ export class ImportJobs {
       .execute();
   }
 
-  private async *dataRows(id: number, hasHeader: boolean): AsyncGenerator<SheetRow[]> {
-    let skip = hasHeader;
-    for await (const batch of readStaged(join(this.dir(id), 'rows.jsonl'))) {
-      if (skip) {
-        batch.shift();
-        skip = false;
-      }
-      if (batch.length > 0) yield batch;
-    }
+  private dataRows(id: number, hasHeader: boolean): AsyncGenerator<SheetRow[]> {
+    return stagedDataRows(join(this.dir(id), 'rows.jsonl'), hasHeader);
   }
 
   /** Starts the import in the background; `done` settles when it has committed, failed or been cancelled. */
@@ -466,70 +477,41 @@ export class ImportJobs {
       }
     };
     try {
-      const extensions = await this.extensionPicker(id, accountId, mapping, job.has_header === 1);
+      const extensions = await this.extensionRange(id, accountId, mapping);
       live.phase = 'writing';
       await beat(true);
       const at = this.now().toISOString();
-      const passwords = new PasswordGenerator();
       const profiles = await this.profiles(actor);
+      const prepareJob: PrepareJob = {
+        accountId,
+        mapping,
+        mode: job.mode as ImportMode,
+        partial,
+        at,
+        profiles: profiles.entries,
+        extensions,
+      };
       await inWriteTransaction(this.handle, accountId, job.to_create, async (target) => {
-        const checker = new RowChecker(mapping, job.mode as ImportMode, profiles);
         // Creating only, a username the account already has is found by the insert itself (the preview found those
         // of the file; this catches users created since), so the rows are not looked up one batch at a time.
         const lookup: Lookup = job.mode === 'create' ? async () => new Map() : target.lookup;
+        // The rows are prepared while the previous batch is written: on SQLite (whose calls block this thread) in a
+        // thread of their own when only creating; otherwise here, while the database works.
+        const batches =
+          this.handle.dialect === 'sqlite' && job.mode === 'create'
+            ? preparedInThread(join(this.dir(id), 'rows.jsonl'), job.has_header === 1, prepareJob)
+            : this.preparedHere(id, job.has_header === 1, prepareJob, lookup);
         // Department names the file gives become departments of the account (see the organization's departments).
         const departments = new Set<string>();
-        // One batch is written while the next is checked and built: the database and this process work side by side.
         let writing: Promise<void> | null = null;
-        for await (const batch of this.dataRows(id, job.has_header === 1)) {
+        for await (const prepared of batches) {
           if (live.cancel) throw new Cancelled();
-          const checked = await checker.check(batch, lookup);
-          const inserts: NewUser[] = [];
-          const credentials: (NewCredential | null)[] = [];
-          const rowNumbers: number[] = [];
-          // The generated password of each insert (or ''), as a line of the passwords file.
-          const passwordLines: string[] = [];
-          const updates: { row: CheckedRow; user: ImportedUser }[] = [];
-          const given: Promise<void>[] = [];
-          for (const row of checked) {
-            if (row.user?.department) departments.add(row.user.department);
-            if (!row.user) {
-              if (!partial) throw new Aborted(`Row ${row.row}: ${describe(row.problems)}`);
-              live.skipped++;
-              continue;
-            }
-            if (row.existing) {
-              updates.push({ row, user: row.user });
-              continue;
-            }
-            const user = row.user;
-            const phone = user.phone ?? extensions.next();
-            if (phone === null) {
-              throw new Aborted("No free extension is left in the account's range: widen it in the import settings");
-            }
-            inserts.push(newUserRow(accountId, user, phone, at, profiles));
-            rowNumbers.push(row.row);
-            const index = credentials.length;
-            credentials.push(null);
-            if (user.password !== undefined) {
-              const password = user.password;
-              passwordLines.push('');
-              given.push(
-                hashPassword(password).then((hash) => {
-                  credentials[index] = { passwordHash: hash };
-                }),
-              );
-            } else {
-              let password = passwords.next();
-              while (policyProblems(password, user.username).length > 0) password = passwords.next();
-              credentials[index] = { passwordHash: hashGeneratedPassword(password, passwords.salt()) };
-              passwordLines.push(csvLine([user.username, password]));
-            }
-          }
-          await Promise.all(given);
+          for (const name of prepared.departments) departments.add(name);
+          live.skipped += prepared.skipped;
+          const { inserts, rowNumbers, passwordLines } = prepared;
           if (writing) await writing;
           if (live.cancel) throw new Cancelled();
-          const written = target.insertUsers(inserts, credentials).then((taken) => {
+          const written = target.insertUsers(inserts, prepared.credentials).then((taken) => {
             const first = taken[0];
             if (first !== undefined && !partial) {
               throw new Aborted(
@@ -552,21 +534,21 @@ export class ImportJobs {
           // Settled here so a failure waits for the next batch (or the end) without being reported as unhandled.
           written.catch(() => undefined);
           writing = written;
-          if (updates.length > 0) {
+          if (prepared.updates.length > 0) {
             // Updates follow the batch's inserts (a username may be created and then updated further on).
             await writing;
-            for (const { row, user } of updates) {
+            for (const { existing, user } of prepared.updates) {
               const credential =
                 user.password !== undefined ? { passwordHash: await hashPassword(user.password) } : null;
               await target.updateUser(
-                row.existing?.id as number,
-                updateChanges(row.existing as UserRow, user, at, !!credential, profiles),
+                existing.id,
+                updateChanges(existing, user, at, !!credential, profiles),
                 credential,
               );
               live.updated++;
             }
           }
-          live.processed += batch.length;
+          live.processed += prepared.rows;
           await beat();
           // Let the server answer other requests (progress polls) between batches.
           await new Promise((resolve) => setImmediate(resolve));
@@ -671,8 +653,8 @@ export class ImportJobs {
     }
   }
 
-  /** Free extensions in the account's range: not any user's phone, nor a phone the file gives. */
-  private async extensionPicker(id: number, accountId: number, mapping: ImportMapping, hasHeader: boolean) {
+  /** The account's extension range and the numbers in it that are taken: users' phones, and phones the file gives. */
+  private async extensionRange(id: number, accountId: number, mapping: ImportMapping): Promise<ExtensionRange> {
     const range = await this.settingsOf(accountId);
     const used = new Set<number>();
     const take = (phone: string) => {
@@ -696,23 +678,30 @@ export class ImportJobs {
       if (!last || rows.length < 20_000) break;
       after = last.id;
     }
+    // The preview noted the file's numbers; a job previewed before it did so reads them from the rows.
+    const noted = await readFile(join(this.dir(id), FILE_PHONES), 'utf8').catch(() => null);
     const phoneColumn = mapping.indexOf('phone');
-    if (phoneColumn >= 0) {
-      for await (const batch of this.dataRows(id, hasHeader)) {
+    if (noted !== null) for (const n of JSON.parse(noted) as number[]) take(String(n));
+    else if (phoneColumn >= 0) {
+      for await (const batch of readStaged(join(this.dir(id), 'rows.jsonl'))) {
         for (const row of batch) {
           const cell = row.cells[phoneColumn];
           if (cell !== null && cell !== undefined && typeof cell !== 'object') take(String(cell).trim());
         }
       }
     }
-    let next = range.extensionFirst;
-    return {
-      next(): string | null {
-        while (next <= range.extensionLast && used.has(next)) next++;
-        if (next > range.extensionLast) return null;
-        return String(next++);
-      },
-    };
+    return { first: range.extensionFirst, last: range.extensionLast, used: [...used] };
+  }
+
+  /** The job's batches prepared on this thread (see preparedInThread for the other way). */
+  private async *preparedHere(
+    id: number,
+    hasHeader: boolean,
+    job: PrepareJob,
+    lookup: Lookup,
+  ): AsyncGenerator<PreparedBatch> {
+    const preparer = new BatchPreparer(job);
+    for await (const batch of this.dataRows(id, hasHeader)) yield await preparer.prepare(batch, lookup);
   }
 
   /** The generated passwords, for the session that ran the import, once. */
@@ -851,56 +840,6 @@ function display(cell: Cell | undefined): string {
 
 function padded(cells: Cell[], width: number): string[] {
   return Array.from({ length: Math.max(width, cells.length) }, (_, i) => display(cells[i]));
-}
-
-function describe(problems: RowProblem[]): string {
-  return problems.map((p) => (p.column ? `${p.column}: ${p.message}` : p.message)).join('; ');
-}
-
-/** The row of a new user (one literal: this runs for every row of a big import). */
-function newUserRow(
-  accountId: number,
-  user: ImportedUser,
-  phone: string,
-  at: string,
-  profiles: ProfileCatalog,
-): NewUser {
-  const fields = {
-    first_name: user.firstName ?? '',
-    last_name: user.lastName ?? '',
-    username: user.username,
-    email: user.email ?? '',
-    phone,
-    department: user.department ?? '',
-    nicknames: '[]',
-  };
-  const derived = derivedColumns(fields, []);
-  return {
-    account_id: accountId,
-    username: fields.username,
-    email: fields.email,
-    first_name: fields.first_name,
-    last_name: fields.last_name,
-    phone,
-    department: fields.department,
-    nicknames: '[]',
-    search_doc: derived.search_doc,
-    name_key: derived.name_key,
-    first_key: derived.first_key,
-    access_type: 'standard',
-    auth_method: 'password',
-    enabled: 1,
-    status: 'inactive',
-    source: 'local',
-    created_at: at,
-    updated_at: at,
-    time_zone: user.timeZone ?? '',
-    language: user.language ?? '',
-    valid_from: user.validFrom ?? null,
-    expires_at: user.expiresAt ?? null,
-    required_actions: '["update_password"]',
-    profile_id: user.profile ? (profiles.idOf(user.profile) ?? null) : null,
-  };
 }
 
 function updateChanges(

@@ -90,3 +90,15 @@ export async function* readStaged(path: string, batchSize = 2000): AsyncGenerato
   if (failure) throw failure;
   if (batch.length > 0) yield batch;
 }
+
+/** The staged rows past the header row (when the file has one), in batches. */
+export async function* stagedDataRows(path: string, hasHeader: boolean): AsyncGenerator<SheetRow[]> {
+  let skip = hasHeader;
+  for await (const batch of readStaged(path)) {
+    if (skip) {
+      batch.shift();
+      skip = false;
+    }
+    if (batch.length > 0) yield batch;
+  }
+}

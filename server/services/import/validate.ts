@@ -27,8 +27,21 @@ export interface ImportedUser {
 export interface ProfileCatalog {
   has(name: string): boolean;
   idOf(name: string): number | undefined;
+  /** Each profile's lower-case name and id. */
+  entries: [string, number][];
 }
-export const NO_PROFILES: ProfileCatalog = { has: () => false, idOf: () => undefined };
+
+/** A catalog of profiles by lower-case name (a file's Profile cell matches whatever its case). */
+export function profileCatalog(entries: [string, number][]): ProfileCatalog {
+  const byName = new Map(entries);
+  return {
+    has: (name) => byName.has(name.trim().toLowerCase()),
+    idOf: (name) => byName.get(name.trim().toLowerCase()),
+    entries,
+  };
+}
+
+export const NO_PROFILES: ProfileCatalog = profileCatalog([]);
 /** The profiles an importing admin may give (those their own profile lets them manage). */
 export type ProfileCatalogs = (actor: Actor) => Promise<ProfileCatalog>;
 

@@ -571,6 +571,9 @@ describe('imports larger than the directory (sqlite)', () => {
     expect(indexes()).toEqual(before);
     const byEmail = await owner.get('/users?sort=email&order=desc&limit=3');
     expect(byEmail.body.items.map((u: { username: string }) => u.username)).toEqual(['u5', 'u4', 'u3']);
+    // The search index took every new user.
+    const found = await owner.get('/users?q=isch');
+    expect(found.body.items.map((u: { username: string }) => u.username)).toEqual(['u5']);
 
     const more = csv([
       HEADER,

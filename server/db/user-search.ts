@@ -112,14 +112,20 @@ export class UserSearch implements PlanSteering {
   }
 
   /**
-   * Tests that prove a search of two-letter terms has at least as many matches as they pass (PostgreSQL): each term
-   * with the letter or digit that most often follows it in `documents` (the page's matches), a trigram, whose single
-   * posting list the index reads far faster than the dozens of lists that hold a two-letter term. Null when a term is
-   * longer, or the documents show no such trigram.
+   * Tests that prove a search with two-letter terms has at least as many matches as they pass (PostgreSQL): each
+   * two-letter term with the letter or digit that most often follows it in `documents` (the page's matches), a trigram
+   * whose single posting list the index reads far faster than the dozens that hold a two-letter term, and each longer
+   * term as it is. Every row they pass matches, so the index's candidates need no other test. Null without a
+   * two-letter term, or when the documents show no such trigram.
    */
   likelyTrigramTests(foldedTerms: string[], documents: string[]): RawBuilder<boolean>[] | null {
     const tests: RawBuilder<boolean>[] = [];
+    if (!foldedTerms.map(searchForm).some((term) => TWO_WORD_CHARS.test(term))) return null;
     for (const term of foldedTerms.map(searchForm)) {
+      if (term.length >= 3) {
+        tests.push(containsLike(sql.ref('users.search_doc'), term));
+        continue;
+      }
       if (!TWO_WORD_CHARS.test(term)) return null;
       const followers = new Map<string, number>();
       for (const document of documents) {

@@ -600,7 +600,8 @@ export class UserDirectory {
         if (beyondCap) return { count: cap, exact: false };
       }
       // Two-letter terms: more matches than the cap among rows holding the trigram each most often starts in the
-      // page prove the total is past it, reading one posting list a term instead of dozens.
+      // page (and the longer terms) prove the total is past it, reading one posting list a two-letter term instead of
+      // dozens, and only rows that match.
       const likely =
         page.length > 0
           ? this.search.likelyTrigramTests(

@@ -129,5 +129,12 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
     );
     const ev = await walkingLittle.list(actor, { q: 'ev', limit: 2 });
     expect([ev.items.map((user) => user.firstName), ev.total, ev.totalExact]).toEqual([['Eve', 'Eve'], 100, true]);
+    // Beside a longer term, which the proof tests as it is ("dan" and "moss"; "eve" and "support").
+    const daMoss = await walkingLittle.list(actor, { q: 'da moss', limit: 25 });
+    expect([daMoss.total, daMoss.totalExact]).toEqual(dialect === 'postgres' ? [1000, false] : [1200, true]);
+    const evSupport = await walkingLittle.list(actor, { q: 'ev support', limit: 2 });
+    expect([evSupport.total, evSupport.totalExact]).toEqual([100, true]);
+    const daFloor = await walkingLittle.list(actor, { q: 'da floor', limit: 25 });
+    expect([daFloor.total, daFloor.totalExact]).toEqual([877, true]);
   });
 });

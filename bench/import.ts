@@ -4,7 +4,7 @@
 // Each scenario runs in its own process so its peak memory (process.memoryUsage().rss, sampled) is its own.
 // BENCH_DB (sqlite,postgres), BENCH_FORMATS (csv,xlsx,ods), BENCH_EXPORT_USERS (1000000) change the run.
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -344,19 +344,26 @@ async function main() {
   const pgServer = DIALECTS.includes('postgres') ? await postgres() : null;
   try {
     for (const dialect of DIALECTS) {
-      const fresh = async () =>
-        dialect === 'sqlite'
-          ? join(mkdtempSync(join(tmpdir(), 'roster-bench-')), 'roster.db')
-          : await pgServer?.newDatabase();
+      // A scenario's SQLite database (up to a gigabyte) is removed once the scenario is measured.
+      const scratch: string[] = [];
+      const fresh = async () => {
+        if (dialect !== 'sqlite') return await pgServer?.newDatabase();
+        const dir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
+        scratch.push(dir);
+        return join(dir, 'roster.db');
+      };
+      const clean = () => {
+        for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+      };
       for (const format of FORMATS) {
         const file = files[format] as string;
-        const r = await child(['import', dialect, (await fresh()) as string, file]);
+        const r = await child(['import', dialect, (await fresh()) as string, file]).finally(clean);
         const line = `| ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | Import ${(r.bytes / MB).toFixed(1)} MB ${format.toUpperCase()} (${r.rows.toLocaleString('en-US')} new users, generated passwords and extensions) | ${r.seconds.toFixed(1)} s (preview ${r.preview.toFixed(1)} s) | ${Math.round(r.rate).toLocaleString('en-US')} rows/s | ${Math.round(r.peak)} MB |`;
         console.error(line);
         rows.push(line);
       }
       if (EXPORT_USERS > 0) {
-        const r = await child(['export', dialect, (await fresh()) as string, String(EXPORT_USERS)]);
+        const r = await child(['export', dialect, (await fresh()) as string, String(EXPORT_USERS)]).finally(clean);
         const line = `| ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | Export ${r.rows.toLocaleString('en-US')} users to CSV (${(r.bytes / MB).toFixed(0)} MB, streamed) | ${r.seconds.toFixed(1)} s | ${Math.round(r.rate).toLocaleString('en-US')} rows/s | ${Math.round(r.peak)} MB |`;
         console.error(line);
         rows.push(line);

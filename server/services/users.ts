@@ -338,11 +338,13 @@ export class UserDirectory {
     };
     const firstWindow = this.tuning.walkWindow;
     const first: Window = await walking((db) => walkStretch(db, after, firstWindow, n));
-    // What the windows tell of the whole search, on a first page: the matches among its first rows, or all of them.
-    let known = first.hits === undefined || after !== null ? undefined : { rows: firstWindow + 1, hits: first.hits };
-    const done = (rows: UserRow[]) => ({ rows, filled: true, counted: known?.hits });
-    if (!first.end) return known ? done(first.rows) : { rows: first.rows, filled: true };
-    if (first.rows.length >= n) return { rows: first.rows, filled: true, stretch: known };
+    // What the windows tell of the whole search on a first page: how many matches they hold (all of them when they
+    // reach the end); walking from the start of the name order, that is the density a count goes on from (a walk
+    // from the end, for the last page, tells only of the last rows).
+    let walked = first.hits !== undefined && after === null ? { rows: firstWindow + 1, hits: first.hits } : undefined;
+    const fromStart = () => (walk === 'asc' ? walked : undefined);
+    if (!first.end) return { rows: first.rows, filled: true, counted: walked?.hits };
+    if (first.rows.length >= n) return { rows: first.rows, filled: true, stretch: fromStart() };
     let found = first.rows;
     let end = first.end;
     // On PostgreSQL every candidate past the window is a row read from the table (a few microseconds each, thousands
@@ -354,12 +356,12 @@ export class UserDirectory {
       const from = end;
       const next: Window = await walking((db) => walkStretch(db, from, nextWindow, n - found.length));
       found = [...found, ...next.rows];
-      known =
-        known && next.hits !== undefined
-          ? { rows: known.rows + nextWindow + 1, hits: known.hits + next.hits }
+      walked =
+        walked && next.hits !== undefined
+          ? { rows: walked.rows + nextWindow + 1, hits: walked.hits + next.hits }
           : undefined;
-      if (!next.end) return known ? done(found) : { rows: found, filled: true };
-      if (found.length >= n) return { rows: found, filled: true, stretch: known };
+      if (!next.end) return { rows: found, filled: true, counted: walked?.hits };
+      if (found.length >= n) return { rows: found, filled: true, stretch: fromStart() };
       end = next.end;
     }
     const boundValues = end;

@@ -137,4 +137,21 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
     const daFloor = await walkingLittle.list(actor, { q: 'da floor', limit: 25 });
     expect([daFloor.total, daFloor.totalExact]).toEqual([877, true]);
   });
+
+  // The last page walks the name order from its end: the matches among its last rows say nothing of how far a count
+  // from the start must go (990 Zeds after 110 Abbotts: their last 51 rows must not be counted twice).
+  it('counts a dense search exactly from its last page', async () => {
+    const { accountId } = await h.newAccount();
+    const users = Array.from({ length: 1100 }, (_, i) =>
+      i < 110
+        ? { username: `a${i}`, firstName: 'Ann', lastName: `Abbott${String(i).padStart(4, '0')}` }
+        : { username: `z${i}`, firstName: 'Zoe', lastName: `Zed${String(i).padStart(4, '0')}` },
+    );
+    await insertUsersInBulk(h.ctx.database, accountId, users, { batchSize: 250 });
+    const owner = { ...actor, accountId };
+    for (const last of [false, true]) {
+      const page = await directory.list(owner, { q: 'zed', limit: 25, last });
+      expect([last, page.items.length, page.total, page.totalExact]).toEqual([last, 25, 990, true]);
+    }
+  });
 });

@@ -3,7 +3,7 @@
 import { workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const db = new Database(workerData.file);
+const db = new Database(workerData.file, { fileMustExist: true });
 try {
   db.pragma('busy_timeout = 10000');
   db.pragma('wal_checkpoint(PASSIVE)');

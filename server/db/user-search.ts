@@ -119,9 +119,10 @@ export class UserSearch implements PlanSteering {
    * two-letter term, or when the documents show no such trigram.
    */
   likelyTrigramTests(foldedTerms: string[], documents: string[]): RawBuilder<boolean>[] | null {
+    const forms = foldedTerms.map(searchForm);
+    if (!forms.some((term) => TWO_WORD_CHARS.test(term))) return null;
     const tests: RawBuilder<boolean>[] = [];
-    if (!foldedTerms.map(searchForm).some((term) => TWO_WORD_CHARS.test(term))) return null;
-    for (const term of foldedTerms.map(searchForm)) {
+    for (const term of forms) {
       if (term.length >= 3) {
         tests.push(containsLike(sql.ref('users.search_doc'), term));
         continue;

@@ -16,6 +16,9 @@ export interface CheckedRow {
 
 export type Lookup = (usernames: string[]) => Promise<Map<string, UserRow>>;
 
+/** Looks nothing up: creating only, a username the account already has is found by the insert itself. */
+export const NO_LOOKUP: Lookup = async () => new Map();
+
 export class RowChecker {
   private readonly seen = new Map<string, number>();
   private readonly usernameColumn: string | null;

@@ -24,7 +24,7 @@ import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
 import { hashPassword } from '../passwords.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
-import { type Lookup, RowChecker } from './check.js';
+import { type Lookup, NO_LOOKUP, RowChecker } from './check.js';
 import { looksLikeHeader, mappingByPosition, mappingFromHeader } from './columns.js';
 import {
   Aborted,
@@ -324,11 +324,8 @@ export class ImportJobs {
       const lookup = this.lookupIn(accountId);
       for await (const batch of checker.checkAhead(this.dataRows(id, job.has_header === 1), lookup)) {
         for (const checked of batch) {
-          const phone = phoneColumn < 0 ? undefined : checked.cells[phoneColumn];
-          if (typeof phone === 'string' || typeof phone === 'number') {
-            const digits = String(phone).trim();
-            if (/^\d+$/.test(digits)) filePhones.add(Number(digits));
-          }
+          const phone = phoneColumn < 0 ? null : phoneNumber(checked.cells[phoneColumn]);
+          if (phone !== null) filePhones.add(phone);
           // Passwords a file gives are never shown back: masked in the preview, left out of the bad-rows file.
           const cells =
             passwordColumn < 0 ? checked.cells : checked.cells.map((c, i) => (i === passwordColumn ? null : c));
@@ -477,7 +474,7 @@ export class ImportJobs {
       }
     };
     try {
-      const extensions = await this.extensionRange(id, accountId, mapping);
+      const extensions = await this.extensionRange(id, accountId, mapping, job.has_header === 1);
       live.phase = 'writing';
       await beat(true);
       const at = this.now().toISOString();
@@ -494,7 +491,7 @@ export class ImportJobs {
       await inWriteTransaction(this.handle, accountId, job.to_create, async (target) => {
         // Creating only, a username the account already has is found by the insert itself (the preview found those
         // of the file; this catches users created since), so the rows are not looked up one batch at a time.
-        const lookup: Lookup = job.mode === 'create' ? async () => new Map() : target.lookup;
+        const lookup: Lookup = job.mode === 'create' ? NO_LOOKUP : target.lookup;
         // The rows are prepared while the previous batch is written: on SQLite (whose calls block this thread) in a
         // thread of their own when only creating; otherwise here, while the database works.
         const batches =
@@ -654,14 +651,16 @@ export class ImportJobs {
   }
 
   /** The account's extension range and the numbers in it that are taken: users' phones, and phones the file gives. */
-  private async extensionRange(id: number, accountId: number, mapping: ImportMapping): Promise<ExtensionRange> {
+  private async extensionRange(
+    id: number,
+    accountId: number,
+    mapping: ImportMapping,
+    hasHeader: boolean,
+  ): Promise<ExtensionRange> {
     const range = await this.settingsOf(accountId);
     const used = new Set<number>();
-    const take = (phone: string) => {
-      if (/^\d+$/.test(phone)) {
-        const n = Number(phone);
-        if (n >= range.extensionFirst && n <= range.extensionLast) used.add(n);
-      }
+    const take = (n: number | null) => {
+      if (n !== null && n >= range.extensionFirst && n <= range.extensionLast) used.add(n);
     };
     let after = 0;
     for (;;) {
@@ -673,7 +672,7 @@ export class ImportJobs {
         .orderBy('id')
         .limit(20_000)
         .execute();
-      for (const row of rows) take(row.phone.trim());
+      for (const row of rows) take(phoneNumber(row.phone));
       const last = rows[rows.length - 1];
       if (!last || rows.length < 20_000) break;
       after = last.id;
@@ -681,13 +680,10 @@ export class ImportJobs {
     // The preview noted the file's numbers; a job previewed before it did so reads them from the rows.
     const noted = await readFile(join(this.dir(id), FILE_PHONES), 'utf8').catch(() => null);
     const phoneColumn = mapping.indexOf('phone');
-    if (noted !== null) for (const n of JSON.parse(noted) as number[]) take(String(n));
+    if (noted !== null) for (const n of JSON.parse(noted) as number[]) take(n);
     else if (phoneColumn >= 0) {
-      for await (const batch of readStaged(join(this.dir(id), 'rows.jsonl'))) {
-        for (const row of batch) {
-          const cell = row.cells[phoneColumn];
-          if (cell !== null && cell !== undefined && typeof cell !== 'object') take(String(cell).trim());
-        }
+      for await (const batch of this.dataRows(id, hasHeader)) {
+        for (const row of batch) take(phoneNumber(row.cells[phoneColumn]));
       }
     }
     return { first: range.extensionFirst, last: range.extensionLast, used: [...used] };
@@ -836,6 +832,13 @@ function display(cell: Cell | undefined): string {
   if (cell === null || cell === undefined) return '';
   if (typeof cell === 'object') return `=${cell.formula}`;
   return String(cell);
+}
+
+/** A phone cell that is a number alone (which an extension could be), as that number. */
+function phoneNumber(cell: Cell | undefined): number | null {
+  if (typeof cell !== 'string' && typeof cell !== 'number') return null;
+  const digits = String(cell).trim();
+  return /^\d+$/.test(digits) ? Number(digits) : null;
 }
 
 function padded(cells: Cell[], width: number): string[] {

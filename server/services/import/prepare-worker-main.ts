@@ -1,6 +1,6 @@
 // Prepares a staged file's batches (see prepare-thread.ts), at most BATCHES_AHEAD ahead of the ones written.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Lookup } from './check.js';
+import { NO_LOOKUP } from './check.js';
 import { Aborted, BatchPreparer, type PrepareJob } from './prepare.js';
 import { BATCHES_AHEAD, type ThreadMessage } from './prepare-thread.js';
 import { stagedDataRows } from './stage.js';
@@ -9,8 +9,6 @@ const { staged, hasHeader, job } = workerData as { staged: string; hasHeader: bo
 const port = parentPort;
 if (!port) throw new Error('prepare-worker-main runs in a worker thread');
 const send = (message: ThreadMessage) => port.postMessage(message);
-// Creating only: usernames the account has are found by the insert itself.
-const noLookup: Lookup = async () => new Map();
 
 let credit = BATCHES_AHEAD;
 let wake: (() => void) | null = null;
@@ -25,7 +23,7 @@ try {
     while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
     wake = null;
     credit--;
-    send({ batch: await preparer.prepare(batch, noLookup) });
+    send({ batch: await preparer.prepare(batch, NO_LOOKUP) });
   }
   send({ done: true });
 } catch (error) {

@@ -27,6 +27,9 @@ export interface FacetDelta {
   n: number;
 }
 
+/** The columns user_facets counts users by (its primary key, with the account). */
+export const FACET_COLUMNS = ['account_id', 'access_type', 'status', 'enabled', 'department', 'source'] as const;
+
 /** Counts inserted users by the facet columns, so a batch updates each facet row once. */
 export function facetDeltas(rows: Iterable<Omit<InsertedUser, 'id' | 'search_doc'>>): FacetDelta[] {
   const groups = new Map<string, FacetDelta>();

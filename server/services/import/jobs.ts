@@ -492,10 +492,11 @@ export class ImportJobs {
         // Creating only, a username the account already has is found by the insert itself (the preview found those
         // of the file; this catches users created since), so the rows are not looked up one batch at a time.
         const lookup: Lookup = job.mode === 'create' ? NO_LOOKUP : target.lookup;
-        // The rows are prepared while the previous batch is written: on SQLite (whose calls block this thread) in a
-        // thread of their own when only creating; otherwise here, while the database works.
+        // The rows are prepared while the previous batch is written: when only creating, in a thread of their own
+        // (SQLite's calls block this thread; PostgreSQL would wait for this thread's next statement while it
+        // prepares); otherwise here, since updates look their rows up in the transaction.
         const batches =
-          this.handle.dialect === 'sqlite' && job.mode === 'create'
+          job.mode === 'create'
             ? preparedInThread(join(this.dir(id), 'rows.jsonl'), job.has_header === 1, prepareJob)
             : this.preparedHere(id, job.has_header === 1, prepareJob, lookup);
         // Department names the file gives become departments of the account (see the organization's departments).

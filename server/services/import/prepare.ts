@@ -1,6 +1,6 @@
 // Turns a batch of staged rows into what the write phase stores: each row checked again, new users' rows with a free
 // extension and a generated password (or the password the file gives, hashed), and the rows to update. Work on the
-// rows alone, with no database, so that on SQLite it can run in a thread beside the writes (see prepare-thread.ts).
+// rows alone, with no database, so that it can run in a thread beside the writes (see prepare-thread.ts).
 import type { ImportMapping, ImportMode } from '../../../shared/import-schemas.js';
 import { csvLine } from '../../http/csv.js';
 import { hashGeneratedPassword, hashPassword, PasswordGenerator, policyProblems } from '../passwords.js';

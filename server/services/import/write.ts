@@ -8,13 +8,7 @@ import type { DatabaseHandle } from '../../db/index.js';
 import type { Database } from '../../db/schema/index.js';
 import type { UsersTable } from '../../db/schema/users.js';
 import { idIn } from '../../db/sql-helpers.js';
-import {
-  FACET_UPSERT_SQL,
-  facetDeltas,
-  type InsertedUser,
-  indexInsertedUsers,
-  searchRowid,
-} from '../../db/user-index.js';
+import { FACET_COLUMNS, FACET_UPSERT_SQL, facetDeltas, type InsertedUser, searchRowid } from '../../db/user-index.js';
 import { holdWriter } from '../../db/write-lock.js';
 import { BULK_COLUMNS } from '../user-bulk-insert.js';
 import type { UserRow } from '../user-presenter.js';
@@ -273,35 +267,41 @@ async function postgresTransaction<T>(
           const columns = INSERT_COLUMNS.map(
             (column) => sql`${slice.map((row) => row[column] ?? null)}::${sql.raw(PG_TYPES[column] ?? 'text')}[]`,
           );
-          const inserted = await sql<{ id: number; username: string }>`insert into users (${sql.join(
-            INSERT_COLUMNS.map((column) => sql.ref(column)),
-          )}) select * from unnest(${sql.join(columns)})
-            on conflict (account_id, username) do nothing returning id, username`.execute(trx);
-          const ids = new Map(inserted.rows.map((row) => [row.username, Number(row.id)]));
-          const userIds: number[] = [];
+          const credentialNames: string[] = [];
           const hashes: string[] = [];
-          const written: (NewUser & { id: number })[] = [];
           slice.forEach((row, i) => {
-            const id = ids.get(row.username);
-            if (id === undefined) {
-              taken.push(at + i);
-              return;
-            }
-            written.push({ ...row, id });
             const cred = credentials[at + i];
             if (cred) {
-              userIds.push(id);
+              credentialNames.push(row.username);
               hashes.push(cred.passwordHash);
             }
           });
-          if (userIds.length > 0) {
-            const when = slice[0]?.created_at as string;
-            await sql`insert into user_credentials (user_id, password_hash, temporary, updated_at)
-              select id, hash, 1, ${when}::timestamptz from unnest(${userIds}::int[], ${hashes}::text[]) as t(id, hash)`.execute(
-              trx,
-            );
-          }
-          await indexInsertedUsers(trx, 'postgres', written);
+          // One statement a batch: the users, their credentials and the facet counts. Each further statement would
+          // be a round trip during which the database waits for this process.
+          const inserted = await sql<{ id: number; username: string }>`with ins as (
+              insert into users (${sql.join(INSERT_COLUMNS.map((column) => sql.ref(column)))})
+              select * from unnest(${sql.join(columns)})
+              on conflict (account_id, username) do nothing
+              returning id, username, account_id, access_type, status, enabled, department, source
+            ), new_credentials as (
+              insert into user_credentials (user_id, password_hash, temporary, updated_at)
+              select ins.id, c.hash, 1, ${slice[0]?.created_at}::timestamptz
+              from ins join unnest(${credentialNames}::text[], ${hashes}::text[]) as c(username, hash) using (username)
+            ), new_facets as (
+              insert into user_facets (${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}, n)
+              select ${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}, count(*) from ins
+              group by ${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}
+              on conflict (${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))})
+              do update set n = user_facets.n + excluded.n
+            )
+            select id, username from ins`.execute(trx);
+          const ids = new Map(inserted.rows.map((row) => [row.username, Number(row.id)]));
+          const newIds: number[] = [];
+          slice.forEach((row, i) => {
+            const id = ids.get(row.username);
+            if (id === undefined) taken.push(at + i);
+            else newIds.push(id);
+          });
           // The pools are locked until commit, so concurrent grants cannot overrun them.
           const pools = await trx
             .selectFrom('license_pools')
@@ -311,7 +311,6 @@ async function postgresTransaction<T>(
             .orderBy('app')
             .forUpdate()
             .execute();
-          const newIds = written.map((row) => row.id);
           const grants = defaultGrants(pools, newIds, granted);
           for (const [app, licensed] of grants) {
             await sql`insert into user_licenses (account_id, user_id, app, granted_at)

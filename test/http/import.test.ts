@@ -2,9 +2,10 @@ import { access, mkdir } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STAGE_IN_THREAD_BYTES } from '../../server/services/import/stage-thread.js';
 import { DIALECTS } from '../support/databases.js';
 import { createHarness, type Harness, PASSWORD } from '../support/harness.js';
-import { csv, ods, odsFromTable, runImport, upload, xlsx } from '../support/import-files.js';
+import { type Cells, csv, ods, odsFromTable, runImport, upload, xlsx } from '../support/import-files.js';
 
 const HEADER = [
   'Username',
@@ -308,6 +309,42 @@ describe.each(DIALECTS)('imports (%s)', (dialect) => {
       timeZone: 'UTC',
     });
     expect((await owner.get('/users?q=o4')).body.items[0]).toMatchObject({ firstName: 'Otto', lastName: 'Four' });
+  });
+
+  it('previews a large file while a thread stages it, with every problem and the columns of its widest row', async () => {
+    const { owner } = await h.newAccount();
+    await h.buildUser(owner, { username: 'existing' });
+    const rows: Cells[] = [HEADER];
+    for (let i = 1; i <= 20_000; i++) {
+      const name = `user${String(i).padStart(5, '0')}`;
+      rows.push([name, `Person ${name} Of The Large File`, `${name}@example.com`, '', '', '', '', '', '', '']);
+    }
+    rows[3] = ['bademail', 'Bad Email', 'nope@', '', '', '', '', '', '', ''];
+    rows[12_345] = ['user00005', 'Second Five', '', '', '', '', '', '', '', ''];
+    rows[19_999] = ['existing', 'Already There', '', '', '', '', '', '', '', ''];
+    const file = csv(rows);
+    expect(file.length).toBeGreaterThan(STAGE_IN_THREAD_BYTES);
+    const preview = await upload(h, owner, 'large.csv', file);
+    expect(preview.status).toBe(201);
+    const codes = (reply: typeof preview) =>
+      reply.body.problems.map((p: { row: number; column: string; code: string }) => `${p.row}${p.column}:${p.code}`);
+    expect(codes(preview)).toEqual(['4C:BadEmail', '12346A:DuplicateInFile', '20000A:UsernameTaken']);
+    expect(preview.body.problems[1].message).toBe('Username user00005 is also in row 6');
+    expect(preview.body.counts).toMatchObject({ rows: 20_000, badRows: 3, toCreate: 19_997, toUpdate: 0 });
+    expect(preview.body.preview[0].cells.slice(0, 2)).toEqual(['user00001', 'Person user00001 Of The Large File']);
+
+    // Without a header row the columns go by position over the widest row, here one far past the first batches.
+    const plain: Cells[] = [];
+    for (let i = 1; i <= 20_000; i++) plain.push([`plain${i}`, `Plain Person Number ${i} Of A Rather Long Name`]);
+    plain[14_999] = ['wide', 'Wide Row', 'nope@'];
+    const plainFile = csv(plain);
+    expect(plainFile.length).toBeGreaterThan(STAGE_IN_THREAD_BYTES);
+    const positional = await upload(h, owner, 'plain.csv', plainFile);
+    expect(positional.status).toBe(201);
+    expect(positional.body.hasHeader).toBe(false);
+    expect(positional.body.mapping).toEqual(['username', 'fullName', 'email']);
+    expect(codes(positional)).toEqual(['15000C:BadEmail']);
+    expect(positional.body.counts).toMatchObject({ rows: 20_000, badRows: 1, toCreate: 19_999 });
   });
 
   it('refuses bad files with a clear error and changes nothing', async () => {

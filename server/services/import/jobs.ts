@@ -38,7 +38,8 @@ import { preparedInThread } from './prepare-thread.js';
 import type { RowProblem } from './problems.js';
 import { seal, secretKey, unseal } from './secrets.js';
 import type { Cell, SheetRow } from './sheet.js';
-import { formatOf, readStaged, stagedDataRows, stageFile } from './stage.js';
+import { formatOf, readStaged, type StagedFile, stagedDataRows } from './stage.js';
+import { stagedRows } from './stage-thread.js';
 import { type ImportedUser, NO_PROFILES, type ProfileCatalog, type ProfileCatalogs } from './validate.js';
 import { Cancelled, inWriteTransaction } from './write.js';
 
@@ -152,26 +153,62 @@ export class ImportJobs {
       .returning('id')
       .executeTakeFirstOrThrow();
     const dir = this.dir(id);
+    let staging: AsyncGenerator<SheetRow[], StagedFile> | null = null;
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const staged = await stageFile(file.path, format, join(dir, 'rows.jsonl'));
-      const first = staged.head[0]?.cells ?? [];
+      // A large file is staged in a thread while this one checks the rows staged so far.
+      const stager = stagedRows(file.path, format, join(dir, 'rows.jsonl'), file.bytes);
+      staging = stager;
+      const start = await stager.next();
+      const head = start.done ? [] : start.value;
+      const first = head[0]?.cells ?? [];
       const hasHeader = looksLikeHeader(first);
-      if (hasHeader && staged.rows === 1) {
-        throw new AppError(422, 'HeaderOnly', 'The file has a header row but no users');
-      }
+      // Without a header row, the columns are taken by position over the widest row: known for sure only at the end.
+      const mapping = (width: number) =>
+        JSON.stringify(hasHeader ? mappingFromHeader(first) : mappingByPosition(width));
+      const checkedWith = mapping(Math.max(0, ...head.map((row) => row.cells.length)));
       await this.db
         .updateTable('import_jobs')
         .set({
           has_header: hasHeader ? 1 : 0,
           headers_json: JSON.stringify(hasHeader ? first.map(display) : []),
-          mapping_json: JSON.stringify(hasHeader ? mappingFromHeader(first) : mappingByPosition(staged.width)),
-          total_rows: staged.rows - (hasHeader ? 1 : 0),
+          mapping_json: checkedWith,
         })
         .where('id', '=', id)
         .execute();
-      await this.analyze(actor, id);
+      let remapped = false;
+      const db = this.db;
+      // The staged rows past the header row; at the end, the file's row count (and its mapping, if a wider row
+      // changed it) is stored before the preview's results.
+      async function* rows(): AsyncGenerator<SheetRow[]> {
+        let next = start;
+        let skip = hasHeader;
+        while (!next.done) {
+          const batch = skip ? next.value.slice(1) : next.value;
+          skip = false;
+          if (batch.length > 0) yield batch;
+          next = await stager.next();
+        }
+        const staged = next.value;
+        if (hasHeader && staged.rows === 1) {
+          throw new AppError(422, 'HeaderOnly', 'The file has a header row but no users');
+        }
+        const final = mapping(staged.width);
+        remapped = final !== checkedWith;
+        await db
+          .updateTable('import_jobs')
+          .set({ mapping_json: final, total_rows: staged.rows - (hasHeader ? 1 : 0) })
+          .where('id', '=', id)
+          .execute();
+      }
+      const source = rows();
+      await this.analyze(actor, id, source);
+      // The check reads no rows when the mapping it began with is not valid: the file is staged to its end anyway.
+      for await (const _ of source);
+      // A row wider than those the check began with maps more columns: check the staged file again with them.
+      if (remapped) await this.analyze(actor, id);
     } catch (error) {
+      await staging?.return(undefined as never);
       await this.db.deleteFrom('import_jobs').where('id', '=', id).execute();
       await rm(dir, { recursive: true, force: true });
       throw error;
@@ -297,8 +334,11 @@ export class ImportJobs {
     };
   }
 
-  /** Checks every staged row against the job's mapping and mode; stores counts, problems and the bad-rows file. */
-  private async analyze(actor: Actor, id: number): Promise<void> {
+  /**
+   * Checks every staged row (or `staged`, the rows as they are staged) against the job's mapping and mode; stores
+   * counts, problems and the bad-rows file.
+   */
+  private async analyze(actor: Actor, id: number, staged?: AsyncIterable<SheetRow[]>): Promise<void> {
     const accountId = actor.accountId;
     const job = await this.db.selectFrom('import_jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const mapping = JSON.parse(job.mapping_json) as ImportMapping;
@@ -319,35 +359,40 @@ export class ImportJobs {
     const headers = JSON.parse(job.headers_json) as string[];
     const labels = mapping.map((field, i) => headers[i] ?? (field ? IMPORT_FIELD_LABELS[field] : `Column ${i + 1}`));
     badRows.write(`\uFEFF${csvLine([...labels, 'Problems'])}`);
-    if (valid.success) {
-      const checker = new RowChecker(mapping, job.mode as ImportMode, await this.profiles(actor));
-      const lookup = this.lookupIn(accountId);
-      for await (const batch of checker.checkAhead(this.dataRows(id, job.has_header === 1), lookup)) {
-        for (const checked of batch) {
-          const phone = phoneColumn < 0 ? null : phoneNumber(checked.cells[phoneColumn]);
-          if (phone !== null) filePhones.add(phone);
-          // Passwords a file gives are never shown back: masked in the preview, left out of the bad-rows file.
-          const cells =
-            passwordColumn < 0 ? checked.cells : checked.cells.map((c, i) => (i === passwordColumn ? null : c));
-          if (preview.length < PREVIEW_ROWS) {
-            const shown = cells.map(display);
-            if (passwordColumn >= 0 && display(checked.cells[passwordColumn]) !== '')
-              shown[passwordColumn] = '••••••••';
-            preview.push({ row: checked.row, cells: shown });
-          }
-          if (checked.problems.length > 0) {
-            bad++;
-            problemCount += checked.problems.length;
-            for (const p of checked.problems) if (problems.length < MAX_STORED_PROBLEMS) problems.push(p);
-            const line = csvLine([...padded(cells, labels.length), describeProblems(checked.problems)]);
-            if (!badRows.write(line)) await new Promise<void>((resolve) => badRows.once('drain', () => resolve()));
-          } else if (checked.existing) toUpdate++;
-          else {
-            toCreate++;
-            if (!checked.user?.phone) withoutPhone++;
+    try {
+      if (valid.success) {
+        const checker = new RowChecker(mapping, job.mode as ImportMode, await this.profiles(actor));
+        const lookup = this.lookupIn(accountId);
+        for await (const batch of checker.checkAhead(staged ?? this.dataRows(id, job.has_header === 1), lookup)) {
+          for (const checked of batch) {
+            const phone = phoneColumn < 0 ? null : phoneNumber(checked.cells[phoneColumn]);
+            if (phone !== null) filePhones.add(phone);
+            // Passwords a file gives are never shown back: masked in the preview, left out of the bad-rows file.
+            const cells =
+              passwordColumn < 0 ? checked.cells : checked.cells.map((c, i) => (i === passwordColumn ? null : c));
+            if (preview.length < PREVIEW_ROWS) {
+              const shown = cells.map(display);
+              if (passwordColumn >= 0 && display(checked.cells[passwordColumn]) !== '')
+                shown[passwordColumn] = '••••••••';
+              preview.push({ row: checked.row, cells: shown });
+            }
+            if (checked.problems.length > 0) {
+              bad++;
+              problemCount += checked.problems.length;
+              for (const p of checked.problems) if (problems.length < MAX_STORED_PROBLEMS) problems.push(p);
+              const line = csvLine([...padded(cells, labels.length), describeProblems(checked.problems)]);
+              if (!badRows.write(line)) await new Promise<void>((resolve) => badRows.once('drain', () => resolve()));
+            } else if (checked.existing) toUpdate++;
+            else {
+              toCreate++;
+              if (!checked.user?.phone) withoutPhone++;
+            }
           }
         }
       }
+    } catch (error) {
+      badRows.destroy();
+      throw error;
     }
     badRows.end();
     await new Promise<void>((resolve) => badRows.once('finish', () => resolve()));

@@ -12,8 +12,6 @@ import { type Cell, MAX_COLUMNS, type SheetRow } from './sheet.js';
 export interface StagedFile {
   rows: number;
   width: number;
-  /** The first rows, for header detection and the preview. */
-  head: SheetRow[];
 }
 
 export function formatOf(fileName: string): ImportFormat {
@@ -33,13 +31,25 @@ async function* rowsOf(path: string, format: ImportFormat): AsyncGenerator<Sheet
 
 const isEmpty = (cell: Cell) => cell === null || (typeof cell === 'string' && cell.trim() === '');
 
-export async function stageFile(source: string, format: ImportFormat, target: string): Promise<StagedFile> {
+/** Rows staged in a batch for `stageFile`'s `take` (and read back by readStaged). */
+const STAGED_BATCH = 2000;
+
+/**
+ * Stages `source` into `target`. With `take`, also hands the staged rows over in batches as they come, waiting for
+ * each to be taken (a preview checks them while the rest of the file is read).
+ */
+export async function stageFile(
+  source: string,
+  format: ImportFormat,
+  target: string,
+  take?: (rows: SheetRow[]) => Promise<void>,
+): Promise<StagedFile> {
   if ((await stat(source)).size === 0) throw importError('EmptyFile', 'The file is empty');
   const out = createWriteStream(target, { mode: 0o600 });
-  const head: SheetRow[] = [];
   let rows = 0;
   let width = 0;
   let buffer = '';
+  let batch: SheetRow[] = [];
   try {
     for await (const sheetRow of rowsOf(source, format)) {
       let cells = sheetRow.cells.length > MAX_COLUMNS ? sheetRow.cells.slice(0, MAX_COLUMNS) : sheetRow.cells;
@@ -49,11 +59,17 @@ export async function stageFile(source: string, format: ImportFormat, target: st
       if (last < cells.length - 1) cells = cells.slice(0, last + 1);
       width = Math.max(width, cells.length);
       rows++;
-      if (head.length < 25) head.push({ row: sheetRow.row, cells });
       buffer += `${JSON.stringify([sheetRow.row, ...cells])}\n`;
       if (buffer.length > 256 * 1024) {
         if (!out.write(buffer)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
         buffer = '';
+      }
+      if (take) {
+        batch.push({ row: sheetRow.row, cells });
+        if (batch.length >= STAGED_BATCH) {
+          await take(batch);
+          batch = [];
+        }
       }
     }
     out.end(buffer);
@@ -63,11 +79,12 @@ export async function stageFile(source: string, format: ImportFormat, target: st
     throw error;
   }
   if (rows === 0) throw importError('EmptyFile', 'The file has no rows');
-  return { rows, width, head };
+  if (take && batch.length > 0) await take(batch);
+  return { rows, width };
 }
 
 /** The staged rows, in batches, so a caller can work a batch at a time and let the server breathe in between. */
-export async function* readStaged(path: string, batchSize = 2000): AsyncGenerator<SheetRow[]> {
+export async function* readStaged(path: string, batchSize = STAGED_BATCH): AsyncGenerator<SheetRow[]> {
   const input = createReadStream(path, { highWaterMark: 1024 * 1024 });
   const lines = createInterface({ input, crlfDelay: Infinity });
   // readline does not pass on its input's errors (a staged file removed by a cancel): without this listener the

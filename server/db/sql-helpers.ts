@@ -40,3 +40,22 @@ export function typedParams(dialect: 'sqlite' | 'postgres') {
     timestamp: (value: string) => (pg ? sql`cast(${value} as timestamptz)` : sql`${value}`),
   };
 }
+
+/**
+ * A PostgreSQL array literal of `values` (every element quoted, null as NULL). Sent as one text parameter and cast to
+ * the array's type: built by the caller when it likes (ahead of the statement that needs it), not by the driver when
+ * the statement goes out.
+ */
+export function pgArrayLiteral(values: readonly (string | number | null | undefined)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (i > 0) out += ',';
+    if (value === null || value === undefined) out += 'NULL';
+    else {
+      const text = String(value);
+      out += /["\\]/.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
+    }
+  }
+  return `${out}}`;
+}

@@ -546,6 +546,42 @@ describe.each(DIALECTS)('imports (%s)', (dialect) => {
     expect(audit.body.items[0].after.defaultLicenses).toEqual({ chat: 2, voice_analytics: 3 });
   });
 
+  it('writes batch after batch in order: a username taken in a middle batch writes nothing, seats go to the first rows', async () => {
+    const { owner } = await h.newAccount();
+    expect((await owner.request('PUT', '/licenses/pools/chat', { size: 4500 })).status).toBe(200);
+    const rows: Cells[] = [];
+    for (let i = 1; i <= 7000; i++) rows.push([`batch${String(i).padStart(4, '0')}`, `Batch Person ${i}`]);
+    const file = csv(rows);
+    const first = await upload(h, owner, 'batches.csv', file);
+    expect(first.body.counts).toMatchObject({ badRows: 0, toCreate: 7000 });
+    // Created by hand between the preview and the start (it takes a seat, as users created one at a time do).
+    await h.buildUser(owner, { username: 'batch3000', firstName: 'Taken', lastName: 'Byhand' });
+    const total = (await owner.get('/users/facets')).body.total;
+
+    const refused = await runImport(owner, first.body.id);
+    expect(refused.body.status).toBe('failed');
+    expect(refused.body.message).toBe(
+      'Row 3000: Username batch3000 already exists in the account. Nothing was written.',
+    );
+    expect((await owner.get('/users/facets')).body.total).toBe(total);
+    expect((await owner.get('/users?q=batch0001')).body.items).toEqual([]);
+
+    const again = await upload(h, owner, 'batches.csv', file);
+    const done = await runImport(owner, again.body.id, { partial: true });
+    expect(done.body.status).toBe('done');
+    expect(done.body.progress).toMatchObject({ created: 6999, skipped: 1 });
+    expect((await owner.get('/users/facets')).body.total).toBe(total + 6999);
+    // 4,499 seats were left: rows 1-2999 and 3001-4500 take them, in the order of the file.
+    const apps = async (username: string) =>
+      ((await owner.get(`/users?q=${username}`)).body.items[0].licenses as { app: string }[]).map((l) => l.app);
+    expect(await apps('batch0001')).toEqual(['chat']);
+    expect(await apps('batch4500')).toEqual(['chat']);
+    expect(await apps('batch4501')).toEqual([]);
+    expect(await apps('batch7000')).toEqual([]);
+    const pools = (await owner.get('/licenses')).body;
+    expect(JSON.stringify(pools).match(/"application":"chat"[^}]*"used":(\d+)/)?.[1]).toBe('4500');
+  });
+
   // Last: it moves the clock a week on, past every session of this file.
   it('removes staging folders a week after their job last changed, and expires uploads never imported', async () => {
     const { owner, slug } = await h.newAccount();

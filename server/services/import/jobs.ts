@@ -49,6 +49,8 @@ export const DEFAULT_EXTENSIONS: ImportSettings = { extensionFirst: 1000, extens
 /** Problems kept for the preview; the bad-rows file has all of them. */
 const MAX_STORED_PROBLEMS = 1000;
 const PREVIEW_ROWS = 20;
+/** Batches an import sends behind the one being written (see run). */
+const WRITES_AHEAD = 2;
 /** The numbers a file gives as phones (written by the preview, read when free extensions are picked). */
 const FILE_PHONES = 'file-phones.json';
 /** A running job whose progress has not moved for this long belongs to a process that died. */
@@ -546,57 +548,66 @@ export class ImportJobs {
             : this.preparedHere(id, job.has_header === 1, prepareJob, lookup);
         // Department names the file gives become departments of the account (see the organization's departments).
         const departments = new Set<string>();
-        let writing: Promise<void> | null = null;
-        for await (const prepared of batches) {
-          if (live.cancel) throw new Cancelled();
-          for (const name of prepared.departments) departments.add(name);
-          live.skipped += prepared.skipped;
-          const { inserts, rowNumbers, passwordLines } = prepared;
-          if (writing) await writing;
-          if (live.cancel) throw new Cancelled();
-          const written = target.insertUsers(inserts, prepared.credentials).then((taken) => {
-            const first = taken[0];
-            if (first !== undefined && !partial) {
-              throw new Aborted(
-                `Row ${rowNumbers[first]}: Username ${inserts[first]?.username} already exists in the account`,
-              );
-            }
-            const left = new Set(taken);
-            live.skipped += taken.length;
-            live.created += inserts.length - taken.length;
-            // One string a batch (not one a user) keeps a million generated passwords small in memory.
-            let lines = '';
-            passwordLines.forEach((line, i) => {
-              if (line && !left.has(i)) {
-                lines += line;
-                generatedCount++;
+        // Batches sent and not yet done, oldest first.
+        const writing: Promise<void>[] = [];
+        try {
+          for await (const prepared of batches) {
+            if (live.cancel) throw new Cancelled();
+            for (const name of prepared.departments) departments.add(name);
+            live.skipped += prepared.skipped;
+            const { inserts, rowNumbers, passwordLines } = prepared;
+            const written = target.insertUsers(inserts, prepared.credentials).then((taken) => {
+              const first = taken[0];
+              if (first !== undefined && !partial) {
+                throw new Aborted(
+                  `Row ${rowNumbers[first]}: Username ${inserts[first]?.username} already exists in the account`,
+                );
               }
+              const left = new Set(taken);
+              live.skipped += taken.length;
+              live.created += inserts.length - taken.length;
+              // One string a batch (not one a user) keeps a million generated passwords small in memory.
+              let lines = '';
+              passwordLines.forEach((line, i) => {
+                if (line && !left.has(i)) {
+                  lines += line;
+                  generatedCount++;
+                }
+              });
+              if (lines) generated.push(lines);
             });
-            if (lines) generated.push(lines);
-          });
-          // Settled here so a failure waits for the next batch (or the end) without being reported as unhandled.
-          written.catch(() => undefined);
-          writing = written;
-          if (prepared.updates.length > 0) {
-            // Updates follow the batch's inserts (a username may be created and then updated further on).
-            await writing;
-            for (const { existing, user } of prepared.updates) {
-              const credential =
-                user.password !== undefined ? { passwordHash: await hashPassword(user.password) } : null;
-              await target.updateUser(
-                existing.id,
-                updateChanges(existing, user, at, !!credential, profiles),
-                credential,
-              );
-              live.updated++;
+            // Settled here so a failure waits for the next batch (or the end) without being reported as unhandled.
+            written.catch(() => undefined);
+            writing.push(written);
+            // Up to two batches go out before the one being written is done: on PostgreSQL their statements wait for
+            // the connection, not for this thread between batches. A failure stops the import here.
+            if (writing.length > WRITES_AHEAD) await writing.shift();
+            if (live.cancel) throw new Cancelled();
+            if (prepared.updates.length > 0) {
+              // Updates follow the batch's inserts (a username may be created and then updated further on).
+              await Promise.all(writing);
+              for (const { existing, user } of prepared.updates) {
+                const credential =
+                  user.password !== undefined ? { passwordHash: await hashPassword(user.password) } : null;
+                await target.updateUser(
+                  existing.id,
+                  updateChanges(existing, user, at, !!credential, profiles),
+                  credential,
+                );
+                live.updated++;
+              }
             }
+            live.processed += prepared.rows;
+            await beat();
+            // Let the server answer other requests (progress polls) between batches.
+            await new Promise((resolve) => setImmediate(resolve));
           }
-          live.processed += prepared.rows;
-          await beat();
-          // Let the server answer other requests (progress polls) between batches.
-          await new Promise((resolve) => setImmediate(resolve));
+          for (const batch of writing) await batch;
+        } catch (error) {
+          // Batches still in flight settle before the transaction ends.
+          await Promise.allSettled(writing);
+          throw error;
         }
-        if (writing) await writing;
         if (live.cancel) throw new Cancelled();
         live.phase = 'committing';
         const finished = this.now().toISOString();

@@ -7,7 +7,7 @@ import { type CompiledQuery, type Insertable, sql, type Transaction, type Update
 import type { DatabaseHandle } from '../../db/index.js';
 import type { Database } from '../../db/schema/index.js';
 import type { UsersTable } from '../../db/schema/users.js';
-import { idIn } from '../../db/sql-helpers.js';
+import { idIn, pgArrayLiteral } from '../../db/sql-helpers.js';
 import { FACET_COLUMNS, FACET_UPSERT_SQL, facetDeltas, type InsertedUser, searchRowid } from '../../db/user-index.js';
 import { holdWriter } from '../../db/write-lock.js';
 import { BULK_COLUMNS } from '../user-bulk-insert.js';
@@ -247,6 +247,29 @@ async function postgresTransaction<T>(
     // a larger list for this transaction means fewer, larger merges (a quarter less time for a big import).
     await sql`set local gin_pending_list_limit = '64MB'`.execute(trx);
     const granted: Record<string, number> = {};
+    let grantsInOrder: Promise<void> = Promise.resolve();
+    /** Licenses new users under the account's pools that license by default (see defaultGrants). */
+    const grantDefaults = async (newIds: number[], at: string) => {
+      // The pools are locked until commit, so concurrent grants cannot overrun them.
+      const pools = await trx
+        .selectFrom('license_pools')
+        .select(['app', 'kind', 'size', 'used'])
+        .where('account_id', '=', accountId)
+        .where('licensed_by_default', '=', 1)
+        .orderBy('app')
+        .forUpdate()
+        .execute();
+      const grants = defaultGrants(pools, newIds, granted);
+      for (const [app, licensed] of grants) {
+        await sql`insert into user_licenses (account_id, user_id, app, granted_at)
+          select ${accountId}, id, ${app}, ${at}::timestamptz from unnest(${licensed}::int[]) as t(id)`.execute(trx);
+      }
+      if (grants.length > 0) {
+        await sql`update users set license_apps = coalesce((select '[' || string_agg('"' || l.app || '"', ',' order by l.app) || ']'
+            from user_licenses l where l.user_id = users.id), '[]')
+          where id = any(${newIds}::int[])`.execute(trx);
+      }
+    };
     const target: WriteTarget = {
       defaultLicenses: granted,
       lookup: async (usernames) => {
@@ -259,72 +282,65 @@ async function postgresTransaction<T>(
         return new Map(rows.map((row) => [row.username, row]));
       },
       insertUsers: async (rows, credentials) => {
-        const taken: number[] = [];
-        // One statement per few thousand rows, the values as one array per column (unnest): far less to build and
-        // parse than a multi-row VALUES list.
-        for (let at = 0; at < rows.length; at += 5000) {
-          const slice = rows.slice(at, at + 5000);
-          const columns = INSERT_COLUMNS.map(
-            (column) => sql`${slice.map((row) => row[column] ?? null)}::${sql.raw(PG_TYPES[column] ?? 'text')}[]`,
-          );
-          const credentialNames: string[] = [];
-          const hashes: string[] = [];
-          slice.forEach((row, i) => {
-            const cred = credentials[at + i];
-            if (cred) {
-              credentialNames.push(row.username);
-              hashes.push(cred.passwordHash);
-            }
-          });
-          // One statement a batch: the users, their credentials and the facet counts. Each further statement would
-          // be a round trip during which the database waits for this process.
-          const inserted = await sql<{ id: number; username: string }>`with ins as (
-              insert into users (${sql.join(INSERT_COLUMNS.map((column) => sql.ref(column)))})
-              select * from unnest(${sql.join(columns)})
-              on conflict (account_id, username) do nothing
-              returning id, username, account_id, access_type, status, enabled, department, source
-            ), new_credentials as (
-              insert into user_credentials (user_id, password_hash, temporary, updated_at)
-              select ins.id, c.hash, 1, ${slice[0]?.created_at}::timestamptz
-              from ins join unnest(${credentialNames}::text[], ${hashes}::text[]) as c(username, hash) using (username)
-            ), new_facets as (
-              insert into user_facets (${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}, n)
-              select ${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}, count(*) from ins
-              group by ${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}
-              on conflict (${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))})
-              do update set n = user_facets.n + excluded.n
-            )
-            select id, username from ins`.execute(trx);
-          const ids = new Map(inserted.rows.map((row) => [row.username, Number(row.id)]));
-          const newIds: number[] = [];
-          slice.forEach((row, i) => {
-            const id = ids.get(row.username);
-            if (id === undefined) taken.push(at + i);
-            else newIds.push(id);
-          });
-          // The pools are locked until commit, so concurrent grants cannot overrun them.
-          const pools = await trx
-            .selectFrom('license_pools')
-            .select(['app', 'kind', 'size', 'used'])
-            .where('account_id', '=', accountId)
-            .where('licensed_by_default', '=', 1)
-            .orderBy('app')
-            .forUpdate()
-            .execute();
-          const grants = defaultGrants(pools, newIds, granted);
-          for (const [app, licensed] of grants) {
-            await sql`insert into user_licenses (account_id, user_id, app, granted_at)
-              select ${accountId}, id, ${app}, ${slice[0]?.created_at}::timestamptz from unnest(${licensed}::int[]) as t(id)`.execute(
-              trx,
+        // The import sends a batch's statement before the previous batch is done (see its loop). The licenses of each
+        // batch still go in batch order, each seeing the pools as the previous batch left them.
+        const previousGrants = grantsInOrder;
+        let grantsDone: (() => void) | undefined;
+        grantsInOrder = new Promise<void>((resolve) => (grantsDone = resolve));
+        try {
+          const taken: number[] = [];
+          // One statement per few thousand rows, the values as one array per column (unnest): far less to build and
+          // parse than a multi-row VALUES list. The arrays are written out here, so the statement goes out as soon as
+          // the connection is free.
+          for (let at = 0; at < rows.length; at += 5000) {
+            const slice = rows.slice(at, at + 5000);
+            const columns = INSERT_COLUMNS.map(
+              (column) =>
+                sql`${pgArrayLiteral(slice.map((row) => row[column] as string | number | null))}::${sql.raw(PG_TYPES[column] ?? 'text')}[]`,
             );
+            const credentialNames: string[] = [];
+            const hashes: string[] = [];
+            slice.forEach((row, i) => {
+              const cred = credentials[at + i];
+              if (cred) {
+                credentialNames.push(row.username);
+                hashes.push(cred.passwordHash);
+              }
+            });
+            // One statement a batch: the users, their credentials and the facet counts. Each further statement would
+            // be a round trip during which the database waits for this process.
+            const inserted = await sql<{ id: number; username: string }>`with ins as (
+                insert into users (${sql.join(INSERT_COLUMNS.map((column) => sql.ref(column)))})
+                select * from unnest(${sql.join(columns)})
+                on conflict (account_id, username) do nothing
+                returning id, username, account_id, access_type, status, enabled, department, source
+              ), new_credentials as (
+                insert into user_credentials (user_id, password_hash, temporary, updated_at)
+                select ins.id, c.hash, 1, ${slice[0]?.created_at}::timestamptz
+                from ins join unnest(${pgArrayLiteral(credentialNames)}::text[], ${pgArrayLiteral(hashes)}::text[])
+                  as c(username, hash) using (username)
+              ), new_facets as (
+                insert into user_facets (${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}, n)
+                select ${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}, count(*) from ins
+                group by ${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}
+                on conflict (${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))})
+                do update set n = user_facets.n + excluded.n
+              )
+              select id, username from ins`.execute(trx);
+            const ids = new Map(inserted.rows.map((row) => [row.username, Number(row.id)]));
+            const newIds: number[] = [];
+            slice.forEach((row, i) => {
+              const id = ids.get(row.username);
+              if (id === undefined) taken.push(at + i);
+              else newIds.push(id);
+            });
+            await previousGrants;
+            await grantDefaults(newIds, slice[0]?.created_at as string);
           }
-          if (grants.length > 0) {
-            await sql`update users set license_apps = coalesce((select '[' || string_agg('"' || l.app || '"', ',' order by l.app) || ']'
-                from user_licenses l where l.user_id = users.id), '[]')
-              where id = any(${newIds}::int[])`.execute(trx);
-          }
+          return taken;
+        } finally {
+          grantsDone?.();
         }
-        return taken;
       },
       updateUser: async (id, changes, cred) => {
         await trx.updateTable('users').set(changes).where('id', '=', id).where('account_id', '=', accountId).execute();

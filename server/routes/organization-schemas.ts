@@ -50,7 +50,12 @@ export const GroupSchema = z
   .openapi('Group');
 
 export const GroupDeleteResultSchema = z
-  .object({ deleted: z.number().int(), movedMembers: z.number().int(), endedMemberships: z.number().int() })
+  .object({
+    deleted: z.number().int(),
+    movedMembers: z.number().int(),
+    endedMemberships: z.number().int(),
+    removedSavedFilters: z.number().int().describe('Saved filters of the account that filtered by a deleted group'),
+  })
   .openapi('GroupDeleteResult');
 
 const teamGroup = z.object({ id, name: z.string(), path: z.string(), level: z.number().int() });

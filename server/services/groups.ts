@@ -350,16 +350,35 @@ export class Groups {
       const doomed = mode === 'delete_all' ? [id, ...children.map((c) => c.id)] : [id];
       const removed = await this.teams.removeMembershipsWithin(trx, actor.accountId, doomed);
       await trx.deleteFrom('groups').where('account_id', '=', actor.accountId).where('id', 'in', doomed).execute();
+      // A saved filter of a deleted group would only fail: it goes with the group (any admin's of the account).
+      const filters = await trx
+        .selectFrom('saved_filters')
+        .select(['id', 'params_json'])
+        .where('account_id', '=', actor.accountId)
+        .where('params_json', 'like', '%"groupId"%')
+        .execute();
+      const gone = new Set(doomed);
+      const stale = filters
+        .filter((row) =>
+          gone.has((JSON.parse(row.params_json) as { filter?: { groupId?: number } }).filter?.groupId ?? 0),
+        )
+        .map((row) => row.id);
+      if (stale.length > 0) await trx.deleteFrom('saved_filters').where('id', 'in', stale).execute();
       await this.audit.record(trx, {
         accountId: actor.accountId,
         actor,
         action: 'group.delete',
         target: { type: 'group', id, label: group.name },
         before: { name: group.name, parentId: group.parentId, members: memberCount, subgroups: children.length },
-        after: { mode, movedMembers: moved, endedMemberships: removed },
+        after: { mode, movedMembers: moved, endedMemberships: removed, removedSavedFilters: stale.length },
         ip: meta.ip,
       });
-      return { deleted: doomed.length, movedMembers: moved, endedMemberships: removed };
+      return {
+        deleted: doomed.length,
+        movedMembers: moved,
+        endedMemberships: removed,
+        removedSavedFilters: stale.length,
+      };
     });
   }
 }

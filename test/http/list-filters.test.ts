@@ -149,6 +149,28 @@ describe.each(DIALECTS)('user list by group and by license (%s)', (dialect) => {
     expect(foreign.body.error.fields[0].path).toBe('filter.groupId');
   });
 
+  it('removes the saved filters of a group when the group is deleted', async () => {
+    const night = (await owner.post('/groups', { name: 'Night desk' })).body.id;
+    const mine = await owner.post('/saved-filters', {
+      name: 'Night shift',
+      filter: { groupId: night },
+      isDefault: true,
+    });
+    expect(mine.status).toBe(201);
+    const kept = await owner.post('/saved-filters', { name: 'Disabled', filter: { enabled: false } });
+    expect(kept.status).toBe(201);
+    const deleted = await owner.del(`/groups/${night}`);
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toMatchObject({ deleted: 1, removedSavedFilters: 1 });
+    const left = (await owner.get('/saved-filters')).body.items.map((f: { name: string }) => f.name);
+    expect(left).toContain('Disabled');
+    expect(left).not.toContain('Night shift');
+    expect(left).toContain('Inbound trackers');
+    const audit = await owner.get('/audit?action=group.delete');
+    expect(audit.body.items[0].after).toMatchObject({ removedSavedFilters: 1 });
+    expect((await owner.del(`/saved-filters/${kept.body.id}`)).status).toBe(204);
+  });
+
   it('counts a bulk selection by group and license, and refuses a foreign group', async () => {
     const dry = await owner.post('/users/bulk', {
       action: 'disable',

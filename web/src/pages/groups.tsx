@@ -436,9 +436,13 @@ function DeleteDialog({
   const children = (tree.data?.items ?? []).filter((g) => g.parentId === group.id);
   const empty = group.memberCount === 0 && children.length === 0;
   const [mode, setMode] = useState<'move_to_parent' | 'delete_all'>('move_to_parent');
-  const { mutation, message } = useGroupMutation<{ movedMembers: number; endedMemberships: number }>((result) =>
+  const { mutation, message } = useGroupMutation<{
+    movedMembers: number;
+    endedMemberships: number;
+    removedSavedFilters: number;
+  }>((result) =>
     onDone(
-      `${group.name} was deleted.${result.movedMembers > 0 ? ` ${result.movedMembers} member(s) moved to its parent.` : ''}${result.endedMemberships > 0 && mode === 'delete_all' ? ` ${result.endedMemberships} membership(s) ended.` : ''}`,
+      `${group.name} was deleted.${result.movedMembers > 0 ? ` ${result.movedMembers} member(s) moved to its parent.` : ''}${result.endedMemberships > 0 && mode === 'delete_all' ? ` ${result.endedMemberships} membership(s) ended.` : ''}${result.removedSavedFilters > 0 ? ` ${result.removedSavedFilters} saved filter(s) of the group removed.` : ''}`,
     ),
   );
   const parentName = group.parentId === null ? null : tree.data?.items.find((g) => g.id === group.parentId)?.name;

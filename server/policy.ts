@@ -33,6 +33,7 @@ export interface UserSubject {
 export type AccountAction =
   | 'users.manage'
   | 'users.import'
+  | 'organization.manage'
   | 'audit.read'
   | 'access.manage'
   | 'profiles.read'
@@ -73,6 +74,10 @@ export function canOnAccount(actor: Actor, action: AccountAction, accountId: num
       return userScope(actor) !== 'none';
     case 'users.import':
       // An import may create and update any user of the account, so it needs the whole Users module.
+      return userScope(actor) === 'all';
+    case 'organization.manage':
+      // Creating, renaming, moving or deleting groups, departments and chat-routing groups changes them for every
+      // user in them, so it needs the whole Users module too.
       return userScope(actor) === 'all';
     case 'audit.read':
     case 'access.manage':
@@ -139,6 +144,7 @@ export function sessionAbilities(actor: Actor) {
   return {
     manageUsers: canOnAccount(actor, 'users.manage', actor.accountId),
     importUsers: canOnAccount(actor, 'users.import', actor.accountId),
+    manageOrganization: canOnAccount(actor, 'organization.manage', actor.accountId),
     readAudit: canOnAccount(actor, 'audit.read', actor.accountId),
     manageAccess: canOnAccount(actor, 'access.manage', actor.accountId),
     readProfiles: canOnAccount(actor, 'profiles.read', actor.accountId),

@@ -8,7 +8,7 @@ import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, canOnAccount } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { derivedColumns, type UserRow } from './user-presenter.js';
-import { isUniqueViolation, type RequestMeta } from './users.js';
+import { isUniqueViolation, type RequestMeta, scopedDepartments } from './users.js';
 
 type Trx = Transaction<Database>;
 
@@ -28,6 +28,14 @@ export class Departments {
 
   private assertCanManage(actor: Actor) {
     if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins manage departments');
+  }
+
+  /** Changing departments and chat-routing groups changes them for every user: limited admins read them only. */
+  private assertCanChange(actor: Actor) {
+    this.assertCanManage(actor);
+    if (!canOnAccount(actor, 'organization.manage', actor.accountId)) {
+      throw forbidden('Changing departments needs an admin whose profile allows every user');
+    }
   }
 
   async list(actor: Actor) {
@@ -53,14 +61,18 @@ export class Departments {
       .where('c.account_id', '=', actor.accountId)
       .orderBy('c.name')
       .execute();
+    // An admin limited to some departments sees those (as in the user list's facets).
+    const scope = scopedDepartments(actor);
     return {
-      items: departments.map((d) => ({
-        id: d.id,
-        name: d.name,
-        userCount: byName.get(d.name) ?? 0,
-        chatGroups: links.filter((l) => l.department_id === d.id).map((l) => ({ id: l.id, name: l.name })),
-        createdAt: d.created_at,
-      })),
+      items: departments
+        .filter((d) => scope === null || scope.includes(d.name))
+        .map((d) => ({
+          id: d.id,
+          name: d.name,
+          userCount: byName.get(d.name) ?? 0,
+          chatGroups: links.filter((l) => l.department_id === d.id).map((l) => ({ id: l.id, name: l.name })),
+          createdAt: d.created_at,
+        })),
     };
   }
 
@@ -76,7 +88,7 @@ export class Departments {
   }
 
   async create(actor: Actor, name: string, meta: RequestMeta = {}) {
-    this.assertCanManage(actor);
+    this.assertCanChange(actor);
     const id = await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto('departments')
@@ -108,7 +120,7 @@ export class Departments {
 
   /** Renames a department and, in the same transaction, every user's department (and search document). */
   async rename(actor: Actor, id: number, name: string, meta: RequestMeta = {}) {
-    this.assertCanManage(actor);
+    this.assertCanChange(actor);
     await this.db.transaction().execute(async (trx) => {
       const before = await this.find(trx, actor.accountId, id);
       if (before.name === name) return;
@@ -160,7 +172,7 @@ export class Departments {
 
   /** Deletes a department nobody carries and no chat-routing group is linked to; otherwise says what uses it. */
   async remove(actor: Actor, id: number, meta: RequestMeta = {}) {
-    this.assertCanManage(actor);
+    this.assertCanChange(actor);
     await this.db.transaction().execute(async (trx) => {
       const department = await this.find(trx, actor.accountId, id);
       const used = await trx
@@ -228,7 +240,7 @@ export class Departments {
   }
 
   async saveChatGroup(actor: Actor, id: number | null, input: ChatGroupInput, meta: RequestMeta = {}) {
-    this.assertCanManage(actor);
+    this.assertCanChange(actor);
     const saved = await this.db.transaction().execute(async (trx) => {
       let groupId = id;
       let before: { name: string; departmentIds: number[] } | null = null;
@@ -309,7 +321,7 @@ export class Departments {
   }
 
   async removeChatGroup(actor: Actor, id: number, meta: RequestMeta = {}) {
-    this.assertCanManage(actor);
+    this.assertCanChange(actor);
     const group = await this.chatGroup(actor, id);
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('chat_groups').where('account_id', '=', actor.accountId).where('id', '=', id).execute();

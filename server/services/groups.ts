@@ -8,10 +8,26 @@ import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import { type Actor, canOnAccount } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import type { Teams, Trx } from './teams.js';
-import type { RequestMeta } from './users.js';
+import { type RequestMeta, scopedDepartments } from './users.js';
 
 /** Levels under the account: 2 (the account's groups) and 3 (their subgroups). */
 export const MAX_LEVEL = 3;
+
+/**
+ * Which users `actor` sees in groups (members, supervisors and their counts): every one, or for an admin limited to
+ * some departments, those of the departments (as in the user list). `department` is the user's column to test.
+ */
+function seenBy(actor: Actor, department: string) {
+  const scope = scopedDepartments(actor);
+  if (scope === null) return sql<boolean>`true`;
+  return scope.length === 0 ? sql<boolean>`false` : sql<boolean>`${sql.ref(department)} in (${sql.join(scope)})`;
+}
+
+/** Members of the group `groupId` (a column) that `actor` sees. */
+function seenMembers(actor: Actor, groupId: string) {
+  return sql<number>`(select count(*) from group_members m inner join users u on u.id = m.user_id
+    where m.group_id = ${sql.ref(groupId)} and ${seenBy(actor, 'u.department')})`;
+}
 
 export interface TreeNode {
   id: number;
@@ -39,18 +55,20 @@ export class Groups {
     if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins manage groups');
   }
 
+  /** Changing the tree changes it for every member: admins limited to some departments read it only. */
+  private assertCanChange(actor: Actor) {
+    this.assertCanManage(actor);
+    if (!canOnAccount(actor, 'organization.manage', actor.accountId)) {
+      throw forbidden('Changing groups needs an admin whose profile allows every user');
+    }
+  }
+
   /** The whole tree as a flat list (parents before children, siblings by name) with direct member counts. */
   async tree(actor: Actor): Promise<{ items: TreeNode[]; total: number }> {
     this.assertCanManage(actor);
     const rows = await this.db
       .selectFrom('groups as g')
-      .select([
-        'g.id',
-        'g.parent_id',
-        'g.name',
-        'g.level',
-        sql<number>`(select count(*) from group_members m where m.group_id = g.id)`.as('member_count'),
-      ])
+      .select(['g.id', 'g.parent_id', 'g.name', 'g.level', seenMembers(actor, 'g.id').as('member_count')])
       .where('g.account_id', '=', actor.accountId)
       .orderBy('g.level')
       .orderBy('g.name_key')
@@ -75,7 +93,7 @@ export class Groups {
       .select([
         'g.id',
         'g.name',
-        sql<number>`(select count(*) from group_members m where m.group_id = g.id)`.as('member_count'),
+        seenMembers(actor, 'g.id').as('member_count'),
         sql<number>`(select count(*) from groups c where c.parent_id = g.id)`.as('subgroup_count'),
       ])
       .where('g.account_id', '=', actor.accountId)
@@ -89,6 +107,7 @@ export class Groups {
       .innerJoin('users as u', 'u.id', 'm.user_id')
       .select([...person, 'm.is_main'])
       .where('m.group_id', '=', id)
+      .where(seenBy(actor, 'u.department'))
       .orderBy('u.name_key')
       .orderBy('u.id')
       .limit(limit + 1);
@@ -105,13 +124,16 @@ export class Groups {
       .innerJoin('users as u', 'u.id', 's.user_id')
       .select(person)
       .where('s.group_id', '=', id)
+      .where(seenBy(actor, 'u.department'))
       .orderBy('u.name_key')
       .orderBy('u.id')
       .execute();
     const counts = await this.db
-      .selectFrom('group_members')
+      .selectFrom('group_members as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('group_id', '=', id)
+      .where('m.group_id', '=', id)
+      .where(seenBy(actor, 'u.department'))
       .executeTakeFirstOrThrow();
     const present = (row: {
       id: number;
@@ -184,7 +206,7 @@ export class Groups {
   }
 
   async create(actor: Actor, input: GroupCreate, meta: RequestMeta = {}) {
-    this.assertCanManage(actor);
+    this.assertCanChange(actor);
     const at = this.now().toISOString();
     const id = await this.db.transaction().execute(async (trx) => {
       const parentId = input.parentId ?? null;
@@ -240,7 +262,7 @@ export class Groups {
 
   /** Renames and/or moves a group (with its subgroups) under another parent, or to the top (`parentId: null`). */
   async update(actor: Actor, id: number, input: GroupUpdate, meta: RequestMeta = {}) {
-    this.assertCanManage(actor);
+    this.assertCanChange(actor);
     await this.db.transaction().execute(async (trx) => {
       const before = await this.find(trx, actor.accountId, id);
       const parentId = input.parentId === undefined ? before.parentId : input.parentId;
@@ -293,7 +315,7 @@ export class Groups {
    * deletes its subgroups too and ends every membership in them. Main teams follow the main-team rule.
    */
   async remove(actor: Actor, id: number, input: GroupDelete, meta: RequestMeta = {}) {
-    this.assertCanManage(actor);
+    this.assertCanChange(actor);
     const mode = input.mode ?? 'refuse';
     return this.db.transaction().execute(async (trx) => {
       const group = await this.find(trx, actor.accountId, id);

@@ -139,6 +139,32 @@ describe.each(DIALECTS)('profiles (%s)', (dialect) => {
     });
     expect((await owner.get(`/users/${bob.id}`)).body.enabled).toBe(true);
 
+    // Groups and departments: read within the admin's departments, changed only with every user in reach.
+    expect((await limited.client.get('/session')).body.abilities.manageOrganization).toBe(false);
+    expect((await owner.get('/session')).body.abilities.manageOrganization).toBe(true);
+    const desk = (await owner.post('/groups', { name: 'Front desk' })).body.id;
+    await owner.post(`/users/${ann.id}/teams`, { groupId: desk });
+    await owner.post(`/users/${bob.id}/teams`, { groupId: desk });
+    await owner.post(`/users/${bob.id}/supervised-teams`, { groupId: desk });
+    const tree = await limited.client.get('/groups');
+    expect(tree.status).toBe(200);
+    expect(tree.body.items.find((g: { id: number }) => g.id === desk).memberCount).toBe(1);
+    const detail = await limited.client.get(`/groups/${desk}`);
+    expect(detail.body.memberCount).toBe(1);
+    expect(detail.body.members.map((m: { id: number }) => m.id)).toEqual([ann.id]);
+    expect(detail.body.supervisors).toEqual([]);
+    expect((await owner.get(`/groups/${desk}`)).body.memberCount).toBe(2);
+    expect((await limited.client.post('/groups', { name: 'Mine' })).status).toBe(403);
+    expect((await limited.client.patch(`/groups/${desk}`, { name: 'Renamed' })).status).toBe(403);
+    expect((await limited.client.request('DELETE', `/groups/${desk}?mode=delete_all`)).status).toBe(403);
+    expect((await owner.get(`/groups/${desk}`)).body.name).toBe('Front desk');
+    const departments = await limited.client.get('/departments');
+    expect(departments.body.items.map((d: { name: string }) => d.name)).toEqual(['Sales']);
+    const support = (await owner.get('/departments')).body.items.find((d: { name: string }) => d.name === 'Support');
+    expect((await limited.client.patch(`/departments/${support.id}`, { name: 'Help' })).status).toBe(403);
+    expect((await limited.client.post('/departments', { name: 'Ops' })).status).toBe(403);
+    expect((await limited.client.post('/chat-groups', { name: 'Chat', departmentIds: [] })).status).toBe(403);
+
     // The owner is never restricted, even with a profile; an admin without a profile only by the access type.
     const session2 = await owner.get('/session');
     await h.ctx.database.db

@@ -54,6 +54,8 @@ export type Session = {
   abilities: {
     manageUsers: boolean;
     importUsers: boolean;
+    /** Create, rename, move and delete groups, departments and chat-routing groups. */
+    manageOrganization: boolean;
     readAudit: boolean;
     manageAccess: boolean;
     readProfiles: boolean;

@@ -16,6 +16,7 @@ import {
 } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import type { ChatGroup, Department } from '../org-api.js';
+import { useSession } from '../session.js';
 
 type Editing =
   | { kind: 'rename'; department: Department }
@@ -25,6 +26,8 @@ type Editing =
 
 export function DepartmentsPage() {
   const client = useQueryClient();
+  // Admins limited to some departments read this page only.
+  const canChange = useSession().abilities.manageOrganization;
   const departments = useQuery({
     queryKey: ['departments'],
     queryFn: () => api<{ items: Department[] }>('/departments'),
@@ -84,12 +87,14 @@ export function DepartmentsPage() {
           {notice}
         </Notice>
       ) : null}
-      <form className="card card--padded key-form" onSubmit={submit} noValidate>
-        <TextField label="New department" value={name} onValue={setName} error={nameError} />
-        <button type="submit" className="button button--primary" disabled={create.isPending}>
-          Create department
-        </button>
-      </form>
+      {canChange ? (
+        <form className="card card--padded key-form" onSubmit={submit} noValidate>
+          <TextField label="New department" value={name} onValue={setName} error={nameError} />
+          <button type="submit" className="button button--primary" disabled={create.isPending}>
+            Create department
+          </button>
+        </form>
+      ) : null}
       {departments.isPending ? <Spinner label="Loading departments" /> : null}
       {departments.error ? <Notice tone="error">{departments.error.message}</Notice> : null}
       {departments.data ? (
@@ -100,9 +105,11 @@ export function DepartmentsPage() {
                 <th scope="col">Department</th>
                 <th scope="col">Users</th>
                 <th scope="col">Chat-routing groups</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                {canChange ? (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody>
@@ -134,19 +141,21 @@ export function DepartmentsPage() {
                         <span className="muted">—</span>
                       )}
                     </td>
-                    <td className="nowrap">
-                      <RowButton
-                        label="Rename"
-                        name={d.name}
-                        onClick={() => setEditing({ kind: 'rename', department: d })}
-                      />{' '}
-                      <RowButton
-                        label="Delete"
-                        name={d.name}
-                        variant="danger-outline"
-                        onClick={() => setEditing({ kind: 'delete', department: d })}
-                      />
-                    </td>
+                    {canChange ? (
+                      <td className="nowrap">
+                        <RowButton
+                          label="Rename"
+                          name={d.name}
+                          onClick={() => setEditing({ kind: 'rename', department: d })}
+                        />{' '}
+                        <RowButton
+                          label="Delete"
+                          name={d.name}
+                          variant="danger-outline"
+                          onClick={() => setEditing({ kind: 'delete', department: d })}
+                        />
+                      </td>
+                    ) : null}
                   </tr>
                 ))
               )}
@@ -157,13 +166,15 @@ export function DepartmentsPage() {
 
       <div className="page__header section-header">
         <h2 className="page__subtitle">Chat-routing groups</h2>
-        <button
-          type="button"
-          className="button button--primary"
-          onClick={() => setEditing({ kind: 'chat', group: null })}
-        >
-          Create chat-routing group
-        </button>
+        {canChange ? (
+          <button
+            type="button"
+            className="button button--primary"
+            onClick={() => setEditing({ kind: 'chat', group: null })}
+          >
+            Create chat-routing group
+          </button>
+        ) : null}
       </div>
       {chatGroups.data ? (
         <section className="card table-card" aria-label="Chat-routing groups">
@@ -172,9 +183,11 @@ export function DepartmentsPage() {
               <tr>
                 <th scope="col">Group</th>
                 <th scope="col">Linked departments</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                {canChange ? (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody>
@@ -199,15 +212,17 @@ export function DepartmentsPage() {
                         <span className="muted">None</span>
                       )}
                     </td>
-                    <td className="nowrap">
-                      <RowButton label="Edit" name={g.name} onClick={() => setEditing({ kind: 'chat', group: g })} />{' '}
-                      <RowButton
-                        label="Delete"
-                        name={g.name}
-                        variant="danger-outline"
-                        onClick={() => setEditing({ kind: 'delete-chat', group: g })}
-                      />
-                    </td>
+                    {canChange ? (
+                      <td className="nowrap">
+                        <RowButton label="Edit" name={g.name} onClick={() => setEditing({ kind: 'chat', group: g })} />{' '}
+                        <RowButton
+                          label="Delete"
+                          name={g.name}
+                          variant="danger-outline"
+                          onClick={() => setEditing({ kind: 'delete-chat', group: g })}
+                        />
+                      </td>
+                    ) : null}
                   </tr>
                 ))
               )}

@@ -5,11 +5,13 @@ import { Link, useParams } from 'react-router';
 import { ApiError, api } from '../api.js';
 import { Badge, formatCount, Notice, Spinner } from '../components/ui.js';
 import type { Group } from '../org-api.js';
+import { useSession } from '../session.js';
 import { GroupDialogs, type GroupEditing, useLeaveAfterDelete } from './groups.js';
 
 export function GroupPage() {
   const { id = '' } = useParams();
   const leave = useLeaveAfterDelete();
+  const session = useSession();
   const [editing, setEditing] = useState<GroupEditing | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const group = useInfiniteQuery({
@@ -64,38 +66,40 @@ export function GroupPage() {
           <h1 className="page__title">{first.name}</h1>
           <Badge>Level {first.level}</Badge>
         </div>
-        <div className="page__actions">
-          {first.can.createSubgroup ? (
+        {session.abilities.manageOrganization ? (
+          <div className="page__actions">
+            {first.can.createSubgroup ? (
+              <button
+                type="button"
+                className="button button--secondary"
+                onClick={() => setEditing({ kind: 'create', parentId: first.id })}
+              >
+                Add subgroup
+              </button>
+            ) : null}
             <button
               type="button"
               className="button button--secondary"
-              onClick={() => setEditing({ kind: 'create', parentId: first.id })}
+              onClick={() => setEditing({ kind: 'rename', group: asTree })}
             >
-              Add subgroup
+              Rename
             </button>
-          ) : null}
-          <button
-            type="button"
-            className="button button--secondary"
-            onClick={() => setEditing({ kind: 'rename', group: asTree })}
-          >
-            Rename
-          </button>
-          <button
-            type="button"
-            className="button button--secondary"
-            onClick={() => setEditing({ kind: 'move', group: asTree })}
-          >
-            Move
-          </button>
-          <button
-            type="button"
-            className="button button--danger-outline"
-            onClick={() => setEditing({ kind: 'delete', group: asTree })}
-          >
-            Delete
-          </button>
-        </div>
+            <button
+              type="button"
+              className="button button--secondary"
+              onClick={() => setEditing({ kind: 'move', group: asTree })}
+            >
+              Move
+            </button>
+            <button
+              type="button"
+              className="button button--danger-outline"
+              onClick={() => setEditing({ kind: 'delete', group: asTree })}
+            >
+              Delete
+            </button>
+          </div>
+        ) : null}
       </div>
       {notice ? (
         <Notice tone="success" onDismiss={() => setNotice(null)}>

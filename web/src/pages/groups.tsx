@@ -61,15 +61,17 @@ export function GroupsPage() {
           <h1 className="page__title">Groups</h1>
           {tree.data ? <span className="count-badge">{formatCount(total)}</span> : null}
         </div>
-        <div className="page__actions">
-          <button
-            type="button"
-            className="button button--primary"
-            onClick={() => setEditing({ kind: 'create', parentId: null })}
-          >
-            Create group
-          </button>
-        </div>
+        {session.abilities.manageOrganization ? (
+          <div className="page__actions">
+            <button
+              type="button"
+              className="button button--primary"
+              onClick={() => setEditing({ kind: 'create', parentId: null })}
+            >
+              Create group
+            </button>
+          </div>
+        ) : null}
       </div>
       <p className="page__lead muted">
         Level 1 is the account (the billing level); levels 2 and 3 hold any number of groups. Members of a group are its
@@ -148,6 +150,7 @@ function Level({
   onEdit: (editing: Editing) => void;
 }) {
   const [shown, setShown] = useState(SIBLINGS_SHOWN);
+  const canChange = useSession().abilities.manageOrganization;
   const all = index.children.get(parentId) ?? [];
   const siblings = visible ? all.filter((g) => visible.has(g.id)) : all;
   if (siblings.length === 0) return null;
@@ -184,30 +187,32 @@ function Level({
                   {formatCount(kids)} {kids === 1 ? 'subgroup' : 'subgroups'}
                 </span>
               ) : null}
-              <span className="tree__actions">
-                {level === 2 ? (
+              {canChange ? (
+                <span className="tree__actions">
+                  {level === 2 ? (
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={() => onEdit({ kind: 'create', parentId: group.id })}
+                    >
+                      Add subgroup<span className="visually-hidden"> to {group.name}</span>
+                    </button>
+                  ) : null}
+                  <button type="button" className="link-button" onClick={() => onEdit({ kind: 'rename', group })}>
+                    Rename<span className="visually-hidden"> {group.name}</span>
+                  </button>
+                  <button type="button" className="link-button" onClick={() => onEdit({ kind: 'move', group })}>
+                    Move<span className="visually-hidden"> {group.name}</span>
+                  </button>
                   <button
                     type="button"
-                    className="link-button"
-                    onClick={() => onEdit({ kind: 'create', parentId: group.id })}
+                    className="link-button link-button--danger"
+                    onClick={() => onEdit({ kind: 'delete', group })}
                   >
-                    Add subgroup<span className="visually-hidden"> to {group.name}</span>
+                    Delete<span className="visually-hidden"> {group.name}</span>
                   </button>
-                ) : null}
-                <button type="button" className="link-button" onClick={() => onEdit({ kind: 'rename', group })}>
-                  Rename<span className="visually-hidden"> {group.name}</span>
-                </button>
-                <button type="button" className="link-button" onClick={() => onEdit({ kind: 'move', group })}>
-                  Move<span className="visually-hidden"> {group.name}</span>
-                </button>
-                <button
-                  type="button"
-                  className="link-button link-button--danger"
-                  onClick={() => onEdit({ kind: 'delete', group })}
-                >
-                  Delete<span className="visually-hidden"> {group.name}</span>
-                </button>
-              </span>
+                </span>
+              ) : null}
             </div>
             {open ? (
               <Level

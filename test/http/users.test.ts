@@ -130,6 +130,7 @@ describe.each(DIALECTS)('users API (%s)', (dialect) => {
       expect(session.body.abilities).toEqual({
         manageUsers: false,
         importUsers: false,
+        manageOrganization: false,
         readAudit: false,
         manageAccess: false,
         readProfiles: false,

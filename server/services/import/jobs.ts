@@ -393,6 +393,8 @@ export class ImportJobs {
         }
       }
     } catch (error) {
+      // Its first line may still be waiting for the file to open: that write fails once destroyed, and is ignored.
+      badRows.on('error', () => undefined);
       badRows.destroy();
       throw error;
     }

@@ -558,6 +558,7 @@ export class ImportJobs {
             for (const name of prepared.departments) departments.add(name);
             live.skipped += prepared.skipped;
             const { inserts, rowNumbers, passwordLines } = prepared;
+            const updates = prepared.updates.length > 0;
             const written = target.insertUsers(inserts, prepared.credentials).then((taken) => {
               const first = taken[0];
               if (first !== undefined && !partial) {
@@ -577,6 +578,8 @@ export class ImportJobs {
                 }
               });
               if (lines) generated.push(lines);
+              // Rows count as processed once written (a batch with updates, once those are done too).
+              if (!updates) live.processed += prepared.rows;
             });
             // Settled here so a failure waits for the next batch (or the end) without being reported as unhandled.
             written.catch(() => undefined);
@@ -585,7 +588,7 @@ export class ImportJobs {
             // the connection, not for this thread between batches. A failure stops the import here.
             if (writing.length > WRITES_AHEAD) await writing.shift();
             if (live.cancel) throw new Cancelled();
-            if (prepared.updates.length > 0) {
+            if (updates) {
               // Updates follow the batch's inserts (a username may be created and then updated further on).
               await Promise.all(writing);
               for (const { existing, user } of prepared.updates) {
@@ -598,8 +601,8 @@ export class ImportJobs {
                 );
                 live.updated++;
               }
+              live.processed += prepared.rows;
             }
-            live.processed += prepared.rows;
             await beat();
             // Let the server answer other requests (progress polls) between batches.
             await new Promise((resolve) => setImmediate(resolve));

@@ -239,4 +239,40 @@ describe('organization console', { timeout: 120_000 }, () => {
     const user = (await (await h.server.api(`/users/${agentId}`)).json()) as { department: string };
     expect(user.department).toBe('Customer Care');
   });
+
+  it('shows an admin limited to some departments the organization without the buttons that change it', async () => {
+    const { page } = h;
+    const profile = await h.server.api('/profiles', {
+      method: 'POST',
+      body: { name: 'Care leads', modules: { users: { access: 'some', items: ['Customer Care'] } } },
+    });
+    expect(profile.status).toBe(201);
+    const profileId = ((await profile.json()) as { id: number }).id;
+    const password = 'Lead-pass-2026!';
+    await createUsers(h.server, [
+      {
+        username: 'care.lead',
+        firstName: 'Carla',
+        lastName: 'Lead',
+        department: 'Customer Care',
+        accessType: 'admin',
+        password,
+        temporaryPassword: false,
+        profileId,
+      },
+    ]);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, h.server, 'care.lead', password);
+    await page.getByRole('link', { name: 'Groups' }).click();
+    await page.getByRole('list', { name: 'Groups' }).getByRole('link', { name: 'Sales' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Create group' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Rename/ }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Departments' }).click();
+    const table = page.getByRole('table', { name: 'Department list' });
+    await table.getByRole('cell', { name: 'Customer Care', exact: true }).waitFor();
+    expect(await table.getByRole('cell', { name: 'Escalations', exact: true }).count()).toBe(0);
+    expect(await page.getByLabel('New department').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Create chat-routing group' }).count()).toBe(0);
+    await screenshot(page, 'departments-read-only');
+  });
 });

@@ -74,6 +74,7 @@ export type NewUser = {
   nicknames?: string[];
   password?: string;
   temporaryPassword?: boolean;
+  profileId?: number;
 };
 
 /** Creates users through the API as the owner; fails loudly if the server refuses one. */

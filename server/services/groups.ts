@@ -1,6 +1,6 @@
 // The group tree of an account: level 1 is the account itself, levels 2 and 3 hold any number of groups. Create,
 // rename, move and delete (a group with members or subgroups is deleted only in the way the admin chooses).
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { GroupCreate, GroupDelete, GroupUpdate } from '../../shared/organization-schemas.js';
 import { foldText } from '../../shared/search-text.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
@@ -23,10 +23,14 @@ function seenBy(actor: Actor, department: string) {
   return scope.length === 0 ? sql<boolean>`false` : sql<boolean>`${sql.ref(department)} in (${sql.join(scope)})`;
 }
 
-/** Members of the group `groupId` (a column) that `actor` sees. */
-function seenMembers(actor: Actor, groupId: string) {
+/** How many direct members of the group `groupId` (a column or a value) `actor` sees. */
+function seenMembers(actor: Actor, groupId: RawBuilder<unknown>) {
+  // Every member: no need to read the users.
+  if (scopedDepartments(actor) === null) {
+    return sql<number>`(select count(*) from group_members m where m.group_id = ${groupId})`;
+  }
   return sql<number>`(select count(*) from group_members m inner join users u on u.id = m.user_id
-    where m.group_id = ${sql.ref(groupId)} and ${seenBy(actor, 'u.department')})`;
+    where m.group_id = ${groupId} and ${seenBy(actor, 'u.department')})`;
 }
 
 export interface TreeNode {
@@ -68,7 +72,7 @@ export class Groups {
     this.assertCanManage(actor);
     const rows = await this.db
       .selectFrom('groups as g')
-      .select(['g.id', 'g.parent_id', 'g.name', 'g.level', seenMembers(actor, 'g.id').as('member_count')])
+      .select(['g.id', 'g.parent_id', 'g.name', 'g.level', seenMembers(actor, sql.ref('g.id')).as('member_count')])
       .where('g.account_id', '=', actor.accountId)
       .orderBy('g.level')
       .orderBy('g.name_key')
@@ -93,7 +97,7 @@ export class Groups {
       .select([
         'g.id',
         'g.name',
-        seenMembers(actor, 'g.id').as('member_count'),
+        seenMembers(actor, sql.ref('g.id')).as('member_count'),
         sql<number>`(select count(*) from groups c where c.parent_id = g.id)`.as('subgroup_count'),
       ])
       .where('g.account_id', '=', actor.accountId)
@@ -128,13 +132,7 @@ export class Groups {
       .orderBy('u.name_key')
       .orderBy('u.id')
       .execute();
-    const counts = await this.db
-      .selectFrom('group_members as m')
-      .innerJoin('users as u', 'u.id', 'm.user_id')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('m.group_id', '=', id)
-      .where(seenBy(actor, 'u.department'))
-      .executeTakeFirstOrThrow();
+    const counts = await this.db.selectNoFrom(seenMembers(actor, sql`${id}`).as('n')).executeTakeFirstOrThrow();
     const present = (row: {
       id: number;
       username: string;

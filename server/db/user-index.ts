@@ -53,9 +53,9 @@ export function facetDeltas(rows: Iterable<Omit<InsertedUser, 'id' | 'search_doc
   return [...groups.values()];
 }
 
-export const FACET_UPSERT_SQL = `insert into user_facets (account_id, access_type, status, enabled, department, source, n)
-  values (?, ?, ?, ?, ?, ?, ?)
-  on conflict (account_id, access_type, status, enabled, department, source) do update set n = user_facets.n + excluded.n`;
+export const FACET_UPSERT_SQL = `insert into user_facets (${FACET_COLUMNS.join(', ')}, n)
+  values (${FACET_COLUMNS.map(() => '?').join(', ')}, ?)
+  on conflict (${FACET_COLUMNS.join(', ')}) do update set n = user_facets.n + excluded.n`;
 
 export const searchRowid = (accountId: number, userId: number) =>
   BigInt(accountId) * BigInt(ACCOUNT_SPAN) + BigInt(userId);
@@ -77,9 +77,7 @@ export async function indexInsertedUsers(executor: Executor, dialect: Dialect, r
       .insertInto('user_facets')
       .values(delta)
       .onConflict((oc) =>
-        oc
-          .columns(['account_id', 'access_type', 'status', 'enabled', 'department', 'source'])
-          .doUpdateSet((eb) => ({ n: eb('user_facets.n', '+', eb.ref('excluded.n')) })),
+        oc.columns([...FACET_COLUMNS]).doUpdateSet((eb) => ({ n: eb('user_facets.n', '+', eb.ref('excluded.n')) })),
       )
       .execute();
   }

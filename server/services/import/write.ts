@@ -247,6 +247,8 @@ async function postgresTransaction<T>(
     // a larger list for this transaction means fewer, larger merges (a quarter less time for a big import).
     await sql`set local gin_pending_list_limit = '64MB'`.execute(trx);
     const granted: Record<string, number> = {};
+    const insertColumns = sql.join(INSERT_COLUMNS.map((column) => sql.ref(column)));
+    const facets = sql.join(FACET_COLUMNS.map((column) => sql.ref(column)));
     let grantsInOrder: Promise<void> = Promise.resolve();
     /** Licenses new users under the account's pools that license by default (see defaultGrants). */
     const grantDefaults = async (newIds: number[], at: string) => {
@@ -310,7 +312,7 @@ async function postgresTransaction<T>(
             // One statement a batch: the users, their credentials and the facet counts. Each further statement would
             // be a round trip during which the database waits for this process.
             const inserted = await sql<{ id: number; username: string }>`with ins as (
-                insert into users (${sql.join(INSERT_COLUMNS.map((column) => sql.ref(column)))})
+                insert into users (${insertColumns})
                 select * from unnest(${sql.join(columns)})
                 on conflict (account_id, username) do nothing
                 returning id, username, account_id, access_type, status, enabled, department, source
@@ -320,11 +322,9 @@ async function postgresTransaction<T>(
                 from ins join unnest(${pgArrayLiteral(credentialNames)}::text[], ${pgArrayLiteral(hashes)}::text[])
                   as c(username, hash) using (username)
               ), new_facets as (
-                insert into user_facets (${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}, n)
-                select ${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}, count(*) from ins
-                group by ${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))}
-                on conflict (${sql.join(FACET_COLUMNS.map((column) => sql.ref(column)))})
-                do update set n = user_facets.n + excluded.n
+                insert into user_facets (${facets}, n)
+                select ${facets}, count(*) from ins group by ${facets}
+                on conflict (${facets}) do update set n = user_facets.n + excluded.n
               )
               select id, username from ins`.execute(trx);
             const ids = new Map(inserted.rows.map((row) => [row.username, Number(row.id)]));

@@ -38,7 +38,7 @@ import { preparedInThread } from './prepare-thread.js';
 import type { RowProblem } from './problems.js';
 import { seal, secretKey, unseal } from './secrets.js';
 import type { Cell, SheetRow } from './sheet.js';
-import { formatOf, readStaged, type StagedFile, stagedDataRows } from './stage.js';
+import { formatOf, pastHeader, readStaged, type StagedFile, stagedDataRows } from './stage.js';
 import { stagedRows } from './stage-thread.js';
 import { type ImportedUser, NO_PROFILES, type ProfileCatalog, type ProfileCatalogs } from './validate.js';
 import { Cancelled, inWriteTransaction } from './write.js';
@@ -180,18 +180,15 @@ export class ImportJobs {
         .execute();
       let remapped = false;
       const db = this.db;
-      // The staged rows past the header row; at the end, the file's row count (and its mapping, if a wider row
-      // changed it) is stored before the preview's results.
-      async function* rows(): AsyncGenerator<SheetRow[]> {
-        let next = start;
-        let skip = hasHeader;
-        while (!next.done) {
-          const batch = skip ? next.value.slice(1) : next.value;
-          skip = false;
-          if (batch.length > 0) yield batch;
-          next = await stager.next();
+      // The staged rows; at the end, the file's row count (and its mapping, if a wider row changed it) is stored
+      // before the preview's results.
+      async function* wholeFile(): AsyncGenerator<SheetRow[]> {
+        let staged: StagedFile;
+        if (start.done) staged = start.value;
+        else {
+          yield start.value;
+          staged = yield* stager;
         }
-        const staged = next.value;
         if (hasHeader && staged.rows === 1) {
           throw new AppError(422, 'HeaderOnly', 'The file has a header row but no users');
         }
@@ -203,7 +200,7 @@ export class ImportJobs {
           .where('id', '=', id)
           .execute();
       }
-      const source = rows();
+      const source = pastHeader(wholeFile(), hasHeader);
       await this.analyze(actor, id, source);
       // The check reads no rows when the mapping it began with is not valid: the file is staged to its end anyway.
       for await (const _ of source);

@@ -108,14 +108,17 @@ export async function* readStaged(path: string, batchSize = STAGED_BATCH): Async
   if (batch.length > 0) yield batch;
 }
 
-/** The staged rows past the header row (when the file has one), in batches. */
-export async function* stagedDataRows(path: string, hasHeader: boolean): AsyncGenerator<SheetRow[]> {
+/** Batches of rows without the first row when it is a header row (and without the batch it leaves empty). */
+export async function* pastHeader(batches: AsyncIterable<SheetRow[]>, hasHeader: boolean): AsyncGenerator<SheetRow[]> {
   let skip = hasHeader;
-  for await (const batch of readStaged(path)) {
-    if (skip) {
-      batch.shift();
-      skip = false;
-    }
-    if (batch.length > 0) yield batch;
+  for await (const batch of batches) {
+    const rows = skip ? batch.slice(1) : batch;
+    skip = false;
+    if (rows.length > 0) yield rows;
   }
+}
+
+/** The staged rows past the header row (when the file has one), in batches. */
+export function stagedDataRows(path: string, hasHeader: boolean): AsyncGenerator<SheetRow[]> {
+  return pastHeader(readStaged(path), hasHeader);
 }

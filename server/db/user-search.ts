@@ -14,6 +14,17 @@ type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
 /** Characters the search document holds as they are; every other one is written after a space (see searchForm). */
 const PLAIN = /^[a-z0-9\n .@_+()/'-]*$/;
 const TWO_WORD_CHARS = /^[a-z0-9]{2}$/;
+/**
+ * Where a user stands in name order, as PostgreSQL's trigram index holds it (migration 0009): the name key's first two
+ * characters as a head number (each character 1-36 for 0-9 and a-z, 0 for any other character or none), and the
+ * tiers that hold the head: tier t is the range of 4^t heads numbered t * TIER_SPAN + (head >> 2t). The heads before
+ * or after one are then at most three tiers a level (eighteen in all, usually fewer), which the index reads as one
+ * condition with the search terms; a user has six.
+ */
+const HEAD_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+const TIER_LEVELS = 6;
+const TIER_SPAN = 2048;
+
 /** PostgreSQL counts search matches exactly up to this many (counting further reads long posting lists). */
 const POSTGRES_COUNT_CAP = 1000;
 
@@ -167,6 +178,50 @@ export class UserSearch implements PlanSteering {
   }
 
   /**
+   * PostgreSQL, a one-term search whose term starts with two letters or digits: those two characters, where the
+   * term's matches cluster when it is a surname's start (`mu`: Müller, Murphy, ...), far down the name order.
+   */
+  clusterKey(foldedTerms: string[]): string | null {
+    if (this.handle.dialect !== 'postgres' || foldedTerms.length !== 1) return null;
+    const head = searchForm(foldedTerms[0] as string).slice(0, 2);
+    return TWO_WORD_CHARS.test(head) ? head : null;
+  }
+
+  /**
+   * The name tiers (see HEAD_ALPHABET) that hold every user before the cluster `key` names in the walking order, and
+   * none whose name key starts with it: for `asc`, the heads below its own; for `desc`, those above it, and the heads
+   * with a 0 (another character) that may stand on either side.
+   */
+  tiersBefore(key: string, walk: 'asc' | 'desc'): number[] {
+    const head = headNumber(key);
+    const first = head - (head % (HEAD_ALPHABET.length + 1));
+    const ranges: [number, number][] =
+      walk === 'asc'
+        ? [[0, head]]
+        : [
+            [0, HEAD_ALPHABET.length + 1],
+            [first, first + 1],
+            [head + 1, TIER_SPAN],
+          ];
+    return ranges.flatMap(([low, high]) => tiersCovering(low, high));
+  }
+
+  /**
+   * Users before the cluster `key` names in the walking order (for `asc`, name keys below it; for `desc`, name keys
+   * past every one starting with it): a bound on the name key, and their tiers, which the trigram index tests with
+   * the search terms without reading a row.
+   */
+  beforeCluster(key: string, walk: 'asc' | 'desc'): RawBuilder<boolean> {
+    const bound = walk === 'asc' ? sql`users.name_key < ${key}` : sql`users.name_key >= ${nextString(key)}`;
+    return sql<boolean>`(roster_name_tiers(users.name_key) && ${this.tiersBefore(key, walk)}::int[] and ${bound})`;
+  }
+
+  /** The keyset position a walk of the cluster `key` starts after, in the walking order. */
+  clusterStart(key: string, walk: 'asc' | 'desc'): [string, number] {
+    return [walk === 'asc' ? key : nextString(key), 0];
+  }
+
+  /**
    * Runs a candidate-first query. PostgreSQL estimates LIKE '%...%' poorly and may walk a sort index through a
    * million rows; with plain and index-only scans off, it takes the trigram index (bitmap) and sorts.
    */
@@ -307,6 +362,25 @@ export class UserSearch implements PlanSteering {
     }
     return found;
   }
+}
+
+/** The head number (see HEAD_ALPHABET) of two letters or digits. */
+function headNumber(key: string): number {
+  const position = (char: string) => HEAD_ALPHABET.indexOf(char) + 1;
+  return position(key[0] ?? '') * (HEAD_ALPHABET.length + 1) + position(key[1] ?? '');
+}
+
+/** The fewest tiers that hold exactly the heads from `low` up to `high`. */
+function tiersCovering(low: number, high: number): number[] {
+  const tiers: number[] = [];
+  let at = low;
+  while (at < high) {
+    let level = TIER_LEVELS - 1;
+    while (level > 0 && (at % 4 ** level !== 0 || at + 4 ** level > high)) level--;
+    tiers.push(level * TIER_SPAN + (at >> (2 * level)));
+    at += 4 ** level;
+  }
+  return tiers;
 }
 
 function quote(term: string): string {

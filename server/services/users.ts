@@ -99,6 +99,8 @@ interface Scope {
    * index is walked and its matches counted by one query (see fetchRows).
    */
   hitTest?: RawBuilder<boolean>;
+  /** PostgreSQL: where a one-term search's matches may cluster in name order (see UserSearch.clusterKey). */
+  cluster?: string;
 }
 
 /** The matches among the first `rows` rows of the account in name order (with the list's filters): exactly `hits`. */
@@ -120,6 +122,12 @@ const DENSE_MARGIN = 1.2;
  */
 const NEXT_WINDOW_FACTOR = 3;
 const NEXT_WINDOW_MARGIN = 1.5;
+
+/** Whether a walk that ended at `end` has yet to reach the name keys starting with `key` (see UserSearch.clusterKey). */
+function clusterAhead(end: Value[], key: string, walk: Order): boolean {
+  const name = String(end[0]);
+  return walk === 'asc' ? name < key : name > key && !name.startsWith(key);
+}
 
 interface Cursor {
   values: Value[];
@@ -195,10 +203,13 @@ export class UserDirectory {
     const { rows, total } = await (scope.searching ? this.search.session.bind(this.search) : this.standalone)(
       async (plans) => {
         const fetched = await this.fetchRows(scope, columns, cursor?.values ?? null, walk, limit + 1, plans);
+        const cap = this.search.countCap;
         const total =
-          fetched.counted === undefined
-            ? await scope.total(plans, fetched.filled, fetched.stretch, fetched.rows)
-            : { count: fetched.counted, exact: true };
+          fetched.counted !== undefined
+            ? { count: fetched.counted, exact: true }
+            : (fetched.atLeast ?? 0) > cap
+              ? { count: cap, exact: false }
+              : await scope.total(plans, fetched.filled, fetched.stretch, fetched.rows);
         return { rows: fetched.rows, total };
       },
     );
@@ -233,7 +244,7 @@ export class UserDirectory {
     walk: Order,
     n: number,
     plans: PlanSteering,
-  ): Promise<{ rows: UserRow[]; filled: boolean; counted?: number; stretch?: Stretch }> {
+  ): Promise<{ rows: UserRow[]; filled: boolean; counted?: number; atLeast?: number; stretch?: Stretch }> {
     const ordered = <Q extends UsersQuery>(q: Q, sortCandidates = false) => {
       let out = q;
       for (const column of columns) {
@@ -364,31 +375,53 @@ export class UserDirectory {
       if (found.length >= n) return { rows: found, filled: true, stretch: fromStart() };
       end = next.end;
     }
-    const boundValues = end;
-    if (this.dialect === 'postgres' && after === null) {
-      // Sorting the candidates past the window reads every one of them, so the same query counts them: with the
-      // window's matches that is the whole search's exact total, without reading the trigram index twice. Only the
-      // sort keys are kept while sorting and counting (not the whole rows, whose documents are long); the page's
-      // rows are joined to the few keys that remain.
-      const rest = await plans.candidatePlan(async (db) => {
-        const keys = ordered(
-          scope.candidates(db.selectFrom('users')).where(keyset(columns, boundValues, walk, 'after')),
-          true,
-        )
+    // Candidates past `bound` (and `narrow`), in the walking order: only their sort keys are kept while they are
+    // sorted and counted by the same query (not the whole rows, whose documents are long); the page's rows are joined
+    // to the few keys that remain. `matches` counts every candidate past the bound.
+    const sortedCandidates = (bound: Value[], count: number, narrow?: RawBuilder<boolean>) =>
+      plans.candidatePlan(async (db) => {
+        let past = scope.candidates(db.selectFrom('users')).where(keyset(columns, bound, walk, 'after'));
+        if (narrow) past = past.where(narrow);
+        const keys = ordered(past, true)
           .select([...new Set([...columns, 'id' as const])].map((c) => `users.${c}` as const))
-          .select(sql<number>`count(*) over ()`.as('matches_past_window'))
-          .limit(n - found.length);
+          .select(sql<number>`count(*) over ()`.as('matches_past'))
+          .limit(count);
         let page = db
           .selectFrom(keys.as('past'))
           .innerJoin('users', 'users.id', 'past.id')
           .selectAll('users')
-          .select('past.matches_past_window');
+          .select('past.matches_past');
         for (const column of columns) page = page.orderBy(`users.${column}`, walk);
-        return page.execute();
+        const rows = await page.execute();
+        return {
+          rows: rows.map(({ matches_past: _, ...row }) => row as UserRow),
+          matches: Number(rows[0]?.matches_past ?? 0),
+        };
       });
-      const past = Number(rest[0]?.matches_past_window ?? 0);
-      const rows = rest.map(({ matches_past_window: _, ...row }) => row as UserRow);
-      return { rows: [...found, ...rows], filled: false, counted: found.length + past };
+    // PostgreSQL, a term that starts surnames (`mu`): its matches cluster far down the name order, and sorting them
+    // would read thousands of rows. When the windows found none, the trigram index tells from its name tiers alone
+    // which candidates stand before the cluster (usually none, so no row is read); those are sorted, and the cluster
+    // is walked from its start like a window. Every match before `end` is then in `found`, or the page is full.
+    const cluster = scope.cluster;
+    if (cluster && hitTest && found.length === 0 && clusterAhead(end, cluster, walk)) {
+      const ahead = await sortedCandidates(end, n, this.search.beforeCluster(cluster, walk));
+      found = ahead.rows;
+      if (found.length >= n) return { rows: found, filled: false, atLeast: ahead.matches };
+      const start = this.search.clusterStart(cluster, walk);
+      const size = Math.min(firstWindow, this.search.countCap + 1);
+      const inCluster: Window = await walking((db) => walkStretch(db, start, size, n - found.length));
+      found = [...found, ...inCluster.rows];
+      const hits = ahead.matches + (inCluster.hits ?? 0);
+      if (!inCluster.end) return { rows: found, filled: false, counted: after === null ? hits : undefined };
+      if (found.length >= n) return { rows: found, filled: false, atLeast: hits };
+      end = inCluster.end;
+    }
+    const boundValues = end;
+    if (this.dialect === 'postgres' && after === null) {
+      // Sorting the candidates past the window reads every one of them, so the same query counts them: with the
+      // window's matches that is the whole search's exact total, without reading the trigram index twice.
+      const rest = await sortedCandidates(boundValues, n - found.length);
+      return { rows: [...found, ...rest.rows], filled: false, counted: found.length + rest.matches };
     }
     const rest = await runCandidates(boundValues, n - found.length);
     return { rows: [...found, ...rest], filled: false };
@@ -634,7 +667,8 @@ export class UserDirectory {
             sql` and `,
           )})`
         : undefined;
-    return { ...searching, plan: 'window', candidates: inCandidates, total, hitTest };
+    const cluster = hitTest ? (this.search.clusterKey(terms) ?? undefined) : undefined;
+    return { ...searching, plan: 'window', candidates: inCandidates, total, hitTest, cluster };
   }
 
   /**

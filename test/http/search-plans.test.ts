@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserSearch } from '../../server/db/user-search.js';
 import type { Actor } from '../../server/policy.js';
 import { insertUsersInBulk } from '../../server/services/user-bulk-insert.js';
 import { UserDirectory } from '../../server/services/users.js';
@@ -24,7 +26,19 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       department: i % 4 ? 'Sales' : 'Support',
       status: i % 3 ? ('active' as const) : ('inactive' as const),
     }));
-    await insertUsersInBulk(h.ctx.database, accountId, users, { batchSize: 250 });
+    // Names at the edges of PostgreSQL's name tiers (see UserSearch.clusterKey): a letter beyond z, a digit, a
+    // separator, a one-letter surname; some match a surname cluster's term before or after its cluster.
+    const edges = [
+      ['Østergaard', 'Zhu'],
+      ['Mu', 'Zhi'],
+      ['Z', 'Zhen'],
+      ['Zh', 'Ann'],
+      ['4you', 'Zha'],
+      ["'t Hooft", 'Zhe'],
+      ['Łukasz', 'Smit'],
+      ['Y', 'Oona'],
+    ].map(([lastName, firstName], i) => ({ username: `x${i}`, firstName: firstName as string, lastName }));
+    await insertUsersInBulk(h.ctx.database, accountId, [...users, ...edges], { batchSize: 250 });
     actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
     const { database, audit } = h.ctx;
     const now = () => new Date();
@@ -34,7 +48,23 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
   });
   afterAll(() => h.close());
 
-  const queries = ['zh', 'sch', 'smi', 'an', 'jo', 'o', 'zhou', 'mar zh', 'an sal', 'e s'];
+  const queries = [
+    'zh',
+    'sch',
+    'smi',
+    'an',
+    'jo',
+    'o',
+    'zhou',
+    'mar zh',
+    'an sal',
+    'e s',
+    'yo',
+    'sm',
+    'zo',
+    'ou',
+    'mu',
+  ];
   it.each(queries)('%j pages the same way under every plan', async (q) => {
     for (const sort of ['name', 'firstName', 'username'] as const) {
       for (const order of ['asc', 'desc'] as const) {
@@ -153,5 +183,62 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
       const page = await directory.list(owner, { q: 'zed', limit: 25, last });
       expect([last, page.items.length, page.total, page.totalExact]).toEqual([last, 25, 990, true]);
     }
+  });
+});
+
+// PostgreSQL's trigram index holds each user's name tiers (the first two characters of the name key, and ranges of
+// them): the tiers said to stand before a cluster must hold every user before it, and no user of the cluster itself.
+describe('name tiers (postgres)', () => {
+  let h: Harness;
+  let accountId: number;
+  beforeAll(async () => {
+    h = await createHarness('postgres');
+    ({ accountId } = await h.newAccount());
+    const names = [
+      ['Østergaard', 'Zhu'],
+      ['Mu', 'Zhi'],
+      ['Muñoz', 'Ana'],
+      ['Z', 'Zhen'],
+      ['Zh', 'Ann'],
+      ['Zhang', 'Wei'],
+      ['4you', 'Zha'],
+      ['0', 'Zero'],
+      ['Z9', 'Nine'],
+      ["'t Hooft", 'Gerard'],
+      ['Łukasz', 'Smit'],
+      ['Smith', 'Ann'],
+      ['Smaragd', 'Ann'],
+      ['Sm', 'Al'],
+      ['Y', 'Oona'],
+      ['Aa', 'Bb'],
+      ['', 'Solo'],
+      ['Zz', 'Top'],
+      ['Zzyzx', 'Road'],
+      ['Ölund', 'Per'],
+    ].map(([lastName, firstName], i) => ({ username: `t${i}`, firstName: firstName as string, lastName }));
+    await insertUsersInBulk(h.ctx.database, accountId, names, { batchSize: 250 });
+  });
+  afterAll(() => h.close());
+
+  it('hold every user before a cluster and none of the cluster', async () => {
+    const search = new UserSearch(h.ctx.database);
+    const { rows } = await sql<{ name_key: string; tiers: number[] }>`
+      select name_key, roster_name_tiers(name_key) as tiers from users
+      where account_id = ${accountId} and username like 't%'`.execute(h.ctx.database.db);
+    expect(rows.length).toBe(20);
+    for (const key of ['zh', 'mu', 'sm', 'aa', 'a0', '0a', '00', 'yo', 'zz', 'z9', '9z', 'ab']) {
+      for (const walk of ['asc', 'desc'] as const) {
+        const before = new Set(search.tiersBefore(key, walk));
+        for (const { name_key: name, tiers } of rows) {
+          const held = tiers.some((tier) => before.has(tier));
+          const inCluster = name.startsWith(key);
+          const ahead = walk === 'asc' ? name < key : name > key && !inCluster;
+          if (ahead) expect(held, `${key} ${walk} ${JSON.stringify(name)}`).toBe(true);
+          if (inCluster) expect(held, `${key} ${walk} ${JSON.stringify(name)}`).toBe(false);
+        }
+      }
+    }
+    // Each name key is in six tiers, one a level.
+    expect(rows.every((row) => row.tiers.length === 6)).toBe(true);
   });
 });

@@ -178,13 +178,14 @@ export class UserSearch implements PlanSteering {
   }
 
   /**
-   * PostgreSQL, a one-term search whose term starts with two letters or digits: those two characters, where the
-   * term's matches cluster when it is a surname's start (`mu`: Müller, Murphy, ...), far down the name order.
+   * PostgreSQL, a search for two letters or digits: the term, where its matches cluster when it is a surname's start
+   * (`mu`: Müller, Murphy, ...), far down the name order. (A longer term's cluster starts inside its first two
+   * letters' names, past rows the tiers cannot tell apart, so sorting its fewer candidates is the better plan.)
    */
   clusterKey(foldedTerms: string[]): string | null {
     if (this.handle.dialect !== 'postgres' || foldedTerms.length !== 1) return null;
-    const head = searchForm(foldedTerms[0] as string).slice(0, 2);
-    return TWO_WORD_CHARS.test(head) ? head : null;
+    const term = searchForm(foldedTerms[0] as string);
+    return TWO_WORD_CHARS.test(term) ? term : null;
   }
 
   /**

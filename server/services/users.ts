@@ -99,7 +99,7 @@ interface Scope {
    * index is walked and its matches counted by one query (see fetchRows).
    */
   hitTest?: RawBuilder<boolean>;
-  /** PostgreSQL: where a one-term search's matches may cluster in name order (see UserSearch.clusterKey). */
+  /** PostgreSQL: where a two-letter search's matches may cluster in name order (see UserSearch.clusterKey). */
   cluster?: string;
 }
 

@@ -22,6 +22,8 @@ const TWO_WORD_CHARS = /^[a-z0-9]{2}$/;
  * condition with the search terms; a user has six.
  */
 const HEAD_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+/** Head numbers per character: the alphabet's and 0. */
+const HEAD_BASE = HEAD_ALPHABET.length + 1;
 const TIER_LEVELS = 6;
 const TIER_SPAN = 2048;
 
@@ -195,12 +197,12 @@ export class UserSearch implements PlanSteering {
    */
   tiersBefore(key: string, walk: 'asc' | 'desc'): number[] {
     const head = headNumber(key);
-    const first = head - (head % (HEAD_ALPHABET.length + 1));
+    const first = head - (head % HEAD_BASE);
     const ranges: [number, number][] =
       walk === 'asc'
         ? [[0, head]]
         : [
-            [0, HEAD_ALPHABET.length + 1],
+            [0, HEAD_BASE],
             [first, first + 1],
             [head + 1, TIER_SPAN],
           ];
@@ -215,6 +217,11 @@ export class UserSearch implements PlanSteering {
   beforeCluster(key: string, walk: 'asc' | 'desc'): RawBuilder<boolean> {
     const bound = walk === 'asc' ? sql`users.name_key < ${key}` : sql`users.name_key >= ${nextString(key)}`;
     return sql<boolean>`(roster_name_tiers(users.name_key) && ${this.tiersBefore(key, walk)}::int[] and ${bound})`;
+  }
+
+  /** Whether a walk that reached the name key `name` has yet to reach the cluster `key` (see beforeCluster). */
+  clusterAhead(name: string, key: string, walk: 'asc' | 'desc'): boolean {
+    return walk === 'asc' ? name < key : name >= nextString(key);
   }
 
   /** The keyset position a walk of the cluster `key` starts after, in the walking order. */
@@ -368,7 +375,7 @@ export class UserSearch implements PlanSteering {
 /** The head number (see HEAD_ALPHABET) of two letters or digits. */
 function headNumber(key: string): number {
   const position = (char: string) => HEAD_ALPHABET.indexOf(char) + 1;
-  return position(key[0] ?? '') * (HEAD_ALPHABET.length + 1) + position(key[1] ?? '');
+  return position(key[0] ?? '') * HEAD_BASE + position(key[1] ?? '');
 }
 
 /** The fewest tiers that hold exactly the heads from `low` up to `high`. */

@@ -123,12 +123,6 @@ const DENSE_MARGIN = 1.2;
 const NEXT_WINDOW_FACTOR = 3;
 const NEXT_WINDOW_MARGIN = 1.5;
 
-/** Whether a walk that ended at `end` has yet to reach the name keys starting with `key` (see UserSearch.clusterKey). */
-function clusterAhead(end: Value[], key: string, walk: Order): boolean {
-  const name = String(end[0]);
-  return walk === 'asc' ? name < key : name > key && !name.startsWith(key);
-}
-
 interface Cursor {
   values: Value[];
   direction: 'next' | 'prev';
@@ -403,7 +397,7 @@ export class UserDirectory {
     // which candidates stand before the cluster (usually none, so no row is read); those are sorted, and the cluster
     // is walked from its start like a window. Every match before `end` is then in `found`, or the page is full.
     const cluster = scope.cluster;
-    if (cluster && hitTest && found.length === 0 && clusterAhead(end, cluster, walk)) {
+    if (cluster && hitTest && found.length === 0 && this.search.clusterAhead(String(end[0]), cluster, walk)) {
       const ahead = await sortedCandidates(end, n, this.search.beforeCluster(cluster, walk));
       found = ahead.rows;
       if (found.length >= n) return { rows: found, filled: false, atLeast: ahead.matches };

@@ -27,6 +27,10 @@ const HEAD_BASE = HEAD_ALPHABET.length + 1;
 const TIER_LEVELS = 6;
 const TIER_SPAN = 2048;
 
+/** How many of a two-letter term's commonest followers a proof of a total reads, and what share of them suffices. */
+const LIKELY_FOLLOWERS = 4;
+const LIKELY_SHARE = 0.8;
+
 /** PostgreSQL counts search matches exactly up to this many (counting further reads long posting lists). */
 const POSTGRES_COUNT_CAP = 1000;
 
@@ -125,22 +129,28 @@ export class UserSearch implements PlanSteering {
   }
 
   /**
-   * Tests that prove a search with two-letter terms has at least as many matches as they pass (PostgreSQL): each
-   * two-letter term with the letter or digit that most often follows it in `documents` (the page's matches), a trigram
-   * whose single posting list the index reads far faster than the dozens that hold a two-letter term, and each longer
-   * term as it is. Every row they pass matches, so the index's candidates need no other test. Null without a
-   * two-letter term, or when the documents show no such trigram.
+   * Tests that prove a search with two-letter terms has at least as many matches as they pass (PostgreSQL), in two
+   * stages: each two-letter term with the letter or digit that most often follows it in `documents` (the page's
+   * matches), a trigram whose single posting list the index reads far faster than the dozens that hold a two-letter
+   * term; then with its commonest followers (see likelyFollowers), for when one follower holds too few of the matches
+   * (`ch`: Charles, Christopher, Michelle). Longer terms are tested as they are. Every row a stage passes matches, so
+   * the index's candidates need no other test. `share`: the part of the terms' occurrences in `documents` that the
+   * stage's followers account for, which tells how many matches a stage may find from the count of another. Empty
+   * without a two-letter term, or when the documents show no such trigram.
    */
-  likelyTrigramTests(foldedTerms: string[], documents: string[]): RawBuilder<boolean>[] | null {
+  likelyTrigramTests(foldedTerms: string[], documents: string[]): { tests: RawBuilder<boolean>[]; share: number }[] {
     const forms = foldedTerms.map(searchForm);
-    if (!forms.some((term) => TWO_WORD_CHARS.test(term))) return null;
-    const tests: RawBuilder<boolean>[] = [];
+    if (!forms.some((term) => TWO_WORD_CHARS.test(term))) return [];
+    const stages = [
+      { tests: [] as RawBuilder<boolean>[], share: 1 },
+      { tests: [] as RawBuilder<boolean>[], share: 1 },
+    ];
     for (const term of forms) {
       if (term.length >= 3) {
-        tests.push(containsLike(sql.ref('users.search_doc'), term));
+        for (const stage of stages) stage.tests.push(containsLike(sql.ref('users.search_doc'), term));
         continue;
       }
-      if (!TWO_WORD_CHARS.test(term)) return null;
+      if (!TWO_WORD_CHARS.test(term)) return [];
       const followers = new Map<string, number>();
       for (const document of documents) {
         for (let at = document.indexOf(term); at >= 0; at = document.indexOf(term, at + 1)) {
@@ -148,11 +158,21 @@ export class UserSearch implements PlanSteering {
           if (/^[a-z0-9]$/.test(next)) followers.set(next, (followers.get(next) ?? 0) + 1);
         }
       }
-      const [best] = [...followers].sort((x, y) => y[1] - x[1])[0] ?? [];
-      if (!best) return null;
-      tests.push(containsLike(sql.ref('users.search_doc'), term + best));
+      const ranked = [...followers].sort((x, y) => y[1] - x[1]);
+      const all = ranked.reduce((sum, [, n]) => sum + n, 0);
+      if (all === 0) return [];
+      stages.forEach((stage, at) => {
+        const taken = ranked.slice(0, at === 0 ? 1 : likelyFollowers(ranked, all));
+        stage.share *= taken.reduce((sum, [, n]) => sum + n, 0) / all;
+        const chars = taken.map(([char]) => char);
+        stage.tests.push(
+          chars.length === 1
+            ? containsLike(sql.ref('users.search_doc'), term + chars[0])
+            : sql<boolean>`users.search_doc ~ ${`${term}[${chars.join('')}]`}`,
+        );
+      });
     }
-    return tests;
+    return stages[1] && stages[1].share > (stages[0]?.share ?? 1) ? stages : stages.slice(0, 1);
   }
 
   /**
@@ -370,6 +390,21 @@ export class UserSearch implements PlanSteering {
     }
     return found;
   }
+}
+
+/**
+ * How many of a two-letter term's followers (`ranked`, commonest first, `all` occurrences in all) a widened proof
+ * reads: the commonest ones until they account for LIKELY_SHARE of the occurrences, at most LIKELY_FOLLOWERS, since
+ * each one more is a posting list more to read.
+ */
+function likelyFollowers(ranked: [string, number][], all: number): number {
+  let taken = 0;
+  let share = 0;
+  while (taken < Math.min(LIKELY_FOLLOWERS, ranked.length) && share < LIKELY_SHARE * all) {
+    share += ranked[taken]?.[1] ?? 0;
+    taken++;
+  }
+  return taken;
 }
 
 /** The head number (see HEAD_ALPHABET) of two letters or digits. */

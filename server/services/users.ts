@@ -628,20 +628,23 @@ export class UserDirectory {
         });
         if (beyondCap) return { count: cap, exact: false };
       }
-      // Two-letter terms: more matches than the cap among rows holding the trigram each most often starts in the
-      // page (and the longer terms) prove the total is past it, reading one posting list a two-letter term instead of
-      // dozens, and only rows that match.
-      const likely =
+      // Two-letter terms: more matches than the cap among rows holding the trigrams each most often starts in the
+      // page (and the longer terms) prove the total is past it, reading one posting list a two-letter term (or a few)
+      // instead of dozens, and only rows that match. The wider stage runs when the first fell short by less than its
+      // followers' larger share of the page says it would make up.
+      const stages =
         page.length > 0
           ? this.search.likelyTrigramTests(
               terms,
               page.map((row) => row.search_doc),
             )
-          : null;
-      if (likely) {
+          : [];
+      let before: { proven: number; share: number } | undefined;
+      for (const { tests, share } of stages) {
+        if (before && (before.proven * share) / before.share <= cap) break;
         const proven = await plans.candidatePlan((db) =>
           countAtMost(
-            likely.reduce(
+            tests.reduce(
               (q, test) => q.where(test),
               inSets(filters(db.selectFrom('users'), { pinAccountIndex: true })),
             ),
@@ -650,6 +653,7 @@ export class UserDirectory {
           ),
         );
         if (proven > cap) return { count: cap, exact: false };
+        before = { proven, share };
       }
       return plans.candidatePlan((db) => capped(countable, db));
     };

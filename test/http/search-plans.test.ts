@@ -168,6 +168,46 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
     expect([daFloor.total, daFloor.totalExact]).toEqual([877, true]);
   });
 
+  // A two-letter term split between followers ("ch": 600 Chads and 600 Chrises, interleaved in name order): the
+  // commonest one in the page proves 600 at most, which its share of the page says the two together may double, so the
+  // wider stage tests both followers and proves the total past the cap. 400 and 400 stay counted exactly.
+  it('widens a two-letter proof to the followers the page shows when one falls short', async () => {
+    const walkingLittle = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+      selectiveCandidates: 0,
+      walkWindow: 50,
+      countProbe: 50,
+      denseCountBudget: 60,
+    });
+    const search = new UserSearch(h.ctx.database);
+    const stages = search.likelyTrigramTests(['ch'], ['chad\nlee\n', 'chad\nlo\n', 'chris\nlu\n']);
+    expect(stages.map((stage) => stage.share)).toEqual([2 / 3, 1]);
+    const compiled = stages.map(
+      (stage) => stage.tests.map((test) => test.compile(h.ctx.database.db).parameters.join('')).join(' ') || '',
+    );
+    expect(compiled[0]).toContain('%cha%');
+    expect(compiled[1]).toContain('ch[ar]');
+    // One follower only: no wider stage.
+    expect(search.likelyTrigramTests(['ch'], ['chad\n', 'chad\n'])).toHaveLength(1);
+
+    for (const each of [600, 400]) {
+      const { accountId } = await h.newAccount();
+      const users = Array.from({ length: each * 2 }, (_, i) => ({
+        username: `u${i}`,
+        firstName: i % 2 ? 'Chad' : 'Chris',
+        lastName: `Lee${String(i).padStart(4, '0')}`,
+      }));
+      await insertUsersInBulk(h.ctx.database, accountId, users, { batchSize: 250 });
+      const page = await walkingLittle.list({ ...actor, accountId }, { q: 'ch', limit: 25 });
+      const capped = dialect === 'postgres' && each * 2 > 1000;
+      expect([each, page.items.length, page.total, page.totalExact]).toEqual([
+        each,
+        25,
+        capped ? 1000 : each * 2,
+        !capped,
+      ]);
+    }
+  });
+
   // The last page walks the name order from its end: the matches among its last rows say nothing of how far a count
   // from the start must go (990 Zeds after 110 Abbotts: their last 51 rows must not be counted twice).
   it('counts a dense search exactly from its last page', async () => {

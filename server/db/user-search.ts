@@ -129,6 +129,15 @@ export class UserSearch implements PlanSteering {
   }
 
   /**
+   * Test that a folded term occurs in a row a walk has already read (in a select list, or over a subquery's rows),
+   * where no index can serve it: on PostgreSQL a LIKE, which tests a search document faster than strpos.
+   */
+  termInRow(folded: string): RawBuilder<boolean> {
+    if (this.handle.dialect === 'sqlite') return this.termMatches(folded);
+    return containsLike(sql.ref('users.search_doc'), searchForm(folded));
+  }
+
+  /**
    * Tests that prove a search with two-letter terms has at least as many matches as they pass (PostgreSQL), in two
    * stages: each two-letter term with the letter or digit that most often follows it in `documents` (the page's
    * matches), a trigram whose single posting list the index reads far faster than the dozens that hold a two-letter

@@ -567,7 +567,7 @@ export class UserDirectory {
         .offset(skip)
         .limit(take);
       const matches = inSets(db.selectFrom(stretch.as('users')) as unknown as UsersQuery).where((eb) =>
-        eb.and(terms.map((t) => this.search.termMatches(t))),
+        eb.and(terms.map((t) => this.search.termInRow(t))),
       );
       return countAtMost(matches, db, upTo);
     };
@@ -661,7 +661,7 @@ export class UserDirectory {
     const hitTest =
       members.sets.length === 0
         ? sql<boolean>`(${sql.join(
-            terms.map((term) => this.search.termMatches(term)),
+            terms.map((term) => this.search.termInRow(term)),
             sql` and `,
           )})`
         : undefined;

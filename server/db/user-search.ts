@@ -93,9 +93,38 @@ const PLAN_SETTINGS: Record<PlanKind, Record<string, 'on' | 'off'>> = {
   walk: { enable_indexscan: 'on', enable_indexonlyscan: 'on', enable_seqscan: 'off', enable_bitmapscan: 'off' },
 };
 
-async function steer(trx: Transaction<Database>, kind: PlanKind): Promise<void> {
-  const settings = Object.entries(PLAN_SETTINGS[kind]).map(([name, value]) => sql`set_config(${name}, ${value}, true)`);
-  await sql`select ${sql.join(settings)}`.execute(trx);
+/**
+ * The statements that set a plan's settings for the rest of a transaction, and open it first when `opening`: the
+ * settings are constants, so the statements go without parameters, in one round trip.
+ */
+function steering(kind: PlanKind, opening: boolean): RawBuilder<unknown> {
+  const settings = Object.entries(PLAN_SETTINGS[kind]).map(([name, value]) => `set local ${name} = ${value}`);
+  return sql.raw([...(opening ? ['begin read only'] : []), ...settings].join('; '));
+}
+
+/**
+ * Runs `fn` on one connection, inside a read-only transaction that the first `steer` opens (with its settings, in the
+ * same round trip) and that ends when `fn` does.
+ */
+async function steeredTransaction<T>(
+  db: Kysely<Database>,
+  fn: (steer: (kind: PlanKind) => Promise<void>, conn: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    let open = false;
+    const steer = async (kind: PlanKind) => {
+      await steering(kind, !open).execute(conn);
+      open = true;
+    };
+    try {
+      const result = await fn(steer, conn);
+      if (open) await sql.raw('commit').execute(conn);
+      return result;
+    } catch (error) {
+      if (open) await sql.raw('rollback').execute(conn);
+      throw error;
+    }
+  });
 }
 
 export class UserSearch implements PlanSteering {
@@ -273,18 +302,19 @@ export class UserSearch implements PlanSteering {
 
   /**
    * Runs the queries of one search. On PostgreSQL a search's queries share one read-only transaction, whose
-   * settings change only when a query asks for the other plan: one round trip instead of a transaction each.
+   * settings change only when a query asks for the other plan: one round trip (the first also opens the transaction)
+   * instead of a transaction each.
    */
   session<T>(fn: (plans: PlanSteering) => Promise<T>): Promise<T> {
     if (this.handle.dialect === 'sqlite') return fn(this);
-    return this.handle.db.transaction().execute(async (trx) => {
+    return steeredTransaction(this.handle.db, (steer, conn) => {
       let current: PlanKind | null = null;
       const run = async <R>(kind: PlanKind, query: (db: Executor) => Promise<R>) => {
         if (current !== kind) {
-          await steer(trx, kind);
+          await steer(kind);
           current = kind;
         }
-        return query(trx);
+        return query(conn);
       };
       return fn({
         candidatePlan: (query) => run('candidates', query),
@@ -295,9 +325,9 @@ export class UserSearch implements PlanSteering {
 
   private steered<T>(kind: PlanKind, fn: (db: Executor) => Promise<T>): Promise<T> {
     if (this.handle.dialect === 'sqlite') return fn(this.handle.db);
-    return this.handle.db.transaction().execute(async (trx) => {
-      await steer(trx, kind);
-      return fn(trx);
+    return steeredTransaction(this.handle.db, async (steer, conn) => {
+      await steer(kind);
+      return fn(conn);
     });
   }
 

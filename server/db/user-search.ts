@@ -35,6 +35,39 @@ const LIKELY_SHARE = 0.8;
 const POSTGRES_COUNT_CAP = 1000;
 
 /**
+ * PostgreSQL keeps, for each account of at least SAMPLE_MIN_USERS users, the search documents of about SAMPLE_DOCS
+ * of them, read again in the background once they are SAMPLE_AGE_MS old, for at most
+ * SAMPLED_ACCOUNTS accounts: a search counts its terms in them to estimate how many users it matches, which tells
+ * which plan suits it (see estimate). The sample only chooses plans; every plan gives the same pages.
+ */
+const SAMPLE_DOCS = 4000;
+const SAMPLE_MIN_USERS = 20_000;
+const SAMPLE_AGE_MS = 10 * 60 * 1000;
+const SAMPLED_ACCOUNTS = 64;
+/** Estimates an account's sample remembers (then it forgets them all and starts over). */
+const SAMPLE_ESTIMATES = 1000;
+
+/** What an account's sample says of a search (see UserSearch.estimate). */
+export interface SearchEstimate {
+  /** Users estimated to match every term. */
+  matches: number;
+  /** Users estimated to match the terms of three characters or more, when the search has two-letter terms too. */
+  longer: number | null;
+}
+
+interface AccountSample {
+  /**
+   * Search documents of every k-th user (none for an account too small to need them), and how many users the account
+   * had when they were read.
+   */
+  docs: string[];
+  users: number;
+  readAt: number;
+  /** Estimates made from it, by search (searches as one types and pages repeat theirs). */
+  estimates: Map<string, SearchEstimate>;
+}
+
+/**
  * The form folded text takes in search documents and search terms alike: characters other than letters a-z,
  * digits and common separators follow a space. Then two letters occur in a document exactly where it holds a
  * trigram of the two letters and a letter or digit, or the two letters at the end of a word, which PostgreSQL's
@@ -137,9 +170,91 @@ export class UserSearch implements PlanSteering {
   /** Whether the index can count candidates cheaply (SQLite's FTS5 can; a GIN index reads whole posting lists). */
   readonly countsCheaply: boolean;
 
-  constructor(private readonly handle: DatabaseHandle) {
+  private readonly samples = new Map<number, AccountSample>();
+  private readonly sampling = new Map<number, Promise<void>>();
+  private readonly sampleMinUsers: number;
+
+  constructor(
+    private readonly handle: DatabaseHandle,
+    options: { sampleMinUsers?: number } = {},
+  ) {
     this.countsCheaply = handle.dialect === 'sqlite';
     this.countCap = handle.dialect === 'sqlite' ? COUNT_CAP : POSTGRES_COUNT_CAP;
+    this.sampleMinUsers = options.sampleMinUsers ?? SAMPLE_MIN_USERS;
+  }
+
+  /**
+   * PostgreSQL: how many users of the account a search likely matches, from the account's sample (see SAMPLE_DOCS);
+   * null while there is none (a small account, or one not sampled yet, whose sample this starts to read).
+   */
+  estimate(accountId: number, foldedTerms: string[]): SearchEstimate | null {
+    if (this.handle.dialect !== 'postgres') return null;
+    const sample = this.samples.get(accountId);
+    if (!sample || sample.readAt + SAMPLE_AGE_MS < Date.now()) void this.readSample(accountId);
+    if (!sample || sample.docs.length === 0) return null;
+    const key = foldedTerms.join(' ');
+    const known = sample.estimates.get(key);
+    if (known) return known;
+    const forms = foldedTerms.map(searchForm);
+    const longer = forms.filter((term) => term.length >= 3);
+    let matches = 0;
+    let longerMatches = 0;
+    for (const doc of sample.docs) {
+      if (!longer.every((term) => doc.includes(term))) continue;
+      longerMatches++;
+      if (forms.every((term) => doc.includes(term))) matches++;
+    }
+    const scale = sample.users / Math.max(1, sample.docs.length);
+    const estimate = {
+      matches: matches * scale,
+      longer: longer.length > 0 && longer.length < forms.length ? longerMatches * scale : null,
+    };
+    if (sample.estimates.size >= SAMPLE_ESTIMATES) sample.estimates.clear();
+    sample.estimates.set(key, estimate);
+    return estimate;
+  }
+
+  /**
+   * Reads the account's sample (PostgreSQL), unless a read is under way: how many users it has (from its counts by
+   * facet), then, when they are enough, the search documents of the users whose id hashes to a multiple of k (about
+   * every k-th, whatever order they were created in), from the name index alone.
+   */
+  readSample(accountId: number): Promise<void> {
+    const running = this.sampling.get(accountId);
+    if (running) return running;
+    const read = (async () => {
+      const row = await this.handle.db
+        .selectFrom('user_facets')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
+        .where('account_id', '=', accountId)
+        .executeTakeFirstOrThrow();
+      const users = Number(row.n);
+      const every = Math.max(1, Math.floor(users / SAMPLE_DOCS));
+      const docs =
+        users < this.sampleMinUsers
+          ? []
+          : await this.walkPlan(async (db) =>
+              (
+                await db
+                  .selectFrom('users')
+                  .select('users.search_doc')
+                  .where('users.account_id', '=', accountId)
+                  .where(sql<boolean>`hashint4(users.id) % ${every} = 0`)
+                  .execute()
+              ).map((r) => r.search_doc),
+            );
+      // Most recently read last, so the oldest go first past SAMPLED_ACCOUNTS.
+      this.samples.delete(accountId);
+      this.samples.set(accountId, { docs, users, readAt: Date.now(), estimates: new Map() });
+      for (const oldest of this.samples.keys()) {
+        if (this.samples.size <= SAMPLED_ACCOUNTS) break;
+        this.samples.delete(oldest);
+      }
+    })()
+      .catch(() => undefined)
+      .finally(() => this.sampling.delete(accountId));
+    this.sampling.set(accountId, read);
+    return read;
   }
 
   /**

@@ -62,6 +62,8 @@ export interface SearchTuning {
   countProbe?: number;
   /** Rows in name order a dense search's count walks at most before it reads the trigram index (PostgreSQL). */
   denseCountBudget?: number;
+  /** PostgreSQL: accounts of this many users or more are sampled to estimate a search's matches (see UserSearch). */
+  sampleMinUsers?: number;
 }
 
 const DEFAULT_TUNING: SearchTuning = {
@@ -101,6 +103,11 @@ interface Scope {
   hitTest?: RawBuilder<boolean>;
   /** PostgreSQL: where a two-letter search's matches may cluster in name order (see UserSearch.clusterKey). */
   cluster?: string;
+  /**
+   * PostgreSQL: the account's sample says the search matches few users (at most SPARSE_MATCHES), so its candidates
+   * are sorted at once: a window would most likely hold none of them.
+   */
+  sparse?: boolean;
 }
 
 /** The matches among the first `rows` rows of the account in name order (with the list's filters): exactly `hits`. */
@@ -115,6 +122,17 @@ interface Stretch {
  * `denseCountBudget` rows; else it reads the trigram index. Walking tests a row in about half a microsecond.
  */
 const DENSE_MARGIN = 1.2;
+
+/**
+ * PostgreSQL, from the account's sample (see UserSearch.estimate): a search estimated to match at most
+ * SPARSE_MATCHES users sorts its candidates at once (each a row read, a few microseconds), unless the index would
+ * intersect a two-letter term's dozens of posting lists with more than SPARSE_LONGER users of its longer terms (about
+ * half a microsecond each). One whose two-letter terms leave more than LONGER_SHARE of the users its longer terms
+ * match reads only the longer terms' posting lists, since the two-letter ones cost more than the rows they spare.
+ */
+const SPARSE_MATCHES = 5000;
+const SPARSE_LONGER = 25_000;
+const LONGER_SHARE = 0.7;
 
 /**
  * PostgreSQL: a window that found some matches but not a page is followed by one this many times as long, when
@@ -159,7 +177,12 @@ export class UserDirectory {
   ) {
     this.db = handle.db;
     this.dialect = handle.dialect;
-    this.search = new UserSearch(handle);
+    this.search = new UserSearch(handle, { sampleMinUsers: tuning.sampleMinUsers });
+  }
+
+  /** Reads the account's search sample now (PostgreSQL; searches otherwise read it in the background, see UserSearch). */
+  readSearchSample(accountId: number): Promise<void> {
+    return this.search.readSample(accountId);
   }
 
   assertCanManage(actor: Actor): void {
@@ -286,6 +309,36 @@ export class UserDirectory {
       };
     }
 
+    // Candidates past `bound` (and `narrow`), in the walking order: only their sort keys are kept while they are
+    // sorted and counted by the same query (not the whole rows, whose documents are long); the page's rows are joined
+    // to the few keys that remain. `matches` counts every candidate past the bound.
+    const sortedCandidates = (bound: Value[] | null, count: number, narrow?: RawBuilder<boolean>) =>
+      plans.candidatePlan(async (db) => {
+        let past = from(scope.candidates(db.selectFrom('users')), bound);
+        if (narrow) past = past.where(narrow);
+        const keys = ordered(past, true)
+          .select([...new Set([...columns, 'id' as const])].map((c) => `users.${c}` as const))
+          .select(sql<number>`count(*) over ()`.as('matches_past'))
+          .limit(count);
+        let page = db
+          .selectFrom(keys.as('past'))
+          .innerJoin('users', 'users.id', 'past.id')
+          .selectAll('users')
+          .select('past.matches_past');
+        for (const column of columns) page = page.orderBy(`users.${column}`, walk);
+        const rows = await page.execute();
+        return {
+          rows: rows.map(({ matches_past: _, ...row }) => row as UserRow),
+          matches: Number(rows[0]?.matches_past ?? 0),
+        };
+      });
+    // PostgreSQL, a search the account's sample says matches few users: its candidates are sorted at once (and, on a
+    // first page, counted exactly by the same query).
+    if (scope.sparse) {
+      const sorted = await sortedCandidates(after, n);
+      return { rows: sorted.rows, filled: false, counted: after === null ? sorted.matches : undefined };
+    }
+
     // Window: walk at most `walkWindow` rows of the sort index; if that does not fill the page the matches are
     // clustered further on (a surname fragment under "name" order), so sort the candidates past the window.
     // A window ends at its last row (`end`); `hits` counts every match in it, when the query counted them.
@@ -369,29 +422,6 @@ export class UserDirectory {
       if (found.length >= n) return { rows: found, filled: true, stretch: fromStart() };
       end = next.end;
     }
-    // Candidates past `bound` (and `narrow`), in the walking order: only their sort keys are kept while they are
-    // sorted and counted by the same query (not the whole rows, whose documents are long); the page's rows are joined
-    // to the few keys that remain. `matches` counts every candidate past the bound.
-    const sortedCandidates = (bound: Value[], count: number, narrow?: RawBuilder<boolean>) =>
-      plans.candidatePlan(async (db) => {
-        let past = scope.candidates(db.selectFrom('users')).where(keyset(columns, bound, walk, 'after'));
-        if (narrow) past = past.where(narrow);
-        const keys = ordered(past, true)
-          .select([...new Set([...columns, 'id' as const])].map((c) => `users.${c}` as const))
-          .select(sql<number>`count(*) over ()`.as('matches_past'))
-          .limit(count);
-        let page = db
-          .selectFrom(keys.as('past'))
-          .innerJoin('users', 'users.id', 'past.id')
-          .selectAll('users')
-          .select('past.matches_past');
-        for (const column of columns) page = page.orderBy(`users.${column}`, walk);
-        const rows = await page.execute();
-        return {
-          rows: rows.map(({ matches_past: _, ...row }) => row as UserRow),
-          matches: Number(rows[0]?.matches_past ?? 0),
-        };
-      });
     // PostgreSQL, a term that starts surnames (`mu`): its matches cluster far down the name order, and sorting them
     // would read thousands of rows. When the windows found none, the trigram index tells from its name tiers alone
     // which candidates stand before the cluster (usually none, so no row is read); those are sorted, and the cluster
@@ -609,7 +639,15 @@ export class UserDirectory {
 
     // PostgreSQL: reading the trigram index costs as much as its lists for the terms are long, so a search first
     // walks a window of the sort index; the index is read only when the window does not fill the page.
-    const inCandidates = (q: UsersQuery) => candidates.restrict(where(q, { pinAccountIndex: true }), null);
+    const estimate = this.search.estimate(accountId, terms);
+    const longer = estimate?.longer ?? null;
+    const indexing: TermIndexing =
+      estimate && longer !== null && estimate.matches >= longer * LONGER_SHARE ? 'longer' : 'every';
+    const sparse =
+      estimate !== null &&
+      estimate.matches <= SPARSE_MATCHES &&
+      (indexing === 'longer' || longer === null || longer <= SPARSE_LONGER);
+    const inCandidates = (q: UsersQuery) => candidates.restrict(where(q, { pinAccountIndex: true, indexing }), null);
     const countable = (q: UsersQuery) =>
       candidates.restrict(where(q, { pinAccountIndex: true, indexing: 'longer' }), null);
     const total = async (plans: PlanSteering, filled?: boolean, known?: Stretch, page: UserRow[] = []) => {
@@ -666,7 +704,7 @@ export class UserDirectory {
           )})`
         : undefined;
     const cluster = hitTest ? (this.search.clusterKey(terms) ?? undefined) : undefined;
-    return { ...searching, plan: 'window', candidates: inCandidates, total, hitTest, cluster };
+    return { ...searching, plan: 'window', candidates: inCandidates, total, hitTest, cluster, sparse };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserSearch } from '../../server/db/user-search.js';
 import type { Actor } from '../../server/policy.js';
 import { insertUsersInBulk } from '../../server/services/user-bulk-insert.js';
@@ -45,6 +45,15 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
     directories.candidates = new UserDirectory(database, audit, now, { selectiveCandidates: 1_000_000, walkWindow: 1 });
     directories.walkOnly = new UserDirectory(database, audit, now, { selectiveCandidates: 0, walkWindow: 1_000_000 });
     directories.smallWindow = new UserDirectory(database, audit, now, { selectiveCandidates: 0, walkWindow: 7 });
+    // PostgreSQL: every search of this small account is estimated from a sample of all of it, so each one sorts its
+    // candidates at once, reading the longer terms' posting lists alone when its two-letter terms leave most of their
+    // users (`sa smi`: Sales holds most Smiths).
+    directories.sampled = new UserDirectory(database, audit, now, {
+      selectiveCandidates: 1000,
+      walkWindow: 5000,
+      sampleMinUsers: 1,
+    });
+    await directories.sampled.readSearchSample(accountId);
   });
   afterAll(() => h.close());
 
@@ -64,6 +73,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
     'zo',
     'ou',
     'mu',
+    'sa smi',
   ];
   it.each(queries)('%j pages the same way under every plan', async (q) => {
     for (const sort of ['name', 'firstName', 'username'] as const) {
@@ -92,6 +102,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
           }
           expect(pages.walkOnly, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.smallWindow, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
+          expect(pages.sampled, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
         }
       }
     }
@@ -280,5 +291,76 @@ describe('name tiers (postgres)', () => {
     }
     // Each name key is in six tiers, one a level.
     expect(rows.every((row) => row.tiers.length === 6)).toBe(true);
+  });
+});
+
+// PostgreSQL estimates a search's matches from a sample of the account's search documents, read in the background
+// for accounts large enough to need it; a search it says is sparse sorts its candidates without walking a window.
+describe('search estimates (postgres)', () => {
+  let h: Harness;
+  let accountId: number;
+  let actor: Actor;
+  beforeAll(async () => {
+    h = await createHarness('postgres');
+    ({ accountId } = await h.newAccount());
+    const users = Array.from({ length: 900 }, (_, i) => ({
+      username: `s${i}`,
+      firstName: i % 3 ? 'Maria' : 'Ivan',
+      lastName: i < 30 ? 'Smith' : `Jones${String(i).padStart(4, '0')}`,
+      department: i % 2 ? 'Sales' : 'Support',
+    }));
+    await insertUsersInBulk(h.ctx.database, accountId, users, { batchSize: 250 });
+    actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
+  });
+  afterAll(() => h.close());
+
+  it('estimates from the sample, and not for accounts below its size', async () => {
+    const search = new UserSearch(h.ctx.database, { sampleMinUsers: 1 });
+    expect(search.estimate(accountId, ['smi'])).toBeNull();
+    await search.readSample(accountId);
+    // A sample of all 900 users (the account has fewer than a sample holds) counts exactly.
+    expect(search.estimate(accountId, ['smi'])).toEqual({ matches: 30, longer: null });
+    expect(search.estimate(accountId, ['ma', 'smi'])).toEqual({ matches: 20, longer: 30 });
+    expect(search.estimate(accountId, ['ma', 'sal'])).toEqual({ matches: 300, longer: 450 });
+    const tooFew = new UserSearch(h.ctx.database, { sampleMinUsers: 10_000 });
+    await tooFew.readSample(accountId);
+    expect(tooFew.estimate(accountId, ['smi'])).toBeNull();
+  });
+
+  it('sorts a sparse search at once, and walks a window first without an estimate', async () => {
+    const plans: string[] = [];
+    const session = UserSearch.prototype.session;
+    const spy = vi.spyOn(UserSearch.prototype, 'session').mockImplementation(function (this: UserSearch, fn) {
+      return session.call(this, (steering) =>
+        fn({
+          candidatePlan: (query) => {
+            plans.push('candidates');
+            return steering.candidatePlan(query);
+          },
+          walkPlan: (query) => {
+            plans.push('walk');
+            return steering.walkPlan(query);
+          },
+        }),
+      );
+    });
+    const tuning = { selectiveCandidates: 0, walkWindow: 50 };
+    const sampled = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), { ...tuning, sampleMinUsers: 1 });
+    await sampled.readSearchSample(accountId);
+    const unsampled = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+      ...tuning,
+      sampleMinUsers: 10_000,
+    });
+    await unsampled.readSearchSample(accountId);
+    const pages: string[][] = [];
+    for (const directory of [sampled, unsampled]) {
+      plans.length = 0;
+      const page = await directory.list(actor, { q: 'ma smi', limit: 5 });
+      expect([page.total, page.totalExact]).toEqual([20, true]);
+      pages.push(page.items.map((user) => user.username));
+      expect(plans[0]).toBe(directory === sampled ? 'candidates' : 'walk');
+    }
+    spy.mockRestore();
+    expect(pages[0]).toEqual(pages[1]);
   });
 });

@@ -57,8 +57,8 @@ export interface SearchEstimate {
 
 interface AccountSample {
   /**
-   * Search documents of every k-th user (none for an account too small to need them), and how many users the account
-   * had when they were read.
+   * Search documents of about every k-th user (none for an account too small to need them), and how many users the
+   * account had when they were read.
    */
   docs: string[];
   users: number;
@@ -251,6 +251,7 @@ export class UserSearch implements PlanSteering {
         this.samples.delete(oldest);
       }
     })()
+      // A read that fails leaves the sample as it was (or none): searches choose their plans without it meanwhile.
       .catch(() => undefined)
       .finally(() => this.sampling.delete(accountId));
     this.sampling.set(accountId, read);

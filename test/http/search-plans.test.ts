@@ -154,16 +154,20 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
     expect(sizes).toEqual({ sales: 1200, dana: 1200, floor: 877, eve: 100 });
   });
 
-  // Two-letter terms whose density does not let walking count them: the trigram they most often start in the page
-  // proves the total past the cap ("da": "dan" in 1,200 Danas), or falls short of it and they are counted exactly
-  // ("ev": "eve", 100 Eves here and 1,100 in another account).
-  it('proves two-letter totals past the cap from the trigram the page shows most', async () => {
-    const walkingLittle = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+  // A directory that walks too little to count a dense search, so a total past the cap needs the proofs below.
+  const walkingLittleDirectory = () =>
+    new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
       selectiveCandidates: 0,
       walkWindow: 50,
       countProbe: 50,
       denseCountBudget: 60,
     });
+
+  // Two-letter terms whose density does not let walking count them: the trigram they most often start in the page
+  // proves the total past the cap ("da": "dan" in 1,200 Danas), or falls short of it and they are counted exactly
+  // ("ev": "eve", 100 Eves here and 1,100 in another account).
+  it('proves two-letter totals past the cap from the trigram the page shows most', async () => {
+    const walkingLittle = walkingLittleDirectory();
     const da = await walkingLittle.list(actor, { q: 'da', limit: 25 });
     expect([da.items.length, da.total, da.totalExact]).toEqual(
       dialect === 'postgres' ? [25, 1000, false] : [25, 1200, true],
@@ -183,12 +187,7 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
   // commonest one in the page proves 600 at most, which its share of the page says the two together may double, so the
   // wider stage tests both followers and proves the total past the cap. 400 and 400 stay counted exactly.
   it('widens a two-letter proof to the followers the page shows when one falls short', async () => {
-    const walkingLittle = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
-      selectiveCandidates: 0,
-      walkWindow: 50,
-      countProbe: 50,
-      denseCountBudget: 60,
-    });
+    const walkingLittle = walkingLittleDirectory();
     const search = new UserSearch(h.ctx.database);
     const stages = search.likelyTrigramTests(['ch'], ['chad\nlee\n', 'chad\nlo\n', 'chris\nlu\n']);
     expect(stages.map((stage) => stage.share)).toEqual([2 / 3, 1]);

@@ -53,6 +53,9 @@ export interface SearchEstimate {
   matches: number;
   /** Users estimated to match the terms of three characters or more, when the search has two-letter terms too. */
   longer: number | null;
+  /** The name keys of the first and the last sampled users that match, in name order (null when none does). */
+  first: string | null;
+  last: string | null;
 }
 
 interface AccountSample {
@@ -61,6 +64,8 @@ interface AccountSample {
    * account had when they were read.
    */
   docs: string[];
+  /** Their name keys: the documents are in name order. */
+  keys: string[];
   users: number;
   readAt: number;
   /** Estimates made from it, by search (searches as one types and pages repeat theirs). */
@@ -199,15 +204,22 @@ export class UserSearch implements PlanSteering {
     const longer = forms.filter((term) => term.length >= 3);
     let matches = 0;
     let longerMatches = 0;
-    for (const doc of sample.docs) {
-      if (!longer.every((term) => doc.includes(term))) continue;
+    let first: number | null = null;
+    let last: number | null = null;
+    sample.docs.forEach((doc, at) => {
+      if (!longer.every((term) => doc.includes(term))) return;
       longerMatches++;
-      if (forms.every((term) => doc.includes(term))) matches++;
-    }
+      if (!forms.every((term) => doc.includes(term))) return;
+      matches++;
+      first ??= at;
+      last = at;
+    });
     const scale = sample.users / Math.max(1, sample.docs.length);
-    const estimate = {
+    const estimate: SearchEstimate = {
       matches: matches * scale,
       longer: longer.length > 0 && longer.length < forms.length ? longerMatches * scale : null,
+      first: first === null ? null : (sample.keys[first] ?? null),
+      last: last === null ? null : (sample.keys[last] ?? null),
     };
     if (sample.estimates.size >= SAMPLE_ESTIMATES) sample.estimates.clear();
     sample.estimates.set(key, estimate);
@@ -217,7 +229,7 @@ export class UserSearch implements PlanSteering {
   /**
    * Reads the account's sample (PostgreSQL), unless a read is under way: how many users it has (from its counts by
    * facet), then, when they are enough, the search documents of the users whose id hashes to a multiple of k (about
-   * every k-th, whatever order they were created in), from the name index alone.
+   * every k-th, whatever order they were created in), in name order, from the name index alone.
    */
   readSample(accountId: number): Promise<void> {
     const running = this.sampling.get(accountId);
@@ -230,22 +242,28 @@ export class UserSearch implements PlanSteering {
         .executeTakeFirstOrThrow();
       const users = Number(row.n);
       const every = Math.max(1, Math.floor(users / SAMPLE_DOCS));
-      const docs =
+      const rows =
         users < this.sampleMinUsers
           ? []
-          : await this.walkPlan(async (db) =>
-              (
-                await db
-                  .selectFrom('users')
-                  .select('users.search_doc')
-                  .where('users.account_id', '=', accountId)
-                  .where(sql<boolean>`hashint4(users.id) % ${every} = 0`)
-                  .execute()
-              ).map((r) => r.search_doc),
+          : await this.walkPlan((db) =>
+              db
+                .selectFrom('users')
+                .select(['users.name_key', 'users.search_doc'])
+                .where('users.account_id', '=', accountId)
+                .where(sql<boolean>`hashint4(users.id) % ${every} = 0`)
+                .orderBy('users.name_key')
+                .orderBy('users.id')
+                .execute(),
             );
       // Most recently read last, so the oldest go first past SAMPLED_ACCOUNTS.
       this.samples.delete(accountId);
-      this.samples.set(accountId, { docs, users, readAt: Date.now(), estimates: new Map() });
+      this.samples.set(accountId, {
+        docs: rows.map((row) => row.search_doc),
+        keys: rows.map((row) => row.name_key),
+        users,
+        readAt: Date.now(),
+        estimates: new Map(),
+      });
       for (const oldest of this.samples.keys()) {
         if (this.samples.size <= SAMPLED_ACCOUNTS) break;
         this.samples.delete(oldest);
@@ -396,6 +414,16 @@ export class UserSearch implements PlanSteering {
   /** Whether a walk that reached the name key `name` has yet to reach the cluster `key` (see beforeCluster). */
   clusterAhead(name: string, key: string, walk: 'asc' | 'desc'): boolean {
     return walk === 'asc' ? name < key : name >= nextString(key);
+  }
+
+  /**
+   * Whether the account's sample says a two-letter search's matches start with the cluster `key` names, in the walking
+   * order (its first match, or its last one walking backwards, is not before the cluster), so that a window walked
+   * first would most likely hold none.
+   */
+  clusterFirst(estimate: SearchEstimate | null, key: string, walk: 'asc' | 'desc'): boolean {
+    const edge = walk === 'asc' ? estimate?.first : estimate?.last;
+    return edge != null && !this.clusterAhead(edge, key, walk);
   }
 
   /** The keyset position a walk of the cluster `key` starts after, in the walking order. */

@@ -64,6 +64,8 @@ export interface SearchTuning {
   denseCountBudget?: number;
   /** PostgreSQL: accounts of this many users or more are sampled to estimate a search's matches (see UserSearch). */
   sampleMinUsers?: number;
+  /** PostgreSQL: a search estimated to match at most this many users sorts its candidates at once. */
+  sparseMatches?: number;
 }
 
 const DEFAULT_TUNING: SearchTuning = {
@@ -103,11 +105,25 @@ interface Scope {
   hitTest?: RawBuilder<boolean>;
   /** PostgreSQL: where a two-letter search's matches may cluster in name order (see UserSearch.clusterKey). */
   cluster?: string;
+  /** Whether the account's sample says the matches start with that cluster, walking in this order. */
+  clusterFirst?: (walk: Order) => boolean;
   /**
    * PostgreSQL: the account's sample says the search matches few users (at most SPARSE_MATCHES), so its candidates
    * are sorted at once: a window would most likely hold none of them.
    */
   sparse?: boolean;
+}
+
+/**
+ * Rows a list fetched; `filled` tells whether a window walk found them (the matches are dense there), and what it
+ * learned of the total: `counted` (exact), `atLeast`, or the `stretch` of the name order it walked from the start.
+ */
+interface Fetched {
+  rows: UserRow[];
+  filled: boolean;
+  counted?: number;
+  atLeast?: number;
+  stretch?: Stretch;
 }
 
 /** The matches among the first `rows` rows of the account in name order (with the list's filters): exactly `hits`. */
@@ -261,7 +277,7 @@ export class UserDirectory {
     walk: Order,
     n: number,
     plans: PlanSteering,
-  ): Promise<{ rows: UserRow[]; filled: boolean; counted?: number; atLeast?: number; stretch?: Stretch }> {
+  ): Promise<Fetched> {
     const ordered = <Q extends UsersQuery>(q: Q, sortCandidates = false) => {
       let out = q;
       for (const column of columns) {
@@ -395,39 +411,60 @@ export class UserDirectory {
       } satisfies Window;
     };
     const firstWindow = this.tuning.walkWindow;
-    const first: Window = await walking((db) => walkStretch(db, after, firstWindow, n));
-    // What the windows tell of the whole search on a first page: how many matches they hold (all of them when they
-    // reach the end); walking from the start of the name order, that is the density a count goes on from (a walk
-    // from the end, for the last page, tells only of the last rows).
-    let walked = first.hits !== undefined && after === null ? { rows: firstWindow + 1, hits: first.hits } : undefined;
-    const fromStart = () => (walk === 'asc' ? walked : undefined);
-    if (!first.end) return { rows: first.rows, filled: true, counted: walked?.hits };
-    if (first.rows.length >= n) return { rows: first.rows, filled: true, stretch: fromStart() };
-    let found = first.rows;
-    let end = first.end;
-    // On PostgreSQL every candidate past the window is a row read from the table (a few microseconds each, thousands
-    // of them for a common surname fragment), while a walked row costs a fraction of one. When the window's matches
-    // say the next stretch of the sort index likely holds the rest of the page, that stretch is walked first.
-    const nextWindow = firstWindow * NEXT_WINDOW_FACTOR;
-    const expected = found.length > 0 ? ((n - found.length) * firstWindow) / found.length : Infinity;
-    if (this.dialect === 'postgres' && expected * NEXT_WINDOW_MARGIN <= nextWindow) {
-      const from = end;
-      const next: Window = await walking((db) => walkStretch(db, from, nextWindow, n - found.length));
-      found = [...found, ...next.rows];
-      walked =
-        walked && next.hits !== undefined
-          ? { rows: walked.rows + nextWindow + 1, hits: walked.hits + next.hits }
-          : undefined;
-      if (!next.end) return { rows: found, filled: true, counted: walked?.hits };
-      if (found.length >= n) return { rows: found, filled: true, stretch: fromStart() };
-      end = next.end;
-    }
+    // What the windows found, and where they ended.
+    const windows = async (): Promise<Fetched | { found: UserRow[]; end: Value[] }> => {
+      const first: Window = await walking((db) => walkStretch(db, after, firstWindow, n));
+      // What the windows tell of the whole search on a first page: how many matches they hold (all of them when they
+      // reach the end); walking from the start of the name order, that is the density a count goes on from (a walk
+      // from the end, for the last page, tells only of the last rows).
+      let walked = first.hits !== undefined && after === null ? { rows: firstWindow + 1, hits: first.hits } : undefined;
+      const fromStart = () => (walk === 'asc' ? walked : undefined);
+      if (!first.end) return { rows: first.rows, filled: true, counted: walked?.hits };
+      if (first.rows.length >= n) return { rows: first.rows, filled: true, stretch: fromStart() };
+      let found = first.rows;
+      let end = first.end;
+      // On PostgreSQL every candidate past the window is a row read from the table (a few microseconds each,
+      // thousands of them for a common surname fragment), while a walked row costs a fraction of one. When the
+      // window's matches say the next stretch of the sort index likely holds the rest of the page, that stretch is
+      // walked first.
+      const nextWindow = firstWindow * NEXT_WINDOW_FACTOR;
+      const expected = found.length > 0 ? ((n - found.length) * firstWindow) / found.length : Infinity;
+      if (this.dialect === 'postgres' && expected * NEXT_WINDOW_MARGIN <= nextWindow) {
+        const from = end;
+        const next: Window = await walking((db) => walkStretch(db, from, nextWindow, n - found.length));
+        found = [...found, ...next.rows];
+        walked =
+          walked && next.hits !== undefined
+            ? { rows: walked.rows + nextWindow + 1, hits: walked.hits + next.hits }
+            : undefined;
+        if (!next.end) return { rows: found, filled: true, counted: walked?.hits };
+        if (found.length >= n) return { rows: found, filled: true, stretch: fromStart() };
+        end = next.end;
+      }
+      return { found, end };
+    };
+    // PostgreSQL, a two-letter search whose matches the account's sample says start with its surname cluster
+    // (`mu`): no window, which would most likely hold none of them.
+    const cluster = scope.cluster;
+    const toCluster =
+      cluster !== undefined &&
+      hitTest !== undefined &&
+      scope.clusterFirst?.(walk) === true &&
+      (after === null || this.search.clusterAhead(String(after[0]), cluster, walk));
+    const walkedWindows = toCluster ? { found: [] as UserRow[], end: after } : await windows();
+    if ('rows' in walkedWindows) return walkedWindows;
+    let { found, end } = walkedWindows;
     // PostgreSQL, a term that starts surnames (`mu`): its matches cluster far down the name order, and sorting them
-    // would read thousands of rows. When the windows found none, the trigram index tells from its name tiers alone
+    // would read thousands of rows. When the windows found none (or none were walked), the trigram index tells from
+    // its name tiers alone
     // which candidates stand before the cluster (usually none, so no row is read); those are sorted, and the cluster
     // is walked from its start like a window. Every match before `end` is then in `found`, or the page is full.
-    const cluster = scope.cluster;
-    if (cluster && hitTest && found.length === 0 && this.search.clusterAhead(String(end[0]), cluster, walk)) {
+    if (
+      cluster &&
+      hitTest &&
+      found.length === 0 &&
+      (end === null || this.search.clusterAhead(String(end[0]), cluster, walk))
+    ) {
       const ahead = await sortedCandidates(end, n, this.search.beforeCluster(cluster, walk));
       found = ahead.rows;
       if (found.length >= n) return { rows: found, filled: false, atLeast: ahead.matches };
@@ -645,7 +682,7 @@ export class UserDirectory {
       estimate && longer !== null && estimate.matches >= longer * LONGER_SHARE ? 'longer' : 'every';
     const sparse =
       estimate !== null &&
-      estimate.matches <= SPARSE_MATCHES &&
+      estimate.matches <= (this.tuning.sparseMatches ?? SPARSE_MATCHES) &&
       (indexing === 'longer' || longer === null || longer <= SPARSE_LONGER);
     const inCandidates = (q: UsersQuery) => candidates.restrict(where(q, { pinAccountIndex: true, indexing }), null);
     const countable = (q: UsersQuery) =>
@@ -704,7 +741,8 @@ export class UserDirectory {
           )})`
         : undefined;
     const cluster = hitTest ? (this.search.clusterKey(terms) ?? undefined) : undefined;
-    return { ...searching, plan: 'window', candidates: inCandidates, total, hitTest, cluster, sparse };
+    const clusterFirst = cluster ? (walk: Order) => this.search.clusterFirst(estimate, cluster, walk) : undefined;
+    return { ...searching, plan: 'window', candidates: inCandidates, total, hitTest, cluster, clusterFirst, sparse };
   }
 
   /**

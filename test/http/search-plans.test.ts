@@ -54,6 +54,15 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       sampleMinUsers: 1,
     });
     await directories.sampled.readSearchSample(accountId);
+    // Sampled but never sparse: a two-letter search whose sampled matches start with its surname cluster (`zh`,
+    // `sm`) goes to the cluster without a window; the others walk windows as without a sample.
+    directories.sampledDense = new UserDirectory(database, audit, now, {
+      selectiveCandidates: 0,
+      walkWindow: 7,
+      sampleMinUsers: 1,
+      sparseMatches: 0,
+    });
+    await directories.sampledDense.readSearchSample(accountId);
   });
   afterAll(() => h.close());
 
@@ -103,6 +112,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
           expect(pages.walkOnly, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.smallWindow, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.sampled, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
+          expect(pages.sampledDense, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
         }
       }
     }
@@ -317,10 +327,16 @@ describe('search estimates (postgres)', () => {
     const search = new UserSearch(h.ctx.database, { sampleMinUsers: 1 });
     expect(search.estimate(accountId, ['smi'])).toBeNull();
     await search.readSample(accountId);
-    // A sample of all 900 users (the account has fewer than a sample holds) counts exactly.
-    expect(search.estimate(accountId, ['smi'])).toEqual({ matches: 30, longer: null });
-    expect(search.estimate(accountId, ['ma', 'smi'])).toEqual({ matches: 20, longer: 30 });
-    expect(search.estimate(accountId, ['ma', 'sal'])).toEqual({ matches: 300, longer: 450 });
+    // A sample of all 900 users (the account has fewer than a sample holds) counts exactly, and tells the name keys
+    // of the first and last match.
+    expect(search.estimate(accountId, ['smi'])).toEqual({
+      matches: 30,
+      longer: null,
+      first: 'smith\u0001ivan',
+      last: 'smith\u0001maria',
+    });
+    expect(search.estimate(accountId, ['ma', 'smi'])).toMatchObject({ matches: 20, longer: 30 });
+    expect(search.estimate(accountId, ['ma', 'sal'])).toMatchObject({ matches: 300, longer: 450 });
     const tooFew = new UserSearch(h.ctx.database, { sampleMinUsers: 10_000 });
     await tooFew.readSample(accountId);
     expect(tooFew.estimate(accountId, ['smi'])).toBeNull();
@@ -358,6 +374,40 @@ describe('search estimates (postgres)', () => {
       expect([page.total, page.totalExact]).toEqual([20, true]);
       pages.push(page.items.map((user) => user.username));
       expect(plans[0]).toBe(directory === sampled ? 'candidates' : 'walk');
+    }
+    spy.mockRestore();
+    expect(pages[0]).toEqual(pages[1]);
+  });
+
+  it('walks straight to the surname cluster of a two-letter search when the sample says its matches start there', async () => {
+    const plans: string[] = [];
+    const session = UserSearch.prototype.session;
+    const spy = vi.spyOn(UserSearch.prototype, 'session').mockImplementation(function (this: UserSearch, fn) {
+      return session.call(this, (steering) =>
+        fn({
+          candidatePlan: (query) => {
+            plans.push('candidates');
+            return steering.candidatePlan(query);
+          },
+          walkPlan: (query) => {
+            plans.push('walk');
+            return steering.walkPlan(query);
+          },
+        }),
+      );
+    });
+    const tuning = { selectiveCandidates: 0, walkWindow: 50, sparseMatches: 0 };
+    const pages: string[][] = [];
+    for (const sampleMinUsers of [1, 10_000]) {
+      const directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), { ...tuning, sampleMinUsers });
+      await directory.readSearchSample(accountId);
+      plans.length = 0;
+      // "sm": the 30 Smiths, past 870 Joneses in name order.
+      const page = await directory.list(actor, { q: 'sm', limit: 5 });
+      expect(page.total).toBe(30);
+      pages.push(page.items.map((user) => user.username));
+      // The candidates before the cluster (none), then the cluster's walk; without a sample, a window first.
+      expect(plans.slice(0, 2)).toEqual(sampleMinUsers === 1 ? ['candidates', 'walk'] : ['walk', 'candidates']);
     }
     spy.mockRestore();
     expect(pages[0]).toEqual(pages[1]);

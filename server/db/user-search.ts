@@ -44,6 +44,8 @@ const SAMPLE_DOCS = 4000;
 const SAMPLE_MIN_USERS = 20_000;
 const SAMPLE_AGE_MS = 10 * 60 * 1000;
 const SAMPLED_ACCOUNTS = 64;
+/** Matching documents an estimate keeps, for the followers of a two-letter term (see likelyTrigramTests). */
+const SAMPLE_MATCH_DOCUMENTS = 200;
 /** Estimates an account's sample remembers (then it forgets them all and starts over). */
 const SAMPLE_ESTIMATES = 1000;
 
@@ -56,6 +58,8 @@ export interface SearchEstimate {
   /** The name keys of the first and the last sampled users that match, in name order (null when none does). */
   first: string | null;
   last: string | null;
+  /** The search documents of the sampled users that match (at most SAMPLE_MATCH_DOCUMENTS). */
+  documents: string[];
 }
 
 interface AccountSample {
@@ -206,6 +210,7 @@ export class UserSearch implements PlanSteering {
     let longerMatches = 0;
     let first: number | null = null;
     let last: number | null = null;
+    const documents: string[] = [];
     sample.docs.forEach((doc, at) => {
       if (!longer.every((term) => doc.includes(term))) return;
       longerMatches++;
@@ -213,6 +218,7 @@ export class UserSearch implements PlanSteering {
       matches++;
       first ??= at;
       last = at;
+      if (documents.length < SAMPLE_MATCH_DOCUMENTS) documents.push(doc);
     });
     const scale = sample.users / Math.max(1, sample.docs.length);
     const estimate: SearchEstimate = {
@@ -220,6 +226,7 @@ export class UserSearch implements PlanSteering {
       longer: longer.length > 0 && longer.length < forms.length ? longerMatches * scale : null,
       first: first === null ? null : (sample.keys[first] ?? null),
       last: last === null ? null : (sample.keys[last] ?? null),
+      documents,
     };
     if (sample.estimates.size >= SAMPLE_ESTIMATES) sample.estimates.clear();
     sample.estimates.set(key, estimate);
@@ -306,16 +313,19 @@ export class UserSearch implements PlanSteering {
    * matches), a trigram whose single posting list the index reads far faster than the dozens that hold a two-letter
    * term; then with its commonest followers (see likelyFollowers), for when one follower holds too few of the matches
    * (`ch`: Charles, Christopher, Michelle). Longer terms are tested as they are. Every row a stage passes matches, so
-   * the index's candidates need no other test. `share`: the part of the terms' occurrences in `documents` that the
-   * stage's followers account for, which tells how many matches a stage may find from the count of another. Empty
-   * without a two-letter term, or when the documents show no such trigram.
+   * the index's candidates need no other test. `share`: the part of the `documents` holding the terms that the
+   * stage's tests pass, which tells how many of the matches a stage may find; `documents`: how many it rests on.
+   * Empty without a two-letter term, or when the documents show no such trigram.
    */
-  likelyTrigramTests(foldedTerms: string[], documents: string[]): { tests: RawBuilder<boolean>[]; share: number }[] {
+  likelyTrigramTests(
+    foldedTerms: string[],
+    documents: string[],
+  ): { tests: RawBuilder<boolean>[]; share: number; documents: number }[] {
     const forms = foldedTerms.map(searchForm);
     if (!forms.some((term) => TWO_WORD_CHARS.test(term))) return [];
     const stages = [
-      { tests: [] as RawBuilder<boolean>[], share: 1 },
-      { tests: [] as RawBuilder<boolean>[], share: 1 },
+      { tests: [] as RawBuilder<boolean>[], share: 1, documents: documents.length },
+      { tests: [] as RawBuilder<boolean>[], share: 1, documents: documents.length },
     ];
     for (const term of forms) {
       if (term.length >= 3) {
@@ -333,10 +343,14 @@ export class UserSearch implements PlanSteering {
       const ranked = [...followers].sort((x, y) => y[1] - x[1]);
       const all = ranked.reduce((sum, [, n]) => sum + n, 0);
       if (all === 0) return [];
+      const holding = documents.filter((document) => document.includes(term));
       stages.forEach((stage, at) => {
-        const taken = ranked.slice(0, at === 0 ? 1 : likelyFollowers(ranked, all));
-        stage.share *= taken.reduce((sum, [, n]) => sum + n, 0) / all;
-        const chars = taken.map(([char]) => char);
+        const chars = ranked.slice(0, at === 0 ? 1 : likelyFollowers(ranked, all)).map(([char]) => char);
+        // The share of the documents holding the term that hold it before one of these followers: of the matches,
+        // about the part a count of the stage finds.
+        const held = holding.filter((document) => chars.some((char) => document.includes(term + char))).length;
+        stage.share *= held / holding.length;
+        stage.documents = Math.min(stage.documents, holding.length);
         stage.tests.push(
           chars.length === 1
             ? containsLike(sql.ref('users.search_doc'), term + chars[0])

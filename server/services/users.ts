@@ -147,6 +147,12 @@ const DENSE_MARGIN = 1.2;
  * match reads only the longer terms' posting lists, since the two-letter ones cost more than the rows they spare.
  */
 const SPARSE_MATCHES = 5000;
+/**
+ * How far past the cap the sample must say a proof's narrower stage reaches for it to be counted, its share of the
+ * matches taken this many standard errors low (see total).
+ */
+const PROOF_MARGIN = 1.5;
+const PROOF_DEVIATIONS = 1.65;
 const SPARSE_LONGER = 25_000;
 const LONGER_SHARE = 0.7;
 
@@ -704,19 +710,19 @@ export class UserDirectory {
         if (beyondCap) return { count: cap, exact: false };
       }
       // Two-letter terms: more matches than the cap among rows holding the trigrams each most often starts in the
-      // page (and the longer terms) prove the total is past it, reading one posting list a two-letter term (or a few)
-      // instead of dozens, and only rows that match. The wider stage runs when the first fell short by less than its
-      // followers' larger share of the page says it would make up.
-      const stages =
-        page.length > 0
-          ? this.search.likelyTrigramTests(
-              terms,
-              page.map((row) => row.search_doc),
-            )
-          : [];
+      // page and in the sample's matches (and the longer terms) prove the total is past it, reading one posting list a
+      // two-letter term (or a few) instead of dozens, and only rows that match. The wider stage runs when the first
+      // fell short by less than its followers' larger share says it would make up. A stage whose share of the
+      // sample's estimate (taken low) stays under the cap, with a margin unless it is the last, is not worth its count.
+      const documents = [...page.map((row) => row.search_doc), ...(estimate?.documents ?? [])];
+      const stages = page.length > 0 ? this.search.likelyTrigramTests(terms, documents) : [];
       let before: { proven: number; share: number } | undefined;
-      for (const { tests, share } of stages) {
+      for (const [at, { tests, share, documents: basis }] of stages.entries()) {
         if (before && (before.proven * share) / before.share <= cap) break;
+        // What the stage likely counts: the estimate times the share, taken low by its sampling error.
+        const low = share - PROOF_DEVIATIONS * Math.sqrt((share * (1 - share)) / Math.max(1, basis));
+        const likely = estimate ? estimate.matches * low : Infinity;
+        if (likely < cap * (at === stages.length - 1 ? 1 : PROOF_MARGIN)) continue;
         const proven = await plans.candidatePlan((db) =>
           countAtMost(
             tests.reduce(

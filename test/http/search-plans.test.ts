@@ -303,6 +303,27 @@ describe('name tiers (postgres)', () => {
   });
 });
 
+/** Records the plan (candidates or walk) of each query the searches run, in order, until `spy` is restored. */
+function recordPlans() {
+  const plans: string[] = [];
+  const session = UserSearch.prototype.session;
+  const spy = vi.spyOn(UserSearch.prototype, 'session').mockImplementation(function (this: UserSearch, fn) {
+    return session.call(this, (steering) =>
+      fn({
+        candidatePlan: (query) => {
+          plans.push('candidates');
+          return steering.candidatePlan(query);
+        },
+        walkPlan: (query) => {
+          plans.push('walk');
+          return steering.walkPlan(query);
+        },
+      }),
+    );
+  });
+  return { plans, spy };
+}
+
 // PostgreSQL estimates a search's matches from a sample of the account's search documents, read in the background
 // for accounts large enough to need it; a search it says is sparse sorts its candidates without walking a window.
 describe('search estimates (postgres)', () => {
@@ -340,22 +361,7 @@ describe('search estimates (postgres)', () => {
   });
 
   it('sorts a sparse search at once, and walks a window first without an estimate', async () => {
-    const plans: string[] = [];
-    const session = UserSearch.prototype.session;
-    const spy = vi.spyOn(UserSearch.prototype, 'session').mockImplementation(function (this: UserSearch, fn) {
-      return session.call(this, (steering) =>
-        fn({
-          candidatePlan: (query) => {
-            plans.push('candidates');
-            return steering.candidatePlan(query);
-          },
-          walkPlan: (query) => {
-            plans.push('walk');
-            return steering.walkPlan(query);
-          },
-        }),
-      );
-    });
+    const { plans, spy } = recordPlans();
     const tuning = { selectiveCandidates: 0, walkWindow: 50 };
     const sampled = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), { ...tuning, sampleMinUsers: 1 });
     await sampled.readSearchSample(accountId);
@@ -377,22 +383,7 @@ describe('search estimates (postgres)', () => {
   });
 
   it('walks straight to the surname cluster of a two-letter search when the sample says its matches start there', async () => {
-    const plans: string[] = [];
-    const session = UserSearch.prototype.session;
-    const spy = vi.spyOn(UserSearch.prototype, 'session').mockImplementation(function (this: UserSearch, fn) {
-      return session.call(this, (steering) =>
-        fn({
-          candidatePlan: (query) => {
-            plans.push('candidates');
-            return steering.candidatePlan(query);
-          },
-          walkPlan: (query) => {
-            plans.push('walk');
-            return steering.walkPlan(query);
-          },
-        }),
-      );
-    });
+    const { plans, spy } = recordPlans();
     const tuning = { selectiveCandidates: 0, walkWindow: 50, sparseMatches: 0 };
     const pages: string[][] = [];
     for (const sampleMinUsers of [1, 10_000]) {

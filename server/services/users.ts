@@ -147,14 +147,15 @@ const DENSE_MARGIN = 1.2;
  * match reads only the longer terms' posting lists, since the two-letter ones cost more than the rows they spare.
  */
 const SPARSE_MATCHES = 5000;
+const SPARSE_LONGER = 25_000;
+const LONGER_SHARE = 0.7;
+
 /**
  * How far past the cap the sample must say a proof's narrower stage reaches for it to be counted, its share of the
  * matches taken this many standard errors low (see total).
  */
 const PROOF_MARGIN = 1.5;
 const PROOF_DEVIATIONS = 1.65;
-const SPARSE_LONGER = 25_000;
-const LONGER_SHARE = 0.7;
 
 /**
  * PostgreSQL: a window that found some matches but not a page is followed by one this many times as long, when
@@ -449,28 +450,23 @@ export class UserDirectory {
       }
       return { found, end };
     };
-    // PostgreSQL, a two-letter search whose matches the account's sample says start with its surname cluster
-    // (`mu`): no window, which would most likely hold none of them.
-    const cluster = scope.cluster;
-    const toCluster =
-      cluster !== undefined &&
-      hitTest !== undefined &&
-      scope.clusterFirst?.(walk) === true &&
-      (after === null || this.search.clusterAhead(String(after[0]), cluster, walk));
+    // PostgreSQL, a two-letter search whose matches may cluster under a surname: whether a walk at `position` (null:
+    // the start) has yet to reach that cluster.
+    const cluster = hitTest ? scope.cluster : undefined;
+    const clusterAheadOf = (position: Value[] | null) =>
+      cluster !== undefined && (position === null || this.search.clusterAhead(String(position[0]), cluster, walk));
+    // No window when the account's sample says the matches start with the cluster (`mu`): it would most likely hold
+    // none of them.
+    const toCluster = scope.clusterFirst?.(walk) === true && clusterAheadOf(after);
     const walkedWindows = toCluster ? { found: [] as UserRow[], end: after } : await windows();
     if ('rows' in walkedWindows) return walkedWindows;
     let { found, end } = walkedWindows;
     // PostgreSQL, a term that starts surnames (`mu`): its matches cluster far down the name order, and sorting them
     // would read thousands of rows. When the windows found none (or none were walked), the trigram index tells from
-    // its name tiers alone
-    // which candidates stand before the cluster (usually none, so no row is read); those are sorted, and the cluster
-    // is walked from its start like a window. Every match before `end` is then in `found`, or the page is full.
-    if (
-      cluster &&
-      hitTest &&
-      found.length === 0 &&
-      (end === null || this.search.clusterAhead(String(end[0]), cluster, walk))
-    ) {
+    // its name tiers alone which candidates stand before the cluster (usually none, so no row is read); those are
+    // sorted, and the cluster is walked from its start like a window. Every match before `end` is then in `found`, or
+    // the page is full.
+    if (cluster !== undefined && found.length === 0 && clusterAheadOf(end)) {
       const ahead = await sortedCandidates(end, n, this.search.beforeCluster(cluster, walk));
       found = ahead.rows;
       if (found.length >= n) return { rows: found, filled: false, atLeast: ahead.matches };

@@ -22,6 +22,7 @@ import { idIn } from '../../db/sql-helpers.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
+import { departmentKey } from '../departments.js';
 import { hashPassword } from '../passwords.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
 import { type Lookup, NO_LOOKUP, RowChecker } from './check.js';
@@ -618,8 +619,18 @@ export class ImportJobs {
           await target.execute(
             this.db
               .insertInto('departments')
-              .values(names.slice(i, i + 500).map((name) => ({ account_id: accountId, name, created_at: finished })))
-              .onConflict((oc) => oc.columns(['account_id', 'name']).doNothing())
+              .values(
+                names
+                  .slice(i, i + 500)
+                  .map((name) => ({
+                    account_id: accountId,
+                    name,
+                    name_key: departmentKey(name),
+                    created_at: finished,
+                  })),
+              )
+              // A department that exists in another case or accents is that department (its folded key is taken).
+              .onConflict((oc) => oc.doNothing())
               .compile(),
           );
         }

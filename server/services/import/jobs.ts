@@ -620,14 +620,12 @@ export class ImportJobs {
             this.db
               .insertInto('departments')
               .values(
-                names
-                  .slice(i, i + 500)
-                  .map((name) => ({
-                    account_id: accountId,
-                    name,
-                    name_key: departmentKey(name),
-                    created_at: finished,
-                  })),
+                names.slice(i, i + 500).map((name) => ({
+                  account_id: accountId,
+                  name,
+                  name_key: departmentKey(name),
+                  created_at: finished,
+                })),
               )
               // A department that exists in another case or accents is that department (its folded key is taken).
               .onConflict((oc) => oc.doNothing())

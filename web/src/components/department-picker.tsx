@@ -63,7 +63,7 @@ export function DepartmentPicker({
                 checked={value.includes(name)}
                 onChange={(event) => toggle(name, event.target.checked)}
               />
-              <span>{name}</span>
+              <span className="department-picker__name">{name}</span>
               {known.has(name) ? null : <span className="department-picker__gone">no longer exists</span>}
             </label>
           ))

@@ -8,8 +8,11 @@ import type { Database } from '../db/schema/index.js';
 import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, canOnAccount } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { departmentKey } from './department-key.js';
 import { derivedColumns, type UserRow } from './user-presenter.js';
 import { isUniqueViolation, type RequestMeta, scopedDepartments } from './users.js';
+
+export { departmentKey };
 
 type Trx = Transaction<Database>;
 
@@ -346,14 +349,6 @@ export class Departments {
       });
     });
   }
-}
-
-/**
- * A department name folded for comparison: case, accents (NFKD marks) and runs of spaces do not make another
- * department. Migration 0011 folds existing names the same way.
- */
-export function departmentKey(name: string): string {
-  return name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
 /** The account's department that `name` names, in any case or accents. */

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../server/db/migrations/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { csv, runImport, upload } from '../support/import-files.js';
 
 describe.each(DIALECTS)('unique departments and Agent IDs (%s)', (dialect) => {
   let h: Harness;
@@ -41,6 +42,45 @@ describe.each(DIALECTS)('unique departments and Agent IDs (%s)', (dialect) => {
     const recased = await owner.patch(`/departments/${ventas.id}`, { name: 'VENTAS' });
     expect(recased.status).toBe(200);
     expect((await owner.get(`/users/${user.id}`)).body.department).toBe('VENTAS');
+  });
+
+  it('imports "ventas" and "VENTAS" rows under the existing Ventas, and one spelling for a new department', async () => {
+    const { owner } = await h.newAccount();
+    await owner.post('/departments', { name: 'Ventas' });
+    const existing = await h.buildUser(owner, { username: 'existing', department: 'Soporte' });
+    for (const mode of ['create', 'upsert'] as const) {
+      const rows =
+        mode === 'create'
+          ? [
+              ['Username', 'First name', 'Department'],
+              ['imp1', 'One', 'ventas'],
+              ['imp2', 'Two', 'VENTAS'],
+              ['imp3', 'Three', 'Calidad'],
+              ['imp4', 'Four', 'calidad'],
+            ]
+          : [
+              ['Username', 'First name', 'Department'],
+              ['existing', 'Existing', 'véntas'],
+            ];
+      const preview = await upload(h, owner, 'departments.csv', csv(rows));
+      expect(preview.status, preview.text).toBe(201);
+      const done = await runImport(owner, preview.body.id, { mode });
+      expect(done.body.status, JSON.stringify(done.body)).toBe('done');
+    }
+    const users = (await owner.get('/users?limit=100&sort=username')).body.items as {
+      username: string;
+      department: string;
+    }[];
+    expect(Object.fromEntries(users.map((u) => [u.username, u.department]))).toMatchObject({
+      imp1: 'Ventas',
+      imp2: 'Ventas',
+      imp3: 'Calidad',
+      imp4: 'Calidad',
+      existing: 'Ventas',
+    });
+    expect(existing.department).toBe('Soporte');
+    const names = ((await owner.get('/departments')).body.items as { name: string }[]).map((d) => d.name);
+    expect(names).toEqual(['Calidad', 'Soporte', 'Ventas']);
   });
 
   it('refuses an Agent ID another user of the account holds, naming the field', async () => {

@@ -22,7 +22,7 @@ import { idIn } from '../../db/sql-helpers.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
-import { departmentKey } from '../departments.js';
+import { departmentKey } from '../department-key.js';
 import { hashPassword } from '../passwords.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
 import { type Lookup, NO_LOOKUP, RowChecker } from './check.js';
@@ -526,6 +526,12 @@ export class ImportJobs {
       await beat(true);
       const at = this.now().toISOString();
       const profiles = await this.profiles(actor);
+      const departmentNames = await this.db
+        .selectFrom('departments')
+        .select('name')
+        .where('account_id', '=', accountId)
+        .orderBy('id')
+        .execute();
       const prepareJob: PrepareJob = {
         accountId,
         mapping,
@@ -533,6 +539,7 @@ export class ImportJobs {
         partial,
         at,
         profiles: profiles.entries,
+        departments: departmentNames.map((row) => row.name),
         extensions,
       };
       await inWriteTransaction(this.handle, accountId, job.to_create, async (target) => {

@@ -1,5 +1,5 @@
 // Applications and their roles, a user's role mappings, and a user's application settings (chat, analysis switch).
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import {
   analysisSwitchSchema,
   chatSettingsSchema,
@@ -12,14 +12,14 @@ import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
 import { RULES } from '../policy/catalog.js';
 import {
-  ApplicationSchema,
+  ApplicationListSchema,
   AppSettingsSchema,
-  PolicyRuleSchema,
+  PolicyRuleListSchema,
   RoleSchema,
   UserRoleParams,
   UserRolesSchema,
 } from './access-schemas.js';
-import { body, errors, IdParams, json } from './schemas.js';
+import { body, ErrorSchema, errors, IdParams, json } from './schemas.js';
 
 export function accessRoutes(ctx: AppContext) {
   const app = router();
@@ -31,7 +31,7 @@ export function accessRoutes(ctx: AppContext) {
       path: '/applications',
       tags: ['Roles'],
       summary: "The suite's applications with their roles, composites and access-type mapping",
-      responses: { 200: json(z.object({ items: z.array(ApplicationSchema) }), 'Applications'), ...errors },
+      responses: { 200: json(ApplicationListSchema, 'Applications'), ...errors },
     }),
     async (c) => c.json({ items: await ctx.roles.applications(requireSession(c).actor) }, 200),
   );
@@ -42,7 +42,7 @@ export function accessRoutes(ctx: AppContext) {
       path: '/applications/rules',
       tags: ['Roles'],
       summary: 'The access policy: which roles allow which action on whose resource',
-      responses: { 200: json(z.object({ items: z.array(PolicyRuleSchema) }), 'Rules'), ...errors },
+      responses: { 200: json(PolicyRuleListSchema, 'Rules'), ...errors },
     }),
     (c) => {
       requireSession(c);
@@ -68,7 +68,11 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: 'Create a role or a composite role of an application',
       request: { body: body(roleCreateSchema) },
-      responses: { 201: json(RoleSchema, 'Created'), ...errors, 409: json(RoleSchema, 'Name taken or a cycle') },
+      responses: {
+        201: json(RoleSchema, 'Created'),
+        ...errors,
+        409: json(ErrorSchema, 'Name taken or a cycle (RoleCycle)'),
+      },
     }),
     async (c) => c.json(await ctx.roles.createRole(requireSession(c).actor, c.req.valid('json'), meta(c)), 201),
   );

@@ -1,32 +1,11 @@
 // Bulk actions on users over HTTP: count the selection (dryRun) for the confirmation, then run it for a report.
-import { createRoute, z } from '@hono/zod-openapi';
-import { BULK_ACTIONS, bulkRequestSchema } from '../../shared/bulk-schemas.js';
+import { createRoute } from '@hono/zod-openapi';
+import { bulkRequestSchema } from '../../shared/bulk-schemas.js';
+import { BulkReportSchema } from '../../shared/responses/users.js';
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
 import { body, errors, json } from './schemas.js';
-
-const BulkReportSchema = z
-  .object({
-    action: z.enum(BULK_ACTIONS),
-    dryRun: z.boolean(),
-    selected: z.number().int().openapi({ description: 'Users in the selection that you may reach' }),
-    done: z.number().int(),
-    skipped: z.number().int(),
-    failed: z.number().int(),
-    completed: z.boolean().openapi({ description: 'false: an error stopped the action; earlier chunks stay done' }),
-    error: z.string().nullable(),
-    groups: z
-      .array(
-        z.object({
-          outcome: z.enum(['done', 'skipped', 'failed']),
-          reason: z.string().nullable().openapi({ example: 'already disabled' }),
-          users: z.array(z.tuple([z.number().int(), z.string()])).openapi({ description: '[id, username] pairs' }),
-        }),
-      )
-      .openapi({ description: 'Every user of the selection once, grouped by outcome and reason (empty on a dry run)' }),
-  })
-  .openapi('BulkReport');
 
 export function bulkRoutes(ctx: AppContext) {
   const app = router();

@@ -5,7 +5,7 @@ import { decisionBatchSchema, decisionQuestionSchema } from '../../shared/access
 import type { AppContext } from '../context.js';
 import { requireCaller } from '../http/caller.js';
 import { jsonBody, router } from '../http/env.js';
-import { AccessProfileSchema, DecisionSchema } from './access-schemas.js';
+import { AccessProfileSchema, DecisionListSchema, DecisionSchema } from './access-schemas.js';
 import { body, errors, IdParams, json } from './schemas.js';
 
 export function decisionRoutes(ctx: AppContext) {
@@ -32,7 +32,7 @@ export function decisionRoutes(ctx: AppContext) {
     tags: ['Decisions'],
     summary: 'Many decisions in one call (up to 1,000), answered in order',
     request: { body: body(decisionBatchSchema) },
-    responses: { 200: json(z.object({ results: z.array(DecisionSchema) }), 'The decisions'), ...errors },
+    responses: { 200: json(DecisionListSchema, 'The decisions'), ...errors },
   });
   app.openAPIRegistry.registerPath(batch);
   app.post(batch.path, async (c) => {

@@ -1,5 +1,5 @@
 // Licenses: the account's pools, a user's licenses, and Voice Analytics minutes used.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { licenseGrantSchema, poolSchema, usageSchema } from '../../shared/access-schemas.js';
 import type { AppContext } from '../context.js';
 import { forbidden } from '../errors.js';
@@ -12,6 +12,7 @@ import {
   AppParams,
   LicenseOverviewItemSchema,
   LicenseOverviewSchema,
+  MinutesUsageSchema,
   UserAppParams,
   UserLicensesSchema,
 } from './access-schemas.js';
@@ -73,7 +74,7 @@ export function licenseRoutes(ctx: AppContext) {
       description: 'Called by Voice Analytics with its application key, or by an admin.',
       request: { body: body(usageSchema) },
       responses: {
-        200: json(z.object({ size: z.number().int(), used: z.number().int(), left: z.number().int() }), 'Pool'),
+        200: json(MinutesUsageSchema, 'Pool'),
         ...errors,
       },
     }),

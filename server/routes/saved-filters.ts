@@ -4,7 +4,7 @@ import { savedFilterCreateSchema } from '../../shared/schemas.js';
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { body, errors, IdParams, json, SavedFilterSchema } from './schemas.js';
+import { body, errors, IdParams, json, SavedFilterListSchema, SavedFilterSchema } from './schemas.js';
 
 export function savedFilterRoutes(ctx: AppContext) {
   const app = router();
@@ -20,7 +20,7 @@ export function savedFilterRoutes(ctx: AppContext) {
       path: '/saved-filters',
       tags: ['Saved filters'],
       summary: 'Your saved filters',
-      responses: { 200: json(z.object({ items: z.array(SavedFilterSchema) }), 'Saved filters'), ...errors },
+      responses: { 200: json(SavedFilterListSchema, 'Saved filters'), ...errors },
     }),
     async (c) => c.json({ items: await ctx.savedFilters.list(admin(c)) }, 200),
   );

@@ -1,5 +1,5 @@
 // The user directory over HTTP: list/search, facets, CSV export, create, read, edit, delete.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { ACCESS_TYPE_LABELS, type AccessType, AUTH_METHOD_LABELS, type AuthMethod } from '../../shared/constants.js';
 import { userCreateSchema, userListQuerySchema, userUpdateSchema } from '../../shared/schemas.js';
 import type { AppContext } from '../context.js';
@@ -9,12 +9,20 @@ import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
 import { xlsxResponse } from '../http/xlsx.js';
 import { type Actor, canSetAccessType } from '../policy.js';
-import { body, csv, errors, FacetsSchema, IdParams, json, UserListSchema, UserSchema, xlsx } from './schemas.js';
+import {
+  body,
+  csv,
+  ErrorSchema,
+  errors,
+  FacetsSchema,
+  IdParams,
+  json,
+  UserListSchema,
+  UserSchema,
+  xlsx,
+} from './schemas.js';
 
-const notFound = json(
-  z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
-  'No such user in your account',
-);
+const notFound = json(ErrorSchema, 'No such user in your account');
 
 export function userRoutes(ctx: AppContext) {
   const app = router();
@@ -85,7 +93,11 @@ export function userRoutes(ctx: AppContext) {
       tags: ['Users'],
       summary: 'Create a user',
       request: { body: body(userCreateSchema) },
-      responses: { 201: json(UserSchema, 'Created'), ...errors, 409: json(UserSchema, 'Username taken') },
+      responses: {
+        201: json(UserSchema, 'Created'),
+        ...errors,
+        409: json(ErrorSchema, 'Username taken (UsernameTaken)'),
+      },
     }),
     async (c) => {
       const actor = requireSession(c).actor;

@@ -19,7 +19,7 @@ import {
   UserRoleParams,
   UserRolesSchema,
 } from './access-schemas.js';
-import { body, ErrorSchema, errors, IdParams, json } from './schemas.js';
+import { body, conflicting, errors, IdParams, json, missing } from './schemas.js';
 
 export function accessRoutes(ctx: AppContext) {
   const app = router();
@@ -71,7 +71,7 @@ export function accessRoutes(ctx: AppContext) {
       responses: {
         201: json(RoleSchema, 'Created'),
         ...errors,
-        409: json(ErrorSchema, 'Name taken or a cycle (RoleCycle)'),
+        ...conflicting('Name taken (RoleExists), a cycle (RoleCycle), or an owner-only role (OwnerRoleUnique)'),
       },
     }),
     async (c) => c.json(await ctx.roles.createRole(requireSession(c).actor, c.req.valid('json'), meta(c)), 201),
@@ -84,7 +84,12 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: "Change a role's description or a composite's roles (cycles are refused)",
       request: { params: IdParams, body: body(roleUpdateSchema) },
-      responses: { 200: json(RoleSchema, 'Updated'), ...errors },
+      responses: {
+        200: json(RoleSchema, 'Updated'),
+        ...errors,
+        ...missing('role'),
+        ...conflicting('A built-in role (BuiltInRole), a cycle (RoleCycle), or an owner-only role (OwnerRoleUnique)'),
+      },
     }),
     async (c) =>
       c.json(
@@ -100,7 +105,12 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: "Delete one of the account's own roles (built-in roles stay)",
       request: { params: IdParams },
-      responses: { 204: { description: 'Deleted' }, ...errors },
+      responses: {
+        204: { description: 'Deleted' },
+        ...errors,
+        ...missing('role'),
+        ...conflicting('Built-in roles cannot be deleted (BuiltInRole)'),
+      },
     }),
     async (c) => {
       await ctx.roles.deleteRole(requireSession(c).actor, c.req.valid('param').id, meta(c));
@@ -115,7 +125,7 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: "A user's role mappings, the roles their access type maps to, and their effective roles",
       request: { params: IdParams },
-      responses: { 200: json(UserRolesSchema, 'Role mappings'), ...errors },
+      responses: { 200: json(UserRolesSchema, 'Role mappings'), ...errors, ...missing('user') },
     }),
     async (c) => c.json(await ctx.roles.userRoles(requireSession(c).actor, c.req.valid('param').id), 200),
   );
@@ -127,7 +137,12 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: 'Assign roles or composite roles to a user',
       request: { params: IdParams, body: body(userRolesSchema) },
-      responses: { 200: json(UserRolesSchema, 'Role mappings'), ...errors },
+      responses: {
+        200: json(UserRolesSchema, 'Role mappings'),
+        ...errors,
+        ...missing('user or role mapping'),
+        ...conflicting('A role only the account owner may hold (OwnerRoleUnique)'),
+      },
     }),
     async (c) =>
       c.json(
@@ -148,7 +163,12 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: 'Remove a role from a user',
       request: { params: UserRoleParams },
-      responses: { 200: json(UserRolesSchema, 'Role mappings'), ...errors },
+      responses: {
+        200: json(UserRolesSchema, 'Role mappings'),
+        ...errors,
+        ...missing('user or role mapping'),
+        ...conflicting('A role only the account owner may hold (OwnerRoleUnique)'),
+      },
     }),
     async (c) => {
       const { id, roleId } = c.req.valid('param');
@@ -163,7 +183,7 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Application settings'],
       summary: "A user's chat settings and Voice Analytics analysis switch",
       request: { params: IdParams },
-      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors },
+      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors, ...missing('user') },
     }),
     async (c) => c.json(await ctx.appSettings.get(requireSession(c).actor, c.req.valid('param').id), 200),
   );
@@ -175,7 +195,7 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Application settings'],
       summary: 'Chat status (Available / Unavailable / Inactive), chat limit (-1 = unlimited) and tag',
       request: { params: IdParams, body: body(chatSettingsSchema) },
-      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors },
+      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors, ...missing('user') },
     }),
     async (c) =>
       c.json(
@@ -196,7 +216,7 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Application settings'],
       summary: "Switch transcription and analysis of a user's recordings on or off",
       request: { params: IdParams, body: body(analysisSwitchSchema) },
-      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors },
+      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors, ...missing('user') },
     }),
     async (c) =>
       c.json(

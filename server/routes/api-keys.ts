@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
 import { ApiKeyListSchema, NewApiKeySchema } from './access-schemas.js';
-import { body, errors, IdParams, json } from './schemas.js';
+import { body, errors, IdParams, json, missing } from './schemas.js';
 
 export function apiKeyRoutes(ctx: AppContext) {
   const app = router();
@@ -41,7 +41,7 @@ export function apiKeyRoutes(ctx: AppContext) {
       tags: ['Application keys'],
       summary: 'Revoke an application key',
       request: { params: IdParams },
-      responses: { 204: { description: 'Revoked' }, ...errors },
+      responses: { 204: { description: 'Revoked' }, ...errors, ...missing('application key') },
     }),
     async (c) => {
       await ctx.apiKeys.revoke(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });

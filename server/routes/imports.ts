@@ -17,7 +17,7 @@ import type { AppContext } from '../context.js';
 import { AppError, validationFailed } from '../errors.js';
 import { type AppEnv, router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { body, csv, ErrorSchema, errors, IdParams, json } from './schemas.js';
+import { body, conflicting, csv, ErrorSchema, errors, IdParams, json } from './schemas.js';
 
 const notFound = json(ErrorSchema, 'No such import');
 const tooLarge = () => new AppError(413, 'FileTooLarge', 'The file is larger than 50 MB: split it into smaller files');
@@ -132,7 +132,12 @@ export function importRoutes(ctx: AppContext) {
       tags: ['Imports'],
       summary: 'Fix the column mapping, the header choice or the mode; every row is checked again',
       request: { params: IdParams, body: body(importPreviewUpdateSchema) },
-      responses: { 200: json(ImportJobSchema, 'The new preview'), ...errors, 404: notFound },
+      responses: {
+        200: json(ImportJobSchema, 'The new preview'),
+        ...errors,
+        404: notFound,
+        ...conflicting('The import is running or finished (ImportRunning, ImportDone), or its upload expired'),
+      },
     }),
     async (c) =>
       c.json(await ctx.imports.revise(requireSession(c).actor, c.req.valid('param').id, c.req.valid('json')), 200),
@@ -145,7 +150,14 @@ export function importRoutes(ctx: AppContext) {
       tags: ['Imports'],
       summary: 'Start the import (all or nothing unless `partial`); follow it with GET /imports/{id}',
       request: { params: IdParams, body: body(importStartSchema) },
-      responses: { 202: json(ImportJobSchema, 'Started'), ...errors, 404: notFound },
+      responses: {
+        202: json(ImportJobSchema, 'Started'),
+        ...errors,
+        404: notFound,
+        ...conflicting(
+          'Not ready (ImportNotReady), nothing to import (NothingToImport), finished (ImportDone) or expired, or another import is running (ImportRunning)',
+        ),
+      },
     }),
     async (c) => {
       const session = requireSession(c);
@@ -163,7 +175,12 @@ export function importRoutes(ctx: AppContext) {
       tags: ['Imports'],
       summary: 'Cancel a running import (nothing is written)',
       request: { params: IdParams },
-      responses: { 200: json(ImportJobSchema, 'Cancelling'), ...errors, 404: notFound },
+      responses: {
+        200: json(ImportJobSchema, 'Cancelling'),
+        ...errors,
+        404: notFound,
+        ...conflicting('The import is not running (ImportNotRunning)'),
+      },
     }),
     async (c) => c.json(await ctx.imports.cancel(requireSession(c).actor, c.req.valid('param').id), 200),
   );

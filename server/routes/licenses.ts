@@ -16,7 +16,7 @@ import {
   UserAppParams,
   UserLicensesSchema,
 } from './access-schemas.js';
-import { body, errors, IdParams, json } from './schemas.js';
+import { body, conflicting, errors, IdParams, json, missing } from './schemas.js';
 
 export function licenseRoutes(ctx: AppContext) {
   const app = router();
@@ -41,7 +41,11 @@ export function licenseRoutes(ctx: AppContext) {
       summary: 'Create or resize a pool: seats, or minutes for Voice Analytics',
       description: 'A pool cannot be made smaller than what is in use (`PoolBelowUse`).',
       request: { params: AppParams, body: body(poolSchema) },
-      responses: { 200: json(LicenseOverviewItemSchema, 'The pool'), ...errors },
+      responses: {
+        200: json(LicenseOverviewItemSchema, 'The pool'),
+        ...errors,
+        ...conflicting('Smaller than what is in use (PoolBelowUse)'),
+      },
     }),
     async (c) =>
       c.json(
@@ -57,7 +61,7 @@ export function licenseRoutes(ctx: AppContext) {
       tags: ['Licenses'],
       summary: 'Remove a pool (licenses stay; they are no longer counted against seats)',
       request: { params: AppParams },
-      responses: { 204: { description: 'Removed' }, ...errors },
+      responses: { 204: { description: 'Removed' }, ...errors, ...missing('license pool') },
     }),
     async (c) => {
       await ctx.licenses.removePool(requireSession(c).actor, c.req.valid('param').app, meta(c));
@@ -76,6 +80,8 @@ export function licenseRoutes(ctx: AppContext) {
       responses: {
         200: json(MinutesUsageSchema, 'Pool'),
         ...errors,
+        ...missing('user or Voice Analytics minutes pool'),
+        ...conflicting('Not licensed (NotLicensed), or beyond the pool'),
       },
     }),
     async (c) => {
@@ -95,7 +101,7 @@ export function licenseRoutes(ctx: AppContext) {
       tags: ['Licenses'],
       summary: "A user's license for each application",
       request: { params: IdParams },
-      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors },
+      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors, ...missing('user') },
     }),
     async (c) => c.json(await ctx.licenses.forUser(requireSession(c).actor, c.req.valid('param').id), 200),
   );
@@ -107,7 +113,12 @@ export function licenseRoutes(ctx: AppContext) {
       tags: ['Licenses'],
       summary: 'License a user for an application (refused when its pool is full)',
       request: { params: IdParams, body: body(licenseGrantSchema) },
-      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors },
+      responses: {
+        200: json(UserLicensesSchema, 'Licenses'),
+        ...errors,
+        ...missing('user'),
+        ...conflicting('The pool has no seat left (LicensePoolExhausted)'),
+      },
     }),
     async (c) =>
       c.json(
@@ -128,7 +139,7 @@ export function licenseRoutes(ctx: AppContext) {
       tags: ['Licenses'],
       summary: "Revoke a user's license (frees a seat of the pool)",
       request: { params: UserAppParams },
-      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors },
+      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors, ...missing('user') },
     }),
     async (c) => {
       const { id, app: key } = c.req.valid('param');

@@ -5,7 +5,7 @@ import { ProfileListSchema, ProfileSchema } from '../../shared/responses/profile
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { body, ErrorSchema, errors, IdParams, json } from './schemas.js';
+import { body, conflicting, errors, IdParams, json, missing } from './schemas.js';
 
 export function profileRoutes(ctx: AppContext) {
   const app = router();
@@ -28,7 +28,11 @@ export function profileRoutes(ctx: AppContext) {
       tags: ['Profiles'],
       summary: 'Create a profile (a module left out is Not allowed)',
       request: { body: body(profileCreateSchema) },
-      responses: { 201: json(ProfileSchema, 'Created'), ...errors, 409: json(ErrorSchema, 'Name taken') },
+      responses: {
+        201: json(ProfileSchema, 'Created'),
+        ...errors,
+        ...conflicting('A profile of that name exists (ProfileNameTaken)'),
+      },
     }),
     async (c) =>
       c.json(await ctx.profiles.create(requireSession(c).actor, c.req.valid('json'), { ip: c.get('ip') }), 201),
@@ -41,7 +45,7 @@ export function profileRoutes(ctx: AppContext) {
       tags: ['Profiles'],
       summary: 'Read a profile',
       request: { params: IdParams },
-      responses: { 200: json(ProfileSchema, 'The profile'), ...errors },
+      responses: { 200: json(ProfileSchema, 'The profile'), ...errors, ...missing('profile') },
     }),
     async (c) => c.json(await ctx.profiles.get(requireSession(c).actor, c.req.valid('param').id), 200),
   );
@@ -53,7 +57,7 @@ export function profileRoutes(ctx: AppContext) {
       tags: ['Profiles'],
       summary: 'Edit a profile’s description and modules (the name cannot change)',
       request: { params: IdParams, body: body(profileUpdateSchema) },
-      responses: { 200: json(ProfileSchema, 'Updated'), ...errors },
+      responses: { 200: json(ProfileSchema, 'Updated'), ...errors, ...missing('profile') },
     }),
     async (c) =>
       c.json(
@@ -71,7 +75,12 @@ export function profileRoutes(ctx: AppContext) {
       tags: ['Profiles'],
       summary: 'Delete a profile that no user has',
       request: { params: IdParams },
-      responses: { 204: { description: 'Deleted' }, ...errors },
+      responses: {
+        204: { description: 'Deleted' },
+        ...errors,
+        ...missing('profile'),
+        ...conflicting('Users have this profile (ProfileInUse)'),
+      },
     }),
     async (c) => {
       await ctx.profiles.remove(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });

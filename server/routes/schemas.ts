@@ -34,6 +34,12 @@ export const errors = {
   403: json(ErrorSchema, 'Not allowed'),
 };
 
+/** An operation on one thing of the account: another account's, or none, is the same 404. */
+export const missing = (what: string) => ({ 404: json(ErrorSchema, `No such ${what} in your account`) });
+
+/** An operation the current state can refuse (name taken, in use, protected): 409 with a stable code. */
+export const conflicting = (description: string) => ({ 409: json(ErrorSchema, description) });
+
 export const body = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { 'application/json': { schema } },

@@ -11,6 +11,7 @@ import { xlsxResponse } from '../http/xlsx.js';
 import { type Actor, canSetAccessType } from '../policy.js';
 import {
   body,
+  conflicting,
   csv,
   ErrorSchema,
   errors,
@@ -126,7 +127,12 @@ export function userRoutes(ctx: AppContext) {
       tags: ['Users'],
       summary: 'Edit a user (the username cannot change)',
       request: { params: IdParams, body: body(userUpdateSchema) },
-      responses: { 200: json(UserSchema, 'Updated'), ...errors, 404: notFound },
+      responses: {
+        200: json(UserSchema, 'Updated'),
+        ...errors,
+        404: notFound,
+        ...conflicting('The owner cannot be disabled or stop being an admin (OwnerProtected)'),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -160,7 +166,12 @@ export function userRoutes(ctx: AppContext) {
       tags: ['Users'],
       summary: 'Delete a user',
       request: { params: IdParams },
-      responses: { 204: { description: 'Deleted' }, ...errors, 404: notFound },
+      responses: {
+        204: { description: 'Deleted' },
+        ...errors,
+        404: notFound,
+        ...conflicting('The owner (OwnerProtected) and you yourself (CannotDeleteSelf) cannot be deleted'),
+      },
     }),
     async (c) => {
       await ctx.users.remove(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });

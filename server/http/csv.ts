@@ -2,13 +2,35 @@
 import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** Always a formula to a spreadsheet (OWASP CSV injection): `=`, `@`, tab or CR first. */
+const FORMULA_START = /^[=@\t\r]/;
+/** `+` or `-` first is a formula too, unless the rest is a number such as a phone (`+34 612 34 56 78`, `-1.5`). */
+const SIGNED = /^[+-]/;
+const NUMBER_LIKE = /^[+-][\d .()-]*\d[\d .()-]*$/;
+/**
+ * C0 controls but tab, CR and LF (which stay, in quoted cells), DEL and C1 controls: a raw NUL cuts the file short in
+ * many readers, and none of these is text anyone typed. Each becomes U+FFFD, so the reader sees something was there.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+
+/** The cell's text: dates as ISO 8601 (UTC), lists comma-separated, control characters replaced. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = value instanceof Date ? value.toISOString() : Array.isArray(value) ? value.join(', ') : String(value);
+  return text.replace(CONTROL, '\uFFFD');
+}
+
+/** Whether Excel, LibreOffice or Google Sheets would evaluate this text typed or opened as a CSV cell. */
+export function runsAsFormula(text: string): boolean {
+  return FORMULA_START.test(text) || (SIGNED.test(text) && !NUMBER_LIKE.test(text));
+}
 
 export function csvCell(value: unknown): string {
-  let text = value === null || value === undefined ? '' : Array.isArray(value) ? value.join(', ') : String(value);
-  // OWASP: a leading = + - @ tab or CR makes Excel/LibreOffice evaluate the cell; a leading quote keeps it text.
-  if (FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  let text = cellText(value);
+  // A leading quote keeps the cell text (the importer removes it again).
+  if (runsAsFormula(text)) text = `'${text}`;
+  return /[",\t\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 export const csvLine = (cells: unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;

@@ -213,6 +213,9 @@ export const EXPORT_HEADER = [
 
 type ExportQuery = Parameters<AppContext['users']['all']>[1];
 
+/** Dates go out as dates: ISO 8601 text in CSV, date cells in XLSX. */
+const asDate = (value: string | null) => (value ? new Date(value) : null);
+
 export async function* exportRows(ctx: AppContext, actor: Actor, query: ExportQuery) {
   for await (const user of ctx.users.all(actor, query)) {
     yield [
@@ -229,10 +232,10 @@ export async function* exportRows(ctx: AppContext, actor: Actor, query: ExportQu
       user.source,
       user.timeZone,
       user.language,
-      user.validFrom,
-      user.expiresAt,
+      asDate(user.validFrom),
+      asDate(user.expiresAt),
       user.nicknames,
-      user.createdAt,
+      asDate(user.createdAt),
     ];
   }
 }

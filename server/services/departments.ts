@@ -1,5 +1,6 @@
 // Departments (named units of an account; users carry their department's name) and chat-routing groups linked to
-// departments. A user given a department name that does not exist yet creates it, in the same transaction.
+// departments. A user given a department name that does not exist yet creates it, in the same transaction; names are
+// compared ignoring case and accents, so "ventas" given where "Ventas" exists is "Ventas".
 import type { Transaction } from 'kysely';
 import type { ChatGroupInput } from '../../shared/organization-schemas.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
@@ -7,8 +8,11 @@ import type { Database } from '../db/schema/index.js';
 import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, canOnAccount } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { departmentKey } from './department-key.js';
 import { derivedColumns, type UserRow } from './user-presenter.js';
 import { isUniqueViolation, type RequestMeta, scopedDepartments } from './users.js';
+
+export { departmentKey };
 
 type Trx = Transaction<Database>;
 
@@ -90,9 +94,16 @@ export class Departments {
   async create(actor: Actor, name: string, meta: RequestMeta = {}) {
     this.assertCanChange(actor);
     const id = await this.db.transaction().execute(async (trx) => {
+      const existing = await findDepartment(trx, actor.accountId, name);
+      if (existing) throw departmentTaken(existing.name);
       const row = await trx
         .insertInto('departments')
-        .values({ account_id: actor.accountId, name, created_at: this.now().toISOString() })
+        .values({
+          account_id: actor.accountId,
+          name,
+          name_key: departmentKey(name),
+          created_at: this.now().toISOString(),
+        })
         .returning('id')
         .executeTakeFirstOrThrow()
         .catch((error: unknown) => {
@@ -124,14 +135,17 @@ export class Departments {
     await this.db.transaction().execute(async (trx) => {
       const before = await this.find(trx, actor.accountId, id);
       if (before.name === name) return;
-      const taken = await trx
-        .selectFrom('departments')
-        .select('id')
-        .where('account_id', '=', actor.accountId)
-        .where('name', '=', name)
-        .executeTakeFirst();
-      if (taken) throw departmentTaken(name);
-      await trx.updateTable('departments').set({ name }).where('id', '=', id).execute();
+      // Another department of the same name in any case or accents is taken; this one may change its case.
+      const taken = await findDepartment(trx, actor.accountId, name);
+      if (taken && taken.id !== id) throw departmentTaken(taken.name);
+      await trx
+        .updateTable('departments')
+        .set({ name, name_key: departmentKey(name) })
+        .where('id', '=', id)
+        .execute()
+        .catch((error: unknown) => {
+          throw isUniqueViolation(error) ? departmentTaken(name) : error;
+        });
       const at = this.now().toISOString();
       let users = 0;
       let after = 0;
@@ -337,19 +351,61 @@ export class Departments {
   }
 }
 
-/** Creates the department if the account has none of that name: wherever a user gets a department, it exists. */
+/** The account's department that `name` names, in any case or accents. */
+export async function findDepartment(executor: Trx | Db, accountId: number, name: string) {
+  return executor
+    .selectFrom('departments')
+    .select(['id', 'name'])
+    .where('account_id', '=', accountId)
+    .where((eb) => eb.or([eb('name_key', '=', departmentKey(name)), eb('name', '=', name)]))
+    .orderBy('id')
+    .executeTakeFirst();
+}
+
+/**
+ * The department a user given `name` belongs to: the account's department of that name in any case or accents
+ * ("ventas" where "Ventas" exists is "Ventas"), created when there is none. Returns the name to store on the user.
+ */
 export async function ensureDepartment(executor: Trx | Db, accountId: number, name: string, at: string) {
-  if (!name) return;
+  if (!name) return name;
+  const existing = await findDepartment(executor, accountId, name);
+  if (existing) return existing.name;
   await executor
     .insertInto('departments')
-    .values({ account_id: accountId, name, created_at: at })
-    .onConflict((oc) => oc.columns(['account_id', 'name']).doNothing())
+    .values({ account_id: accountId, name, name_key: departmentKey(name), created_at: at })
+    .onConflict((oc) => oc.doNothing())
     .execute();
+  // Another transaction may have created it in another case meanwhile: take its name.
+  return (await findDepartment(executor, accountId, name))?.name ?? name;
+}
+
+/** The names of the account's departments that `names` name (any case or accents), or the first unknown one. */
+export async function resolveDepartments(
+  executor: Trx | Db,
+  accountId: number,
+  names: string[],
+): Promise<{ names: string[]; unknown: string[] }> {
+  if (names.length === 0) return { names: [], unknown: [] };
+  const rows = await executor
+    .selectFrom('departments')
+    .select(['name', 'name_key'])
+    .where('account_id', '=', accountId)
+    .where((eb) => eb.or([eb('name_key', 'in', names.map(departmentKey)), eb('name', 'in', names)]))
+    .orderBy('id')
+    .execute();
+  const resolved: string[] = [];
+  const unknown: string[] = [];
+  for (const name of names) {
+    const found = rows.find((row) => row.name === name) ?? rows.find((row) => row.name_key === departmentKey(name));
+    if (found) resolved.push(found.name);
+    else unknown.push(name);
+  }
+  return { names: [...new Set(resolved)], unknown };
 }
 
 const departmentTaken = (name: string) =>
   conflict('DepartmentNameTaken', `There is already a department named ${name}`, [
-    { path: 'name', message: 'A department already has this name' },
+    { path: 'name', message: `A department already has this name: ${name}` },
   ]);
 
 const chatGroupTaken = (name: string) =>

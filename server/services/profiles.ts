@@ -13,9 +13,10 @@ import {
 } from '../../shared/profile-schemas.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
-import { conflict, forbidden, notFound } from '../errors.js';
+import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, type ActorProfile, canOnAccount, canOnProfile, profileAbilities } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
+import { resolveDepartments } from './departments.js';
 import { type ProfileCatalog, profileCatalog } from './import/validate.js';
 import type { RequestMeta } from './users.js';
 import { isUniqueViolation } from './users.js';
@@ -40,6 +41,25 @@ export function rulesOf(modulesJson: string): Record<ProfileModule, ModuleRule> 
 
 function normalized(modules: ProfileModules | undefined): string {
   return JSON.stringify(rulesOf(JSON.stringify(modules ?? {})));
+}
+
+/**
+ * The Users module's specific items are department names: each must name a department of the account (in any case or
+ * accents, stored as the department is spelled), so a typo cannot quietly make a profile that reaches nobody.
+ */
+async function withKnownDepartments(
+  executor: Executor,
+  accountId: number,
+  modules: ProfileModules | undefined,
+): Promise<ProfileModules | undefined> {
+  const users = modules?.users;
+  if (!modules || !users || users.access !== 'some') return modules;
+  const resolved = await resolveDepartments(executor, accountId, users.items ?? []);
+  if (resolved.unknown.length > 0) {
+    const message = `No such department: ${resolved.unknown.join(', ')}`;
+    throw validationFailed([{ path: 'modules.users.items', message }], message);
+  }
+  return { ...modules, users: { ...users, items: resolved.names } };
 }
 
 /** The profile that narrows what a signed-in admin may do (null for the owner, who is never restricted). */
@@ -155,13 +175,14 @@ export class Profiles {
         .where((eb) => eb(eb.fn('lower', ['name']), '=', input.name.toLowerCase()))
         .executeTakeFirst();
       if (clash) throw nameTaken(input.name);
+      const modules = await withKnownDepartments(trx, actor.accountId, input.modules);
       const created = (await trx
         .insertInto('profiles')
         .values({
           account_id: actor.accountId,
           name: input.name,
           description: input.description ?? '',
-          modules_json: normalized(input.modules),
+          modules_json: normalized(modules),
           created_at: at,
           updated_at: at,
         })
@@ -190,7 +211,9 @@ export class Profiles {
       if (!canOnProfile(actor, subject(before))) throw notAllowed(before);
       const changes: Partial<ProfileRow> = {};
       if (input.description !== undefined) changes.description = input.description;
-      if (input.modules !== undefined) changes.modules_json = normalized(input.modules);
+      if (input.modules !== undefined) {
+        changes.modules_json = normalized(await withKnownDepartments(trx, actor.accountId, input.modules));
+      }
       const updated = (await trx
         .updateTable('profiles')
         .set({ ...changes, updated_at: this.now().toISOString() })

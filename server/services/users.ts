@@ -21,6 +21,7 @@ import { indexInsertedUsers } from '../db/user-index.js';
 import { type PlanSteering, type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, canChangeProfile, canOnAccount, canOnProfile, canOnUser, userScope } from '../policy.js';
+import { agentIdTaken, assertAgentIdFree, isAgentIdViolation } from './agent-ids.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
 import { describeProblems, hashPassword, policyProblems } from './passwords.js';
@@ -913,16 +914,18 @@ export class UserDirectory {
         .where('username', '=', input.username)
         .executeTakeFirst();
       if (taken) throw usernameTaken(input.username);
+      await assertAgentIdFree(trx, actor.accountId, values.agent_id, null);
+      values.department = await ensureDepartment(trx, actor.accountId, values.department, at);
       const created = (await trx
         .insertInto('users')
         .values({ ...values, ...derivedColumns(values) })
         .returningAll()
         .executeTakeFirstOrThrow()
         .catch((error: unknown) => {
+          if (isUniqueViolation(error) && isAgentIdViolation(error)) throw agentIdTaken(values.agent_id);
           throw isUniqueViolation(error) ? usernameTaken(input.username) : error;
         })) as UserRow;
       await indexInsertedUsers(trx, this.dialect, [created]);
-      await ensureDepartment(trx, actor.accountId, created.department, at);
       if (input.visibleGroupIds) await this.setVisibleGroups(trx, actor.accountId, created.id, input.visibleGroupIds);
       if (passwordHash) {
         await trx
@@ -1055,8 +1058,18 @@ export class UserDirectory {
     if (validFrom && expiresAt && String(validFrom) >= String(expiresAt)) {
       throw validationFailed([{ path: 'expiresAt', message: 'Expiration must be after Valid from' }]);
     }
-    const merged = { ...before, ...changes } as UserRow;
     const row = await this.db.transaction().execute(async (trx) => {
+      if (changes.agent_id) await assertAgentIdFree(trx, actor.accountId, changes.agent_id as string, id);
+      // A department named in another case or accents is the existing one ("ventas" is "Ventas").
+      if (changes.department) {
+        changes.department = await ensureDepartment(
+          trx,
+          actor.accountId,
+          changes.department as string,
+          this.now().toISOString(),
+        );
+      }
+      const merged = { ...before, ...changes } as UserRow;
       if (newProfile) {
         const from = before.profile_id ? await this.profileFor(trx, actor, before.profile_id, false) : null;
         const to = input.profileId ? await this.profileFor(trx, actor, input.profileId) : null;
@@ -1069,9 +1082,12 @@ export class UserDirectory {
         .where('account_id', '=', actor.accountId)
         .where('id', '=', id)
         .returningAll()
-        .executeTakeFirstOrThrow()) as UserRow;
-      if (changes.department)
-        await ensureDepartment(trx, actor.accountId, changes.department, this.now().toISOString());
+        .executeTakeFirstOrThrow()
+        .catch((error: unknown) => {
+          throw isUniqueViolation(error) && isAgentIdViolation(error)
+            ? agentIdTaken(changes.agent_id as string)
+            : error;
+        })) as UserRow;
       const visibleBefore = input.visibleGroupIds
         ? (await trx.selectFrom('user_visible_groups').select('group_id').where('user_id', '=', id).execute()).map(
             (g) => g.group_id,

@@ -80,8 +80,15 @@ describe('CSV cells', () => {
     expect(csvCell('a,b')).toBe('"a,b"');
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
     expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
-    for (const formula of ['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx'])
-      expect(csvCell(formula).replace(/^"/, '')).toMatch(/^'/);
+    for (const formula of ['=1+1', '+1+1', '-2+3', '+cmd|calc', '-A1', '+', '@SUM(A1)', '\tx', '\rx'])
+      expect(csvCell(formula).replace(/^"/, ''), formula).toMatch(/^'/);
+    // A signed number such as a phone is not a formula: it stays as it is.
+    for (const number of ['+1', '-1', '+34 612 34 56 78', '+52 (55) 1234-5678', '-1.5']) {
+      expect(csvCell(number)).toBe(number);
+    }
+    expect(csvCell('nul\u0000here')).toBe('nul\uFFFDhere');
+    expect(csvCell('tab\there')).toBe('"tab\there"');
+    expect(csvCell(new Date('2026-01-31T10:00:00Z'))).toBe('2026-01-31T10:00:00.000Z');
     expect(csvCell(null)).toBe('');
     expect(csvCell(['a', 'b'])).toBe('"a, b"');
     expect(csvLine(['a', 1, true])).toBe('a,1,true\r\n');

@@ -108,7 +108,7 @@ describe('bulk actions and profiles', { timeout: 120_000 }, () => {
     await dialog.getByRole('heading', { name: 'Assign license: report' }).waitFor();
     expect(await dialog.getByTestId('bulk-summary').innerText()).toMatch(/Done\s*11\s*Skipped\s*0/i);
     await dialog.getByRole('button', { name: 'Close' }).click();
-    await row('Agent Number 10').locator('.badge', { hasText: 'Call Tracking' }).waitFor();
+    await row('Agent Number 10').getByRole('img', { name: 'Call Tracking' }).waitFor();
 
     const reply = await h.server.api('/users?q=agent&limit=50');
     const agents = ((await reply.json()) as { items: { department: string; licenses: { app: string }[] }[] }).items;
@@ -152,7 +152,9 @@ describe('bulk actions and profiles', { timeout: 120_000 }, () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Name').fill('Research leads');
     await dialog.getByLabel('Users access').selectOption('some');
-    await dialog.getByLabel('Departments').fill('Research, Kernel');
+    const departments = dialog.getByRole('group', { name: /Departments/ });
+    await departments.getByLabel('Research').check();
+    await departments.getByLabel('Kernel').check();
     await dialog.getByLabel('Campaigns access').selectOption('all');
     await screenshot(page, 'profile-create');
     await dialog.getByRole('button', { name: 'Create' }).click();

@@ -135,7 +135,7 @@ describe('user directory', { timeout: 90_000 }, () => {
   it('sorts by a column header and downloads exactly the filtered, sorted table as CSV', async () => {
     const { page } = h;
     await page.goto('/users?limit=50');
-    await page.getByRole('button', { name: 'Filters', exact: true }).click();
+    await page.locator('button[aria-controls="user-filters"]').click();
     await page.getByLabel('Department').selectOption('Support');
     const numberHeader = page.getByRole('columnheader', { name: /Number/ });
     await numberHeader.getByRole('button').click();
@@ -203,14 +203,18 @@ describe('user directory', { timeout: 90_000 }, () => {
     await expect.poll(() => new URL(page.url()).searchParams.get('department')).toBe('Sales');
     await expect.poll(async () => (await tableUsernames(page)).sort()).toEqual([...salesDisabled].sort());
 
+    // Reset to default goes back to the default view, which stays the default.
+    await page.locator('button[aria-controls="user-filters"]').click();
+    await page.getByLabel('Department').selectOption('Support');
+    await expect.poll(() => new URL(page.url()).searchParams.get('department')).toBe('Support');
     await page.getByRole('button', { name: 'Reset to default' }).click();
-    await expect.poll(() => page.locator('table[aria-label="Users"] tbody tr').count()).toBe(25);
-    expect(new URL(page.url()).search).toBe('');
-    await expect
-      .poll(
-        async () => ((await (await server.api('/saved-filters')).json()) as { items: { isDefault: boolean }[] }).items,
-      )
-      .toEqual([expect.objectContaining({ isDefault: false })]);
+    await expect.poll(() => new URL(page.url()).searchParams.get('department')).toBe('Sales');
+    await expect.poll(async () => (await tableUsernames(page)).sort()).toEqual([...salesDisabled].sort());
+    expect(((await (await server.api('/saved-filters')).json()) as { items: { isDefault: boolean }[] }).items).toEqual([
+      expect.objectContaining({ isDefault: true }),
+    ]);
+    const saved = ((await (await server.api('/saved-filters')).json()) as { items: { id: number }[] }).items[0];
+    await server.api(`/saved-filters/${saved?.id}`, { method: 'PATCH', body: { isDefault: false } });
 
     // No default any more: opening the page shows everyone; the menu still applies the filter.
     await page.goto('/users');

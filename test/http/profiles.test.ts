@@ -22,10 +22,16 @@ describe.each(DIALECTS)('profiles (%s)', (dialect) => {
 
   it('creates, lists, edits and deletes profiles; the name never changes', async () => {
     const { owner } = await h.newAccount();
+    for (const name of ['Sales', 'Support']) expect((await owner.post('/departments', { name })).status).toBe(201);
+    // The Users module's items are departments of the account: a typo is refused naming the field.
+    const typo = await owner.post('/profiles', { name: 'Typo', modules: { users: some('Sales', 'Suport') } });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error.fields).toEqual([{ path: 'modules.users.items', message: 'No such department: Suport' }]);
     const created = await owner.post('/profiles', {
       name: 'Team leads',
       description: 'Manage their department',
-      modules: { profiles: NONE, users: some('Sales', 'Support'), campaigns: ALL },
+      // Any case or accents name the department, which is stored as it is spelled.
+      modules: { profiles: NONE, users: some('sales', 'SUPPORT'), campaigns: ALL },
     });
     expect(created.status).toBe(201);
     // A module left out is Not allowed.
@@ -74,6 +80,7 @@ describe.each(DIALECTS)('profiles (%s)', (dialect) => {
 
   it('enforces the Users module: Not allowed, some departments, or everything', async () => {
     const { slug, owner, accountId } = await h.newAccount();
+    for (const name of ['Sales', 'Support']) await owner.post('/departments', { name });
     const blocked = (await owner.post('/profiles', { name: 'No users', modules: { users: NONE } })).body;
     const sales = (await owner.post('/profiles', { name: 'Sales only', modules: { users: some('Sales') } })).body;
     const ann = await h.buildUser(owner, { firstName: 'Ann', department: 'Sales' });

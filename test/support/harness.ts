@@ -124,7 +124,7 @@ export async function createHarness(dialect: Dialect) {
     return reply.body;
   }
 
-  return { ctx, app, clock, raw, signIn, newAccount, buildUser, close: () => database.drop() };
+  return { ctx, app, db: database.handle.db, clock, raw, signIn, newAccount, buildUser, close: () => database.drop() };
 }
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;

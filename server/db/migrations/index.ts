@@ -10,6 +10,7 @@ import * as m0006 from './0006-search-covering-index.js';
 import * as m0007 from './0007-candidate-name-order.js';
 import * as m0008 from './0008-decision-facts.js';
 import * as m0009 from './0009-search-name-tiers.js';
+import * as m0011 from './0011-unique-departments-agent-ids.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -24,4 +25,5 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0007-candidate-name-order': m0007,
   '0008-decision-facts': m0008,
   '0009-search-name-tiers': m0009,
+  '0011-unique-departments-agent-ids': m0011,
 };

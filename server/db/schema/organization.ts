@@ -35,6 +35,8 @@ export interface DepartmentsTable {
   id: Generated<number>;
   account_id: number;
   name: string;
+  /** The name folded for comparison (case, accents, spaces): unique per account, see departmentKey. */
+  name_key: Generated<string>;
   created_at: string;
 }
 

@@ -22,6 +22,7 @@ import { idIn } from '../../db/sql-helpers.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
+import { departmentKey } from '../department-key.js';
 import { hashPassword } from '../passwords.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
 import { type Lookup, NO_LOOKUP, RowChecker } from './check.js';
@@ -528,6 +529,12 @@ export class ImportJobs {
       await beat(true);
       const at = this.now().toISOString();
       const profiles = await this.profiles(actor);
+      const departmentNames = await this.db
+        .selectFrom('departments')
+        .select('name')
+        .where('account_id', '=', accountId)
+        .orderBy('id')
+        .execute();
       const prepareJob: PrepareJob = {
         accountId,
         mapping,
@@ -535,6 +542,7 @@ export class ImportJobs {
         partial,
         at,
         profiles: profiles.entries,
+        departments: departmentNames.map((row) => row.name),
         extensions,
       };
       await inWriteTransaction(this.handle, accountId, job.to_create, async (target) => {
@@ -621,8 +629,16 @@ export class ImportJobs {
           await target.execute(
             this.db
               .insertInto('departments')
-              .values(names.slice(i, i + 500).map((name) => ({ account_id: accountId, name, created_at: finished })))
-              .onConflict((oc) => oc.columns(['account_id', 'name']).doNothing())
+              .values(
+                names.slice(i, i + 500).map((name) => ({
+                  account_id: accountId,
+                  name,
+                  name_key: departmentKey(name),
+                  created_at: finished,
+                })),
+              )
+              // A department that exists in another case or accents is that department (its folded key is taken).
+              .onConflict((oc) => oc.doNothing())
               .compile(),
           );
         }

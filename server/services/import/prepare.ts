@@ -3,6 +3,7 @@
 // rows alone, with no database, so that it can run in a thread beside the writes (see prepare-thread.ts).
 import type { ImportMapping, ImportMode } from '../../../shared/import-schemas.js';
 import { csvLine } from '../../http/csv.js';
+import { DepartmentSpelling } from '../department-key.js';
 import { hashGeneratedPassword, hashPassword, PasswordGenerator, policyProblems } from '../passwords.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
 import { type Lookup, RowChecker } from './check.js';
@@ -31,6 +32,8 @@ export interface PrepareJob {
   at: string;
   /** The profiles the importing admin may give, by lower-case name. */
   profiles: [string, number][];
+  /** The account's departments: a row naming one in another case or accents gets its spelling. */
+  departments?: string[];
   extensions: ExtensionRange;
 }
 
@@ -54,11 +57,13 @@ export class BatchPreparer {
   private readonly checker: RowChecker;
   private readonly passwords = new PasswordGenerator();
   private readonly profiles: ProfileCatalog;
+  private readonly departments: DepartmentSpelling;
   private readonly used: Set<number>;
   private nextExtension: number;
 
   constructor(private readonly job: PrepareJob) {
     this.profiles = profileCatalog(job.profiles);
+    this.departments = new DepartmentSpelling(job.departments ?? []);
     this.checker = new RowChecker(job.mapping, job.mode, this.profiles);
     this.used = new Set(job.extensions.used);
     this.nextExtension = job.extensions.first;
@@ -86,7 +91,10 @@ export class BatchPreparer {
     const departments = new Set<string>();
     const given: Promise<void>[] = [];
     for (const row of checked) {
-      if (row.user?.department) departments.add(row.user.department);
+      if (row.user?.department) {
+        row.user.department = this.departments.of(row.user.department);
+        departments.add(row.user.department);
+      }
       if (!row.user) {
         if (!this.job.partial) throw new Aborted(`Row ${row.row}: ${describeProblems(row.problems)}`);
         out.skipped++;

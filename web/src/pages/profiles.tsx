@@ -12,7 +12,8 @@ import {
   profileCreateSchema,
   profileUpdateSchema,
 } from '../../../shared/profile-schemas.js';
-import { ApiError, api, type Profile, type ProfileList, type UserFacets } from '../api.js';
+import { ApiError, api, type Profile, type ProfileList } from '../api.js';
+import { DepartmentPicker } from '../components/department-picker.js';
 import {
   Badge,
   Dialog,
@@ -24,14 +25,16 @@ import {
   Spinner,
   TextField,
 } from '../components/ui.js';
+import type { Department } from '../org-api.js';
 import { useSession } from '../session.js';
 
-type ModuleDraft = { access: ModuleAccess; items: string };
+/** Items typed as a comma-separated list; the Users module's are picked departments instead (`picked`). */
+type ModuleDraft = { access: ModuleAccess; items: string; picked: string[] };
 type Draft = { name: string; description: string; modules: Record<ProfileModule, ModuleDraft> };
 
 const ITEM_HINTS: Record<ProfileModule, string> = {
   profiles: 'Names of the profiles these admins may edit and give, separated by commas.',
-  users: 'Departments whose users these admins manage, separated by commas.',
+  users: 'The departments whose users these admins manage.',
   campaigns: 'Campaign names, separated by commas.',
   connectors: 'Connector names, separated by commas.',
 };
@@ -40,7 +43,10 @@ function draftOf(profile: Profile | null): Draft {
   const modules = Object.fromEntries(
     PROFILE_MODULES.map((module) => {
       const rule = profile?.modules[module];
-      return [module, { access: rule?.access ?? 'none', items: rule?.items.join(', ') ?? '' }];
+      return [
+        module,
+        { access: rule?.access ?? 'none', items: rule?.items.join(', ') ?? '', picked: rule?.items ?? [] },
+      ];
     }),
   ) as Record<ProfileModule, ModuleDraft>;
   return { name: profile?.name ?? '', description: profile?.description ?? '', modules };
@@ -49,11 +55,14 @@ function draftOf(profile: Profile | null): Draft {
 function modulesBody(draft: Draft) {
   return Object.fromEntries(
     PROFILE_MODULES.map((module) => {
-      const { access, items } = draft.modules[module];
-      const list = items
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean);
+      const { access, items, picked } = draft.modules[module];
+      const list =
+        module === 'users'
+          ? picked
+          : items
+              .split(',')
+              .map((item) => item.trim())
+              .filter(Boolean);
       return [module, access === 'some' ? { access, items: list } : { access }];
     }),
   );
@@ -230,9 +239,9 @@ function ProfileDialog({
   onSaved: (profile: Profile, created: boolean) => void;
 }) {
   const client = useQueryClient();
-  const facets = useQuery({
-    queryKey: ['users', 'facets'],
-    queryFn: () => api<UserFacets>('/users/facets'),
+  const departments = useQuery({
+    queryKey: ['departments'],
+    queryFn: () => api<{ items: Department[] }>('/departments'),
     retry: false,
   });
   const [draft, setDraft] = useState<Draft>(() => draftOf(profile));
@@ -320,17 +329,23 @@ function ProfileDialog({
               onValue={(access) => setModule(module, { access: access as ModuleAccess })}
               options={MODULE_ACCESS.map((access) => ({ value: access, label: MODULE_ACCESS_LABELS[access] }))}
             />
-            {draft.modules[module].access === 'some' ? (
+            {draft.modules[module].access === 'some' && module === 'users' ? (
+              <DepartmentPicker
+                label={PROFILE_ITEM_LABELS[module]}
+                departments={(departments.data?.items ?? []).map((department) => department.name)}
+                loading={departments.isPending}
+                value={draft.modules[module].picked}
+                onChange={(picked) => setModule(module, { picked })}
+                error={errors[`modules.${module}`]}
+                hint={ITEM_HINTS[module]}
+              />
+            ) : draft.modules[module].access === 'some' ? (
               <TextField
                 label={PROFILE_ITEM_LABELS[module]}
                 value={draft.modules[module].items}
                 onValue={(items) => setModule(module, { items })}
                 error={errors[`modules.${module}`]}
-                hint={
-                  module === 'users' && facets.data?.departments.length
-                    ? `${ITEM_HINTS[module]} Known: ${facets.data.departments.join(', ')}.`
-                    : ITEM_HINTS[module]
-                }
+                hint={ITEM_HINTS[module]}
               />
             ) : null}
           </fieldset>

@@ -28,7 +28,9 @@ import {
   type UserPage,
 } from '../api.js';
 import { BulkActionsMenu, BulkDialog, BulkReportDialog } from '../components/bulk.js';
+import { type ColumnOption, ColumnsMenu, useColumnChoice } from '../components/columns-menu.js';
 import { DownloadIcon, FilterIcon, PlusIcon, SearchIcon, TrashIcon } from '../components/icons.js';
+import { LicenseIcons } from '../components/license-icons.js';
 import {
   Avatar,
   Badge,
@@ -52,6 +54,21 @@ type Filters = Partial<Record<FilterKey, string>>;
 type Order = 'asc' | 'desc';
 
 const DEFAULT_PAGE_SIZE = 25;
+
+type OptionalColumn = 'phone' | 'department' | 'accessType' | 'authMethod' | 'status' | 'licenses';
+/**
+ * The columns an admin may show or hide (Contact always shows: it names the row and opens the user). Authentication
+ * starts hidden: most accounts use one method, and without it the table fits a 1280 px window.
+ */
+const OPTIONAL_COLUMNS: readonly ColumnOption<OptionalColumn>[] = [
+  { key: 'phone', label: 'Number' },
+  { key: 'department', label: 'Department' },
+  { key: 'accessType', label: 'Access type' },
+  { key: 'authMethod', label: 'Authentication', hidden: true },
+  { key: 'status', label: 'Status' },
+  { key: 'licenses', label: 'Licenses' },
+];
+const OPTIONAL_KEYS = OPTIONAL_COLUMNS.map((column) => column.key);
 
 function readList(params: URLSearchParams) {
   const filters: Filters = {};
@@ -81,7 +98,27 @@ function toSavedBody(filters: Filters): SavedFilterBody {
   return body;
 }
 
-type Position = { key: string; offset: number; cursor?: string; last?: boolean };
+/** Keys of the address that say which page of the list is shown; any other change of the list drops them. */
+const PAGING_KEYS = ['page', 'cursor'] as const;
+
+/**
+ * The page the address asks for: the first, the last (`page=last`), or page N reached through a keyset cursor
+ * (`page=N&cursor=…`), so a reload or a shared link shows the same rows under the same numbers.
+ */
+type Position = { page: 'last' } | { page: number; cursor?: string };
+
+function readPosition(params: URLSearchParams): Position {
+  const page = params.get('page');
+  if (page === 'last') return { page: 'last' };
+  const n = Number(page);
+  const cursor = params.get('cursor') ?? undefined;
+  return Number.isInteger(n) && n > 1 && cursor ? { page: n, cursor } : { page: 1 };
+}
+
+/** Rows on the last page when pages are aligned from the first row: 31 rows at 10 a page leave 1. */
+function lastPageRows(total: number, size: number): number {
+  return total <= 0 ? size : total - Math.floor((total - 1) / size) * size;
+}
 
 export function UsersPage() {
   const [params, setParams] = useSearchParams();
@@ -89,10 +126,9 @@ export function UsersPage() {
   const client = useQueryClient();
   const { filters, sort, order, limit } = readList(params);
   const listKey = JSON.stringify([filters, sort, order, limit]);
-
-  // Paging position is per list: any change of filters, sort or size starts again at the first page.
-  const [storedPosition, setPosition] = useState<Position>({ key: listKey, offset: 0 });
-  const position: Position = storedPosition.key === listKey ? storedPosition : { key: listKey, offset: 0 };
+  const position = readPosition(params);
+  // The last exact total seen for this list: the last page asks for just its rows at once.
+  const knownTotal = useRef<{ key: string; total: number } | null>(null);
 
   const facets = useQuery({ queryKey: ['users', 'facets'], queryFn: () => api<UserFacets>('/users/facets') });
   const [filtersOpen, setFiltersOpen] = useState(() => FILTER_KEYS.some((key) => key !== 'q' && params.get(key)));
@@ -114,12 +150,36 @@ export function UsersPage() {
     queryKey: ['saved-filters'],
     queryFn: () => api<{ items: SavedFilter[] }>('/saved-filters'),
   });
-  const listQuery = { ...filters, sort, order, limit, cursor: position.cursor, last: position.last || undefined };
+  const listQuery = { ...filters, sort, order, limit, ...position };
   const list = useQuery({
     queryKey: ['users', 'list', listQuery],
-    queryFn: ({ signal }) => api<UserPage>('/users', { query: listQuery, signal }),
+    queryFn: async ({ signal }) => {
+      const base = { ...filters, sort, order };
+      // Each page carries the position it answers: while the next one loads, the range shown stays the old page's.
+      if (position.page !== 'last') {
+        const page = await api<UserPage>('/users', {
+          query: { ...base, limit, cursor: position.page > 1 ? position.cursor : undefined },
+          signal,
+        });
+        return { ...page, at: position, size: limit };
+      }
+      // Pages are aligned from the first row, so the last page holds what is left after the full ones (31 rows at 10
+      // a page: row 31 alone), and Previous from it shows 21-30. The server's last page is the last `limit` rows:
+      // ask for the remainder, which needs the exact total (a second request only when it was not known).
+      const known = knownTotal.current?.key === listKey ? knownTotal.current.total : null;
+      const ask = (rows: number) => api<UserPage>('/users', { query: { ...base, limit: rows, last: true }, signal });
+      const first = await ask(known === null ? limit : lastPageRows(known, limit));
+      const rows = lastPageRows(first.total, limit);
+      const page = first.totalExact && rows !== first.items.length && first.items.length > 0 ? await ask(rows) : first;
+      return { ...page, at: position, size: limit };
+    },
     placeholderData: keepPreviousData,
   });
+  useEffect(() => {
+    if (list.data?.totalExact && !list.isPlaceholderData) {
+      knownTotal.current = { key: listKey, total: list.data.total };
+    }
+  }, [list.data, list.isPlaceholderData, listKey]);
 
   // Search as you type: the box is local state, the URL follows 200 ms after the last key.
   const [search, setSearch] = useState(filters.q ?? '');
@@ -140,6 +200,7 @@ export function UsersPage() {
           const next = new URLSearchParams(current);
           if (search.trim()) next.set('q', search);
           else next.delete('q');
+          for (const key of PAGING_KEYS) next.delete(key);
           return next;
         },
         { replace: true },
@@ -159,6 +220,8 @@ export function UsersPage() {
 
   // Bulk selection: rows picked by hand (kept across pages), or everything the filter matches.
   const session = useSession();
+  const columns = useColumnChoice(`roster:user-columns:${session.account.id}:${session.user.id}`, OPTIONAL_COLUMNS);
+  const shown = columns.isShown;
   const filtersKey = JSON.stringify(filters);
   const [selection, setSelection] = useState<{ key: string; ids: Set<number>; all: boolean }>({
     key: filtersKey,
@@ -181,10 +244,12 @@ export function UsersPage() {
   const [saveOpen, setSaveOpen] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
 
+  /** Changes the list (filters, sort, size): it starts again at its first page. */
   function update(changes: Record<string, string | undefined>, replace = false) {
     setParams(
       (current) => {
         const next = new URLSearchParams(current);
+        for (const key of PAGING_KEYS) next.delete(key);
         for (const [key, value] of Object.entries(changes)) {
           if (value === undefined || value === '') next.delete(key);
           else next.set(key, value);
@@ -208,25 +273,38 @@ export function UsersPage() {
     setNotice(`Filter “${saved.name}” applied.`);
   }
 
-  const unsetDefault = useMutation({
-    mutationFn: (saved: SavedFilter) =>
-      api<SavedFilter>(`/saved-filters/${saved.id}`, { method: 'PATCH', body: { isDefault: false } }),
-    onSettled: () => client.invalidateQueries({ queryKey: ['saved-filters'] }),
-  });
   const deleteSaved = useMutation({
     mutationFn: (saved: SavedFilter) => api<void>(`/saved-filters/${saved.id}`, { method: 'DELETE' }),
     onSuccess: (_data, saved) => setNotice(`Saved filter “${saved.name}” deleted.`),
     onSettled: () => client.invalidateQueries({ queryKey: ['saved-filters'] }),
   });
 
+  /** Back to the admin's default view: their default saved filter if they have one (it stays their default). */
   function resetToDefault() {
+    const preferred = savedFilters.data?.items.find((item) => item.isDefault);
+    if (preferred) {
+      applySaved(preferred);
+      return;
+    }
     const next = new URLSearchParams();
     const currentLimit = params.get('limit');
     if (currentLimit) next.set('limit', currentLimit);
     setParams(next);
-    const preferred = savedFilters.data?.items.find((item) => item.isDefault);
-    if (preferred) unsetDefault.mutate(preferred);
     setNotice('Filters reset.');
+  }
+
+  /** Moves to another page of the same list; the address keeps it (Back returns to the page before). */
+  function goTo(target: Position) {
+    setParams((current) => {
+      const next = new URLSearchParams(current);
+      for (const key of PAGING_KEYS) next.delete(key);
+      if (target.page === 'last') next.set('page', 'last');
+      else if (target.page > 1 && target.cursor) {
+        next.set('page', String(target.page));
+        next.set('cursor', target.cursor);
+      }
+      return next;
+    });
   }
 
   function toggleSort(column: UserSort) {
@@ -237,13 +315,15 @@ export function UsersPage() {
   const page = list.data;
   const items = page?.items ?? [];
   const total = page?.total ?? 0;
-  const offset = !page
-    ? 0
-    : position.last
-      ? Math.max(0, total - items.length)
-      : page.prevCursor === null
-        ? 0
-        : position.offset;
+  // Page N starts at row (N-1) x size + 1; the last page ends at the total.
+  const at = page?.at ?? position;
+  const offset =
+    !page || page.prevCursor === null
+      ? 0
+      : at.page === 'last'
+        ? Math.max(0, total - items.length)
+        : (at.page - 1) * (page?.size ?? limit);
+  const pageNumber = at.page === 'last' ? Math.max(1, Math.ceil(total / (page?.size ?? limit))) : at.page;
   const activeFilters = FILTER_KEYS.filter((key) => key !== 'q' && filters[key]).length;
   // A saved filter may name a team deleted since: the list says so beside the filter.
   const listErrors = list.error instanceof ApiError ? list.error.fieldMap() : {};
@@ -324,6 +404,9 @@ export function UsersPage() {
         <button type="button" className="button button--ghost" onClick={resetToDefault}>
           Reset to default
         </button>
+        <div className="toolbar__end">
+          <ColumnsMenu options={OPTIONAL_COLUMNS} {...columns} />
+        </div>
       </div>
 
       {filtersOpen ? (
@@ -456,24 +539,28 @@ export function UsersPage() {
                     />
                   </th>
                   <SortHeader label="Contact" column="name" sort={sort} order={order} onSort={toggleSort} />
-                  <SortHeader label="Number" column="phone" sort={sort} order={order} onSort={toggleSort} />
-                  <SortHeader label="Department" column="department" sort={sort} order={order} onSort={toggleSort} />
-                  <SortHeader label="Access type" column="accessType" sort={sort} order={order} onSort={toggleSort} />
-                  <SortHeader
-                    label="Authentication"
-                    column="authMethod"
-                    sort={sort}
-                    order={order}
-                    onSort={toggleSort}
-                  />
-                  <SortHeader label="Status" column="status" sort={sort} order={order} onSort={toggleSort} />
-                  <th scope="col">Licenses</th>
+                  {OPTIONAL_COLUMNS.filter((column) => shown(column.key)).map((column) =>
+                    column.key === 'licenses' ? (
+                      <th scope="col" key={column.key}>
+                        {column.label}
+                      </th>
+                    ) : (
+                      <SortHeader
+                        key={column.key}
+                        label={column.label}
+                        column={column.key as UserSort}
+                        sort={sort}
+                        order={order}
+                        onSort={toggleSort}
+                      />
+                    ),
+                  )}
                 </tr>
               </thead>
               <tbody>
                 {items.length === 0 ? (
                   <tr>
-                    <td colSpan={8} className="table-empty">
+                    <td colSpan={2 + OPTIONAL_KEYS.filter(shown).length} className="table-empty">
                       <p className="table-empty__title">No users match</p>
                       <p className="muted">Try another search or clear the filters.</p>
                     </td>
@@ -486,6 +573,7 @@ export function UsersPage() {
                       onOpen={() => navigate(`/users/${user.id}`)}
                       selected={current.all || current.ids.has(user.id)}
                       onSelect={(on) => toggleRows([user.id], on)}
+                      shown={shown}
                     />
                   ))
                 )}
@@ -522,7 +610,7 @@ export function UsersPage() {
                 type="button"
                 className="button button--secondary button--small"
                 disabled={page.prevCursor === null}
-                onClick={() => setPosition({ key: listKey, offset: 0 })}
+                onClick={() => goTo({ page: 1 })}
               >
                 First
               </button>
@@ -530,13 +618,7 @@ export function UsersPage() {
                 type="button"
                 className="button button--secondary button--small"
                 disabled={page.prevCursor === null}
-                onClick={() =>
-                  setPosition({
-                    key: listKey,
-                    offset: Math.max(0, offset - limit),
-                    cursor: page.prevCursor ?? undefined,
-                  })
-                }
+                onClick={() => goTo({ page: pageNumber - 1, cursor: page.prevCursor ?? undefined })}
               >
                 Previous
               </button>
@@ -544,9 +626,7 @@ export function UsersPage() {
                 type="button"
                 className="button button--secondary button--small"
                 disabled={page.nextCursor === null}
-                onClick={() =>
-                  setPosition({ key: listKey, offset: offset + items.length, cursor: page.nextCursor ?? undefined })
-                }
+                onClick={() => goTo({ page: pageNumber + 1, cursor: page.nextCursor ?? undefined })}
               >
                 Next
               </button>
@@ -555,7 +635,7 @@ export function UsersPage() {
                 className="button button--secondary button--small"
                 disabled={page.nextCursor === null || !page.totalExact}
                 title={page.totalExact ? undefined : 'Narrow the search to jump to the last page'}
-                onClick={() => setPosition({ key: listKey, offset: 0, last: true })}
+                onClick={() => goTo({ page: 'last' })}
               >
                 Last
               </button>
@@ -630,11 +710,13 @@ function UserRow({
   onOpen,
   selected,
   onSelect,
+  shown,
 }: {
   user: UserListItem;
   onOpen: () => void;
   selected: boolean;
   onSelect: (on: boolean) => void;
+  shown: (column: OptionalColumn) => boolean;
 }) {
   const h = user.highlights ?? {};
   const nicknames = user.nicknames.join(', ');
@@ -655,7 +737,7 @@ function UserRow({
           onChange={(event) => onSelect(event.target.checked)}
         />
       </td>
-      <td>
+      <td className="cell-contact">
         <div className="contact">
           <Avatar user={user} />
           <div className="contact__text">
@@ -669,7 +751,10 @@ function UserRow({
               {user.enabled ? null : <Badge tone="red">Disabled</Badge>}
               {user.locked ? <Badge tone="amber">Locked</Badge> : null}
             </div>
-            <div className="contact__sub">
+            <div
+              className="contact__sub"
+              title={user.email && user.email !== user.username ? `${user.username} · ${user.email}` : user.username}
+            >
               <Highlight text={user.username} ranges={h.username} />
               {user.email && user.email !== user.username ? (
                 <>
@@ -688,26 +773,34 @@ function UserRow({
           </div>
         </div>
       </td>
-      <td className="nowrap">
-        {user.phone ? <Highlight text={user.phone} ranges={h.phone} /> : <span className="muted">—</span>}
-      </td>
-      <td>
-        {user.department ? (
-          <Highlight text={user.department} ranges={h.department} />
-        ) : (
-          <span className="muted">—</span>
-        )}
-      </td>
-      <td className="nowrap">{ACCESS_TYPE_LABELS[user.accessType] ?? user.accessType}</td>
-      <td className="nowrap">{AUTH_METHOD_LABELS[user.authMethod] ?? user.authMethod}</td>
-      <td>{user.status === 'active' ? <Badge tone="green">Active</Badge> : <Badge>Inactive</Badge>}</td>
-      <td>
-        {user.licenses.length > 0 ? (
-          user.licenses.map((license) => <Badge key={license.app}>{license.name}</Badge>)
-        ) : (
-          <span className="muted">—</span>
-        )}
-      </td>
+      {shown('phone') ? (
+        <td className="nowrap">
+          {user.phone ? <Highlight text={user.phone} ranges={h.phone} /> : <span className="muted">—</span>}
+        </td>
+      ) : null}
+      {shown('department') ? (
+        <td className="cell-department" title={user.department || undefined}>
+          {user.department ? (
+            <Highlight text={user.department} ranges={h.department} />
+          ) : (
+            <span className="muted">—</span>
+          )}
+        </td>
+      ) : null}
+      {shown('accessType') ? (
+        <td className="nowrap">{ACCESS_TYPE_LABELS[user.accessType] ?? user.accessType}</td>
+      ) : null}
+      {shown('authMethod') ? (
+        <td className="nowrap">{AUTH_METHOD_LABELS[user.authMethod] ?? user.authMethod}</td>
+      ) : null}
+      {shown('status') ? (
+        <td>{user.status === 'active' ? <Badge tone="green">Active</Badge> : <Badge>Inactive</Badge>}</td>
+      ) : null}
+      {shown('licenses') ? (
+        <td className="nowrap">
+          <LicenseIcons licenses={user.licenses} />
+        </td>
+      ) : null}
     </tr>
   );
 }

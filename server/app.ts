@@ -8,6 +8,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AppContext } from './context.js';
 import { AppError } from './errors.js';
 import { type AppEnv, router } from './http/env.js';
+import { responseContractCheck } from './http/response-contract.js';
 import { sessionMiddleware } from './http/session.js';
 import { accessRoutes } from './routes/access.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -59,6 +60,12 @@ export function createApp(ctx: AppContext) {
   });
 
   const api = router();
+  if (ctx.config.checkResponses) {
+    api.use(
+      '*',
+      responseContractCheck(() => api.openAPIRegistry.definitions, '/api/v1'),
+    );
+  }
   api.use('*', sessionMiddleware(ctx));
   api.use('*', async (c, next) => {
     await next();

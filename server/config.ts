@@ -16,6 +16,8 @@ export interface Config {
   lockoutMinutes: number;
   /** Serving processes: 1 serves from this process; more start that many workers sharing the port. */
   workers: number;
+  /** Check every API response against its OpenAPI description (development and tests; see http/response-contract). */
+  checkResponses: boolean;
 }
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -42,5 +44,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lockoutAttempts: wholeNumber(env, 'ROSTER_LOCKOUT_ATTEMPTS', 5, 1),
     lockoutMinutes: wholeNumber(env, 'ROSTER_LOCKOUT_MINUTES', 15, 0),
     workers: env.ROSTER_WORKERS === 'auto' ? availableParallelism() : wholeNumber(env, 'ROSTER_WORKERS', 1, 1),
+    checkResponses: env.ROSTER_CHECK_RESPONSES === '1' || env.ROSTER_CHECK_RESPONSES === 'true',
   };
 }

@@ -40,8 +40,13 @@ export type UserSort = (typeof USER_SORTS)[number];
 export const PAGE_SIZES = [10, 25, 50] as const;
 export const MAX_PAGE_SIZE = 500;
 
-/** Searches and filtered lists count exactly up to this many matches, then report "at least". */
+/**
+ * Searches and group or license filters count exactly up to this many matches on SQLite, then report "at least"
+ * (`totalExact: false`).
+ */
 export const COUNT_CAP = 10_000;
+/** The same cap on PostgreSQL, where counting further reads long trigram posting lists. */
+export const POSTGRES_COUNT_CAP = 1_000;
 
 export const REQUIRED_ACTIONS = ['update_password'] as const;
 export type RequiredAction = (typeof REQUIRED_ACTIONS)[number];

@@ -3,7 +3,7 @@
 
 import type { Statement as SqliteStatement } from 'better-sqlite3';
 import { type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, sql, type Transaction } from 'kysely';
-import { COUNT_CAP } from '../../shared/constants.js';
+import { COUNT_CAP, POSTGRES_COUNT_CAP } from '../../shared/constants.js';
 import type { DatabaseHandle } from './index.js';
 import type { Database } from './schema/index.js';
 import { containsLike } from './sql-helpers.js';
@@ -30,9 +30,6 @@ const TIER_SPAN = 2048;
 /** How many of a two-letter term's commonest followers a proof of a total reads, and what share of them suffices. */
 const LIKELY_FOLLOWERS = 4;
 const LIKELY_SHARE = 0.8;
-
-/** PostgreSQL counts search matches exactly up to this many (counting further reads long posting lists). */
-const POSTGRES_COUNT_CAP = 1000;
 
 /**
  * PostgreSQL keeps, for each account of at least SAMPLE_MIN_USERS users, the search documents of about SAMPLE_DOCS

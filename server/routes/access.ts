@@ -1,5 +1,5 @@
 // Applications and their roles, a user's role mappings, and a user's application settings (chat, analysis switch).
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import {
   analysisSwitchSchema,
   chatSettingsSchema,
@@ -12,14 +12,14 @@ import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
 import { RULES } from '../policy/catalog.js';
 import {
-  ApplicationSchema,
+  ApplicationListSchema,
   AppSettingsSchema,
-  PolicyRuleSchema,
+  PolicyRuleListSchema,
   RoleSchema,
   UserRoleParams,
   UserRolesSchema,
 } from './access-schemas.js';
-import { body, errors, IdParams, json } from './schemas.js';
+import { body, conflicting, errors, IdParams, json, missing } from './schemas.js';
 
 export function accessRoutes(ctx: AppContext) {
   const app = router();
@@ -31,7 +31,7 @@ export function accessRoutes(ctx: AppContext) {
       path: '/applications',
       tags: ['Roles'],
       summary: "The suite's applications with their roles, composites and access-type mapping",
-      responses: { 200: json(z.object({ items: z.array(ApplicationSchema) }), 'Applications'), ...errors },
+      responses: { 200: json(ApplicationListSchema, 'Applications'), ...errors },
     }),
     async (c) => c.json({ items: await ctx.roles.applications(requireSession(c).actor) }, 200),
   );
@@ -42,7 +42,7 @@ export function accessRoutes(ctx: AppContext) {
       path: '/applications/rules',
       tags: ['Roles'],
       summary: 'The access policy: which roles allow which action on whose resource',
-      responses: { 200: json(z.object({ items: z.array(PolicyRuleSchema) }), 'Rules'), ...errors },
+      responses: { 200: json(PolicyRuleListSchema, 'Rules'), ...errors },
     }),
     (c) => {
       requireSession(c);
@@ -68,7 +68,11 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: 'Create a role or a composite role of an application',
       request: { body: body(roleCreateSchema) },
-      responses: { 201: json(RoleSchema, 'Created'), ...errors, 409: json(RoleSchema, 'Name taken or a cycle') },
+      responses: {
+        201: json(RoleSchema, 'Created'),
+        ...errors,
+        ...conflicting('Name taken (RoleExists), a cycle (RoleCycle), or an owner-only role (OwnerRoleUnique)'),
+      },
     }),
     async (c) => c.json(await ctx.roles.createRole(requireSession(c).actor, c.req.valid('json'), meta(c)), 201),
   );
@@ -80,7 +84,12 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: "Change a role's description or a composite's roles (cycles are refused)",
       request: { params: IdParams, body: body(roleUpdateSchema) },
-      responses: { 200: json(RoleSchema, 'Updated'), ...errors },
+      responses: {
+        200: json(RoleSchema, 'Updated'),
+        ...errors,
+        ...missing('role'),
+        ...conflicting('A built-in role (BuiltInRole), a cycle (RoleCycle), or an owner-only role (OwnerRoleUnique)'),
+      },
     }),
     async (c) =>
       c.json(
@@ -96,7 +105,12 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: "Delete one of the account's own roles (built-in roles stay)",
       request: { params: IdParams },
-      responses: { 204: { description: 'Deleted' }, ...errors },
+      responses: {
+        204: { description: 'Deleted' },
+        ...errors,
+        ...missing('role'),
+        ...conflicting('Built-in roles cannot be deleted (BuiltInRole)'),
+      },
     }),
     async (c) => {
       await ctx.roles.deleteRole(requireSession(c).actor, c.req.valid('param').id, meta(c));
@@ -111,7 +125,7 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: "A user's role mappings, the roles their access type maps to, and their effective roles",
       request: { params: IdParams },
-      responses: { 200: json(UserRolesSchema, 'Role mappings'), ...errors },
+      responses: { 200: json(UserRolesSchema, 'Role mappings'), ...errors, ...missing('user') },
     }),
     async (c) => c.json(await ctx.roles.userRoles(requireSession(c).actor, c.req.valid('param').id), 200),
   );
@@ -123,7 +137,12 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: 'Assign roles or composite roles to a user',
       request: { params: IdParams, body: body(userRolesSchema) },
-      responses: { 200: json(UserRolesSchema, 'Role mappings'), ...errors },
+      responses: {
+        200: json(UserRolesSchema, 'Role mappings'),
+        ...errors,
+        ...missing('user or role mapping'),
+        ...conflicting('A role only the account owner may hold (OwnerRoleUnique)'),
+      },
     }),
     async (c) =>
       c.json(
@@ -144,7 +163,12 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Roles'],
       summary: 'Remove a role from a user',
       request: { params: UserRoleParams },
-      responses: { 200: json(UserRolesSchema, 'Role mappings'), ...errors },
+      responses: {
+        200: json(UserRolesSchema, 'Role mappings'),
+        ...errors,
+        ...missing('user or role mapping'),
+        ...conflicting('A role only the account owner may hold (OwnerRoleUnique)'),
+      },
     }),
     async (c) => {
       const { id, roleId } = c.req.valid('param');
@@ -159,7 +183,7 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Application settings'],
       summary: "A user's chat settings and Voice Analytics analysis switch",
       request: { params: IdParams },
-      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors },
+      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors, ...missing('user') },
     }),
     async (c) => c.json(await ctx.appSettings.get(requireSession(c).actor, c.req.valid('param').id), 200),
   );
@@ -171,7 +195,7 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Application settings'],
       summary: 'Chat status (Available / Unavailable / Inactive), chat limit (-1 = unlimited) and tag',
       request: { params: IdParams, body: body(chatSettingsSchema) },
-      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors },
+      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors, ...missing('user') },
     }),
     async (c) =>
       c.json(
@@ -192,7 +216,7 @@ export function accessRoutes(ctx: AppContext) {
       tags: ['Application settings'],
       summary: "Switch transcription and analysis of a user's recordings on or off",
       request: { params: IdParams, body: body(analysisSwitchSchema) },
-      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors },
+      responses: { 200: json(AppSettingsSchema, 'Settings'), ...errors, ...missing('user') },
     }),
     async (c) =>
       c.json(

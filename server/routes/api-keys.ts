@@ -1,11 +1,11 @@
 // Application keys: created by an admin (shown once), listed by hint, revoked.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { apiKeyCreateSchema } from '../../shared/access-schemas.js';
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { ApiKeySchema, NewApiKeySchema } from './access-schemas.js';
-import { body, errors, IdParams, json } from './schemas.js';
+import { ApiKeyListSchema, NewApiKeySchema } from './access-schemas.js';
+import { body, errors, IdParams, json, missing } from './schemas.js';
 
 export function apiKeyRoutes(ctx: AppContext) {
   const app = router();
@@ -16,7 +16,7 @@ export function apiKeyRoutes(ctx: AppContext) {
       path: '/api-keys',
       tags: ['Application keys'],
       summary: "The account's application keys (never the keys themselves)",
-      responses: { 200: json(z.object({ items: z.array(ApiKeySchema) }), 'Keys'), ...errors },
+      responses: { 200: json(ApiKeyListSchema, 'Keys'), ...errors },
     }),
     async (c) => c.json({ items: await ctx.apiKeys.list(requireSession(c).actor) }, 200),
   );
@@ -41,7 +41,7 @@ export function apiKeyRoutes(ctx: AppContext) {
       tags: ['Application keys'],
       summary: 'Revoke an application key',
       request: { params: IdParams },
-      responses: { 204: { description: 'Revoked' }, ...errors },
+      responses: { 204: { description: 'Revoked' }, ...errors, ...missing('application key') },
     }),
     async (c) => {
       await ctx.apiKeys.revoke(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });

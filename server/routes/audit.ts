@@ -1,5 +1,5 @@
 // The audit log over HTTP: filtered pages and a CSV export.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { auditQuerySchema } from '../../shared/schemas.js';
 import type { AppContext } from '../context.js';
 import { forbidden } from '../errors.js';
@@ -7,7 +7,7 @@ import { csvResponse } from '../http/csv.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
 import { canOnAccount } from '../policy.js';
-import { AuditEventSchema, csv, errors, json } from './schemas.js';
+import { AuditPageSchema, csv, errors, json } from './schemas.js';
 
 export function auditRoutes(ctx: AppContext) {
   const app = router();
@@ -25,7 +25,7 @@ export function auditRoutes(ctx: AppContext) {
       summary: 'Audit events, newest first',
       request: { query: auditQuerySchema },
       responses: {
-        200: json(z.object({ items: z.array(AuditEventSchema), nextCursor: z.string().nullable() }), 'Events'),
+        200: json(AuditPageSchema, 'Events'),
         ...errors,
       },
     }),

@@ -1,5 +1,6 @@
 // Sign-in, sign-out, password change and the current session.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import { AuthConfigSchema } from '../../shared/responses/session.js';
 import { changePasswordSchema, signInSchema } from '../../shared/schemas.js';
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
@@ -28,7 +29,7 @@ export function authRoutes(ctx: AppContext) {
       path: '/auth/config',
       tags: ['Auth'],
       summary: 'What the sign-in page needs to know',
-      responses: { 200: json(z.object({ defaultAccount: z.string().nullable() }), 'Sign-in settings') },
+      responses: { 200: json(AuthConfigSchema, 'Sign-in settings') },
     }),
     async (c) => c.json({ defaultAccount: (await ctx.accounts.first())?.slug ?? null }, 200),
   );

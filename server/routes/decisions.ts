@@ -5,8 +5,8 @@ import { decisionBatchSchema, decisionQuestionSchema } from '../../shared/access
 import type { AppContext } from '../context.js';
 import { requireCaller } from '../http/caller.js';
 import { jsonBody, router } from '../http/env.js';
-import { AccessProfileSchema, DecisionSchema } from './access-schemas.js';
-import { body, errors, IdParams, json } from './schemas.js';
+import { AccessProfileSchema, DecisionListSchema, DecisionSchema } from './access-schemas.js';
+import { body, ErrorSchema, errors, IdParams, json, missing } from './schemas.js';
 
 export function decisionRoutes(ctx: AppContext) {
   const app = router();
@@ -32,7 +32,11 @@ export function decisionRoutes(ctx: AppContext) {
     tags: ['Decisions'],
     summary: 'Many decisions in one call (up to 1,000), answered in order',
     request: { body: body(decisionBatchSchema) },
-    responses: { 200: json(z.object({ results: z.array(DecisionSchema) }), 'The decisions'), ...errors },
+    responses: {
+      200: json(DecisionListSchema, 'The decisions'),
+      ...errors,
+      415: json(ErrorSchema, 'The body is not JSON (UnsupportedMediaType)'),
+    },
   });
   app.openAPIRegistry.registerPath(batch);
   app.post(batch.path, async (c) => {
@@ -47,7 +51,7 @@ export function decisionRoutes(ctx: AppContext) {
       tags: ['Decisions'],
       summary: "A user's licenses, effective roles per application, chat settings and analysis switch",
       request: { params: IdParams },
-      responses: { 200: json(AccessProfileSchema, 'Access profile'), ...errors },
+      responses: { 200: json(AccessProfileSchema, 'Access profile'), ...errors, ...missing('user') },
     }),
     async (c) => c.json(await ctx.decisions.accessProfile(requireCaller(c), { userId: c.req.valid('param').id }), 200),
   );
@@ -59,7 +63,7 @@ export function decisionRoutes(ctx: AppContext) {
       tags: ['Decisions'],
       summary: 'Look a user up by username',
       request: { query: z.object({ username: z.string().min(1).max(254) }) },
-      responses: { 200: json(AccessProfileSchema, 'Access profile'), ...errors },
+      responses: { 200: json(AccessProfileSchema, 'Access profile'), ...errors, ...missing('user') },
     }),
     async (c) =>
       c.json(await ctx.decisions.accessProfile(requireCaller(c), { username: c.req.valid('query').username }), 200),

@@ -1,10 +1,15 @@
 // Departments and chat-routing groups over HTTP.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { chatGroupSchema, chatGroupUpdateSchema, departmentSchema } from '../../shared/organization-schemas.js';
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { ChatGroupSchema, DepartmentSchema } from './organization-schemas.js';
+import {
+  ChatGroupListSchema,
+  ChatGroupSchema,
+  DepartmentListSchema,
+  DepartmentSchema,
+} from './organization-schemas.js';
 import { body, ErrorSchema, errors, IdParams, json } from './schemas.js';
 
 const more = {
@@ -22,7 +27,7 @@ export function departmentRoutes(ctx: AppContext) {
       path: '/departments',
       tags: ['Departments'],
       summary: 'Departments with their user counts and linked chat-routing groups',
-      responses: { 200: json(z.object({ items: z.array(DepartmentSchema) }), 'Departments'), ...errors },
+      responses: { 200: json(DepartmentListSchema, 'Departments'), ...errors },
     }),
     async (c) => c.json(await ctx.departments.list(requireSession(c).actor), 200),
   );
@@ -82,7 +87,7 @@ export function departmentRoutes(ctx: AppContext) {
       path: '/chat-groups',
       tags: ['Departments'],
       summary: 'Chat-routing groups with their linked departments',
-      responses: { 200: json(z.object({ items: z.array(ChatGroupSchema) }), 'Chat-routing groups'), ...errors },
+      responses: { 200: json(ChatGroupListSchema, 'Chat-routing groups'), ...errors },
     }),
     async (c) => c.json(await ctx.departments.chatGroups(requireSession(c).actor), 200),
   );

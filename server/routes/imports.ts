@@ -7,70 +7,19 @@ import { Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import {
-  ALL_IMPORT_FIELDS,
-  IMPORT_MODES,
   importPreviewUpdateSchema,
   importSettingsSchema,
   importStartSchema,
   MAX_IMPORT_BYTES,
 } from '../../shared/import-schemas.js';
+import { ImportJobSchema, ImportListSchema, ImportSettingsSchema } from '../../shared/responses/imports.js';
 import type { AppContext } from '../context.js';
 import { AppError, validationFailed } from '../errors.js';
 import { type AppEnv, router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { body, csv, errors, IdParams, json } from './schemas.js';
+import { body, conflicting, csv, ErrorSchema, errors, IdParams, json } from './schemas.js';
 
-const ProblemSchema = z.object({
-  row: z.number().int(),
-  column: z.string().nullable(),
-  field: z.string().nullable(),
-  code: z.string(),
-  message: z.string(),
-});
-
-const ImportJobSchema = z
-  .object({
-    id: z.number().int(),
-    fileName: z.string(),
-    format: z.string(),
-    fileBytes: z.number().int(),
-    status: z.enum(['ready', 'running', 'done', 'failed', 'cancelled']),
-    mode: z.enum(IMPORT_MODES),
-    partial: z.boolean(),
-    hasHeader: z.boolean(),
-    headers: z.array(z.string()),
-    mapping: z.array(z.enum(ALL_IMPORT_FIELDS).nullable()),
-    preview: z.array(z.object({ row: z.number().int(), cells: z.array(z.string()) })),
-    problems: z.array(ProblemSchema).openapi({ description: 'The first 1,000 problems; the bad-rows file has all' }),
-    counts: z.object({
-      rows: z.number().int(),
-      badRows: z.number().int(),
-      problems: z.number().int(),
-      toCreate: z.number().int(),
-      toUpdate: z.number().int(),
-    }),
-    progress: z.object({
-      phase: z.string(),
-      processed: z.number().int(),
-      total: z.number().int(),
-      created: z.number().int(),
-      updated: z.number().int(),
-      skipped: z.number().int(),
-    }),
-    generatedPasswords: z.number().int(),
-    passwordsAvailable: z.boolean(),
-    message: z.string(),
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
-  })
-  .openapi('ImportJob');
-
-const SettingsSchema = z
-  .object({ extensionFirst: z.number().int(), extensionLast: z.number().int() })
-  .openapi('ImportSettings');
-
-const notFound = json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'No such import');
+const notFound = json(ErrorSchema, 'No such import');
 const tooLarge = () => new AppError(413, 'FileTooLarge', 'The file is larger than 50 MB: split it into smaller files');
 
 /** Saves the request body to a temporary file, counting bytes as they arrive; refuses more than 50 MB. */
@@ -137,8 +86,8 @@ export function importRoutes(ctx: AppContext) {
       responses: {
         201: json(ImportJobSchema, 'The preview'),
         ...errors,
-        413: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'Larger than 50 MB'),
-        422: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'Not a readable file'),
+        413: json(ErrorSchema, 'Larger than 50 MB (FileTooLarge)'),
+        422: json(ErrorSchema, 'Not a readable file'),
       },
     }),
     async (c) => {
@@ -159,7 +108,7 @@ export function importRoutes(ctx: AppContext) {
       path: '/imports',
       tags: ['Imports'],
       summary: 'Recent imports of the account',
-      responses: { 200: json(z.object({ items: z.array(ImportJobSchema) }), 'Imports'), ...errors },
+      responses: { 200: json(ImportListSchema, 'Imports'), ...errors },
     }),
     async (c) => c.json({ items: await ctx.imports.list(requireSession(c).actor) }, 200),
   );
@@ -183,7 +132,12 @@ export function importRoutes(ctx: AppContext) {
       tags: ['Imports'],
       summary: 'Fix the column mapping, the header choice or the mode; every row is checked again',
       request: { params: IdParams, body: body(importPreviewUpdateSchema) },
-      responses: { 200: json(ImportJobSchema, 'The new preview'), ...errors, 404: notFound },
+      responses: {
+        200: json(ImportJobSchema, 'The new preview'),
+        ...errors,
+        404: notFound,
+        ...conflicting('The import is running or finished (ImportRunning, ImportDone), or its upload expired'),
+      },
     }),
     async (c) =>
       c.json(await ctx.imports.revise(requireSession(c).actor, c.req.valid('param').id, c.req.valid('json')), 200),
@@ -196,7 +150,14 @@ export function importRoutes(ctx: AppContext) {
       tags: ['Imports'],
       summary: 'Start the import (all or nothing unless `partial`); follow it with GET /imports/{id}',
       request: { params: IdParams, body: body(importStartSchema) },
-      responses: { 202: json(ImportJobSchema, 'Started'), ...errors, 404: notFound },
+      responses: {
+        202: json(ImportJobSchema, 'Started'),
+        ...errors,
+        404: notFound,
+        ...conflicting(
+          'Not ready (ImportNotReady), nothing to import (NothingToImport), finished (ImportDone) or expired, or another import is running (ImportRunning)',
+        ),
+      },
     }),
     async (c) => {
       const session = requireSession(c);
@@ -214,7 +175,12 @@ export function importRoutes(ctx: AppContext) {
       tags: ['Imports'],
       summary: 'Cancel a running import (nothing is written)',
       request: { params: IdParams },
-      responses: { 200: json(ImportJobSchema, 'Cancelling'), ...errors, 404: notFound },
+      responses: {
+        200: json(ImportJobSchema, 'Cancelling'),
+        ...errors,
+        404: notFound,
+        ...conflicting('The import is not running (ImportNotRunning)'),
+      },
     }),
     async (c) => c.json(await ctx.imports.cancel(requireSession(c).actor, c.req.valid('param').id), 200),
   );
@@ -260,7 +226,7 @@ export function importRoutes(ctx: AppContext) {
       path: '/import-settings',
       tags: ['Imports'],
       summary: 'The range imported users without a phone take free extensions from',
-      responses: { 200: json(SettingsSchema, 'Settings'), ...errors },
+      responses: { 200: json(ImportSettingsSchema, 'Settings'), ...errors },
     }),
     async (c) => c.json(await ctx.imports.settings(requireSession(c).actor), 200),
   );
@@ -272,7 +238,7 @@ export function importRoutes(ctx: AppContext) {
       tags: ['Imports'],
       summary: 'Change the extension range',
       request: { body: body(importSettingsSchema) },
-      responses: { 200: json(SettingsSchema, 'Settings'), ...errors },
+      responses: { 200: json(ImportSettingsSchema, 'Settings'), ...errors },
     }),
     async (c) => c.json(await ctx.imports.updateSettings(requireSession(c).actor, c.req.valid('json')), 200),
   );

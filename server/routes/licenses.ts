@@ -1,5 +1,5 @@
 // Licenses: the account's pools, a user's licenses, and Voice Analytics minutes used.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { licenseGrantSchema, poolSchema, usageSchema } from '../../shared/access-schemas.js';
 import type { AppContext } from '../context.js';
 import { forbidden } from '../errors.js';
@@ -12,10 +12,11 @@ import {
   AppParams,
   LicenseOverviewItemSchema,
   LicenseOverviewSchema,
+  MinutesUsageSchema,
   UserAppParams,
   UserLicensesSchema,
 } from './access-schemas.js';
-import { body, errors, IdParams, json } from './schemas.js';
+import { body, conflicting, errors, IdParams, json, missing } from './schemas.js';
 
 export function licenseRoutes(ctx: AppContext) {
   const app = router();
@@ -40,7 +41,11 @@ export function licenseRoutes(ctx: AppContext) {
       summary: 'Create or resize a pool: seats, or minutes for Voice Analytics',
       description: 'A pool cannot be made smaller than what is in use (`PoolBelowUse`).',
       request: { params: AppParams, body: body(poolSchema) },
-      responses: { 200: json(LicenseOverviewItemSchema, 'The pool'), ...errors },
+      responses: {
+        200: json(LicenseOverviewItemSchema, 'The pool'),
+        ...errors,
+        ...conflicting('Smaller than what is in use (PoolBelowUse)'),
+      },
     }),
     async (c) =>
       c.json(
@@ -56,7 +61,7 @@ export function licenseRoutes(ctx: AppContext) {
       tags: ['Licenses'],
       summary: 'Remove a pool (licenses stay; they are no longer counted against seats)',
       request: { params: AppParams },
-      responses: { 204: { description: 'Removed' }, ...errors },
+      responses: { 204: { description: 'Removed' }, ...errors, ...missing('license pool') },
     }),
     async (c) => {
       await ctx.licenses.removePool(requireSession(c).actor, c.req.valid('param').app, meta(c));
@@ -73,8 +78,10 @@ export function licenseRoutes(ctx: AppContext) {
       description: 'Called by Voice Analytics with its application key, or by an admin.',
       request: { body: body(usageSchema) },
       responses: {
-        200: json(z.object({ size: z.number().int(), used: z.number().int(), left: z.number().int() }), 'Pool'),
+        200: json(MinutesUsageSchema, 'Pool'),
         ...errors,
+        ...missing('user or Voice Analytics minutes pool'),
+        ...conflicting('Not licensed (NotLicensed), or beyond the pool'),
       },
     }),
     async (c) => {
@@ -94,7 +101,7 @@ export function licenseRoutes(ctx: AppContext) {
       tags: ['Licenses'],
       summary: "A user's license for each application",
       request: { params: IdParams },
-      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors },
+      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors, ...missing('user') },
     }),
     async (c) => c.json(await ctx.licenses.forUser(requireSession(c).actor, c.req.valid('param').id), 200),
   );
@@ -106,7 +113,12 @@ export function licenseRoutes(ctx: AppContext) {
       tags: ['Licenses'],
       summary: 'License a user for an application (refused when its pool is full)',
       request: { params: IdParams, body: body(licenseGrantSchema) },
-      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors },
+      responses: {
+        200: json(UserLicensesSchema, 'Licenses'),
+        ...errors,
+        ...missing('user'),
+        ...conflicting('The pool has no seat left (LicensePoolExhausted)'),
+      },
     }),
     async (c) =>
       c.json(
@@ -127,7 +139,7 @@ export function licenseRoutes(ctx: AppContext) {
       tags: ['Licenses'],
       summary: "Revoke a user's license (frees a seat of the pool)",
       request: { params: UserAppParams },
-      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors },
+      responses: { 200: json(UserLicensesSchema, 'Licenses'), ...errors, ...missing('user') },
     }),
     async (c) => {
       const { id, app: key } = c.req.valid('param');

@@ -1,40 +1,11 @@
 // Profiles over HTTP: list, read, create, edit (never the name), delete.
-import { createRoute, z } from '@hono/zod-openapi';
-import {
-  MODULE_ACCESS,
-  PROFILE_MODULES,
-  profileCreateSchema,
-  profileUpdateSchema,
-} from '../../shared/profile-schemas.js';
+import { createRoute } from '@hono/zod-openapi';
+import { profileCreateSchema, profileUpdateSchema } from '../../shared/profile-schemas.js';
+import { ProfileListSchema, ProfileSchema } from '../../shared/responses/profiles.js';
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { body, errors, IdParams, json } from './schemas.js';
-
-const rule = z.object({ access: z.enum(MODULE_ACCESS), items: z.array(z.string()) });
-const perModule = <T extends z.ZodType>(schema: T) =>
-  z.object(Object.fromEntries(PROFILE_MODULES.map((m) => [m, schema])) as Record<(typeof PROFILE_MODULES)[number], T>);
-
-export const ProfileSchema = z
-  .object({
-    id: z.number().int(),
-    name: z.string().openapi({ description: 'Set at creation; never changes' }),
-    description: z.string(),
-    modules: perModule(rule).openapi({
-      description:
-        'Per admin module: all, none (Not allowed) or some (the listed items: department names for Users, profile names for Profiles, campaign and connector names for the others)',
-    }),
-    summary: perModule(z.string()).openapi({ description: '"All", "Not allowed" or the number of items' }),
-    users: z.number().int().openapi({ description: 'How many users have this profile' }),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    can: z.object({ update: z.boolean(), delete: z.boolean(), assign: z.boolean() }),
-  })
-  .openapi('Profile');
-
-const ProfileListSchema = z
-  .object({ items: z.array(ProfileSchema), can: z.object({ create: z.boolean() }) })
-  .openapi('ProfileList');
+import { body, conflicting, errors, IdParams, json, missing } from './schemas.js';
 
 export function profileRoutes(ctx: AppContext) {
   const app = router();
@@ -57,7 +28,11 @@ export function profileRoutes(ctx: AppContext) {
       tags: ['Profiles'],
       summary: 'Create a profile (a module left out is Not allowed)',
       request: { body: body(profileCreateSchema) },
-      responses: { 201: json(ProfileSchema, 'Created'), ...errors, 409: json(ProfileSchema, 'Name taken') },
+      responses: {
+        201: json(ProfileSchema, 'Created'),
+        ...errors,
+        ...conflicting('A profile of that name exists (ProfileNameTaken)'),
+      },
     }),
     async (c) =>
       c.json(await ctx.profiles.create(requireSession(c).actor, c.req.valid('json'), { ip: c.get('ip') }), 201),
@@ -70,7 +45,7 @@ export function profileRoutes(ctx: AppContext) {
       tags: ['Profiles'],
       summary: 'Read a profile',
       request: { params: IdParams },
-      responses: { 200: json(ProfileSchema, 'The profile'), ...errors },
+      responses: { 200: json(ProfileSchema, 'The profile'), ...errors, ...missing('profile') },
     }),
     async (c) => c.json(await ctx.profiles.get(requireSession(c).actor, c.req.valid('param').id), 200),
   );
@@ -82,7 +57,7 @@ export function profileRoutes(ctx: AppContext) {
       tags: ['Profiles'],
       summary: 'Edit a profile’s description and modules (the name cannot change)',
       request: { params: IdParams, body: body(profileUpdateSchema) },
-      responses: { 200: json(ProfileSchema, 'Updated'), ...errors },
+      responses: { 200: json(ProfileSchema, 'Updated'), ...errors, ...missing('profile') },
     }),
     async (c) =>
       c.json(
@@ -100,7 +75,12 @@ export function profileRoutes(ctx: AppContext) {
       tags: ['Profiles'],
       summary: 'Delete a profile that no user has',
       request: { params: IdParams },
-      responses: { 204: { description: 'Deleted' }, ...errors },
+      responses: {
+        204: { description: 'Deleted' },
+        ...errors,
+        ...missing('profile'),
+        ...conflicting('Users have this profile (ProfileInUse)'),
+      },
     }),
     async (c) => {
       await ctx.profiles.remove(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });

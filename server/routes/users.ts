@@ -1,5 +1,5 @@
 // The user directory over HTTP: list/search, facets, CSV export, create, read, edit, delete.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { ACCESS_TYPE_LABELS, type AccessType, AUTH_METHOD_LABELS, type AuthMethod } from '../../shared/constants.js';
 import { userCreateSchema, userListQuerySchema, userUpdateSchema } from '../../shared/schemas.js';
 import type { AppContext } from '../context.js';
@@ -9,12 +9,21 @@ import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
 import { xlsxResponse } from '../http/xlsx.js';
 import { type Actor, canSetAccessType } from '../policy.js';
-import { body, csv, errors, FacetsSchema, IdParams, json, UserListSchema, UserSchema, xlsx } from './schemas.js';
+import {
+  body,
+  conflicting,
+  csv,
+  ErrorSchema,
+  errors,
+  FacetsSchema,
+  IdParams,
+  json,
+  UserListSchema,
+  UserSchema,
+  xlsx,
+} from './schemas.js';
 
-const notFound = json(
-  z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
-  'No such user in your account',
-);
+const notFound = json(ErrorSchema, 'No such user in your account');
 
 export function userRoutes(ctx: AppContext) {
   const app = router();
@@ -85,7 +94,11 @@ export function userRoutes(ctx: AppContext) {
       tags: ['Users'],
       summary: 'Create a user',
       request: { body: body(userCreateSchema) },
-      responses: { 201: json(UserSchema, 'Created'), ...errors, 409: json(UserSchema, 'Username taken') },
+      responses: {
+        201: json(UserSchema, 'Created'),
+        ...errors,
+        409: json(ErrorSchema, 'Username taken (UsernameTaken)'),
+      },
     }),
     async (c) => {
       const actor = requireSession(c).actor;
@@ -114,7 +127,12 @@ export function userRoutes(ctx: AppContext) {
       tags: ['Users'],
       summary: 'Edit a user (the username cannot change)',
       request: { params: IdParams, body: body(userUpdateSchema) },
-      responses: { 200: json(UserSchema, 'Updated'), ...errors, 404: notFound },
+      responses: {
+        200: json(UserSchema, 'Updated'),
+        ...errors,
+        404: notFound,
+        ...conflicting('The owner cannot be disabled or stop being an admin (OwnerProtected)'),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -148,7 +166,12 @@ export function userRoutes(ctx: AppContext) {
       tags: ['Users'],
       summary: 'Delete a user',
       request: { params: IdParams },
-      responses: { 204: { description: 'Deleted' }, ...errors, 404: notFound },
+      responses: {
+        204: { description: 'Deleted' },
+        ...errors,
+        404: notFound,
+        ...conflicting('The owner (OwnerProtected) and you yourself (CannotDeleteSelf) cannot be deleted'),
+      },
     }),
     async (c) => {
       await ctx.users.remove(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });

@@ -4,6 +4,7 @@
 import { sql, type Transaction } from 'kysely';
 import { APP_KEYS, APPS, type AppKey } from '../../shared/access.js';
 import type { RoleCreate, RoleUpdate } from '../../shared/access-schemas.js';
+import type { AccessType } from '../../shared/constants.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { dropFromRoleIds, syncRoleIds } from '../db/user-facts.js';
@@ -133,7 +134,7 @@ export class AccessRoles {
     return APP_KEYS.map((key) => {
       const builtIn = BUILT_IN_BY_APP.get(key);
       const mapping = Object.entries(builtIn?.accessTypeRoles ?? {}).map(([accessType, role]) => ({
-        accessType,
+        accessType: accessType as AccessType | 'owner',
         role: role as string,
       }));
       return {

@@ -23,8 +23,8 @@ export interface AuditEvent {
   action: string;
   actor: { id: number; username: string | null } | null;
   target: { type: string; id: string; label: string | null } | null;
-  before: unknown;
-  after: unknown;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
   ip: string | null;
 }
 

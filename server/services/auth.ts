@@ -1,5 +1,6 @@
 // Password sign-in, console sessions (cookie token + CSRF token) and password changes.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RequiredAction } from '../../shared/constants.js';
 import type { Db } from '../db/index.js';
 import { writerHeld } from '../db/write-lock.js';
 import { AppError, unauthenticated } from '../errors.js';
@@ -18,7 +19,7 @@ export interface SessionInfo {
   user: UserRow;
   account: { id: number; slug: string; name: string };
   csrfToken: string;
-  requiredActions: string[];
+  requiredActions: RequiredAction[];
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -221,7 +222,7 @@ export class Auth {
       user,
       account: { id: user.account_id, slug: row.account_slug, name: row.account_name },
       csrfToken: row.csrf_token,
-      requiredActions: JSON.parse(user.required_actions) as string[],
+      requiredActions: JSON.parse(user.required_actions) as RequiredAction[],
     };
   }
 

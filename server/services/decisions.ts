@@ -1,8 +1,9 @@
 // Authorization decisions for the suite's applications: loads the facts about the users asked about (one query
 // for any number of them) and lets the policy answer, question by question, with the reason.
 import { type Compilable, CompiledQuery, type RawBuilder, sql } from 'kysely';
-import { APPS, type AppKey, isAppKey } from '../../shared/access.js';
+import { APPS, type AppKey, type ChatStatus, isAppKey } from '../../shared/access.js';
 import type { DecisionQuestion } from '../../shared/access-schemas.js';
+import type { AccessType } from '../../shared/constants.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import { parseRoleIds } from '../db/user-facts.js';
 import { forbidden, notFound } from '../errors.js';
@@ -163,13 +164,13 @@ export class Decisions {
       firstName: user.first_name,
       lastName: user.last_name || null,
       email: user.email || null,
-      accessType: subject.accessType,
+      accessType: subject.accessType as AccessType,
       isOwner: subject.isOwner,
       enabled: subject.enabled,
       licenses: presentLicenses(JSON.stringify([...subject.licenses])),
       applications: applications as Record<AppKey, { licensed: boolean; roles: string[] }>,
       chat: {
-        status: user.chat_status ?? 'available',
+        status: (user.chat_status ?? 'available') as ChatStatus,
         chatLimit: user.chat_limit ?? -1,
         tag: user.chat_tag ?? '',
       },

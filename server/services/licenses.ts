@@ -2,7 +2,7 @@
 // shared by all users. Under a pool new users are licensed by default; the database refuses any oversubscription.
 
 import { sql, type Transaction } from 'kysely';
-import { APP_KEYS, APPS, type AppKey } from '../../shared/access.js';
+import { APP_KEYS, APPS, type AppKey, type PoolKind } from '../../shared/access.js';
 import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
@@ -217,7 +217,7 @@ export class Licenses {
           license: APPS[key].license,
           licensed: !!license,
           grantedAt: license?.granted_at ?? null,
-          pool: pool ? { kind: pool.kind, size: pool.size, used: pool.used } : null,
+          pool: pool ? { kind: pool.kind as PoolKind, size: pool.size, used: pool.used } : null,
         };
       }),
       analysisEnabled: (settings?.analysis_enabled ?? 1) === 1,

@@ -1,4 +1,6 @@
 // Filters an admin saves on the user list; at most one is their default view.
+import type { UserSort } from '../../shared/constants.js';
+import type { SavedFilterBody } from '../../shared/responses/users.js';
 import type { SavedFilterCreate } from '../../shared/schemas.js';
 import type { Db } from '../db/index.js';
 import { conflict, notFound } from '../errors.js';
@@ -15,7 +17,11 @@ interface SavedFilterRow {
 }
 
 function present(row: SavedFilterRow) {
-  const params = JSON.parse(row.params_json) as { filter: object; sort?: string; order?: string };
+  const params = JSON.parse(row.params_json) as {
+    filter: SavedFilterBody;
+    sort?: UserSort;
+    order?: 'asc' | 'desc';
+  };
   return {
     id: row.id,
     name: row.name,

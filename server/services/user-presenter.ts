@@ -2,7 +2,8 @@
 
 import type { Selectable } from 'kysely';
 import type { AccessType, AuthMethod, UserStatus } from '../../shared/constants.js';
-import { foldText, matchRanges, type Range } from '../../shared/search-text.js';
+import type { UserListItem } from '../../shared/responses/users.js';
+import { foldText, matchRanges } from '../../shared/search-text.js';
 import type { User } from '../../shared/user.js';
 import type { UsersTable } from '../db/schema/users.js';
 import { searchForm } from '../db/user-search.js';
@@ -114,9 +115,7 @@ export function searchDocument(row: SearchFields, nicknames: string[] = JSON.par
     .join('');
 }
 
-export type Highlights = Partial<
-  Record<'firstName' | 'lastName' | 'username' | 'email' | 'phone' | 'department' | 'nicknames', Range[]>
->;
+export type Highlights = UserListItem['highlights'];
 
 export function highlightsFor(user: User, terms: string[]): Highlights {
   const out: Highlights = {};

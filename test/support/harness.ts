@@ -1,4 +1,6 @@
 // In-process HTTP tests: the real app and a real database, a fresh account per test (factories, no shared state).
+// Every response is checked against the operation's OpenAPI description (status and body schema): a response that
+// breaks it fails the test that made the request.
 import { createApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { type Clock, createContext } from '../../server/context.js';
@@ -36,13 +38,23 @@ export class TestClock implements Clock {
   }
 }
 
+/** The server's account of a response that broke its documented contract (see server/http/response-contract). */
+export function responseMismatch(status: number, body: unknown): string | null {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  return status === 500 && error?.code === 'ResponseMismatch' ? String(error.message) : null;
+}
+
 let counter = 0;
 const unique = (prefix: string) => `${prefix}${process.pid}x${++counter}`;
 
 export async function createHarness(dialect: Dialect) {
   const database: TestDatabase = await createTestDatabase(dialect);
   const clock = new TestClock();
-  const ctx = createContext({ ...loadConfig({}), databaseUrl: database.url }, database.handle, clock);
+  const ctx = createContext(
+    { ...loadConfig({}), databaseUrl: database.url, checkResponses: true },
+    database.handle,
+    clock,
+  );
   const app = createApp(ctx);
 
   async function raw(
@@ -64,6 +76,8 @@ export async function createHarness(dialect: Dialect) {
     } catch {
       parsed = null;
     }
+    const mismatch = responseMismatch(response.status, parsed);
+    if (mismatch) throw new Error(`${method} ${path}: the response does not match the API's description: ${mismatch}`);
     return { status: response.status, body: parsed, text, headers: response.headers };
   }
 

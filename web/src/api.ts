@@ -1,13 +1,9 @@
 // The console's one door to the Roster API: JSON in and out, CSRF header on mutations, errors as ApiError.
 
-import { type AppKey, CLIENT_HEADER, CONSOLE_CLIENT } from '../../shared/access.js';
-import type { BulkAction } from '../../shared/bulk-schemas.js';
-import type { AccessType, RequiredAction, UserSort, UserStatus } from '../../shared/constants.js';
-import type { ProfileModule } from '../../shared/profile-schemas.js';
-import type { Range } from '../../shared/search-text.js';
-import type { User as SharedUser, UserAbilities } from '../../shared/user.js';
+import { CLIENT_HEADER, CONSOLE_CLIENT } from '../../shared/access.js';
+import type { FieldError } from '../../shared/responses/errors.js';
 
-export type FieldError = { path: string; message: string };
+export type { FieldError };
 
 export class ApiError extends Error {
   constructor(
@@ -31,97 +27,20 @@ export class ApiError extends Error {
   }
 }
 
-export type User = SharedUser & { can: UserAbilities };
-
-export type HighlightField = 'firstName' | 'lastName' | 'username' | 'email' | 'phone' | 'department' | 'nicknames';
-export type UserListItem = User & { highlights?: Partial<Record<HighlightField, Range[]>> };
-
-export type UserPage = {
-  items: UserListItem[];
-  total: number;
-  totalExact: boolean;
-  nextCursor: string | null;
-  prevCursor: string | null;
-};
-
-export type UserFacets = { departments: string[]; sources: string[]; total: number };
-
-export type Session = {
-  user: User;
-  account: { id: number | string; name: string; slug: string };
-  csrfToken: string;
-  requiredActions: RequiredAction[];
-  abilities: {
-    manageUsers: boolean;
-    importUsers: boolean;
-    /** Create, rename, move and delete groups, departments and chat-routing groups. */
-    manageOrganization: boolean;
-    readAudit: boolean;
-    manageAccess: boolean;
-    readProfiles: boolean;
-    createProfiles: boolean;
-  };
-};
-
-export type SavedFilterBody = {
-  q?: string;
-  accessType?: AccessType;
-  status?: UserStatus;
-  enabled?: boolean;
-  department?: string;
-  source?: string;
-  groupId?: number;
-  license?: AppKey;
-};
-
-export type SavedFilter = {
-  id: number | string;
-  name: string;
-  filter: SavedFilterBody;
-  sort: UserSort | null;
-  order: 'asc' | 'desc' | null;
-  isDefault: boolean;
-  createdAt: string;
-};
-
-export type ModuleRuleView = { access: 'all' | 'none' | 'some'; items: string[] };
-
-export type Profile = {
-  id: number;
-  name: string;
-  description: string;
-  modules: Record<ProfileModule, ModuleRuleView>;
-  summary: Record<ProfileModule, string>;
-  users: number;
-  createdAt: string;
-  updatedAt: string;
-  can: { update: boolean; delete: boolean; assign: boolean };
-};
-
-export type ProfileList = { items: Profile[]; can: { create: boolean } };
-
-export type BulkReport = {
-  action: BulkAction;
-  dryRun: boolean;
-  selected: number;
-  done: number;
-  skipped: number;
-  failed: number;
-  completed: boolean;
-  error: string | null;
-  groups: { outcome: 'done' | 'skipped' | 'failed'; reason: string | null; users: [number, string][] }[];
-};
-
-export type AuditEvent = {
-  id: number | string;
-  at: string;
-  action: string;
-  actor: { id: number | string; username: string } | null;
-  target: { type: string; id: number | string; label: string } | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  ip: string | null;
-};
+// The API's shapes, inferred from the schemas the server documents and tests validate (shared/responses/).
+export type { AuditEvent } from '../../shared/responses/audit.js';
+export type { ModuleRuleView, Profile, ProfileList } from '../../shared/responses/profiles.js';
+export type { Session } from '../../shared/responses/session.js';
+export type {
+  BulkReport,
+  HighlightField,
+  SavedFilter,
+  SavedFilterBody,
+  User,
+  UserFacets,
+  UserListItem,
+  UserPage,
+} from '../../shared/responses/users.js';
 
 export const API_BASE = '/api/v1';
 

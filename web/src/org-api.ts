@@ -1,43 +1,18 @@
 // Shapes of the organization API as the console reads them: the group tree, a group, a user's teams, departments.
 
-export type TreeGroup = { id: number; parentId: number | null; name: string; memberCount: number };
-export type GroupTree = { items: TreeGroup[]; total: number };
+import type { TreeGroup } from '../../shared/responses/organization.js';
 
-export type GroupPerson = { id: number; username: string; displayName: string; email: string | null; enabled: boolean };
-
-export type Group = {
-  id: number;
-  name: string;
-  parentId: number | null;
-  level: number;
-  path: { id: number; name: string }[];
-  memberCount: number;
-  subgroups: { id: number; name: string; memberCount: number; subgroupCount: number }[];
-  supervisors: GroupPerson[];
-  members: (GroupPerson & { isMainTeam: boolean })[];
-  nextMembers: string | null;
-  createdAt: string;
-  updatedAt: string;
-  can: { createSubgroup: boolean };
-};
-
-export type TeamGroup = { id: number; name: string; path: string; level: number };
-export type UserTeams = {
-  userId: number;
-  teams: (TeamGroup & { isMain: boolean })[];
-  supervises: TeamGroup[];
-  canManage: TeamGroup[];
-};
-
-export type Department = {
-  id: number;
-  name: string;
-  userCount: number;
-  chatGroups: { id: number; name: string }[];
-  createdAt: string;
-};
-
-export type ChatGroup = { id: number; name: string; departments: { id: number; name: string }[]; createdAt: string };
+// Inferred from the schemas the server documents and tests validate (shared/responses/organization.ts).
+export type {
+  ChatGroup,
+  Department,
+  Group,
+  GroupPerson,
+  GroupTree,
+  TeamGroup,
+  TreeGroup,
+  UserTeams,
+} from '../../shared/responses/organization.js';
 
 /** The tree's groups indexed for rendering: children by parent (already in name order), and each group's path. */
 export function indexTree(items: TreeGroup[]) {

@@ -93,6 +93,9 @@ interface Live {
   cancel: boolean;
 }
 
+/** A run's progress as the API shows it: its counts, not the runner's own cancel flag. */
+const shownProgress = ({ cancel: _, ...counts }: Partial<Live>) => counts;
+
 export interface RunOptions {
   /** Seal the generated passwords for the importing session (console). */
   sessionToken?: string;
@@ -855,14 +858,14 @@ export class ImportJobs {
       skipped: row.skipped,
     };
     const live = this.live.get(row.id);
-    if (live) progress = { ...progress, ...live };
+    if (live) progress = { ...progress, ...shownProgress(live) };
     else if (status === 'running') {
       // Another process runs it: its progress file (same machine) or the database (PostgreSQL) tell how far it is.
       const file = join(this.dir(row.id), 'progress.json');
       const info = await stat(file).catch(() => null);
       if (info) {
         const saved = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Partial<Live>;
-        progress = { ...progress, ...saved };
+        progress = { ...progress, ...shownProgress(saved) };
       }
       const beat = Math.max(info?.mtimeMs ?? 0, Date.parse(row.heartbeat_at ?? row.started_at ?? row.updated_at));
       if (Date.now() - beat > STALE_MS) {

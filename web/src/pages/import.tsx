@@ -12,34 +12,10 @@ import {
   type ImportMode,
   MAX_IMPORT_BYTES,
 } from '../../../shared/import-schemas.js';
+import type { ImportJob } from '../../../shared/responses/imports.js';
 import { API_BASE, ApiError, api, apiUpload } from '../api.js';
 import { UploadIcon } from '../components/icons.js';
 import { Checkbox, formatCount, formatDateTime, Notice, Spinner } from '../components/ui.js';
-
-type Problem = { row: number; column: string | null; field: string | null; code: string; message: string };
-
-export type ImportJob = {
-  id: number;
-  fileName: string;
-  format: string;
-  fileBytes: number;
-  status: 'ready' | 'running' | 'done' | 'failed' | 'cancelled';
-  mode: ImportMode;
-  partial: boolean;
-  hasHeader: boolean;
-  headers: string[];
-  mapping: ImportMapping;
-  preview: { row: number; cells: string[] }[];
-  problems: Problem[];
-  counts: { rows: number; badRows: number; problems: number; toCreate: number; toUpdate: number };
-  progress: { phase: string; processed: number; total: number; created: number; updated: number; skipped: number };
-  generatedPasswords: number;
-  passwordsAvailable: boolean;
-  message: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-};
 
 const letter = (index: number) => {
   let n = index + 1;

@@ -1,0 +1,33 @@
+// Response schemas of signing in: the sign-in page's settings and the session (user, abilities, CSRF token).
+import { z } from 'zod';
+import { REQUIRED_ACTIONS } from '../constants.js';
+import { UserSchema } from './users.js';
+
+export const AuthConfigSchema = z.object({ defaultAccount: z.string().nullable() }).meta({ id: 'AuthConfig' });
+
+/** What the signed-in user may do in the console: each key opens a part of it. */
+export const SessionAbilitiesSchema = z.object({
+  manageUsers: z.boolean(),
+  importUsers: z.boolean(),
+  manageOrganization: z
+    .boolean()
+    .describe('Create, rename, move and delete groups, departments and chat-routing groups'),
+  readAudit: z.boolean(),
+  manageAccess: z.boolean(),
+  readProfiles: z.boolean(),
+  createProfiles: z.boolean(),
+});
+export type SessionAbilities = z.output<typeof SessionAbilitiesSchema>;
+
+export const SessionSchema = z
+  .object({
+    user: UserSchema,
+    account: z.object({ id: z.number().int(), name: z.string(), slug: z.string() }),
+    csrfToken: z.string().describe('Send as X-CSRF-Token on every state-changing request'),
+    requiredActions: z
+      .array(z.enum(REQUIRED_ACTIONS))
+      .describe('What the user must do before anything else (update_password: choose a new password)'),
+    abilities: SessionAbilitiesSchema,
+  })
+  .meta({ id: 'Session' });
+export type Session = z.output<typeof SessionSchema>;

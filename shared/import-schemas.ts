@@ -3,8 +3,23 @@
 import { z } from 'zod';
 
 export const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
-export const IMPORT_FORMATS = ['csv', 'txt', 'xlsx', 'ods'] as const;
+export const IMPORT_FORMATS = ['csv', 'tsv', 'txt', 'xlsx', 'xlsm', 'ods', 'fods'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+/** The file picker's list: every format the importer reads. */
+export const IMPORT_ACCEPT = IMPORT_FORMATS.map((format) => `.${format}`).join(',');
+export const isTextFormat = (format: string) => format === 'csv' || format === 'tsv' || format === 'txt';
+
+/** Encodings a text file may be read in: detected on upload, or chosen by the admin when the preview looks wrong. */
+export const TEXT_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252', 'iso-8859-1'] as const;
+export type TextEncoding = (typeof TEXT_ENCODINGS)[number];
+export const TEXT_ENCODING_LABELS: Record<TextEncoding, string> = {
+  'utf-8': 'UTF-8',
+  'utf-16le': 'UTF-16 (little-endian)',
+  'utf-16be': 'UTF-16 (big-endian)',
+  'windows-1252': 'Windows-1252 (Western European)',
+  'iso-8859-1': 'ISO-8859-1 (Latin-1)',
+};
+export const textEncodingSchema = z.enum(TEXT_ENCODINGS);
 
 /** Seed order: the columns of a file without a header row, in this order (a blank cell skips the field). */
 export const IMPORT_FIELDS = [
@@ -70,6 +85,8 @@ export const importPreviewUpdateSchema = z.object({
   mode: z.enum(IMPORT_MODES).optional(),
 });
 export type ImportPreviewUpdate = z.output<typeof importPreviewUpdateSchema>;
+
+export const importRereadSchema = z.object({ encoding: textEncodingSchema });
 
 export const importStartSchema = z.object({
   mode: z.enum(IMPORT_MODES).default('create'),

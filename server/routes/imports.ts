@@ -8,9 +8,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import {
   importPreviewUpdateSchema,
+  importRereadSchema,
   importSettingsSchema,
   importStartSchema,
   MAX_IMPORT_BYTES,
+  textEncodingSchema,
 } from '../../shared/import-schemas.js';
 import { ImportJobSchema, ImportListSchema, ImportSettingsSchema } from '../../shared/responses/imports.js';
 import type { AppContext } from '../context.js';
@@ -74,11 +76,11 @@ export function importRoutes(ctx: AppContext) {
       method: 'post',
       path: '/imports',
       tags: ['Imports'],
-      summary: 'Upload a CSV, TXT, XLSX or ODS file (at most 50 MB) and preview it',
+      summary: 'Upload a CSV, TSV, TXT, XLSX, XLSM, ODS or FODS file (at most 50 MB) and preview it',
       description:
-        'The file is the request body (`?name=users.xlsx` tells the format) or the `file` field of a multipart form. Nothing is written to the directory until the import is started.',
+        'The file is the request body (`?name=users.xlsx` tells the format) or the `file` field of a multipart form. A text file is read in `encoding` when given, else in the encoding detected (UTF-8, UTF-16 with a byte order mark, or Windows-1252 for bytes that are not UTF-8); the job tells which. Nothing is written to the directory until the import is started.',
       request: {
-        query: z.object({ name: z.string().max(255).optional() }),
+        query: z.object({ name: z.string().max(255).optional(), encoding: textEncodingSchema.optional() }),
         body: {
           content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
         },
@@ -95,7 +97,7 @@ export function importRoutes(ctx: AppContext) {
       ctx.imports.assertCanImport(actor);
       const upload = await saveUpload(c);
       try {
-        return c.json(await ctx.imports.upload(actor, upload), 201);
+        return c.json(await ctx.imports.upload(actor, upload, { encoding: c.req.valid('query').encoding }), 201);
       } finally {
         await rm(upload.dir, { recursive: true, force: true });
       }
@@ -123,6 +125,28 @@ export function importRoutes(ctx: AppContext) {
       responses: { 200: json(ImportJobSchema, 'The import'), ...errors, 404: notFound },
     }),
     async (c) => c.json(await ctx.imports.get(requireSession(c).actor, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/imports/{id}/reread',
+      tags: ['Imports'],
+      summary: 'Read a text file again in another encoding: a new preview replaces this one (and has a new id)',
+      request: { params: IdParams, body: body(importRereadSchema) },
+      responses: {
+        201: json(ImportJobSchema, 'The new preview'),
+        ...errors,
+        404: notFound,
+        ...conflicting('The import is running or finished (ImportRunning, ImportDone), or its upload expired'),
+        422: json(ErrorSchema, 'The file cannot be read in that encoding'),
+      },
+    }),
+    async (c) =>
+      c.json(
+        await ctx.imports.reread(requireSession(c).actor, c.req.valid('param').id, c.req.valid('json').encoding),
+        201,
+      ),
   );
 
   app.openapi(

@@ -1,6 +1,6 @@
 // Response schemas of imports: a job with its preview, problems and progress, and the import settings.
 import { z } from 'zod';
-import { ALL_IMPORT_FIELDS, IMPORT_MODES } from '../import-schemas.js';
+import { ALL_IMPORT_FIELDS, IMPORT_MODES, TEXT_ENCODINGS } from '../import-schemas.js';
 
 export const IMPORT_STATUSES = ['ready', 'running', 'done', 'failed', 'cancelled'] as const;
 
@@ -18,6 +18,10 @@ export const ImportJobSchema = z
     id: z.number().int(),
     fileName: z.string(),
     format: z.string(),
+    encoding: z
+      .enum(TEXT_ENCODINGS)
+      .nullable()
+      .describe('The encoding a text file was read in (detected, or chosen); null for spreadsheets'),
     fileBytes: z.number().int(),
     status: z.enum(IMPORT_STATUSES),
     mode: z.enum(IMPORT_MODES),

@@ -76,4 +76,31 @@ describe('import users', { timeout: 120_000 }, () => {
     await page.getByText('ines.ortega').first().waitFor();
     await expect.poll(() => page.getByTestId('user-count').textContent()).toContain('80,002');
   });
+
+  it('shows the encoding a Windows-1252 file was read in, and reads it again in the one the admin picks', async () => {
+    const { page } = h;
+    await page.goto(`${h.server.url}/import`);
+    await page.getByRole('heading', { name: 'Import users' }).waitFor();
+    // Excel's "CSV" on Windows: é is the single byte 0xE9.
+    const latin = Buffer.concat([
+      Buffer.from('Username;Full Name\r\nrene.faure;Ren'),
+      Buffer.from([0xe9]),
+      Buffer.from(' Faur'),
+      Buffer.from([0xe9]),
+      Buffer.from('\r\n'),
+    ]);
+    await page.getByLabel('File to import').setInputFiles({ name: 'excel.csv', mimeType: 'text/csv', buffer: latin });
+    await page.getByRole('heading', { name: 'Preview' }).waitFor();
+    const encoding = page.getByLabel('Encoding');
+    await expect.poll(() => encoding.inputValue()).toBe('windows-1252');
+    await page.getByRole('cell', { name: 'René Fauré' }).waitFor();
+    await screenshot(page, 'import-encoding');
+    const firstJob = new URL(page.url()).searchParams.get('job');
+
+    await encoding.selectOption('utf-8');
+    await page.getByRole('cell', { name: 'Ren\uFFFD Faur\uFFFD' }).waitFor();
+    await expect.poll(() => new URL(page.url()).searchParams.get('job')).not.toBe(firstJob);
+    await encoding.selectOption('windows-1252');
+    await page.getByRole('cell', { name: 'René Fauré' }).waitFor();
+  });
 });

@@ -7,6 +7,8 @@ export interface ImportJobsTable {
   created_by: number | null;
   file_name: string;
   format: string;
+  /** A text file's encoding as it was read; null for spreadsheets. */
+  encoding: string | null;
   file_bytes: Generated<number>;
   status: string;
   mode: Generated<string>;

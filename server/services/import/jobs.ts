@@ -2,7 +2,7 @@
 // itself (one transaction, progress, cancel), and the report (bad rows, generated passwords once).
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Selectable, Updateable } from 'kysely';
@@ -14,12 +14,14 @@ import {
   type ImportSettings,
   type ImportStart,
   importMappingSchema,
+  isTextFormat,
+  type TextEncoding,
 } from '../../../shared/import-schemas.js';
 import type { DatabaseHandle, Db } from '../../db/index.js';
 import type { ImportJobsTable } from '../../db/schema/import-jobs.js';
 import type { UsersTable } from '../../db/schema/users.js';
 import { idIn } from '../../db/sql-helpers.js';
-import { AppError, conflict, forbidden, notFound } from '../../errors.js';
+import { AppError, conflict, forbidden, notFound, validationFailed } from '../../errors.js';
 import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
 import { departmentKey } from '../department-key.js';
@@ -54,6 +56,8 @@ const PREVIEW_ROWS = 20;
 const WRITES_AHEAD = 2;
 /** The numbers a file gives as phones (written by the preview, read when free extensions are picked). */
 const FILE_PHONES = 'file-phones.json';
+/** A text file's upload, kept beside its staged rows so that it can be read again in another encoding. */
+const SOURCE_FILE = 'source';
 /** A running job whose progress has not moved for this long belongs to a process that died. */
 const STALE_MS = 60_000;
 /** How long a job's staging folder (its rows, the bad-rows file) is kept after the job last changed. */
@@ -65,6 +69,7 @@ export interface ImportJobView {
   id: number;
   fileName: string;
   format: string;
+  encoding: TextEncoding | null;
   fileBytes: number;
   status: 'ready' | 'running' | 'done' | 'failed' | 'cancelled';
   mode: ImportMode;
@@ -139,8 +144,15 @@ export class ImportJobs {
     return join(this.root, `${this.prefix}-${id}`);
   }
 
-  /** Reads the uploaded file (already saved at `path`), stages it and previews it with the columns it seems to have. */
-  async upload(actor: Actor, file: { name: string; path: string; bytes: number }): Promise<ImportJobView> {
+  /**
+   * Reads the uploaded file (already saved at `path`), stages it and previews it with the columns it seems to have. A
+   * text file is read in `encoding` when given, else in the encoding detected.
+   */
+  async upload(
+    actor: Actor,
+    file: { name: string; path: string; bytes: number },
+    options: { encoding?: TextEncoding } = {},
+  ): Promise<ImportJobView> {
     this.assertCanImport(actor);
     const format = formatOf(file.name);
     const at = this.now().toISOString();
@@ -162,8 +174,9 @@ export class ImportJobs {
     let staging: AsyncGenerator<SheetRow[], StagedFile> | null = null;
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      if (isTextFormat(format)) await copyFile(file.path, join(dir, SOURCE_FILE));
       // A large file is staged in a thread while this one checks the rows staged so far.
-      const stager = stagedRows(file.path, format, join(dir, 'rows.jsonl'), file.bytes);
+      const stager = stagedRows(file.path, format, join(dir, 'rows.jsonl'), file.bytes, options.encoding);
       staging = stager;
       const start = await stager.next();
       const head = start.done ? [] : start.value;
@@ -200,7 +213,11 @@ export class ImportJobs {
         remapped = final !== checkedWith;
         await db
           .updateTable('import_jobs')
-          .set({ mapping_json: final, total_rows: staged.rows - (hasHeader ? 1 : 0) })
+          .set({
+            mapping_json: final,
+            total_rows: staged.rows - (hasHeader ? 1 : 0),
+            encoding: staged.encoding ?? null,
+          })
           .where('id', '=', id)
           .execute();
       }
@@ -289,6 +306,38 @@ export class ImportJobs {
       .executeTakeFirst();
     if (!row) throw notFound('Import');
     return row;
+  }
+
+  /**
+   * Reads a text file's upload again in another encoding: a new preview (with its own header and mapping) replaces
+   * this one, which is removed once the new one stands.
+   */
+  async reread(actor: Actor, id: number, encoding: TextEncoding): Promise<ImportJobView> {
+    const job = await this.find(actor, id);
+    if (job.status === 'done')
+      throw conflict('ImportDone', 'This import is finished: upload the file again to import it again');
+    if (!['ready', 'failed', 'cancelled'].includes(job.status)) throw importRunning();
+    if (!isTextFormat(job.format)) {
+      throw validationFailed([
+        { path: 'encoding', message: 'Only text files (CSV, TSV, TXT) are read in an encoding' },
+      ]);
+    }
+    const source = join(this.dir(id), SOURCE_FILE);
+    if (
+      !(await access(source).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw conflict('ImportExpired', EXPIRED);
+    const next = await this.upload(
+      actor,
+      { name: job.file_name, path: source, bytes: Number(job.file_bytes) },
+      { encoding },
+    );
+    await this.db.deleteFrom('import_jobs').where('id', '=', id).execute();
+    await rm(this.dir(id), { recursive: true, force: true });
+    return next;
   }
 
   /** Changes the header choice, the mapping or the mode, and checks every row again. */
@@ -692,8 +741,9 @@ export class ImportJobs {
             .compile(),
         );
       });
-      // The staged rows (which may hold passwords) are not needed once the import is in.
+      // The staged rows and the upload (which may hold passwords) are not needed once the import is in.
       await rm(join(this.dir(id), 'rows.jsonl'), { force: true });
+      await rm(join(this.dir(id), SOURCE_FILE), { force: true });
       if (options.passwordSink && generatedCount > 0) {
         await options.passwordSink(`\uFEFF${csvLine(['Username', 'Password'])}${generated.join('')}`);
       }
@@ -877,6 +927,7 @@ export class ImportJobs {
       id: row.id,
       fileName: row.file_name,
       format: row.format,
+      encoding: (row.encoding as TextEncoding | null) ?? null,
       fileBytes: Number(row.file_bytes),
       status,
       mode: row.mode as ImportMode,

@@ -1,6 +1,6 @@
 // A large upload is staged in a worker thread (parsing the file and writing the staging file) while this thread checks
 // the rows already staged: the preview takes about as long as the longer of the two instead of both.
-import type { ImportFormat } from '../../../shared/import-schemas.js';
+import type { ImportFormat, TextEncoding } from '../../../shared/import-schemas.js';
 import { AppError } from '../../errors.js';
 import type { SheetRow } from './sheet.js';
 import { readStaged, type StagedFile, stageFile } from './stage.js';
@@ -19,10 +19,11 @@ export async function* stagedInThread(
   source: string,
   format: ImportFormat,
   target: string,
+  encoding?: TextEncoding,
 ): AsyncGenerator<SheetRow[], StagedFile> {
   const messages = threadMessages<StageMessage>(
     './stage-worker.ts',
-    { source, format, target },
+    { source, format, target, encoding },
     (message) => !('rows' in message),
   );
   for await (const message of messages) {
@@ -46,8 +47,9 @@ async function* stagedHere(
   source: string,
   format: ImportFormat,
   target: string,
+  encoding?: TextEncoding,
 ): AsyncGenerator<SheetRow[], StagedFile> {
-  const staged = await stageFile(source, format, target);
+  const staged = await stageFile(source, format, target, undefined, encoding);
   yield* readStaged(target);
   return staged;
 }
@@ -58,6 +60,9 @@ export function stagedRows(
   format: ImportFormat,
   target: string,
   bytes: number,
+  encoding?: TextEncoding,
 ): AsyncGenerator<SheetRow[], StagedFile> {
-  return bytes >= STAGE_IN_THREAD_BYTES ? stagedInThread(source, format, target) : stagedHere(source, format, target);
+  return bytes >= STAGE_IN_THREAD_BYTES
+    ? stagedInThread(source, format, target, encoding)
+    : stagedHere(source, format, target, encoding);
 }

@@ -3,7 +3,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { ImportFormat } from '../../../shared/import-schemas.js';
+import { IMPORT_FORMATS, type ImportFormat, type TextEncoding } from '../../../shared/import-schemas.js';
 import { importError } from './problems.js';
 import { openSpreadsheet } from './read-spreadsheet.js';
 import { detectLayout, readTextRows } from './read-text.js';
@@ -12,21 +12,37 @@ import { type Cell, MAX_COLUMNS, type SheetRow } from './sheet.js';
 export interface StagedFile {
   rows: number;
   width: number;
+  /** The encoding a text file was read in (detected or chosen); absent for spreadsheets. */
+  encoding?: TextEncoding;
 }
 
 export function formatOf(fileName: string): ImportFormat {
-  const extension = /\.([a-z0-9]+)$/i.exec(fileName)?.[1]?.toLowerCase();
-  if (extension === 'csv' || extension === 'txt' || extension === 'xlsx' || extension === 'ods') return extension;
-  throw importError('UnsupportedFormat', 'Import a .csv, .txt, .xlsx or .ods file');
+  const extension = /\.([a-z0-9]+)$/i.exec(fileName)?.[1]?.toLowerCase() ?? '';
+  if ((IMPORT_FORMATS as readonly string[]).includes(extension)) return extension as ImportFormat;
+  if (extension === 'xls' || extension === 'xlt') {
+    throw importError(
+      'UnsupportedFormat',
+      'Old Excel 97-2003 (.xls) workbooks cannot be read: open the file and save it as .xlsx (Excel Workbook) or .ods',
+    );
+  }
+  throw importError('UnsupportedFormat', 'Import a .csv, .tsv, .txt, .xlsx, .xlsm, .ods or .fods file');
 }
 
-async function* rowsOf(path: string, format: ImportFormat): AsyncGenerator<SheetRow> {
-  if (format === 'xlsx' || format === 'ods') {
-    const sheet = await openSpreadsheet(path, format);
+/** The file's rows; `layout` receives the encoding a text file is read in. */
+async function* rowsOf(
+  path: string,
+  format: ImportFormat,
+  encoding: TextEncoding | undefined,
+  found: (encoding: TextEncoding) => void,
+): AsyncGenerator<SheetRow> {
+  if (format === 'xlsx' || format === 'xlsm' || format === 'ods' || format === 'fods') {
+    const sheet = await openSpreadsheet(path, format === 'xlsm' ? 'xlsx' : format);
     yield* sheet.rows();
     return;
   }
-  yield* readTextRows(path, await detectLayout(path));
+  const layout = await detectLayout(path, { encoding, delimiter: format === 'tsv' ? '\t' : undefined });
+  found(layout.encoding);
+  yield* readTextRows(path, layout);
 }
 
 const isEmpty = (cell: Cell) => cell === null || (typeof cell === 'string' && cell.trim() === '');
@@ -43,6 +59,7 @@ export async function stageFile(
   format: ImportFormat,
   target: string,
   take?: (rows: SheetRow[]) => Promise<void>,
+  encoding?: TextEncoding,
 ): Promise<StagedFile> {
   if ((await stat(source)).size === 0) throw importError('EmptyFile', 'The file is empty');
   const out = createWriteStream(target, { mode: 0o600 });
@@ -50,8 +67,11 @@ export async function stageFile(
   let width = 0;
   let buffer = '';
   let batch: SheetRow[] = [];
+  let readIn: TextEncoding | undefined;
   try {
-    for await (const sheetRow of rowsOf(source, format)) {
+    for await (const sheetRow of rowsOf(source, format, encoding, (found) => {
+      readIn = found;
+    })) {
       let cells = sheetRow.cells.length > MAX_COLUMNS ? sheetRow.cells.slice(0, MAX_COLUMNS) : sheetRow.cells;
       let last = cells.length - 1;
       while (last >= 0 && isEmpty(cells[last] as Cell)) last--;
@@ -80,7 +100,7 @@ export async function stageFile(
   }
   if (rows === 0) throw importError('EmptyFile', 'The file has no rows');
   if (take && batch.length > 0) await take(batch);
-  return { rows, width };
+  return readIn ? { rows, width, encoding: readIn } : { rows, width };
 }
 
 /** The staged rows, in batches, so a caller can work a batch at a time and let the server breathe in between. */

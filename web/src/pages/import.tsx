@@ -6,11 +6,15 @@ import { type DragEvent, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import {
   ALL_IMPORT_FIELDS,
+  IMPORT_ACCEPT,
   IMPORT_FIELD_LABELS,
   type ImportField,
   type ImportMapping,
   type ImportMode,
   MAX_IMPORT_BYTES,
+  TEXT_ENCODING_LABELS,
+  TEXT_ENCODINGS,
+  type TextEncoding,
 } from '../../../shared/import-schemas.js';
 import type { ImportJob } from '../../../shared/responses/imports.js';
 import { API_BASE, ApiError, api, apiUpload } from '../api.js';
@@ -47,7 +51,11 @@ export function ImportPage() {
           </Link>
         </div>
       </div>
-      {jobId ? <JobView id={Number(jobId)} /> : <UploadView onUploaded={(job) => setParams({ job: String(job.id) })} />}
+      {jobId ? (
+        <JobView id={Number(jobId)} onReplaced={(job) => setParams({ job: String(job.id) })} />
+      ) : (
+        <UploadView onUploaded={(job) => setParams({ job: String(job.id) })} />
+      )}
     </div>
   );
 }
@@ -79,7 +87,7 @@ function UploadView({ onUploaded }: { onUploaded: (job: ImportJob) => void }) {
   return (
     <>
       <p className="page__lead">
-        A CSV, TXT, XLSX or ODS file of at most 50 MB. Required columns: <strong>Username</strong> and{' '}
+        A CSV, TSV, TXT, XLSX, XLSM, ODS or FODS file of at most 50 MB. Required columns: <strong>Username</strong> and{' '}
         <strong>Full Name</strong>; optional: Email, Profile, Valid from, Expiration, Time zone, Language, Phone,
         Password, in this order when the file has no header row. Nothing is written until you confirm the preview.
       </p>
@@ -112,7 +120,7 @@ function UploadView({ onUploaded }: { onUploaded: (job: ImportJob) => void }) {
               type="file"
               className="visually-hidden"
               aria-label="File to import"
-              accept=".csv,.txt,.xlsx,.ods"
+              accept={IMPORT_ACCEPT}
               onChange={(event) => choose(event.target.files?.[0])}
             />
           </>
@@ -226,7 +234,7 @@ function StatusBadge({ status }: { status: ImportJob['status'] }) {
   return <span className={`badge${tone ? ` badge--${tone}` : ''}`}>{label}</span>;
 }
 
-function JobView({ id }: { id: number }) {
+function JobView({ id, onReplaced }: { id: number; onReplaced: (job: ImportJob) => void }) {
   const client = useQueryClient();
   const key = ['import', id];
   const job = useQuery({
@@ -240,10 +248,22 @@ function JobView({ id }: { id: number }) {
   const data = job.data;
   if (data.status === 'running') return <Progress job={data} onChange={set} />;
   if (data.status === 'done') return <Report job={data} />;
-  return <Preview job={data} onChange={set} />;
+  const replace = (next: ImportJob) => {
+    client.setQueryData(['import', next.id], next);
+    onReplaced(next);
+  };
+  return <Preview job={data} onChange={set} onReplaced={replace} />;
 }
 
-function Preview({ job, onChange }: { job: ImportJob; onChange: (job: ImportJob) => void }) {
+function Preview({
+  job,
+  onChange,
+  onReplaced,
+}: {
+  job: ImportJob;
+  onChange: (job: ImportJob) => void;
+  onReplaced: (job: ImportJob) => void;
+}) {
   const [mode, setMode] = useState<ImportMode>(job.mode);
   const [partial, setPartial] = useState(job.partial);
   const revise = useMutation({
@@ -254,6 +274,12 @@ function Preview({ job, onChange }: { job: ImportJob; onChange: (job: ImportJob)
   const start = useMutation({
     mutationFn: () => api<ImportJob>(`/imports/${job.id}/start`, { method: 'POST', body: { mode, partial } }),
     onSuccess: onChange,
+  });
+  // Another encoding reads the file again: a new preview, with its own id, replaces this one.
+  const reread = useMutation({
+    mutationFn: (encoding: TextEncoding) =>
+      api<ImportJob>(`/imports/${job.id}/reread`, { method: 'POST', body: { encoding } }),
+    onSuccess: onReplaced,
   });
   const width = Math.max(job.mapping.length, ...job.preview.map((r) => r.cells.length));
   const problemAt = new Map<string, string[]>();
@@ -271,7 +297,7 @@ function Preview({ job, onChange }: { job: ImportJob; onChange: (job: ImportJob)
   };
   const c = job.counts;
   const blocked = !!job.message || (c.badRows > 0 && !partial) || c.toCreate + c.toUpdate === 0;
-  const error = revise.error ?? start.error;
+  const error = revise.error ?? start.error ?? reread.error;
   return (
     <>
       {job.status === 'failed' || job.status === 'cancelled' ? (
@@ -286,6 +312,25 @@ function Preview({ job, onChange }: { job: ImportJob; onChange: (job: ImportJob)
           <div className="field__hint">
             {job.format.toUpperCase()} · {formatBytes(job.fileBytes)} · {formatCount(c.rows)} rows
           </div>
+          {job.encoding ? (
+            <label className="import-encoding">
+              <span className="field__hint">Read as</span>
+              <select
+                className="input input--compact"
+                aria-label="Encoding"
+                value={job.encoding}
+                disabled={reread.isPending}
+                onChange={(event) => reread.mutate(event.target.value as TextEncoding)}
+              >
+                {TEXT_ENCODINGS.map((encoding) => (
+                  <option key={encoding} value={encoding}>
+                    {TEXT_ENCODING_LABELS[encoding]}
+                  </option>
+                ))}
+              </select>
+              {reread.isPending ? <Spinner label="Reading the file again" /> : null}
+            </label>
+          ) : null}
         </div>
         <dl className="import-stats">
           <div>

@@ -38,7 +38,7 @@ export type AccountAction =
   | 'access.manage'
   | 'profiles.read'
   | 'profiles.create';
-export type UserAction = 'user.read' | 'user.update' | 'user.delete';
+export type UserAction = 'user.read' | 'user.update' | 'user.disable' | 'user.unlock' | 'user.delete';
 
 const isAdmin = (actor: Actor) => actor.isOwner || actor.accessType === 'admin';
 
@@ -99,6 +99,13 @@ export function canOnUser(actor: Actor, action: UserAction, user: UserSubject): 
     case 'user.update':
       // Only the owner edits the owner.
       return inUserScope(actor, user) && (!user.isOwner || self);
+    case 'user.disable':
+      // Nobody disables the owner, or themselves (they could not sign in again to undo it).
+      return inUserScope(actor, user) && !user.isOwner && !self;
+    case 'user.unlock':
+      // Any admin who reaches the user may lift a lockout, the owner's included: a stranger's failed sign-ins must
+      // not keep the owner out until the owner can unlock themselves.
+      return inUserScope(actor, user);
     case 'user.delete':
       return inUserScope(actor, user) && !user.isOwner && !self;
     default:
@@ -186,7 +193,15 @@ export function userAccessAbilities(actor: Actor, user: UserSubject) {
  * the account, everyone else about themselves only.
  */
 export function canAskAbout(caller: Actor | { apiKeyAccountId: number }, accountId: number, userId: number) {
+  if (!('apiKeyAccountId' in caller) && caller.userId !== userId && !canAskAboutOthers(caller)) return false;
   if ('apiKeyAccountId' in caller) return caller.apiKeyAccountId === accountId;
-  if (caller.accountId !== accountId) return false;
-  return caller.userId === userId || isAdmin(caller);
+  return caller.accountId === accountId;
+}
+
+/**
+ * Whether a signed-in caller may ask about users other than themselves. One who may not gets the same refusal for
+ * any other user, existing or not, so that answers never map usernames to ids.
+ */
+export function canAskAboutOthers(caller: Actor): boolean {
+  return isAdmin(caller);
 }

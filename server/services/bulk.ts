@@ -9,12 +9,12 @@ import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { syncRoleIds } from '../db/user-facts.js';
 import { AppError, validationFailed } from '../errors.js';
-import type { Actor } from '../policy.js';
+import { type Actor, canOnUser } from '../policy.js';
 import type { AccessRoles } from './access.js';
 import type { AuditLog } from './audit.js';
 import { isCheckViolation } from './licenses.js';
 import type { MembershipOutcome, Teams } from './teams.js';
-import { auditSnapshot, isLocked, type UserRow } from './user-presenter.js';
+import { auditSnapshot, isLocked, type UserRow, userSubject } from './user-presenter.js';
 import { type RequestMeta, scopedDepartments, type UserDirectory } from './users.js';
 
 type Trx = Transaction<Database>;
@@ -289,8 +289,9 @@ export class BulkActions {
           run: async (trx, targets) => {
             const result = triage(targets, (t) => {
               if (!enable) {
-                if (t.row.is_owner === 1) return SKIP.owner;
-                if (t.id === actor.userId) return SKIP.self;
+                if (!canOnUser(actor, 'user.disable', userSubject(t.row))) {
+                  return t.row.is_owner === 1 ? SKIP.owner : SKIP.self;
+                }
               } else if (ownerByOther(t)) return SKIP.owner;
               if (enable && t.row.enabled === 1) return SKIP.alreadyEnabled;
               if (!enable && t.row.enabled === 0) return SKIP.alreadyDisabled;

@@ -17,7 +17,7 @@ import {
   type RoleCatalog,
   type Subject,
 } from '../policy/decide.js';
-import { type Actor, canAskAbout } from '../policy.js';
+import { type Actor, canAskAbout, canAskAboutOthers } from '../policy.js';
 import type { AccessRoles } from './access.js';
 import type { ApiKeyPrincipal } from './api-keys.js';
 import { presentLicenses } from './licenses.js';
@@ -97,15 +97,19 @@ export class Decisions {
       questions.map((q) => q.resource),
     );
     const now = this.now();
+    // A caller limited to themselves is refused alike for every other user, existing or not, and told no id.
+    const selfOnly = caller.kind === 'user' && !canAskAboutOthers(caller.actor) ? caller.actor : null;
     return questions.map((question) => {
       const subject = subjectOf(question);
+      const others = selfOnly && !namesSelf(question, selfOnly);
       if (
-        subject &&
-        !canAskAbout(caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor, accountId, subject.id)
+        others ||
+        (subject &&
+          !canAskAbout(caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor, accountId, subject.id))
       ) {
         if (options.strict) throw forbidden('You may ask about yourself only');
         return {
-          userId: subject.id,
+          userId: null,
           allowed: false,
           reason: { code: 'NoRole', message: 'You may ask about yourself only' },
         };
@@ -369,4 +373,10 @@ function compileWithSlots(build: (a: number, b: number) => Compilable): (a: numb
       compiled.sql,
       compiled.parameters.map((p, i) => (slots[i] === 'a' ? a : slots[i] === 'b' ? b : p)),
     );
+}
+
+/** Whether a question names the caller, by id or by username. */
+function namesSelf(question: { userId?: number; username?: string }, actor: Actor): boolean {
+  if (question.userId !== undefined) return question.userId === actor.userId;
+  return question.username?.trim().toLowerCase() === actor.username;
 }

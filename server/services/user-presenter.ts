@@ -7,7 +7,7 @@ import { foldText, matchRanges } from '../../shared/search-text.js';
 import type { User } from '../../shared/user.js';
 import type { UsersTable } from '../db/schema/users.js';
 import { searchForm } from '../db/user-search.js';
-import { type Actor, userAbilities } from '../policy.js';
+import { type Actor, type UserSubject, userAbilities } from '../policy.js';
 import { presentLicenses } from './licenses.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -62,16 +62,13 @@ export function isLocked(row: Pick<UserRow, 'locked_until'>, now: Date): boolean
   return row.locked_until !== null && row.locked_until !== undefined && new Date(row.locked_until) > now;
 }
 
+/** What the policy needs to know of a user. */
+export function userSubject(row: Pick<UserRow, 'id' | 'account_id' | 'is_owner' | 'department'>): UserSubject {
+  return { id: row.id, accountId: row.account_id, isOwner: row.is_owner === 1, department: row.department };
+}
+
 export function presentUserFor(actor: Actor, row: UserRow, now?: Date) {
-  return {
-    ...presentUser(row, now),
-    can: userAbilities(actor, {
-      id: row.id,
-      accountId: row.account_id,
-      isOwner: row.is_owner === 1,
-      department: row.department,
-    }),
-  };
+  return { ...presentUser(row, now), can: userAbilities(actor, userSubject(row)) };
 }
 
 /** What the audit log keeps of a user: everything the API shows but timestamps that change on their own. */

@@ -32,6 +32,7 @@ import {
   highlightsFor,
   presentUserFor,
   type UserRow,
+  userSubject,
 } from './user-presenter.js';
 
 type Column = keyof Database['users'] & string;
@@ -848,7 +849,7 @@ export class UserDirectory {
 
   async get(actor: Actor, id: number) {
     const row = await this.findRow(actor.accountId, id);
-    if (!row || !canOnUser(actor, 'user.read', subject(row))) throw notFound('User');
+    if (!row || !canOnUser(actor, 'user.read', userSubject(row))) throw notFound('User');
     return this.withVisibleGroups(actor, row);
   }
 
@@ -999,8 +1000,9 @@ export class UserDirectory {
   async update(actor: Actor, id: number, input: UserUpdate, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
     const before = await this.findRow(actor.accountId, id);
-    if (!before) throw notFound('User');
-    if (!canOnUser(actor, 'user.update', subject(before))) throw forbidden('Only the owner can edit the owner');
+    // A user out of the actor's reach is not found, as when reading it.
+    if (!before || !canOnUser(actor, 'user.read', userSubject(before))) throw notFound('User');
+    if (!canOnUser(actor, 'user.update', userSubject(before))) throw forbidden('Only the owner can edit the owner');
     if (before.is_owner === 1) {
       if (input.enabled === false)
         throw conflict('OwnerProtected', 'The owner cannot be disabled', [
@@ -1011,6 +1013,11 @@ export class UserDirectory {
           { path: 'accessType', message: 'The owner stays an admin' },
         ]);
       }
+    }
+    if (input.enabled === false && before.id === actor.userId) {
+      throw conflict('CannotDisableSelf', 'You cannot disable yourself', [
+        { path: 'enabled', message: 'You cannot disable yourself' },
+      ]);
     }
     const changes: Updateable<Database['users']> = {};
     const set = <K extends keyof UserUpdate>(
@@ -1074,7 +1081,7 @@ export class UserDirectory {
         const from = before.profile_id ? await this.profileFor(trx, actor, before.profile_id, false) : null;
         const to = input.profileId ? await this.profileFor(trx, actor, input.profileId) : null;
         const named = (p: typeof from) => (p ? { id: p.id, accountId: actor.accountId, name: p.name } : null);
-        if (!canChangeProfile(actor, subject(before), named(from), named(to))) throw profileNotAllowed();
+        if (!canChangeProfile(actor, userSubject(before), named(from), named(to))) throw profileNotAllowed();
       }
       const updated = (await trx
         .updateTable('users')
@@ -1133,8 +1140,8 @@ export class UserDirectory {
   async unlock(actor: Actor, id: number, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
     const before = await this.findRow(actor.accountId, id);
-    if (!before || !canOnUser(actor, 'user.read', subject(before))) throw notFound('User');
-    if (!canOnUser(actor, 'user.update', subject(before))) throw forbidden('Only the owner can unlock the owner');
+    if (!before || !canOnUser(actor, 'user.read', userSubject(before))) throw notFound('User');
+    if (!canOnUser(actor, 'user.unlock', userSubject(before))) throw forbidden();
     const row = await this.db.transaction().execute(async (trx) => {
       const updated = (await trx
         .updateTable('users')
@@ -1161,9 +1168,10 @@ export class UserDirectory {
   async remove(actor: Actor, id: number, meta: RequestMeta = {}): Promise<void> {
     this.assertCanManage(actor);
     const row = await this.findRow(actor.accountId, id);
-    if (!row) throw notFound('User');
+    if (!row || !canOnUser(actor, 'user.read', userSubject(row))) throw notFound('User');
     if (row.is_owner === 1) throw conflict('OwnerProtected', 'The owner cannot be deleted');
     if (row.id === actor.userId) throw conflict('CannotDeleteSelf', 'You cannot delete yourself');
+    if (!canOnUser(actor, 'user.delete', userSubject(row))) throw forbidden();
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('users').where('account_id', '=', actor.accountId).where('id', '=', id).execute();
       await this.audit.record(trx, {
@@ -1215,10 +1223,6 @@ const profileNotAllowed = () =>
   new AppError(403, 'Forbidden', 'Your profile does not let you give or take this profile', [
     { path: 'profileId', message: 'You may not give or take this profile' },
   ]);
-
-function subject(row: UserRow) {
-  return { id: row.id, accountId: row.account_id, isOwner: row.is_owner === 1, department: row.department };
-}
 
 function hasFacetFilter(filter: UserFilter): boolean {
   return [filter.accessType, filter.status, filter.enabled, filter.department, filter.source].some(

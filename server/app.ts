@@ -4,10 +4,12 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppContext } from './context.js';
-import { AppError } from './errors.js';
+import { AppError, RateLimited } from './errors.js';
 import { type AppEnv, router } from './http/env.js';
+import { jsonBodies, malformedJson, requireCaller, unsupportedMediaType } from './http/request-guards.js';
 import { responseContractCheck } from './http/response-contract.js';
 import { sessionMiddleware } from './http/session.js';
 import { accessRoutes } from './routes/access.js';
@@ -45,15 +47,24 @@ export function createApp(ctx: AppContext) {
     }),
   );
 
-  app.onError((error, c) => {
+  app.onError((caught, c) => {
+    let error = caught;
+    // The routers' own refusals (a body that is not JSON, a content type that is not) in the API's error shape.
+    if (error instanceof HTTPException && error.status < 500) {
+      error =
+        error.status === 415
+          ? unsupportedMediaType()
+          : error.status === 400
+            ? malformedJson()
+            : new AppError(error.status as AppError['status'], 'BadRequest', error.message || 'Bad request');
+    }
+    if (error instanceof SyntaxError && /JSON/.test(error.message)) error = malformedJson();
+    if (error instanceof RateLimited) c.header('Retry-After', String(error.retryAfter));
     if (error instanceof AppError) {
       return c.json(
         { error: { code: error.code, message: error.message, ...(error.fields ? { fields: error.fields } : {}) } },
         error.status,
       );
-    }
-    if (error instanceof SyntaxError && /JSON/.test(error.message)) {
-      return c.json({ error: { code: 'MalformedJson', message: 'The request body is not valid JSON' } }, 400);
     }
     console.error(`[roster] ${c.req.method} ${new URL(c.req.url).pathname} failed:`, error);
     return c.json({ error: { code: 'InternalError', message: 'Something went wrong on our side' } }, 500);
@@ -67,6 +78,8 @@ export function createApp(ctx: AppContext) {
     );
   }
   api.use('*', sessionMiddleware(ctx));
+  api.use('*', requireCaller('/api/v1'));
+  api.use('*', jsonBodies('/api/v1'));
   api.use('*', async (c, next) => {
     await next();
     c.header('Cache-Control', 'no-store');

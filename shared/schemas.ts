@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { APP_KEYS } from './access.js';
 import { ACCESS_TYPES, AUTH_METHODS, MAX_PAGE_SIZE, USER_SORTS, USER_STATUSES } from './constants.js';
+import { idValue } from './ids.js';
 import { callTrackingFields } from './organization-schemas.js';
 
 const trimmed = (max: number) => z.string().trim().max(max, `Must be at most ${max} characters`);
@@ -115,7 +116,7 @@ export const userFilterSchema = z
     department: z.string().max(100).optional(),
     source: z.string().max(100).optional(),
     /** Direct members of this group (team) of the account. */
-    groupId: z.coerce.number().int().positive().optional(),
+    groupId: idValue('groupId').optional(),
     /** Users holding the license of this application. */
     license: z.enum(APP_KEYS).optional(),
   })

@@ -58,14 +58,23 @@ export function sessionMiddleware(ctx: AppContext): MiddlewareHandler<AppEnv> {
           throw new AppError(403, 'CsrfFailed', 'Missing or wrong X-CSRF-Token header');
       } else {
         // No session yet (sign-in): refuse cross-site posts outright.
+        // `Origin: null` (a sandboxed or privacy-redirected page) or one that is not a URL is no known site either.
         const origin = c.req.header('origin');
-        if (origin && new URL(origin).host !== new URL(c.req.url).host && origin !== ctx.config.publicUrl) {
+        if (origin !== undefined && originHost(origin) !== new URL(c.req.url).host && origin !== ctx.config.publicUrl) {
           throw new AppError(403, 'CsrfFailed', 'Cross-site request refused');
         }
       }
     }
     await next();
   };
+}
+
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host || null;
+  } catch {
+    return null;
+  }
 }
 
 const apiKeyNotAllowed = () =>

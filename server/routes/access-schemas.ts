@@ -1,6 +1,7 @@
 // Path parameters of roles, licenses and application settings, and the access response schemas (from shared/).
 import { z } from '@hono/zod-openapi';
 import { APP_KEYS } from '../../shared/access.js';
+import { idParam } from './schemas.js';
 
 export {
   AccessProfileSchema,
@@ -29,23 +30,11 @@ export const AppParams = z.object({
 });
 
 export const UserAppParams = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: 'id', in: 'path' }, example: 42 }),
+  id: idParam('id', 42),
   app: app.openapi({ param: { name: 'app', in: 'path' }, example: 'chat' }),
 });
 
 export const UserRoleParams = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: 'id', in: 'path' }, example: 42 }),
-  roleId: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: 'roleId', in: 'path' }, example: 7 }),
+  id: idParam('id', 42),
+  roleId: idParam('roleId', 7),
 });

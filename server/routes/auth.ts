@@ -8,7 +8,7 @@ import { clearSessionCookie, requireSession, SESSION_COOKIE, setSessionCookie } 
 import { sessionAbilities } from '../policy.js';
 import type { SessionInfo } from '../services/auth.js';
 import { presentUserFor } from '../services/user-presenter.js';
-import { body, errors, json, SessionSchema } from './schemas.js';
+import { body, ErrorSchema, errors, json, SessionSchema } from './schemas.js';
 
 export function presentSession(session: SessionInfo) {
   return {
@@ -41,7 +41,11 @@ export function authRoutes(ctx: AppContext) {
       tags: ['Auth'],
       summary: 'Sign in with a password; sets the session cookie',
       request: { body: body(signInSchema) },
-      responses: { 200: json(SessionSchema, 'Signed in'), ...errors },
+      responses: {
+        200: json(SessionSchema, 'Signed in'),
+        ...errors,
+        429: json(ErrorSchema, 'Too many failed sign-ins from this address (RateLimited; see Retry-After)'),
+      },
     }),
     async (c) => {
       const input = c.req.valid('json');

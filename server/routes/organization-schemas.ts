@@ -1,5 +1,6 @@
 // Path parameters of the organization's routes, and its response schemas (from shared/).
 import { z } from '@hono/zod-openapi';
+import { idParam } from './schemas.js';
 
 export {
   ChatGroupListSchema,
@@ -14,12 +15,5 @@ export {
   MoveResultSchema,
   UserTeamsSchema,
 } from '../../shared/responses/organization.js';
-
-const idParam = (name: string) =>
-  z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name, in: 'path' }, example: 7 });
 
 export const UserGroupParams = z.object({ id: idParam('id'), groupId: idParam('groupId') });

@@ -1,6 +1,7 @@
 // What routes put in the OpenAPI document: path parameters, the error responses, and helpers for bodies and
 // downloads. The response schemas themselves live in shared/responses/ (the console's types come from them too).
 import { z } from '@hono/zod-openapi';
+import { idString } from '../../shared/ids.js';
 import { ErrorSchema } from '../../shared/responses/errors.js';
 
 export { AuditEventSchema, AuditPageSchema } from '../../shared/responses/audit.js';
@@ -15,13 +16,11 @@ export {
   UserSchema,
 } from '../../shared/responses/users.js';
 
-export const IdParams = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: 'id', in: 'path' }, example: 42 }),
-});
+/** An id path parameter (digits only; anything else is a 400 naming it). */
+export const idParam = (name: string, example = 42) =>
+  idString(`The ${name} in the path`).openapi({ param: { name, in: 'path' }, example: String(example) });
+
+export const IdParams = z.object({ id: idParam('id') });
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
@@ -29,9 +28,11 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 
 export const errors = {
-  400: json(ErrorSchema, 'Invalid input; `fields` names each field'),
+  400: json(ErrorSchema, 'Invalid input; `fields` names each field (or MalformedJson: a body that is not UTF-8 JSON)'),
   401: json(ErrorSchema, 'Not signed in'),
   403: json(ErrorSchema, 'Not allowed'),
+  413: json(ErrorSchema, 'The body is larger than the limit (PayloadTooLarge: 1 MB, 8 MB for batches)'),
+  415: json(ErrorSchema, 'The body is not application/json (UnsupportedMediaType)'),
 };
 
 /** An operation on one thing of the account: another account's, or none, is the same 404. */

@@ -1,0 +1,106 @@
+// What every API request passes before a route sees it: a caller (deny by default, before any body is read), and a
+// JSON body read within a size limit, as valid UTF-8 and valid JSON, or refused in the API's error shape.
+import type { MiddlewareHandler } from 'hono';
+import { AppError, unauthenticated } from '../errors.js';
+import type { AppEnv } from './env.js';
+
+/** Operations a stranger may call: everything else needs a session or an application key. */
+const PUBLIC = new Set(['GET /auth/config', 'POST /auth/sign-in', 'POST /auth/sign-out', 'GET /openapi.json']);
+
+/** The default JSON body limit, and the larger one of the routes that take many items at once. */
+export const JSON_BODY_LIMIT = 1024 * 1024;
+export const LARGE_JSON_BODY_LIMIT = 8 * 1024 * 1024;
+const LARGE_BODIES = new Set(['POST /decisions/batch', 'POST /users/bulk']);
+/** The import upload streams its file to disk with a limit of its own (50 MB). */
+const OWN_LIMIT = new Set(['POST /imports']);
+/** Deeper JSON than any request of the API needs is refused before a validator walks it. */
+const MAX_JSON_DEPTH = 32;
+
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+export const malformedJson = (why = 'The request body is not valid JSON') => new AppError(400, 'MalformedJson', why);
+export const payloadTooLarge = (limit: number) =>
+  new AppError(413, 'PayloadTooLarge', `The request body is larger than ${Math.round(limit / 1024)} KB`);
+export const unsupportedMediaType = () =>
+  new AppError(415, 'UnsupportedMediaType', 'Send the body as application/json');
+
+/** The operation's key as PUBLIC and the limits name it: method and path below `base`. */
+function operation(method: string, url: string, base: string): string {
+  const path = new URL(url).pathname;
+  return `${method} ${path.startsWith(base) ? path.slice(base.length) || '/' : path}`;
+}
+
+/** Refuses a request with neither a session nor an application key, unless its operation is public. */
+export function requireCaller(base: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!c.get('session') && !c.get('apiKey') && !PUBLIC.has(operation(c.req.method, c.req.url, base))) {
+      throw unauthenticated();
+    }
+    await next();
+  };
+}
+
+async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw payloadTooLarge(limit);
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts);
+}
+
+function deeperThan(value: unknown, limit: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (limit === 0) return true;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (deeperThan(item, limit - 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * Reads a JSON body once, within the operation's limit (checked from Content-Length, then while it streams), and
+ * hands it to the routes' validators. Bytes that are not UTF-8, text that is not JSON and nesting deeper than any
+ * request needs are a 400; other content types are not read (a JSON route answers 415 from the type alone).
+ */
+export function jsonBodies(base: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const body = c.req.raw.body;
+    if (!body || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const op = operation(c.req.method, c.req.url, base);
+    if (OWN_LIMIT.has(op)) return next();
+    const limit = LARGE_BODIES.has(op) ? LARGE_JSON_BODY_LIMIT : JSON_BODY_LIMIT;
+    const declared = Number(c.req.header('content-length'));
+    if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit);
+    if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) return next();
+    const bytes = await readLimited(body, limit);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw malformedJson('The request body is not valid UTF-8');
+    }
+    if (text.trim() !== '') {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw malformedJson();
+      }
+      if (deeperThan(value, MAX_JSON_DEPTH)) {
+        throw malformedJson(`The JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
+      }
+    }
+    // The routers read the body from here (an empty one is then malformed for a route that needs a body).
+    (c.req.bodyCache as Record<string, Promise<unknown>>).text = Promise.resolve(text);
+    await next();
+  };
+}

@@ -1,7 +1,7 @@
-// The `roster` command line: serve, migrate, accounts, access types, import and export.
+// The `roster` command line: serve, migrate, accounts, access types, unlocking, import and export.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../server/config.js';
-import { createContext } from '../server/context.js';
+import { type AppContext, createContext } from '../server/context.js';
 import { migrateDown, migrateToLatest, openDatabase } from '../server/db/index.js';
 import { AppError } from '../server/errors.js';
 import { startServer } from '../server/main.js';
@@ -23,6 +23,8 @@ Commands:
                               Export every user of the account (to stdout without --out).
   set-access USERNAME --access-type TYPE [--account SLUG]
                               Set a user's access type, including Scorer, which the console never gives.
+  unlock USERNAME [--account SLUG]
+                              Lift a user's sign-in lockout (the owner's too), e.g. with ROSTER_LOCKOUT_MINUTES=0.
 
 Options:
   --db URL                    SQLite file path or postgres:// URL (default: $ROSTER_DB or ./data/roster.db)
@@ -116,6 +118,22 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'unlock': {
+      const username = positionals[1];
+      if (!username) throw new Error('unlock needs a USERNAME');
+      const database = openDatabase(config.databaseUrl);
+      try {
+        await migrateToLatest(database);
+        const ctx = createContext(config, database);
+        const actor = await ownerOf(ctx, values.account ?? 'default');
+        const id = await userIdOf(ctx, actor.accountId, username, values.account ?? 'default');
+        const unlocked = await ctx.users.unlock(actor, id);
+        console.log(`${unlocked.username} is unlocked: they can sign in again`);
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
     case 'set-access': {
       const username = positionals[1];
       const accessType = values['access-type'];
@@ -127,14 +145,8 @@ async function main(argv: string[]): Promise<number> {
         await migrateToLatest(database);
         const ctx = createContext(config, database);
         const actor = await ownerOf(ctx, values.account ?? 'default');
-        const user = await ctx.database.db
-          .selectFrom('users')
-          .select('id')
-          .where('account_id', '=', actor.accountId)
-          .where('username', '=', username.toLowerCase())
-          .executeTakeFirst();
-        if (!user) throw new Error(`No user "${username}" in account "${values.account ?? 'default'}"`);
-        const updated = await ctx.users.update(actor, user.id, input.data);
+        const id = await userIdOf(ctx, actor.accountId, username, values.account ?? 'default');
+        const updated = await ctx.users.update(actor, id, input.data);
         console.log(`${updated.username} is now ${ACCESS_TYPE_LABELS[updated.accessType]}`);
       } finally {
         await database.close();
@@ -172,6 +184,17 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(HELP);
       return 1;
   }
+}
+
+async function userIdOf(ctx: AppContext, accountId: number, username: string, account: string): Promise<number> {
+  const user = await ctx.database.db
+    .selectFrom('users')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('username', '=', username.toLowerCase())
+    .executeTakeFirst();
+  if (!user) throw new Error(`No user "${username}" in account "${account}"`);
+  return user.id;
 }
 
 main(process.argv.slice(2)).then(

@@ -14,6 +14,8 @@ export interface Config {
   lockoutAttempts: number;
   /** ...for this many minutes (0 = until an admin unlocks them). */
   lockoutMinutes: number;
+  /** Failed sign-ins one client address may make in 15 minutes, whatever users it tries, before it must wait. */
+  signInAddressLimit: number;
   /** Serving processes: 1 serves from this process; more start that many workers sharing the port. */
   workers: number;
   /** Check every API response against its OpenAPI description (development and tests; see http/response-contract). */
@@ -43,6 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webRoot: env.ROSTER_WEB_ROOT || 'dist/web',
     lockoutAttempts: wholeNumber(env, 'ROSTER_LOCKOUT_ATTEMPTS', 5, 1),
     lockoutMinutes: wholeNumber(env, 'ROSTER_LOCKOUT_MINUTES', 15, 0),
+    signInAddressLimit: wholeNumber(env, 'ROSTER_SIGN_IN_ADDRESS_LIMIT', 30, 1),
     workers: env.ROSTER_WORKERS === 'auto' ? availableParallelism() : wholeNumber(env, 'ROSTER_WORKERS', 1, 1),
     checkResponses: env.ROSTER_CHECK_RESPONSES === '1' || env.ROSTER_CHECK_RESPONSES === 'true',
   };

@@ -41,7 +41,11 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     clock,
     audit,
     accounts: new Accounts(database.db, database.dialect, audit, now),
-    auth: new Auth(database.db, audit, now, { attempts: config.lockoutAttempts, minutes: config.lockoutMinutes }),
+    auth: new Auth(database.db, audit, now, {
+      attempts: config.lockoutAttempts,
+      minutes: config.lockoutMinutes,
+      addressLimit: config.signInAddressLimit,
+    }),
     users,
     savedFilters: new SavedFilters(database.db, audit, now),
     roles,

@@ -16,6 +16,16 @@ export class AppError extends Error {
   }
 }
 
+/** Too many attempts: the client may try again after `retryAfter` seconds (sent as Retry-After). */
+export class RateLimited extends AppError {
+  constructor(
+    readonly retryAfter: number,
+    message: string,
+  ) {
+    super(429, 'RateLimited', message);
+  }
+}
+
 export const validationFailed = (fields: FieldIssue[], message = 'Some fields are not valid') =>
   new AppError(400, 'ValidationFailed', message, fields);
 export const unauthenticated = (message = 'Sign in first') => new AppError(401, 'Unauthenticated', message);

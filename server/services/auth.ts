@@ -3,12 +3,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequiredAction } from '../../shared/constants.js';
 import type { Db } from '../db/index.js';
 import { writerHeld } from '../db/write-lock.js';
-import { AppError, unauthenticated } from '../errors.js';
+import { AppError, RateLimited, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import { actorProfile } from './profiles.js';
-import { isLocked, type UserRow } from './user-presenter.js';
+import type { UserRow } from './user-presenter.js';
 import { assertPolicy } from './users.js';
 
 const SESSION_HOURS = 12;
@@ -40,7 +40,12 @@ export interface LockoutPolicy {
   attempts: number;
   /** How long the lock lasts; 0 = until an admin unlocks. */
   minutes: number;
+  /** Failed sign-ins one client address may make in ADDRESS_WINDOW_MINUTES, whatever users it tries. */
+  addressLimit?: number;
 }
+
+/** The window over which a client address's failed sign-ins are counted. */
+export const ADDRESS_WINDOW_MINUTES = 15;
 
 const userLocked = (policy: LockoutPolicy) =>
   new AppError(
@@ -51,9 +56,25 @@ const userLocked = (policy: LockoutPolicy) =>
       : 'This user is locked after too many failed sign-ins: try again later or ask an admin to unlock it',
   );
 
-export class Auth {
-  private dummyHash: Promise<string> | null = null;
+/** A guess reserved for a user: the run of failures it makes, and whether it is the one that locks the user. */
+interface Guess {
+  failures: number;
+  locks: boolean;
+}
 
+/** Why a user who gave the right password still may not sign in, if anything (F11: enabled switch and dates). */
+function signInRefusal(user: UserRow, now: Date): AppError | null {
+  if (user.enabled !== 1) return new AppError(403, 'UserDisabled', 'This user is disabled');
+  if (user.auth_method !== 'password')
+    return new AppError(403, 'SingleSignOnOnly', 'This user signs in with single sign-on');
+  if (user.access_type === 'no_access') return new AppError(403, 'NoAccess', 'This user has no access to Roster');
+  if (user.valid_from && new Date(user.valid_from) > now)
+    return new AppError(403, 'NotYetValid', 'This user is not valid yet');
+  if (user.expires_at && new Date(user.expires_at) <= now) return new AppError(403, 'Expired', 'This user has expired');
+  return null;
+}
+
+export class Auth {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
@@ -61,13 +82,24 @@ export class Auth {
     private readonly lockout: LockoutPolicy = { attempts: 5, minutes: 15 },
   ) {}
 
-  /** Checks the password and opens a session; returns the cookie token, shown to no one else. */
+  /**
+   * Checks the password and opens a session; returns the cookie token, shown to no one else.
+   *
+   * Brute force: a client address with too many recent failures waits (429) before anything is checked; a guess at a
+   * user's password is counted, and the user locked on the last allowed one, in one atomic step before the password
+   * is checked, so that parallel requests never get more guesses checked than the policy allows, and a failure in
+   * flight never lifts a lock set meanwhile. Every attempt costs one argon2id check, whether the user exists, is
+   * locked, or has a generated password.
+   */
   async signIn(
     accountSlug: string,
     username: string,
     password: string,
     meta: { ip?: string | null; userAgent?: string | null },
   ) {
+    const now = this.now();
+    const client = meta.ip ? `ip:${meta.ip}` : null;
+    if (client) await this.assertClientMayTry(client, now);
     const account = await this.db.selectFrom('accounts').selectAll().where('slug', '=', accountSlug).executeTakeFirst();
     const user = account
       ? ((await this.db
@@ -80,27 +112,31 @@ export class Auth {
     const credential = user
       ? await this.db.selectFrom('user_credentials').selectAll().where('user_id', '=', user.id).executeTakeFirst()
       : undefined;
-    // Verify against a throwaway hash when there is no user, so timing does not reveal which usernames exist.
-    this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-    const ok = await verifyPassword(credential?.password_hash ?? (await this.dummyHash), password);
-    const now = this.now();
-    // A locked user gets the same answer whether the password was right or not (and the password is still checked,
-    // so the time taken says nothing either).
-    if (account && user && isLocked(user, now)) throw userLocked(this.lockout);
+    const guess = account && user ? await this.reserveGuess(user.id, now) : null;
+    // Checked in every case (against a hash nobody knows when there is no user), so the time says nothing.
+    const ok = await verifyPassword(credential?.password_hash ?? (await dummyHash()), password);
+    // A locked user gets the same answer whether the password was right or not.
+    if (account && user && !guess) {
+      if (client) await this.countClientFailure(client, now);
+      throw userLocked(this.lockout);
+    }
     if (!account || !user || !credential || !ok) {
-      if (account && user && (await this.recordFailure(account.id, user, now, meta.ip))) {
+      if (client) await this.countClientFailure(client, now);
+      if (account && user && guess && (await this.recordFailure(account.id, user, guess, now, meta.ip))) {
         throw userLocked(this.lockout);
       }
       throw invalidCredentials();
     }
-    if (user.enabled !== 1) throw new AppError(403, 'UserDisabled', 'This user is disabled');
-    if (user.auth_method !== 'password')
-      throw new AppError(403, 'SingleSignOnOnly', 'This user signs in with single sign-on');
-    if (user.access_type === 'no_access') throw new AppError(403, 'NoAccess', 'This user has no access to Roster');
-    if (user.valid_from && new Date(user.valid_from) > now)
-      throw new AppError(403, 'NotYetValid', 'This user is not valid yet');
-    if (user.expires_at && new Date(user.expires_at) <= now)
-      throw new AppError(403, 'Expired', 'This user has expired');
+    const refusal = signInRefusal(user, now);
+    if (refusal) {
+      // The password was right: the guess it took is given back before the user hears why they cannot sign in.
+      await this.db
+        .updateTable('users')
+        .set({ failed_sign_ins: 0, locked_until: null })
+        .where('id', '=', user.id)
+        .execute();
+      throw refusal;
+    }
 
     const token = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
@@ -120,7 +156,8 @@ export class Auth {
           user_agent: meta.userAgent?.slice(0, 300) ?? null,
         })
         .execute();
-      // The first successful sign-in makes a user Active; a success also ends a run of failures.
+      // The first successful sign-in makes a user Active; a success (a guess within the allowed ones) also ends the
+      // run of failures.
       await trx
         .updateTable('users')
         .set({ last_sign_in_at: at, status: 'active', failed_sign_ins: 0, locked_until: null })
@@ -137,42 +174,108 @@ export class Auth {
     return token;
   }
 
-  /** Counts a failed sign-in (the run restarts after an expired lock); true when this failure locks the user. */
-  private async recordFailure(accountId: number, user: UserRow, now: Date, ip?: string | null): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const counted = await trx
-        .updateTable('users')
-        .set((eb) => ({
-          failed_sign_ins: eb
+  /**
+   * Reserves one guess at the user's password, or none while the user is locked: one conditional UPDATE counts it
+   * (a run restarts after an expired lock) and locks the user when it is the last one allowed.
+   */
+  private async reserveGuess(userId: number, now: Date): Promise<Guess | null> {
+    const at = now.toISOString();
+    const until =
+      this.lockout.minutes === 0
+        ? LOCKED_UNTIL_UNLOCKED
+        : new Date(now.getTime() + this.lockout.minutes * 60_000).toISOString();
+    const reserved = await this.db
+      .updateTable('users')
+      .set((eb) => {
+        const failures = eb
+          .case()
+          .when('locked_until', 'is not', null)
+          .then(1)
+          .else(eb('failed_sign_ins', '+', 1))
+          .end();
+        return {
+          failed_sign_ins: failures,
+          // coalesce() gives the moment the column's type on PostgreSQL (a bare parameter in a CASE would be text).
+          locked_until: eb
             .case()
-            .when('locked_until', 'is', null)
-            .then(eb('failed_sign_ins', '+', 1))
-            .else(1)
+            .when(eb(failures, '>=', this.lockout.attempts))
+            .then(eb.fn.coalesce(eb.val(until), 'locked_until'))
+            .else(null)
             .end(),
-          locked_until: null,
-        }))
-        .where('id', '=', user.id)
-        .returning('failed_sign_ins')
-        .executeTakeFirstOrThrow();
+        };
+      })
+      .where('id', '=', userId)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', at)]))
+      .returning(['failed_sign_ins', 'locked_until'])
+      .executeTakeFirst();
+    if (!reserved) return null;
+    return { failures: reserved.failed_sign_ins, locks: reserved.locked_until !== null };
+  }
+
+  /** Audits a failed guess; true when it was the one that locked the user. */
+  private async recordFailure(accountId: number, user: UserRow, guess: Guess, now: Date, ip?: string | null) {
+    await this.db.transaction().execute(async (trx) => {
       const actor = { userId: user.id, username: user.username };
       const target = { type: 'user', id: user.id, label: user.username };
       await this.audit.record(trx, { accountId, actor, action: 'auth.sign_in_failed', target, ip });
-      if (counted.failed_sign_ins < this.lockout.attempts) return false;
-      const until =
-        this.lockout.minutes === 0
-          ? LOCKED_UNTIL_UNLOCKED
-          : new Date(now.getTime() + this.lockout.minutes * 60_000).toISOString();
-      await trx.updateTable('users').set({ locked_until: until }).where('id', '=', user.id).execute();
+      if (!guess.locks) return;
       await this.audit.record(trx, {
         accountId,
         actor,
         action: 'auth.locked',
         target,
-        after: { failedSignIns: counted.failed_sign_ins, lockedUntil: until },
+        after: { failedSignIns: guess.failures, lockedAt: now.toISOString() },
         ip,
       });
-      return true;
     });
+    return guess.locks;
+  }
+
+  /** Refuses a client address that failed too often in the current window (429 with when to try again). */
+  private async assertClientMayTry(client: string, now: Date): Promise<void> {
+    const limit = this.lockout.addressLimit;
+    if (!limit) return;
+    const row = await this.db
+      .selectFrom('sign_in_throttle')
+      .select(['window_started_at', 'failures'])
+      .where('client', '=', client)
+      .executeTakeFirst();
+    if (!row || row.failures < limit) return;
+    const ends = new Date(row.window_started_at).getTime() + ADDRESS_WINDOW_MINUTES * 60_000;
+    if (ends <= now.getTime()) return;
+    throw new RateLimited(
+      Math.ceil((ends - now.getTime()) / 1000),
+      'Too many failed sign-ins from your address: wait a few minutes before trying again',
+    );
+  }
+
+  /** Counts a failed sign-in of a client address (a new window starts once the last one is over). */
+  private async countClientFailure(client: string, now: Date): Promise<void> {
+    if (!this.lockout.addressLimit) return;
+    const at = now.toISOString();
+    const windowStart = new Date(now.getTime() - ADDRESS_WINDOW_MINUTES * 60_000).toISOString();
+    await this.db
+      .insertInto('sign_in_throttle')
+      .values({ client, window_started_at: at, failures: 1 })
+      .onConflict((oc) =>
+        oc.column('client').doUpdateSet((eb) => {
+          const over = eb('sign_in_throttle.window_started_at', '<=', windowStart);
+          return {
+            failures: eb
+              .case()
+              .when(over)
+              .then(1)
+              .else(eb('sign_in_throttle.failures', '+', 1))
+              .end(),
+            window_started_at: eb.case().when(over).then(at).else(eb.ref('sign_in_throttle.window_started_at')).end(),
+          };
+        }),
+      )
+      .execute();
+    // Addresses whose window is long over are forgotten now and then, so the table stays small.
+    if (Math.random() < 0.01) {
+      await this.db.deleteFrom('sign_in_throttle').where('window_started_at', '<=', windowStart).execute();
+    }
   }
 
   async session(token: string | undefined): Promise<SessionInfo | null> {

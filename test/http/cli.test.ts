@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmptyDatabase } from '../support/databases.js';
 
@@ -14,7 +15,7 @@ describe('roster command line', () => {
     for (const cleanup of cleanups) await cleanup();
   });
 
-  it('migrates, creates an account with its owner, and refuses a duplicate', async () => {
+  it('migrates, creates an account with its owner, and refuses a duplicate', { timeout: 120_000 }, async () => {
     const db = await createEmptyDatabase('sqlite');
     cleanups.push(db.drop);
     const migrated = await run('node', [...ROSTER, 'migrate', '--db', db.url]);
@@ -57,6 +58,23 @@ describe('roster command line', () => {
     expect(((await setAccess('sam', 'root').catch(failed)) as { stderr: string }).stderr).toMatch(
       /--access-type is one of: admin, standard/,
     );
+    // With ROSTER_LOCKOUT_MINUTES=0 a lock lasts until lifted: `roster unlock` lifts it, the owner's too.
+    const sqlite = new Database(db.url);
+    sqlite.prepare(`update users set locked_until = '9999-12-31T00:00:00.000Z', failed_sign_ins = 5`).run();
+    const unlock = (username: string) =>
+      run('node', [...ROSTER, 'unlock', username, '--account', 'acme-corp', '--db', db.url]);
+    expect((await unlock('alice')).stdout).toMatch(/alice is unlocked/);
+    expect((await unlock('SAM')).stdout).toMatch(/sam is unlocked/);
+    const locked = sqlite.prepare('select count(*) as n from users where locked_until is not null').get() as {
+      n: number;
+    };
+    expect(locked.n).toBe(0);
+    const audited = sqlite.prepare(`select count(*) as n from audit_events where action = 'user.unlock'`).get() as {
+      n: number;
+    };
+    expect(audited.n).toBe(2);
+    sqlite.close();
+    expect(((await unlock('nobody').catch(failed)) as { stderr: string }).stderr).toMatch(/No user "nobody"/);
     const usage = await run('node', [...ROSTER, 'frobnicate']).catch(
       (error: { code: number; stderr: string }) => error,
     );

@@ -2,7 +2,7 @@
 // Every response is checked against the operation's OpenAPI description (status and body schema): a response that
 // breaks it fails the test that made the request.
 import { createApp } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
+import { type Config, loadConfig } from '../../server/config.js';
 import { type Clock, createContext } from '../../server/context.js';
 import type { Dialect } from '../../server/db/dialect.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
@@ -47,11 +47,11 @@ export function responseMismatch(status: number, body: unknown): string | null {
 let counter = 0;
 const unique = (prefix: string) => `${prefix}${process.pid}x${++counter}`;
 
-export async function createHarness(dialect: Dialect) {
+export async function createHarness(dialect: Dialect, config: Partial<Config> = {}) {
   const database: TestDatabase = await createTestDatabase(dialect);
   const clock = new TestClock();
   const ctx = createContext(
-    { ...loadConfig({}), databaseUrl: database.url, checkResponses: true },
+    { ...loadConfig({}), databaseUrl: database.url, checkResponses: true, ...config },
     database.handle,
     clock,
   );

@@ -18,6 +18,7 @@ import type { ProfilesTable } from './profiles.js';
 import type { RoleCatalogsTable, RoleChildrenTable, RolesTable, UserRolesTable } from './roles.js';
 import type { SavedFiltersTable } from './saved-filters.js';
 import type { SessionsTable } from './sessions.js';
+import type { SignInThrottleTable } from './sign-in-throttle.js';
 import type { UserAppSettingsTable } from './user-app-settings.js';
 import type { UserCredentialsTable, UserFacetsTable, UsersTable } from './users.js';
 
@@ -27,6 +28,7 @@ export interface Database {
   user_credentials: UserCredentialsTable;
   user_facets: UserFacetsTable;
   sessions: SessionsTable;
+  sign_in_throttle: SignInThrottleTable;
   audit_events: AuditEventsTable;
   saved_filters: SavedFiltersTable;
   roles: RolesTable;

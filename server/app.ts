@@ -9,7 +9,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AppContext } from './context.js';
 import { AppError, RateLimited } from './errors.js';
 import { type AppEnv, router } from './http/env.js';
-import { jsonBodies, malformedJson, requireCaller, unsupportedMediaType } from './http/request-guards.js';
+import { jsonBodies, malformedJson, requireCaller, safeQueries, unsupportedMediaType } from './http/request-guards.js';
 import { responseContractCheck } from './http/response-contract.js';
 import { sessionMiddleware } from './http/session.js';
 import { accessRoutes } from './routes/access.js';
@@ -79,6 +79,7 @@ export function createApp(ctx: AppContext) {
   }
   api.use('*', sessionMiddleware(ctx));
   api.use('*', requireCaller('/api/v1'));
+  api.use('*', safeQueries());
   api.use('*', jsonBodies('/api/v1'));
   api.use('*', async (c, next) => {
     await next();

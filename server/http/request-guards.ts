@@ -1,7 +1,8 @@
 // What every API request passes before a route sees it: a caller (deny by default, before any body is read), and a
 // JSON body read within a size limit, as valid UTF-8 and valid JSON, or refused in the API's error shape.
 import type { MiddlewareHandler } from 'hono';
-import { AppError, unauthenticated } from '../errors.js';
+import { findForbiddenText } from '../../shared/text.js';
+import { AppError, unauthenticated, validationFailed } from '../errors.js';
 import type { AppEnv } from './env.js';
 
 /** Operations a stranger may call: everything else needs a session or an application key. */
@@ -28,6 +29,16 @@ export const unsupportedMediaType = () =>
 function operation(method: string, url: string, base: string): string {
   const path = new URL(url).pathname;
   return `${method} ${path.startsWith(base) ? path.slice(base.length) || '/' : path}`;
+}
+
+/** Refuses query parameters holding control characters (see shared/text.ts), naming the parameter. */
+export function safeQueries(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const forbidden = findForbiddenText(c.req.queries());
+    if (forbidden)
+      throw validationFailed([{ ...forbidden, path: forbidden.path.replace(/\.\d+$/, '') }], forbidden.message);
+    await next();
+  };
 }
 
 /** Refuses a request with neither a session nor an application key, unless its operation is public. */
@@ -98,6 +109,8 @@ export function jsonBodies(base: string): MiddlewareHandler<AppEnv> {
       if (deeperThan(value, MAX_JSON_DEPTH)) {
         throw malformedJson(`The JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
       }
+      const forbidden = findForbiddenText(value);
+      if (forbidden) throw validationFailed([forbidden], forbidden.message);
     }
     // The routers read the body from here (an empty one is then malformed for a route that needs a body).
     (c.req.bodyCache as Record<string, Promise<unknown>>).text = Promise.resolve(text);

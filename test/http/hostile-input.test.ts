@@ -122,4 +122,36 @@ describe.each(DIALECTS)('hostile input (%s)', (dialect) => {
     const filtered = await owner.get('/users?groupId=0x10');
     expect([filtered.status, filtered.body.error?.fields?.[0]?.path]).toEqual([400, 'groupId']);
   });
+
+  it('refuses control characters, lone surrogates and bidirectional overrides, naming the field', async () => {
+    const before = (await owner.get('/users/facets')).body.total;
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/users', { username: 'nul1', firstName: 'Ann\u0000' }, 'firstName'],
+      ['POST', '/users', { username: 'bidi1', firstName: 'Ann', department: 'Sales\u202Egnp.exe' }, 'department'],
+      ['POST', '/users', { username: 'c1x', firstName: 'A\u0085B' }, 'firstName'],
+      ['POST', '/users', { username: 'tab1', firstName: 'A', lastName: 'B\tC' }, 'lastName'],
+      ['POST', '/users', { username: 'nick1', firstName: 'A', nicknames: ['ok', 'bad\u0007'] }, 'nicknames.1'],
+      ['POST', '/groups', { name: 'Team\u0001' }, 'name'],
+      ['POST', '/departments', { name: 'Dept\u2066x' }, 'name'],
+      ['POST', '/profiles', { name: 'P\u001b[31m' }, 'name'],
+      ['POST', '/api-keys', { name: 'key\u0000' }, 'name'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const reply = await owner.request(method, path, body);
+      expect([reply.status, reply.body.error?.fields?.[0]?.path], `${path} ${field}`).toEqual([400, field]);
+      expect(reply.body.error.message).toMatch(/U\+[0-9A-F]{4}/);
+    }
+    // A lone half of a surrogate pair, as JSON can escape it.
+    const lone = await send('POST', '/users', '{"username":"lone1","firstName":"A\\ud800"}', JSON_TYPE);
+    expect([lone.status, lone.json.error?.fields?.[0]?.path]).toEqual([400, 'firstName']);
+    const query = await owner.get('/users?q=%01abc');
+    expect([query.status, query.body.error?.fields?.[0]?.path]).toEqual([400, 'q']);
+    // Descriptions are written on several lines; right-to-left text is text.
+    const profile = await owner.post('/profiles', { name: 'Multi line', description: 'One\nTwo\tthree' });
+    expect(profile.status).toBe(201);
+    expect((await owner.post('/users', { username: 'arabic1', firstName: 'سارة', lastName: 'Ωmega' })).status).toBe(
+      201,
+    );
+    expect((await owner.get('/users/facets')).body.total).toBe(before + 1);
+  });
 });

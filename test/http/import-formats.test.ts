@@ -302,6 +302,24 @@ describe.each(DIALECTS)('imports of real-world files (%s)', (dialect) => {
     expect(messages[0]).toContain('=UPPER(A2)');
     expect(messages[1]).toContain('=UPPER(A3)');
 
+    // A control character a cell escapes (_x0007_ is BEL) is refused, naming the row and column.
+    const bell = pack({
+      'xl/workbook.xml': `<workbook xmlns="${ns.main}"><sheets><sheet name="S" sheetId="1"/></sheets></workbook>`,
+      'xl/worksheets/sheet1.xml': worksheet(
+        [inline('A1', 'Username') + inline('B1', 'Full Name'), inline('A2', 'bell') + inline('B2', 'Ding_x0007_ Dong')],
+        ns,
+      ),
+    });
+    const rung = await upload(h, owner, 'bell.xlsx', bell);
+    expect(rung.body.problems).toEqual([
+      expect.objectContaining({
+        row: 2,
+        column: 'B',
+        code: 'BadCharacter',
+        message: expect.stringContaining('U+0007'),
+      }),
+    ]);
+
     const root = process.env.ROSTER_IMPORT_DIR ?? join(tmpdir(), 'roster-imports');
     const prefix = createHash('sha256').update(h.ctx.config.databaseUrl).digest('hex').slice(0, 12);
     const staged = () => readdirSync(root).filter((name) => name.startsWith(`${prefix}-`)).length;

@@ -18,6 +18,7 @@ export type ProblemCode =
   | 'BadPhone'
   | 'PasswordPolicy'
   | 'TooLong'
+  | 'BadCharacter'
   | 'Formula'
   | 'OwnerProtected'
   | 'NoFreeExtension';

@@ -1,6 +1,7 @@
 // The column rules of an import row: each mapped cell is checked and normalized, and every problem names its row
 // and column. Pure and synchronous (the rules that need the database, taken usernames, are in analyze.ts).
 import { IMPORT_FIELD_LABELS, type ImportField, type ImportMapping } from '../../../shared/import-schemas.js';
+import { forbiddenCharacter } from '../../../shared/text.js';
 import type { Actor } from '../../policy.js';
 import { policyProblems } from '../passwords.js';
 import { columnLetter, type ProblemCode, type RowProblem } from './problems.js';
@@ -223,6 +224,11 @@ export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, 
     if (NEUTRALIZED.test(text)) text = text.slice(1);
     if (text === '') continue;
     present.add(field);
+    const forbidden = field === 'password' ? null : forbiddenCharacter(text);
+    if (forbidden) {
+      addProblem(problems, row, index, field, 'BadCharacter', `${label}: ${forbidden}`);
+      continue;
+    }
     const max = MAX_LENGTH[field];
     if (max && text.length > max) {
       addProblem(

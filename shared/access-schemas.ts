@@ -1,8 +1,9 @@
 // Input schemas of roles, licenses, chat settings, application keys and authorization decisions (API and console).
 import { z } from 'zod';
+import { bodyId } from './ids.js';
 import { APP_KEYS, CHAT_STATUSES, MAX_CHAT_LIMIT, ROLE_NAME_PATTERN, UNLIMITED_CHATS } from './access.js';
 
-const id = z.number().int().positive();
+const id = bodyId();
 
 export const roleCreateSchema = z
   .object({

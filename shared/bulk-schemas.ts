@@ -1,5 +1,6 @@
 // Bulk actions on users: what can be asked (validation + OpenAPI) and how the console names it.
 import { z } from 'zod';
+import { bodyId } from './ids.js';
 import { APP_KEYS } from './access.js';
 import { userFilterSchema } from './schemas.js';
 
@@ -109,7 +110,7 @@ export const bulkSelectionSchema = z.union([
   z
     .object({
       ids: z
-        .array(z.number().int().positive())
+        .array(bodyId())
         .min(1, 'Select at least one user')
         .max(MAX_BULK_IDS, `At most ${MAX_BULK_IDS} users by id: select by filter instead`),
     })
@@ -122,10 +123,10 @@ export const bulkRequestSchema = z
   .object({
     action: z.enum(BULK_ACTIONS),
     selection: bulkSelectionSchema,
-    roleId: z.number().int().positive().optional(),
+    roleId: bodyId().optional(),
     application: z.enum(APP_KEYS).optional(),
     /** The team (a group of level 2 or 3) of the team and supervisor actions. */
-    groupId: z.number().int().positive().optional(),
+    groupId: bodyId().optional(),
     /** Counts the users the action would touch and changes nothing (the confirmation step). */
     dryRun: z.boolean().optional(),
   })

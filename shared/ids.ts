@@ -1,9 +1,16 @@
-// Ids as the API takes them: positive decimal integers, written one way only. A path or query id is a string of
-// digits (no sign, exponent, hex, decimal point or spaces: `/users/0x1` or `/users/1e0` must not read user 1).
+// Ids as the API takes them: positive decimal integers no larger than the databases' integer columns hold, written
+// one way only. A path or query id is a string of digits (no sign, exponent, hex, decimal point or spaces:
+// `/users/0x1` or `/users/1e0` must not read user 1).
 import { z } from 'zod';
 
-const DIGITS = /^[1-9][0-9]{0,15}$/;
+/** The largest id a PostgreSQL `integer` column holds (SQLite's hold more; both are held to this). */
+export const MAX_ID = 2_147_483_647;
+
+const DIGITS = /^[1-9][0-9]{0,9}$/;
 const message = (label: string) => `${label} must be a positive whole number written with digits only`;
+
+/** An id in a JSON body. */
+export const bodyId = () => z.number().int().positive().max(MAX_ID, `Must be at most ${MAX_ID}`);
 
 /** An id in a path or query string. */
 export const idString = (label = 'The id') =>
@@ -11,8 +18,7 @@ export const idString = (label = 'The id') =>
     .string()
     .regex(DIGITS, message(label))
     .transform(Number)
-    .refine((n) => Number.isSafeInteger(n), message(label));
+    .refine((n) => n <= MAX_ID, `${label} must be at most ${MAX_ID}`);
 
 /** An id that a JSON body gives as a number, or a query string as digits (saved filters hold both). */
-export const idValue = (label = 'The id') =>
-  z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), idString(label)], { error: message(label) });
+export const idValue = (label = 'The id') => z.union([bodyId(), idString(label)], { error: message(label) });

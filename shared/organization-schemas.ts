@@ -1,10 +1,11 @@
 // Input schemas of the organization (groups, teams, moves, departments, chat-routing groups, call-tracking details),
 // shared by the API and the console's forms.
 import { z } from 'zod';
+import { bodyId } from './ids.js';
 
 const name = (what: string) =>
   z.string().trim().min(1, `${what} is required`).max(100, 'Must be at most 100 characters');
-const id = z.number().int().positive();
+const id = bodyId();
 
 export const groupCreateSchema = z.object({ name: name('Name'), parentId: id.nullable().optional() }).strict();
 export type GroupCreate = z.output<typeof groupCreateSchema>;

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { APP_KEYS } from './access.js';
 import { ACCESS_TYPES, AUTH_METHODS, MAX_PAGE_SIZE, USER_SORTS, USER_STATUSES } from './constants.js';
-import { idValue } from './ids.js';
+import { bodyId, idValue } from './ids.js';
 import { callTrackingFields } from './organization-schemas.js';
 
 const trimmed = (max: number) => z.string().trim().max(max, `Must be at most ${max} characters`);
@@ -76,7 +76,7 @@ const userFields = {
   expiresAt: dateTimeSchema.nullable().optional(),
   nicknames: z.array(trimmed(100).min(1, 'A nickname cannot be empty')).max(20, 'At most 20 nicknames').optional(),
   /** The user's profile (named permission set for admin modules); null = none. */
-  profileId: z.number().int().positive().nullable().optional(),
+  profileId: bodyId().nullable().optional(),
   ...callTrackingFields,
 };
 

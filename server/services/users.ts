@@ -20,7 +20,7 @@ import { idIn } from '../db/sql-helpers.js';
 import { indexInsertedUsers } from '../db/user-index.js';
 import { type PlanSteering, type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
-import { type Actor, canChangeProfile, canOnAccount, canOnProfile, canOnUser, userScope } from '../policy.js';
+import { type Actor, authorize, canChangeProfile, canOnAccount, canOnProfile, userScope } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
 import { describeProblems, hashPassword, policyProblems } from './passwords.js';
@@ -209,9 +209,10 @@ export class UserDirectory {
   }
 
   assertCanManage(actor: Actor): void {
-    if (canOnAccount(actor, 'users.manage', actor.accountId)) return;
-    throw forbidden(
-      actor.accessType === 'admin' ? 'Your profile does not allow managing users' : 'Only admins manage users',
+    authorize(actor, 'users.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden(
+        actor.accessType === 'admin' ? 'Your profile does not allow managing users' : 'Only admins manage users',
+      ),
     );
   }
 
@@ -847,7 +848,8 @@ export class UserDirectory {
 
   async get(actor: Actor, id: number) {
     const row = await this.findRow(actor.accountId, id);
-    if (!row || !canOnUser(actor, 'user.read', subject(row))) throw notFound('User');
+    if (!row) throw notFound('User');
+    authorize(actor, 'user.read', 'user', subject(row));
     return this.withVisibleGroups(actor, row);
   }
 
@@ -997,7 +999,13 @@ export class UserDirectory {
     this.assertCanManage(actor);
     const before = await this.findRow(actor.accountId, id);
     if (!before) throw notFound('User');
-    if (!canOnUser(actor, 'user.update', subject(before))) throw forbidden('Only the owner can edit the owner');
+    authorize(actor, 'user.update', 'user', subject(before));
+    // As the bulk action does ("is you"): disabling oneself would end one's own session and lock one out.
+    if (input.enabled === false && before.id === actor.userId && before.is_owner !== 1) {
+      throw conflict('CannotDisableSelf', 'You cannot disable yourself', [
+        { path: 'enabled', message: 'You cannot disable yourself' },
+      ]);
+    }
     if (before.is_owner === 1) {
       if (input.enabled === false)
         throw conflict('OwnerProtected', 'The owner cannot be disabled', [
@@ -1117,8 +1125,8 @@ export class UserDirectory {
   async unlock(actor: Actor, id: number, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
     const before = await this.findRow(actor.accountId, id);
-    if (!before || !canOnUser(actor, 'user.read', subject(before))) throw notFound('User');
-    if (!canOnUser(actor, 'user.update', subject(before))) throw forbidden('Only the owner can unlock the owner');
+    if (!before) throw notFound('User');
+    authorize(actor, 'user.unlock', 'user', subject(before));
     const row = await this.db.transaction().execute(async (trx) => {
       const updated = (await trx
         .updateTable('users')
@@ -1146,8 +1154,11 @@ export class UserDirectory {
     this.assertCanManage(actor);
     const row = await this.findRow(actor.accountId, id);
     if (!row) throw notFound('User');
+    // The owner and oneself keep their own clear answers; anyone out of reach is not found.
+    authorize(actor, 'user.read', 'user', subject(row));
     if (row.is_owner === 1) throw conflict('OwnerProtected', 'The owner cannot be deleted');
     if (row.id === actor.userId) throw conflict('CannotDeleteSelf', 'You cannot delete yourself');
+    authorize(actor, 'user.delete', 'user', subject(row));
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('users').where('account_id', '=', actor.accountId).where('id', '=', id).execute();
       await this.audit.record(trx, {

@@ -112,7 +112,6 @@ export function actorKind(actor: Principal): ActorKind {
   if ('apiKeyAccountId' in actor) return 'key';
   return actor.isOwner ? 'owner' : actor.accessType === 'admin' ? 'admin' : 'member';
 }
-const accountOf = (actor: Principal) => ('apiKeyAccountId' in actor ? actor.apiKeyAccountId : actor.accountId);
 
 interface Rule {
   actors: readonly ActorKind[];

@@ -7,7 +7,7 @@ import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
-import { type Actor, canOnAccount, userAccessAbilities } from '../policy.js';
+import { type Actor, authorize, canOnAccount, type KeyActor, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
@@ -307,7 +307,8 @@ export class Licenses {
   }
 
   /** Voice Analytics reports minutes it transcribed and analyzed for a user; the pool refuses what it cannot hold. */
-  async consumeMinutes(accountId: number, userId: number, minutes: number) {
+  async consumeMinutes(caller: Actor | KeyActor, accountId: number, userId: number, minutes: number) {
+    authorize(caller, 'usage.report', 'account', { accountId });
     return this.db.transaction().execute(async (trx) => {
       const licensed = await trx
         .selectFrom('user_licenses')

@@ -20,7 +20,7 @@ import { idIn } from '../db/sql-helpers.js';
 import { indexInsertedUsers } from '../db/user-index.js';
 import { type PlanSteering, type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
-import { type Actor, authorize, canChangeProfile, canOnAccount, canOnProfile, userScope } from '../policy.js';
+import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, userScope } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
 import { describeProblems, hashPassword, policyProblems } from './passwords.js';
@@ -179,6 +179,8 @@ export interface UserListPage {
 
 export interface RequestMeta {
   ip?: string | null;
+  /** Where the request comes from; the Scorer rule depends on it. */
+  channel?: Channel;
 }
 
 type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
@@ -214,6 +216,11 @@ export class UserDirectory {
         actor.accessType === 'admin' ? 'Your profile does not allow managing users' : 'Only admins manage users',
       ),
     );
+  }
+
+  private assertCanSetAccessType(actor: Actor, meta: RequestMeta, from: string | null, to: string) {
+    const subject = { accountId: actor.accountId, from, to };
+    authorize({ ...actor, channel: meta.channel }, 'accessType.set', 'accessType', subject, scorerApiOnly);
   }
 
   /** A profile limited to some departments: the user must be (and stay) in one of them. */
@@ -864,6 +871,7 @@ export class UserDirectory {
 
   async create(actor: Actor, input: UserCreate, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
+    if (input.accessType) this.assertCanSetAccessType(actor, meta, null, input.accessType);
     this.assertInScope(actor, input.department ?? '');
     const authMethod = input.authMethod ?? 'password';
     if (input.password && authMethod === 'sso') {
@@ -1000,6 +1008,7 @@ export class UserDirectory {
     const before = await this.findRow(actor.accountId, id);
     if (!before) throw notFound('User');
     authorize(actor, 'user.update', 'user', subject(before));
+    if (input.accessType) this.assertCanSetAccessType(actor, meta, before.access_type, input.accessType);
     // As the bulk action does ("is you"): disabling oneself would end one's own session and lock one out.
     if (input.enabled === false && before.id === actor.userId && before.is_owner !== 1) {
       throw conflict('CannotDisableSelf', 'You cannot disable yourself', [
@@ -1205,6 +1214,14 @@ export function scopedDepartments(actor: Actor): string[] | null {
   const scope = userScope(actor);
   return typeof scope === 'object' ? scope.departments : null;
 }
+
+const scorerApiOnly = () =>
+  new AppError(
+    403,
+    'ScorerApiOnly',
+    'The Scorer access type is given and taken through the API or the command line only',
+    [{ path: 'accessType', message: 'Scorer is set through the API or the command line only' }],
+  );
 
 const profileNotAllowed = () =>
   new AppError(403, 'Forbidden', 'Your profile does not let you give or take this profile', [

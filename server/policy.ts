@@ -149,6 +149,10 @@ allow(ADMINS, 'profiles.read', 'account', mine);
 allow(ADMINS, 'profiles.create', 'account', (a, s) => mine(a, s) && moduleRule(a, 'profiles').access === 'all');
 allow(['key'], 'usage.report', 'account', (a, s) => a.apiKeyAccountId === s.accountId);
 allow(ADMINS, 'usage.report', 'account', mine);
+allow(['key'], 'events.read', 'account', (a, s) => a.apiKeyAccountId === s.accountId);
+allow(ADMINS, 'events.read', 'account', (a, s) => mine(a, s) && userScope(a) !== 'none');
+// What every signed-in user may do for themselves: read their session, keep their own saved filters.
+allow(SIGNED_IN, 'session.use', 'account', mine);
 allow(SIGNED_IN, 'user.read', 'user', (a, s) => mine(a, s) && self(a, s));
 allow(ADMINS, 'user.read', 'user', (a, s) => mine(a, s) && inUserScope(a, s));
 // Only the owner edits the owner; any admin in reach may release a locked-out owner.
@@ -156,6 +160,8 @@ allow(ADMINS, 'user.update', 'user', (a, s) => mine(a, s) && inUserScope(a, s) &
 allow(ADMINS, 'user.unlock', 'user', (a, s) => mine(a, s) && inUserScope(a, s));
 allow(ADMINS, 'user.delete', 'user', (a, s) => mine(a, s) && inUserScope(a, s) && !s.isOwner && !self(a, s));
 allow(ADMINS, 'user.access', 'user', (a, s) => mine(a, s) && inUserScope(a, s));
+// Teams and supervision are managed by admins, for the users in their reach (the owner's included).
+allow(ADMINS, 'user.teams', 'user', (a, s) => mine(a, s) && inUserScope(a, s));
 // Nobody but the owner changes the profile they hold: that would widen their own rights.
 allow(['owner'], 'profile.manage', 'profile', mine);
 allow(['admin'], 'profile.manage', 'profile', (a, s) => mine(a, s) && a.profile?.id !== s.id && profileInReach(a, s));

@@ -1,8 +1,8 @@
 // Filters an admin saves on the user list; at most one is their default view.
 import type { SavedFilterCreate } from '../../shared/schemas.js';
 import type { Db } from '../db/index.js';
-import { conflict, notFound } from '../errors.js';
-import type { Actor } from '../policy.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { assertGroupOfAccount, isUniqueViolation } from './users.js';
 
@@ -35,6 +35,7 @@ export class SavedFilters {
   ) {}
 
   async list(actor: Actor) {
+    assertCanKeepFilters(actor);
     const rows = await this.db
       .selectFrom('saved_filters')
       .selectAll()
@@ -46,6 +47,7 @@ export class SavedFilters {
   }
 
   async create(actor: Actor, input: SavedFilterCreate) {
+    assertCanKeepFilters(actor);
     if (input.filter.groupId !== undefined) {
       await assertGroupOfAccount(this.db, actor.accountId, input.filter.groupId, 'filter.groupId');
     }
@@ -84,6 +86,7 @@ export class SavedFilters {
   }
 
   async setDefault(actor: Actor, id: number, isDefault: boolean) {
+    assertCanKeepFilters(actor);
     const row = await this.db.transaction().execute(async (trx) => {
       const found = await this.find(trx, actor, id);
       if (isDefault) await this.clearDefault(trx, actor);
@@ -98,6 +101,7 @@ export class SavedFilters {
   }
 
   async remove(actor: Actor, id: number) {
+    assertCanKeepFilters(actor);
     await this.db.transaction().execute(async (trx) => {
       const found = await this.find(trx, actor, id);
       await trx.deleteFrom('saved_filters').where('id', '=', found.id).execute();
@@ -131,4 +135,11 @@ export class SavedFilters {
       .where('account_id', '=', actor.accountId)
       .execute();
   }
+}
+
+/** Saved filters belong to the user list, so they need the right to manage users (as the list does). */
+function assertCanKeepFilters(actor: Actor) {
+  authorize(actor, 'users.manage', 'account', { accountId: actor.accountId }, () =>
+    forbidden(actor.accessType === 'admin' ? 'Your profile does not allow managing users' : 'Only admins manage users'),
+  );
 }

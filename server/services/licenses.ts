@@ -48,7 +48,9 @@ export class Licenses {
   }
 
   private assertCanManage(actor: Actor) {
-    if (!canOnAccount(actor, 'access.manage', actor.accountId)) throw forbidden('Only admins manage licenses');
+    authorize(actor, 'access.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins manage licenses'),
+    );
   }
 
   /** Each application's pool (if any), seats or minutes used, and how many users hold its license. */

@@ -1,7 +1,7 @@
 // Input schemas of roles, licenses, chat settings, application keys and authorization decisions (API and console).
 import { z } from 'zod';
-import { bodyId } from './ids.js';
 import { APP_KEYS, CHAT_STATUSES, MAX_CHAT_LIMIT, ROLE_NAME_PATTERN, UNLIMITED_CHATS } from './access.js';
+import { bodyId } from './ids.js';
 
 const id = bodyId();
 

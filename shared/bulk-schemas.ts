@@ -1,7 +1,7 @@
 // Bulk actions on users: what can be asked (validation + OpenAPI) and how the console names it.
 import { z } from 'zod';
-import { bodyId } from './ids.js';
 import { APP_KEYS } from './access.js';
+import { bodyId } from './ids.js';
 import { userFilterSchema } from './schemas.js';
 
 export const BULK_ACTIONS = [

@@ -2,11 +2,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import { licenseGrantSchema, poolSchema, usageSchema } from '../../shared/access-schemas.js';
 import type { AppContext } from '../context.js';
-import { forbidden } from '../errors.js';
 import { requireCaller } from '../http/caller.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { canOnAccount } from '../policy.js';
 import { callerAccount } from '../services/decisions.js';
 import {
   AppParams,
@@ -86,11 +84,12 @@ export function licenseRoutes(ctx: AppContext) {
     }),
     async (c) => {
       const caller = requireCaller(c);
-      if (caller.kind === 'user' && !canOnAccount(caller.actor, 'access.manage', caller.actor.accountId)) {
-        throw forbidden('Only admins and application keys report usage');
-      }
+      const principal = caller.kind === 'user' ? caller.actor : { apiKeyAccountId: caller.key.accountId };
       const input = c.req.valid('json');
-      return c.json(await ctx.licenses.consumeMinutes(callerAccount(caller), input.userId, input.minutes), 200);
+      return c.json(
+        await ctx.licenses.consumeMinutes(principal, callerAccount(caller), input.userId, input.minutes),
+        200,
+      );
     },
   );
 

@@ -3,12 +3,11 @@ import { createRoute } from '@hono/zod-openapi';
 import { ACCESS_TYPE_LABELS, type AccessType, AUTH_METHOD_LABELS, type AuthMethod } from '../../shared/constants.js';
 import { userCreateSchema, userListQuerySchema, userUpdateSchema } from '../../shared/schemas.js';
 import type { AppContext } from '../context.js';
-import { AppError } from '../errors.js';
 import { csvResponse } from '../http/csv.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
 import { xlsxResponse } from '../http/xlsx.js';
-import { type Actor, canSetAccessType } from '../policy.js';
+import type { Actor } from '../policy.js';
 import {
   body,
   conflicting,
@@ -103,8 +102,7 @@ export function userRoutes(ctx: AppContext) {
     async (c) => {
       const actor = requireSession(c).actor;
       const input = c.req.valid('json');
-      if (input.accessType && !canSetAccessType(c.get('channel'), null, input.accessType)) throw scorerApiOnly();
-      return c.json(await ctx.users.create(actor, input, { ip: c.get('ip') }), 201);
+      return c.json(await ctx.users.create(actor, input, { ip: c.get('ip'), channel: c.get('channel') }), 201);
     },
   );
 
@@ -138,11 +136,7 @@ export function userRoutes(ctx: AppContext) {
       const { id } = c.req.valid('param');
       const actor = requireSession(c).actor;
       const input = c.req.valid('json');
-      if (input.accessType && c.get('channel') === 'console') {
-        const current = await ctx.users.get(actor, id);
-        if (!canSetAccessType('console', current.accessType, input.accessType)) throw scorerApiOnly();
-      }
-      return c.json(await ctx.users.update(actor, id, input, { ip: c.get('ip') }), 200);
+      return c.json(await ctx.users.update(actor, id, input, { ip: c.get('ip'), channel: c.get('channel') }), 200);
     },
   );
 
@@ -181,14 +175,6 @@ export function userRoutes(ctx: AppContext) {
 
   return app;
 }
-
-const scorerApiOnly = () =>
-  new AppError(
-    403,
-    'ScorerApiOnly',
-    'The Scorer access type is given and taken through the API or the command line only',
-    [{ path: 'accessType', message: 'Scorer is set through the API or the command line only' }],
-  );
 
 /** The columns of a users download (CSV and XLSX), readable back by the importer. */
 export const EXPORT_HEADER = [

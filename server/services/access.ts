@@ -11,7 +11,7 @@ import { dropFromRoleIds, syncRoleIds } from '../db/user-facts.js';
 import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { BUILT_IN_APPS, BUILT_IN_BY_APP, mappedRole } from '../policy/catalog.js';
 import { buildCatalog, type CatalogRole, type RoleCatalog, roleSources } from '../policy/decide.js';
-import { type Actor, canOnAccount, roleAbilities, userAccessAbilities } from '../policy.js';
+import { type Actor, authorize, roleAbilities, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
@@ -110,7 +110,9 @@ export class AccessRoles {
   }
 
   private assertCanManage(actor: Actor) {
-    if (!canOnAccount(actor, 'access.manage', actor.accountId)) throw forbidden('Only admins manage roles');
+    authorize(actor, 'access.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins manage roles'),
+    );
   }
 
   /** A role of the account that role mappings may give (the owner-only role may not be given), or an error. */

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { API_KEY_PREFIX } from '../../shared/access.js';
 import type { Db } from '../db/index.js';
 import { forbidden, notFound } from '../errors.js';
-import { type Actor, canOnAccount } from '../policy.js';
+import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import type { RequestMeta } from './users.js';
 
@@ -34,7 +34,9 @@ export class ApiKeys {
   ) {}
 
   private assertCanManage(actor: Actor) {
-    if (!canOnAccount(actor, 'access.manage', actor.accountId)) throw forbidden('Only admins manage application keys');
+    authorize(actor, 'access.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins manage application keys'),
+    );
   }
 
   async list(actor: Actor) {

@@ -5,7 +5,7 @@ import type { ChatStatus } from '../../shared/access.js';
 import type { ChatSettings } from '../../shared/access-schemas.js';
 import type { Db } from '../db/index.js';
 import { forbidden } from '../errors.js';
-import { type Actor, canOnAccount, userAccessAbilities } from '../policy.js';
+import { type Actor, authorize, userAccessAbilities } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
 import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
@@ -61,8 +61,9 @@ export class AppSettingsService {
     action: string,
     meta: RequestMeta,
   ) {
-    if (!canOnAccount(actor, 'access.manage', actor.accountId))
-      throw forbidden('Only admins change application settings');
+    authorize(actor, 'access.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins change application settings'),
+    );
     const user = await this.findUser(actor, userId);
     const at = this.now().toISOString();
     await this.db.transaction().execute(async (trx) => {

@@ -5,7 +5,7 @@ import type { Db } from '../db/index.js';
 import type { AuditEventsTable, Database } from '../db/schema/index.js';
 import { containsLike } from '../db/sql-helpers.js';
 import { validationFailed } from '../errors.js';
-import type { Actor } from '../policy.js';
+import { type Actor, authorize } from '../policy.js';
 
 export interface AuditEntry {
   accountId: number;
@@ -82,6 +82,18 @@ export class AuditLog {
     const items = rows.slice(0, limit).map(present);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? String(last.id) : null };
+  }
+
+  /** The actor's account's events, for a reader the policy allows. */
+  read(actor: Actor, query: AuditQuery) {
+    authorize(actor, 'audit.read', 'account', { accountId: actor.accountId });
+    return this.list(actor.accountId, query);
+  }
+
+  /** Every matching event of the actor's account (the export), for a reader the policy allows. */
+  readAll(actor: Actor, query: AuditQuery): AsyncGenerator<AuditEvent> {
+    authorize(actor, 'audit.read', 'account', { accountId: actor.accountId });
+    return this.all(actor.accountId, query);
   }
 
   /** Every matching event, newest first, read in pages so memory stays flat. */

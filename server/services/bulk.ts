@@ -328,7 +328,8 @@ export class BulkActions {
           audit: (t) => ({ action: 'user.unlock', before: { lockedUntil: t.row.locked_until } }),
           run: async (trx, targets) => {
             const now = this.now();
-            const result = triage(targets, (t) => ownerByOther(t) ?? (isLocked(t.row, now) ? null : SKIP.notLocked));
+            // Any admin in reach may release a locked-out owner (the policy's user.unlock).
+            const result = triage(targets, (t) => (isLocked(t.row, now) ? null : SKIP.notLocked));
             if (result.done.length > 0) {
               await trx
                 .updateTable('users')

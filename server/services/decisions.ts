@@ -17,7 +17,7 @@ import {
   type RoleCatalog,
   type Subject,
 } from '../policy/decide.js';
-import { type Actor, canAskAbout, canAskAboutOthers } from '../policy.js';
+import { type Actor, canAskAbout } from '../policy.js';
 import type { AccessRoles } from './access.js';
 import type { ApiKeyPrincipal } from './api-keys.js';
 import { presentLicenses } from './licenses.js';
@@ -90,30 +90,25 @@ export class Decisions {
     options: { strict?: boolean } = {},
   ): Promise<(Decision & { userId: number | null })[]> {
     const accountId = callerAccount(caller);
-    const { byId, subjectOf, catalog, answersOf } = await this.load(accountId, questions);
+    const principal = caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor;
+    // Asked before anything is looked up, so that a refusal says nothing of whether the user named exists.
+    const allowed = questions.map((q) => canAskAbout(principal, { accountId, userId: q.userId, username: q.username }));
+    if (options.strict && allowed.includes(false)) throw forbidden('You may ask about yourself only');
+    const { byId, subjectOf, catalog, answersOf } = await this.load(
+      accountId,
+      questions.filter((_, i) => allowed[i]),
+    );
     const groups = await this.groups(
       accountId,
       [...byId.keys()],
       questions.map((q) => q.resource),
     );
     const now = this.now();
-    // A caller limited to themselves is refused alike for every other user, existing or not, and told no id.
-    const selfOnly = caller.kind === 'user' && !canAskAboutOthers(caller.actor) ? caller.actor : null;
-    return questions.map((question) => {
-      const subject = subjectOf(question);
-      const others = selfOnly && !namesSelf(question, selfOnly);
-      if (
-        others ||
-        (subject &&
-          !canAskAbout(caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor, accountId, subject.id))
-      ) {
-        if (options.strict) throw forbidden('You may ask about yourself only');
-        return {
-          userId: null,
-          allowed: false,
-          reason: { code: 'NoRole', message: 'You may ask about yourself only' },
-        };
+    return questions.map((question, i) => {
+      if (!allowed[i]) {
+        return { userId: null, allowed: false, reason: { code: 'NoRole', message: 'You may ask about yourself only' } };
       }
+      const subject = subjectOf(question);
       // Users with the same facts get the same answer to the same question (unless it names a group, or whether
       // the resource is theirs differs): a batch decides each such question once.
       const answers = subject && question.resource?.groupId === undefined ? answersOf.get(subject) : undefined;
@@ -137,13 +132,11 @@ export class Decisions {
   /** What an application needs to know about a user: licenses, effective roles per application, settings. */
   async accessProfile(caller: Caller, lookup: { userId?: number; username?: string }) {
     const accountId = callerAccount(caller);
+    const principal = caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor;
+    if (!canAskAbout(principal, { accountId, ...lookup })) throw notFound('User');
     const { subjectOf, catalog } = await this.load(accountId, [lookup]);
     const subject = subjectOf(lookup);
-    if (
-      !subject ||
-      !canAskAbout(caller.kind === 'key' ? { apiKeyAccountId: accountId } : caller.actor, accountId, subject.id)
-    )
-      throw notFound('User');
+    if (!subject) throw notFound('User');
     const user = await this.db
       .selectFrom('users as u')
       .leftJoin('user_app_settings as s', 's.user_id', 'u.id')
@@ -373,10 +366,4 @@ function compileWithSlots(build: (a: number, b: number) => Compilable): (a: numb
       compiled.sql,
       compiled.parameters.map((p, i) => (slots[i] === 'a' ? a : slots[i] === 'b' ? b : p)),
     );
-}
-
-/** Whether a question names the caller, by id or by username. */
-function namesSelf(question: { userId?: number; username?: string }, actor: Actor): boolean {
-  if (question.userId !== undefined) return question.userId === actor.userId;
-  return question.username?.trim().toLowerCase() === actor.username;
 }

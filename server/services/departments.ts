@@ -6,7 +6,7 @@ import type { ChatGroupInput } from '../../shared/organization-schemas.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
-import { type Actor, canOnAccount } from '../policy.js';
+import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { departmentKey } from './department-key.js';
 import { derivedColumns, type UserRow } from './user-presenter.js';
@@ -31,15 +31,17 @@ export class Departments {
   }
 
   private assertCanManage(actor: Actor) {
-    if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins manage departments');
+    authorize(actor, 'users.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins manage departments'),
+    );
   }
 
   /** Changing departments and chat-routing groups changes them for every user: limited admins read them only. */
   private assertCanChange(actor: Actor) {
     this.assertCanManage(actor);
-    if (!canOnAccount(actor, 'organization.manage', actor.accountId)) {
-      throw forbidden('Changing departments needs an admin whose profile allows every user');
-    }
+    authorize(actor, 'organization.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Changing departments needs an admin whose profile allows every user'),
+    );
   }
 
   async list(actor: Actor) {

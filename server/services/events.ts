@@ -2,7 +2,7 @@
 // calls) are written in the transaction of the change and read here, in order, from the last id an application saw.
 import type { Db } from '../db/index.js';
 import { forbidden } from '../errors.js';
-import { canOnAccount } from '../policy.js';
+import { authorize } from '../policy.js';
 import { type Caller, callerAccount } from './decisions.js';
 
 export interface EventsQuery {
@@ -16,9 +16,11 @@ export class Events {
 
   /** Events after `after` (exclusive), oldest first; `nextAfter` is the id to ask from next time. */
   async list(caller: Caller, query: EventsQuery) {
-    if (caller.kind === 'user' && !canOnAccount(caller.actor, 'users.manage', caller.actor.accountId))
-      throw forbidden('Only admins and application keys read events');
     const accountId = callerAccount(caller);
+    const principal = caller.kind === 'user' ? caller.actor : { apiKeyAccountId: accountId };
+    authorize(principal, 'events.read', 'account', { accountId }, () =>
+      forbidden('Only admins and application keys read events'),
+    );
     const limit = query.limit ?? 100;
     let q = this.db
       .selectFrom('events')

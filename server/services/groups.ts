@@ -5,7 +5,7 @@ import type { GroupCreate, GroupDelete, GroupUpdate } from '../../shared/organiz
 import { foldText } from '../../shared/search-text.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
-import { type Actor, canOnAccount } from '../policy.js';
+import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import type { Teams, Trx } from './teams.js';
 import { type RequestMeta, scopedDepartments } from './users.js';
@@ -56,15 +56,17 @@ export class Groups {
   }
 
   assertCanManage(actor: Actor) {
-    if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins manage groups');
+    authorize(actor, 'users.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins manage groups'),
+    );
   }
 
   /** Changing the tree changes it for every member: admins limited to some departments read it only. */
   private assertCanChange(actor: Actor) {
     this.assertCanManage(actor);
-    if (!canOnAccount(actor, 'organization.manage', actor.accountId)) {
-      throw forbidden('Changing groups needs an admin whose profile allows every user');
-    }
+    authorize(actor, 'organization.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Changing groups needs an admin whose profile allows every user'),
+    );
   }
 
   /** The whole tree as a flat list (parents before children, siblings by name) with direct member counts. */

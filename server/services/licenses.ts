@@ -7,7 +7,7 @@ import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
-import { type Actor, canOnAccount, userAccessAbilities } from '../policy.js';
+import { type Actor, authorize, canOnAccount, type KeyActor, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
@@ -48,7 +48,9 @@ export class Licenses {
   }
 
   private assertCanManage(actor: Actor) {
-    if (!canOnAccount(actor, 'access.manage', actor.accountId)) throw forbidden('Only admins manage licenses');
+    authorize(actor, 'access.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins manage licenses'),
+    );
   }
 
   /** Each application's pool (if any), seats or minutes used, and how many users hold its license. */
@@ -307,7 +309,8 @@ export class Licenses {
   }
 
   /** Voice Analytics reports minutes it transcribed and analyzed for a user; the pool refuses what it cannot hold. */
-  async consumeMinutes(accountId: number, userId: number, minutes: number) {
+  async consumeMinutes(caller: Actor | KeyActor, accountId: number, userId: number, minutes: number) {
+    authorize(caller, 'usage.report', 'account', { accountId });
     return this.db.transaction().execute(async (trx) => {
       const licensed = await trx
         .selectFrom('user_licenses')

@@ -14,7 +14,7 @@ import {
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
-import { type Actor, type ActorProfile, canOnAccount, canOnProfile, profileAbilities } from '../policy.js';
+import { type Actor, type ActorProfile, authorize, canOnAccount, canOnProfile, profileAbilities } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
 import { resolveDepartments } from './departments.js';
 import { type ProfileCatalog, profileCatalog } from './import/validate.js';
@@ -121,7 +121,9 @@ export class Profiles {
   }
 
   private assertCanRead(actor: Actor) {
-    if (!canOnAccount(actor, 'profiles.read', actor.accountId)) throw forbidden('Only admins see profiles');
+    authorize(actor, 'profiles.read', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins see profiles'),
+    );
   }
 
   private async userCounts(accountId: number, ids: number[]): Promise<Map<number, number>> {
@@ -162,9 +164,9 @@ export class Profiles {
   }
 
   async create(actor: Actor, input: ProfileCreate, meta: RequestMeta = {}) {
-    if (!canOnAccount(actor, 'profiles.create', actor.accountId)) {
-      throw forbidden('Creating profiles needs the whole Profiles module');
-    }
+    authorize(actor, 'profiles.create', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Creating profiles needs the whole Profiles module'),
+    );
     const at = this.now().toISOString();
     const row = await this.db.transaction().execute(async (trx) => {
       // Imports name profiles case-insensitively, so two names may not differ by case only.

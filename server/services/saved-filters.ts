@@ -3,8 +3,8 @@ import type { UserSort } from '../../shared/constants.js';
 import type { SavedFilterBody } from '../../shared/responses/users.js';
 import type { SavedFilterCreate } from '../../shared/schemas.js';
 import type { Db } from '../db/index.js';
-import { conflict, notFound } from '../errors.js';
-import type { Actor } from '../policy.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { assertGroupOfAccount, isUniqueViolation } from './users.js';
 
@@ -41,6 +41,7 @@ export class SavedFilters {
   ) {}
 
   async list(actor: Actor) {
+    assertCanKeepFilters(actor);
     const rows = await this.db
       .selectFrom('saved_filters')
       .selectAll()
@@ -52,6 +53,7 @@ export class SavedFilters {
   }
 
   async create(actor: Actor, input: SavedFilterCreate) {
+    assertCanKeepFilters(actor);
     if (input.filter.groupId !== undefined) {
       await assertGroupOfAccount(this.db, actor.accountId, input.filter.groupId, 'filter.groupId');
     }
@@ -90,6 +92,7 @@ export class SavedFilters {
   }
 
   async setDefault(actor: Actor, id: number, isDefault: boolean) {
+    assertCanKeepFilters(actor);
     const row = await this.db.transaction().execute(async (trx) => {
       const found = await this.find(trx, actor, id);
       if (isDefault) await this.clearDefault(trx, actor);
@@ -104,6 +107,7 @@ export class SavedFilters {
   }
 
   async remove(actor: Actor, id: number) {
+    assertCanKeepFilters(actor);
     await this.db.transaction().execute(async (trx) => {
       const found = await this.find(trx, actor, id);
       await trx.deleteFrom('saved_filters').where('id', '=', found.id).execute();
@@ -137,4 +141,11 @@ export class SavedFilters {
       .where('account_id', '=', actor.accountId)
       .execute();
   }
+}
+
+/** Saved filters belong to the user list, so they need the right to manage users (as the list does). */
+function assertCanKeepFilters(actor: Actor) {
+  authorize(actor, 'users.manage', 'account', { accountId: actor.accountId }, () =>
+    forbidden(actor.accessType === 'admin' ? 'Your profile does not allow managing users' : 'Only admins manage users'),
+  );
 }

@@ -8,7 +8,7 @@ import type { Database } from '../db/schema/index.js';
 import { idIn, typedParams } from '../db/sql-helpers.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { type GroupFacts, NO_GROUPS, type Resource } from '../policy/decide.js';
-import { type Actor, canOnAccount } from '../policy.js';
+import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
@@ -406,7 +406,9 @@ export class Teams {
   // ---- Single-user operations (the console's Teams and Can manage tabs, and the move) ----
 
   private assertUser(actor: Actor, userId: number) {
-    if (!canOnAccount(actor, 'users.manage', actor.accountId)) throw forbidden('Only admins manage teams');
+    authorize(actor, 'users.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins manage teams'),
+    );
     return findVisibleUser(this.db, actor, userId);
   }
 

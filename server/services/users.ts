@@ -20,7 +20,7 @@ import { idIn } from '../db/sql-helpers.js';
 import { indexInsertedUsers } from '../db/user-index.js';
 import { type PlanSteering, type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
-import { type Actor, canChangeProfile, canOnAccount, canOnProfile, canOnUser, userScope } from '../policy.js';
+import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, userScope } from '../policy.js';
 import { agentIdTaken, assertAgentIdFree, isAgentIdViolation } from './agent-ids.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
@@ -181,6 +181,8 @@ export interface UserListPage {
 
 export interface RequestMeta {
   ip?: string | null;
+  /** Where the request comes from; the Scorer rule depends on it. */
+  channel?: Channel;
 }
 
 type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
@@ -211,10 +213,16 @@ export class UserDirectory {
   }
 
   assertCanManage(actor: Actor): void {
-    if (canOnAccount(actor, 'users.manage', actor.accountId)) return;
-    throw forbidden(
-      actor.accessType === 'admin' ? 'Your profile does not allow managing users' : 'Only admins manage users',
+    authorize(actor, 'users.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden(
+        actor.accessType === 'admin' ? 'Your profile does not allow managing users' : 'Only admins manage users',
+      ),
     );
+  }
+
+  private assertCanSetAccessType(actor: Actor, meta: RequestMeta, from: string | null, to: string) {
+    const subject = { accountId: actor.accountId, from, to };
+    authorize({ ...actor, channel: meta.channel }, 'accessType.set', 'accessType', subject, scorerApiOnly);
   }
 
   /** A profile limited to some departments: the user must be (and stay) in one of them. */
@@ -849,7 +857,8 @@ export class UserDirectory {
 
   async get(actor: Actor, id: number) {
     const row = await this.findRow(actor.accountId, id);
-    if (!row || !canOnUser(actor, 'user.read', userSubject(row))) throw notFound('User');
+    if (!row) throw notFound('User');
+    authorize(actor, 'user.read', 'user', userSubject(row));
     return this.withVisibleGroups(actor, row);
   }
 
@@ -864,6 +873,7 @@ export class UserDirectory {
 
   async create(actor: Actor, input: UserCreate, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
+    if (input.accessType) this.assertCanSetAccessType(actor, meta, null, input.accessType);
     this.assertInScope(actor, input.department ?? '');
     const authMethod = input.authMethod ?? 'password';
     if (input.password && authMethod === 'sso') {
@@ -1000,9 +1010,15 @@ export class UserDirectory {
   async update(actor: Actor, id: number, input: UserUpdate, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
     const before = await this.findRow(actor.accountId, id);
-    // A user out of the actor's reach is not found, as when reading it.
-    if (!before || !canOnUser(actor, 'user.read', userSubject(before))) throw notFound('User');
-    if (!canOnUser(actor, 'user.update', userSubject(before))) throw forbidden('Only the owner can edit the owner');
+    if (!before) throw notFound('User');
+    authorize(actor, 'user.update', 'user', userSubject(before));
+    if (input.accessType) this.assertCanSetAccessType(actor, meta, before.access_type, input.accessType);
+    // As the bulk action does ("is you"): disabling oneself would end one's own session and lock one out.
+    if (input.enabled === false && before.id === actor.userId && before.is_owner !== 1) {
+      throw conflict('CannotDisableSelf', 'You cannot disable yourself', [
+        { path: 'enabled', message: 'You cannot disable yourself' },
+      ]);
+    }
     if (before.is_owner === 1) {
       if (input.enabled === false)
         throw conflict('OwnerProtected', 'The owner cannot be disabled', [
@@ -1140,8 +1156,8 @@ export class UserDirectory {
   async unlock(actor: Actor, id: number, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
     const before = await this.findRow(actor.accountId, id);
-    if (!before || !canOnUser(actor, 'user.read', userSubject(before))) throw notFound('User');
-    if (!canOnUser(actor, 'user.unlock', userSubject(before))) throw forbidden();
+    if (!before) throw notFound('User');
+    authorize(actor, 'user.unlock', 'user', userSubject(before));
     const row = await this.db.transaction().execute(async (trx) => {
       const updated = (await trx
         .updateTable('users')
@@ -1168,10 +1184,12 @@ export class UserDirectory {
   async remove(actor: Actor, id: number, meta: RequestMeta = {}): Promise<void> {
     this.assertCanManage(actor);
     const row = await this.findRow(actor.accountId, id);
-    if (!row || !canOnUser(actor, 'user.read', userSubject(row))) throw notFound('User');
+    if (!row) throw notFound('User');
+    // The owner and oneself keep their own clear answers; anyone out of reach is not found.
+    authorize(actor, 'user.read', 'user', userSubject(row));
     if (row.is_owner === 1) throw conflict('OwnerProtected', 'The owner cannot be deleted');
     if (row.id === actor.userId) throw conflict('CannotDeleteSelf', 'You cannot delete yourself');
-    if (!canOnUser(actor, 'user.delete', userSubject(row))) throw forbidden();
+    authorize(actor, 'user.delete', 'user', userSubject(row));
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('users').where('account_id', '=', actor.accountId).where('id', '=', id).execute();
       await this.audit.record(trx, {
@@ -1218,6 +1236,14 @@ export function scopedDepartments(actor: Actor): string[] | null {
   const scope = userScope(actor);
   return typeof scope === 'object' ? scope.departments : null;
 }
+
+const scorerApiOnly = () =>
+  new AppError(
+    403,
+    'ScorerApiOnly',
+    'The Scorer access type is given and taken through the API or the command line only',
+    [{ path: 'accessType', message: 'Scorer is set through the API or the command line only' }],
+  );
 
 const profileNotAllowed = () =>
   new AppError(403, 'Forbidden', 'Your profile does not let you give or take this profile', [

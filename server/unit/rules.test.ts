@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { csvCell, csvLine } from '../http/csv.js';
-import { type Actor, canOnAccount, canOnUser } from '../policy.js';
+import { type Actor, authorize, can, canOnAccount, canOnUser } from '../policy.js';
 import { slugify } from '../services/accounts.js';
 import {
   generatePassword,
@@ -115,5 +115,45 @@ describe('derived columns', () => {
     expect(slugify('Acme Contact Center, Inc.')).toBe('acme-contact-center-inc');
     expect(slugify('Café Ñandú')).toBe('cafe-nandu');
     expect(slugify('!!!')).toBe('account');
+  });
+});
+
+describe('the policy table', () => {
+  const user = { id: 2, accountId: 10, isOwner: false, department: 'Sales' };
+  const owner = { id: 3, accountId: 10, isOwner: true, department: '' };
+
+  it('denies an action no rule names, whoever asks', () => {
+    expect(can(actor({ isOwner: true }), 'user.frobnicate', 'user', user)).toBe(false);
+    expect(() => authorize(actor({ isOwner: true }), 'user.frobnicate', 'user', user)).toThrow('You are not allowed');
+  });
+
+  it('lets any admin in reach unlock the owner, but only the owner edit the owner', () => {
+    expect(can(actor(), 'user.unlock', 'user', owner)).toBe(true);
+    expect(can(actor(), 'user.update', 'user', owner)).toBe(false);
+    expect(can(actor({ accessType: 'standard' }), 'user.unlock', 'user', owner)).toBe(false);
+  });
+
+  it('answers "not found" for a user out of reach and "forbidden" for one in reach', () => {
+    const limited = actor({
+      profile: { id: 1, name: 'P', rules: { users: { access: 'some', items: ['Support'] } } as never },
+    });
+    expect(() => authorize(limited, 'user.delete', 'user', user)).toThrow('User not found');
+    expect(() => authorize(actor(), 'user.delete', 'user', owner)).toThrow('You are not allowed');
+  });
+
+  it('lets a non-admin ask decisions about themselves only, by id or by username', () => {
+    const standard = actor({ accessType: 'standard', username: 'Ann' });
+    expect(can(standard, 'decision.ask', 'question', { accountId: 10, userId: 1 })).toBe(true);
+    expect(can(standard, 'decision.ask', 'question', { accountId: 10, username: 'ann' })).toBe(true);
+    expect(can(standard, 'decision.ask', 'question', { accountId: 10, userId: 2 })).toBe(false);
+    expect(can(standard, 'decision.ask', 'question', { accountId: 10, username: 'owner' })).toBe(false);
+    expect(can({ apiKeyAccountId: 10 }, 'decision.ask', 'question', { accountId: 10, username: 'owner' })).toBe(true);
+    expect(can({ apiKeyAccountId: 11 }, 'decision.ask', 'question', { accountId: 10, userId: 2 })).toBe(false);
+  });
+
+  it('refuses Scorer changes from the console only', () => {
+    const change = { accountId: 10, from: 'standard', to: 'scorer' };
+    expect(can(actor({ channel: 'console' }), 'accessType.set', 'accessType', change)).toBe(false);
+    expect(can(actor({ channel: 'api' }), 'accessType.set', 'accessType', change)).toBe(true);
   });
 });

@@ -45,7 +45,7 @@ const NASTY_STRINGS = [
   '%',
   '_',
   '\\',
-  '${7*7}',
+  '{{7*7}}',
   '<script>alert(1)</script>',
   'Ωmega ñandú 山田 سارة 🙂',
   'e\u0301',
@@ -186,7 +186,7 @@ describe.each(DIALECTS)('fuzzing every operation (%s)', (dialect) => {
       if (/^\/auth\/(sign-out|change-password)$|\/start$/.test(op.path)) continue;
       for (let i = 0; i < REQUESTS_PER_OPERATION; i++) {
         const stranger = random() < 0.25;
-        const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+        const path = op.path.replace(/\{\w+\}/g, () =>
           encodeURIComponent(
             random() < 0.5 ? pick(NASTY_IDS) : pick(['1', '2', '3', '999999', 'voice_analytics', 'chat']),
           ),

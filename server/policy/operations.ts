@@ -1,0 +1,103 @@
+// Which policy action guards each operation of the API, and what kind of subject its `{id}` names: the generated
+// authorization test (test/http/policy-matrix.test.ts) meets every operation of the OpenAPI document through it.
+
+/**
+ * `public`: no caller needed; `session`: any signed-in user for themselves; `account`: an action on the caller's
+ * account (other ids in the path are looked up inside it); `user`: the path's `{id}` is a user; `question`: the
+ * body names the user asked about.
+ */
+export type OperationSubject = 'public' | 'session' | 'account' | 'user' | 'question';
+
+export interface OperationRule {
+  action: string;
+  subject: OperationSubject;
+}
+
+const on = (action: string, subject: OperationSubject): OperationRule => ({ action, subject });
+
+export const OPERATIONS: Record<string, OperationRule> = {
+  'GET /auth/config': on('none', 'public'),
+  'POST /auth/sign-in': on('none', 'public'),
+  'POST /auth/sign-out': on('session.use', 'session'),
+  'POST /auth/change-password': on('session.use', 'session'),
+  'GET /session': on('session.use', 'session'),
+  'POST /users/bulk': on('users.manage', 'account'),
+  'GET /users': on('users.manage', 'account'),
+  'POST /users': on('users.manage', 'account'),
+  'GET /users/facets': on('users.manage', 'account'),
+  'GET /users/export.csv': on('users.manage', 'account'),
+  'GET /users/export.xlsx': on('users.manage', 'account'),
+  'GET /users/{id}': on('user.read', 'user'),
+  'PATCH /users/{id}': on('user.update', 'user'),
+  'DELETE /users/{id}': on('user.delete', 'user'),
+  'POST /users/{id}/unlock': on('user.unlock', 'user'),
+  'GET /saved-filters': on('users.manage', 'account'),
+  'POST /saved-filters': on('users.manage', 'account'),
+  'PATCH /saved-filters/{id}': on('users.manage', 'account'),
+  'DELETE /saved-filters/{id}': on('users.manage', 'account'),
+  'GET /audit': on('audit.read', 'account'),
+  'GET /audit/export.csv': on('audit.read', 'account'),
+  'GET /applications': on('access.manage', 'account'),
+  'GET /applications/rules': on('session.use', 'session'),
+  'POST /roles': on('access.manage', 'account'),
+  'PATCH /roles/{id}': on('access.manage', 'account'),
+  'DELETE /roles/{id}': on('access.manage', 'account'),
+  'GET /users/{id}/roles': on('user.read', 'user'),
+  'POST /users/{id}/roles': on('user.access', 'user'),
+  'DELETE /users/{id}/roles/{roleId}': on('user.access', 'user'),
+  'GET /users/{id}/app-settings': on('user.read', 'user'),
+  'PATCH /users/{id}/app-settings/chat': on('user.access', 'user'),
+  'PATCH /users/{id}/app-settings/analysis': on('user.access', 'user'),
+  'GET /licenses': on('access.manage', 'account'),
+  'PUT /licenses/pools/{app}': on('access.manage', 'account'),
+  'DELETE /licenses/pools/{app}': on('access.manage', 'account'),
+  'POST /licenses/usage': on('usage.report', 'account'),
+  'GET /users/{id}/licenses': on('user.read', 'user'),
+  'POST /users/{id}/licenses': on('user.access', 'user'),
+  'DELETE /users/{id}/licenses/{app}': on('user.access', 'user'),
+  'POST /decisions': on('decision.ask', 'question'),
+  'POST /decisions/batch': on('decision.ask', 'question'),
+  'GET /access-profiles/{id}': on('decision.ask', 'question'),
+  'GET /access-profiles': on('decision.ask', 'question'),
+  'GET /api-keys': on('access.manage', 'account'),
+  'POST /api-keys': on('access.manage', 'account'),
+  'DELETE /api-keys/{id}': on('access.manage', 'account'),
+  'POST /imports': on('users.import', 'account'),
+  'GET /imports': on('users.import', 'account'),
+  'GET /imports/{id}': on('users.import', 'account'),
+  'PATCH /imports/{id}': on('users.import', 'account'),
+  'POST /imports/{id}/start': on('users.import', 'account'),
+  'POST /imports/{id}/cancel': on('users.import', 'account'),
+  'GET /imports/{id}/bad-rows.csv': on('users.import', 'account'),
+  'GET /imports/{id}/passwords.csv': on('users.import', 'account'),
+  'GET /import-settings': on('users.import', 'account'),
+  'PUT /import-settings': on('users.import', 'account'),
+  'GET /profiles': on('profiles.read', 'account'),
+  'POST /profiles': on('profiles.create', 'account'),
+  'GET /profiles/{id}': on('profiles.read', 'account'),
+  'PATCH /profiles/{id}': on('profiles.read', 'account'),
+  'DELETE /profiles/{id}': on('profiles.read', 'account'),
+  'GET /groups': on('users.manage', 'account'),
+  'POST /groups': on('organization.manage', 'account'),
+  'GET /groups/{id}': on('users.manage', 'account'),
+  'PATCH /groups/{id}': on('organization.manage', 'account'),
+  'DELETE /groups/{id}': on('organization.manage', 'account'),
+  'GET /users/{id}/teams': on('user.teams', 'user'),
+  'POST /users/{id}/teams': on('user.teams', 'user'),
+  'DELETE /users/{id}/teams/{groupId}': on('user.teams', 'user'),
+  'POST /users/{id}/supervised-teams': on('user.teams', 'user'),
+  'DELETE /users/{id}/supervised-teams/{groupId}': on('user.teams', 'user'),
+  'POST /users/{id}/can-manage': on('user.teams', 'user'),
+  'DELETE /users/{id}/can-manage/{groupId}': on('user.teams', 'user'),
+  'PUT /users/{id}/main-team': on('user.teams', 'user'),
+  'POST /users/{id}/move': on('user.teams', 'user'),
+  'GET /departments': on('users.manage', 'account'),
+  'POST /departments': on('organization.manage', 'account'),
+  'PATCH /departments/{id}': on('organization.manage', 'account'),
+  'DELETE /departments/{id}': on('organization.manage', 'account'),
+  'GET /chat-groups': on('users.manage', 'account'),
+  'POST /chat-groups': on('organization.manage', 'account'),
+  'PATCH /chat-groups/{id}': on('organization.manage', 'account'),
+  'DELETE /chat-groups/{id}': on('organization.manage', 'account'),
+  'GET /events': on('events.read', 'account'),
+};

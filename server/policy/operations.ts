@@ -66,6 +66,7 @@ export const OPERATIONS: Record<string, OperationRule> = {
   'GET /imports': on('users.import', 'account'),
   'GET /imports/{id}': on('users.import', 'account'),
   'PATCH /imports/{id}': on('users.import', 'account'),
+  'POST /imports/{id}/reread': on('users.import', 'account'),
   'POST /imports/{id}/start': on('users.import', 'account'),
   'POST /imports/{id}/cancel': on('users.import', 'account'),
   'GET /imports/{id}/bad-rows.csv': on('users.import', 'account'),

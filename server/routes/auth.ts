@@ -29,7 +29,7 @@ export function authRoutes(ctx: AppContext) {
       path: '/auth/config',
       tags: ['Auth'],
       summary: 'What the sign-in page needs to know',
-      responses: { 200: json(AuthConfigSchema, 'Sign-in settings') },
+      responses: { 200: json(AuthConfigSchema, 'Sign-in settings'), ...errors },
     }),
     async (c) => c.json({ defaultAccount: (await ctx.accounts.first())?.slug ?? null }, 200),
   );
@@ -67,7 +67,7 @@ export function authRoutes(ctx: AppContext) {
       path: '/auth/sign-out',
       tags: ['Auth'],
       summary: 'Sign out and end the session',
-      responses: { 204: { description: 'Signed out' } },
+      responses: { 204: { description: 'Signed out' }, ...errors },
     }),
     async (c) => {
       await ctx.auth.signOut(c.get('token'));
@@ -102,7 +102,7 @@ export function authRoutes(ctx: AppContext) {
       path: '/session',
       tags: ['Auth'],
       summary: 'The signed-in user, their abilities and the CSRF token',
-      responses: { 200: json(SessionSchema, 'Current session'), 401: errors[401] },
+      responses: { 200: json(SessionSchema, 'Current session'), ...errors },
     }),
     (c) => c.json(presentSession(requireSession(c, { allowPending: true })), 200),
   );

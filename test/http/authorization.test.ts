@@ -13,6 +13,7 @@ describe.each(DIALECTS)('authorization (%s)', (dialect) => {
 
   async function salesAdmin() {
     const account = await h.newAccount();
+    for (const name of ['Sales', 'Support']) await account.owner.post('/departments', { name });
     const sales = (
       await account.owner.post('/profiles', {
         name: 'Sales only',

@@ -27,6 +27,7 @@ const BODIES: Record<string, unknown> = {
   'POST /users/{id}/licenses': { application: 'voice_analytics' },
   'POST /api-keys': { name: 'Matrix key' },
   'PATCH /imports/{id}': {},
+  'POST /imports/{id}/reread': { encoding: 'utf-8' },
   'PUT /import-settings': { extensionFirst: 1000, extensionLast: 1999 },
   'POST /profiles': { name: 'Matrix profile' },
   'PATCH /profiles/{id}': { description: 'x' },
@@ -71,6 +72,8 @@ describe.each(DIALECTS)('policy matrix (%s)', (dialect) => {
     );
     const a = await h.newAccount();
     const b = await h.newAccount();
+    // A profile's Users items name departments of the account.
+    for (const name of ['Sales', 'IT']) await a.owner.post('/departments', { name });
     const profile = async (name: string, modules: unknown) => (await a.owner.post('/profiles', { name, modules })).body;
     const sales = await profile('Sales only', { users: { access: 'some', items: ['Sales'] } });
     const fewProfiles = await profile('Few profiles', {

@@ -232,7 +232,11 @@ export function canOnUser(actor: Actor, action: UserAction, user: UserSubject): 
 }
 
 export function userAbilities(actor: Actor, user: UserSubject) {
-  return { update: canOnUser(actor, 'user.update', user), delete: canOnUser(actor, 'user.delete', user) };
+  return {
+    update: canOnUser(actor, 'user.update', user),
+    delete: canOnUser(actor, 'user.delete', user),
+    unlock: canOnUser(actor, 'user.unlock', user),
+  };
 }
 
 /** Whether the actor may edit or delete a profile (and give it to users or take it from them). */

@@ -13,7 +13,7 @@ export const UserLicenseSchema = z.object({ app: z.string(), name: z.string() })
 
 /** What the caller may do with a user, returned with it so the console never re-derives permissions. */
 export const UserAbilitiesSchema = z
-  .object({ update: z.boolean(), delete: z.boolean() })
+  .object({ update: z.boolean(), delete: z.boolean(), unlock: z.boolean() })
   .describe('What the caller may do with this user');
 export type UserAbilities = z.output<typeof UserAbilitiesSchema>;
 

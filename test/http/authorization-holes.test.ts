@@ -70,7 +70,10 @@ describe.each(DIALECTS)('authorization (%s)', (dialect) => {
     for (let i = 0; i < 5; i++)
       await h.raw('POST', '/auth/sign-in', { account: slug, username: 'owner', password: 'x' });
     const ownerId = (await owner.get('/session')).body.user.id;
-    expect((await client.get(`/users/${ownerId}`)).body.locked).toBe(true);
+    const seen = (await client.get(`/users/${ownerId}`)).body;
+    expect(seen.locked).toBe(true);
+    // The console shows the Unlock button from this ability.
+    expect(seen.can).toEqual({ update: false, delete: false, unlock: true });
     const unlocked = await client.post(`/users/${ownerId}/unlock`);
     expect(unlocked.status).toBe(200);
     expect(unlocked.body.locked).toBe(false);

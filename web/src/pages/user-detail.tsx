@@ -175,7 +175,7 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
           </div>
         </div>
         <div className="page__actions">
-          {user.locked && user.can.update ? (
+          {user.locked && user.can.unlock ? (
             <button
               type="button"
               className="button button--secondary"

@@ -1,5 +1,5 @@
 // Agent IDs match agents to their calls (call tracking), so one Agent ID names one user of an account: a second user
-// given it is refused naming the field (a unique index, migration 0011, holds it under concurrent writes).
+// given it is refused naming the field (a unique index, migration 0010, holds it under concurrent writes).
 import type { Transaction } from 'kysely';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';

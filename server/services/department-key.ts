@@ -1,6 +1,6 @@
 // How department names compare: one department per name in any case, accents or spacing ("ventas" is "Ventas").
 
-/** A department name folded for comparison; migration 0011 folds existing names the same way. */
+/** A department name folded for comparison; migration 0010 folds existing names the same way. */
 export function departmentKey(name: string): string {
   return name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
 }

@@ -1,4 +1,4 @@
-// Department names are one per account in any case or accents, an Agent ID names one user, and migration 0011 keeps
+// Department names are one per account in any case or accents, an Agent ID names one user, and migration 0010 keeps
 // data that broke these rules before it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../server/db/migrations/index.js';
@@ -109,7 +109,7 @@ describe.each(DIALECTS)('unique departments and Agent IDs (%s)', (dialect) => {
     const { owner, accountId } = await h.newAccount();
     const a = await h.buildUser(owner, { agentId: 'X-1', department: 'Ventas' });
     const b = await h.buildUser(owner, {});
-    const migration = migrations['0011-unique-departments-agent-ids'] as (typeof migrations)[string];
+    const migration = migrations['0010-unique-departments-agent-ids'] as (typeof migrations)[string];
     await migration.down(h.db as never, dialect);
     await h.db.updateTable('users').set({ agent_id: 'X-1' }).where('id', '=', b.id).execute();
     await h.db

@@ -10,9 +10,9 @@ import * as m0006 from './0006-search-covering-index.js';
 import * as m0007 from './0007-candidate-name-order.js';
 import * as m0008 from './0008-decision-facts.js';
 import * as m0009 from './0009-search-name-tiers.js';
-import * as m0011 from './0011-unique-departments-agent-ids.js';
-import * as m0012 from './0012-sign-in-throttle.js';
-import * as m0013 from './0013-import-encoding.js';
+import * as m0010 from './0010-unique-departments-agent-ids.js';
+import * as m0011 from './0011-sign-in-throttle.js';
+import * as m0012 from './0012-import-encoding.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -27,7 +27,7 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0007-candidate-name-order': m0007,
   '0008-decision-facts': m0008,
   '0009-search-name-tiers': m0009,
-  '0011-unique-departments-agent-ids': m0011,
-  '0012-sign-in-throttle': m0012,
-  '0013-import-encoding': m0013,
+  '0010-unique-departments-agent-ids': m0010,
+  '0011-sign-in-throttle': m0011,
+  '0012-import-encoding': m0012,
 };

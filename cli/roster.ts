@@ -1,10 +1,11 @@
 // The `roster` command line: serve, migrate, accounts, access types, unlocking, import and export.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../server/config.js';
+import { type Config, loadConfig } from '../server/config.js';
 import { type AppContext, createContext } from '../server/context.js';
 import { migrateDown, migrateToLatest, openDatabase } from '../server/db/index.js';
 import { AppError } from '../server/errors.js';
 import { startServer } from '../server/main.js';
+import type { Actor } from '../server/policy.js';
 import { ACCESS_TYPE_LABELS, ACCESS_TYPES } from '../shared/constants.js';
 import { userUpdateSchema } from '../shared/schemas.js';
 import { exportUsers, importFile, ownerOf } from './transfer.js';
@@ -121,17 +122,10 @@ async function main(argv: string[]): Promise<number> {
     case 'unlock': {
       const username = positionals[1];
       if (!username) throw new Error('unlock needs a USERNAME');
-      const database = openDatabase(config.databaseUrl);
-      try {
-        await migrateToLatest(database);
-        const ctx = createContext(config, database);
-        const actor = await ownerOf(ctx, values.account ?? 'default');
-        const id = await userIdOf(ctx, actor.accountId, username, values.account ?? 'default');
+      await asOwnerOnUser(config, values.account ?? 'default', username, async (ctx, actor, id) => {
         const unlocked = await ctx.users.unlock(actor, id);
         console.log(`${unlocked.username} is unlocked: they can sign in again`);
-      } finally {
-        await database.close();
-      }
+      });
       return 0;
     }
     case 'set-access': {
@@ -140,17 +134,10 @@ async function main(argv: string[]): Promise<number> {
       if (!username || !accessType) throw new Error('set-access needs a USERNAME and --access-type');
       const input = userUpdateSchema.safeParse({ accessType });
       if (!input.success) throw new Error(`--access-type is one of: ${ACCESS_TYPES.join(', ')}`);
-      const database = openDatabase(config.databaseUrl);
-      try {
-        await migrateToLatest(database);
-        const ctx = createContext(config, database);
-        const actor = await ownerOf(ctx, values.account ?? 'default');
-        const id = await userIdOf(ctx, actor.accountId, username, values.account ?? 'default');
+      await asOwnerOnUser(config, values.account ?? 'default', username, async (ctx, actor, id) => {
         const updated = await ctx.users.update(actor, id, input.data);
         console.log(`${updated.username} is now ${ACCESS_TYPE_LABELS[updated.accessType]}`);
-      } finally {
-        await database.close();
-      }
+      });
       return 0;
     }
     case 'import':
@@ -186,15 +173,29 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function userIdOf(ctx: AppContext, accountId: number, username: string, account: string): Promise<number> {
-  const user = await ctx.database.db
-    .selectFrom('users')
-    .select('id')
-    .where('account_id', '=', accountId)
-    .where('username', '=', username.toLowerCase())
-    .executeTakeFirst();
-  if (!user) throw new Error(`No user "${username}" in account "${account}"`);
-  return user.id;
+/** Runs `work` as the account's owner on the user named `username` (the account's own commands act as its owner). */
+async function asOwnerOnUser(
+  config: Config,
+  account: string,
+  username: string,
+  work: (ctx: AppContext, actor: Actor, userId: number) => Promise<void>,
+): Promise<void> {
+  const database = openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(database);
+    const ctx = createContext(config, database);
+    const actor = await ownerOf(ctx, account);
+    const user = await ctx.database.db
+      .selectFrom('users')
+      .select('id')
+      .where('account_id', '=', actor.accountId)
+      .where('username', '=', username.toLowerCase())
+      .executeTakeFirst();
+    if (!user) throw new Error(`No user "${username}" in account "${account}"`);
+    await work(ctx, actor, user.id);
+  } finally {
+    await database.close();
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,13 +1,14 @@
 // A fuzzer over every operation of the OpenAPI document: wrong types, missing fields, huge and unicode strings, nulls,
 // deep JSON, bad content types and bytes, SQL and path metacharacters, with a session and without. No answer may be
-// a 5xx, and a refused request may write nothing. The seed is printed; ROSTER_FUZZ_SEED replays a run.
+// a 5xx, and a refused request may write nothing. The seed is printed; ROSTER_FUZZ_SEED picks another.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness } from '../support/harness.js';
 
 const REQUESTS_PER_OPERATION = 24;
-const SEED = Number(process.env.ROSTER_FUZZ_SEED ?? Date.now() % 1_000_000);
+// A fixed seed keeps the suite's answer the same from run to run; ROSTER_FUZZ_SEED=<n> explores other inputs.
+const SEED = Number(process.env.ROSTER_FUZZ_SEED ?? 20261205);
 
 /** mulberry32: small, seeded, good enough to pick test inputs. */
 function prng(seed: number) {

@@ -50,7 +50,11 @@ async function saveUpload(c: Context<AppEnv>): Promise<{ name: string; path: str
     }
     let name = c.req.query('name') ?? decodeURIComponent(c.req.header('x-file-name') ?? '');
     if (multipart) {
-      const form = await new Response(await readFile(path), { headers: { 'content-type': type } }).formData();
+      const form = await new Response(await readFile(path), { headers: { 'content-type': type } })
+        .formData()
+        .catch(() => {
+          throw validationFailed([{ path: 'file', message: 'The multipart form is damaged: send the file again' }]);
+        });
       const file = form.get('file');
       if (!file || typeof file === 'string') {
         throw validationFailed([{ path: 'file', message: 'Send the file in a form field named file' }]);

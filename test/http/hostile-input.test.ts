@@ -55,6 +55,9 @@ describe.each(DIALECTS)('hostile input (%s)', (dialect) => {
         ).toEqual(expected);
       }
     }
+    // A damaged multipart upload is a clear 400 too.
+    const form = await send('POST', '/imports', '--x\r\nbroken', { 'content-type': 'multipart/form-data; boundary=x' });
+    expect([form.status, form.json.error?.fields?.[0]?.path]).toEqual([400, 'file']);
     // The one route a stranger may post to reads bodies the same way.
     expect((await send('POST', '/auth/sign-in', '{', JSON_TYPE, null)).json.error?.code).toBe('MalformedJson');
     expect((await send('POST', '/auth/sign-in', '{}', { 'content-type': 'text/plain' }, null)).status).toBe(415);

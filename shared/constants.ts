@@ -48,5 +48,19 @@ export const COUNT_CAP = 10_000;
 /** The same cap on PostgreSQL, where counting further reads long trigram posting lists. */
 export const POSTGRES_COUNT_CAP = 1_000;
 
-export const REQUIRED_ACTIONS = ['update_password'] as const;
+/** Tasks a user must finish at their next sign-in before anything else (seed 001's Required User Actions). */
+export const REQUIRED_ACTIONS = [
+  'update_password',
+  'configure_otp',
+  'update_profile',
+  'verify_email',
+  'update_locale',
+] as const;
 export type RequiredAction = (typeof REQUIRED_ACTIONS)[number];
+export const REQUIRED_ACTION_LABELS: Record<RequiredAction, string> = {
+  update_password: 'Update Password',
+  configure_otp: 'Configure OTP',
+  update_profile: 'Update Profile',
+  verify_email: 'Verify Email',
+  update_locale: 'Update User Locale',
+};

@@ -1,4 +1,15 @@
 // The whole database, one table a file.
+import type {
+  AccountSecurityTable,
+  IdentityProvidersTable,
+  MailOutboxTable,
+  PasswordHistoryTable,
+  SsoFlowsTable,
+  UserIdentitiesTable,
+  UserOtpTable,
+  UserRecoveryCodesTable,
+  UserTokensTable,
+} from './account-security.js';
 import type { AccountsTable } from './accounts.js';
 import type { ApiKeysTable } from './api-keys.js';
 import type { AuditEventsTable } from './audit-events.js';
@@ -51,6 +62,15 @@ export interface Database {
   chat_group_departments: ChatGroupDepartmentsTable;
   user_visible_groups: UserVisibleGroupsTable;
   events: EventsTable;
+  account_security: AccountSecurityTable;
+  mail_outbox: MailOutboxTable;
+  user_tokens: UserTokensTable;
+  password_history: PasswordHistoryTable;
+  user_otp: UserOtpTable;
+  user_recovery_codes: UserRecoveryCodesTable;
+  identity_providers: IdentityProvidersTable;
+  user_identities: UserIdentitiesTable;
+  sso_flows: SsoFlowsTable;
 }
 
 export type { AccountsTable, AuditEventsTable, SavedFiltersTable, SessionsTable, UserCredentialsTable, UsersTable };

@@ -47,7 +47,8 @@ export type AccountAction =
   | 'audit.read'
   | 'access.manage'
   | 'profiles.read'
-  | 'profiles.create';
+  | 'profiles.create'
+  | 'security.manage';
 export type UserAction = 'user.read' | 'user.update' | 'user.disable' | 'user.unlock' | 'user.delete';
 
 const isAdmin = (actor: Actor) => actor.isOwner || actor.accessType === 'admin';
@@ -144,6 +145,9 @@ allow(ADMINS, 'users.manage', 'account', (a, s) => mine(a, s) && userScope(a) !=
 allow(ADMINS, 'users.import', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'organization.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'audit.read', 'account', mine);
+// Sign-in security of the whole account (password policy, mail, single sign-on, second factor for admins) reaches
+// every user, so it needs the whole Users module.
+allow(ADMINS, 'security.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'access.manage', 'account', mine);
 allow(ADMINS, 'profiles.read', 'account', mine);
 allow(ADMINS, 'profiles.create', 'account', (a, s) => mine(a, s) && moduleRule(a, 'profiles').access === 'all');
@@ -276,6 +280,7 @@ export function sessionAbilities(actor: Actor) {
     manageAccess: canOnAccount(actor, 'access.manage', actor.accountId),
     readProfiles: canOnAccount(actor, 'profiles.read', actor.accountId),
     createProfiles: canOnAccount(actor, 'profiles.create', actor.accountId),
+    manageSecurity: canOnAccount(actor, 'security.manage', actor.accountId),
   };
 }
 

@@ -16,7 +16,9 @@ export const SessionAbilitiesSchema = z.object({
   manageAccess: z.boolean(),
   readProfiles: z.boolean(),
   createProfiles: z.boolean(),
-  manageSecurity: z.boolean().describe("May change the account's sign-in security: password policy, mail, single sign-on"),
+  manageSecurity: z
+    .boolean()
+    .describe("May change the account's sign-in security: password policy, mail, single sign-on"),
 });
 export type SessionAbilities = z.output<typeof SessionAbilitiesSchema>;
 

@@ -25,6 +25,7 @@ const GroupsPage = lazyPage(() => import('./pages/groups.js'), 'GroupsPage');
 const ImportPage = lazyPage(() => import('./pages/import.js'), 'ImportPage');
 const LicensesPage = lazyPage(() => import('./pages/licenses.js'), 'LicensesPage');
 const ProfilesPage = lazyPage(() => import('./pages/profiles.js'), 'ProfilesPage');
+const SecurityPage = lazyPage(() => import('./pages/security.js'), 'SecurityPage');
 const UserCreatePage = lazyPage(() => import('./pages/user-create.js'), 'UserCreatePage');
 const UserPage = lazyPage(() => import('./pages/user-detail.js'), 'UserPage');
 const UsersPage = lazyPage(() => import('./pages/users.js'), 'UsersPage');
@@ -177,6 +178,14 @@ function Gate() {
           }
         />
         <Route
+          path="security"
+          element={
+            <SecurityManager>
+              <SecurityPage />
+            </SecurityManager>
+          }
+        />
+        <Route
           path="profiles"
           element={
             <ProfilesReader>
@@ -222,6 +231,11 @@ function ProfilesReader({ children }: { children: React.ReactNode }) {
 function AuditOnly({ children }: { children: React.ReactNode }) {
   const session = useSession();
   return session.abilities.readAudit ? children : <Navigate to="/" replace />;
+}
+
+function SecurityManager({ children }: { children: React.ReactNode }) {
+  const session = useSession();
+  return session.abilities.manageSecurity ? children : <Navigate to="/" replace />;
 }
 
 function NotFound() {

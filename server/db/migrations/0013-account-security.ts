@@ -143,7 +143,10 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
   // A session that still waits for a one-time code may do nothing else ('otp'); null = fully signed in.
   await db.schema.alterTable('sessions').addColumn('pending_step', 'text').execute();
   // How the session was opened (password, otp, recovery code, single sign-on): shown with the user's sessions.
-  await db.schema.alterTable('sessions').addColumn('method', 'text', (col) => col.notNull().defaultTo('password')).execute();
+  await db.schema
+    .alterTable('sessions')
+    .addColumn('method', 'text', (col) => col.notNull().defaultTo('password'))
+    .execute();
 }
 
 export async function down(db: Db, _dialect: Dialect): Promise<void> {

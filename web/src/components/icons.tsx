@@ -191,3 +191,12 @@ export function UploadIcon() {
     </LineIcon>
   );
 }
+
+export function ShieldIcon() {
+  return (
+    <LineIcon width={1.6}>
+      <path d="M10 2.5l6 2.5v4.2c0 3.8-2.5 7-6 8.3-3.5-1.3-6-4.5-6-8.3V5l6-2.5z" strokeLinejoin="round" />
+      <path d="M7.4 10l1.9 1.9 3.4-3.6" strokeLinecap="round" strokeLinejoin="round" />
+    </LineIcon>
+  );
+}

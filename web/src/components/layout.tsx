@@ -15,6 +15,7 @@ import {
   ProfileIcon,
   ProfilesIcon,
   RolesIcon,
+  ShieldIcon,
   UsersIcon,
 } from './icons.js';
 import { Avatar, Spinner } from './ui.js';
@@ -76,6 +77,11 @@ export function Shell() {
                 <KeyIcon /> Application keys
               </NavLink>
             </>
+          ) : null}
+          {abilities.manageSecurity ? (
+            <NavLink to="/security" className="nav-link" onClick={() => setNavOpen(false)}>
+              <ShieldIcon /> Sign-in security
+            </NavLink>
           ) : null}
           {abilities.readAudit ? (
             <NavLink to="/audit" className="nav-link" onClick={() => setNavOpen(false)}>

@@ -23,8 +23,10 @@ import { eventRoutes } from './routes/events.js';
 import { groupRoutes } from './routes/groups.js';
 import { importRoutes } from './routes/imports.js';
 import { licenseRoutes } from './routes/licenses.js';
+import { mailRoutes } from './routes/mail.js';
 import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
+import { signInLinkRoutes } from './routes/sign-in-links.js';
 import { teamRoutes } from './routes/teams.js';
 import { userRoutes } from './routes/users.js';
 
@@ -100,6 +102,8 @@ export function createApp(ctx: AppContext) {
   api.route('/', teamRoutes(ctx));
   api.route('/', departmentRoutes(ctx));
   api.route('/', eventRoutes(ctx));
+  api.route('/', mailRoutes(ctx));
+  api.route('/', signInLinkRoutes(ctx));
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

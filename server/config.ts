@@ -18,8 +18,53 @@ export interface Config {
   signInAddressLimit: number;
   /** Serving processes: 1 serves from this process; more start that many workers sharing the port. */
   workers: number;
+  /** The server's own mail server, for accounts that set none; null = mails stay in the outbox. */
+  smtp: SmtpSettings | null;
+  /** How long a mail server may stay silent before a delivery attempt fails (and is retried later). */
+  smtpTimeoutMs: number;
   /** Check every API response against its OpenAPI description (development and tests; see http/response-contract). */
   checkResponses: boolean;
+}
+
+export type SmtpSecurity = 'starttls' | 'tls' | 'none';
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  /** starttls: plain connection upgraded with STARTTLS (required); tls: TLS from the start; none: neither. */
+  security: SmtpSecurity;
+  user: string | null;
+  password: string | null;
+  from: string;
+}
+
+export const DEFAULT_SMTP_PORTS: Record<SmtpSecurity, number> = { starttls: 587, tls: 465, none: 25 };
+
+function smtpFrom(env: NodeJS.ProcessEnv): SmtpSettings | null {
+  const host = env.ROSTER_SMTP_HOST;
+  if (!host) return null;
+  const security = (env.ROSTER_SMTP_SECURITY || 'starttls') as SmtpSecurity;
+  if (!(security in DEFAULT_SMTP_PORTS)) {
+    throw new Error(`ROSTER_SMTP_SECURITY must be starttls, tls or none: ${env.ROSTER_SMTP_SECURITY}`);
+  }
+  const port = wholeNumber(env, 'ROSTER_SMTP_PORT', DEFAULT_SMTP_PORTS[security], 1);
+  if (port > 65535) throw new Error(`ROSTER_SMTP_PORT is not a port: ${port}`);
+  return {
+    host,
+    port,
+    security,
+    user: env.ROSTER_SMTP_USER || null,
+    password: env.ROSTER_SMTP_PASSWORD || null,
+    from: env.ROSTER_MAIL_FROM || `Roster <roster@${host}>`,
+  };
+}
+
+/** Where the links in mails point: the public URL, or the address Roster listens on. */
+export function publicBaseUrl(config: Config): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const scheme = config.tlsCert && config.tlsKey ? 'https' : 'http';
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -47,6 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lockoutMinutes: wholeNumber(env, 'ROSTER_LOCKOUT_MINUTES', 15, 0),
     signInAddressLimit: wholeNumber(env, 'ROSTER_SIGN_IN_ADDRESS_LIMIT', 30, 1),
     workers: env.ROSTER_WORKERS === 'auto' ? availableParallelism() : wholeNumber(env, 'ROSTER_WORKERS', 1, 1),
+    smtp: smtpFrom(env),
+    smtpTimeoutMs: wholeNumber(env, 'ROSTER_SMTP_TIMEOUT_MS', 10_000, 100),
     checkResponses: env.ROSTER_CHECK_RESPONSES === '1' || env.ROSTER_CHECK_RESPONSES === 'true',
   };
 }

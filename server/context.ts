@@ -14,8 +14,13 @@ import { Events } from './services/events.js';
 import { Groups } from './services/groups.js';
 import { ImportJobs } from './services/import/jobs.js';
 import { Licenses } from './services/licenses.js';
+import { SingleUseLinks } from './services/links.js';
+import { MailAdmin } from './services/mail/admin.js';
+import { Outbox } from './services/mail/outbox.js';
+import { MailSender } from './services/mail/sender.js';
 import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
+import { SignInLinks } from './services/sign-in-links.js';
 import { Teams } from './services/teams.js';
 import { UserDirectory } from './services/users.js';
 
@@ -33,7 +38,18 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const licenses = new Licenses(database, audit, now);
   const teams = new Teams(database, audit, now);
   const departments = new Departments(database, audit, now);
-  users.onCreated = (trx, actor, user) => licenses.grantDefaultsWithin(trx, actor, user);
+  const outbox = new Outbox(now);
+  const links = new SingleUseLinks(database.db, now);
+  const signInLinks = new SignInLinks(database.db, links, outbox, audit, now, config);
+  const mailSender = new MailSender(database.db, now, () => config.smtp, config.smtpTimeoutMs);
+  outbox.onQueued = () => mailSender.kick();
+  users.onCreated = async (trx, actor, user, input, meta) => {
+    await licenses.grantDefaultsWithin(trx, actor, user);
+    if (input.sendInvitation) await signInLinks.inviteWithin(trx, actor, [user], meta.ip);
+  };
+  users.afterCreate = (input) => {
+    if (input.sendInvitation) outbox.queued();
+  };
   const profiles = new Profiles(database, audit, now);
   return {
     config,
@@ -61,6 +77,10 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     ),
     imports: new ImportJobs(database, now, config.databaseUrl, (actor) => profiles.catalog(actor)),
     profiles,
+    outbox,
+    mailSender,
+    mail: new MailAdmin(database.db, outbox, audit, now, config),
+    signInLinks,
     bulk: new BulkActions(database, users, roles, teams, audit, now),
   };
 }

@@ -42,12 +42,15 @@ export async function startServer(config: Config, log: (line: string) => void = 
   await sweep();
   const sweeper = setInterval(sweep, 60 * 60 * 1000);
   sweeper.unref();
+  // This process delivers the outbox, whatever process queued the mail.
+  await ctx.mailSender.start();
 
   let serving: { port: number; pids(): number[]; close(): Promise<void> };
   try {
     serving = config.workers > 1 ? await startWorkers(config, log) : await serveHere(config, createApp(ctx));
   } catch (error) {
     clearInterval(sweeper);
+    await ctx.mailSender.stop();
     await database.close();
     throw error;
   }
@@ -69,6 +72,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
     close: async () => {
       clearInterval(sweeper);
       await serving.close();
+      await ctx.mailSender.stop();
       await database.close();
     },
   };

@@ -18,8 +18,14 @@ export const AUTH_METHODS = ['password', 'sso'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 export const AUTH_METHOD_LABELS: Record<AuthMethod, string> = { password: 'Password', sso: 'Single sign-on' };
 
-export const USER_STATUSES = ['active', 'inactive'] as const;
+/** Active once the user has signed in; Invited while an invitation waits; Inactive otherwise. */
+export const USER_STATUSES = ['active', 'invited', 'inactive'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
+export const USER_STATUS_LABELS: Record<UserStatus, string> = {
+  active: 'Active',
+  invited: 'Invited',
+  inactive: 'Inactive',
+};
 
 export const USER_SORTS = [
   'name',

@@ -91,9 +91,15 @@ export const userCreateSchema = z
     ...userFields,
     password: z.string().max(256).optional(),
     temporaryPassword: z.boolean().optional(),
+    /** Mail the user an invitation to choose their own password (a link to sign in for single sign-on users). */
+    sendInvitation: z.boolean().optional(),
   })
   .strict()
-  .refine(datesInOrder, datesMessage);
+  .refine(datesInOrder, datesMessage)
+  .refine((value) => !value.sendInvitation || Boolean(value.email), {
+    message: 'An email address is needed to send an invitation',
+    path: ['email'],
+  });
 export type UserCreateInput = z.input<typeof userCreateSchema>;
 export type UserCreate = z.output<typeof userCreateSchema>;
 

@@ -6,7 +6,16 @@ import { AppError, unauthenticated, validationFailed } from '../errors.js';
 import type { AppEnv } from './env.js';
 
 /** Operations a stranger may call: everything else needs a session or an application key. */
-const PUBLIC = new Set(['GET /auth/config', 'POST /auth/sign-in', 'POST /auth/sign-out', 'GET /openapi.json']);
+const PUBLIC = new Set([
+  'GET /auth/config',
+  'POST /auth/sign-in',
+  'POST /auth/sign-out',
+  'GET /openapi.json',
+  'POST /auth/forgot-password',
+  'POST /auth/links/inspect',
+  'POST /auth/links/password',
+  'POST /auth/links/verify-email',
+]);
 
 /** The default JSON body limit, and the larger one of the routes that take many items at once. */
 export const JSON_BODY_LIMIT = 1024 * 1024;

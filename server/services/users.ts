@@ -194,7 +194,17 @@ export class UserDirectory {
   private readonly db: Db;
   private readonly dialect: Dialect;
   /** Runs inside the transaction that creates a user (wired by the context). */
-  onCreated: ((trx: Transaction<Database>, actor: Actor, user: UserRow) => Promise<unknown>) | null = null;
+  /** Called after a user's creation has committed (mail queued with it goes out now). */
+  afterCreate: ((input: UserCreate) => void) | null = null;
+  onCreated:
+    | ((
+        trx: Transaction<Database>,
+        actor: Actor,
+        user: UserRow,
+        input: UserCreate,
+        meta: RequestMeta,
+      ) => Promise<unknown>)
+    | null = null;
 
   constructor(
     handle: DatabaseHandle,
@@ -962,13 +972,14 @@ export class UserDirectory {
       });
       if (!this.onCreated) return created;
       // Same transaction: what other modules give every new user (default licenses) is never missing.
-      await this.onCreated(trx, actor, created);
+      await this.onCreated(trx, actor, created, input, meta);
       return (await trx
         .selectFrom('users')
         .selectAll()
         .where('id', '=', created.id)
         .executeTakeFirstOrThrow()) as UserRow;
     });
+    this.afterCreate?.(input);
     return this.withVisibleGroups(actor, row);
   }
 

@@ -63,6 +63,8 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
     .addColumn('account_id', 'integer', account)
     .addColumn('user_id', 'integer', user)
     .addColumn('purpose', 'text', (col) => col.notNull())
+    // The address a verification link was sent to: it verifies that address only.
+    .addColumn('email', 'text')
     .addColumn('created_at', timestamp, (col) => col.notNull())
     .addColumn('expires_at', timestamp, (col) => col.notNull())
     .addColumn('used_at', timestamp)

@@ -44,6 +44,7 @@ export interface UserTokensTable {
   account_id: number;
   user_id: number;
   purpose: string;
+  email: string | null;
   created_at: string;
   expires_at: string;
   used_at: string | null;

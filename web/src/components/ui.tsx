@@ -8,6 +8,7 @@ import {
   useRef,
   useState,
 } from 'react';
+import { USER_STATUS_LABELS, type UserStatus } from '../../../shared/constants.js';
 import { highlightParts, type Range } from '../../../shared/search-text.js';
 
 type FieldFrameProps = {
@@ -214,6 +215,15 @@ export function Badge({
   children: ReactNode;
 }) {
   return <span className={`badge badge--${tone}`}>{children}</span>;
+}
+
+/** A user's status: Active (has signed in), Invited (an invitation waits), Inactive. */
+export function StatusBadge({ status }: { status: UserStatus }) {
+  return (
+    <Badge tone={status === 'active' ? 'green' : status === 'invited' ? 'accent' : 'neutral'}>
+      {USER_STATUS_LABELS[status]}
+    </Badge>
+  );
 }
 
 export function initials(

@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
+import { USER_STATUS_LABELS } from '../../../shared/constants.js';
 import { userUpdateSchema } from '../../../shared/schemas.js';
 import { ApiError, api, type ProfileList, type User, type UserFacets } from '../api.js';
 import {
@@ -13,6 +14,7 @@ import {
   ReadOnlyField,
   SelectField,
   Spinner,
+  StatusBadge,
 } from '../components/ui.js';
 import { UserField, type UserFieldName } from '../components/user-fields.js';
 import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
@@ -167,7 +169,7 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
             <h1 className="page__title">{name}</h1>
             <div className="user-heading__meta">
               <span>{user.username}</span>
-              {user.status === 'active' ? <Badge tone="green">Active</Badge> : <Badge>Inactive</Badge>}
+              <StatusBadge status={user.status} />
               {user.enabled ? null : <Badge tone="red">Disabled</Badge>}
               {user.locked ? <Badge tone="amber">Locked</Badge> : null}
               {user.isOwner ? <Badge tone="accent">Owner</Badge> : null}
@@ -237,7 +239,7 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
               ) : null}
             </ReadOnlyField>
             <ReadOnlyField label="Status" hint="A user becomes Active at the first sign-in.">
-              {user.status === 'active' ? 'Active' : 'Inactive'}
+              {USER_STATUS_LABELS[user.status]}
             </ReadOnlyField>
             <ReadOnlyField label="Created">{formatDateTime(user.createdAt)}</ReadOnlyField>
             <ReadOnlyField label="Last sign-in">

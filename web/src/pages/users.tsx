@@ -12,7 +12,10 @@ import {
   AUTH_METHOD_LABELS,
   PAGE_SIZES,
   USER_SORTS,
+  USER_STATUS_LABELS,
+  USER_STATUSES,
   type UserSort,
+  type UserStatus,
 } from '../../../shared/constants.js';
 import { savedFilterCreateSchema } from '../../../shared/schemas.js';
 import {
@@ -41,6 +44,7 @@ import {
   Notice,
   SelectField,
   Spinner,
+  StatusBadge,
   TextField,
   useDropdown,
 } from '../components/ui.js';
@@ -426,8 +430,7 @@ export function UsersPage() {
             onValue={(value) => update({ status: value })}
             options={[
               { value: '', label: 'Any status' },
-              { value: 'active', label: 'Active' },
-              { value: 'inactive', label: 'Inactive' },
+              ...USER_STATUSES.map((status) => ({ value: status, label: USER_STATUS_LABELS[status] })),
             ]}
           />
           <SelectField
@@ -690,7 +693,8 @@ function describeFilters(filters: Filters, groupLabel: (id: string) => string): 
   if (filters.accessType) {
     parts.push(`access type ${ACCESS_TYPE_LABELS[filters.accessType as AccessType] ?? filters.accessType}`);
   }
-  if (filters.status) parts.push(filters.status === 'active' ? 'active users' : 'inactive users');
+  if (filters.status)
+    parts.push(`${USER_STATUS_LABELS[filters.status as UserStatus]?.toLowerCase() ?? filters.status} users`);
   if (filters.enabled) parts.push(filters.enabled === 'true' ? 'enabled users' : 'disabled users');
   if (filters.department) parts.push(`department ${filters.department}`);
   if (filters.source) parts.push(`source ${filters.source}`);
@@ -794,7 +798,9 @@ function UserRow({
         <td className="nowrap">{AUTH_METHOD_LABELS[user.authMethod] ?? user.authMethod}</td>
       ) : null}
       {shown('status') ? (
-        <td>{user.status === 'active' ? <Badge tone="green">Active</Badge> : <Badge>Inactive</Badge>}</td>
+        <td>
+          <StatusBadge status={user.status} />
+        </td>
       ) : null}
       {shown('licenses') ? (
         <td className="nowrap">

@@ -89,9 +89,13 @@ export class SingleUseLinks {
   }
 
   /** What a token is worth, without using it (the page shows who it is for before the user acts). */
-  async inspect(token: string, purpose: LinkPurpose): Promise<{ state: LinkState; link: TakenLink | null }> {
+  async inspect(
+    token: string,
+    purpose: LinkPurpose,
+    executor: Db = this.db,
+  ): Promise<{ state: LinkState; link: TakenLink | null }> {
     if (!TOKEN_SHAPE.test(token)) return { state: 'unknown', link: null };
-    const row = await this.db
+    const row = await executor
       .selectFrom('user_tokens')
       .selectAll()
       .where('token_hash', '=', hashToken(token))
@@ -117,7 +121,7 @@ export class SingleUseLinks {
       .returning(['account_id', 'user_id', 'email'])
       .executeTakeFirst();
     if (taken) return { accountId: taken.account_id, userId: taken.user_id, purpose, email: taken.email };
-    const { state } = await this.inspect(token, purpose);
+    const { state } = await this.inspect(token, purpose, trx);
     throw linkRefusal(state === 'valid' ? 'used' : state);
   }
 }

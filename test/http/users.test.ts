@@ -135,6 +135,7 @@ describe.each(DIALECTS)('users API (%s)', (dialect) => {
         manageAccess: false,
         readProfiles: false,
         createProfiles: false,
+        manageSecurity: false,
       });
       expect((await client.get('/users')).status).toBe(403);
       expect((await client.get('/users/facets')).status).toBe(403);

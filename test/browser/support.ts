@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Config } from '../../server/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
@@ -15,8 +16,8 @@ export interface ConsoleHarness {
 }
 
 /** Starts a fresh server (own database) and a browser page pointed at it. */
-export async function openConsole(): Promise<ConsoleHarness> {
-  const server = await startTestServer();
+export async function openConsole(config: Partial<Config> = {}): Promise<ConsoleHarness> {
+  const server = await startTestServer({ config });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],

@@ -1,6 +1,6 @@
 // A real Roster server on a free port with a fresh database and an owner who has chosen their password.
 import { createServer } from 'node:net';
-import { loadConfig } from '../../server/config.js';
+import { type Config, loadConfig } from '../../server/config.js';
 import type { Dialect } from '../../server/db/dialect.js';
 import { startServer } from '../../server/main.js';
 import { createEmptyDatabase } from './databases.js';
@@ -55,9 +55,15 @@ export async function signedInClient(url: string, account: string, username: str
   return { api, session, cookie };
 }
 
-export async function startTestServer(options: { db?: Dialect } = {}): Promise<TestServer> {
+export async function startTestServer(options: { db?: Dialect; config?: Partial<Config> } = {}): Promise<TestServer> {
   const database = await createEmptyDatabase(options.db ?? 'sqlite');
-  const config = { ...loadConfig({}), databaseUrl: database.url, port: await freePort(), host: '127.0.0.1' };
+  const config = {
+    ...loadConfig({}),
+    databaseUrl: database.url,
+    port: await freePort(),
+    host: '127.0.0.1',
+    ...options.config,
+  };
   const running = await startServer(config, () => {});
   const first = running.firstAccount;
   if (!first) throw new Error('expected a first account');

@@ -6,10 +6,12 @@ import type { User } from './api.js';
 type Issue = { path: PropertyKey[]; message: string };
 
 /** One message per top-level field (the first issue wins), for showing each under its input. */
-export function issuesByField(issues: readonly Issue[]): Record<string, string> {
+/** Issues by field: the top-level field name, or the whole dotted path (smtp.host) with `nested`. */
+export function issuesByField(issues: readonly Issue[], options: { nested?: boolean } = {}): Record<string, string> {
   const map: Record<string, string> = {};
   for (const issue of issues) {
-    const key = String(issue.path[0] ?? '_form');
+    const key =
+      options.nested && issue.path.length ? issue.path.map(String).join('.') : String(issue.path[0] ?? '_form');
     map[key] ??= issue.message;
   }
   return map;
@@ -33,6 +35,8 @@ export type UserFormValues = {
   nicknames: string;
   password: string;
   temporaryPassword: boolean;
+  /** Creating only: mail the user an invitation. */
+  sendInvitation: boolean;
   agentId: string;
   ringTo: string;
   scoringEnabled: boolean;
@@ -61,6 +65,7 @@ export const EMPTY_USER_FORM: UserFormValues = {
   nicknames: '',
   password: '',
   temporaryPassword: true,
+  sendInvitation: true,
   agentId: '',
   ringTo: '',
   scoringEnabled: false,
@@ -89,6 +94,7 @@ export const FIELD_LABELS: Record<string, string> = {
   nicknames: 'Nicknames',
   password: 'Password',
   temporaryPassword: 'Temporary password',
+  sendInvitation: 'Send invitation',
   agentId: 'Agent ID',
   ringTo: 'Agent ring-to',
   scoringEnabled: 'Enable scoring',
@@ -151,6 +157,7 @@ export function userToForm(user: User): UserFormValues {
     nicknames: user.nicknames.join(', '),
     password: '',
     temporaryPassword: true,
+    sendInvitation: false,
     agentId: user.agentId,
     ringTo: user.ringTo ?? '',
     scoringEnabled: user.scoringEnabled,
@@ -179,6 +186,7 @@ export function toCreateBody(values: UserFormValues): UserCreateInput {
     body.password = values.password;
     body.temporaryPassword = values.temporaryPassword;
   }
+  if (values.sendInvitation && values.email.trim() !== '') body.sendInvitation = true;
   return body;
 }
 

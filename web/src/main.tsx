@@ -7,6 +7,7 @@ import { ApiError } from './api.js';
 import { Shell } from './components/layout.js';
 import { Spinner } from './components/ui.js';
 import { ChangePasswordPage, SignInPage } from './pages/auth.js';
+import { ChoosePasswordPage, ForgotPasswordPage, VerifyEmailLinkPage } from './pages/links.js';
 import { ProfilePage } from './pages/profile.js';
 import { SESSION_KEY, useSession, useSessionQuery } from './session.js';
 import './styles.css';
@@ -25,6 +26,7 @@ const GroupsPage = lazyPage(() => import('./pages/groups.js'), 'GroupsPage');
 const ImportPage = lazyPage(() => import('./pages/import.js'), 'ImportPage');
 const LicensesPage = lazyPage(() => import('./pages/licenses.js'), 'LicensesPage');
 const ProfilesPage = lazyPage(() => import('./pages/profiles.js'), 'ProfilesPage');
+const OutboxPage = lazyPage(() => import('./pages/outbox.js'), 'OutboxPage');
 const SecurityPage = lazyPage(() => import('./pages/security.js'), 'SecurityPage');
 const UserCreatePage = lazyPage(() => import('./pages/user-create.js'), 'UserCreatePage');
 const UserPage = lazyPage(() => import('./pages/user-detail.js'), 'UserPage');
@@ -49,9 +51,19 @@ const queryClient = new QueryClient({
   },
 });
 
+/** Pages that links in mails open, and "forgot password": they work with or without a session. */
+const LINK_PAGES: Record<string, () => React.ReactNode> = {
+  '/forgot-password': () => <ForgotPasswordPage />,
+  '/set-password': () => <ChoosePasswordPage purpose="invitation" />,
+  '/reset-password': () => <ChoosePasswordPage purpose="password_reset" />,
+  '/verify-email': () => <VerifyEmailLinkPage />,
+};
+
 function Gate() {
   const { data: session, isPending, error } = useSessionQuery();
   const location = useLocation();
+  const linkPage = LINK_PAGES[location.pathname];
+  if (linkPage) return linkPage();
   if (isPending) {
     return (
       <div className="center-screen">
@@ -175,6 +187,14 @@ function Gate() {
             <AuditOnly>
               <AuditPage />
             </AuditOnly>
+          }
+        />
+        <Route
+          path="outbox"
+          element={
+            <SecurityManager>
+              <OutboxPage />
+            </SecurityManager>
           }
         />
         <Route

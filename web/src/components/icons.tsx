@@ -192,11 +192,20 @@ export function UploadIcon() {
   );
 }
 
-export function ShieldIcon() {
+export function LockIcon() {
   return (
     <LineIcon width={1.6}>
-      <path d="M10 2.5l6 2.5v4.2c0 3.8-2.5 7-6 8.3-3.5-1.3-6-4.5-6-8.3V5l6-2.5z" strokeLinejoin="round" />
-      <path d="M7.4 10l1.9 1.9 3.4-3.6" strokeLinecap="round" strokeLinejoin="round" />
+      <rect x="4" y="8.5" width="12" height="9" rx="2" />
+      <path d="M6.8 8.5V6.2a3.2 3.2 0 016.4 0v2.3M10 12v2.2" strokeLinecap="round" />
+    </LineIcon>
+  );
+}
+
+export function MailIcon() {
+  return (
+    <LineIcon width={1.6}>
+      <rect x="2.5" y="4.5" width="15" height="11" rx="2" />
+      <path d="M3 5.5l7 5.5 7-5.5" strokeLinecap="round" strokeLinejoin="round" />
     </LineIcon>
   );
 }

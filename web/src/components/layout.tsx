@@ -12,10 +12,11 @@ import {
   ImportIcon,
   KeyIcon,
   LicensesIcon,
+  LockIcon,
+  MailIcon,
   ProfileIcon,
   ProfilesIcon,
   RolesIcon,
-  ShieldIcon,
   UsersIcon,
 } from './icons.js';
 import { Avatar, Spinner } from './ui.js';
@@ -80,7 +81,12 @@ export function Shell() {
           ) : null}
           {abilities.manageSecurity ? (
             <NavLink to="/security" className="nav-link" onClick={() => setNavOpen(false)}>
-              <ShieldIcon /> Sign-in security
+              <LockIcon /> Sign-in security
+            </NavLink>
+          ) : null}
+          {abilities.manageSecurity ? (
+            <NavLink to="/outbox" className="nav-link" onClick={() => setNavOpen(false)}>
+              <MailIcon /> Outbox
             </NavLink>
           ) : null}
           {abilities.readAudit ? (

@@ -218,6 +218,21 @@ export function UserField({ name, values, onChange, errors, departments = [], di
     }
     case 'visibleGroupIds':
       return null;
+    case 'sendInvitation':
+      return (
+        <Checkbox
+          label={
+            values.email.trim() === ''
+              ? 'Send an invitation by mail (add an email address first)'
+              : values.authMethod === 'sso'
+                ? `Mail ${values.email.trim()} an invitation to sign in`
+                : `Mail ${values.email.trim()} an invitation to choose their own password`
+          }
+          checked={values.sendInvitation && values.email.trim() !== ''}
+          onChange={(checked) => onChange('sendInvitation', checked)}
+          disabled={disabled || values.email.trim() === ''}
+        />
+      );
     case 'temporaryPassword':
       return (
         <Checkbox

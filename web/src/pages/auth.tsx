@@ -91,6 +91,14 @@ export function SignInPage() {
             required
             error={errors.password}
           />
+          <div className="auth-card__row">
+            <Link
+              className="auth-card__link"
+              to={`/forgot-password${accountValue ? `?account=${encodeURIComponent(accountValue)}` : ''}`}
+            >
+              Forgot password?
+            </Link>
+          </div>
           <button type="submit" className="button button--primary button--block" disabled={signIn.isPending}>
             {signIn.isPending ? 'Signing in…' : 'Sign in'}
           </button>

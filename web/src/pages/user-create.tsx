@@ -27,8 +27,8 @@ const STEPS: Step[] = [
   },
   {
     title: 'Password',
-    description: 'Set a first password, or leave it empty.',
-    fields: ['password', 'temporaryPassword'],
+    description: 'Invite the user to choose their own password, or set a first one.',
+    fields: ['sendInvitation', 'password', 'temporaryPassword'],
   },
   { title: 'Review', description: 'Check and create.', fields: [] },
 ];
@@ -184,9 +184,12 @@ export function UserCreatePage() {
         {step < 3 ? (
           <div className={`form-grid${isPasswordStep ? ' form-grid--single' : ''}`}>
             {isPasswordStep && values.authMethod === 'sso' ? (
-              <Notice tone="info">
-                This user signs in with single sign-on through your identity provider, so no password is needed.
-              </Notice>
+              <>
+                <Notice tone="info">
+                  This user signs in with single sign-on through your identity provider, so no password is needed.
+                </Notice>
+                <UserField name="sendInvitation" values={values} onChange={onChange} errors={errors} />
+              </>
             ) : (
               current.fields.map((field) => (
                 <UserField
@@ -250,6 +253,11 @@ function Review({ values, onEdit }: { values: UserFormValues; onEdit: (step: num
               ? 'Set, must be changed at next sign-in'
               : 'Set'
             : 'Not set',
+    },
+    {
+      step: 2,
+      label: 'Invitation',
+      value: values.sendInvitation && values.email.trim() ? `Mailed to ${values.email.trim()}` : 'None',
     },
   ];
   return (

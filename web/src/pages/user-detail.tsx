@@ -17,6 +17,7 @@ import {
   StatusBadge,
 } from '../components/ui.js';
 import { UserField, type UserFieldName } from '../components/user-fields.js';
+import { UserMailActions } from '../components/user-mail-actions.js';
 import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
 import { useSession } from '../session.js';
 import { ChatSettingsTab, LicensesTab, RoleMappingsTab, USER_TABS, type UserTab, UserTabs } from './user-access.js';
@@ -240,6 +241,7 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
             </ReadOnlyField>
             <ReadOnlyField label="Status" hint="A user becomes Active at the first sign-in.">
               {USER_STATUS_LABELS[user.status]}
+              <UserMailActions user={user} />
             </ReadOnlyField>
             <ReadOnlyField label="Created">{formatDateTime(user.createdAt)}</ReadOnlyField>
             <ReadOnlyField label="Last sign-in">

@@ -47,9 +47,11 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     await licenses.grantDefaultsWithin(trx, actor, user);
     if (input.sendInvitation) await signInLinks.inviteWithin(trx, actor, [user], meta.ip);
   };
-  users.afterCreate = (input) => {
-    if (input.sendInvitation) outbox.queued();
-  };
+  users.afterMailQueued = () => outbox.queued();
+  const bulk = new BulkActions(database, users, roles, teams, audit, now);
+  bulk.invite = (trx, actor, rows) => signInLinks.inviteWithin(trx, actor, rows, null, { audit: false });
+  bulk.afterMailQueued = () => outbox.queued();
+  users.onEmailChanged = (trx, before, after) => signInLinks.noticeEmailChanged(trx, before, after);
   const profiles = new Profiles(database, audit, now);
   return {
     config,
@@ -81,7 +83,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     mailSender,
     mail: new MailAdmin(database.db, outbox, audit, now, config),
     signInLinks,
-    bulk: new BulkActions(database, users, roles, teams, audit, now),
+    bulk,
   };
 }
 

@@ -17,6 +17,7 @@ export const BULK_ACTIONS = [
   'assign_role',
   'unassign_role',
   'unlock',
+  'send_invitation',
   'assign_license',
   'revoke_license',
   'delete',
@@ -71,6 +72,11 @@ export const BULK_ACTION_LABELS: Record<
     sentence: (n, what) => `Take the role ${what} from ${n}`,
   },
   unlock: { menu: 'Unlock', button: 'Unlock', sentence: (n) => `Unlock ${n}` },
+  send_invitation: {
+    menu: 'Send invitation',
+    button: 'Invite',
+    sentence: (n) => `Mail an invitation to ${n} who have not signed in yet`,
+  },
   assign_license: {
     menu: 'Assign license…',
     button: 'Assign to',
@@ -98,6 +104,7 @@ export const BULK_ACTION_PARAMS: Record<BulkAction, 'roleId' | 'application' | '
   assign_role: 'roleId',
   unassign_role: 'roleId',
   unlock: null,
+  send_invitation: null,
   assign_license: 'application',
   revoke_license: 'application',
   delete: null,

@@ -72,6 +72,8 @@ export const SKIP = {
   licensed: 'already licensed',
   notLicensed: 'not licensed',
   noSeats: 'no seats left in the pool',
+  noEmail: 'has no email address',
+  signedIn: 'has signed in already',
 } as const;
 
 /** A bulk action with its parameters checked, ready to run chunk by chunk. */
@@ -171,6 +173,7 @@ export class BulkActions {
       await new Promise((resolve) => setImmediate(resolve));
     }
     report.groups = [...groups.values()];
+    if (request.action === 'send_invitation' && report.done > 0) this.afterMailQueued?.();
     await this.audit.record(this.db, {
       accountId: actor.accountId,
       actor,
@@ -213,6 +216,11 @@ export class BulkActions {
       unknown: wanted.filter((id) => !reachable.has(id)),
     };
   }
+
+  /** Writes invitation mails for these users inside the chunk's transaction (the per-user audit is the bulk's). */
+  invite: ((trx: Trx, actor: Actor, users: UserRow[]) => Promise<unknown>) | null = null;
+  /** Called once a bulk action that may have queued mail is over. */
+  afterMailQueued: (() => void) | null = null;
 
   private async prepare(actor: Actor, request: BulkRequest): Promise<Prepared> {
     const at = () => this.now().toISOString();
@@ -337,6 +345,25 @@ export class BulkActions {
                 .where('account_id', '=', actor.accountId)
                 .where('id', 'in', ids(result.done))
                 .execute();
+            }
+            return result;
+          },
+        };
+      case 'send_invitation':
+        return {
+          params: {},
+          audit: (t) => ({ action: 'user.invitation_sent', after: { to: t.row.email } }),
+          run: async (trx, targets) => {
+            const result = triage(
+              targets,
+              (t) => ownerByOther(t) ?? (t.row.status === 'active' ? SKIP.signedIn : t.row.email ? null : SKIP.noEmail),
+            );
+            if (result.done.length > 0 && this.invite) {
+              await this.invite(
+                trx,
+                actor,
+                result.done.map((t) => t.row),
+              );
             }
             return result;
           },

@@ -77,7 +77,13 @@ export class SignInLinks {
    * Status): a link to choose their password, or for single sign-on users a link to the sign-in page. Users without
    * an email are skipped and returned, so the caller can say so. Status becomes Invited until the first sign-in.
    */
-  async inviteWithin(trx: Db, actor: Actor, users: UserRow[], ip?: string | null): Promise<{ skipped: UserRow[] }> {
+  async inviteWithin(
+    trx: Db,
+    actor: Actor,
+    users: UserRow[],
+    ip?: string | null,
+    options: { audit?: boolean } = {},
+  ): Promise<{ skipped: UserRow[] }> {
     if (users.length === 0) return { skipped: [] };
     const account = await this.account(trx, actor.accountId);
     const mails: MailToQueue[] = [];
@@ -122,8 +128,8 @@ export class SignInLinks {
         .where('status', '=', 'inactive')
         .execute();
     }
-    // One audit entry per user, as for every other change of a user.
-    for (const user of users) {
+    // One audit entry per user, as for every other change of a user (a bulk action writes its own).
+    for (const user of options.audit === false ? [] : users) {
       if (!invited.includes(user.id)) continue;
       await this.audit.record(trx, {
         accountId: actor.accountId,
@@ -343,6 +349,19 @@ export class SignInLinks {
     });
     this.outbox.queued();
     return { username: user.username, account: { slug: account.slug, name: account.name } };
+  }
+
+  /** Tells the old address that a user's email changed (someone taking over an account changes it first). */
+  async noticeEmailChanged(trx: Db, before: UserRow, after: UserRow): Promise<void> {
+    const account = await this.account(trx, before.account_id);
+    await this.outbox.queue(trx, {
+      accountId: before.account_id,
+      userId: before.id,
+      to: before.email,
+      kind: 'email_changed',
+      language: after.language,
+      values: { name: after.first_name || after.username, account: account.name },
+    });
   }
 
   /** Sends the signed-in user a link to confirm their email address (the Verify Email required action). */

@@ -194,8 +194,10 @@ export class UserDirectory {
   private readonly db: Db;
   private readonly dialect: Dialect;
   /** Runs inside the transaction that creates a user (wired by the context). */
-  /** Called after a user's creation has committed (mail queued with it goes out now). */
-  afterCreate: ((input: UserCreate) => void) | null = null;
+  /** Called after a change that queued mail has committed, so the mail goes out now. */
+  afterMailQueued: (() => void) | null = null;
+  /** Within the transaction that changed a user's email: the old address is told (security notice). */
+  onEmailChanged: ((trx: Transaction<Database>, before: UserRow, after: UserRow) => Promise<unknown>) | null = null;
   onCreated:
     | ((
         trx: Transaction<Database>,
@@ -979,7 +981,7 @@ export class UserDirectory {
         .where('id', '=', created.id)
         .executeTakeFirstOrThrow()) as UserRow;
     });
-    this.afterCreate?.(input);
+    if (input.sendInvitation) this.afterMailQueued?.();
     return this.withVisibleGroups(actor, row);
   }
 
@@ -1145,8 +1147,10 @@ export class UserDirectory {
           ip: meta.ip,
         });
       }
+      if (before.email && updated.email !== before.email) await this.onEmailChanged?.(trx, before, updated);
       return updated;
     });
+    if (before.email && row.email !== before.email) this.afterMailQueued?.();
     return this.withVisibleGroups(actor, row);
   }
 

@@ -260,6 +260,9 @@ describe.each(DIALECTS)('mail (%s)', (dialect) => {
     expect((await session.post('/me/verify-email')).status).toBe(202);
     const second = tokenIn((await owner.get('/mail/outbox')).body.items[0].link);
     expect((await owner.patch(`/users/${user.id}`, { email: 'vera.new@example.com' })).status).toBe(200);
+    // The old address hears of the change.
+    const notice = (await owner.get('/mail/outbox')).body.items[0];
+    expect(notice).toMatchObject({ kind: 'email_changed', to: 'vera.verify@example.com', link: null });
     const stale = await h.raw('POST', '/auth/links/verify-email', { token: second });
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe('EmailChanged');
@@ -297,6 +300,32 @@ describe.each(DIALECTS)('mail (%s)', (dialect) => {
     expect((await smtpOn(owner)).status).toBe(200);
     h.clock.advance(31_000);
     expect(await mailsTo('hung.server@example.com')).toHaveLength(1);
+  });
+
+  it('invites many users at once, skipping who signed in already or has no email', async () => {
+    const { owner, slug } = await h.newAccount();
+    const a = await h.buildUser(owner, { email: 'bulk.a@example.com' });
+    const b = await h.buildUser(owner, { email: 'bulk.b@example.com', language: 'de' });
+    const none = await h.buildUser(owner);
+    const active = await h.buildUser(owner, { email: 'bulk.active@example.com', password: PASSWORD });
+    await h.signIn(slug, active.username, PASSWORD);
+    const report = await owner.post('/users/bulk', {
+      action: 'send_invitation',
+      selection: { ids: [a.id, b.id, none.id, active.id] },
+    });
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ done: 2, skipped: 2 });
+    const reasons = report.body.groups.map((g: { reason: string | null }) => g.reason).sort();
+    expect(reasons).toEqual(['has no email address', 'has signed in already', null].sort());
+    const outbox = (await owner.get('/mail/outbox')).body.items;
+    expect(outbox.map((m: { to: string }) => m.to).sort()).toEqual(['bulk.a@example.com', 'bulk.b@example.com']);
+    expect(outbox.find((m: { to: string }) => m.to === 'bulk.b@example.com').subject).toMatch(/^Einladung zu /);
+    expect((await owner.get(`/users/${a.id}`)).body.status).toBe('invited');
+    expect((await owner.get(`/users/${none.id}`)).body.status).toBe('inactive');
+    const audit = (await owner.get('/audit?limit=20')).body.items.filter(
+      (e: { action: string }) => e.action === 'user.invitation_sent',
+    );
+    expect(audit).toHaveLength(2);
   });
 
   it('never returns the mail server password, and hides links to users the reader may not manage', async () => {

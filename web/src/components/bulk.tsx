@@ -16,7 +16,7 @@ import { Badge, Dialog, DialogButtons, formatCount, Notice, SelectField, Spinner
 const DANGEROUS = new Set<BulkAction>(['delete', 'disable']);
 /** Groups of the menu, in this order. */
 const MENU: BulkAction[][] = [
-  ['enable', 'disable', 'unlock'],
+  ['enable', 'disable', 'unlock', 'send_invitation'],
   ['enable_sync', 'disable_sync'],
   ['assign_team', 'unassign_team', 'set_main_team', 'assign_supervisor', 'unassign_supervisor'],
   ['assign_role', 'unassign_role'],

@@ -17,9 +17,10 @@ Commands:
   migrate [--down]            Bring the database schema up to date (or undo the last migration).
   create-account --name NAME --owner USERNAME [--slug SLUG] [--owner-email EMAIL]
                               Create an account (tenant) and its unique owner; prints the owner's one-time password.
-  import FILE [--mode create|upsert] [--partial] [--account SLUG] [--passwords OUT]
+  import FILE [--mode create|upsert] [--partial] [--invite] [--account SLUG] [--passwords OUT]
                               Import users from a CSV, TXT, XLSX or ODS file (all or nothing unless --partial);
-                              generated passwords go to OUT (default FILE.passwords.csv).
+                              generated passwords go to OUT (default FILE.passwords.csv); --invite mails every
+                              created user with an email an invitation (a running server sends the outbox).
   export [--format csv|xlsx] [--out FILE] [--account SLUG]
                               Export every user of the account (to stdout without --out).
   set-access USERNAME --access-type TYPE [--account SLUG]
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       down: { type: 'boolean' },
       mode: { type: 'string' },
       partial: { type: 'boolean' },
+      invite: { type: 'boolean' },
       account: { type: 'string' },
       passwords: { type: 'string' },
       format: { type: 'string' },
@@ -160,6 +162,7 @@ async function main(argv: string[]): Promise<number> {
         return await importFile(ctx, actor, file, {
           mode,
           partial: values.partial === true,
+          invite: values.invite === true,
           passwordsOut: values.passwords ?? `${file}.passwords.csv`,
         });
       } finally {

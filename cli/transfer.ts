@@ -33,7 +33,7 @@ export async function importFile(
   ctx: AppContext,
   actor: Actor,
   file: string,
-  options: { mode: 'create' | 'upsert'; partial: boolean; passwordsOut: string },
+  options: { mode: 'create' | 'upsert'; partial: boolean; invite?: boolean; passwordsOut: string },
 ): Promise<number> {
   const bytes = (await stat(file)).size;
   if (bytes > MAX_IMPORT_BYTES) throw new AppError(413, 'FileTooLarge', 'The file is larger than 50 MB: split it');
@@ -57,7 +57,7 @@ export async function importFile(
   const started = await ctx.imports.start(
     actor,
     job.id,
-    { mode: options.mode, partial: options.partial },
+    { mode: options.mode, partial: options.partial, sendInvitations: options.invite === true },
     {
       passwordSink: async (csv) => {
         await writeFile(options.passwordsOut, csv, { mode: 0o600 });

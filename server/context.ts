@@ -38,6 +38,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const licenses = new Licenses(database, audit, now);
   const teams = new Teams(database, audit, now);
   const departments = new Departments(database, audit, now);
+  const profiles = new Profiles(database, audit, now);
   const outbox = new Outbox(now);
   const links = new SingleUseLinks(database.db, now);
   const signInLinks = new SignInLinks(database.db, links, outbox, audit, now, config);
@@ -48,11 +49,13 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     if (input.sendInvitation) await signInLinks.inviteWithin(trx, actor, [user], meta.ip);
   };
   users.afterMailQueued = () => outbox.queued();
+  const imports = new ImportJobs(database, now, config.databaseUrl, (actor) => profiles.catalog(actor));
+  imports.invitations = (accountId, invitedBy, rows) => signInLinks.invitationStatements(accountId, invitedBy, rows);
+  imports.afterMailQueued = () => outbox.queued();
   const bulk = new BulkActions(database, users, roles, teams, audit, now);
   bulk.invite = (trx, actor, rows) => signInLinks.inviteWithin(trx, actor, rows, null, { audit: false });
   bulk.afterMailQueued = () => outbox.queued();
   users.onEmailChanged = (trx, before, after) => signInLinks.noticeEmailChanged(trx, before, after);
-  const profiles = new Profiles(database, audit, now);
   return {
     config,
     database,
@@ -77,7 +80,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     decisions: new Decisions(database, roles, now, (accountId, userIds, resources) =>
       teams.groupFacts(accountId, userIds, resources),
     ),
-    imports: new ImportJobs(database, now, config.databaseUrl, (actor) => profiles.catalog(actor)),
+    imports,
     profiles,
     outbox,
     mailSender,

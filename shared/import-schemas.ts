@@ -92,6 +92,8 @@ export const importStartSchema = z.object({
   mode: z.enum(IMPORT_MODES).default('create'),
   /** false (default): one bad row writes nothing. true: import the good rows, hand the bad ones back. */
   partial: z.boolean().default(false),
+  /** Mail every created user who has an email an invitation to choose their password (sent after commit). */
+  sendInvitations: z.boolean().default(false),
 });
 export type ImportStart = z.output<typeof importStartSchema>;
 

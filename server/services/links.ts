@@ -46,6 +46,33 @@ export class SingleUseLinks {
     private readonly now: () => Date,
   ) {}
 
+  /** A new link's token and the row that stores its hash (for statements built ahead, as an import does). */
+  newLink(link: {
+    accountId: number;
+    userId: number;
+    purpose: LinkPurpose;
+    hours: number;
+    createdBy?: number | null;
+    email?: string | null;
+  }) {
+    const now = this.now();
+    const token = randomBytes(32).toString('base64url');
+    return {
+      token,
+      row: {
+        token_hash: hashToken(token),
+        account_id: link.accountId,
+        user_id: link.userId,
+        purpose: link.purpose,
+        email: link.email ?? null,
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + link.hours * 3_600_000).toISOString(),
+        used_at: null,
+        created_by: link.createdBy ?? null,
+      },
+    };
+  }
+
   /**
    * Issues a link for the user, inside the caller's transaction; earlier unused links of the same purpose stop
    * working (the newest mail is the one that counts).
@@ -62,7 +89,6 @@ export class SingleUseLinks {
     },
   ): Promise<string> {
     const now = this.now();
-    const token = randomBytes(32).toString('base64url');
     await trx
       .updateTable('user_tokens')
       .set({ expires_at: now.toISOString() })
@@ -71,20 +97,8 @@ export class SingleUseLinks {
       .where('used_at', 'is', null)
       .where('expires_at', '>', now.toISOString())
       .execute();
-    await trx
-      .insertInto('user_tokens')
-      .values({
-        token_hash: hashToken(token),
-        account_id: link.accountId,
-        user_id: link.userId,
-        purpose: link.purpose,
-        email: link.email ?? null,
-        created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + link.hours * 3_600_000).toISOString(),
-        used_at: null,
-        created_by: link.createdBy ?? null,
-      })
-      .execute();
+    const { token, row } = this.newLink(link);
+    await trx.insertInto('user_tokens').values(row).execute();
     return token;
   }
 

@@ -1,5 +1,6 @@
 // Invitations, forgotten passwords and email verification: each sends a single-use link by mail (through the outbox,
 // in the transaction of the change) and takes it back once, when the user chooses a password or confirms the address.
+import type { CompiledQuery } from 'kysely';
 import { type Config, publicBaseUrl } from '../config.js';
 import type { Db } from '../db/index.js';
 import { AppError, notFound, RateLimited } from '../errors.js';
@@ -86,51 +87,23 @@ export class SignInLinks {
   ): Promise<{ skipped: UserRow[] }> {
     if (users.length === 0) return { skipped: [] };
     const account = await this.account(trx, actor.accountId);
-    const mails: MailToQueue[] = [];
-    const skipped: UserRow[] = [];
-    const invited: number[] = [];
-    for (const user of users) {
-      if (!user.email) {
-        skipped.push(user);
-        continue;
-      }
-      const sso = user.auth_method === 'sso';
-      const token = sso
-        ? null
-        : await this.links.issue(trx, {
-            accountId: actor.accountId,
-            userId: user.id,
-            purpose: 'invitation',
-            hours: account.invitationHours,
-            createdBy: actor.userId,
-          });
-      mails.push({
-        accountId: actor.accountId,
-        userId: user.id,
-        to: user.email,
-        kind: sso ? 'invitation_sso' : 'invitation',
-        language: user.language,
-        values: {
-          name: user.first_name || user.username,
-          account: account.name,
-          link: token ? this.url('invitation', token) : this.url('sign_in', undefined, account.slug),
-          hours: account.invitationHours,
-        },
-      });
-      invited.push(user.id);
-    }
-    await this.outbox.queueMany(trx, mails);
-    for (let i = 0; i < invited.length; i += 500) {
+    const plan = this.invitationPlan(account, actor.accountId, actor.userId, users);
+    // Earlier invitations stop working: the newest mail is the one that counts.
+    const now = this.now().toISOString();
+    for (let i = 0; i < plan.invited.length; i += 500) {
       await trx
-        .updateTable('users')
-        .set({ status: 'invited' })
-        .where('id', 'in', invited.slice(i, i + 500))
-        .where('status', '=', 'inactive')
+        .updateTable('user_tokens')
+        .set({ expires_at: now })
+        .where('user_id', 'in', plan.invited.slice(i, i + 500))
+        .where('purpose', '=', 'invitation')
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
         .execute();
     }
+    for (const statement of this.invitationWrites(plan)) await trx.executeQuery(statement);
     // One audit entry per user, as for every other change of a user (a bulk action writes its own).
     for (const user of options.audit === false ? [] : users) {
-      if (!invited.includes(user.id)) continue;
+      if (!plan.invited.includes(user.id)) continue;
       await this.audit.record(trx, {
         accountId: actor.accountId,
         actor,
@@ -140,7 +113,88 @@ export class SignInLinks {
         ip,
       });
     }
-    return { skipped };
+    return { skipped: users.filter((user) => !user.email) };
+  }
+
+  /**
+   * The statements that invite users an import has just created, to run in the import's transaction (they have no
+   * earlier invitation to revoke). The import's own audit entry counts them.
+   */
+  async invitationStatements(accountId: number, invitedBy: number, users: UserRow[]) {
+    const account = await this.account(this.db, accountId);
+    const plan = this.invitationPlan(account, accountId, invitedBy, users);
+    return { statements: this.invitationWrites(plan), invited: plan.invited.length };
+  }
+
+  /** Tokens and mails for the users who have an email: a link to choose their password, or to sign in (SSO). */
+  private invitationPlan(
+    account: { slug: string; name: string; invitationHours: number },
+    accountId: number,
+    invitedBy: number,
+    users: UserRow[],
+  ) {
+    const tokens: ReturnType<SingleUseLinks['newLink']>['row'][] = [];
+    const mails: MailToQueue[] = [];
+    const invited: number[] = [];
+    for (const user of users) {
+      if (!user.email) continue;
+      const sso = user.auth_method === 'sso';
+      let link = this.url('sign_in', undefined, account.slug);
+      if (!sso) {
+        const issued = this.links.newLink({
+          accountId,
+          userId: user.id,
+          purpose: 'invitation',
+          hours: account.invitationHours,
+          createdBy: invitedBy,
+        });
+        tokens.push(issued.row);
+        link = this.url('invitation', issued.token);
+      }
+      mails.push({
+        accountId,
+        userId: user.id,
+        to: user.email,
+        kind: sso ? 'invitation_sso' : 'invitation',
+        language: user.language,
+        values: { name: user.first_name || user.username, account: account.name, link, hours: account.invitationHours },
+      });
+      invited.push(user.id);
+    }
+    return { tokens, mails, invited };
+  }
+
+  /** Inserts the tokens and mails in batches, and shows the users as Invited until they first sign in. */
+  private invitationWrites(plan: ReturnType<SignInLinks['invitationPlan']>): CompiledQuery[] {
+    const statements: CompiledQuery[] = [];
+    const outboxRows = this.outbox.rows(plan.mails);
+    for (let i = 0; i < plan.tokens.length; i += 500) {
+      statements.push(
+        this.db
+          .insertInto('user_tokens')
+          .values(plan.tokens.slice(i, i + 500))
+          .compile(),
+      );
+    }
+    for (let i = 0; i < outboxRows.length; i += 500) {
+      statements.push(
+        this.db
+          .insertInto('mail_outbox')
+          .values(outboxRows.slice(i, i + 500))
+          .compile(),
+      );
+    }
+    for (let i = 0; i < plan.invited.length; i += 500) {
+      statements.push(
+        this.db
+          .updateTable('users')
+          .set({ status: 'invited' })
+          .where('id', 'in', plan.invited.slice(i, i + 500))
+          .where('status', '=', 'inactive')
+          .compile(),
+      );
+    }
+    return statements;
   }
 
   /** The button beside a user's Status: sends (again) an invitation. */

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { createHarness, type Harness, PASSWORD } from '../support/harness.js';
+import { csv, runImport, upload } from '../support/import-files.js';
 import { startSilentServer, startSmtp, type TestSmtp, tokenIn } from '../support/smtp.js';
 
 const NEW_PASSWORD = 'Correct-horse-battery-2026';
@@ -326,6 +327,37 @@ describe.each(DIALECTS)('mail (%s)', (dialect) => {
       (e: { action: string }) => e.action === 'user.invitation_sent',
     );
     expect(audit).toHaveLength(2);
+  });
+
+  it("invites the users an import creates, in the import's transaction", async () => {
+    const { owner, slug } = await h.newAccount();
+    expect((await smtpOn(owner)).status).toBe(200);
+    const file = csv([
+      ['Username', 'Full Name', 'Email', 'Language'],
+      ['imp.one', 'Ana Uno', 'imp.one@example.com', 'pt'],
+      ['imp.two', 'Bea Dos', 'imp.two@example.com', 'it'],
+      ['imp.three', 'Cai Tres', '', ''],
+    ]);
+    const uploaded = await upload(h, owner, 'invite.csv', file);
+    expect(uploaded.status).toBe(201);
+    const done = await runImport(owner, uploaded.body.id, { sendInvitations: true });
+    expect(done.body.status).toBe('done');
+    const one = await mailsTo('imp.one@example.com');
+    const two = await mailsTo('imp.two@example.com');
+    expect(one[0]?.subject).toMatch(/^Convite para /);
+    expect(two[0]?.subject).toMatch(/^Invito a /);
+    const token = tokenIn(one[0]?.text ?? '');
+    expect(
+      (await h.raw('POST', '/auth/links/password', { token, purpose: 'invitation', password: NEW_PASSWORD })).status,
+    ).toBe(200);
+    await h.signIn(slug, 'imp.one', NEW_PASSWORD);
+    const list = (await owner.get('/users?q=imp.&limit=10')).body.items;
+    const status = Object.fromEntries(list.map((u: { username: string; status: string }) => [u.username, u.status]));
+    expect(status).toEqual({ 'imp.one': 'active', 'imp.two': 'invited', 'imp.three': 'inactive' });
+    const audit = (await owner.get('/audit?limit=5')).body.items.find(
+      (e: { action: string }) => e.action === 'users.import',
+    );
+    expect(audit.after.invitations).toBe(2);
   });
 
   it('never returns the mail server password, and hides links to users the reader may not manage', async () => {

@@ -119,7 +119,11 @@ export async function upload(
 }
 
 /** Starts an import and waits until it is no longer running. */
-export async function runImport(client: Client, id: number, input: { mode?: string; partial?: boolean } = {}) {
+export async function runImport(
+  client: Client,
+  id: number,
+  input: { mode?: string; partial?: boolean; sendInvitations?: boolean } = {},
+) {
   const started = await client.post(`/imports/${id}/start`, input);
   if (started.status !== 202) return started;
   for (let i = 0; i < 600; i++) {

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { access, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Selectable, Updateable } from 'kysely';
+import type { CompiledQuery, Selectable, Updateable } from 'kysely';
 import {
   IMPORT_FIELD_LABELS,
   type ImportMapping,
@@ -106,7 +106,16 @@ export interface RunOptions {
   sessionToken?: string;
   /** Receives the generated passwords after commit (command line), instead of sealing them. */
   passwordSink?: (csv: string) => Promise<void>;
+  /** Mail the created users who have an email an invitation, in the import's transaction. */
+  sendInvitations?: boolean;
 }
+
+/** The statements that write invitations for users an import created (see SignInLinks.invitationStatements). */
+export type InvitationStatements = (
+  accountId: number,
+  invitedBy: number,
+  users: UserRow[],
+) => Promise<{ statements: CompiledQuery[]; invited: number }>;
 
 export class ImportJobs {
   private readonly db: Db;
@@ -115,6 +124,11 @@ export class ImportJobs {
   private readonly prefix: string;
 
   /** `databaseUrl` keeps the staging directories of different databases on one machine apart. */
+  /** Writes invitation mails for created users; set by the context (mail lives outside the importer). */
+  invitations: InvitationStatements | null = null;
+  /** Called after an import that queued mail has committed. */
+  afterMailQueued: (() => void) | null = null;
+
   constructor(
     private readonly handle: DatabaseHandle,
     private readonly now: () => Date,
@@ -532,9 +546,10 @@ export class ImportJobs {
     if (Number(claimed.numUpdatedRows) !== 1) throw importRunning();
     const live: Live = { phase: 'preparing', processed: 0, created: 0, updated: 0, skipped: 0, cancel: false };
     this.live.set(id, live);
-    const done = this.run({ ...job, partial: input.partial ? 1 : 0 }, actor, live, options).finally(() =>
-      this.live.delete(id),
-    );
+    const done = this.run({ ...job, partial: input.partial ? 1 : 0 }, actor, live, {
+      ...options,
+      sendInvitations: input.sendInvitations,
+    }).finally(() => this.live.delete(id));
     return { job: await this.get(actor, id), done };
   }
 
@@ -555,6 +570,7 @@ export class ImportJobs {
     const total = job.to_create + job.to_update + job.bad_rows;
     const generated: string[] = [];
     let generatedCount = 0;
+    let invited = 0;
     let lastBeat = 0;
     const beat = async (force = false) => {
       const now = Date.now();
@@ -607,6 +623,8 @@ export class ImportJobs {
             : this.preparedHere(id, job.has_header === 1, prepareJob, lookup);
         // Department names the file gives become departments of the account (see the organization's departments).
         const departments = new Set<string>();
+        // Created users to invite, by username (those with an email).
+        const invitees: string[] = [];
         // Batches sent and not yet done, oldest first.
         const writing: Promise<void>[] = [];
         try {
@@ -626,6 +644,11 @@ export class ImportJobs {
               const left = new Set(taken);
               live.skipped += taken.length;
               live.created += inserts.length - taken.length;
+              if (options.sendInvitations) {
+                inserts.forEach((user, i) => {
+                  if (user.email && !left.has(i)) invitees.push(user.username);
+                });
+              }
               // One string a batch (not one a user) keeps a million generated passwords small in memory.
               let lines = '';
               passwordLines.forEach((line, i) => {
@@ -671,6 +694,15 @@ export class ImportJobs {
           throw error;
         }
         if (live.cancel) throw new Cancelled();
+        if (invitees.length > 0 && this.invitations) {
+          live.phase = 'inviting';
+          for (let i = 0; i < invitees.length; i += 5000) {
+            const users = [...(await target.lookup(invitees.slice(i, i + 5000))).values()];
+            const { statements, invited: count } = await this.invitations(accountId, actor.userId, users);
+            for (const statement of statements) await target.execute(statement);
+            invited += count;
+          }
+        }
         live.phase = 'committing';
         const finished = this.now().toISOString();
         const names = [...departments];
@@ -710,6 +742,7 @@ export class ImportJobs {
                 mode: job.mode,
                 partial,
                 defaultLicenses: target.defaultLicenses,
+                ...(options.sendInvitations ? { invitations: invited } : {}),
               }),
             })
             .compile(),
@@ -741,6 +774,7 @@ export class ImportJobs {
             .compile(),
         );
       });
+      if (invited > 0) this.afterMailQueued?.();
       // The staged rows and the upload (which may hold passwords) are not needed once the import is in.
       await rm(join(this.dir(id), 'rows.jsonl'), { force: true });
       await rm(join(this.dir(id), SOURCE_FILE), { force: true });

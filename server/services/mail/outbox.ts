@@ -31,8 +31,20 @@ export class Outbox {
 
   async queueMany(trx: Db, mails: MailToQueue[]): Promise<void> {
     if (mails.length === 0) return;
+    const rows = this.rows(mails);
+    // Batches keep each statement under both databases' parameter limits.
+    for (let i = 0; i < rows.length; i += 500) {
+      await trx
+        .insertInto('mail_outbox')
+        .values(rows.slice(i, i + 500))
+        .execute();
+    }
+  }
+
+  /** The outbox rows of these mails, written out (for statements built ahead, as an import does). */
+  rows(mails: MailToQueue[]) {
     const at = this.now().toISOString();
-    const rows = mails.map((mail) => {
+    return mails.map((mail) => {
       const rendered = renderMail(mail.kind, mail.language, mail.values);
       return {
         account_id: mail.accountId,
@@ -53,13 +65,6 @@ export class Outbox {
         sent_at: null,
       };
     });
-    // Batches keep each statement under both databases' parameter limits.
-    for (let i = 0; i < rows.length; i += 500) {
-      await trx
-        .insertInto('mail_outbox')
-        .values(rows.slice(i, i + 500))
-        .execute();
-    }
   }
 
   /** Tells this process's sender there is mail; call it after the transaction that queued mail has committed. */

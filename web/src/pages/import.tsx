@@ -266,13 +266,15 @@ function Preview({
 }) {
   const [mode, setMode] = useState<ImportMode>(job.mode);
   const [partial, setPartial] = useState(job.partial);
+  const [sendInvitations, setSendInvitations] = useState(false);
   const revise = useMutation({
     mutationFn: (body: { hasHeader?: boolean; mapping?: ImportMapping; mode?: ImportMode }) =>
       api<ImportJob>(`/imports/${job.id}`, { method: 'PATCH', body }),
     onSuccess: onChange,
   });
   const start = useMutation({
-    mutationFn: () => api<ImportJob>(`/imports/${job.id}/start`, { method: 'POST', body: { mode, partial } }),
+    mutationFn: () =>
+      api<ImportJob>(`/imports/${job.id}/start`, { method: 'POST', body: { mode, partial, sendInvitations } }),
     onSuccess: onChange,
   });
   // Another encoding reads the file again: a new preview, with its own id, replaces this one.
@@ -488,6 +490,12 @@ function Preview({
           checked={partial}
           onChange={setPartial}
           hint="Off: all or nothing — one row with a problem imports nothing."
+        />
+        <Checkbox
+          label="Mail an invitation to every new user who has an email"
+          checked={sendInvitations}
+          onChange={setSendInvitations}
+          hint="They choose their own password through the link; new users without an email are not invited."
         />
         <div className="import-options__actions">
           <button

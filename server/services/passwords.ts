@@ -1,5 +1,6 @@
 // Password hashing (argon2id) and the password policy, which applies to temporary passwords too.
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
@@ -33,7 +34,29 @@ export function describeProblems(problems: string[]): string {
   return `Password must have ${problems.join('; ')}`;
 }
 
-export const hashPassword = (password: string) => hash(password, ARGON2);
+/**
+ * argon2id runs on libuv's thread pool, never on the event loop; but hashes beyond the machine's cores would take the
+ * CPU the event loop needs to answer everyone else. So a process runs at most this many at once (one per core but
+ * one, at least one); more wait their turn. ROSTER_ARGON2_PARALLEL overrides it.
+ */
+const ARGON2_PARALLEL = Number(process.env.ROSTER_ARGON2_PARALLEL) || Math.max(1, availableParallelism() - 1);
+let argon2Running = 0;
+const argon2Waiting: (() => void)[] = [];
+
+async function argon2Slot<T>(work: () => Promise<T>): Promise<T> {
+  if (argon2Running >= ARGON2_PARALLEL) await new Promise<void>((resolve) => argon2Waiting.push(resolve));
+  else argon2Running++;
+  try {
+    return await work();
+  } finally {
+    const next = argon2Waiting.shift();
+    // The slot passes straight to the next in line, or is given back.
+    if (next) next();
+    else argon2Running--;
+  }
+}
+
+export const hashPassword = (password: string) => argon2Slot(() => hash(password, ARGON2));
 
 /** How many argon2id verifications this process has run (tests count them to see every sign-in costs one). */
 export const argon2Checks = { count: 0 };
@@ -41,7 +64,7 @@ export const argon2Checks = { count: 0 };
 async function argon2Verify(stored: string, password: string): Promise<boolean> {
   argon2Checks.count++;
   try {
-    return await verify(stored, password);
+    return await argon2Slot(() => verify(stored, password));
   } catch {
     return false;
   }

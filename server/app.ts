@@ -24,6 +24,7 @@ import { groupRoutes } from './routes/groups.js';
 import { importRoutes } from './routes/imports.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { mailRoutes } from './routes/mail.js';
+import { meRoutes } from './routes/me.js';
 import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
 import { signInLinkRoutes } from './routes/sign-in-links.js';
@@ -104,6 +105,7 @@ export function createApp(ctx: AppContext) {
   api.route('/', eventRoutes(ctx));
   api.route('/', mailRoutes(ctx));
   api.route('/', signInLinkRoutes(ctx));
+  api.route('/', meRoutes(ctx));
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -18,6 +18,8 @@ import { SingleUseLinks } from './services/links.js';
 import { MailAdmin } from './services/mail/admin.js';
 import { Outbox } from './services/mail/outbox.js';
 import { MailSender } from './services/mail/sender.js';
+import { MyAccount } from './services/me.js';
+import { OneTimeCodes } from './services/otp.js';
 import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
 import { SignInLinks } from './services/sign-in-links.js';
@@ -56,17 +58,25 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   bulk.invite = (trx, actor, rows) => signInLinks.inviteWithin(trx, actor, rows, null, { audit: false });
   bulk.afterMailQueued = () => outbox.queued();
   users.onEmailChanged = (trx, before, after) => signInLinks.noticeEmailChanged(trx, before, after);
+  const otp = new OneTimeCodes(database.db, audit, outbox, now);
+  const me = new MyAccount(database.db, audit, now);
+  me.onEmailChanged = (trx, before, after) => signInLinks.noticeEmailChanged(trx, before, after);
+  me.afterMailQueued = () => outbox.queued();
+  const auth = new Auth(database.db, audit, now, {
+    attempts: config.lockoutAttempts,
+    minutes: config.lockoutMinutes,
+    addressLimit: config.signInAddressLimit,
+  });
+  auth.codes = otp;
   return {
     config,
     database,
     clock,
     audit,
     accounts: new Accounts(database.db, database.dialect, audit, now),
-    auth: new Auth(database.db, audit, now, {
-      attempts: config.lockoutAttempts,
-      minutes: config.lockoutMinutes,
-      addressLimit: config.signInAddressLimit,
-    }),
+    auth,
+    otp,
+    me,
     users,
     savedFilters: new SavedFilters(database.db, audit, now),
     roles,

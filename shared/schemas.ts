@@ -1,7 +1,7 @@
 // Input schemas shared by the API (validation + OpenAPI) and the console's forms: each rule is written once.
 import { z } from 'zod';
 import { APP_KEYS } from './access.js';
-import { ACCESS_TYPES, AUTH_METHODS, MAX_PAGE_SIZE, USER_SORTS, USER_STATUSES } from './constants.js';
+import { ACCESS_TYPES, AUTH_METHODS, MAX_PAGE_SIZE, REQUIRED_ACTIONS, USER_SORTS, USER_STATUSES } from './constants.js';
 import { bodyId, idValue } from './ids.js';
 import { callTrackingFields } from './organization-schemas.js';
 
@@ -104,7 +104,12 @@ export type UserCreateInput = z.input<typeof userCreateSchema>;
 export type UserCreate = z.output<typeof userCreateSchema>;
 
 export const userUpdateSchema = z
-  .object({ ...userFields, firstName: userFields.firstName.optional() })
+  .object({
+    ...userFields,
+    firstName: userFields.firstName.optional(),
+    /** Tasks the user must finish at the next sign-in before anything else (replaces the list). */
+    requiredActions: z.array(z.enum(REQUIRED_ACTIONS)).max(REQUIRED_ACTIONS.length).optional(),
+  })
   .strict()
   .refine(datesInOrder, datesMessage);
 export type UserUpdateInput = z.input<typeof userUpdateSchema>;
@@ -177,3 +182,48 @@ export const auditQuerySchema = z
   })
   .strict();
 export type AuditQuery = z.output<typeof auditQuerySchema>;
+
+/** What every user may change about themselves (My profile, and the Update Profile / Update Locale actions). */
+export const meUpdateSchema = z
+  .object({
+    firstName: userFields.firstName.optional(),
+    lastName: userFields.lastName,
+    email: userFields.email,
+    phone: userFields.phone,
+    timeZone: userFields.timeZone,
+    language: userFields.language,
+    /** The required action this change completes. */
+    complete: z.enum(['update_profile', 'update_locale']).optional(),
+  })
+  .strict();
+export type MeUpdate = z.output<typeof meUpdateSchema>;
+
+const sixDigits = z
+  .string()
+  .trim()
+  .regex(/^\d{6}$/, 'Enter the 6 digits your app shows');
+
+export const secondFactorSchema = z
+  .object({
+    code: sixDigits.optional(),
+    recoveryCode: z.string().trim().min(1, 'Enter a recovery code').max(20, 'Not a recovery code').optional(),
+  })
+  .strict()
+  .refine((value) => Boolean(value.code) !== Boolean(value.recoveryCode), {
+    message: 'Enter the code from your app, or a recovery code',
+    path: ['code'],
+  });
+
+export const otpConfirmSchema = z
+  .object({
+    code: sixDigits,
+    /** Needed to replace a device that works. */
+    currentPassword: z.string().max(256).optional(),
+  })
+  .strict();
+
+export const currentPasswordSchema = z
+  .object({ currentPassword: z.string().min(1, 'Your current password is needed').max(256) })
+  .strict();
+
+export const secondFactorSettingsSchema = z.object({ requireAdminOtp: z.boolean() }).strict();

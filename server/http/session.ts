@@ -3,6 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { CLIENT_HEADER, CONSOLE_CLIENT } from '../../shared/access.js';
+import { REQUIRED_ACTION_LABELS } from '../../shared/constants.js';
 import type { AppContext } from '../context.js';
 import { AppError, unauthenticated } from '../errors.js';
 import { type SessionInfo, safeEqual } from '../services/auth.js';
@@ -94,13 +95,28 @@ export function clearSessionCookie(c: Context): void {
   deleteCookie(c, SESSION_COOKIE, { path: '/' });
 }
 
-/** The signed-in caller; a user who still has to replace a temporary password may do nothing else. */
-export function requireSession(c: Context<AppEnv>, options: { allowPending?: boolean } = {}): SessionInfo {
+/**
+ * The signed-in caller. A session still waiting for a one-time code may only send it (`allowCodeStep`); a user with
+ * required actions may only do them (`allowPending` marks the routes that do them), before anything else.
+ */
+export function requireSession(
+  c: Context<AppEnv>,
+  options: { allowPending?: boolean; allowCodeStep?: boolean } = {},
+): SessionInfo {
   if (c.get('apiKey')) throw apiKeyNotAllowed();
   const session = c.get('session');
   if (!session) throw unauthenticated();
-  if (!options.allowPending && session.requiredActions.includes('update_password')) {
-    throw new AppError(403, 'PasswordChangeRequired', 'Choose a new password first');
+  if (session.pendingStep === 'otp' && !options.allowCodeStep) {
+    throw new AppError(401, 'SecondFactorRequired', 'Enter the one-time code from your authenticator app first');
+  }
+  const first = session.requiredActions[0];
+  if (!options.allowPending && first) {
+    if (first === 'update_password') throw new AppError(403, 'PasswordChangeRequired', 'Choose a new password first');
+    throw new AppError(
+      403,
+      'RequiredActionPending',
+      `Finish what your administrator asked first: ${REQUIRED_ACTION_LABELS[first]}`,
+    );
   }
   return session;
 }

@@ -15,7 +15,8 @@ export function presentSession(session: SessionInfo) {
     user: presentUserFor(session.actor, session.user),
     account: session.account,
     csrfToken: session.csrfToken,
-    requiredActions: session.requiredActions,
+    requiredActions: session.pendingStep ? [] : session.requiredActions,
+    secondFactor: session.pendingStep,
     abilities: sessionAbilities(session.actor),
   };
 }
@@ -104,7 +105,7 @@ export function authRoutes(ctx: AppContext) {
       summary: 'The signed-in user, their abilities and the CSRF token',
       responses: { 200: json(SessionSchema, 'Current session'), ...errors },
     }),
-    (c) => c.json(presentSession(requireSession(c, { allowPending: true })), 200),
+    (c) => c.json(presentSession(requireSession(c, { allowPending: true, allowCodeStep: true })), 200),
   );
 
   return app;

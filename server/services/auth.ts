@@ -1,17 +1,21 @@
 // Password sign-in, console sessions (cookie token + CSRF token) and password changes.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RequiredAction } from '../../shared/constants.js';
+import { REQUIRED_ACTIONS, type RequiredAction } from '../../shared/constants.js';
 import type { Db } from '../db/index.js';
 import { writerHeld } from '../db/write-lock.js';
 import { AppError, RateLimited, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { type OneTimeCodes, otpRequiredFor } from './otp.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import { actorProfile } from './profiles.js';
+import { Throttle } from './throttle.js';
 import type { UserRow } from './user-presenter.js';
 import { assertPolicy } from './users.js';
 
 const SESSION_HOURS = 12;
+/** How long a session waiting for a one-time code lasts. */
+const CODE_MINUTES = 10;
 const TOUCH_EVERY_MS = 60_000;
 
 export interface SessionInfo {
@@ -19,8 +23,16 @@ export interface SessionInfo {
   user: UserRow;
   account: { id: number; slug: string; name: string };
   csrfToken: string;
+  /** What the user must do before anything else, in order (stored ones, and a second factor the account requires). */
   requiredActions: RequiredAction[];
+  /** 'otp' while the session waits for a one-time code: nothing else is allowed yet. */
+  pendingStep: 'otp' | null;
 }
+
+/** Wrong one-time codes one user may be sent in 15 minutes, whatever session or address they come from. */
+export const CODE_FAILURES_PER_USER = 10;
+/** Wrong codes a session waiting for one may send before it ends. */
+export const CODE_FAILURES_PER_SESSION = 5;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -75,12 +87,18 @@ function signInRefusal(user: UserRow, now: Date): AppError | null {
 }
 
 export class Auth {
+  /** One-time codes (second factor); set by the context. */
+  codes: OneTimeCodes | null = null;
+  private readonly throttle: Throttle;
+
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
     private readonly lockout: LockoutPolicy = { attempts: 5, minutes: 15 },
-  ) {}
+  ) {
+    this.throttle = new Throttle(db, now);
+  }
 
   /**
    * Checks the password and opens a session; returns the cookie token, shown to no one else.
@@ -141,6 +159,27 @@ export class Auth {
     const token = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const at = now.toISOString();
+    // With a second factor, the password opens a session that can only take a code; the sign-in happens with it.
+    const secondFactor = this.codes && (await this.codes.configured(user.id));
+    if (secondFactor) {
+      await this.db
+        .insertInto('sessions')
+        .values({
+          id: sha256(token),
+          user_id: user.id,
+          account_id: account.id,
+          csrf_token: csrfToken,
+          created_at: at,
+          expires_at: new Date(now.getTime() + CODE_MINUTES * 60_000).toISOString(),
+          last_seen_at: at,
+          ip: meta.ip ?? null,
+          user_agent: meta.userAgent?.slice(0, 300) ?? null,
+          pending_step: 'otp',
+          method: 'password',
+        })
+        .execute();
+      return token;
+    }
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('sessions')
@@ -213,11 +252,18 @@ export class Auth {
   }
 
   /** Audits a failed guess; true when it was the one that locked the user. */
-  private async recordFailure(accountId: number, user: UserRow, guess: Guess, now: Date, ip?: string | null) {
+  private async recordFailure(
+    accountId: number,
+    user: UserRow,
+    guess: Guess,
+    now: Date,
+    ip?: string | null,
+    action = 'auth.sign_in_failed',
+  ) {
     await this.db.transaction().execute(async (trx) => {
       const actor = { userId: user.id, username: user.username };
       const target = { type: 'user', id: user.id, label: user.username };
-      await this.audit.record(trx, { accountId, actor, action: 'auth.sign_in_failed', target, ip });
+      await this.audit.record(trx, { accountId, actor, action, target, ip });
       if (!guess.locks) return;
       await this.audit.record(trx, {
         accountId,
@@ -290,6 +336,7 @@ export class Auth {
         'sessions.csrf_token',
         'sessions.expires_at as session_expires_at',
         'sessions.last_seen_at',
+        'sessions.pending_step',
         'accounts.slug as account_slug',
         'accounts.name as account_name',
       ])
@@ -325,8 +372,101 @@ export class Auth {
       user,
       account: { id: user.account_id, slug: row.account_slug, name: row.account_name },
       csrfToken: row.csrf_token,
-      requiredActions: JSON.parse(user.required_actions) as RequiredAction[],
+      requiredActions: await this.requiredActionsOf(user),
+      pendingStep: row.pending_step === 'otp' ? 'otp' : null,
     };
+  }
+
+  /** The user's required actions in the order they are done, with Configure OTP when the account requires it. */
+  private async requiredActionsOf(user: UserRow): Promise<RequiredAction[]> {
+    const stored = new Set(JSON.parse(user.required_actions) as RequiredAction[]);
+    if (!stored.has('configure_otp') && this.codes && (await otpRequiredFor(this.db, user))) {
+      if (!(await this.codes.configured(user.id))) stored.add('configure_otp');
+    }
+    return REQUIRED_ACTIONS.filter((action) => stored.has(action));
+  }
+
+  /**
+   * The second step of a sign-in: a one-time code, or one of the recovery codes. A wrong code counts in the user's
+   * run of failures as a wrong password does (and locks the user on the last allowed one); a user may send
+   * CODE_FAILURES_PER_USER wrong codes in 15 minutes, a session CODE_FAILURES_PER_SESSION before it ends.
+   */
+  async completeSecondFactor(
+    token: string,
+    answer: { code?: string; recoveryCode?: string },
+    meta: { ip?: string | null },
+  ): Promise<void> {
+    const session = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', sha256(token))
+      .where('pending_step', '=', 'otp')
+      .executeTakeFirst();
+    const now = this.now();
+    if (!session || new Date(session.expires_at) <= now || !this.codes) {
+      throw new AppError(401, 'Unauthenticated', 'Sign in with your password first');
+    }
+    const user = (await this.db.selectFrom('users').selectAll().where('id', '=', session.user_id).executeTakeFirst()) as
+      | UserRow
+      | undefined;
+    if (!user) throw unauthenticated();
+    const perUser = `otp:user:${user.id}`;
+    const limited = await this.throttle.peek(perUser, CODE_FAILURES_PER_USER, 15);
+    if (limited) throw new RateLimited(limited, 'Too many wrong codes: wait a few minutes before trying again');
+    const ok = answer.recoveryCode
+      ? await this.codes.takeRecoveryCode(user.id, answer.recoveryCode)
+      : await this.codes.takeCode(user.id, answer.code ?? '');
+    const target = { type: 'user', id: user.id, label: user.username };
+    const actor = { userId: user.id, username: user.username };
+    if (!ok) {
+      await this.throttle.take(perUser, CODE_FAILURES_PER_USER, 15);
+      const client = meta.ip ? `ip:${meta.ip}` : null;
+      if (client) await this.countClientFailure(client, now);
+      const guess = await this.reserveGuess(user.id, now);
+      const locks = guess
+        ? await this.recordFailure(user.account_id, user, guess, now, meta.ip, 'auth.code_failed')
+        : true;
+      const inSession = await this.throttle.take(
+        `otp:session:${session.id}`,
+        CODE_FAILURES_PER_SESSION - 1,
+        CODE_MINUTES,
+      );
+      if (locks || !inSession.ok) {
+        await this.db.deleteFrom('sessions').where('id', '=', session.id).execute();
+        if (locks) throw userLocked(this.lockout);
+        throw new AppError(401, 'TooManyWrongCodes', 'Too many wrong codes: sign in with your password again');
+      }
+      throw new AppError(400, 'InvalidCode', 'That code is not right, or was already used', [
+        { path: answer.recoveryCode ? 'recoveryCode' : 'code', message: 'Not a valid code' },
+      ]);
+    }
+    const at = now.toISOString();
+    const method = answer.recoveryCode ? 'recovery_code' : 'otp';
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('sessions')
+        .set({
+          pending_step: null,
+          method,
+          last_seen_at: at,
+          expires_at: new Date(now.getTime() + SESSION_HOURS * 3_600_000).toISOString(),
+        })
+        .where('id', '=', session.id)
+        .execute();
+      await trx
+        .updateTable('users')
+        .set({ last_sign_in_at: at, status: 'active', failed_sign_ins: 0, locked_until: null })
+        .where('id', '=', user.id)
+        .execute();
+      await this.audit.record(trx, {
+        accountId: user.account_id,
+        actor,
+        action: 'auth.sign_in',
+        target,
+        after: { method },
+        ip: meta.ip,
+      });
+    });
   }
 
   async signOut(token: string | undefined): Promise<void> {

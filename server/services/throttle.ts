@@ -40,6 +40,19 @@ export class Throttle {
     return { ok: row.failures <= limit, retryAfter: Math.max(1, Math.ceil((ends - now.getTime()) / 1000)) };
   }
 
+  /** Seconds to wait when `limit` requests were already made in the current window; 0 when one more may come. */
+  async peek(key: string, limit: number, minutes: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('sign_in_throttle')
+      .select(['window_started_at', 'failures'])
+      .where('client', '=', key)
+      .executeTakeFirst();
+    if (!row || row.failures < limit) return 0;
+    const ends = new Date(row.window_started_at).getTime() + minutes * 60_000;
+    const now = this.now().getTime();
+    return ends <= now ? 0 : Math.ceil((ends - now) / 1000);
+  }
+
   /** Like take, but a request over the limit is refused with 429 and Retry-After. */
   async enforce(key: string, limit: number, minutes: number, message: string): Promise<void> {
     const { ok, retryAfter } = await this.take(key, limit, minutes);

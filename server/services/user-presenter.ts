@@ -1,7 +1,7 @@
 // Turns a users row into the API's User object, and builds the folded text the search index holds.
 
 import type { Selectable } from 'kysely';
-import type { AccessType, AuthMethod, UserStatus } from '../../shared/constants.js';
+import type { AccessType, AuthMethod, RequiredAction, UserStatus } from '../../shared/constants.js';
 import type { UserListItem } from '../../shared/responses/users.js';
 import { foldText, matchRanges } from '../../shared/search-text.js';
 import type { User } from '../../shared/user.js';
@@ -54,6 +54,7 @@ export function presentUser(row: UserRow, now: Date = new Date()): User {
     profileId: row.profile_id ?? null,
     locked: isLocked(row, now),
     lockedUntil: isLocked(row, now) ? row.locked_until : null,
+    requiredActions: JSON.parse(row.required_actions) as RequiredAction[],
   };
 }
 

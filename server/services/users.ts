@@ -1072,6 +1072,7 @@ export class UserDirectory {
     set('timeZone', 'time_zone', text);
     set('language', 'language', text);
     set('nicknames', 'nicknames', (value) => JSON.stringify(value));
+    set('requiredActions', 'required_actions', (value) => JSON.stringify([...new Set(value)]));
     set('agentId', 'agent_id', text);
     set('ringTo', 'ring_to', text);
     set('scoringEnabled', 'scoring_enabled', (value) => (value ? 1 : 0));

@@ -29,7 +29,13 @@ export const SessionSchema = z
     csrfToken: z.string().describe('Send as X-CSRF-Token on every state-changing request'),
     requiredActions: z
       .array(z.enum(REQUIRED_ACTIONS))
-      .describe('What the user must do before anything else (update_password: choose a new password)'),
+      .describe(
+        'What the user must do before anything else, in order: update_password, configure_otp, update_profile, verify_email, update_locale',
+      ),
+    secondFactor: z
+      .enum(['otp'])
+      .nullable()
+      .describe('otp: the password was right, and the sign-in waits for a one-time code (POST /auth/otp)'),
     abilities: SessionAbilitiesSchema,
   })
   .meta({ id: 'Session' });

@@ -3,7 +3,15 @@
 import { z } from 'zod';
 import { APP_KEYS } from '../access.js';
 import { BULK_ACTIONS } from '../bulk-schemas.js';
-import { ACCESS_TYPES, AUTH_METHODS, COUNT_CAP, POSTGRES_COUNT_CAP, USER_SORTS, USER_STATUSES } from '../constants.js';
+import {
+  ACCESS_TYPES,
+  AUTH_METHODS,
+  COUNT_CAP,
+  POSTGRES_COUNT_CAP,
+  REQUIRED_ACTIONS,
+  USER_SORTS,
+  USER_STATUSES,
+} from '../constants.js';
 import { AUDIO_ACCESS, REPORTING_ACCESS, SCORING_ACCESS } from '../organization-schemas.js';
 
 const id = z.number().int();
@@ -58,6 +66,9 @@ export const UserSchema = z
     profileId: id.nullable().describe('The user’s profile (named permission set for admin modules); null = none'),
     locked: z.boolean().describe('Locked out of password sign-in after too many failures in a row'),
     lockedUntil: z.string().nullable().describe('Until when, or null (an admin may unlock earlier)'),
+    requiredActions: z
+      .array(z.enum(REQUIRED_ACTIONS))
+      .describe('Tasks set for the next sign-in (Configure OTP may also come from the account requiring it)'),
     can: UserAbilitiesSchema,
   })
   .meta({ id: 'User' });

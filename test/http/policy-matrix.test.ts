@@ -15,6 +15,7 @@ const BODIES: Record<string, unknown> = {
   'POST /users/bulk': { action: 'enable', selection: { ids: [MISSING] } },
   'POST /users': { username: 'matrix', firstName: 'M' },
   'PUT /mail/settings': { smtp: null },
+  'PUT /security/second-factor': { requireAdminOtp: false },
   'POST /auth/forgot-password': { login: 'nobody' },
   'POST /auth/links/inspect': { token: 'A'.repeat(43), purpose: 'invitation' },
   'POST /auth/links/password': { token: 'A'.repeat(43), purpose: 'invitation', password: 'Long-enough-passphrase-1' },

@@ -81,12 +81,13 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
     .execute();
   await db.schema.createIndex('password_history_user').on('password_history').columns(['user_id', 'id']).execute();
 
-  // A TOTP device (RFC 6238); confirmed once the user has entered one code from it. The last step accepted is kept
-  // so that no code is accepted twice.
+  // A TOTP device (RFC 6238): `secret` once the user has entered one code from it, `pending_secret` while a new one
+  // (first or replacement) waits for its first code. The last step accepted is kept so no code is accepted twice.
   await db.schema
     .createTable('user_otp')
     .addColumn('user_id', 'integer', (col) => col.primaryKey().references('users.id').onDelete('cascade'))
-    .addColumn('secret', 'text', (col) => col.notNull())
+    .addColumn('secret', 'text')
+    .addColumn('pending_secret', 'text')
     .addColumn('confirmed_at', timestamp)
     .addColumn('last_step', 'bigint', (col) => col.notNull().defaultTo(0))
     .addColumn('created_at', timestamp, (col) => col.notNull())

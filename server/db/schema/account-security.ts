@@ -60,7 +60,10 @@ export interface PasswordHistoryTable {
 
 export interface UserOtpTable {
   user_id: number;
-  secret: string;
+  /** The confirmed device's secret (base32); null until one is confirmed. */
+  secret: string | null;
+  /** A device waiting for its first code. */
+  pending_secret: string | null;
   confirmed_at: string | null;
   last_step: Generated<number>;
   created_at: string;

@@ -21,10 +21,12 @@ import { decisionRoutes } from './routes/decisions.js';
 import { departmentRoutes } from './routes/departments.js';
 import { eventRoutes } from './routes/events.js';
 import { groupRoutes } from './routes/groups.js';
+import { identityProviderRoutes } from './routes/identity-providers.js';
 import { importRoutes } from './routes/imports.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
+import { ssoRoutes } from './routes/sso.js';
 import { teamRoutes } from './routes/teams.js';
 import { userRoutes } from './routes/users.js';
 
@@ -100,6 +102,8 @@ export function createApp(ctx: AppContext) {
   api.route('/', teamRoutes(ctx));
   api.route('/', departmentRoutes(ctx));
   api.route('/', eventRoutes(ctx));
+  api.route('/', ssoRoutes(ctx));
+  api.route('/', identityProviderRoutes(ctx));
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

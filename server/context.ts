@@ -16,6 +16,7 @@ import { ImportJobs } from './services/import/jobs.js';
 import { Licenses } from './services/licenses.js';
 import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
+import { SingleSignOn } from './services/sso.js';
 import { Teams } from './services/teams.js';
 import { UserDirectory } from './services/users.js';
 
@@ -35,17 +36,21 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const departments = new Departments(database, audit, now);
   users.onCreated = (trx, actor, user) => licenses.grantDefaultsWithin(trx, actor, user);
   const profiles = new Profiles(database, audit, now);
+  const auth = new Auth(database.db, audit, now, {
+    attempts: config.lockoutAttempts,
+    minutes: config.lockoutMinutes,
+    addressLimit: config.signInAddressLimit,
+  });
   return {
     config,
     database,
     clock,
     audit,
     accounts: new Accounts(database.db, database.dialect, audit, now),
-    auth: new Auth(database.db, audit, now, {
-      attempts: config.lockoutAttempts,
-      minutes: config.lockoutMinutes,
-      addressLimit: config.signInAddressLimit,
-    }),
+    auth,
+    // A sign-in through a provider takes two requests (start and callback), and needs no guess: four times the
+    // address's failed-password allowance.
+    sso: new SingleSignOn(database.db, audit, auth, users, now, config.signInAddressLimit * 4),
     users,
     savedFilters: new SavedFilters(database.db, audit, now),
     roles,

@@ -8,7 +8,7 @@ import type { AppEnv } from '../http/env.js';
 import { router } from '../http/env.js';
 import { setSessionCookie } from '../http/session.js';
 import { SsoFailure } from '../services/sso.js';
-import { ErrorSchema, json } from './schemas.js';
+import { ErrorSchema, errors, json } from './schemas.js';
 
 /** Where providers send the browser back: registered at each provider. */
 export function ssoRedirectUri(c: Context<AppEnv>, ctx: AppContext): string {
@@ -17,6 +17,7 @@ export function ssoRedirectUri(c: Context<AppEnv>, ctx: AppContext): string {
 }
 
 const redirects = {
+  ...errors,
   302: { description: 'To the provider, to the console once signed in, or to the sign-in page with `sso_error`' },
   429: json(ErrorSchema, 'Too many single sign-on requests from this address (RateLimited; see Retry-After)'),
 };

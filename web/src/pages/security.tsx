@@ -1,5 +1,7 @@
 // Sign-in security of the account: each section (password policy, mail, single sign-on, second factor) lives in
 // its own file under pages/security/.
+import { IdentityProvidersSection } from './security/identity-providers.js';
+
 export function SecurityPage() {
   return (
     <div className="page page--narrow">
@@ -9,7 +11,10 @@ export function SecurityPage() {
           <p className="muted">How the people of this account sign in, and how Roster writes to them.</p>
         </div>
       </div>
-      <div className="form-stack">{/* sections */}</div>
+      <div className="form-stack">
+        {/* sections */}
+        <IdentityProvidersSection />
+      </div>
     </div>
   );
 }

@@ -583,9 +583,15 @@ export class SingleSignOn {
           .where('user_id', '=', user.id)
           .executeTakeFirst();
         if (already) throw fail('NotLinked', 'the user is bound to another subject of this provider');
-        const token = await this.auth.openSession(provider.account_id, user, 'sso', meta, (trx) =>
-          this.bind(trx, provider, subject, user, now, 'verified_email', meta.ip),
-        );
+        // Two first sign-ins at once may race to bind: the loser is refused, not answered with a 500.
+        const token = await this.auth
+          .openSession(provider.account_id, user, 'sso', meta, (trx) =>
+            this.bind(trx, provider, subject, user, now, 'verified_email', meta.ip),
+          )
+          .catch((error: unknown) => {
+            if (isUniqueViolation(error)) throw fail('NotLinked', 'the identity was bound meanwhile');
+            throw error;
+          });
         return { token, accountSlug };
       }
     }

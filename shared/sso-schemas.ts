@@ -16,6 +16,7 @@ export const SSO_ERRORS = [
   'InvalidResponse',
   'NotLinked',
   'UsernameTaken',
+  'UserNotCreated',
   'UserDisabled',
   'NotYetValid',
   'Expired',

@@ -670,7 +670,7 @@ export class SingleSignOn {
   ): Promise<UserRow> {
     const text = (value: unknown, max = 100) => (typeof value === 'string' ? value.trim().slice(0, max) : '');
     const username = usernameSchema.safeParse(text(person[provider.username_claim]));
-    if (!username.success) throw new SsoFailure('NotLinked', accountSlug, 'no usable username claim');
+    if (!username.success) throw new SsoFailure('UserNotCreated', accountSlug, 'no usable username claim');
     const email = emailSchema.safeParse(text(person.email, 254));
     const [given, ...rest] = text(person.name).split(/\s+/);
     const firstName = text(person.given_name) || given || username.data;
@@ -710,7 +710,7 @@ export class SingleSignOn {
       if (code === 'UsernameTaken' || isUniqueViolation(error)) {
         throw new SsoFailure('UsernameTaken', accountSlug, 'the username is taken by a user not bound to this person');
       }
-      throw new SsoFailure('NotLinked', accountSlug, `the user could not be created (${code ?? 'error'})`);
+      throw new SsoFailure('UserNotCreated', accountSlug, `the user could not be created (${code ?? 'error'})`);
     }
   }
 }

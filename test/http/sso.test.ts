@@ -177,6 +177,12 @@ describe.each(DIALECTS)('single sign-on (%s)', (dialect) => {
     expect(removed.status).toBe(204);
     expect((await owner.get('/identity-providers')).body.items).toEqual([]);
     expect((await owner.del(`/identity-providers/${provider.id}`)).status).toBe(404);
+    const afterDelete = await owner.get('/audit?limit=50');
+    expect(afterDelete.body.items.map((event: { action: string }) => event.action)).toContain(
+      'identity_provider.delete',
+    );
+    expect(afterDelete.text).not.toContain(idp.clientSecret);
+    expect(afterDelete.text).not.toContain('another-secret');
   });
 
   it('offers the enabled providers of the account on the sign-in page', async () => {
@@ -339,6 +345,9 @@ describe.each(DIALECTS)('single sign-on (%s)', (dialect) => {
     const existing = await h.buildUser(owner);
     const impostor = person({ preferred_username: existing.username, email: 'imp@example.com' });
     expect(refusal((await signInThrough(slug, impostor.sub)).location)).toBe('UsernameTaken');
+    // No username claim at all: nothing is made up.
+    const nameless = person({ email: 'nameless@example.com', email_verified: true });
+    expect(refusal((await signInThrough(slug, nameless.sub)).location)).toBe('UserNotCreated');
   });
 
   it('refuses disabled, expired and not yet valid users; an sso user has no password sign-in', async () => {

@@ -23,6 +23,8 @@ const SSO_ERROR_MESSAGES: Record<SsoError, string> = {
   InvalidResponse: 'The identity provider sent an answer Roster cannot trust, so you were not signed in. Ask an admin.',
   NotLinked: 'No Roster user is linked to this sign-in; ask an admin.',
   UsernameTaken: 'A Roster user with your username already exists and is not linked to this sign-in; ask an admin.',
+  UserNotCreated:
+    'Roster could not create your user (the provider gave no usable username, or no license is left); ask an admin.',
   UserDisabled: 'Your Roster user is disabled. Ask an admin.',
   NotYetValid: 'Your Roster user is not valid yet.',
   Expired: 'Your Roster user has expired. Ask an admin.',

@@ -109,6 +109,9 @@ describe('single sign-on', { timeout: 90_000 }, () => {
     await page.getByRole('alert').getByText('No Roster user is linked to this sign-in; ask an admin.').waitFor();
     await page.goto(`/sign-in?account=${server.accountSlug}&sso_error=<script>alert(1)</script>`);
     await page.getByRole('alert').getByText('Single sign-on failed. Try again.').waitFor();
+    // A code that names a property of every object is no message either.
+    await page.goto(`/sign-in?account=${server.accountSlug}&sso_error=constructor`);
+    await page.getByRole('alert').getByText('Single sign-on failed. Try again.').waitFor();
     await screenshot(page, 'sso-sign-in-error');
   });
 });

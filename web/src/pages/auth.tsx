@@ -83,7 +83,9 @@ export function SignInPage() {
         <p className="auth-card__lead">People and access for your contact center.</p>
         {ssoError && !signIn.error ? (
           <Notice tone="error">
-            {SSO_ERROR_MESSAGES[ssoError as SsoError] ?? 'Single sign-on failed. Try again.'}
+            {Object.hasOwn(SSO_ERROR_MESSAGES, ssoError)
+              ? SSO_ERROR_MESSAGES[ssoError as SsoError]
+              : 'Single sign-on failed. Try again.'}
           </Notice>
         ) : null}
         {signIn.error ? (

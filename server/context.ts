@@ -12,6 +12,7 @@ import { Decisions } from './services/decisions.js';
 import { Departments } from './services/departments.js';
 import { Events } from './services/events.js';
 import { Groups } from './services/groups.js';
+import { IdentityProviders } from './services/identity-providers.js';
 import { ImportJobs } from './services/import/jobs.js';
 import { Licenses } from './services/licenses.js';
 import { Profiles } from './services/profiles.js';
@@ -50,6 +51,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     auth,
     // A sign-in through a provider takes two requests (start and callback), and needs no guess: four times the
     // address's failed-password allowance.
+    identityProviders: new IdentityProviders(database.db, audit, now),
     sso: new SingleSignOn(database.db, audit, auth, users, now, config.signInAddressLimit * 4),
     users,
     savedFilters: new SavedFilters(database.db, audit, now),

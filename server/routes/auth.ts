@@ -37,7 +37,7 @@ export function authRoutes(ctx: AppContext) {
       const defaultAccount = (await ctx.accounts.first()) ?? null;
       const asked = c.req.valid('query').account;
       const account = asked ? await ctx.accounts.bySlug(asked) : defaultAccount;
-      const providers = account ? await ctx.sso.signInOptions(account.id) : [];
+      const providers = account ? await ctx.identityProviders.signInOptions(account.id) : [];
       return c.json({ defaultAccount: defaultAccount?.slug ?? null, providers }, 200);
     },
   );

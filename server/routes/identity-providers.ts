@@ -26,7 +26,10 @@ export function identityProviderRoutes(ctx: AppContext) {
       responses: { 200: json(IdentityProviderListSchema, 'Identity providers'), ...errors },
     }),
     async (c) =>
-      c.json({ items: await ctx.sso.list(requireSession(c).actor), redirectUri: ssoRedirectUri(c, ctx) }, 200),
+      c.json(
+        { items: await ctx.identityProviders.list(requireSession(c).actor), redirectUri: ssoRedirectUri(c, ctx) },
+        200,
+      ),
   );
 
   app.openapi(
@@ -42,7 +45,11 @@ export function identityProviderRoutes(ctx: AppContext) {
         ...conflicting('Another provider of the account has this slug (SlugTaken)'),
       },
     }),
-    async (c) => c.json(await ctx.sso.create(requireSession(c).actor, c.req.valid('json'), { ip: c.get('ip') }), 201),
+    async (c) =>
+      c.json(
+        await ctx.identityProviders.create(requireSession(c).actor, c.req.valid('json'), { ip: c.get('ip') }),
+        201,
+      ),
   );
 
   app.openapi(
@@ -61,7 +68,7 @@ export function identityProviderRoutes(ctx: AppContext) {
     }),
     async (c) =>
       c.json(
-        await ctx.sso.update(requireSession(c).actor, c.req.valid('param').id, c.req.valid('json'), {
+        await ctx.identityProviders.update(requireSession(c).actor, c.req.valid('param').id, c.req.valid('json'), {
           ip: c.get('ip'),
         }),
         200,
@@ -78,7 +85,7 @@ export function identityProviderRoutes(ctx: AppContext) {
       responses: { 204: { description: 'Deleted' }, ...errors, ...missing('identity provider') },
     }),
     async (c) => {
-      await ctx.sso.remove(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });
+      await ctx.identityProviders.remove(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });
       return c.body(null, 204);
     },
   );
@@ -92,7 +99,8 @@ export function identityProviderRoutes(ctx: AppContext) {
       request: { params: IdParams },
       responses: { 200: json(UserIdentityListSchema, 'Bound identities'), ...errors, ...missing('user') },
     }),
-    async (c) => c.json({ items: await ctx.sso.identities(requireSession(c).actor, c.req.valid('param').id) }, 200),
+    async (c) =>
+      c.json({ items: await ctx.identityProviders.identities(requireSession(c).actor, c.req.valid('param').id) }, 200),
   );
 
   app.openapi(
@@ -106,7 +114,7 @@ export function identityProviderRoutes(ctx: AppContext) {
     }),
     async (c) => {
       const { id, providerId } = c.req.valid('param');
-      await ctx.sso.unlink(requireSession(c).actor, id, providerId, { ip: c.get('ip') });
+      await ctx.identityProviders.unlink(requireSession(c).actor, id, providerId, { ip: c.get('ip') });
       return c.body(null, 204);
     },
   );

@@ -21,6 +21,7 @@ import { decisionRoutes } from './routes/decisions.js';
 import { departmentRoutes } from './routes/departments.js';
 import { eventRoutes } from './routes/events.js';
 import { groupRoutes } from './routes/groups.js';
+import { identityProviderRoutes } from './routes/identity-providers.js';
 import { importRoutes } from './routes/imports.js';
 import { licenseRoutes } from './routes/licenses.js';
 import { mailRoutes } from './routes/mail.js';
@@ -28,6 +29,7 @@ import { meRoutes } from './routes/me.js';
 import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
 import { signInLinkRoutes } from './routes/sign-in-links.js';
+import { ssoRoutes } from './routes/sso.js';
 import { teamRoutes } from './routes/teams.js';
 import { userRoutes } from './routes/users.js';
 
@@ -106,6 +108,8 @@ export function createApp(ctx: AppContext) {
   api.route('/', mailRoutes(ctx));
   api.route('/', signInLinkRoutes(ctx));
   api.route('/', meRoutes(ctx));
+  api.route('/', ssoRoutes(ctx));
+  api.route('/', identityProviderRoutes(ctx));
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -12,6 +12,7 @@ import { Decisions } from './services/decisions.js';
 import { Departments } from './services/departments.js';
 import { Events } from './services/events.js';
 import { Groups } from './services/groups.js';
+import { IdentityProviders } from './services/identity-providers.js';
 import { ImportJobs } from './services/import/jobs.js';
 import { Licenses } from './services/licenses.js';
 import { SingleUseLinks } from './services/links.js';
@@ -23,6 +24,7 @@ import { OneTimeCodes } from './services/otp.js';
 import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
 import { SignInLinks } from './services/sign-in-links.js';
+import { SingleSignOn } from './services/sso.js';
 import { Teams } from './services/teams.js';
 import { UserDirectory } from './services/users.js';
 
@@ -77,6 +79,10 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     auth,
     otp,
     me,
+    // A sign-in through a provider takes two requests (start and callback), and needs no guess: four times the
+    // address's failed-password allowance.
+    identityProviders: new IdentityProviders(database.db, audit, now),
+    sso: new SingleSignOn(database.db, audit, auth, users, now, config.signInAddressLimit * 4),
     users,
     savedFilters: new SavedFilters(database.db, audit, now),
     roles,

@@ -15,7 +15,10 @@ const PUBLIC = new Set([
   'POST /auth/links/inspect',
   'POST /auth/links/password',
   'POST /auth/links/verify-email',
+  'GET /auth/sso/callback',
 ]);
+/** Public operations with a parameter in their path. */
+const PUBLIC_PATTERNS = [/^GET \/auth\/sso\/[^/]+\/start$/];
 
 /** The default JSON body limit, and the larger one of the routes that take many items at once. */
 export const JSON_BODY_LIMIT = 1024 * 1024;
@@ -50,10 +53,12 @@ export function safeQueries(): MiddlewareHandler<AppEnv> {
   };
 }
 
+const isPublic = (op: string) => PUBLIC.has(op) || PUBLIC_PATTERNS.some((pattern) => pattern.test(op));
+
 /** Refuses a request with neither a session nor an application key, unless its operation is public. */
 export function requireCaller(base: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!c.get('session') && !c.get('apiKey') && !PUBLIC.has(operation(c.req.method, c.req.url, base))) {
+    if (!c.get('session') && !c.get('apiKey') && !isPublic(operation(c.req.method, c.req.url, base))) {
       throw unauthenticated();
     }
     await next();

@@ -128,4 +128,12 @@ export const OPERATIONS: Record<string, OperationRule> = {
   'PATCH /chat-groups/{id}': on('organization.manage', 'account'),
   'DELETE /chat-groups/{id}': on('organization.manage', 'account'),
   'GET /events': on('events.read', 'account'),
+  'GET /auth/sso/{provider}/start': on('none', 'public'),
+  'GET /auth/sso/callback': on('none', 'public'),
+  'GET /identity-providers': on('security.manage', 'account'),
+  'POST /identity-providers': on('security.manage', 'account'),
+  'PATCH /identity-providers/{id}': on('security.manage', 'account'),
+  'DELETE /identity-providers/{id}': on('security.manage', 'account'),
+  'GET /users/{id}/identities': on('user.read', 'user'),
+  'DELETE /users/{id}/identities/{providerId}': on('user.update', 'user'),
 };

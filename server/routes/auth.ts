@@ -2,6 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { AuthConfigSchema } from '../../shared/responses/session.js';
 import { changePasswordSchema, signInSchema } from '../../shared/schemas.js';
+import { authConfigQuerySchema } from '../../shared/sso-schemas.js';
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { clearSessionCookie, requireSession, SESSION_COOKIE, setSessionCookie } from '../http/session.js';
@@ -30,9 +31,16 @@ export function authRoutes(ctx: AppContext) {
       path: '/auth/config',
       tags: ['Auth'],
       summary: 'What the sign-in page needs to know',
+      request: { query: authConfigQuerySchema },
       responses: { 200: json(AuthConfigSchema, 'Sign-in settings'), ...errors },
     }),
-    async (c) => c.json({ defaultAccount: (await ctx.accounts.first())?.slug ?? null }, 200),
+    async (c) => {
+      const defaultAccount = (await ctx.accounts.first()) ?? null;
+      const asked = c.req.valid('query').account;
+      const account = asked ? await ctx.accounts.bySlug(asked) : defaultAccount;
+      const providers = account ? await ctx.identityProviders.signInOptions(account.id) : [];
+      return c.json({ defaultAccount: defaultAccount?.slug ?? null, providers }, 200);
+    },
   );
 
   app.openapi(

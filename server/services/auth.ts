@@ -1,7 +1,9 @@
 // Password sign-in, console sessions (cookie token + CSRF token) and password changes.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import { REQUIRED_ACTIONS, type RequiredAction } from '../../shared/constants.js';
 import type { Db } from '../db/index.js';
+import type { Database } from '../db/schema/index.js';
 import { writerHeld } from '../db/write-lock.js';
 import { AppError, RateLimited, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
@@ -74,10 +76,17 @@ interface Guess {
   locks: boolean;
 }
 
-/** Why a user who gave the right password still may not sign in, if anything (F11: enabled switch and dates). */
-function signInRefusal(user: UserRow, now: Date): AppError | null {
+/** How a session was opened. */
+export type SignInMethod = 'password' | 'sso';
+
+/**
+ * Why a user who proved who they are still may not sign in, if anything (F11: enabled switch and dates). A user
+ * whose method is single sign-on has no password to give; a password user may also sign in through a provider they
+ * are bound to.
+ */
+export function signInRefusal(user: UserRow, now: Date, method: SignInMethod = 'password'): AppError | null {
   if (user.enabled !== 1) return new AppError(403, 'UserDisabled', 'This user is disabled');
-  if (user.auth_method !== 'password')
+  if (method === 'password' && user.auth_method !== 'password')
     return new AppError(403, 'SingleSignOnOnly', 'This user signs in with single sign-on');
   if (user.access_type === 'no_access') return new AppError(403, 'NoAccess', 'This user has no access to Roster');
   if (user.valid_from && new Date(user.valid_from) > now)
@@ -156,18 +165,34 @@ export class Auth {
       throw refusal;
     }
 
+    return this.openSession(account.id, user, 'password', meta);
+  }
+
+  /**
+   * Opens a session for a user who proved who they are (password or single sign-on) and passed signInRefusal; returns
+   * the cookie token. The first sign-in makes the user Active; a success also ends a run of failed passwords.
+   */
+  async openSession(
+    accountId: number,
+    user: UserRow,
+    method: SignInMethod,
+    meta: { ip?: string | null; userAgent?: string | null },
+    also?: (trx: Transaction<Database>) => Promise<void>,
+  ): Promise<string> {
+    const now = this.now();
     const token = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const at = now.toISOString();
-    // With a second factor, the password opens a session that can only take a code; the sign-in happens with it.
-    const secondFactor = this.codes && (await this.codes.configured(user.id));
+    // With a second factor, a password opens a session that can only take a code; the sign-in happens with it.
+    // (An identity provider answers for its own second factor.)
+    const secondFactor = method === 'password' && this.codes && (await this.codes.configured(user.id));
     if (secondFactor) {
       await this.db
         .insertInto('sessions')
         .values({
           id: sha256(token),
           user_id: user.id,
-          account_id: account.id,
+          account_id: accountId,
           csrf_token: csrfToken,
           created_at: at,
           expires_at: new Date(now.getTime() + CODE_MINUTES * 60_000).toISOString(),
@@ -186,27 +211,29 @@ export class Auth {
         .values({
           id: sha256(token),
           user_id: user.id,
-          account_id: account.id,
+          account_id: accountId,
           csrf_token: csrfToken,
           created_at: at,
           expires_at: new Date(now.getTime() + SESSION_HOURS * 3_600_000).toISOString(),
           last_seen_at: at,
           ip: meta.ip ?? null,
           user_agent: meta.userAgent?.slice(0, 300) ?? null,
+          method,
         })
         .execute();
-      // The first successful sign-in makes a user Active; a success (a guess within the allowed ones) also ends the
-      // run of failures.
       await trx
         .updateTable('users')
         .set({ last_sign_in_at: at, status: 'active', failed_sign_ins: 0, locked_until: null })
         .where('id', '=', user.id)
         .execute();
+      if (also) await also(trx);
       await this.audit.record(trx, {
-        accountId: account.id,
+        accountId,
         actor: { userId: user.id, username: user.username },
         action: 'auth.sign_in',
         target: { type: 'user', id: user.id, label: user.username },
+        // Password sign-ins keep the entry they always had; other methods say which.
+        ...(method === 'password' ? {} : { after: { method } }),
         ip: meta.ip,
       });
     });

@@ -883,7 +883,13 @@ export class UserDirectory {
       .executeTakeFirst()) as UserRow | undefined;
   }
 
-  async create(actor: Actor, input: UserCreate, meta: RequestMeta = {}) {
+  /** Creates a user; `also` runs inside the same transaction (single sign-on binds the identity there). */
+  async create(
+    actor: Actor,
+    input: UserCreate,
+    meta: RequestMeta = {},
+    also?: (trx: Transaction<Database>, user: UserRow) => Promise<void>,
+  ) {
     this.assertCanManage(actor);
     if (input.accessType) this.assertCanSetAccessType(actor, meta, null, input.accessType);
     this.assertInScope(actor, input.department ?? '');
@@ -972,6 +978,7 @@ export class UserDirectory {
         },
         ip: meta.ip,
       });
+      if (also) await also(trx, created);
       if (!this.onCreated) return created;
       // Same transaction: what other modules give every new user (default licenses) is never missing.
       await this.onCreated(trx, actor, created, input, meta);

@@ -1,9 +1,17 @@
 // Response schemas of signing in: the sign-in page's settings and the session (user, abilities, CSRF token).
 import { z } from 'zod';
 import { REQUIRED_ACTIONS } from '../constants.js';
+import { AuthProviderSchema } from './sso.js';
 import { UserSchema } from './users.js';
 
-export const AuthConfigSchema = z.object({ defaultAccount: z.string().nullable() }).meta({ id: 'AuthConfig' });
+export const AuthConfigSchema = z
+  .object({
+    defaultAccount: z.string().nullable(),
+    providers: z
+      .array(AuthProviderSchema)
+      .describe('The account\'s enabled single sign-on providers: each is a "Sign in with" button'),
+  })
+  .meta({ id: 'AuthConfig' });
 
 /** What the signed-in user may do in the console: each key opens a part of it. */
 export const SessionAbilitiesSchema = z.object({

@@ -48,6 +48,15 @@ const BODIES: Record<string, unknown> = {
   'PATCH /departments/{id}': { name: 'Matrix department 2' },
   'POST /chat-groups': { name: 'Matrix chat group' },
   'PATCH /chat-groups/{id}': { name: 'Matrix chat group 2' },
+  // Nothing listens there: an allowed caller gets a 400 naming the issuer, after authorization let it through.
+  'POST /identity-providers': {
+    name: 'Matrix',
+    slug: 'matrix',
+    issuer: 'https://127.0.0.1:9',
+    clientId: 'matrix',
+    clientSecret: 'matrix',
+  },
+  'PATCH /identity-providers/{id}': { name: 'Matrix 2' },
 };
 
 interface Target {

@@ -3,19 +3,44 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { changePasswordSchema, signInSchema } from '../../../shared/schemas.js';
+import type { SsoError } from '../../../shared/sso-schemas.js';
 import { ApiError, api, type Session } from '../api.js';
 import { Notice, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import { setSession, useSession, useSignOut } from '../session.js';
 
+interface AuthConfig {
+  defaultAccount: string | null;
+  providers: { slug: string; name: string }[];
+}
+
+/** What the sign-in page says when single sign-on sent the browser back with a failure (never the provider's text). */
+const SSO_ERROR_MESSAGES: Record<SsoError, string> = {
+  UnknownProvider: 'This sign-in option is not available any more. Ask an admin.',
+  ProviderUnavailable: 'The identity provider could not be reached. Try again in a moment.',
+  FlowExpired: 'That sign-in took too long or was already used. Start again.',
+  ProviderRefused: 'The identity provider did not sign you in.',
+  InvalidResponse: 'The identity provider sent an answer Roster cannot trust, so you were not signed in. Ask an admin.',
+  NotLinked: 'No Roster user is linked to this sign-in; ask an admin.',
+  UsernameTaken: 'A Roster user with your username already exists and is not linked to this sign-in; ask an admin.',
+  UserNotCreated:
+    'Roster could not create your user (the provider gave no usable username, or no license is left); ask an admin.',
+  UserDisabled: 'Your Roster user is disabled. Ask an admin.',
+  NotYetValid: 'Your Roster user is not valid yet.',
+  Expired: 'Your Roster user has expired. Ask an admin.',
+  NoAccess: 'Your Roster user has no access to Roster.',
+  RateLimited: 'Too many sign-in attempts from your address: wait a few minutes.',
+};
+
 export function SignInPage() {
   const client = useQueryClient();
   const [params] = useSearchParams();
   const accountFromUrl = params.get('account');
+  const ssoError = params.get('sso_error');
   const config = useQuery({
-    queryKey: ['auth-config'],
-    queryFn: () => api<{ defaultAccount?: string }>('/auth/config'),
-    enabled: !accountFromUrl,
+    queryKey: ['auth-config', accountFromUrl],
+    queryFn: () =>
+      api<AuthConfig>(`/auth/config${accountFromUrl ? `?account=${encodeURIComponent(accountFromUrl)}` : ''}`),
     staleTime: Number.POSITIVE_INFINITY,
   });
   const [account, setAccount] = useState<string | null>(accountFromUrl);
@@ -23,6 +48,7 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const accountValue = account ?? config.data?.defaultAccount ?? '';
+  const providers = config.data?.providers ?? [];
 
   const signIn = useMutation({
     mutationFn: (body: { account?: string; username: string; password: string }) =>
@@ -55,6 +81,13 @@ export function SignInPage() {
         </div>
         <h1 className="auth-card__title">Sign in</h1>
         <p className="auth-card__lead">People and access for your contact center.</p>
+        {ssoError && !signIn.error ? (
+          <Notice tone="error">
+            {Object.hasOwn(SSO_ERROR_MESSAGES, ssoError)
+              ? SSO_ERROR_MESSAGES[ssoError as SsoError]
+              : 'Single sign-on failed. Try again.'}
+          </Notice>
+        ) : null}
         {signIn.error ? (
           <Notice tone="error">
             {serverError?.code === 'InvalidCredentials'
@@ -103,6 +136,24 @@ export function SignInPage() {
             {signIn.isPending ? 'Signing in…' : 'Sign in'}
           </button>
         </form>
+        {providers.length > 0 ? (
+          <div className="auth-card__sso">
+            <p className="auth-card__divider">
+              <span>or</span>
+            </p>
+            {providers.map((provider) => (
+              <a
+                key={provider.slug}
+                className="button button--secondary button--block"
+                href={`/api/v1/auth/sso/${encodeURIComponent(provider.slug)}/start?account=${encodeURIComponent(
+                  accountFromUrl ?? config.data?.defaultAccount ?? '',
+                )}`}
+              >
+                Sign in with {provider.name}
+              </a>
+            ))}
+          </div>
+        ) : null}
       </div>
     </div>
   );

@@ -1,6 +1,9 @@
 // Sign-in security of the account: each section (password policy, mail, single sign-on, second factor) lives in
 // its own file under pages/security/.
+
+import { IdentityProvidersSection } from './security/identity-providers.js';
 import { MailSettingsSection } from './security/mail-settings.js';
+
 export function SecurityPage() {
   return (
     <div className="page page--narrow">
@@ -13,6 +16,7 @@ export function SecurityPage() {
       <div className="form-stack">
         {/* sections */}
         <MailSettingsSection />
+        <IdentityProvidersSection />
       </div>
     </div>
   );

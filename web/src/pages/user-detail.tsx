@@ -21,6 +21,7 @@ import { UserMailActions } from '../components/user-mail-actions.js';
 import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
 import { useSession } from '../session.js';
 import { ChatSettingsTab, LicensesTab, RoleMappingsTab, USER_TABS, type UserTab, UserTabs } from './user-access.js';
+import { LinkedIdentities } from './user-identities.js';
 import { CanManageTab, MoveUserDialog, TeamsTab } from './user-teams.js';
 import { VisibleGroupsField } from './visible-groups.js';
 
@@ -262,6 +263,8 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
             : password sign-in is refused until then or until an admin unlocks the user.
           </Notice>
         ) : null}
+
+        <LinkedIdentities userId={user.id} userName={name} />
 
         {session.abilities.readProfiles ? (
           <ProfilePicker

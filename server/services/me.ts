@@ -141,7 +141,7 @@ export class MyAccount {
   async signIns(session: SessionInfo) {
     const rows = await this.db
       .selectFrom('audit_events')
-      .select(['at', 'action', 'ip', 'after_json'])
+      .select(['id', 'at', 'action', 'ip', 'after_json'])
       .where('account_id', '=', session.account.id)
       .where('target_type', '=', 'user')
       .where('target_id', '=', String(session.user.id))
@@ -151,7 +151,7 @@ export class MyAccount {
       .execute();
     return rows.map((row) => {
       const after = row.after_json ? (JSON.parse(row.after_json) as { method?: string }) : null;
-      return { at: row.at, action: row.action, ip: row.ip, method: after?.method ?? null };
+      return { id: row.id, at: row.at, action: row.action, ip: row.ip, method: after?.method ?? null };
     });
   }
 

@@ -31,6 +31,7 @@ export const MySessionSchema = z.object({
 export const MySessionsSchema = z.object({ items: z.array(MySessionSchema) });
 
 export const SignInEventSchema = z.object({
+  id: z.number().int(),
   at: z.string(),
   action: z.string(),
   ip: z.string().nullable(),

@@ -7,9 +7,10 @@ import { ApiError } from './api.js';
 import { Shell } from './components/layout.js';
 import { Spinner } from './components/ui.js';
 import { ChangePasswordPage, SignInPage } from './pages/auth.js';
-import { ChoosePasswordPage, ForgotPasswordPage, VerifyEmailLinkPage } from './pages/links.js';
+import { ChoosePasswordPage, ForgotPasswordPage, VerifyEmailLinkPage, VerifyEmailRequiredPage } from './pages/links.js';
 import { ProfilePage } from './pages/profile.js';
-import { SESSION_KEY, useSession, useSessionQuery } from './session.js';
+import { ConfigureOtpPage, SecondFactorPage, UpdateDetailsPage } from './pages/second-factor.js';
+import { SESSION_KEY, useSession, useSessionQuery, useSignOut } from './session.js';
 import './styles.css';
 
 /** A page loaded when first opened (the admin pages), so signing in needs only the small first bundle. */
@@ -35,7 +36,12 @@ const UsersPage = lazyPage(() => import('./pages/users.js'), 'UsersPage');
 function onApiError(error: unknown) {
   if (!(error instanceof ApiError)) return;
   // A lapsed session or a newly required action: let the session query decide what to show.
-  if (error.status === 401 || error.code === 'PasswordChangeRequired') {
+  if (
+    error.status === 401 ||
+    error.code === 'PasswordChangeRequired' ||
+    error.code === 'RequiredActionPending' ||
+    error.code === 'SecondFactorRequired'
+  ) {
     queryClient.invalidateQueries({ queryKey: SESSION_KEY });
   }
 }
@@ -95,7 +101,20 @@ function Gate() {
     const search = query.toString();
     return <Navigate to={`/sign-in${search ? `?${search}` : ''}`} replace />;
   }
-  if (session.requiredActions.includes('update_password')) return <ChangePasswordPage required />;
+  if (session.secondFactor === 'otp') return <SecondFactorPage />;
+  // Required actions, one page at a time, in the order the server gives them.
+  switch (session.requiredActions[0]) {
+    case 'update_password':
+      return <ChangePasswordPage required />;
+    case 'configure_otp':
+      return <ConfigureOtpPage />;
+    case 'update_profile':
+      return <UpdateDetailsPage action="update_profile" />;
+    case 'update_locale':
+      return <UpdateDetailsPage action="update_locale" />;
+    case 'verify_email':
+      return <VerifyEmailGate />;
+  }
   return (
     <Routes>
       <Route element={<Shell />}>
@@ -219,6 +238,12 @@ function Gate() {
       </Route>
     </Routes>
   );
+}
+
+function VerifyEmailGate() {
+  const session = useSession();
+  const signOut = useSignOut();
+  return <VerifyEmailRequiredPage email={session.user.email} onSignOut={() => signOut()} />;
 }
 
 function Home() {

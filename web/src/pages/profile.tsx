@@ -4,6 +4,7 @@ import { ACCESS_TYPE_LABELS, AUTH_METHOD_LABELS } from '../../../shared/constant
 import { Avatar, Badge, formatDate, formatDateTime } from '../components/ui.js';
 import { LANGUAGE_OPTIONS } from '../forms.js';
 import { useSession } from '../session.js';
+import { MyDetailsSection, MyOtpSection, MySessionsSection } from './profile-security.js';
 
 export function ProfilePage() {
   const { user, account } = useSession();
@@ -57,7 +58,10 @@ export function ProfilePage() {
           ))}
         </dl>
       </section>
-      <p className="muted small">To change your name, email or access, ask an administrator of {account.name}.</p>
+      <p className="muted small">To change your email or access, ask an administrator of {account.name}.</p>
+      <MyDetailsSection />
+      {user.authMethod === 'password' ? <MyOtpSection /> : null}
+      <MySessionsSection />
     </div>
   );
 }

@@ -1,8 +1,8 @@
 // Sign-in security of the account: each section (password policy, mail, single sign-on, second factor) lives in
 // its own file under pages/security/.
-
 import { IdentityProvidersSection } from './security/identity-providers.js';
 import { MailSettingsSection } from './security/mail-settings.js';
+import { SecondFactorSection } from './security/second-factor.js';
 
 export function SecurityPage() {
   return (
@@ -16,6 +16,7 @@ export function SecurityPage() {
       <div className="form-stack">
         {/* sections */}
         <MailSettingsSection />
+        <SecondFactorSection />
         <IdentityProvidersSection />
       </div>
     </div>

@@ -18,6 +18,7 @@ import {
 } from '../components/ui.js';
 import { UserField, type UserFieldName } from '../components/user-fields.js';
 import { UserMailActions } from '../components/user-mail-actions.js';
+import { UserSecurity } from '../components/user-security.js';
 import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
 import { useSession } from '../session.js';
 import { ChatSettingsTab, LicensesTab, RoleMappingsTab, USER_TABS, type UserTab, UserTabs } from './user-access.js';
@@ -265,6 +266,8 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
         ) : null}
 
         <LinkedIdentities userId={user.id} userName={name} />
+
+        <UserSecurity key={user.requiredActions.join()} user={user} />
 
         {session.abilities.readProfiles ? (
           <ProfilePicker

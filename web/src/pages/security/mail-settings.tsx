@@ -103,53 +103,51 @@ export function MailSettingsSection() {
         {saved ? <Notice tone="success">Mail settings saved.</Notice> : null}
         <Checkbox label="Use this account's own mail server (SMTP)" checked={own} onChange={setOwn} />
         {own ? (
-          <>
-            <div className="form-grid">
-              <TextField label="Host" value={host} onValue={setHost} required error={errors['smtp.host']} />
-              <SelectField
-                label="Security"
-                value={security}
-                onValue={(value) => {
-                  const next = value as (typeof SMTP_SECURITIES)[number];
-                  if (Number(port) === PORTS[security]) setPort(String(PORTS[next]));
-                  setSecurity(next);
-                }}
-                options={SMTP_SECURITIES.map((s) => ({ value: s, label: SMTP_SECURITY_LABELS[s] }))}
-              />
-              <TextField
-                label="Port"
-                value={port}
-                onValue={setPort}
-                inputMode="numeric"
-                required
-                error={errors['smtp.port']}
-              />
-              <TextField
-                label="From"
-                value={from}
-                onValue={setFrom}
-                required
-                placeholder="Roster <roster@example.com>"
-                error={errors['smtp.from']}
-              />
-              <TextField
-                label="User name"
-                value={user}
-                onValue={setUser}
-                autoComplete="off"
-                error={errors['smtp.user']}
-              />
-              <TextField
-                label="Password"
-                type="password"
-                value={password}
-                onValue={setPassword}
-                autoComplete="new-password"
-                error={errors['smtp.password']}
-                hint={data.smtp?.passwordSet ? 'A password is stored. Leave empty to keep it.' : undefined}
-              />
-            </div>
-          </>
+          <div className="form-grid">
+            <TextField label="Host" value={host} onValue={setHost} required error={errors['smtp.host']} />
+            <SelectField
+              label="Security"
+              value={security}
+              onValue={(value) => {
+                const next = value as (typeof SMTP_SECURITIES)[number];
+                if (Number(port) === PORTS[security]) setPort(String(PORTS[next]));
+                setSecurity(next);
+              }}
+              options={SMTP_SECURITIES.map((s) => ({ value: s, label: SMTP_SECURITY_LABELS[s] }))}
+            />
+            <TextField
+              label="Port"
+              value={port}
+              onValue={setPort}
+              inputMode="numeric"
+              required
+              error={errors['smtp.port']}
+            />
+            <TextField
+              label="From"
+              value={from}
+              onValue={setFrom}
+              required
+              placeholder="Roster <roster@example.com>"
+              error={errors['smtp.from']}
+            />
+            <TextField
+              label="User name"
+              value={user}
+              onValue={setUser}
+              autoComplete="off"
+              error={errors['smtp.user']}
+            />
+            <TextField
+              label="Password"
+              type="password"
+              value={password}
+              onValue={setPassword}
+              autoComplete="new-password"
+              error={errors['smtp.password']}
+              hint={data.smtp?.passwordSet ? 'A password is stored. Leave empty to keep it.' : undefined}
+            />
+          </div>
         ) : null}
         <TextField
           label="Invitations work for (hours)"

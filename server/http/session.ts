@@ -30,6 +30,13 @@ function clientIp(c: Context, ctx: AppContext): string | null {
   }
 }
 
+/** Routes that act on a mailed link's token or on an address alone, never on the caller's session. */
+const CREDENTIAL_IN_BODY = new Set(
+  ['/auth/links/inspect', '/auth/links/password', '/auth/links/verify-email', '/auth/forgot-password'].map(
+    (path) => `/api/v1${path}`,
+  ),
+);
+
 export function sessionMiddleware(ctx: AppContext): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     c.set('ip', clientIp(c, ctx));
@@ -53,12 +60,13 @@ export function sessionMiddleware(ctx: AppContext): MiddlewareHandler<AppEnv> {
     c.set('token', session ? token : undefined);
     c.set('session', session);
     if (UNSAFE.has(c.req.method)) {
-      if (session) {
+      if (session && !CREDENTIAL_IN_BODY.has(new URL(c.req.url).pathname)) {
         const sent = c.req.header('x-csrf-token') ?? '';
         if (!safeEqual(sent, session.csrfToken))
           throw new AppError(403, 'CsrfFailed', 'Missing or wrong X-CSRF-Token header');
       } else {
-        // No session yet (sign-in): refuse cross-site posts outright.
+        // No session yet (sign-in), or a route whose credential is the body's link token and which never reads the
+        // session (a mailed link opened in a browser that is signed in): refuse cross-site posts outright.
         // `Origin: null` (a sandboxed or privacy-redirected page) or one that is not a URL is no known site either.
         const origin = c.req.header('origin');
         if (origin !== undefined && originHost(origin) !== new URL(c.req.url).host && origin !== ctx.config.publicUrl) {

@@ -275,13 +275,13 @@ describe('user list, as a first-time admin meets it', { timeout: 120_000 }, () =
     const department = page.getByLabel('Department', { exact: true });
     await department.fill('ventas');
     await page.getByLabel('Agent ID').fill('AG-7');
-    await page.getByRole('button', { name: 'Save' }).first().click();
+    await page.getByRole('button', { name: 'Save changes' }).first().click();
     const agentField = page.locator('.field', { has: page.getByLabel('Agent ID') });
     await agentField.getByText('Already the Agent ID of agent.01').waitFor();
     await agentField.scrollIntoViewIfNeeded();
     await screenshot(page, 'user-agent-id-taken');
     await page.getByLabel('Agent ID').fill('AG-8');
-    await page.getByRole('button', { name: 'Save' }).first().click();
+    await page.getByRole('button', { name: 'Save changes' }).first().click();
     await expect
       .poll(
         async () => ((await (await server.api(`/users/${idOf('agent.02')}`)).json()) as { agentId: string }).agentId,

@@ -267,7 +267,7 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
 
         <LinkedIdentities userId={user.id} userName={name} />
 
-        <UserSecurity key={user.requiredActions.join()} user={user} />
+        <UserSecurity user={user} />
 
         {session.abilities.readProfiles ? (
           <ProfilePicker

@@ -82,7 +82,7 @@ export function createApp(ctx: AppContext) {
       responseContractCheck(() => api.openAPIRegistry.definitions, '/api/v1'),
     );
   }
-  api.use('*', sessionMiddleware(ctx));
+  api.use('*', sessionMiddleware(ctx, '/api/v1'));
   api.use('*', requireCaller('/api/v1'));
   api.use('*', safeQueries());
   api.use('*', jsonBodies('/api/v1'));

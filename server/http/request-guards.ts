@@ -5,16 +5,23 @@ import { findForbiddenText } from '../../shared/text.js';
 import { AppError, unauthenticated, validationFailed } from '../errors.js';
 import type { AppEnv } from './env.js';
 
+/**
+ * Public operations whose credential is a mailed link's token or an address alone: they never read the session, so a
+ * link opened in a browser that is signed in needs no CSRF token there (cross-site posts are still refused).
+ */
+const SESSIONLESS = new Set([
+  'POST /auth/forgot-password',
+  'POST /auth/links/inspect',
+  'POST /auth/links/password',
+  'POST /auth/links/verify-email',
+]);
 /** Operations a stranger may call: everything else needs a session or an application key. */
 const PUBLIC = new Set([
   'GET /auth/config',
   'POST /auth/sign-in',
   'POST /auth/sign-out',
   'GET /openapi.json',
-  'POST /auth/forgot-password',
-  'POST /auth/links/inspect',
-  'POST /auth/links/password',
-  'POST /auth/links/verify-email',
+  ...SESSIONLESS,
   'GET /auth/sso/callback',
 ]);
 /** Public operations with a parameter in their path. */
@@ -52,6 +59,10 @@ export function safeQueries(): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+/** Whether the operation never reads the caller's session (see SESSIONLESS). */
+export const isSessionless = (method: string, url: string, base: string) =>
+  SESSIONLESS.has(operation(method, url, base));
 
 const isPublic = (op: string) => PUBLIC.has(op) || PUBLIC_PATTERNS.some((pattern) => pattern.test(op));
 

@@ -9,6 +9,7 @@ import { AppError, unauthenticated } from '../errors.js';
 import { type SessionInfo, safeEqual } from '../services/auth.js';
 import { keyMayCall } from './caller.js';
 import type { AppEnv } from './env.js';
+import { isSessionless } from './request-guards.js';
 
 export const SESSION_COOKIE = 'roster_session';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -30,14 +31,7 @@ function clientIp(c: Context, ctx: AppContext): string | null {
   }
 }
 
-/** Routes that act on a mailed link's token or on an address alone, never on the caller's session. */
-const CREDENTIAL_IN_BODY = new Set(
-  ['/auth/links/inspect', '/auth/links/password', '/auth/links/verify-email', '/auth/forgot-password'].map(
-    (path) => `/api/v1${path}`,
-  ),
-);
-
-export function sessionMiddleware(ctx: AppContext): MiddlewareHandler<AppEnv> {
+export function sessionMiddleware(ctx: AppContext, base: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     c.set('ip', clientIp(c, ctx));
     c.set('channel', c.req.header(CLIENT_HEADER) === CONSOLE_CLIENT ? 'console' : 'api');
@@ -60,7 +54,7 @@ export function sessionMiddleware(ctx: AppContext): MiddlewareHandler<AppEnv> {
     c.set('token', session ? token : undefined);
     c.set('session', session);
     if (UNSAFE.has(c.req.method)) {
-      if (session && !CREDENTIAL_IN_BODY.has(new URL(c.req.url).pathname)) {
+      if (session && !isSessionless(c.req.method, c.req.url, base)) {
         const sent = c.req.header('x-csrf-token') ?? '';
         if (!safeEqual(sent, session.csrfToken))
           throw new AppError(403, 'CsrfFailed', 'Missing or wrong X-CSRF-Token header');

@@ -4,7 +4,7 @@
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtp, type TestSmtp } from '../support/smtp.js';
-import { type ConsoleHarness, openConsole, screenshot, signIn } from './support.js';
+import { type ConsoleHarness, createUsers, openConsole, screenshot, signIn, submitSignIn } from './support.js';
 
 const PASSWORD = 'Lighthouse-keeper-2026';
 const linkIn = (text: string) => /https?:\/\/\S+#token=[A-Za-z0-9_-]{43}/.exec(text)?.[0] as string;
@@ -35,19 +35,11 @@ describe('one-time codes and required actions in the console', () => {
 
   it('an admin asks a new user to set up one-time codes', async () => {
     const { page, server } = h;
-    const created = await server.api('/users', {
-      method: 'POST',
-      body: {
-        username: 'olga.otp',
-        firstName: 'Olga',
-        lastName: 'Otp',
-        email: 'olga@example.com',
-        sendInvitation: true,
-      },
-    });
-    const olga = (await created.json()) as { id: number };
+    const [olga] = await createUsers(server, [
+      { username: 'olga.otp', firstName: 'Olga', lastName: 'Otp', email: 'olga@example.com', sendInvitation: true },
+    ]);
     await signIn(page, server);
-    await page.goto(`/users/${olga.id}`);
+    await page.goto(`/users/${olga?.id}`);
     await page.getByLabel('Configure OTP').check();
     await page.getByRole('button', { name: 'Save required actions' }).click();
     await page.getByText('Required actions saved.').waitFor();
@@ -63,9 +55,7 @@ describe('one-time codes and required actions in the console', () => {
     await page.getByLabel('Confirm the password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Set password' }).click();
     await page.getByRole('link', { name: 'Sign in' }).click();
-    await page.getByLabel('Username').fill('olga.otp');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, 'olga.otp', PASSWORD);
 
     await page.getByRole('heading', { name: 'Set up one-time codes' }).waitFor();
     await page.getByRole('button', { name: 'Set up my device' }).click();
@@ -82,9 +72,7 @@ describe('one-time codes and required actions in the console', () => {
     await page.getByRole('heading', { name: 'My profile' }).waitFor();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('Username').fill('olga.otp');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, 'olga.otp', PASSWORD);
     await page.getByRole('heading', { name: 'Enter your one-time code' }).waitFor();
     await page.getByLabel('Code', { exact: true }).fill('123456');
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -107,9 +95,7 @@ describe('one-time codes and required actions in the console', () => {
     const context = await h.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${h.server.url}/sign-in`);
-    await page.getByLabel('Username').fill('olga.otp');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, 'olga.otp', PASSWORD);
     await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
     await page.getByLabel('Recovery code').fill(recoveryCodes[0] as string);
     await page.getByRole('button', { name: 'Continue' }).click();

@@ -52,10 +52,15 @@ export async function signIn(
   password = server.ownerPassword,
 ) {
   await page.goto('/');
+  await submitSignIn(page, username, password);
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** Fills the sign-in form the page shows and submits it, without waiting for what comes next. */
+export async function submitSignIn(page: Page, username: string, password: string) {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 export async function screenshot(page: Page, name: string, fullPage = false) {
@@ -75,6 +80,7 @@ export type NewUser = {
   nicknames?: string[];
   password?: string;
   temporaryPassword?: boolean;
+  sendInvitation?: boolean;
   profileId?: number;
 };
 

@@ -26,6 +26,7 @@ import { licenseRoutes } from './routes/licenses.js';
 import { mailRoutes } from './routes/mail.js';
 import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
+import { securityRoutes } from './routes/security.js';
 import { signInLinkRoutes } from './routes/sign-in-links.js';
 import { teamRoutes } from './routes/teams.js';
 import { userRoutes } from './routes/users.js';
@@ -103,6 +104,7 @@ export function createApp(ctx: AppContext) {
   api.route('/', departmentRoutes(ctx));
   api.route('/', eventRoutes(ctx));
   api.route('/', mailRoutes(ctx));
+  api.route('/', securityRoutes(ctx));
   api.route('/', signInLinkRoutes(ctx));
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

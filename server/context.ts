@@ -18,6 +18,7 @@ import { SingleUseLinks } from './services/links.js';
 import { MailAdmin } from './services/mail/admin.js';
 import { Outbox } from './services/mail/outbox.js';
 import { MailSender } from './services/mail/sender.js';
+import { PasswordPolicies } from './services/password-policy.js';
 import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
 import { SignInLinks } from './services/sign-in-links.js';
@@ -85,6 +86,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     outbox,
     mailSender,
     mail: new MailAdmin(database.db, outbox, audit, now, config),
+    passwordPolicies: new PasswordPolicies(database.db, audit, now),
     signInLinks,
     bulk,
   };

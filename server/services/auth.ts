@@ -6,10 +6,10 @@ import { writerHeld } from '../db/write-lock.js';
 import { AppError, RateLimited, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import { actorProfile } from './profiles.js';
 import type { UserRow } from './user-presenter.js';
-import { assertPolicy } from './users.js';
 
 const SESSION_HOURS = 12;
 const TOUCH_EVERY_MS = 60_000;
@@ -80,7 +80,12 @@ export class Auth {
     private readonly audit: AuditLog,
     private readonly now: () => Date,
     private readonly lockout: LockoutPolicy = { attempts: 5, minutes: 15 },
-  ) {}
+  ) {
+    this.passwordPolicies = new PasswordPolicies(db, audit, now);
+  }
+
+  /** The account's password policy: a new password's rules, and the maximum age checked at sign-in. */
+  passwordPolicies: PasswordPolicies;
 
   /**
    * Checks the password and opens a session; returns the cookie token, shown to no one else.
@@ -163,6 +168,26 @@ export class Auth {
         .set({ last_sign_in_at: at, status: 'active', failed_sign_ins: 0, locked_until: null })
         .where('id', '=', user.id)
         .execute();
+      // A password older than the policy's maximum age must be replaced before anything else.
+      const actions = JSON.parse(user.required_actions) as string[];
+      if (
+        !actions.includes('update_password') &&
+        (await this.passwordPolicies.expired(trx, account.id, credential.updated_at))
+      ) {
+        await trx
+          .updateTable('users')
+          .set({ required_actions: JSON.stringify([...actions, 'update_password']) })
+          .where('id', '=', user.id)
+          .execute();
+        await this.audit.record(trx, {
+          accountId: account.id,
+          actor: null,
+          action: 'auth.password_expired',
+          target: { type: 'user', id: user.id, label: user.username },
+          after: { requiredActions: [...actions, 'update_password'] },
+          ip: meta.ip,
+        });
+      }
       await this.audit.record(trx, {
         accountId: account.id,
         actor: { userId: user.id, username: user.username },
@@ -356,7 +381,7 @@ export class Auth {
         { path: 'newPassword', message: 'Choose a password different from the current one' },
       ]);
     }
-    assertPolicy(newPassword, session.user.username, 'newPassword');
+    await this.passwordPolicies.assert(this.db, session.account.id, ownerOf(session.user), newPassword, 'newPassword');
     const hash = await hashPassword(newPassword);
     const at = this.now().toISOString();
     const actions = session.requiredActions.filter((action) => action !== 'update_password');
@@ -366,6 +391,7 @@ export class Auth {
         .set({ password_hash: hash, temporary: 0, updated_at: at })
         .where('user_id', '=', session.user.id)
         .execute();
+      await this.passwordPolicies.remember(trx, session.account.id, session.user.id, hash);
       await trx
         .updateTable('users')
         .set({ required_actions: JSON.stringify(actions), updated_at: at })

@@ -24,7 +24,8 @@ import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, us
 import { agentIdTaken, assertAgentIdFree, isAgentIdViolation } from './agent-ids.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
-import { describeProblems, hashPassword, policyProblems } from './passwords.js';
+import { PasswordPolicies } from './password-policy.js';
+import { hashPassword } from './passwords.js';
 import {
   auditSnapshot,
   derivedColumns,
@@ -192,6 +193,8 @@ export class UserDirectory {
   /** Steers each query of a list on its own (lists that are not searches). */
   private readonly standalone = <T>(fn: (plans: PlanSteering) => Promise<T>): Promise<T> => fn(this.search);
   private readonly db: Db;
+  /** The account's password policy, for every password an admin sets. */
+  passwordPolicies: PasswordPolicies;
   private readonly dialect: Dialect;
   /** Runs inside the transaction that creates a user (wired by the context). */
   /** Called after a change that queued mail has committed, so the mail goes out now. */
@@ -216,6 +219,7 @@ export class UserDirectory {
   ) {
     this.db = handle.db;
     this.dialect = handle.dialect;
+    this.passwordPolicies = new PasswordPolicies(handle.db, audit, now);
     this.search = new UserSearch(handle, { sampleMinUsers: tuning.sampleMinUsers });
   }
 
@@ -891,7 +895,15 @@ export class UserDirectory {
     if (input.password && authMethod === 'sso') {
       throw validationFailed([{ path: 'password', message: 'Single sign-on users have no Roster password' }]);
     }
-    if (input.password) assertPolicy(input.password, input.username, 'password');
+    if (input.password) {
+      const owner = {
+        username: input.username,
+        email: input.email ?? null,
+        accessType: input.accessType ?? 'standard',
+        isOwner: false,
+      };
+      await this.passwordPolicies.assert(this.db, actor.accountId, owner, input.password, 'password');
+    }
     const passwordHash = input.password ? await hashPassword(input.password) : null;
     const at = this.now().toISOString();
     const values = {
@@ -960,6 +972,7 @@ export class UserDirectory {
             updated_at: at,
           })
           .execute();
+        await this.passwordPolicies.remember(trx, actor.accountId, created.id, passwordHash);
       }
       await this.audit.record(trx, {
         accountId: actor.accountId,
@@ -1269,14 +1282,6 @@ function hasFacetFilter(filter: UserFilter): boolean {
   return [filter.accessType, filter.status, filter.enabled, filter.department, filter.source].some(
     (v) => v !== undefined,
   );
-}
-
-export function assertPolicy(password: string, username: string, field: string): void {
-  const problems = policyProblems(password, username);
-  if (problems.length > 0) {
-    const message = describeProblems(problems);
-    throw new AppError(400, 'PasswordPolicy', message, [{ path: field, message }]);
-  }
 }
 
 const usernameTaken = (username: string) =>

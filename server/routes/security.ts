@@ -6,7 +6,7 @@ import { PasswordCheckSchema, PasswordPolicyViewSchema } from '../../shared/resp
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { body, ErrorSchema, errors, json } from './schemas.js';
+import { body, ErrorSchema, errors, json, missing } from './schemas.js';
 
 export function securityRoutes(ctx: AppContext) {
   const app = router();
@@ -47,6 +47,7 @@ export function securityRoutes(ctx: AppContext) {
       responses: {
         200: json(PasswordCheckSchema, 'The rules broken; none = acceptable'),
         ...errors,
+        ...missing('user'),
         429: json(ErrorSchema, 'Too many checks from this session (RateLimited; see Retry-After)'),
       },
     }),

@@ -131,6 +131,7 @@ export class PasswordPolicies {
     return {
       ...passwordPolicyView(rules.policy),
       secondFactorRequired: secondFactorRequired(rules, actor),
+      adminsNeedSecondFactor: rules.requireAdminOtp,
       accountWords: rules.accountWords,
     };
   }

@@ -15,6 +15,7 @@ export const PasswordPolicyViewSchema = z
     secondFactorMinLength: z.number().int().describe('The minimum length when a second factor is required'),
     maxLength: z.number().int(),
     secondFactorRequired: z.boolean().describe('Whether the signed-in user must present a second factor'),
+    adminsNeedSecondFactor: z.boolean().describe("Whether the account's admins must present a second factor"),
     accountWords: z.array(z.string()).describe("Words a password may not contain besides 'roster'"),
   })
   .meta({ id: 'PasswordPolicy' });

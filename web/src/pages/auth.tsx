@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { changePasswordSchema, signInSchema } from '../../../shared/schemas.js';
 import { ApiError, api, type Session } from '../api.js';
+import { PasswordRules } from '../components/password-rules.js';
 import { Notice, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import { setSession, useSession, useSignOut } from '../session.js';
@@ -183,7 +184,16 @@ export function ChangePasswordPage({ required = false }: { required?: boolean })
         autoComplete="new-password"
         required
         error={errors.newPassword}
-        hint="Use a long password that you do not use anywhere else."
+        hint="Use a long password that you do not use anywhere else: a few words in a row are easy to remember."
+      />
+      <PasswordRules
+        password={newPassword}
+        target={{
+          kind: 'self',
+          username: session.user.username,
+          email: session.user.email,
+          isAdmin: session.user.isOwner || session.user.accessType === 'admin',
+        }}
       />
       <TextField
         label="Confirm new password"

@@ -1,6 +1,7 @@
 // Sign-in security of the account: each section (password policy, mail, single sign-on, second factor) lives in
 // its own file under pages/security/.
 import { MailSettingsSection } from './security/mail-settings.js';
+import { PasswordPolicySection } from './security/password-policy.js';
 export function SecurityPage() {
   return (
     <div className="page page--narrow">
@@ -12,6 +13,7 @@ export function SecurityPage() {
       </div>
       <div className="form-stack">
         {/* sections */}
+        <PasswordPolicySection />
         <MailSettingsSection />
       </div>
     </div>

@@ -46,6 +46,7 @@ export const OPERATIONS: Record<string, OperationRule> = {
   'PATCH /users/{id}': on('user.update', 'user'),
   'DELETE /users/{id}': on('user.delete', 'user'),
   'POST /users/{id}/unlock': on('user.unlock', 'user'),
+  'PUT /users/{id}/password': on('user.update', 'user'),
   'GET /saved-filters': on('users.manage', 'account'),
   'POST /saved-filters': on('users.manage', 'account'),
   'PATCH /saved-filters/{id}': on('users.manage', 'account'),

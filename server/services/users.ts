@@ -11,7 +11,7 @@ import {
   type Updateable,
 } from 'kysely';
 import { COUNT_CAP, type UserSort } from '../../shared/constants.js';
-import type { UserCreate, UserFilter, UserListQuery, UserUpdate } from '../../shared/schemas.js';
+import type { UserCreate, UserFilter, UserListQuery, UserPasswordInput, UserUpdate } from '../../shared/schemas.js';
 import { searchTerms } from '../../shared/search-text.js';
 import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
@@ -24,7 +24,7 @@ import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, us
 import { agentIdTaken, assertAgentIdFree, isAgentIdViolation } from './agent-ids.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
-import { PasswordPolicies } from './password-policy.js';
+import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { hashPassword } from './passwords.js';
 import {
   auditSnapshot,
@@ -1204,6 +1204,57 @@ export class UserDirectory {
           ip: meta.ip,
         });
       }
+      return updated;
+    });
+    return this.withVisibleGroups(actor, row);
+  }
+
+  /**
+   * Sets or resets a user's password (an admin, seed 001's Password tab): the account's password policy applies, the
+   * history included; a temporary password must be replaced at the next sign-in. The user's sessions end.
+   */
+  async setPassword(actor: Actor, id: number, input: UserPasswordInput, meta: RequestMeta = {}) {
+    this.assertCanManage(actor);
+    const before = await this.findRow(actor.accountId, id);
+    if (!before) throw notFound('User');
+    authorize(actor, 'user.update', 'user', userSubject(before));
+    if (before.id === actor.userId) {
+      throw conflict('UseChangePassword', 'Change your own password on your profile, with your current password', [
+        { path: 'password', message: 'Change your own password on your profile' },
+      ]);
+    }
+    if (before.auth_method === 'sso') {
+      throw validationFailed([{ path: 'password', message: 'Single sign-on users have no Roster password' }]);
+    }
+    await this.passwordPolicies.assert(this.db, actor.accountId, ownerOf(before), input.password, 'password');
+    const hash = await hashPassword(input.password);
+    const at = this.now().toISOString();
+    const temporary = input.temporary ? 1 : 0;
+    const row = await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('user_credentials')
+        .values({ user_id: id, password_hash: hash, temporary, updated_at: at })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ password_hash: hash, temporary, updated_at: at }))
+        .execute();
+      await this.passwordPolicies.remember(trx, actor.accountId, id, hash);
+      const actions = (JSON.parse(before.required_actions) as string[]).filter((a) => a !== 'update_password');
+      if (temporary) actions.push('update_password');
+      const updated = (await trx
+        .updateTable('users')
+        .set({ required_actions: JSON.stringify(actions), updated_at: at })
+        .where('account_id', '=', actor.accountId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow()) as UserRow;
+      await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+      await this.audit.record(trx, {
+        accountId: actor.accountId,
+        actor,
+        action: 'user.password_set',
+        target: { type: 'user', id, label: before.username },
+        after: { temporary: temporary === 1 },
+        ip: meta.ip,
+      });
       return updated;
     });
     return this.withVisibleGroups(actor, row);

@@ -255,6 +255,47 @@ describe.each(DIALECTS)('password policy (%s)', (dialect) => {
     expect((await h.raw('GET', '/security/password-policy')).status).toBe(401);
   });
 
+  it("lets an admin set or reset a user's password under the same policy, temporary or not", async () => {
+    const { owner, slug } = await h.newAccount();
+    const user = await h.buildUser(owner, { username: 'rosa', email: 'reyes.r@example.com', password: PASSWORD });
+    const rosa = await h.signIn(slug, 'rosa', PASSWORD);
+    const set = (body: unknown) => owner.request('PUT', `/users/${user.id}/password`, body);
+
+    expect(rulesOf(await set({ password: 'Tall-tree-2026' }))).toEqual(['minLength']);
+    expect(rulesOf(await set({ password: 'reyes.r writes poems 1' }))).toEqual(['email']);
+    expect(rulesOf(await set({ password: BREACHED_HEAD }))).toEqual(['breached']);
+    // Her current password is the newest of her history.
+    const reused = await set({ password: PASSWORD });
+    expect(reused.status).toBe(400);
+    expect(reused.body.error).toMatchObject({ code: 'PasswordPolicy', fields: [{ path: 'password' }] });
+    expect(rulesOf(reused)).toEqual(['history']);
+
+    const temporary = await set({ password: 'Windy-meadow-path-77', temporary: true });
+    expect(temporary.status).toBe(200);
+    // Her sessions end; at her next sign-in she must choose her own.
+    expect((await rosa.get('/session')).status).toBe(401);
+    const again = await h.signIn(slug, 'rosa', 'Windy-meadow-path-77');
+    expect((await again.get('/session')).body.requiredActions).toEqual(['update_password']);
+    expect((await set({ password: 'Calm-river-stones-88' })).status).toBe(200);
+    const last = await h.signIn(slug, 'rosa', 'Calm-river-stones-88');
+    expect((await last.get('/session')).body.requiredActions).toEqual([]);
+
+    const ownId = (await owner.get('/session')).body.user.id;
+    const own = await owner.request('PUT', `/users/${ownId}/password`, { password: 'Calm-river-stones-99' });
+    expect(own.body.error.code).toBe('UseChangePassword');
+    expect((await last.request('PUT', `/users/${ownId}/password`, { password: 'Calm-river-stones-99' })).status).toBe(
+      403,
+    );
+    const audit = await h.db
+      .selectFrom('audit_events')
+      .select(['after_json'])
+      .where('action', '=', 'user.password_set')
+      .where('target_id', '=', String(user.id))
+      .execute();
+    expect(audit.map((a) => JSON.parse(a.after_json as string))).toEqual([{ temporary: true }, { temporary: false }]);
+    expect(JSON.stringify(audit)).not.toContain('Windy');
+  });
+
   // Last: it moves the clock past every session of this file.
   it('makes a password older than the maximum age be changed at the next sign-in', async () => {
     const { owner, slug } = await h.newAccount();

@@ -17,6 +17,7 @@ const BODIES: Record<string, unknown> = {
   'PUT /mail/settings': { smtp: null },
   'PUT /security/password-policy': { minLength: null, minClasses: 0, historyCount: 5, maxAgeDays: 0 },
   'POST /auth/password-check': { password: 'Long-enough-passphrase-1' },
+  'PUT /users/{id}/password': { password: 'Long-enough-passphrase-1', temporary: true },
   'POST /auth/forgot-password': { login: 'nobody' },
   'POST /auth/links/inspect': { token: 'A'.repeat(43), purpose: 'invitation' },
   'POST /auth/links/password': { token: 'A'.repeat(43), purpose: 'invitation', password: 'Long-enough-passphrase-1' },

@@ -70,4 +70,34 @@ describe('password policy in the console', () => {
     );
     expect(await page.getByText('Not one of your last 10 passwords').count()).toBe(1);
   });
+
+  it("shows the rules when an admin sets a user's password, and sets it", async () => {
+    const { page, server } = h;
+    const reply = await server.api('/users', {
+      method: 'POST',
+      body: { username: 'paula', firstName: 'Paula', lastName: 'Park', email: 'paula.park@example.com' },
+    });
+    const user = (await reply.json()) as { id: number };
+    await page.goto(`/users/${user.id}`);
+    const section = page.locator('section', { has: page.getByRole('heading', { name: 'Password', exact: true }) });
+    const field = section.getByLabel('New password', { exact: true });
+    // The policy of the previous test: 20 characters and 3 classes.
+    await field.fill('paula-park-garden');
+    await expect(section.getByTestId('password-first-failing').textContent()).resolves.toBe(
+      'Use at least 20 characters',
+    );
+    expect(await section.locator('.password-rules__rule--fail').count()).toBe(3);
+    await field.fill('Lanterns over the Bay 2026');
+    await section.getByText('The password meets every rule.').waitFor();
+    await section.getByLabel('Confirm the password').fill('Lanterns over the Bay 2026');
+    await screenshot(page, 'user-set-password', true);
+    await section.getByRole('button', { name: 'Set password' }).click();
+    await section.getByText('Paula Park must choose a new one at the next sign-in.').waitFor();
+    const signIn = await fetch(`${server.url}/api/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ account: server.accountSlug, username: 'paula', password: 'Lanterns over the Bay 2026' }),
+    });
+    expect(((await signIn.json()) as { requiredActions: string[] }).requiredActions).toEqual(['update_password']);
+  });
 });

@@ -32,6 +32,9 @@ export function usePasswordPolicy() {
 
 const DEBOUNCE_MS = 400;
 
+/** A PasswordPolicy field error as a person reads it: without the rule's name the API adds, "(minLength)". */
+export const withoutRuleName = (message: string | undefined) => message?.replace(/ \(\w+\)$/, '');
+
 export function PasswordRules({ password, target, id }: { password: string; target: PasswordTarget; id?: string }) {
   const policy = usePasswordPolicy();
   const [server, setServer] = useState<{ password: string; problems: PasswordProblem[] } | null>(null);

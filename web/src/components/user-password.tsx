@@ -3,7 +3,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { ApiError, api, type User } from '../api.js';
-import { PasswordRules } from './password-rules.js';
+import { PasswordRules, withoutRuleName } from './password-rules.js';
 import { Checkbox, Notice, TextField } from './ui.js';
 
 export function UserPasswordSection({ user }: { user: User }) {
@@ -31,6 +31,7 @@ export function UserPasswordSection({ user }: { user: User }) {
     onError: (error) => {
       if (error instanceof ApiError) {
         const fields = error.fieldMap();
+        if (fields.password) fields.password = withoutRuleName(fields.password) as string;
         setErrors(Object.keys(fields).length > 0 ? fields : { password: error.message });
       }
     },

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { changePasswordSchema, signInSchema } from '../../../shared/schemas.js';
 import { ApiError, api, type Session } from '../api.js';
-import { PasswordRules } from '../components/password-rules.js';
+import { PasswordRules, withoutRuleName } from '../components/password-rules.js';
 import { Notice, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import { setSession, useSession, useSignOut } from '../session.js';
@@ -141,6 +141,7 @@ export function ChangePasswordPage({ required = false }: { required?: boolean })
         if (error.code === 'PasswordPolicy' && !fields.newPassword)
           fields.newPassword = error.fields[0]?.message ?? error.message;
         if (fields.password && !fields.newPassword) fields.newPassword = fields.password;
+        if (fields.newPassword) fields.newPassword = withoutRuleName(fields.newPassword) as string;
         setErrors(fields);
       }
     },

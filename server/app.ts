@@ -28,6 +28,7 @@ import { mailRoutes } from './routes/mail.js';
 import { meRoutes } from './routes/me.js';
 import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
+import { securityRoutes } from './routes/security.js';
 import { signInLinkRoutes } from './routes/sign-in-links.js';
 import { ssoRoutes } from './routes/sso.js';
 import { teamRoutes } from './routes/teams.js';
@@ -106,6 +107,7 @@ export function createApp(ctx: AppContext) {
   api.route('/', departmentRoutes(ctx));
   api.route('/', eventRoutes(ctx));
   api.route('/', mailRoutes(ctx));
+  api.route('/', securityRoutes(ctx));
   api.route('/', signInLinkRoutes(ctx));
   api.route('/', meRoutes(ctx));
   api.route('/', ssoRoutes(ctx));

@@ -21,11 +21,13 @@ import { Outbox } from './services/mail/outbox.js';
 import { MailSender } from './services/mail/sender.js';
 import { MyAccount } from './services/me.js';
 import { OneTimeCodes } from './services/otp.js';
+import { PasswordPolicies } from './services/password-policy.js';
 import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
 import { SignInLinks } from './services/sign-in-links.js';
 import { SingleSignOn } from './services/sso.js';
 import { Teams } from './services/teams.js';
+import type { UserRow } from './services/user-presenter.js';
 import { UserDirectory } from './services/users.js';
 
 export interface Clock {
@@ -70,6 +72,12 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     addressLimit: config.signInAddressLimit,
   });
   auth.codes = otp;
+  users.onPasswordSet = (trx, user) => signInLinks.noticePasswordChanged(trx, user);
+  auth.onPasswordChanged = async (trx, userId) => {
+    const user = await trx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+    await signInLinks.noticePasswordChanged(trx, user as UserRow);
+  };
+  auth.afterMailQueued = () => outbox.queued();
   return {
     config,
     database,
@@ -101,6 +109,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     outbox,
     mailSender,
     mail: new MailAdmin(database.db, outbox, audit, now, config),
+    passwordPolicies: new PasswordPolicies(database.db, audit, now),
     signInLinks,
     bulk,
   };

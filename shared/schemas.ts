@@ -158,6 +158,15 @@ export const changePasswordSchema = z
   })
   .strict();
 
+/** An admin sets or resets a user's password; a temporary one must be replaced at the next sign-in. */
+export const userPasswordSchema = z
+  .object({
+    password: z.string().min(1, 'Password is required').max(256),
+    temporary: z.boolean().optional(),
+  })
+  .strict();
+export type UserPasswordInput = z.output<typeof userPasswordSchema>;
+
 export const savedFilterCreateSchema = z
   .object({
     name: trimmed(80).min(1, 'Name is required'),

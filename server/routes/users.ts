@@ -1,7 +1,7 @@
 // The user directory over HTTP: list/search, facets, CSV export, create, read, edit, delete.
 import { createRoute } from '@hono/zod-openapi';
 import { ACCESS_TYPE_LABELS, type AccessType, AUTH_METHOD_LABELS, type AuthMethod } from '../../shared/constants.js';
-import { userCreateSchema, userListQuerySchema, userUpdateSchema } from '../../shared/schemas.js';
+import { userCreateSchema, userListQuerySchema, userPasswordSchema, userUpdateSchema } from '../../shared/schemas.js';
 import type { AppContext } from '../context.js';
 import { csvResponse } from '../http/csv.js';
 import { router } from '../http/env.js';
@@ -137,6 +137,29 @@ export function userRoutes(ctx: AppContext) {
       const actor = requireSession(c).actor;
       const input = c.req.valid('json');
       return c.json(await ctx.users.update(actor, id, input, { ip: c.get('ip'), channel: c.get('channel') }), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/users/{id}/password',
+      tags: ['Users'],
+      summary:
+        "Set or reset a user's password (the account's password policy applies; temporary = to be replaced at the " +
+        'next sign-in); the user is signed out everywhere',
+      request: { params: IdParams, body: body(userPasswordSchema) },
+      responses: {
+        200: json(UserSchema, 'Password set'),
+        ...errors,
+        404: notFound,
+        ...conflicting('Your own password is changed on your profile (UseChangePassword)'),
+      },
+    }),
+    async (c) => {
+      const actor = requireSession(c).actor;
+      const { id } = c.req.valid('param');
+      return c.json(await ctx.users.setPassword(actor, id, c.req.valid('json'), { ip: c.get('ip') }), 200);
     },
   );
 

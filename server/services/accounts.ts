@@ -1,4 +1,6 @@
 // Accounts (tenants) and their unique owner, created together.
+
+import { DEFAULT_PASSWORD_POLICY, minimumLength, passwordProblems } from '../../shared/password-policy.js';
 import type { Dialect } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 import { indexInsertedUsers } from '../db/user-index.js';
@@ -66,7 +68,12 @@ export class Accounts {
     if (!/^[\p{L}\p{N}._@+-]+$/u.test(username)) {
       throw validationFailed([{ path: 'owner.username', message: 'Use letters, digits and . _ @ + - only' }]);
     }
-    const oneTimePassword = generatePassword();
+    const owner = { username, email: input.owner.email?.trim() ?? '', accountWords: [slug, name] };
+    // The owner's first password meets the default policy, like every password (its standard minimum is 15).
+    let oneTimePassword = generatePassword(Math.max(16, minimumLength(DEFAULT_PASSWORD_POLICY)));
+    while (passwordProblems(oneTimePassword, owner, DEFAULT_PASSWORD_POLICY).length > 0) {
+      oneTimePassword = generatePassword(Math.max(16, minimumLength(DEFAULT_PASSWORD_POLICY)));
+    }
     const passwordHash = await hashPassword(oneTimePassword);
     const at = this.now().toISOString();
     return this.db.transaction().execute(async (trx) => {

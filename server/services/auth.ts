@@ -9,11 +9,11 @@ import { AppError, RateLimited, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { type OneTimeCodes, otpRequiredFor } from './otp.js';
+import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import { actorProfile } from './profiles.js';
 import { Throttle } from './throttle.js';
 import type { UserRow } from './user-presenter.js';
-import { assertPolicy } from './users.js';
 
 const SESSION_HOURS = 12;
 /** How long a session waiting for a one-time code lasts. */
@@ -96,6 +96,10 @@ export function signInRefusal(user: UserRow, now: Date, method: SignInMethod = '
 }
 
 export class Auth {
+  /** Within the transaction of one's own password change: the user is told by mail (wired by the context). */
+  onPasswordChanged: ((trx: Transaction<Database>, userId: number) => Promise<unknown>) | null = null;
+  /** Called after a change that queued mail has committed. */
+  afterMailQueued: (() => void) | null = null;
   /** One-time codes (second factor); set by the context. */
   codes: OneTimeCodes | null = null;
   private readonly throttle: Throttle;
@@ -107,7 +111,11 @@ export class Auth {
     private readonly lockout: LockoutPolicy = { attempts: 5, minutes: 15 },
   ) {
     this.throttle = new Throttle(db, now);
+    this.passwordPolicies = new PasswordPolicies(db, audit, now);
   }
+
+  /** The account's password policy: a new password's rules, and the maximum age checked at sign-in. */
+  passwordPolicies: PasswordPolicies;
 
   /**
    * Checks the password and opens a session; returns the cookie token, shown to no one else.
@@ -164,8 +172,32 @@ export class Auth {
         .execute();
       throw refusal;
     }
-
+    await this.requireChangeIfExpired(account.id, user, credential.updated_at, meta.ip);
     return this.openSession(account.id, user, 'password', meta);
+  }
+
+  /** A password older than the policy's maximum age must be replaced before anything else: Update Password is added. */
+  private async requireChangeIfExpired(accountId: number, user: UserRow, setAt: string, ip?: string | null) {
+    const actions = JSON.parse(user.required_actions) as string[];
+    if (actions.includes('update_password')) return;
+    if (!(await this.passwordPolicies.expired(this.db, accountId, setAt))) return;
+    const after = [...actions, 'update_password'];
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ required_actions: JSON.stringify(after) })
+        .where('id', '=', user.id)
+        .execute();
+      await this.audit.record(trx, {
+        accountId,
+        actor: null,
+        action: 'auth.password_expired',
+        target: { type: 'user', id: user.id, label: user.username },
+        after: { requiredActions: after },
+        ip,
+      });
+    });
+    user.required_actions = JSON.stringify(after);
   }
 
   /**
@@ -523,7 +555,7 @@ export class Auth {
         { path: 'newPassword', message: 'Choose a password different from the current one' },
       ]);
     }
-    assertPolicy(newPassword, session.user.username, 'newPassword');
+    await this.passwordPolicies.assert(this.db, session.account.id, ownerOf(session.user), newPassword, 'newPassword');
     const hash = await hashPassword(newPassword);
     const at = this.now().toISOString();
     const actions = session.requiredActions.filter((action) => action !== 'update_password');
@@ -533,6 +565,7 @@ export class Auth {
         .set({ password_hash: hash, temporary: 0, updated_at: at })
         .where('user_id', '=', session.user.id)
         .execute();
+      await this.passwordPolicies.remember(trx, session.account.id, session.user.id, hash);
       await trx
         .updateTable('users')
         .set({ required_actions: JSON.stringify(actions), updated_at: at })
@@ -550,7 +583,9 @@ export class Auth {
         target: { type: 'user', id: session.user.id, label: session.user.username },
         ip,
       });
+      await this.onPasswordChanged?.(trx, session.user.id);
     });
+    this.afterMailQueued?.();
   }
 
   static requireSession(session: SessionInfo | null): SessionInfo {

@@ -1,4 +1,4 @@
-// Password hashing (argon2id) and the password policy, which applies to temporary passwords too.
+// Password hashing (argon2id) and generated passwords. The password policy is shared/password-policy.ts.
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
@@ -10,29 +10,6 @@ const ARGON2 = {
   timeCost: 2,
   parallelism: 1,
 } as const;
-
-export interface PasswordPolicy {
-  minLength: number;
-  minClasses: number;
-}
-
-export const DEFAULT_POLICY: PasswordPolicy = { minLength: 10, minClasses: 3 };
-
-/** The reasons a password breaks the policy; empty when it is acceptable. */
-export function policyProblems(password: string, username: string, policy: PasswordPolicy = DEFAULT_POLICY): string[] {
-  const problems: string[] = [];
-  if (password.length < policy.minLength) problems.push(`at least ${policy.minLength} characters`);
-  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
-  if (classes < policy.minClasses) {
-    problems.push(`${policy.minClasses} of: lower-case, upper-case, digit, symbol`);
-  }
-  if (username && password.toLowerCase().includes(username.toLowerCase())) problems.push('not containing the username');
-  return problems;
-}
-
-export function describeProblems(problems: string[]): string {
-  return `Password must have ${problems.join('; ')}`;
-}
 
 /**
  * argon2id runs on libuv's thread pool, never on the event loop; but hashes beyond the machine's cores would take the
@@ -114,7 +91,7 @@ function composePassword(length: number, below: (n: number) => number): string {
   return chars.join('');
 }
 
-/** A random password that always satisfies the default policy (16 characters, every class). */
+/** A random password of every class (16 characters by default: past the standard minimum of 15). */
 export function generatePassword(length = 16): string {
   return composePassword(length, randomInt);
 }

@@ -8,10 +8,10 @@ import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { LINK_PAGES, type LinkPurpose, linkRefusal, type SingleUseLinks } from './links.js';
 import type { MailToQueue, Outbox } from './mail/outbox.js';
+import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { hashPassword } from './passwords.js';
 import { Throttle } from './throttle.js';
 import { type UserRow, userSubject } from './user-presenter.js';
-import { assertPolicy } from './users.js';
 
 /** How long a password-reset link works. */
 export const RESET_MINUTES = 30;
@@ -49,7 +49,11 @@ export class SignInLinks {
     private readonly config: Config,
   ) {
     this.throttle = new Throttle(db, now);
+    this.passwordPolicies = new PasswordPolicies(db, audit, now);
   }
+
+  /** The account's password policy, for passwords chosen through a link. */
+  passwordPolicies: PasswordPolicies;
 
   private url(purpose: LinkPurpose | 'sign_in', token?: string, accountSlug?: string) {
     const base = publicBaseUrl(this.config);
@@ -358,7 +362,7 @@ export class SignInLinks {
     if (user.auth_method !== 'password') {
       throw new AppError(409, 'SingleSignOnUser', 'This user signs in with single sign-on and has no Roster password');
     }
-    assertPolicy(password, user.username, 'password');
+    await this.passwordPolicies.assert(this.db, user.account_id, ownerOf(user), password, 'password');
     const hash = await hashPassword(password);
     const at = this.now().toISOString();
     const account = await this.account(this.db, user.account_id);
@@ -369,6 +373,7 @@ export class SignInLinks {
         .values({ user_id: user.id, password_hash: hash, temporary: 0, updated_at: at })
         .onConflict((oc) => oc.column('user_id').doUpdateSet({ password_hash: hash, temporary: 0, updated_at: at }))
         .execute();
+      await this.passwordPolicies.remember(trx, user.account_id, user.id, hash);
       const actions = (JSON.parse(user.required_actions) as string[]).filter((a) => a !== 'update_password');
       await trx
         .updateTable('users')
@@ -390,19 +395,24 @@ export class SignInLinks {
         target: { type: 'user', id: user.id, label: user.username },
         ip,
       });
-      if (purpose === 'password_reset') {
-        await this.outbox.queue(trx, {
-          accountId: user.account_id,
-          userId: user.id,
-          to: user.email,
-          kind: 'password_changed',
-          language: user.language,
-          values: { name: user.first_name || user.username, account: account.name },
-        });
-      }
+      if (purpose === 'password_reset') await this.noticePasswordChanged(trx, user);
     });
     this.outbox.queued();
     return { username: user.username, account: { slug: account.slug, name: account.name } };
+  }
+
+  /** Tells a user that their password changed (by themselves, a reset link or an admin), if they have an address. */
+  async noticePasswordChanged(trx: Db, user: UserRow): Promise<void> {
+    if (!user.email) return;
+    const account = await this.account(trx, user.account_id);
+    await this.outbox.queue(trx, {
+      accountId: user.account_id,
+      userId: user.id,
+      to: user.email,
+      kind: 'password_changed',
+      language: user.language,
+      values: { name: user.first_name || user.username, account: account.name },
+    });
   }
 
   /** Tells the old address that a user's email changed (someone taking over an account changes it first). */

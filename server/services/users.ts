@@ -11,7 +11,7 @@ import {
   type Updateable,
 } from 'kysely';
 import { COUNT_CAP, type UserSort } from '../../shared/constants.js';
-import type { UserCreate, UserFilter, UserListQuery, UserUpdate } from '../../shared/schemas.js';
+import type { UserCreate, UserFilter, UserListQuery, UserPasswordInput, UserUpdate } from '../../shared/schemas.js';
 import { searchTerms } from '../../shared/search-text.js';
 import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
@@ -24,7 +24,8 @@ import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, us
 import { agentIdTaken, assertAgentIdFree, isAgentIdViolation } from './agent-ids.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
-import { describeProblems, hashPassword, policyProblems } from './passwords.js';
+import { ownerOf, PasswordPolicies } from './password-policy.js';
+import { hashPassword } from './passwords.js';
 import {
   auditSnapshot,
   derivedColumns,
@@ -192,10 +193,14 @@ export class UserDirectory {
   /** Steers each query of a list on its own (lists that are not searches). */
   private readonly standalone = <T>(fn: (plans: PlanSteering) => Promise<T>): Promise<T> => fn(this.search);
   private readonly db: Db;
+  /** The account's password policy, for every password an admin sets. */
+  passwordPolicies: PasswordPolicies;
   private readonly dialect: Dialect;
   /** Runs inside the transaction that creates a user (wired by the context). */
   /** Called after a change that queued mail has committed, so the mail goes out now. */
   afterMailQueued: (() => void) | null = null;
+  /** Within the transaction that set a user's password: the user is told (security notice). */
+  onPasswordSet: ((trx: Transaction<Database>, user: UserRow) => Promise<unknown>) | null = null;
   /** Within the transaction that changed a user's email: the old address is told (security notice). */
   onEmailChanged: ((trx: Transaction<Database>, before: UserRow, after: UserRow) => Promise<unknown>) | null = null;
   onCreated:
@@ -216,6 +221,7 @@ export class UserDirectory {
   ) {
     this.db = handle.db;
     this.dialect = handle.dialect;
+    this.passwordPolicies = new PasswordPolicies(handle.db, audit, now);
     this.search = new UserSearch(handle, { sampleMinUsers: tuning.sampleMinUsers });
   }
 
@@ -897,7 +903,15 @@ export class UserDirectory {
     if (input.password && authMethod === 'sso') {
       throw validationFailed([{ path: 'password', message: 'Single sign-on users have no Roster password' }]);
     }
-    if (input.password) assertPolicy(input.password, input.username, 'password');
+    if (input.password) {
+      const owner = {
+        username: input.username,
+        email: input.email ?? null,
+        accessType: input.accessType ?? 'standard',
+        isOwner: false,
+      };
+      await this.passwordPolicies.assert(this.db, actor.accountId, owner, input.password, 'password');
+    }
     const passwordHash = input.password ? await hashPassword(input.password) : null;
     const at = this.now().toISOString();
     const values = {
@@ -966,6 +980,7 @@ export class UserDirectory {
             updated_at: at,
           })
           .execute();
+        await this.passwordPolicies.remember(trx, actor.accountId, created.id, passwordHash);
       }
       await this.audit.record(trx, {
         accountId: actor.accountId,
@@ -1204,6 +1219,59 @@ export class UserDirectory {
     return this.withVisibleGroups(actor, row);
   }
 
+  /**
+   * Sets or resets a user's password (an admin, seed 001's Password tab): the account's password policy applies, the
+   * history included; a temporary password must be replaced at the next sign-in. The user's sessions end.
+   */
+  async setPassword(actor: Actor, id: number, input: UserPasswordInput, meta: RequestMeta = {}) {
+    this.assertCanManage(actor);
+    const before = await this.findRow(actor.accountId, id);
+    if (!before) throw notFound('User');
+    authorize(actor, 'user.update', 'user', userSubject(before));
+    if (before.id === actor.userId) {
+      throw conflict('UseChangePassword', 'Change your own password on your profile, with your current password', [
+        { path: 'password', message: 'Change your own password on your profile' },
+      ]);
+    }
+    if (before.auth_method === 'sso') {
+      throw validationFailed([{ path: 'password', message: 'Single sign-on users have no Roster password' }]);
+    }
+    await this.passwordPolicies.assert(this.db, actor.accountId, ownerOf(before), input.password, 'password');
+    const hash = await hashPassword(input.password);
+    const at = this.now().toISOString();
+    const temporary = input.temporary ? 1 : 0;
+    const row = await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('user_credentials')
+        .values({ user_id: id, password_hash: hash, temporary, updated_at: at })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ password_hash: hash, temporary, updated_at: at }))
+        .execute();
+      await this.passwordPolicies.remember(trx, actor.accountId, id, hash);
+      const actions = (JSON.parse(before.required_actions) as string[]).filter((a) => a !== 'update_password');
+      if (temporary) actions.push('update_password');
+      const updated = (await trx
+        .updateTable('users')
+        .set({ required_actions: JSON.stringify(actions), updated_at: at })
+        .where('account_id', '=', actor.accountId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow()) as UserRow;
+      await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+      await this.audit.record(trx, {
+        accountId: actor.accountId,
+        actor,
+        action: 'user.password_set',
+        target: { type: 'user', id, label: before.username },
+        after: { temporary: temporary === 1 },
+        ip: meta.ip,
+      });
+      await this.onPasswordSet?.(trx, updated);
+      return updated;
+    });
+    this.afterMailQueued?.();
+    return this.withVisibleGroups(actor, row);
+  }
+
   async remove(actor: Actor, id: number, meta: RequestMeta = {}): Promise<void> {
     this.assertCanManage(actor);
     const row = await this.findRow(actor.accountId, id);
@@ -1277,14 +1345,6 @@ function hasFacetFilter(filter: UserFilter): boolean {
   return [filter.accessType, filter.status, filter.enabled, filter.department, filter.source].some(
     (v) => v !== undefined,
   );
-}
-
-export function assertPolicy(password: string, username: string, field: string): void {
-  const problems = policyProblems(password, username);
-  if (problems.length > 0) {
-    const message = describeProblems(problems);
-    throw new AppError(400, 'PasswordPolicy', message, [{ path: field, message }]);
-  }
 }
 
 const usernameTaken = (username: string) =>

@@ -1,10 +1,11 @@
 // The rules of a whole import over its rows, a batch at a time: each row's column rules, usernames repeated in the
 // file, and usernames the account already has (an error when only creating; an update when creating and updating).
 import { IMPORT_FIELD_LABELS, type ImportMapping, type ImportMode } from '../../../shared/import-schemas.js';
+import type { AccountPasswordRules } from '../password-policy.js';
 import type { UserRow } from '../user-presenter.js';
 import { columnLetter, type RowProblem } from './problems.js';
 import type { SheetRow } from './sheet.js';
-import { type ImportedUser, type ProfileCatalog, validateRow } from './validate.js';
+import { DEFAULT_PASSWORD_RULES, type ImportedUser, type ProfileCatalog, validateRow } from './validate.js';
 
 export interface CheckedRow {
   row: number;
@@ -27,6 +28,7 @@ export class RowChecker {
     private readonly mapping: ImportMapping,
     private readonly mode: ImportMode,
     private readonly profiles: ProfileCatalog,
+    private readonly passwords: AccountPasswordRules = DEFAULT_PASSWORD_RULES,
   ) {
     const index = mapping.indexOf('username');
     this.usernameColumn = index < 0 ? null : columnLetter(index);
@@ -34,7 +36,7 @@ export class RowChecker {
 
   async check(rows: SheetRow[], lookup: Lookup): Promise<CheckedRow[]> {
     const checked: CheckedRow[] = rows.map(({ row, cells }) => {
-      const verdict = validateRow(row, cells, this.mapping, this.profiles);
+      const verdict = validateRow(row, cells, this.mapping, this.profiles, this.passwords);
       const username = verdict.user?.username;
       if (username) {
         const first = this.seen.get(username);

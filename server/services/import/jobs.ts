@@ -25,6 +25,7 @@ import { AppError, conflict, forbidden, notFound, validationFailed } from '../..
 import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
 import { departmentKey } from '../department-key.js';
+import { accountPasswordRules } from '../password-policy.js';
 import { hashPassword } from '../passwords.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
 import { type Lookup, NO_LOOKUP, RowChecker } from './check.js';
@@ -427,7 +428,8 @@ export class ImportJobs {
     badRows.write(`\uFEFF${csvLine([...labels, 'Problems'])}`);
     try {
       if (valid.success) {
-        const checker = new RowChecker(mapping, job.mode as ImportMode, await this.profiles(actor));
+        const passwords = await accountPasswordRules(this.db, accountId);
+        const checker = new RowChecker(mapping, job.mode as ImportMode, await this.profiles(actor), passwords);
         const lookup = this.lookupIn(accountId);
         for await (const batch of checker.checkAhead(staged ?? this.dataRows(id, job.has_header === 1), lookup)) {
           for (const checked of batch) {
@@ -609,6 +611,7 @@ export class ImportJobs {
         profiles: profiles.entries,
         departments: departmentNames.map((row) => row.name),
         extensions,
+        passwords: await accountPasswordRules(this.db, accountId),
       };
       await inWriteTransaction(this.handle, accountId, job.to_create, async (target) => {
         // Creating only, a username the account already has is found by the insert itself (the preview found those

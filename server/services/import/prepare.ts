@@ -2,14 +2,16 @@
 // extension and a generated password (or the password the file gives, hashed), and the rows to update. Work on the
 // rows alone, with no database, so that it can run in a thread beside the writes (see prepare-thread.ts).
 import type { ImportMapping, ImportMode } from '../../../shared/import-schemas.js';
+import { minimumLength, passwordProblems } from '../../../shared/password-policy.js';
 import { csvLine } from '../../http/csv.js';
 import { DepartmentSpelling } from '../department-key.js';
-import { hashGeneratedPassword, hashPassword, PasswordGenerator, policyProblems } from '../passwords.js';
+import { type AccountPasswordRules, contextFor } from '../password-policy.js';
+import { hashGeneratedPassword, hashPassword, PasswordGenerator } from '../passwords.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
 import { type Lookup, RowChecker } from './check.js';
 import type { RowProblem } from './problems.js';
 import type { SheetRow } from './sheet.js';
-import { type ImportedUser, type ProfileCatalog, profileCatalog } from './validate.js';
+import { DEFAULT_PASSWORD_RULES, type ImportedUser, type ProfileCatalog, profileCatalog } from './validate.js';
 import type { NewCredential, NewUser } from './write.js';
 
 /** An import that stops: nothing is written, and the message (naming the row) is the job's. */
@@ -35,6 +37,8 @@ export interface PrepareJob {
   /** The account's departments: a row naming one in another case or accents gets its spelling. */
   departments?: string[];
   extensions: ExtensionRange;
+  /** The account's password policy: given passwords must meet it, and generated ones are made to. */
+  passwords?: AccountPasswordRules;
 }
 
 export interface PreparedBatch {
@@ -64,7 +68,7 @@ export class BatchPreparer {
   constructor(private readonly job: PrepareJob) {
     this.profiles = profileCatalog(job.profiles);
     this.departments = new DepartmentSpelling(job.departments ?? []);
-    this.checker = new RowChecker(job.mapping, job.mode, this.profiles);
+    this.checker = new RowChecker(job.mapping, job.mode, this.profiles, job.passwords);
     this.used = new Set(job.extensions.used);
     this.nextExtension = job.extensions.first;
   }
@@ -121,8 +125,14 @@ export class BatchPreparer {
           }),
         );
       } else {
-        let password = this.passwords.next();
-        while (policyProblems(password, user.username).length > 0) password = this.passwords.next();
+        const rules = this.job.passwords ?? DEFAULT_PASSWORD_RULES;
+        const owner = { username: user.username, email: user.email ?? null, accessType: 'standard', isOwner: false };
+        // Long enough for the policy (16 random characters at least), and meeting its every rule (random characters
+        // are on no breached list).
+        const length = Math.max(16, minimumLength(rules.policy) + 1);
+        const context = contextFor(rules, owner);
+        let password = this.passwords.next(length);
+        while (passwordProblems(password, context, rules.policy).length > 0) password = this.passwords.next(length);
         out.credentials[index] = { passwordHash: hashGeneratedPassword(password, this.passwords.salt()) };
         out.passwordLines.push(csvLine([user.username, password]));
       }

@@ -1,9 +1,10 @@
 // The column rules of an import row: each mapped cell is checked and normalized, and every problem names its row
 // and column. Pure and synchronous (the rules that need the database, taken usernames, are in analyze.ts).
 import { IMPORT_FIELD_LABELS, type ImportField, type ImportMapping } from '../../../shared/import-schemas.js';
+import { DEFAULT_PASSWORD_POLICY } from '../../../shared/password-policy.js';
 import { forbiddenCharacter } from '../../../shared/text.js';
 import type { Actor } from '../../policy.js';
-import { policyProblems } from '../passwords.js';
+import { type AccountPasswordRules, localProblems } from '../password-policy.js';
 import { columnLetter, type ProblemCode, type RowProblem } from './problems.js';
 import type { Cell } from './sheet.js';
 
@@ -190,7 +191,20 @@ function addProblem(
 }
 
 /** Checks one row against the mapping; `user` is null when a problem makes the row unusable. */
-export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, profiles: ProfileCatalog): RowVerdict {
+/** The rules of an account that has set no password policy (tests, previews without an account). */
+export const DEFAULT_PASSWORD_RULES: AccountPasswordRules = {
+  policy: DEFAULT_PASSWORD_POLICY,
+  accountWords: [],
+  requireAdminOtp: false,
+};
+
+export function validateRow(
+  row: number,
+  cells: Cell[],
+  mapping: ImportMapping,
+  profiles: ProfileCatalog,
+  passwords: AccountPasswordRules = DEFAULT_PASSWORD_RULES,
+): RowVerdict {
   const problems: RowProblem[] = [];
   const user: ImportedUser = { row, username: '' };
   const present = new Set<ImportField>();
@@ -344,16 +358,12 @@ export function validateRow(row: number, cells: Cell[], mapping: ImportMapping, 
     addProblem(problems, row, column < 0 ? null : column, 'fullName', 'MissingRequired', 'Full Name is required');
   }
   if (user.password !== undefined && user.username) {
-    const issues = policyProblems(user.password, user.username);
+    // Imported users are standard users: the password is their only factor. The history is not checked here.
+    const owner = { username: user.username, email: user.email ?? null, accessType: 'standard', isOwner: false };
+    const issues = localProblems(user.password, passwords, owner);
     if (issues.length > 0) {
-      addProblem(
-        problems,
-        row,
-        mapping.indexOf('password'),
-        'password',
-        'PasswordPolicy',
-        `Password must have ${issues.join('; ')}`,
-      );
+      const message = issues.map((issue) => `${issue.message} (${issue.rule})`).join('; ');
+      addProblem(problems, row, mapping.indexOf('password'), 'password', 'PasswordPolicy', `Password: ${message}`);
     }
   }
   if (user.validFrom && user.expiresAt && user.validFrom >= user.expiresAt) {

@@ -15,6 +15,7 @@ import {
   SCORING_ACCESS_LABELS,
 } from '../../../shared/organization-schemas.js';
 import { FIELD_LABELS, LANGUAGE_OPTIONS, timeZones, type UserFormValues } from '../forms.js';
+import { PasswordRules } from './password-rules.js';
 import { Checkbox, ReadOnlyField, SelectField, Switch, TextField } from './ui.js';
 
 export type UserFieldName = keyof UserFormValues;
@@ -170,11 +171,19 @@ export function UserField({ name, values, onChange, errors, departments = [], di
     case 'nicknames':
       return text({ autoComplete: 'off', hint: 'Separate several nicknames with commas.' });
     case 'password':
-      return text({
-        type: 'password',
-        autoComplete: 'new-password',
-        hint: 'Leave empty to let the user set it through a reset link.',
-      });
+      return (
+        <div>
+          {text({
+            type: 'password',
+            autoComplete: 'new-password',
+            hint: 'Leave empty to let the user set it through a reset link.',
+          })}
+          <PasswordRules
+            password={values.password}
+            target={{ kind: 'new', username: values.username, email: values.email, accessType: values.accessType }}
+          />
+        </div>
+      );
     case 'agentId':
       return text({ autoComplete: 'off', hint: 'The unique agent id in call tracking.' });
     case 'ringTo':

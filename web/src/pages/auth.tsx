@@ -5,6 +5,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { changePasswordSchema, signInSchema } from '../../../shared/schemas.js';
 import type { SsoError } from '../../../shared/sso-schemas.js';
 import { ApiError, api, type Session } from '../api.js';
+import { PasswordRules, withoutRuleName } from '../components/password-rules.js';
 import { Notice, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import { setSession, useSession, useSignOut } from '../session.js';
@@ -191,6 +192,7 @@ export function ChangePasswordPage({ required = false }: { required?: boolean })
         if (error.code === 'PasswordPolicy' && !fields.newPassword)
           fields.newPassword = error.fields[0]?.message ?? error.message;
         if (fields.password && !fields.newPassword) fields.newPassword = fields.password;
+        if (fields.newPassword) fields.newPassword = withoutRuleName(fields.newPassword) as string;
         setErrors(fields);
       }
     },
@@ -234,7 +236,16 @@ export function ChangePasswordPage({ required = false }: { required?: boolean })
         autoComplete="new-password"
         required
         error={errors.newPassword}
-        hint="Use a long password that you do not use anywhere else."
+        hint="Use a long password that you do not use anywhere else: a few words in a row are easy to remember."
+      />
+      <PasswordRules
+        password={newPassword}
+        target={{
+          kind: 'self',
+          username: session.user.username,
+          email: session.user.email,
+          isAdmin: session.user.isOwner || session.user.accessType === 'admin',
+        }}
       />
       <TextField
         label="Confirm new password"

@@ -2,6 +2,7 @@
 // its own file under pages/security/.
 import { IdentityProvidersSection } from './security/identity-providers.js';
 import { MailSettingsSection } from './security/mail-settings.js';
+import { PasswordPolicySection } from './security/password-policy.js';
 import { SecondFactorSection } from './security/second-factor.js';
 
 export function SecurityPage() {
@@ -15,6 +16,7 @@ export function SecurityPage() {
       </div>
       <div className="form-stack">
         {/* sections */}
+        <PasswordPolicySection />
         <MailSettingsSection />
         <SecondFactorSection />
         <IdentityProvidersSection />

@@ -5,6 +5,7 @@ import { Link, useNavigate } from 'react-router';
 import { ACCESS_TYPE_LABELS, AUTH_METHOD_LABELS } from '../../../shared/constants.js';
 import { userCreateSchema } from '../../../shared/schemas.js';
 import { ApiError, api, type User, type UserFacets } from '../api.js';
+import { withoutRuleName } from '../components/password-rules.js';
 import { Notice } from '../components/ui.js';
 import { UserField, type UserFieldName } from '../components/user-fields.js';
 import {
@@ -63,6 +64,7 @@ export function UserCreatePage() {
       const fields = error.fieldMap();
       if (error.code === 'UsernameTaken' && !fields.username) fields.username = error.message;
       if (fields.newPassword && !fields.password) fields.password = fields.newPassword;
+      if (fields.password) fields.password = withoutRuleName(fields.password) as string;
       const known = Object.keys(fields).filter((key) => key in FIELD_LABELS);
       if (known.length === 0) {
         setFormError(error.message);

@@ -18,6 +18,7 @@ import {
 } from '../components/ui.js';
 import { UserField, type UserFieldName } from '../components/user-fields.js';
 import { UserMailActions } from '../components/user-mail-actions.js';
+import { UserPasswordSection } from '../components/user-password.js';
 import { UserSecurity } from '../components/user-security.js';
 import { FIELD_LABELS, issuesByField, toUpdateBody, type UserFormValues, userToForm } from '../forms.js';
 import { useSession } from '../session.js';
@@ -330,6 +331,10 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
           </div>
         )}
       </form>
+
+      {tab === 'details' && user.can.update && user.authMethod === 'password' && user.id !== session.user.id ? (
+        <UserPasswordSection user={user} />
+      ) : null}
 
       <MoveUserDialog
         userId={user.id}

@@ -1,6 +1,7 @@
 // Bulk actions on users: what can be asked (validation + OpenAPI) and how the console names it.
 import { z } from 'zod';
 import { APP_KEYS } from './access.js';
+import { REQUIRED_ACTIONS } from './constants.js';
 import { bodyId } from './ids.js';
 import { userFilterSchema } from './schemas.js';
 
@@ -18,6 +19,8 @@ export const BULK_ACTIONS = [
   'unassign_role',
   'unlock',
   'send_invitation',
+  'add_required_actions',
+  'clear_required_actions',
   'assign_license',
   'revoke_license',
   'delete',
@@ -77,6 +80,16 @@ export const BULK_ACTION_LABELS: Record<
     button: 'Invite',
     sentence: (n) => `Mail an invitation to ${n} who have not signed in yet`,
   },
+  add_required_actions: {
+    menu: 'Set required actions…',
+    button: 'Add to',
+    sentence: (n, what) => `Add the required actions ${what} to ${n}`,
+  },
+  clear_required_actions: {
+    menu: 'Clear required actions',
+    button: 'Clear for',
+    sentence: (n) => `Clear the required actions of ${n}`,
+  },
   assign_license: {
     menu: 'Assign license…',
     button: 'Assign to',
@@ -91,7 +104,7 @@ export const BULK_ACTION_LABELS: Record<
 };
 
 /** What each action needs besides the selection. */
-export const BULK_ACTION_PARAMS: Record<BulkAction, 'roleId' | 'application' | 'groupId' | null> = {
+export const BULK_ACTION_PARAMS: Record<BulkAction, 'roleId' | 'application' | 'groupId' | 'requiredActions' | null> = {
   enable: null,
   disable: null,
   enable_sync: null,
@@ -105,6 +118,8 @@ export const BULK_ACTION_PARAMS: Record<BulkAction, 'roleId' | 'application' | '
   unassign_role: 'roleId',
   unlock: null,
   send_invitation: null,
+  add_required_actions: 'requiredActions',
+  clear_required_actions: null,
   assign_license: 'application',
   revoke_license: 'application',
   delete: null,
@@ -134,18 +149,26 @@ export const bulkRequestSchema = z
     application: z.enum(APP_KEYS).optional(),
     /** The team (a group of level 2 or 3) of the team and supervisor actions. */
     groupId: bodyId().optional(),
+    /** The actions add_required_actions asks for (added to those the users have, in the order they are done). */
+    requiredActions: z.array(z.enum(REQUIRED_ACTIONS)).max(REQUIRED_ACTIONS.length).optional(),
     /** Counts the users the action would touch and changes nothing (the confirmation step). */
     dryRun: z.boolean().optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
     const needed = BULK_ACTION_PARAMS[value.action];
-    if (needed && value[needed] === undefined) {
+    const missing =
+      needed === 'requiredActions' ? !value.requiredActions?.length : needed && value[needed] === undefined;
+    if (needed && missing) {
       ctx.addIssue({
         code: 'custom',
         path: [needed],
-        message:
-          needed === 'roleId' ? 'Choose a role' : needed === 'groupId' ? 'Choose a team' : 'Choose an application',
+        message: {
+          roleId: 'Choose a role',
+          groupId: 'Choose a team',
+          application: 'Choose an application',
+          requiredActions: 'Choose at least one action',
+        }[needed],
       });
     }
   });

@@ -4,6 +4,7 @@
 import { sql, type Transaction } from 'kysely';
 import { APPS, type AppKey } from '../../shared/access.js';
 import type { BulkAction, BulkOutcome, BulkRequest } from '../../shared/bulk-schemas.js';
+import { REQUIRED_ACTIONS, type RequiredAction } from '../../shared/constants.js';
 import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
@@ -74,6 +75,8 @@ export const SKIP = {
   noSeats: 'no seats left in the pool',
   noEmail: 'has no email address',
   signedIn: 'has signed in already',
+  hasActions: 'already has these required actions',
+  noActions: 'has no required actions',
 } as const;
 
 /** A bulk action with its parameters checked, ready to run chunk by chunk. */
@@ -365,6 +368,60 @@ export class BulkActions {
                 result.done.map((t) => t.row),
               );
             }
+            return result;
+          },
+        };
+      case 'add_required_actions': {
+        const wanted = request.requiredActions ?? [];
+        /** The user's actions with the wanted ones added, in the order they are done (single sign-on users have no
+         * Roster password or code to set). */
+        const merged = (row: UserRow) => {
+          const has = JSON.parse(row.required_actions) as RequiredAction[];
+          const add = wanted.filter(
+            (a) => row.auth_method !== 'sso' || (a !== 'update_password' && a !== 'configure_otp'),
+          );
+          return REQUIRED_ACTIONS.filter((a) => has.includes(a) || add.includes(a));
+        };
+        const before = (t: BulkTarget) => JSON.parse(t.row.required_actions) as RequiredAction[];
+        return {
+          params: { requiredActions: wanted },
+          audit: (t) => ({
+            action: 'user.update',
+            before: { requiredActions: before(t) },
+            after: { requiredActions: merged(t.row) },
+          }),
+          run: async (trx, targets) => {
+            const result = triage(
+              targets,
+              (t) => ownerByOther(t) ?? (merged(t.row).length === before(t).length ? SKIP.hasActions : null),
+            );
+            // One statement per resulting list (there are few distinct ones).
+            const byList = new Map<string, BulkTarget[]>();
+            for (const t of result.done) {
+              const list = JSON.stringify(merged(t.row));
+              const group = byList.get(list);
+              if (group) group.push(t);
+              else byList.set(list, [t]);
+            }
+            for (const [list, done] of byList) await setColumns(trx, done, { required_actions: list });
+            return result;
+          },
+        };
+      }
+      case 'clear_required_actions':
+        return {
+          params: {},
+          audit: (t) => ({
+            action: 'user.update',
+            before: { requiredActions: JSON.parse(t.row.required_actions) },
+            after: { requiredActions: [] },
+          }),
+          run: async (trx, targets) => {
+            const result = triage(
+              targets,
+              (t) => ownerByOther(t) ?? (JSON.parse(t.row.required_actions).length === 0 ? SKIP.noActions : null),
+            );
+            await setColumns(trx, result.done, { required_actions: '[]' });
             return result;
           },
         };

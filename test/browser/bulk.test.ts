@@ -143,6 +143,40 @@ describe('bulk actions and profiles', { timeout: 120_000 }, () => {
     ]);
   });
 
+  it('adds required actions to selected users, who must do them at their next sign-in', async () => {
+    const { page } = h;
+    await page.goto('/users?department=Research');
+    await row('Ada Lovelace').waitFor();
+    await page.getByRole('checkbox', { name: 'Select Ada Lovelace' }).check();
+    await page.getByRole('checkbox', { name: 'Select Alan Turing' }).check();
+    await page.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('button', { name: 'Set required actions…', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    // Nothing to confirm until an action is chosen.
+    expect(await dialog.getByRole('button', { name: 'Confirm' }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Update Profile').check();
+    await dialog.getByLabel('Configure OTP').check();
+    await dialog
+      .getByRole('heading', { name: 'Add the required actions Configure OTP, Update Profile to 2 users?' })
+      .waitFor();
+    await screenshot(page, 'bulk-required-actions');
+    await dialog.getByRole('button', { name: 'Add to 2 users' }).click();
+    await dialog.getByRole('heading', { name: 'Set required actions: report' }).waitFor();
+    expect(await dialog.getByTestId('bulk-summary').innerText()).toMatch(/Done\s*2/i);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    const ada = users.find((u) => u.username === 'ada');
+    const reply = await h.server.api(`/users/${ada?.id}`);
+    expect(((await reply.json()) as { requiredActions: string[] }).requiredActions).toEqual([
+      'configure_otp',
+      'update_profile',
+    ]);
+    // The user's page shows them ticked.
+    await page.goto(`/users/${ada?.id}`);
+    await page.getByRole('heading', { name: 'Sign-in' }).waitFor();
+    expect(await page.getByLabel('Configure OTP').isChecked()).toBe(true);
+    expect(await page.getByLabel('Update Password').isChecked()).toBe(false);
+  });
+
   it('creates and edits a profile (name read-only) and gives it to a user', async () => {
     const { page } = h;
     await page.goto('/users');

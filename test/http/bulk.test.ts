@@ -248,6 +248,61 @@ describe.each(DIALECTS)('bulk actions (%s)', (dialect) => {
     expect((await h.signIn(slug, locked.username, PASSWORD)).csrfToken).toBeTruthy();
   });
 
+  it('adds required actions in the order they are done, and clears them', async () => {
+    const { owner, ownerId, slug } = await account();
+    const admin = await h.buildUser(owner, { accessType: 'admin', password: PASSWORD });
+    const adminClient = await h.signIn(slug, admin.username, PASSWORD);
+    const agent = await h.buildUser(owner, { password: PASSWORD, email: 'agent.ra@example.com' });
+    const asked = await h.buildUser(owner);
+    await owner.patch(`/users/${asked.id}`, { requiredActions: ['verify_email', 'configure_otp'] });
+    const sso = await h.buildUser(owner, { authMethod: 'sso', email: 'sso.ra@example.com' });
+    const none = await bulk(adminClient, { action: 'add_required_actions', selection: { ids: [agent.id] } });
+    expect(none.body.error.fields[0].path).toBe('requiredActions');
+
+    const added = await bulk(adminClient, {
+      action: 'add_required_actions',
+      requiredActions: ['update_profile', 'configure_otp'],
+      selection: { ids: [ownerId, agent.id, asked.id, sso.id] },
+    });
+    expect(outcomes(added.body)).toEqual({
+      done: sorted(agent.id, asked.id, sso.id),
+      'skipped: is the owner': [ownerId],
+    });
+    const actionsOf = async (id: number) => (await owner.get(`/users/${id}`)).body.requiredActions;
+    expect(await actionsOf(agent.id)).toEqual(['configure_otp', 'update_profile']);
+    expect(await actionsOf(asked.id)).toEqual(['configure_otp', 'update_profile', 'verify_email']);
+    // A single sign-on user has no Roster password or code to set up.
+    expect(await actionsOf(sso.id)).toEqual(['update_profile']);
+    expect(await actionsOf(ownerId)).toEqual([]);
+    const audit = await owner.get(`/audit?targetId=${asked.id}&action=user.update`);
+    expect(audit.body.items[0]).toMatchObject({
+      before: { requiredActions: ['verify_email', 'configure_otp'] },
+      after: { requiredActions: ['configure_otp', 'update_profile', 'verify_email'], bulk: true },
+    });
+    // The agent must do them before anything else.
+    const agentClient = await h.signIn(slug, agent.username, PASSWORD);
+    expect((await agentClient.get('/session')).body.requiredActions).toEqual(['configure_otp', 'update_profile']);
+    expect((await agentClient.get('/me/sessions')).body.error.code).toBe('RequiredActionPending');
+    const again = await bulk(adminClient, {
+      action: 'add_required_actions',
+      requiredActions: ['configure_otp'],
+      selection: { ids: [agent.id] },
+    });
+    expect(outcomes(again.body)).toEqual({ 'skipped: already has these required actions': [agent.id] });
+
+    const cleared = await bulk(adminClient, {
+      action: 'clear_required_actions',
+      selection: { ids: [agent.id, asked.id, admin.id] },
+    });
+    expect(outcomes(cleared.body)).toEqual({
+      done: sorted(agent.id, asked.id),
+      'skipped: has no required actions': [admin.id],
+    });
+    expect(await actionsOf(asked.id)).toEqual([]);
+    expect((await agentClient.get('/session')).body.requiredActions).toEqual([]);
+    expect((await agentClient.get('/me/sessions')).status).toBe(200);
+  });
+
   it('deletes, never the owner nor oneself, and never across accounts', async () => {
     const { owner, ownerId, slug } = await account();
     const admin = await h.buildUser(owner, { accessType: 'admin', password: PASSWORD });

@@ -63,6 +63,39 @@ describe.each(DIALECTS)('mail (%s)', (dialect) => {
     expect(audit.text).not.toContain(token);
   });
 
+  it('sends mails a delivery round left in the outbox while the mail server was being saved', async () => {
+    const { owner, accountId } = await h.newAccount();
+    const user = await h.buildUser(owner, { email: 'olga.race@example.com', sendInvitation: true });
+    await h.ctx.mailSender.flush();
+    const waiting = (await owner.get('/mail/outbox')).body.items.find((m: { to: string }) => m.to === user.email);
+    expect(waiting.status).toBe('outbox');
+    // The server appears without the settings route's own re-queue (as when a round was already past its check).
+    await h.db
+      .insertInto('account_security')
+      .values({
+        account_id: accountId,
+        smtp_host: '127.0.0.1',
+        smtp_port: smtp.port,
+        smtp_security: 'none',
+        mail_from: 'roster@example.com',
+        updated_at: new Date().toISOString(),
+      })
+      .onConflict((oc) =>
+        oc.column('account_id').doUpdateSet({ smtp_host: '127.0.0.1', smtp_port: smtp.port, smtp_security: 'none' }),
+      )
+      .execute();
+    await h.ctx.mailSender.requeueWaiting();
+    expect(await mailsTo('olga.race@example.com')).toHaveLength(1);
+    // Another account's mail, with no server, stays where it is.
+    const other = await h.newAccount();
+    await h.buildUser(other.owner, { email: 'still.waiting@example.com', sendInvitation: true });
+    await h.ctx.mailSender.flush();
+    await h.ctx.mailSender.requeueWaiting();
+    expect(await mailsTo('still.waiting@example.com')).toHaveLength(0);
+    const stays = (await other.owner.get('/mail/outbox')).body.items[0];
+    expect(stays.status).toBe('outbox');
+  });
+
   it('sends an invitation through the mail server; the link works once and the mail keeps no link', async () => {
     const { owner, slug } = await h.newAccount();
     expect((await smtpOn(owner)).status).toBe(200);

@@ -11,6 +11,8 @@ const BATCH = 100;
 const PARALLEL = 10;
 const CLAIM_MS = 120_000;
 const POLL_MS = 2_000;
+/** How often mails left in the outbox are checked against accounts that now have a mail server. */
+const SWEEP_MS = 10_000;
 
 /** Seconds before the next try after `attempts` failures: 30 s, 1, 2, 4... minutes, at most an hour. */
 export const backoffSeconds = (attempts: number) => Math.min(3600, 30 * 2 ** Math.max(0, attempts - 1));
@@ -60,6 +62,7 @@ export class MailSender {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
   private again = false;
+  private lastSweep = 0;
   private readonly transports = new Map<string, Transporter>();
 
   constructor(
@@ -72,17 +75,10 @@ export class MailSender {
 
   /**
    * Polls the outbox until stopped (mail queued by other processes is found within POLL_MS). Mails that waited for a
-   * mail server go out once the server has one.
+   * mail server go out once the server has one (the first round looks for them).
    */
   async start(): Promise<void> {
     if (this.timer) return;
-    if (this.fallback()) {
-      await this.db
-        .updateTable('mail_outbox')
-        .set({ status: 'queued', next_attempt_at: this.now().toISOString() })
-        .where('status', '=', 'outbox')
-        .execute();
-    }
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
     this.kick();
@@ -124,6 +120,10 @@ export class MailSender {
 
   /** Sends every mail that is due; returns how many were delivered. */
   async deliverDue(): Promise<number> {
+    if (Date.now() - this.lastSweep >= SWEEP_MS) {
+      this.lastSweep = Date.now();
+      await this.requeueWaiting();
+    }
     let delivered = 0;
     for (;;) {
       const claimed = await this.claim();
@@ -137,6 +137,23 @@ export class MailSender {
         }),
       );
     }
+  }
+
+  /**
+   * Mails left in the outbox of an account that has a mail server go out. Saving the settings does this at once; this
+   * catches a mail that a delivery round found without a server while the settings were being saved.
+   */
+  async requeueWaiting(): Promise<void> {
+    let query = this.db
+      .updateTable('mail_outbox')
+      .set({ status: 'queued', next_attempt_at: this.now().toISOString() })
+      .where('status', '=', 'outbox');
+    if (!this.fallback()) {
+      query = query.where('account_id', 'in', (eb) =>
+        eb.selectFrom('account_security').select('account_id').where('smtp_host', 'is not', null),
+      );
+    }
+    await query.execute();
   }
 
   private async claim() {

@@ -9,14 +9,26 @@ import {
   type BulkAction,
   type BulkSelection,
 } from '../../../shared/bulk-schemas.js';
+import { REQUIRED_ACTION_LABELS, REQUIRED_ACTIONS, type RequiredAction } from '../../../shared/constants.js';
 import { api, type BulkReport } from '../api.js';
-import { Badge, Dialog, DialogButtons, formatCount, Notice, SelectField, Spinner, useDropdown } from './ui.js';
+import {
+  Badge,
+  Checkbox,
+  Dialog,
+  DialogButtons,
+  formatCount,
+  Notice,
+  SelectField,
+  Spinner,
+  useDropdown,
+} from './ui.js';
 
 /** Actions that cannot be undone or lock people out get the red button. */
 const DANGEROUS = new Set<BulkAction>(['delete', 'disable']);
 /** Groups of the menu, in this order. */
 const MENU: BulkAction[][] = [
   ['enable', 'disable', 'unlock', 'send_invitation'],
+  ['add_required_actions', 'clear_required_actions'],
   ['enable_sync', 'disable_sync'],
   ['assign_team', 'unassign_team', 'set_main_team', 'assign_supervisor', 'unassign_supervisor'],
   ['assign_role', 'unassign_role'],
@@ -130,16 +142,18 @@ export function BulkDialog({
   const need = BULK_ACTION_PARAMS[action];
   const params = useParamOptions(action);
   const [choice, setChoice] = useState('');
+  const [actions, setActions] = useState<RequiredAction[]>([]);
   const body = (dryRun: boolean) => ({
     action,
     selection,
     dryRun,
     ...(need === 'groupId' || need === 'roleId' ? { [need]: Number(choice) } : {}),
     ...(need === 'application' ? { application: choice } : {}),
+    ...(need === 'requiredActions' ? { requiredActions: actions } : {}),
   });
-  const ready = !need || choice !== '';
+  const ready = need === 'requiredActions' ? actions.length > 0 : !need || choice !== '';
   const count = useQuery({
-    queryKey: ['bulk-count', action, selection, choice],
+    queryKey: ['bulk-count', action, selection, choice, actions],
     queryFn: () => api<BulkReport>('/users/bulk', { method: 'POST', body: body(true) }),
     enabled: ready,
     retry: false,
@@ -150,7 +164,10 @@ export function BulkDialog({
     onSuccess: (report) => onDone(report),
   });
   const labels = BULK_ACTION_LABELS[action];
-  const chosen = params?.options.find((o) => o.value === choice)?.label ?? '';
+  const chosen =
+    need === 'requiredActions'
+      ? actions.map((a) => REQUIRED_ACTION_LABELS[a]).join(', ')
+      : (params?.options.find((o) => o.value === choice)?.label ?? '');
   const n = count.data?.selected;
   const people = (value: number) => `${formatCount(value)} ${value === 1 ? 'user' : 'users'}`;
   const title = n === undefined ? labels.menu.replace('…', '') : `${labels.sentence(people(n), chosen)}?`;
@@ -187,6 +204,26 @@ export function BulkDialog({
               : undefined
           }
         />
+      ) : null}
+      {need === 'requiredActions' ? (
+        <fieldset className="required-actions" disabled={run.isPending}>
+          <legend className="field__label">Required actions</legend>
+          <p className="field__hint">
+            Added to what each user must already do; done in this order at the next sign-in.
+          </p>
+          <div className="required-actions__grid">
+            {REQUIRED_ACTIONS.map((a) => (
+              <Checkbox
+                key={a}
+                label={REQUIRED_ACTION_LABELS[a]}
+                checked={actions.includes(a)}
+                onChange={(checked) =>
+                  setActions((list) => REQUIRED_ACTIONS.filter((x) => (x === a ? checked : list.includes(x))))
+                }
+              />
+            ))}
+          </div>
+        </fieldset>
       ) : null}
       {!ready ? null : count.isPending ? (
         <Spinner label="Counting the users" />

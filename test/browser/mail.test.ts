@@ -3,7 +3,7 @@
 // a link from the sign-in page; the outbox shows what was sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtp, type TestSmtp, tokenIn } from '../support/smtp.js';
-import { type ConsoleHarness, openConsole, screenshot, signIn } from './support.js';
+import { type ConsoleHarness, openConsole, screenshot, signIn, submitSignIn } from './support.js';
 
 const CHOSEN = 'Quiet-harbour-lantern-42';
 
@@ -80,9 +80,7 @@ describe('mail in the console', () => {
     await screenshot(again, 'invitation-link-used');
     await again.close();
     await guest.goto(`${h.server.url}/sign-in`);
-    await guest.getByLabel('Username').fill('ivy.invited');
-    await guest.getByLabel('Password', { exact: true }).fill(CHOSEN);
-    await guest.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(guest, 'ivy.invited', CHOSEN);
     await guest.getByRole('heading', { name: 'My profile' }).waitFor();
     await theirs.close();
 
@@ -108,9 +106,7 @@ describe('mail in the console', () => {
     await guest.getByLabel('Confirm the password').fill('Second-quiet-harbour-99');
     await guest.getByRole('button', { name: 'Set password' }).click();
     await guest.getByRole('link', { name: 'Sign in' }).click();
-    await guest.getByLabel('Username').fill('ivy.invited');
-    await guest.getByLabel('Password', { exact: true }).fill('Second-quiet-harbour-99');
-    await guest.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(guest, 'ivy.invited', 'Second-quiet-harbour-99');
     await guest.getByRole('heading', { name: 'My profile' }).waitFor();
     await theirs.close();
   });

@@ -1,8 +1,6 @@
 // Signing in and out of the console: errors shown clearly, the console frame, the API docs link.
-
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleHarness, openConsole, screenshot } from './support.js';
+import { type ConsoleHarness, openConsole, screenshot, submitSignIn } from './support.js';
 
 describe('sign-in', { timeout: 60_000 }, () => {
   let h: ConsoleHarness;
@@ -59,7 +57,7 @@ describe('sign-in', { timeout: 60_000 }, () => {
     expect(created.status).toBe(201);
     await page.goto(`/sign-in?account=${server.accountSlug}`);
     expect(await page.getByLabel('Account').inputValue()).toBe(server.accountSlug);
-    await signInRaw(page, 'agent.smith', 'Agent-pass-2026!x');
+    await submitSignIn(page, 'agent.smith', 'Agent-pass-2026!x');
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     await page.getByLabel('Current password').fill('Agent-pass-2026!x');
     await page.getByLabel('New password', { exact: true }).fill('short');
@@ -79,9 +77,3 @@ describe('sign-in', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'My profile' }).waitFor();
   });
 });
-
-async function signInRaw(page: Page, username: string, password: string) {
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}

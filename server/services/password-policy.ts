@@ -127,10 +127,15 @@ export class PasswordPolicies {
   /** The policy, for any signed-in user (their own password fields show its rules). */
   async view(actor: Actor) {
     authorize(actor, 'session.use', 'account', { accountId: actor.accountId });
-    const rules = await this.rulesOf(this.db, actor.accountId);
+    return this.viewFor(this.db, actor.accountId, actor);
+  }
+
+  /** The policy as the console shows it beside a password field for this user (also on the pages of mailed links). */
+  async viewFor(db: Executor, accountId: number, user: Pick<PasswordOwner, 'accessType' | 'isOwner'>) {
+    const rules = await this.rulesOf(db, accountId);
     return {
       ...passwordPolicyView(rules.policy),
-      secondFactorRequired: secondFactorRequired(rules, actor),
+      secondFactorRequired: secondFactorRequired(rules, user),
       adminsNeedSecondFactor: rules.requireAdminOtp,
       accountWords: rules.accountWords,
     };

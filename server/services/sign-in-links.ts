@@ -33,6 +33,7 @@ export interface LinkInfo {
   username: string;
   account: { slug: string; name: string };
   email: string | null;
+  passwordPolicy: Awaited<ReturnType<PasswordPolicies['viewFor']>> | null;
 }
 
 export class SignInLinks {
@@ -335,16 +336,32 @@ export class SignInLinks {
     const user = await this.db
       .selectFrom('users')
       .innerJoin('accounts', 'accounts.id', 'users.account_id')
-      .select(['users.username', 'users.email', 'accounts.slug', 'accounts.name'])
+      .select([
+        'users.username',
+        'users.email',
+        'users.access_type',
+        'users.is_owner',
+        'users.account_id',
+        'accounts.slug',
+        'accounts.name',
+      ])
       .where('users.id', '=', link.userId)
       .executeTakeFirst();
     if (!user) throw linkRefusal('unknown');
+    // The page that chooses a password shows the rules as the user types.
+    const choosesPassword = state === 'valid' && purpose !== 'verify_email';
     return {
       purpose,
       state,
       username: user.username,
       account: { slug: user.slug, name: user.name },
       email: user.email || null,
+      passwordPolicy: choosesPassword
+        ? await this.passwordPolicies.viewFor(this.db, user.account_id, {
+            accessType: user.access_type,
+            isOwner: user.is_owner === 1,
+          })
+        : null,
     };
   }
 

@@ -1,6 +1,7 @@
 // Mail settings and outbox, as the API answers them.
 import { z } from 'zod';
 import { MAIL_STATUSES, SMTP_SECURITIES } from '../mail-schemas.js';
+import { PasswordPolicyViewSchema } from './security.js';
 
 export const MailSettingsSchema = z
   .object({
@@ -62,6 +63,9 @@ export const LinkInfoSchema = z
     username: z.string(),
     account: z.object({ slug: z.string(), name: z.string() }),
     email: z.string().nullable(),
+    passwordPolicy: PasswordPolicyViewSchema.nullable().describe(
+      'The rules of the password this link chooses (invitation and reset links that still work); null otherwise',
+    ),
   })
   .meta({ id: 'LinkInfo' });
 

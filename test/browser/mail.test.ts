@@ -68,7 +68,22 @@ describe('mail in the console', () => {
     const guest = await theirs.newPage();
     await guest.goto(link as string);
     await guest.getByRole('heading', { name: /Welcome to / }).waitFor();
+    // The account's rules show as they type, without a session.
+    await guest.getByLabel('New password').fill('ivy.invited-2026');
+    await guest
+      .getByTestId('password-first-failing')
+      .getByText(/username/i)
+      .waitFor();
+    await guest.getByLabel('New password').fill('short');
+    await guest
+      .getByTestId('password-first-failing')
+      .getByText(/at least 15 characters/i)
+      .waitFor();
     await guest.getByLabel('New password').fill(CHOSEN);
+    await guest
+      .getByTestId('password-first-failing')
+      .getByText(/checked when you save|rules checked here/)
+      .waitFor();
     await guest.getByLabel('Confirm the password').fill(CHOSEN);
     await screenshot(guest, 'invitation-choose-password');
     await guest.getByRole('button', { name: 'Set password' }).click();

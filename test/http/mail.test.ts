@@ -47,6 +47,8 @@ describe.each(DIALECTS)('mail (%s)', (dialect) => {
 
     const info = await h.raw('POST', '/auth/links/inspect', { token, purpose: 'invitation' });
     expect(info.body).toMatchObject({ state: 'valid', username: user.username, account: { slug } });
+    // The page shows the account's password rules as the user types.
+    expect(info.body.passwordPolicy).toMatchObject({ singleFactorMinLength: 15, secondFactorRequired: false });
     const chosen = await h.raw('POST', '/auth/links/password', {
       token,
       purpose: 'invitation',
@@ -120,7 +122,8 @@ describe.each(DIALECTS)('mail (%s)', (dialect) => {
     });
     expect(again.status).toBe(410);
     expect(again.body.error.code).toBe('LinkUsed');
-    expect((await h.raw('POST', '/auth/links/inspect', { token, purpose: 'invitation' })).body.state).toBe('used');
+    const used = await h.raw('POST', '/auth/links/inspect', { token, purpose: 'invitation' });
+    expect(used.body).toMatchObject({ state: 'used', passwordPolicy: null });
     await h.signIn(slug, user.username, NEW_PASSWORD);
   });
 

@@ -22,11 +22,12 @@ export type PasswordTarget =
   | { kind: 'user'; userId: number; username: string; email?: string | null; isAdmin: boolean }
   | { kind: 'new'; username: string; email?: string | null; accessType: string };
 
-export function usePasswordPolicy() {
+export function usePasswordPolicy(enabled = true) {
   return useQuery({
     queryKey: ['password-policy'],
     queryFn: () => api<PolicyView>('/security/password-policy'),
     staleTime: 60_000,
+    enabled,
   });
 }
 
@@ -35,12 +36,26 @@ const DEBOUNCE_MS = 400;
 /** A PasswordPolicy field error as a person reads it: without the rule's name the API adds, "(minLength)". */
 export const withoutRuleName = (message: string | undefined) => message?.replace(/ \(\w+\)$/, '');
 
-export function PasswordRules({ password, target, id }: { password: string; target: PasswordTarget; id?: string }) {
-  const policy = usePasswordPolicy();
+/**
+ * `policy` given (the pages of mailed links, without a session): the rules come with the link, and the breached list
+ * and the history are checked when the password is saved.
+ */
+export function PasswordRules({
+  password,
+  target,
+  id,
+  policy: given,
+}: {
+  password: string;
+  target: PasswordTarget;
+  id?: string;
+  policy?: PolicyView;
+}) {
+  const policy = usePasswordPolicy(!given);
   const [server, setServer] = useState<{ password: string; problems: PasswordProblem[] } | null>(null);
-  const [failed, setFailed] = useState(false);
+  const [failed, setFailed] = useState(Boolean(given));
 
-  const data = policy.data;
+  const data = given ?? policy.data;
   const isAdmin = target.kind === 'new' ? target.accessType === 'admin' : target.isAdmin;
   const context: PasswordContext = {
     username: target.username,
@@ -54,7 +69,7 @@ export function PasswordRules({ password, target, id }: { password: string; targ
   // The server's rules (breached list, history), once the local ones pass and the typing pauses.
   const targetKey = JSON.stringify(target);
   useEffect(() => {
-    if (!localOk) return;
+    if (!localOk || given) return;
     const controller = new AbortController();
     const timer = setTimeout(() => {
       const parsed = JSON.parse(targetKey) as PasswordTarget;
@@ -80,7 +95,7 @@ export function PasswordRules({ password, target, id }: { password: string; targ
       clearTimeout(timer);
       controller.abort();
     };
-  }, [password, localOk, targetKey]);
+  }, [password, localOk, targetKey, given]);
 
   if (!data || password === '') return null;
   const lines = passwordRules(context, data);

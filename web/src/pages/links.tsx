@@ -3,18 +3,15 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { Link, useLocation } from 'react-router';
+import type { z } from 'zod';
 import { forgotPasswordSchema } from '../../../shared/mail-schemas.js';
+import type { LinkInfoSchema } from '../../../shared/responses/mail.js';
 import { ApiError, api } from '../api.js';
+import { PasswordRules, withoutRuleName } from '../components/password-rules.js';
 import { Notice, Spinner, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 
-interface LinkInfo {
-  purpose: 'invitation' | 'password_reset' | 'verify_email';
-  state: 'valid' | 'used' | 'expired';
-  username: string;
-  account: { slug: string; name: string };
-  email: string | null;
-}
+type LinkInfo = z.output<typeof LinkInfoSchema>;
 
 export function AuthCard({ title, lead, children }: { title: string; lead?: ReactNode; children: ReactNode }) {
   return (
@@ -156,9 +153,21 @@ export function ChoosePasswordPage({ purpose }: { purpose: 'invitation' | 'passw
           autoComplete="new-password"
           autoFocus
           required
-          error={errors.password}
+          error={withoutRuleName(errors.password)}
           hint="Use a long passphrase that you do not use anywhere else."
         />
+        {link.passwordPolicy ? (
+          <PasswordRules
+            password={password}
+            policy={link.passwordPolicy}
+            target={{
+              kind: 'self',
+              username: link.username,
+              email: link.email,
+              isAdmin: link.passwordPolicy.secondFactorRequired,
+            }}
+          />
+        ) : null}
         <TextField
           label="Confirm the password"
           type="password"

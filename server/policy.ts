@@ -36,6 +36,8 @@ export interface UserSubject {
   id: number;
   accountId: number;
   isOwner: boolean;
+  /** Whether the user is an admin: only an admin without limits manages an admin (see `outranks`). */
+  isAdmin: boolean;
   /** Needed when the actor's profile limits Users to some departments; unknown = out of such a scope. */
   department?: string;
 }
@@ -159,13 +161,30 @@ allow(ADMINS, 'events.read', 'account', (a, s) => mine(a, s) && userScope(a) !==
 allow(SIGNED_IN, 'session.use', 'account', mine);
 allow(SIGNED_IN, 'user.read', 'user', (a, s) => mine(a, s) && self(a, s));
 allow(ADMINS, 'user.read', 'user', (a, s) => mine(a, s) && inUserScope(a, s));
-// Only the owner edits the owner; any admin in reach may release a locked-out owner.
-allow(ADMINS, 'user.update', 'user', (a, s) => mine(a, s) && inUserScope(a, s) && (!s.isOwner || self(a, s)));
+// Only the owner edits the owner; any admin in reach may release a locked-out owner. An admin limited by a profile
+// manages no other admin: setting that admin's password or email, or resetting their codes, would give the limited
+// admin the other's wider rights.
+allow(
+  ADMINS,
+  'user.update',
+  'user',
+  (a, s) => mine(a, s) && inUserScope(a, s) && (!s.isOwner || self(a, s)) && outranks(a, s),
+);
 // Nobody disables the owner, or themselves (they could not sign in again to undo it).
-allow(ADMINS, 'user.disable', 'user', (a, s) => mine(a, s) && inUserScope(a, s) && !s.isOwner && !self(a, s));
+allow(
+  ADMINS,
+  'user.disable',
+  'user',
+  (a, s) => mine(a, s) && inUserScope(a, s) && !s.isOwner && !self(a, s) && outranks(a, s),
+);
 allow(ADMINS, 'user.unlock', 'user', (a, s) => mine(a, s) && inUserScope(a, s));
-allow(ADMINS, 'user.delete', 'user', (a, s) => mine(a, s) && inUserScope(a, s) && !s.isOwner && !self(a, s));
-allow(ADMINS, 'user.access', 'user', (a, s) => mine(a, s) && inUserScope(a, s));
+allow(
+  ADMINS,
+  'user.delete',
+  'user',
+  (a, s) => mine(a, s) && inUserScope(a, s) && !s.isOwner && !self(a, s) && outranks(a, s),
+);
+allow(ADMINS, 'user.access', 'user', (a, s) => mine(a, s) && inUserScope(a, s) && outranks(a, s));
 // Teams and supervision are managed by admins, for the users in their reach (the owner's included).
 allow(ADMINS, 'user.teams', 'user', (a, s) => mine(a, s) && inUserScope(a, s));
 // Nobody but the owner changes the profile they hold: that would widen their own rights.
@@ -175,8 +194,14 @@ allow(['admin'], 'profile.manage', 'profile', (a, s) => mine(a, s) && a.profile?
 allow(ADMINS, 'profile.clear', 'account', (a, s) => mine(a, s) && moduleRule(a, 'profiles').access === 'all');
 // Built-in roles are the applications' own: nobody edits or deletes them.
 allow(ADMINS, 'role.manage', 'role', (a, s) => mine(a, s) && !s.builtIn);
-// Scorer is given and taken only through the API or the command line, never from the console.
-allow(ADMINS, 'accessType.set', 'accessType', (a, s) => mine(a, s) && (a.channel !== 'console' || !scorerChange(s)));
+// Scorer is given and taken only through the API or the command line, never from the console. Making someone an
+// admin (or no longer one) needs an admin without limits, as managing an admin does.
+allow(
+  ADMINS,
+  'accessType.set',
+  'accessType',
+  (a, s) => mine(a, s) && (a.channel !== 'console' || !scorerChange(s)) && (!adminChange(s) || unlimited(a)),
+);
 // Application keys and admins ask about anyone of the account; everyone else about themselves only.
 allow(['key'], 'decision.ask', 'question', (a, s) => a.apiKeyAccountId === s.accountId);
 allow(ADMINS, 'decision.ask', 'question', mine);
@@ -186,6 +211,11 @@ function profileInReach(actor: Actor, profile: ProfileSubject) {
   const rule = moduleRule(actor, 'profiles');
   return rule.access === 'all' || (rule.access === 'some' && rule.items.includes(profile.name));
 }
+/** The owner, or an admin without a profile: nobody has wider rights. */
+const unlimited = (a: Actor) => a.isOwner || !a.profile;
+/** Whether the actor may manage this user as far as rank goes: anyone but an admin, oneself, or by an unlimited admin. */
+const outranks = (a: Actor, s: UserSubject) => !s.isAdmin || self(a, s) || unlimited(a);
+const adminChange = (s: Subjects['accessType']) => s.to !== s.from && (s.to === 'admin' || s.from === 'admin');
 const scorerChange = (s: Subjects['accessType']) => s.to !== s.from && (s.to === 'scorer' || s.from === 'scorer');
 const namesSelf = (a: Actor, s: Subjects['question']) =>
   s.userId !== undefined ? s.userId === a.userId : s.username?.toLowerCase() === a.username.toLowerCase();

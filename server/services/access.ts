@@ -13,7 +13,7 @@ import { BUILT_IN_APPS, BUILT_IN_BY_APP, mappedRole } from '../policy/catalog.js
 import { buildCatalog, type CatalogRole, type RoleCatalog, roleSources } from '../policy/decide.js';
 import { type Actor, authorize, roleAbilities, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
-import { findVisibleUser } from './user-lookup.js';
+import { findManagedUser, findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
 type Trx = Transaction<Database>;
@@ -320,6 +320,7 @@ export class AccessRoles {
       username: user.username,
       accessType: user.access_type,
       isOwner: user.is_owner === 1,
+      isAdmin: user.access_type === 'admin',
       roleIds: assigned.map((row) => row.role_id),
     };
     const effective = new Map<string, { role: CatalogRole; from: Set<string> }>();
@@ -361,6 +362,7 @@ export class AccessRoles {
         id: user.id,
         accountId: actor.accountId,
         isOwner: user.is_owner === 1,
+        isAdmin: user.access_type === 'admin',
         department: user.department,
       }),
     };
@@ -369,7 +371,7 @@ export class AccessRoles {
   async assignRoles(actor: Actor, userId: number, roleIds: number[], meta: RequestMeta = {}) {
     this.assertCanManage(actor);
     await this.db.transaction().execute(async (trx) => {
-      const user = await this.findUser(trx, actor, userId);
+      const user = await findManagedUser(trx, actor, userId, 'user.access');
       const catalog = await loadCatalog(trx, actor.accountId, this.lockRows);
       const held = new Set(
         (await trx.selectFrom('user_roles').select('role_id').where('user_id', '=', userId).execute()).map(
@@ -417,7 +419,7 @@ export class AccessRoles {
   async unassignRole(actor: Actor, userId: number, roleId: number, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
     await this.db.transaction().execute(async (trx) => {
-      const user = await this.findUser(trx, actor, userId);
+      const user = await findManagedUser(trx, actor, userId, 'user.access');
       const removed = await trx
         .deleteFrom('user_roles')
         .where('account_id', '=', actor.accountId)

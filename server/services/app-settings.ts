@@ -7,7 +7,7 @@ import type { Db } from '../db/index.js';
 import { forbidden } from '../errors.js';
 import { type Actor, authorize, userAccessAbilities } from '../policy.js';
 import { type AuditLog, diff } from './audit.js';
-import { findVisibleUser } from './user-lookup.js';
+import { findManagedUser, findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
 export interface AppSettings {
@@ -37,6 +37,7 @@ export class AppSettingsService {
         id: user.id,
         accountId: actor.accountId,
         isOwner: user.is_owner === 1,
+        isAdmin: user.access_type === 'admin',
         department: user.department,
       }),
     };
@@ -64,7 +65,7 @@ export class AppSettingsService {
     authorize(actor, 'access.manage', 'account', { accountId: actor.accountId }, () =>
       forbidden('Only admins change application settings'),
     );
-    const user = await this.findUser(actor, userId);
+    const user = await findManagedUser(this.db, actor, userId, 'user.access');
     const at = this.now().toISOString();
     await this.db.transaction().execute(async (trx) => {
       const before =

@@ -9,7 +9,7 @@ import type { Database } from '../db/schema/index.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import { type Actor, authorize, canOnAccount, type KeyActor, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
-import { findVisibleUser } from './user-lookup.js';
+import { findManagedUser, findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
 type Trx = Transaction<Database>;
@@ -227,6 +227,7 @@ export class Licenses {
         id: user.id,
         accountId: actor.accountId,
         isOwner: user.is_owner === 1,
+        isAdmin: user.access_type === 'admin',
         department: user.department,
       }),
     };
@@ -235,7 +236,7 @@ export class Licenses {
   async grant(actor: Actor, userId: number, app: AppKey, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
     await this.db.transaction().execute(async (trx) => {
-      const user = await this.findUser(trx, actor, userId, true);
+      const user = await findManagedUser(trx, actor, userId, 'user.access', this.dialect === 'postgres');
       await this.grantWithin(trx, actor, user, app, { license: app }, meta.ip);
     });
     return this.forUser(actor, userId);
@@ -244,7 +245,7 @@ export class Licenses {
   async revoke(actor: Actor, userId: number, app: AppKey, meta: RequestMeta = {}) {
     this.assertCanManage(actor);
     await this.db.transaction().execute(async (trx) => {
-      const user = await this.findUser(trx, actor, userId, true);
+      const user = await findManagedUser(trx, actor, userId, 'user.access', this.dialect === 'postgres');
       const removed = await trx
         .deleteFrom('user_licenses')
         .where('account_id', '=', actor.accountId)

@@ -4,7 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema/index.js';
 import { notFound } from '../errors.js';
-import { type Actor, canOnUser } from '../policy.js';
+import { type Actor, authorize, canOnUser, type UserSubject } from '../policy.js';
 
 export async function findVisibleUser(
   executor: Kysely<Database> | Transaction<Database>,
@@ -20,15 +20,30 @@ export async function findVisibleUser(
     .where('id', '=', userId);
   if (lock) query = query.forUpdate();
   const user = await query.executeTakeFirst();
-  if (
-    !user ||
-    !canOnUser(actor, 'user.read', {
-      id: user.id,
-      accountId: actor.accountId,
-      isOwner: user.is_owner === 1,
-      department: user.department,
-    })
-  )
-    throw notFound('User');
+  if (!user || !canOnUser(actor, 'user.read', subjectOf(actor, user))) throw notFound('User');
   return user;
 }
+
+/** The user, found as findVisibleUser finds them, if the actor may also do `action` to them (else 403). */
+export async function findManagedUser(
+  executor: Kysely<Database> | Transaction<Database>,
+  actor: Actor,
+  userId: number,
+  action: 'user.access',
+  lock = false,
+) {
+  const user = await findVisibleUser(executor, actor, userId, lock);
+  authorize(actor, action, 'user', subjectOf(actor, user));
+  return user;
+}
+
+const subjectOf = (
+  actor: Actor,
+  user: { id: number; is_owner: number; access_type: string; department: string },
+): UserSubject => ({
+  id: user.id,
+  accountId: actor.accountId,
+  isOwner: user.is_owner === 1,
+  isAdmin: user.access_type === 'admin',
+  department: user.department,
+});

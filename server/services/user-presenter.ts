@@ -64,8 +64,16 @@ export function isLocked(row: Pick<UserRow, 'locked_until'>, now: Date): boolean
 }
 
 /** What the policy needs to know of a user. */
-export function userSubject(row: Pick<UserRow, 'id' | 'account_id' | 'is_owner' | 'department'>): UserSubject {
-  return { id: row.id, accountId: row.account_id, isOwner: row.is_owner === 1, department: row.department };
+export function userSubject(
+  row: Pick<UserRow, 'id' | 'account_id' | 'is_owner' | 'access_type' | 'department'>,
+): UserSubject {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    isOwner: row.is_owner === 1,
+    isAdmin: row.access_type === 'admin',
+    department: row.department,
+  };
 }
 
 export function presentUserFor(actor: Actor, row: UserRow, now?: Date) {

@@ -43,7 +43,7 @@ describe('password policy', () => {
 });
 
 describe('policy', () => {
-  const user = { id: 2, accountId: 10, isOwner: false };
+  const user = { id: 2, accountId: 10, isOwner: false, isAdmin: false };
   it('lets admins and the owner manage users of their own account only', () => {
     expect(canOnAccount(actor(), 'users.manage', 10)).toBe(true);
     expect(canOnAccount(actor({ accessType: 'standard', isOwner: true }), 'users.manage', 10)).toBe(true);
@@ -56,7 +56,7 @@ describe('policy', () => {
   });
 
   it('protects the owner and oneself', () => {
-    const owner = { id: 5, accountId: 10, isOwner: true };
+    const owner = { id: 5, accountId: 10, isOwner: true, isAdmin: false };
     expect(canOnUser(actor(), 'user.delete', owner)).toBe(false);
     expect(canOnUser(actor(), 'user.update', owner)).toBe(false);
     expect(canOnUser(actor({ userId: 5, isOwner: true }), 'user.update', owner)).toBe(true);
@@ -110,8 +110,8 @@ describe('derived columns', () => {
 });
 
 describe('the policy table', () => {
-  const user = { id: 2, accountId: 10, isOwner: false, department: 'Sales' };
-  const owner = { id: 3, accountId: 10, isOwner: true, department: '' };
+  const user = { id: 2, accountId: 10, isOwner: false, isAdmin: false, department: 'Sales' };
+  const owner = { id: 3, accountId: 10, isOwner: true, isAdmin: false, department: '' };
 
   it('denies an action no rule names, whoever asks', () => {
     expect(can(actor({ isOwner: true }), 'user.frobnicate', 'user', user)).toBe(false);

@@ -47,6 +47,38 @@ describe.each(DIALECTS)('authorization (%s)', (dialect) => {
     expect((await client.del(`/users/${ann.id}`)).status).toBe(204);
   });
 
+  it('keeps an admin limited by a profile from taking over an admin without limits, or making one', async () => {
+    const { owner, slug, client } = await salesAdmin();
+    const big = await h.buildUser(owner, { accessType: 'admin', password: PASSWORD, department: 'Sales' });
+    const seller = await h.buildUser(owner, { department: 'Sales', password: PASSWORD });
+    // The wider admin is in the limited admin's department: seen, but not managed.
+    expect((await client.get(`/users/${big.id}`)).status).toBe(200);
+    const attempts = [
+      client.request('PUT', `/users/${big.id}/password`, { password: 'Taken-over-pass-88' }),
+      client.patch(`/users/${big.id}`, { email: 'attacker@example.com' }),
+      client.del(`/users/${big.id}/otp`),
+      client.post(`/users/${big.id}/password-reset`),
+      client.post('/auth/password-check', { password: 'Some-guess-2026-x', userId: big.id }),
+      client.del(`/users/${big.id}`),
+      client.post(`/users/${big.id}/licenses`, { application: 'chat' }),
+    ];
+    const statuses = (await Promise.all(attempts)).map((reply) => reply.status);
+    expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403]);
+    const bulk = await client.post('/users/bulk', { action: 'disable', selection: { ids: [big.id] } });
+    expect(bulk.body.done).toBe(0);
+    // Nor may it make an admin of someone it manages (who would then have no limits).
+    const promoted = await client.patch(`/users/${seller.id}`, { accessType: 'admin' });
+    expect(promoted.status).toBe(403);
+    const created = await client.post('/users', { username: 'new-admin', firstName: 'N', accessType: 'admin' });
+    expect(created.status).toBe(403);
+    // The big admin is untouched and still signs in; it manages the limited one as before.
+    const bigClient = await h.signIn(slug, big.username, PASSWORD);
+    expect((await bigClient.patch(`/users/${seller.id}`, { accessType: 'admin' })).status).toBe(200);
+    // The limited admin still edits itself, and the standard users of its departments.
+    const self = (await client.get('/session')).body.user.id;
+    expect((await client.patch(`/users/${self}`, { firstName: 'Me' })).status).toBe(200);
+  });
+
   it('refuses disabling oneself one user at a time as the bulk action does', async () => {
     const { owner, slug } = await h.newAccount();
     const admin = await h.buildUser(owner, { accessType: 'admin', password: PASSWORD });

@@ -274,6 +274,7 @@ describe.each(DIALECTS)('policy matrix (%s)', (dialect) => {
       id: target.id,
       accountId: target.accountId,
       isOwner: false,
+      isAdmin: false,
       department: target.department,
     });
   }

@@ -110,7 +110,7 @@ export class MailAdmin {
       .selectFrom('mail_outbox')
       .leftJoin('users', 'users.id', 'mail_outbox.user_id')
       .selectAll('mail_outbox')
-      .select(['users.username', 'users.is_owner', 'users.department'])
+      .select(['users.username', 'users.is_owner', 'users.access_type', 'users.department'])
       .where('mail_outbox.account_id', '=', actor.accountId)
       .orderBy('mail_outbox.id', 'desc')
       .limit(limit + 1);
@@ -133,6 +133,7 @@ export class MailAdmin {
             id: row.user_id,
             accountId: actor.accountId,
             isOwner: row.is_owner === 1,
+            isAdmin: row.access_type === 'admin',
             department: row.department ?? undefined,
           });
         return {

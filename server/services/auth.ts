@@ -31,8 +31,8 @@ export interface SessionInfo {
   pendingStep: 'otp' | null;
 }
 
-/** Wrong one-time codes one user may be sent in 15 minutes, whatever session or address they come from. */
-export const CODE_FAILURES_PER_USER = 10;
+/** Codes (right or wrong) one user may be sent in 15 minutes, whatever session or address they come from. */
+export const CODE_ATTEMPTS_PER_USER = 10;
 /** Wrong codes a session waiting for one may send before it ends. */
 export const CODE_FAILURES_PER_SESSION = 5;
 
@@ -173,6 +173,10 @@ export class Auth {
       throw refusal;
     }
     await this.requireChangeIfExpired(account.id, user, credential.updated_at, meta.ip);
+    // With a second factor the sign-in is not over: the right password gives its guess back (the codes that follow
+    // are counted one by one), without clearing the failures before it, so that knowing the password never buys
+    // more code guesses.
+    if (guess && this.codes && (await this.codes.configured(user.id))) await this.giveBack(user.id, guess);
     return this.openSession(account.id, user, 'password', meta);
   }
 
@@ -308,6 +312,16 @@ export class Auth {
       .executeTakeFirst();
     if (!reserved) return null;
     return { failures: reserved.failed_sign_ins, locks: reserved.locked_until !== null };
+  }
+
+  /** Undoes a reserved guess, unless another one was reserved since (then the later one stands). */
+  private async giveBack(userId: number, guess: Guess): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ failed_sign_ins: guess.failures - 1, locked_until: null })
+      .where('id', '=', userId)
+      .where('failed_sign_ins', '=', guess.failures)
+      .execute();
   }
 
   /** Audits a failed guess; true when it was the one that locked the user. */
@@ -448,7 +462,7 @@ export class Auth {
   /**
    * The second step of a sign-in: a one-time code, or one of the recovery codes. A wrong code counts in the user's
    * run of failures as a wrong password does (and locks the user on the last allowed one); a user may send
-   * CODE_FAILURES_PER_USER wrong codes in 15 minutes, a session CODE_FAILURES_PER_SESSION before it ends.
+   * CODE_ATTEMPTS_PER_USER codes in 15 minutes, a session CODE_FAILURES_PER_SESSION wrong ones before it ends.
    */
   async completeSecondFactor(
     token: string,
@@ -469,22 +483,28 @@ export class Auth {
       | UserRow
       | undefined;
     if (!user) throw unauthenticated();
+    // Every attempt is counted before the code is checked, each count one atomic statement, so that codes sent in
+    // parallel get no more checks than the limits allow: the user's attempts in 15 minutes, then the lockout's run
+    // of failures (a locked user's code is not checked at all). A right code gives the lockout its guess back.
     const perUser = `otp:user:${user.id}`;
-    const limited = await this.throttle.peek(perUser, CODE_FAILURES_PER_USER, 15);
-    if (limited) throw new RateLimited(limited, 'Too many wrong codes: wait a few minutes before trying again');
+    const attempt = await this.throttle.take(perUser, CODE_ATTEMPTS_PER_USER, 15);
+    if (!attempt.ok) {
+      throw new RateLimited(attempt.retryAfter, 'Too many codes tried: wait a few minutes before trying again');
+    }
+    const guess = await this.reserveGuess(user.id, now);
+    if (!guess) {
+      await this.db.deleteFrom('sessions').where('id', '=', session.id).execute();
+      throw userLocked(this.lockout);
+    }
     const ok = answer.recoveryCode
       ? await this.codes.takeRecoveryCode(user.id, answer.recoveryCode)
       : await this.codes.takeCode(user.id, answer.code ?? '');
     const target = { type: 'user', id: user.id, label: user.username };
     const actor = { userId: user.id, username: user.username };
     if (!ok) {
-      await this.throttle.take(perUser, CODE_FAILURES_PER_USER, 15);
       const client = meta.ip ? `ip:${meta.ip}` : null;
       if (client) await this.countClientFailure(client, now);
-      const guess = await this.reserveGuess(user.id, now);
-      const locks = guess
-        ? await this.recordFailure(user.account_id, user, guess, now, meta.ip, 'auth.code_failed')
-        : true;
+      const locks = await this.recordFailure(user.account_id, user, guess, now, meta.ip, 'auth.code_failed');
       const inSession = await this.throttle.take(
         `otp:session:${session.id}`,
         CODE_FAILURES_PER_SESSION - 1,

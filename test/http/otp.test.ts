@@ -112,6 +112,41 @@ describe.each(DIALECTS)('one-time codes and required actions (%s)', (dialect) =>
     expect((await next.send({ code: codeAt(secret) })).status).toBe(200);
   });
 
+  it('checks no more codes than the lockout allows when they arrive all at once', async () => {
+    const { owner, slug } = await h.newAccount();
+    const user = await h.buildUser(owner, { password: PASSWORD });
+    const { secret } = await withDevice(await h.signIn(slug, user.username, PASSWORD));
+    // A right password with no code after it, again and again, locks nobody out.
+    for (let i = 0; i < 6; i++) await passwordStep(slug, user.username);
+    expect((await owner.get(`/users/${user.id}`)).body.locked).toBe(false);
+
+    const pending = await passwordStep(slug, user.username);
+    const good = codeAt(secret);
+    const wrong = Array.from({ length: 30 }, (_, i) => String((Number(good) + 1 + i) % 1_000_000).padStart(6, '0'));
+    const replies = await Promise.all(wrong.map((code) => pending.send({ code })));
+    const checked = await h.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'auth.code_failed')
+      .where('target_id', '=', String(user.id))
+      .execute();
+    // Five failures lock the user: no more codes were checked.
+    expect(checked.length).toBe(5);
+    expect(replies.filter((r) => r.status === 400).length).toBeLessThanOrEqual(4);
+    expect((await owner.get(`/users/${user.id}`)).body.locked).toBe(true);
+
+    // A session that was waiting for its code when the user got locked cannot finish with the right code.
+    await owner.post(`/users/${user.id}/unlock`);
+    h.clock.advance(16 * 60_000);
+    const waiting = await passwordStep(slug, user.username);
+    for (let i = 0; i < 5; i++) {
+      await h.raw('POST', '/auth/sign-in', { account: slug, username: user.username, password: 'Wrong-pass-2026' });
+    }
+    expect((await owner.get(`/users/${user.id}`)).body.locked).toBe(true);
+    nextStep();
+    expect((await waiting.send({ code: codeAt(secret) })).body.error.code).toBe('UserLocked');
+  });
+
   it('lets an admin reset a lost device, and require a code of every admin', async () => {
     const { owner, slug } = await h.newAccount();
     const admin = await h.buildUser(owner, { password: PASSWORD, accessType: 'admin', email: 'adm@example.com' });

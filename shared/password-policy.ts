@@ -122,6 +122,8 @@ export interface PasswordRuleLine {
   label: string;
   /** Checked only by the server. */
   serverOnly?: boolean;
+  /** Checked only when the password is saved, never as one types (a live answer would confirm an old password). */
+  atSave?: boolean;
 }
 
 /** The minimum length that applies: the standard one, or the admin's when higher. */
@@ -167,8 +169,11 @@ export function passwordRules(context: PasswordContext, policy: PasswordPolicy):
     lines.push({
       rule: 'history',
       label:
-        policy.historyCount === 1 ? 'Not your last password' : `Not one of your last ${policy.historyCount} passwords`,
+        policy.historyCount === 1
+          ? 'Not your last password (checked when you save)'
+          : `Not one of your last ${policy.historyCount} passwords (checked when you save)`,
       serverOnly: true,
+      atSave: true,
     });
   }
   return lines;

@@ -41,8 +41,8 @@ export function securityRoutes(ctx: AppContext) {
       path: '/auth/password-check',
       tags: ['Auth'],
       summary:
-        "Every password-policy rule a password breaks (breached list and history included): one's own, another " +
-        "user's (userId) or a new user's (newUser). Nothing is stored or logged",
+        'Every password-policy rule a password breaks (breached list included; the history only when the password is ' +
+        "saved): one's own, another user's (userId) or a new user's (newUser). Nothing is stored or logged",
       request: { body: body(passwordCheckSchema) },
       responses: {
         200: json(PasswordCheckSchema, 'The rules broken; none = acceptable'),

@@ -169,10 +169,16 @@ export class PasswordPolicies {
    * Every rule this password breaks for this user: the shared ones, the breached list, then (only when those pass,
    * since each costs an argon2id verification) the user's last passwords.
    */
-  async problems(db: Executor, accountId: number, user: PasswordOwner, password: string): Promise<PasswordProblem[]> {
+  async problems(
+    db: Executor,
+    accountId: number,
+    user: PasswordOwner,
+    password: string,
+    { history = true } = {},
+  ): Promise<PasswordProblem[]> {
     const rules = await this.rulesOf(db, accountId);
     const problems = localProblems(password, rules, user);
-    if (problems.length > 0 || !user.id || rules.policy.historyCount === 0) return problems;
+    if (problems.length > 0 || !history || !user.id || rules.policy.historyCount === 0) return problems;
     if (await this.inHistory(db, user.id, password, rules.policy.historyCount)) {
       problems.push({
         rule: 'history',
@@ -283,6 +289,11 @@ export class PasswordPolicies {
       .executeTakeFirst()) as UserRow | undefined;
     if (!row) throw notFound('User');
     if (id !== actor.userId) authorize(actor, 'user.update', 'user', userSubject(row));
-    return { problems: await this.problems(this.db, actor.accountId, ownerOf(row), input.password) };
+    // Never the history here: it holds the current password, and an answer as one types would confirm a guess at it
+    // (or at an old one) without a sign-in, a lockout or an audit entry. The history is checked when the password
+    // is saved, after the current one (own change) or by an admin who may set it anyway.
+    return {
+      problems: await this.problems(this.db, actor.accountId, ownerOf(row), input.password, { history: false }),
+    };
   }
 }

@@ -38,7 +38,7 @@ describe('password policy in the console', () => {
     await screenshot(page, 'password-rules-breached');
 
     await field.fill('Quiet harbour lantern 42');
-    await page.getByText('The password meets every rule.').waitFor();
+    await page.getByText('The password meets every rule checked as you type.').waitFor();
     expect(await page.locator('.password-rules__rule--fail').count()).toBe(0);
     await screenshot(page, 'password-rules-ok');
   });
@@ -88,7 +88,7 @@ describe('password policy in the console', () => {
     );
     expect(await section.locator('.password-rules__rule--fail').count()).toBe(3);
     await field.fill('Lanterns over the Bay 2026');
-    await section.getByText('The password meets every rule.').waitFor();
+    await section.getByText('The password meets every rule checked as you type.').waitFor();
     await section.getByLabel('Confirm the password').fill('Lanterns over the Bay 2026');
     await screenshot(page, 'user-set-password', true);
     await section.getByRole('button', { name: 'Set password' }).click();

@@ -1,6 +1,6 @@
 // The account's password rules under a password field, checked as one types: the rules the console knows
-// (shared/password-policy.ts) at once, and the breached list and the history by the server, 400 ms after the last
-// key. Each rule shows a mark; the first one failing is spelled out in an aria-live region.
+// (shared/password-policy.ts) at once, and the breached list by the server, 400 ms after the last key (the history
+// only when the password is saved). Each rule shows a mark; the first one failing is spelled out in an aria-live region.
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { z } from 'zod';
@@ -118,13 +118,15 @@ export function PasswordRules({
             ? 'Checking the password against known breached passwords…'
             : failed
               ? 'The password meets the rules checked here; the server will check the rest when you save.'
-              : 'The password meets every rule.'}
+              : lines.some((line) => line.atSave)
+                ? 'The password meets every rule checked as you type.'
+                : 'The password meets every rule.'}
       </p>
       <ul className="password-rules__list" aria-label="Password rules">
         {lines.map((line) => {
           const state = broken.has(line.rule)
             ? 'fail'
-            : line.serverOnly && (!localOk || !answered)
+            : line.atSave || (line.serverOnly && (!localOk || !answered))
               ? 'pending'
               : 'pass';
           return (

@@ -8,6 +8,7 @@ import { writerHeld } from '../db/write-lock.js';
 import { AppError, RateLimited, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { PASSWORD_LINKS, withdrawLinks } from './links.js';
 import { type OneTimeCodes, otpRequiredFor } from './otp.js';
 import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
@@ -596,6 +597,7 @@ export class Auth {
         .where('user_id', '=', session.user.id)
         .where('id', '!=', sha256(token))
         .execute();
+      await withdrawLinks(trx, [session.user.id], at, PASSWORD_LINKS);
       await this.audit.record(trx, {
         accountId: session.account.id,
         actor: session.actor,

@@ -14,6 +14,7 @@ import { type Actor, canOnUser } from '../policy.js';
 import type { AccessRoles } from './access.js';
 import type { AuditLog } from './audit.js';
 import { isCheckViolation } from './licenses.js';
+import { withdrawLinks } from './links.js';
 import type { MembershipOutcome, Teams } from './teams.js';
 import { auditSnapshot, isLocked, type UserRow, userSubject } from './user-presenter.js';
 import { type RequestMeta, scopedDepartments, type UserDirectory } from './users.js';
@@ -312,6 +313,7 @@ export class BulkActions {
             // A disabled user's sessions end at once.
             if (!enable && result.done.length > 0) {
               await trx.deleteFrom('sessions').where('user_id', 'in', ids(result.done)).execute();
+              await withdrawLinks(trx, ids(result.done), at());
             }
             return result;
           },

@@ -40,6 +40,30 @@ export const linkRefusal = (state: Exclude<LinkState, 'valid'>) =>
           'This link is not valid. Check that you copied all of it, or ask for a new one.',
         );
 
+/** Purposes whose link lets its holder choose the user's password. */
+export const PASSWORD_LINKS: LinkPurpose[] = ['invitation', 'password_reset'];
+
+/**
+ * Withdraws the users' links that still work: when their address, password, authentication method or enabled flag
+ * changes, a link mailed before (perhaps to a mistyped address) must not choose their password or confirm an address.
+ */
+export async function withdrawLinks(
+  trx: Db,
+  userIds: number[],
+  at: string,
+  purposes: readonly LinkPurpose[] = LINK_PURPOSES,
+): Promise<void> {
+  if (userIds.length === 0) return;
+  await trx
+    .updateTable('user_tokens')
+    .set({ expires_at: at })
+    .where('user_id', 'in', userIds)
+    .where('purpose', 'in', [...purposes])
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', at)
+    .execute();
+}
+
 export class SingleUseLinks {
   constructor(
     private readonly db: Db,

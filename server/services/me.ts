@@ -7,6 +7,7 @@ import { notFound } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import type { SessionInfo } from './auth.js';
+import { withdrawLinks } from './links.js';
 import { auditSnapshot, derivedColumns, type UserRow } from './user-presenter.js';
 
 /** The id the API shows for a session: derived from the stored hash, so it never names the cookie token. */
@@ -77,6 +78,7 @@ export class MyAccount {
         ip,
       });
       if (before.email && updated.email !== before.email) await this.onEmailChanged?.(trx, before, updated);
+      if (updated.email !== before.email) await withdrawLinks(trx, [before.id], at);
     });
     if (before.email && changes.email !== undefined) this.afterMailQueued?.();
   }

@@ -6,7 +6,14 @@ import type { Db } from '../db/index.js';
 import { AppError, notFound, RateLimited } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
-import { LINK_PAGES, type LinkPurpose, linkRefusal, type SingleUseLinks } from './links.js';
+import {
+  LINK_PAGES,
+  type LinkPurpose,
+  linkRefusal,
+  PASSWORD_LINKS,
+  type SingleUseLinks,
+  withdrawLinks,
+} from './links.js';
 import type { MailToQueue, Outbox } from './mail/outbox.js';
 import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { hashPassword } from './passwords.js';
@@ -30,9 +37,10 @@ const emailRequired = () =>
 export interface LinkInfo {
   purpose: LinkPurpose;
   state: 'valid' | 'used' | 'expired';
-  username: string;
+  /** Only while the link works. */
+  username?: string;
   account: { slug: string; name: string };
-  email: string | null;
+  email?: string | null;
   passwordPolicy: Awaited<ReturnType<PasswordPolicies['viewFor']>> | null;
 }
 
@@ -152,6 +160,7 @@ export class SignInLinks {
           purpose: 'invitation',
           hours: account.invitationHours,
           createdBy: invitedBy,
+          email: user.email,
         });
         tokens.push(issued.row);
         link = this.url('invitation', issued.token);
@@ -248,6 +257,7 @@ export class SignInLinks {
       purpose: 'password_reset',
       hours: RESET_MINUTES / 60,
       createdBy,
+      email: user.email,
     });
     await this.outbox.queue(trx, {
       accountId: user.account_id,
@@ -348,13 +358,16 @@ export class SignInLinks {
       .where('users.id', '=', link.userId)
       .executeTakeFirst();
     if (!user) throw linkRefusal('unknown');
+    const account = { slug: user.slug, name: user.name };
+    // A link that no longer works says so, and for which account (to ask for a new one), not for whom.
+    if (state !== 'valid') return { purpose, state, account, passwordPolicy: null };
     // The page that chooses a password shows the rules as the user types.
-    const choosesPassword = state === 'valid' && purpose !== 'verify_email';
+    const choosesPassword = purpose !== 'verify_email';
     return {
       purpose,
       state,
       username: user.username,
-      account: { slug: user.slug, name: user.name },
+      account,
       email: user.email || null,
       passwordPolicy: choosesPassword
         ? await this.passwordPolicies.viewFor(this.db, user.account_id, {
@@ -384,7 +397,10 @@ export class SignInLinks {
     const at = this.now().toISOString();
     const account = await this.account(this.db, user.account_id);
     await this.db.transaction().execute(async (trx) => {
-      await this.links.take(trx, token, purpose);
+      const taken = await this.links.take(trx, token, purpose);
+      // A link mailed to an address the user no longer has does nothing (links are also withdrawn when it changes).
+      const sameAddress = Boolean(taken.email) && taken.email?.toLowerCase() === (user.email ?? '').toLowerCase();
+      if (taken.email && !sameAddress) throw linkRefusal('expired');
       await trx
         .insertInto('user_credentials')
         .values({ user_id: user.id, password_hash: hash, temporary: 0, updated_at: at })
@@ -396,8 +412,8 @@ export class SignInLinks {
         .updateTable('users')
         .set({
           required_actions: JSON.stringify(actions),
-          // The link came by mail: whoever used it reads that mailbox.
-          email_verified: 1,
+          // The link came by mail to this address: whoever used it reads that mailbox.
+          email_verified: sameAddress ? 1 : user.email_verified,
           failed_sign_ins: 0,
           locked_until: null,
           updated_at: at,
@@ -405,6 +421,8 @@ export class SignInLinks {
         .where('id', '=', user.id)
         .execute();
       await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+      // Other links that could choose the password stop working with this one.
+      await withdrawLinks(trx, [user.id], at, PASSWORD_LINKS);
       await this.audit.record(trx, {
         accountId: user.account_id,
         actor: { userId: user.id, username: user.username },

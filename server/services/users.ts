@@ -24,6 +24,7 @@ import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, us
 import { agentIdTaken, assertAgentIdFree, isAgentIdViolation } from './agent-ids.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
+import { PASSWORD_LINKS, withdrawLinks } from './links.js';
 import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { hashPassword } from './passwords.js';
 import {
@@ -1171,6 +1172,13 @@ export class UserDirectory {
         });
       }
       if (before.email && updated.email !== before.email) await this.onEmailChanged?.(trx, before, updated);
+      if (
+        updated.email !== before.email ||
+        updated.auth_method !== before.auth_method ||
+        (before.enabled === 1 && updated.enabled === 0)
+      ) {
+        await withdrawLinks(trx, [id], this.now().toISOString());
+      }
       return updated;
     });
     if (before.email && row.email !== before.email) this.afterMailQueued?.();
@@ -1257,6 +1265,7 @@ export class UserDirectory {
         .returningAll()
         .executeTakeFirstOrThrow()) as UserRow;
       await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+      await withdrawLinks(trx, [id], at, PASSWORD_LINKS);
       await this.audit.record(trx, {
         accountId: actor.accountId,
         actor,

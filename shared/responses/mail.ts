@@ -60,9 +60,9 @@ export const LinkInfoSchema = z
   .object({
     purpose: z.enum(['invitation', 'password_reset', 'verify_email']),
     state: z.enum(['valid', 'used', 'expired']),
-    username: z.string(),
+    username: z.string().optional().describe('Whom the link is for: only while it works'),
     account: z.object({ slug: z.string(), name: z.string() }),
-    email: z.string().nullable(),
+    email: z.string().nullable().optional().describe('Only while the link works'),
     passwordPolicy: PasswordPolicyViewSchema.nullable().describe(
       'The rules of the password this link chooses (invitation and reset links that still work); null otherwise',
     ),

@@ -98,6 +98,51 @@ describe.each(DIALECTS)('mail (%s)', (dialect) => {
     expect(stays.status).toBe('outbox');
   });
 
+  it('withdraws mailed links when the address, the password or the enabled flag changes', async () => {
+    const { owner } = await h.newAccount();
+    /** The link of the newest mail of that kind to the user, from the outbox (no mail server here). */
+    const lastToken = async (userId: number, kind: string) => {
+      await h.ctx.signInLinks.settled();
+      const row = await h.db
+        .selectFrom('mail_outbox')
+        .select('link')
+        .where('user_id', '=', userId)
+        .where('kind', '=', kind)
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow();
+      return tokenIn(row.link ?? '');
+    };
+    const choose = (token: string, purpose = 'invitation') =>
+      h.raw('POST', '/auth/links/password', { token, purpose, password: 'Someone-else-chose-this-1' });
+
+    // An invitation went to a mistyped address; the admin corrects it: the old link no longer works.
+    const typo = await h.buildUser(owner, { email: 'typo@exmaple.com', sendInvitation: true });
+    const stale = await lastToken(typo.id, 'invitation');
+    expect((await owner.patch(`/users/${typo.id}`, { email: 'right@example.com' })).status).toBe(200);
+    expect((await choose(stale)).body.error.code).toBe('LinkExpired');
+    // The invitation sent again, to the right address, works and confirms that address.
+    expect((await owner.post(`/users/${typo.id}/invitation`)).status).toBe(202);
+    expect((await choose(await lastToken(typo.id, 'invitation'))).status).toBe(200);
+    expect((await owner.get(`/users/${typo.id}`)).body.emailVerified).toBe(true);
+
+    // A reset link stops working once an admin sets the password, and once the user is disabled.
+    const reset = await h.buildUser(owner, { email: 'reset.withdrawn@example.com', password: PASSWORD });
+    expect((await owner.post(`/users/${reset.id}/password-reset`)).status).toBe(202);
+    const resetToken = await lastToken(reset.id, 'password_reset');
+    expect(
+      (await owner.request('PUT', `/users/${reset.id}/password`, { password: 'Admin-chosen-pass-2026' })).status,
+    ).toBe(200);
+    expect((await choose(resetToken, 'password_reset')).body.error.code).toBe('LinkExpired');
+    expect((await owner.post(`/users/${reset.id}/password-reset`)).status).toBe(202);
+    const again = await lastToken(reset.id, 'password_reset');
+    expect((await owner.patch(`/users/${reset.id}`, { enabled: false })).status).toBe(200);
+    expect((await choose(again, 'password_reset')).body.error.code).toBe('LinkExpired');
+    // Dead links show their state and account (to ask for a new one), not whom they were for.
+    const dead = await h.raw('POST', '/auth/links/inspect', { token: again, purpose: 'password_reset' });
+    expect(Object.keys(dead.body).sort()).toEqual(['account', 'passwordPolicy', 'purpose', 'state']);
+    expect(dead.body).toMatchObject({ state: 'expired', passwordPolicy: null });
+  });
+
   it('sends an invitation through the mail server; the link works once and the mail keeps no link', async () => {
     const { owner, slug } = await h.newAccount();
     expect((await smtpOn(owner)).status).toBe(200);
@@ -313,8 +358,9 @@ describe.each(DIALECTS)('mail (%s)', (dialect) => {
     const notice = (await owner.get('/mail/outbox')).body.items[0];
     expect(notice).toMatchObject({ kind: 'email_changed', to: 'vera.verify@example.com', link: null });
     const stale = await h.raw('POST', '/auth/links/verify-email', { token: second });
-    expect(stale.status).toBe(409);
-    expect(stale.body.error.code).toBe('EmailChanged');
+    // The link was withdrawn when the address changed.
+    expect(stale.status).toBe(410);
+    expect(stale.body.error.code).toBe('LinkExpired');
   });
 
   it('retries a mail the server refuses, and one that hangs, losing nothing', async () => {

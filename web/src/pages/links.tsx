@@ -144,7 +144,7 @@ export function ChoosePasswordPage({ purpose }: { purpose: 'invitation' | 'passw
     >
       {general ? <Notice tone="error">{general.message}</Notice> : null}
       <form className="form-stack" onSubmit={submit} noValidate>
-        <input type="text" name="username" autoComplete="username" value={link.username} readOnly hidden />
+        <input type="text" name="username" autoComplete="username" value={link.username ?? ''} readOnly hidden />
         <TextField
           label="New password"
           type="password"
@@ -162,7 +162,7 @@ export function ChoosePasswordPage({ purpose }: { purpose: 'invitation' | 'passw
             policy={link.passwordPolicy}
             target={{
               kind: 'self',
-              username: link.username,
+              username: link.username ?? '',
               email: link.email,
               isAdmin: link.passwordPolicy.secondFactorRequired,
             }}

@@ -19,9 +19,14 @@ export function isHttps(c: Context, ctx: AppContext): boolean {
   return ctx.config.trustProxy && c.req.header('x-forwarded-proto') === 'https';
 }
 
+/**
+ * The client's address. Behind the one trusted reverse proxy, the last X-Forwarded-For entry: the proxy appends the
+ * address it saw, while entries before it are whatever the client sent (trusting the first would let anyone choose
+ * the address every per-address limit counts).
+ */
 function clientIp(c: Context, ctx: AppContext): string | null {
   if (ctx.config.trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (forwarded) return forwarded;
   }
   try {

@@ -120,6 +120,14 @@ describe.each(DIALECTS)('sign-in throttled by client address (%s)', (dialect) =>
       attacker,
     );
     expect(right.status).toBe(429);
+    // An address the client writes in front of the proxy's own entry changes nothing.
+    const forged = await h.raw(
+      'POST',
+      '/auth/sign-in',
+      { account: slug, username: (users[0] as { username: string }).username, password: PASSWORD },
+      { 'x-forwarded-for': '198.51.100.7, 192.0.2.66' },
+    );
+    expect(forged.status).toBe(429);
     // Another address is not slowed down.
     const clean = await h.raw(
       'POST',

@@ -203,6 +203,8 @@ export const meUpdateSchema = z
     language: userFields.language,
     /** The required action this change completes. */
     complete: z.enum(['update_profile', 'update_locale']).optional(),
+    /** Needed to change one's email (password users): a session alone may not move where resets go. */
+    currentPassword: z.string().max(1024).optional(),
   })
   .strict();
 export type MeUpdate = z.output<typeof meUpdateSchema>;

@@ -217,6 +217,17 @@ describe.each(DIALECTS)('one-time codes and required actions (%s)', (dialect) =>
     expect((await session.get(`/users/${user.id}`)).status).toBe(200);
     const bad = await session.patch('/me', { email: 'not an email' });
     expect(bad.body.error.fields[0].path).toBe('email');
+    // Moving one's address (where resets go) needs the password, not only the session.
+    const noPassword = await session.patch('/me', { email: 'rafa.new@example.com' });
+    expect(noPassword.body.error.fields[0].path).toBe('currentPassword');
+    const wrong = await session.patch('/me', { email: 'rafa.new@example.com', currentPassword: 'Not-my-password-1' });
+    expect(wrong.body.error.fields[0]).toMatchObject({
+      path: 'currentPassword',
+      message: 'The current password is wrong',
+    });
+    expect((await owner.get(`/users/${user.id}`)).body.email).toBe('ra@example.com');
+    const moved = await session.patch('/me', { email: 'rafa.new@example.com', currentPassword: PASSWORD });
+    expect(moved.body.user).toMatchObject({ email: 'rafa.new@example.com', emailVerified: false });
   });
 
   it('lists my sessions and signs out another one', async () => {

@@ -243,6 +243,7 @@ export function UpdateDetailsPage({ action }: { action: 'update_profile' | 'upda
   const [lastName, setLastName] = useState(user.lastName ?? '');
   const [email, setEmail] = useState(user.email ?? '');
   const [phone, setPhone] = useState(user.phone ?? '');
+  const [currentPassword, setCurrentPassword] = useState('');
   const [language, setLanguage] = useState(user.language ?? '');
   const [timeZone, setTimeZone] = useState(user.timeZone ?? '');
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -252,11 +253,13 @@ export function UpdateDetailsPage({ action }: { action: 'update_profile' | 'upda
     onSuccess: (session) => setSession(client, session),
     onError: (error) => setErrors(error instanceof ApiError ? error.fieldMap() : {}),
   });
+  // Moving one's address needs the password (resets go there); single sign-on users have none.
+  const emailChanged = email.trim() !== (user.email ?? '') && user.authMethod === 'password';
   function submit(event: FormEvent) {
     event.preventDefault();
     const body =
       action === 'update_profile'
-        ? { firstName, lastName, email, phone, complete: action }
+        ? { firstName, lastName, email, phone, complete: action, ...(emailChanged ? { currentPassword } : {}) }
         : { language, timeZone, complete: action };
     const parsed = meUpdateSchema.safeParse(body);
     if (!parsed.success) {
@@ -283,6 +286,18 @@ export function UpdateDetailsPage({ action }: { action: 'update_profile' | 'upda
             <TextField label="First name" value={firstName} onValue={setFirstName} required error={errors.firstName} />
             <TextField label="Last name" value={lastName} onValue={setLastName} error={errors.lastName} />
             <TextField label="Email" type="email" value={email} onValue={setEmail} error={errors.email} />
+            {emailChanged ? (
+              <TextField
+                label="Current password"
+                type="password"
+                value={currentPassword}
+                onValue={setCurrentPassword}
+                autoComplete="current-password"
+                required
+                error={errors.currentPassword}
+                hint="Needed to change your email address."
+              />
+            ) : null}
             <TextField label="Phone" value={phone} onValue={setPhone} error={errors.phone} />
           </>
         ) : (

@@ -26,8 +26,10 @@ export const RESET_MINUTES = 30;
 export const VERIFY_HOURS = 24;
 /** Password-reset requests one client address may make in 15 minutes. */
 export const FORGOT_PER_ADDRESS = 10;
-/** Reset mails one user may be sent in an hour, however many addresses ask. */
+/** Reset mails one user may be sent in an hour at the request of one client address. */
 export const FORGOT_PER_USER = 3;
+/** Reset mails one user may be sent in an hour, however many addresses ask (no mailbox flooding). */
+export const FORGOT_PER_USER_ALL = 10;
 
 const emailRequired = () =>
   new AppError(400, 'EmailRequired', 'This user has no email address: add one before sending an invitation', [
@@ -277,7 +279,8 @@ export class SignInLinks {
   /**
    * "Forgot password": the same answer whether or not the user exists, so the work is done after the answer.
    * A client address may ask FORGOT_PER_ADDRESS times in 15 minutes (then 429); a user is sent at most FORGOT_PER_USER
-   * mails an hour, whoever asks (more requests are answered alike and send nothing).
+   * mails an hour asked from one address, and FORGOT_PER_USER_ALL from all (more requests are answered alike and send
+   * nothing): someone asking again and again from their own address cannot keep the user's own request from working.
    */
   forgotPassword(accountSlug: string, login: string, ip: string | null): void {
     const work = this.sendResetFor(accountSlug, login, ip)
@@ -323,8 +326,10 @@ export class SignInLinks {
         user.access_type !== 'no_access' &&
         !(user.expires_at && new Date(user.expires_at) <= now);
       if (!eligible) continue;
-      const { ok } = await this.throttle.take(`reset:user:${user.id}`, FORGOT_PER_USER, 60);
-      if (!ok) continue;
+      const fromHere = await this.throttle.take(`reset:user:${user.id}:${ip ?? 'unknown'}`, FORGOT_PER_USER, 60);
+      if (!fromHere.ok) continue;
+      const fromAll = await this.throttle.take(`reset:user:${user.id}`, FORGOT_PER_USER_ALL, 60);
+      if (!fromAll.ok) continue;
       await this.db.transaction().execute(async (trx) => {
         await this.queueReset(trx, user, null);
         await this.audit.record(trx, {

@@ -25,6 +25,7 @@ const MAX_RESTARTS_A_MINUTE = 5;
 export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<Running> {
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database);
+  await database.warm();
   const ctx = createContext(config, database);
 
   let firstAccount: Running['firstAccount'] = null;

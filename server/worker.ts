@@ -12,6 +12,7 @@ if (!config || !process.send) throw new Error('a serving process is started by `
 
 const database = openDatabase(config.databaseUrl);
 try {
+  await database.warm();
   const { server, port } = await listen(config, createApp(createContext(config, database)));
   void preloadBreachedPasswords();
   const stop = () =>

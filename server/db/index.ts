@@ -28,6 +28,8 @@ export interface DatabaseHandle {
    * are cached by text already).
    */
   queryPrepared<R>(name: string, query: CompiledQuery): Promise<R[]>;
+  /** Opens the connections a serving process keeps (PostgreSQL), so the first burst of requests does not wait. */
+  warm(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,13 +40,20 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export function openDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
   const dialect = dialectOf(url);
   if (dialect === 'postgres') {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    const size = options.poolSize ?? 10;
+    // A serving process keeps its connections once open (min = max): opening one costs a PostgreSQL process and an
+    // authentication, which a burst after a quiet spell (a sign-in storm at nine) would otherwise pay all at once.
+    const pool = new pg.Pool({ connectionString: url, max: size, min: size });
     // An idle connection the server drops (a restart, a failover) must not crash the process: the pool replaces it.
     pool.on('error', (error) => console.error(`[roster] an idle PostgreSQL connection closed: ${error.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const queryPrepared = async <R>(name: string, query: CompiledQuery) =>
       (await pool.query({ name, text: query.sql, values: [...query.parameters] })).rows as R[];
-    return { db, dialect, sqlite: null, queryPrepared, close: () => db.destroy() };
+    const warm = async () => {
+      const clients = await Promise.all(Array.from({ length: size }, () => pool.connect()));
+      for (const client of clients) client.release();
+    };
+    return { db, dialect, sqlite: null, queryPrepared, warm, close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -61,7 +70,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   sqlite.pragma('mmap_size = 8589934592');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
-  return { db, dialect, sqlite, queryPrepared, close: () => db.destroy() };
+  return { db, dialect, sqlite, queryPrepared, warm: async () => {}, close: () => db.destroy() };
 }
 
 /**

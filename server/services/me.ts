@@ -3,12 +3,12 @@
 import { createHash } from 'node:crypto';
 import type { MeUpdate } from '../../shared/schemas.js';
 import type { Db } from '../db/index.js';
-import { notFound, validationFailed } from '../errors.js';
+import { notFound } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import type { SessionInfo } from './auth.js';
+import { assertCurrentPassword } from './current-password.js';
 import { withdrawLinks } from './links.js';
-import { verifyPassword } from './passwords.js';
 import { auditSnapshot, derivedColumns, type UserRow } from './user-presenter.js';
 
 /** The id the API shows for a session: derived from the stored hash, so it never names the cookie token. */
@@ -41,22 +41,6 @@ export class MyAccount {
     private readonly now: () => Date,
   ) {}
 
-  private async assertPassword(userId: number, password: string | undefined): Promise<void> {
-    const credential = await this.db
-      .selectFrom('user_credentials')
-      .select('password_hash')
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    if (!password || !credential || !(await verifyPassword(credential.password_hash, password))) {
-      throw validationFailed([
-        {
-          path: 'currentPassword',
-          message: password ? 'The current password is wrong' : 'Enter your current password to change your email',
-        },
-      ]);
-    }
-  }
-
   async update(session: SessionInfo, input: MeUpdate, ip?: string | null) {
     const before = session.user;
     const changes: Partial<UserRow> = {};
@@ -64,7 +48,7 @@ export class MyAccount {
     if (input.lastName !== undefined) changes.last_name = input.lastName;
     if (input.email !== undefined && (input.email ?? '') !== (before.email ?? '')) {
       // The address is where password resets go: a session alone (perhaps stolen) may not move it.
-      if (before.auth_method === 'password') await this.assertPassword(before.id, input.currentPassword);
+      if (before.auth_method === 'password') await assertCurrentPassword(this.db, before.id, input.currentPassword);
       changes.email = input.email;
       changes.email_verified = 0;
     }

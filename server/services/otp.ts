@@ -7,8 +7,8 @@ import type { Db } from '../db/index.js';
 import { AppError, notFound } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { assertCurrentPassword } from './current-password.js';
 import type { Outbox } from './mail/outbox.js';
-import { verifyPassword } from './passwords.js';
 import { type UserRow, userSubject } from './user-presenter.js';
 
 const PERIOD = 30;
@@ -113,7 +113,7 @@ export class OneTimeCodes {
       throw new AppError(409, 'NoDeviceSetup', 'Start setting up a device first: it shows the secret and QR code');
     }
     const replacing = Boolean(row.secret);
-    if (replacing) await this.assertPassword(me.user.id, currentPassword);
+    if (replacing) await assertCurrentPassword(this.db, me.user.id, currentPassword);
     const step = this.stepOf(row.pending_secret, code);
     if (step === null) throw wrongCode();
     const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
@@ -148,7 +148,7 @@ export class OneTimeCodes {
   async regenerateRecoveryCodes(me: Me, currentPassword: string | undefined, ip?: string | null) {
     if (!(await this.configured(me.user.id)))
       throw new AppError(409, 'OtpNotConfigured', 'Set up one-time codes first');
-    await this.assertPassword(me.user.id, currentPassword);
+    await assertCurrentPassword(this.db, me.user.id, currentPassword);
     const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
     await this.db.transaction().execute(async (trx) => {
       await this.replaceRecoveryCodes(trx, me.user.id, codes);
@@ -172,7 +172,7 @@ export class OneTimeCodes {
         'Your account requires a one-time code for admins: replace the device instead',
       );
     }
-    await this.assertPassword(me.user.id, currentPassword);
+    await assertCurrentPassword(this.db, me.user.id, currentPassword);
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('user_otp').where('user_id', '=', me.user.id).execute();
       await trx.deleteFrom('user_recovery_codes').where('user_id', '=', me.user.id).execute();
@@ -267,19 +267,6 @@ export class OneTimeCodes {
       .insertInto('user_recovery_codes')
       .values(codes.map((code) => ({ user_id: userId, code_hash: hashRecovery(code), used_at: null })))
       .execute();
-  }
-
-  private async assertPassword(userId: number, password: string | undefined) {
-    const credential = await this.db
-      .selectFrom('user_credentials')
-      .select('password_hash')
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    if (!password || !credential || !(await verifyPassword(credential.password_hash, password))) {
-      throw new AppError(400, 'ValidationFailed', 'Your current password is needed, and that one is not right', [
-        { path: 'currentPassword', message: 'The current password is wrong' },
-      ]);
-    }
   }
 
   private async notify(trx: Db, user: UserRow, accountName: string) {

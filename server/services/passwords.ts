@@ -1,7 +1,7 @@
 // Password hashing (argon2id) and generated passwords. The password policy is shared/password-policy.ts.
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { hash, verify } from '@node-rs/argon2';
+import { Worker } from 'node:worker_threads';
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 const ARGON2 = {
@@ -12,28 +12,80 @@ const ARGON2 = {
 } as const;
 
 /**
- * argon2id runs on libuv's thread pool, never on the event loop; but hashes beyond the machine's cores would take the
- * CPU the event loop needs to answer everyone else. So a process runs at most this many at once (one per core but
- * one, at least one); more wait their turn. ROSTER_ARGON2_PARALLEL overrides it.
+ * argon2id runs on threads of its own (argon2-worker.js), one per core, never on the event loop. Each lowers its own
+ * scheduling priority: the event loop and the database take the CPU first, so the other requests of a sign-in storm
+ * are answered as fast as without it, and the hashes use every core that is otherwise idle. ROSTER_ARGON2_PARALLEL
+ * sets how many run at once; more wait their turn.
  */
-const ARGON2_PARALLEL = Number(process.env.ROSTER_ARGON2_PARALLEL) || Math.max(1, availableParallelism() - 1);
-let argon2Running = 0;
-const argon2Waiting: (() => void)[] = [];
+const ARGON2_PARALLEL = Number(process.env.ROSTER_ARGON2_PARALLEL) || availableParallelism();
 
-async function argon2Slot<T>(work: () => Promise<T>): Promise<T> {
-  if (argon2Running >= ARGON2_PARALLEL) await new Promise<void>((resolve) => argon2Waiting.push(resolve));
-  else argon2Running++;
-  try {
-    return await work();
-  } finally {
-    const next = argon2Waiting.shift();
-    // The slot passes straight to the next in line, or is given back.
-    if (next) next();
-    else argon2Running--;
+type Job =
+  | { op: 'hash'; password: string; options: typeof ARGON2 }
+  | { op: 'verify'; password: string; stored: string };
+
+class Argon2Threads {
+  private readonly idle: Worker[] = [];
+  private started = 0;
+  private readonly waiting: ((worker: Worker) => void)[] = [];
+  private nextId = 0;
+
+  async run<T>(job: Job): Promise<T> {
+    const worker = await this.take();
+    try {
+      // A thread at work keeps the process alive (a command waiting for its hash); an idle one does not.
+      worker.ref();
+      const id = this.nextId++;
+      return await new Promise<T>((resolve, reject) => {
+        const onMessage = (message: { id: number; result?: T; error?: string }) => {
+          if (message.id !== id) return;
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          if (message.error !== undefined) reject(new Error(message.error));
+          else resolve(message.result as T);
+        };
+        const onError = (error: Error) => {
+          worker.off('message', onMessage);
+          reject(error);
+        };
+        worker.on('message', onMessage);
+        worker.once('error', onError);
+        worker.postMessage({ id, ...job });
+      });
+    } finally {
+      worker.unref();
+      this.give(worker);
+    }
+  }
+
+  private take(): Promise<Worker> {
+    const ready = this.idle.pop();
+    if (ready) return Promise.resolve(ready);
+    if (this.started < ARGON2_PARALLEL) {
+      this.started++;
+      const worker = new Worker(new URL('./argon2-worker.js', import.meta.url));
+      worker.unref();
+      // A thread that dies (it should not) is replaced by the next one started.
+      worker.once('exit', () => {
+        this.started--;
+        const at = this.idle.indexOf(worker);
+        if (at >= 0) this.idle.splice(at, 1);
+      });
+      return Promise.resolve(worker);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private give(worker: Worker) {
+    const next = this.waiting.shift();
+    // The thread passes straight to the next in line, or waits idle.
+    if (next) next(worker);
+    else this.idle.push(worker);
   }
 }
 
-export const hashPassword = (password: string) => argon2Slot(() => hash(password, ARGON2));
+const threads = new Argon2Threads();
+
+export const hashPassword = (password: string) => threads.run<string>({ op: 'hash', password, options: ARGON2 });
 
 /** How many argon2id verifications this process has run (tests count them to see every sign-in costs one). */
 export const argon2Checks = { count: 0 };
@@ -41,7 +93,7 @@ export const argon2Checks = { count: 0 };
 async function argon2Verify(stored: string, password: string): Promise<boolean> {
   argon2Checks.count++;
   try {
-    return await argon2Slot(() => verify(stored, password));
+    return await threads.run<boolean>({ op: 'verify', password, stored });
   } catch {
     return false;
   }

@@ -214,7 +214,7 @@ function profileInReach(actor: Actor, profile: ProfileSubject) {
 /** The owner, or an admin without a profile: nobody has wider rights. */
 const unlimited = (a: Actor) => a.isOwner || !a.profile;
 /** Whether the actor may manage this user as far as rank goes: anyone but an admin, oneself, or by an unlimited admin. */
-const outranks = (a: Actor, s: UserSubject) => !s.isAdmin || self(a, s) || unlimited(a);
+export const outranks = (a: Actor, s: UserSubject) => !s.isAdmin || self(a, s) || unlimited(a);
 const adminChange = (s: Subjects['accessType']) => s.to !== s.from && (s.to === 'admin' || s.from === 'admin');
 const scorerChange = (s: Subjects['accessType']) => s.to !== s.from && (s.to === 'scorer' || s.from === 'scorer');
 const namesSelf = (a: Actor, s: Subjects['question']) =>

@@ -10,7 +10,7 @@ import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { syncRoleIds } from '../db/user-facts.js';
 import { AppError, validationFailed } from '../errors.js';
-import { type Actor, canOnUser } from '../policy.js';
+import { type Actor, canOnUser, outranks } from '../policy.js';
 import type { AccessRoles } from './access.js';
 import type { AuditLog } from './audit.js';
 import { isCheckViolation } from './licenses.js';
@@ -76,9 +76,20 @@ export const SKIP = {
   noSeats: 'no seats left in the pool',
   noEmail: 'has no email address',
   signedIn: 'has signed in already',
+  outranked: 'is an admin you may not manage',
   hasActions: 'already has these required actions',
   noActions: 'has no required actions',
 } as const;
+
+/** Actions the policy allows on any user in reach whatever their rank (user.unlock, user.teams). */
+const RANKLESS = new Set<BulkAction>([
+  'unlock',
+  'assign_team',
+  'unassign_team',
+  'set_main_team',
+  'assign_supervisor',
+  'unassign_supervisor',
+]);
 
 /** A bulk action with its parameters checked, ready to run chunk by chunk. */
 interface Prepared {
@@ -152,9 +163,17 @@ export class BulkActions {
           if (departments) query = query.where('department', 'in', departments);
           if (this.dialect === 'postgres') query = query.forUpdate();
           const rows = (await query.execute()) as UserRow[];
-          const targets = rows.map((row) => ({ id: row.id, username: row.username, row }));
           const found = new Set(rows.map((row) => row.id));
+          // As on a user's page: an admin limited by a profile manages no other admin (unlocking and teams aside).
+          const outranked = RANKLESS.has(request.action)
+            ? []
+            : rows.filter((row) => !outranks(actor, userSubject(row)));
+          const targets = rows
+            .filter((row) => !outranked.includes(row))
+            .map((row) => ({ id: row.id, username: row.username, row }));
           const result = await prepared.run(trx, targets);
+          for (const row of outranked)
+            result.skipped.push([{ id: row.id, username: row.username, row }, SKIP.outranked]);
           await this.auditChunk(trx, actor, at, result.done, prepared, meta.ip);
           return { result, gone: chunk.filter((id) => !found.has(id)) };
         });

@@ -64,8 +64,19 @@ describe.each(DIALECTS)('authorization (%s)', (dialect) => {
     ];
     const statuses = (await Promise.all(attempts)).map((reply) => reply.status);
     expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403]);
-    const bulk = await client.post('/users/bulk', { action: 'disable', selection: { ids: [big.id] } });
-    expect(bulk.body.done).toBe(0);
+    for (const action of ['disable', 'delete', 'add_required_actions', 'send_invitation']) {
+      const bulk = await client.post('/users/bulk', {
+        action,
+        selection: { ids: [big.id] },
+        ...(action === 'add_required_actions' ? { requiredActions: ['update_password'] } : {}),
+      });
+      expect(bulk.body, action).toMatchObject({ done: 0, skipped: 1 });
+      expect(bulk.body.groups[0].reason).toBe('is an admin you may not manage');
+    }
+    // Unlocking stays open to any admin in reach, as on the user's page.
+    expect(
+      (await client.post('/users/bulk', { action: 'unlock', selection: { ids: [big.id] } })).body.groups[0].reason,
+    ).toBe('not locked');
     // Nor may it make an admin of someone it manages (who would then have no limits).
     const promoted = await client.patch(`/users/${seller.id}`, { accessType: 'admin' });
     expect(promoted.status).toBe(403);

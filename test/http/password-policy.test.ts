@@ -294,6 +294,7 @@ describe.each(DIALECTS)('password policy (%s)', (dialect) => {
       .select(['after_json'])
       .where('action', '=', 'user.password_set')
       .where('target_id', '=', String(user.id))
+      .orderBy('id')
       .execute();
     expect(audit.map((a) => JSON.parse(a.after_json as string))).toEqual([{ temporary: true }, { temporary: false }]);
     expect(JSON.stringify(audit)).not.toContain('Windy');

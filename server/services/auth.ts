@@ -135,7 +135,7 @@ export class Auth {
   ) {
     const now = this.now();
     const client = meta.ip ? `ip:${meta.ip}` : null;
-    if (client) await this.assertClientMayTry(client, now);
+    if (client) await this.assertClientMayTry(client);
     const account = await this.db.selectFrom('accounts').selectAll().where('slug', '=', accountSlug).executeTakeFirst();
     const user = account
       ? ((await this.db
@@ -352,48 +352,21 @@ export class Auth {
   }
 
   /** Refuses a client address that failed too often in the current window (429 with when to try again). */
-  private async assertClientMayTry(client: string, now: Date): Promise<void> {
+  private async assertClientMayTry(client: string): Promise<void> {
     const limit = this.lockout.addressLimit;
     if (!limit) return;
-    const row = await this.db
-      .selectFrom('sign_in_throttle')
-      .select(['window_started_at', 'failures'])
-      .where('client', '=', client)
-      .executeTakeFirst();
-    if (!row || row.failures < limit) return;
-    const ends = new Date(row.window_started_at).getTime() + ADDRESS_WINDOW_MINUTES * 60_000;
-    if (ends <= now.getTime()) return;
-    throw new RateLimited(
-      Math.ceil((ends - now.getTime()) / 1000),
-      'Too many failed sign-ins from your address: wait a few minutes before trying again',
-    );
+    const wait = await this.throttle.peek(client, limit, ADDRESS_WINDOW_MINUTES);
+    if (wait)
+      throw new RateLimited(wait, 'Too many failed sign-ins from your address: wait a few minutes before trying again');
   }
 
   /** Counts a failed sign-in of a client address (a new window starts once the last one is over). */
   private async countClientFailure(client: string, now: Date): Promise<void> {
     if (!this.lockout.addressLimit) return;
-    const at = now.toISOString();
-    const windowStart = new Date(now.getTime() - ADDRESS_WINDOW_MINUTES * 60_000).toISOString();
-    await this.db
-      .insertInto('sign_in_throttle')
-      .values({ client, window_started_at: at, failures: 1 })
-      .onConflict((oc) =>
-        oc.column('client').doUpdateSet((eb) => {
-          const over = eb('sign_in_throttle.window_started_at', '<=', windowStart);
-          return {
-            failures: eb
-              .case()
-              .when(over)
-              .then(1)
-              .else(eb('sign_in_throttle.failures', '+', 1))
-              .end(),
-            window_started_at: eb.case().when(over).then(at).else(eb.ref('sign_in_throttle.window_started_at')).end(),
-          };
-        }),
-      )
-      .execute();
+    await this.throttle.take(client, this.lockout.addressLimit, ADDRESS_WINDOW_MINUTES);
     // Addresses whose window is long over are forgotten now and then, so the table stays small.
     if (Math.random() < 0.01) {
+      const windowStart = new Date(now.getTime() - ADDRESS_WINDOW_MINUTES * 60_000).toISOString();
       await this.db.deleteFrom('sign_in_throttle').where('window_started_at', '<=', windowStart).execute();
     }
   }

@@ -7,11 +7,11 @@ import { emailSchema, usernameSchema } from '../../shared/schemas.js';
 import type { SsoAccessType, SsoError } from '../../shared/sso-schemas.js';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
-import { RateLimited } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { type Auth, signInRefusal } from './auth.js';
 import { discover, discoveryProblem, type ProviderRow } from './identity-providers.js';
+import { Throttle } from './throttle.js';
 import type { UserRow } from './user-presenter.js';
 import { isUniqueViolation, type UserDirectory } from './users.js';
 
@@ -43,6 +43,7 @@ export interface SsoMeta {
 
 export class SingleSignOn {
   private readonly configs = new Map<number, { key: string; config: oidc.Configuration; until: number }>();
+  private readonly counter: Throttle;
 
   constructor(
     private readonly db: Db,
@@ -52,7 +53,9 @@ export class SingleSignOn {
     private readonly now: () => Date,
     /** Single sign-on requests (starts and callbacks) one client address may make in 15 minutes. */
     private readonly addressLimit: number,
-  ) {}
+  ) {
+    this.counter = new Throttle(db, now);
+  }
 
   /** The client configuration of a provider, discovered at most every few minutes. */
   private async configuration(provider: ProviderRow): Promise<oidc.Configuration> {
@@ -67,33 +70,10 @@ export class SingleSignOn {
   /** Counts one single sign-on request of a client address, refusing it (429) past the limit of the window. */
   async throttle(ip: string | null | undefined): Promise<void> {
     if (!ip) return;
-    const client = `sso:ip:${ip}`;
-    const now = this.now();
-    const at = now.toISOString();
-    const windowStart = new Date(now.getTime() - THROTTLE_WINDOW_MINUTES * 60_000).toISOString();
-    const row = await this.db
-      .insertInto('sign_in_throttle')
-      .values({ client, window_started_at: at, failures: 1 })
-      .onConflict((oc) =>
-        oc.column('client').doUpdateSet((eb) => {
-          const over = eb('sign_in_throttle.window_started_at', '<=', windowStart);
-          return {
-            failures: eb
-              .case()
-              .when(over)
-              .then(1)
-              .else(eb('sign_in_throttle.failures', '+', 1))
-              .end(),
-            window_started_at: eb.case().when(over).then(at).else(eb.ref('sign_in_throttle.window_started_at')).end(),
-          };
-        }),
-      )
-      .returning(['failures', 'window_started_at'])
-      .executeTakeFirstOrThrow();
-    if (row.failures <= this.addressLimit) return;
-    const ends = new Date(row.window_started_at).getTime() + THROTTLE_WINDOW_MINUTES * 60_000;
-    throw new RateLimited(
-      Math.max(1, Math.ceil((ends - now.getTime()) / 1000)),
+    await this.counter.enforce(
+      `sso:ip:${ip}`,
+      this.addressLimit,
+      THROTTLE_WINDOW_MINUTES,
       'Too many single sign-on attempts from your address: wait a few minutes before trying again',
     );
   }

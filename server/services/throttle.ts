@@ -10,8 +10,8 @@ export class Throttle {
   ) {}
 
   /**
-   * Counts one more request for `key`; returns false (and counts nothing) when `limit` requests were already made in
-   * the current window of `minutes`.
+   * Counts one more request for `key` in the current window of `minutes` (a new window starts once the last is over);
+   * `ok` is false when it is past `limit`, with the seconds until the window ends.
    */
   async take(key: string, limit: number, minutes: number): Promise<{ ok: boolean; retryAfter: number }> {
     const now = this.now();

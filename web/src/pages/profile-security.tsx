@@ -1,11 +1,12 @@
 // My profile's own-security sections: name and language, one-time codes, active sessions, and sign-in history.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { MySession, OtpStatus } from '../../../shared/responses/me.js';
 import { meUpdateSchema } from '../../../shared/schemas.js';
 import { ApiError, api, type Session } from '../api.js';
+import { TimeZoneField } from '../components/time-zone-field.js';
 import { Badge, Dialog, formatDateTime, Notice, RowButton, SelectField, Spinner, TextField } from '../components/ui.js';
-import { issuesByField, LANGUAGE_OPTIONS, timeZones } from '../forms.js';
+import { issuesByField, LANGUAGE_OPTIONS } from '../forms.js';
 import { setSession, useSession } from '../session.js';
 import { OtpSetup } from './second-factor.js';
 
@@ -17,7 +18,6 @@ export function MyDetailsSection() {
   const [language, setLanguage] = useState(user.language ?? '');
   const [timeZone, setTimeZone] = useState(user.timeZone ?? '');
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const zonesId = useId();
   const save = useMutation({
     mutationFn: (body: unknown) => api<Session>('/me', { method: 'PATCH', body }),
     onSuccess: (session) => setSession(client, session),
@@ -44,19 +44,7 @@ export function MyDetailsSection() {
           <TextField label="First name" value={firstName} onValue={setFirstName} required error={errors.firstName} />
           <TextField label="Last name" value={lastName} onValue={setLastName} error={errors.lastName} />
           <SelectField label="Language" value={language} onValue={setLanguage} options={LANGUAGE_OPTIONS} />
-          <TextField
-            label="Time zone"
-            value={timeZone}
-            onValue={setTimeZone}
-            list={zonesId}
-            placeholder="Account default"
-            error={errors.timeZone}
-          />
-          <datalist id={zonesId}>
-            {timeZones().map((zone) => (
-              <option key={zone} value={zone} />
-            ))}
-          </datalist>
+          <TimeZoneField value={timeZone} onValue={setTimeZone} error={errors.timeZone} />
         </div>
         <div className="form-actions">
           <button type="submit" className="button button--primary" disabled={save.isPending}>

@@ -4,8 +4,9 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { meUpdateSchema } from '../../../shared/schemas.js';
 import { ApiError, api, type Session } from '../api.js';
+import { TimeZoneField } from '../components/time-zone-field.js';
 import { Notice, SelectField, TextField } from '../components/ui.js';
-import { issuesByField, LANGUAGE_OPTIONS, timeZones } from '../forms.js';
+import { issuesByField, LANGUAGE_OPTIONS } from '../forms.js';
 import { setSession, useSession, useSignOut } from '../session.js';
 import { AuthCard } from './links.js';
 
@@ -247,7 +248,6 @@ export function UpdateDetailsPage({ action }: { action: 'update_profile' | 'upda
   const [language, setLanguage] = useState(user.language ?? '');
   const [timeZone, setTimeZone] = useState(user.timeZone ?? '');
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const zonesId = useId();
   const save = useMutation({
     mutationFn: (body: unknown) => api<Session>('/me', { method: 'PATCH', body }),
     onSuccess: (session) => setSession(client, session),
@@ -303,19 +303,7 @@ export function UpdateDetailsPage({ action }: { action: 'update_profile' | 'upda
         ) : (
           <>
             <SelectField label="Language" value={language} onValue={setLanguage} options={LANGUAGE_OPTIONS} />
-            <TextField
-              label="Time zone"
-              value={timeZone}
-              onValue={setTimeZone}
-              list={zonesId}
-              placeholder="Account default"
-              error={errors.timeZone}
-            />
-            <datalist id={zonesId}>
-              {timeZones().map((zone) => (
-                <option key={zone} value={zone} />
-              ))}
-            </datalist>
+            <TimeZoneField value={timeZone} onValue={setTimeZone} error={errors.timeZone} />
           </>
         )}
         <button type="submit" className="button button--primary button--block" disabled={save.isPending}>

@@ -176,9 +176,10 @@ export class Auth {
     await this.requireChangeIfExpired(account.id, user, credential.updated_at, meta.ip);
     // With a second factor the sign-in is not over: the right password gives its guess back (the codes that follow
     // are counted one by one), without clearing the failures before it, so that knowing the password never buys
-    // more code guesses.
-    if (guess && this.codes && (await this.codes.configured(user.id))) await this.giveBack(user.id, guess);
-    return this.openSession(account.id, user, 'password', meta);
+    // more code guesses. (An identity provider answers for its own second factor.)
+    const waitForCode = Boolean(this.codes && (await this.codes.configured(user.id)));
+    if (guess && waitForCode) await this.giveBack(user.id, guess);
+    return this.openSession(account.id, user, 'password', meta, undefined, waitForCode);
   }
 
   /** A password older than the policy's maximum age must be replaced before anything else: Update Password is added. */
@@ -215,15 +216,14 @@ export class Auth {
     method: SignInMethod,
     meta: { ip?: string | null; userAgent?: string | null },
     also?: (trx: Transaction<Database>) => Promise<void>,
+    /** The user has a one-time code device: the session can only take a code; the sign-in happens with it. */
+    waitForCode = false,
   ): Promise<string> {
     const now = this.now();
     const token = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const at = now.toISOString();
-    // With a second factor, a password opens a session that can only take a code; the sign-in happens with it.
-    // (An identity provider answers for its own second factor.)
-    const secondFactor = method === 'password' && this.codes && (await this.codes.configured(user.id));
-    if (secondFactor) {
+    if (waitForCode) {
       await this.db
         .insertInto('sessions')
         .values({

@@ -1,7 +1,7 @@
 // The SCIM filter grammar (RFC 7644, 3.4.2.2): the RFC's own examples, what the big identity providers send, and
 // filters that must be refused with a clear message rather than crash.
 import { describe, expect, it } from 'vitest';
-import { type Filter, parseAttrPath, parseFilter, ScimFilterError } from './filter.js';
+import { type Filter, parseAttrPath, parseFilter, parsePatchPath, ScimFilterError } from './filter.js';
 
 const path = (attribute: string, subAttribute: string | null = null, schema: string | null = null) => ({
   schema,
@@ -164,6 +164,25 @@ describe('SCIM filters', () => {
       } catch (error) {
         expect(error, text).toBeInstanceOf(ScimFilterError);
       }
+    }
+  });
+
+  it('reads PATCH paths, with value filters and a sub-attribute after them', () => {
+    expect(parsePatchPath('displayName')).toEqual({ path: path('displayname'), filter: null, subAttribute: null });
+    expect(parsePatchPath('name.givenName')).toMatchObject({ path: path('name', 'givenname'), filter: null });
+    const work = parsePatchPath('emails[type eq "work"].value');
+    expect(work.path).toEqual(path('emails'));
+    expect(work.subAttribute).toBe('value');
+    expect(work.filter && show(work.filter)).toBe('type eq "work"');
+    const member = parsePatchPath('members[value eq "2819c223-7f76-453a-919d-413861904646"]');
+    expect(member).toMatchObject({ path: path('members'), subAttribute: null });
+    expect(parsePatchPath('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager').path.schema).toBe(
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+    );
+    // A value in the filter may hold brackets of its own.
+    expect(parsePatchPath('emails[value eq "a]b@example.com"]').filter).toMatchObject({ value: 'a]b@example.com' });
+    for (const bad of ['emails[type eq "work"', 'emails[type eq "work"]value', 'name.givenName[x pr]', 'emails[]']) {
+      expect(() => parsePatchPath(bad), bad).toThrow(ScimFilterError);
     }
   });
 });

@@ -255,3 +255,36 @@ export function parseFilter(text: string): Filter {
   if (text.trim() === '') throw new ScimFilterError('The filter is empty', 0);
   return new Parser(tokenize(text)).parse();
 }
+
+/**
+ * A PATCH operation's path (RFC 7644, 3.5.2): `attrPath`, or `attrPath[valFilter]` optionally followed by
+ * `.subAttr` (`emails[type eq "work"].value`, `members[value eq "2819c223"]`).
+ */
+export interface PatchPath {
+  path: AttrPath;
+  /** The values of a multi-valued attribute the operation applies to, or null for the attribute itself. */
+  filter: Filter | null;
+  /** After a value filter: the sub-attribute of the matching values (lower case), or null. */
+  subAttribute: string | null;
+}
+
+export function parsePatchPath(text: string): PatchPath {
+  if (text.length > MAX_FILTER_LENGTH) {
+    throw new ScimFilterError(`The path is longer than ${MAX_FILTER_LENGTH} characters`, MAX_FILTER_LENGTH);
+  }
+  const open = text.indexOf('[');
+  if (open < 0) return { path: parseAttrPath(text.trim()), filter: null, subAttribute: null };
+  const close = text.lastIndexOf(']');
+  if (close < open) throw new ScimFilterError('Expected "]"', text.length);
+  const path = parseAttrPath(text.slice(0, open).trim(), 0);
+  if (path.subAttribute) {
+    throw new ScimFilterError('A value filter goes on an attribute, not on a sub-attribute', open);
+  }
+  const filter = parseFilter(text.slice(open + 1, close));
+  const after = text.slice(close + 1).trim();
+  if (after === '') return { path, filter, subAttribute: null };
+  if (!/^\.[A-Za-z][A-Za-z0-9_$-]*$/.test(after)) {
+    throw new ScimFilterError(`${JSON.stringify(after)} cannot follow a value filter`, close + 1);
+  }
+  return { path, filter, subAttribute: after.slice(1).toLowerCase() };
+}

@@ -28,6 +28,7 @@ import type {
 import type { ProfilesTable } from './profiles.js';
 import type { RoleCatalogsTable, RoleChildrenTable, RolesTable, UserRolesTable } from './roles.js';
 import type { SavedFiltersTable } from './saved-filters.js';
+import type { ScimTokensTable } from './scim-tokens.js';
 import type { SessionsTable } from './sessions.js';
 import type { SignInThrottleTable } from './sign-in-throttle.js';
 import type { UserAppSettingsTable } from './user-app-settings.js';
@@ -71,6 +72,7 @@ export interface Database {
   identity_providers: IdentityProvidersTable;
   user_identities: UserIdentitiesTable;
   sso_flows: SsoFlowsTable;
+  scim_tokens: ScimTokensTable;
 }
 
 export type { AccountsTable, AuditEventsTable, SavedFiltersTable, SessionsTable, UserCredentialsTable, UsersTable };

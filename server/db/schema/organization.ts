@@ -14,6 +14,10 @@ export interface GroupsTable {
   level: number;
   created_at: string;
   updated_at: string;
+  /** SCIM: the provisioning client's own id for the group. */
+  external_id: Generated<string | null>;
+  /** Counts every change of the group and its members (its ETag). */
+  version: Generated<number>;
 }
 
 export interface GroupMembersTable {

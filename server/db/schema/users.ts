@@ -50,6 +50,14 @@ export interface UsersTable {
   reporting_access: Generated<string>;
   audio_access: Generated<string>;
   scoring_access: Generated<string>;
+  /** SCIM: the provisioning client's own id for the user (case-exact). */
+  external_id: Generated<string | null>;
+  title: Generated<string>;
+  employee_number: Generated<string>;
+  /** The user's manager, a user of the same account (SCIM's enterprise `manager`). */
+  manager_id: Generated<number | null>;
+  /** SCIM attributes without a column of their own, as the client gave them (JSON object). */
+  scim_json: Generated<string>;
 }
 
 export interface UserCredentialsTable {

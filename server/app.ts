@@ -28,6 +28,7 @@ import { mailRoutes } from './routes/mail.js';
 import { meRoutes } from './routes/me.js';
 import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
+import { scimRoutes } from './routes/scim.js';
 import { securityRoutes } from './routes/security.js';
 import { signInLinkRoutes } from './routes/sign-in-links.js';
 import { ssoRoutes } from './routes/sso.js';
@@ -124,6 +125,7 @@ export function createApp(ctx: AppContext) {
   });
   app.route('/api/v1', api);
   mountDocs(app);
+  app.route('/scim/v2', scimRoutes(ctx));
   app.all('/api/*', (c) => c.json({ error: { code: 'NotFound', message: 'No such API route' } }, 404));
 
   mountConsole(app, ctx.config.webRoot);

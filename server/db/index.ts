@@ -68,6 +68,10 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   // Reads straight from the operating system's file cache, which every serving process shares (ROSTER_WORKERS),
   // instead of copying each page into the connection's own cache first. SQLite caps it at its built-in maximum.
   sqlite.pragma('mmap_size = 8589934592');
+  // SQLite's lower() knows ASCII only; this one lowers every letter as PostgreSQL's lower() does (see unicodeLower).
+  sqlite.function('unicode_lower', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
   return { db, dialect, sqlite, queryPrepared, warm: async () => {}, close: () => db.destroy() };

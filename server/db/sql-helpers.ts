@@ -12,6 +12,15 @@ export function containsLike(column: RawBuilder<unknown> | string, value: string
 }
 
 /**
+ * The text in lower case, every alphabet included (Ø is ø), on both databases: SQLite's own lower() knows ASCII only
+ * (unicode_lower is registered when the database is opened), and PostgreSQL's follows the column's collation, which
+ * is "C" for the sortable columns, so the database's default collation is asked for.
+ */
+export function unicodeLower(dialect: 'sqlite' | 'postgres', expr: RawBuilder<unknown>): RawBuilder<string> {
+  return dialect === 'postgres' ? sql<string>`lower(${expr} collate "default")` : sql<string>`unicode_lower(${expr})`;
+}
+
+/**
  * `column` is one of `ids`. On PostgreSQL that is `= any(array)`: a filter or an index condition, planned without a
  * join, so statistics that lag behind a large change (a team just given 100,000 members) cannot lead the planner to
  * a nested loop over thousands of ids. On SQLite, `in` the ids read from one JSON parameter.

@@ -24,7 +24,7 @@ export function isHttps(c: Context, ctx: AppContext): boolean {
  * address it saw, while entries before it are whatever the client sent (trusting the first would let anyone choose
  * the address every per-address limit counts).
  */
-function clientIp(c: Context, ctx: AppContext): string | null {
+export function clientIp(c: Context, ctx: AppContext): string | null {
   if (ctx.config.trustProxy) {
     const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (forwarded) return forwarded;

@@ -33,6 +33,12 @@ function seenMembers(actor: Actor, groupId: RawBuilder<unknown>) {
     where m.group_id = ${groupId} and ${seenBy(actor, 'u.department')})`;
 }
 
+/** What only provisioning sets on a group (SCIM: the client's external id, members in the same transaction). */
+export interface GroupWriteOptions {
+  externalId?: string | null;
+  also?: (trx: Trx, groupId: number) => Promise<void>;
+}
+
 export interface TreeNode {
   id: number;
   parentId: number | null;
@@ -205,7 +211,7 @@ export class Groups {
     return parent.level + 1;
   }
 
-  async create(actor: Actor, input: GroupCreate, meta: RequestMeta = {}) {
+  async create(actor: Actor, input: GroupCreate, meta: RequestMeta = {}, options: GroupWriteOptions = {}) {
     this.assertCanChange(actor);
     const at = this.now().toISOString();
     const id = await this.db.transaction().execute(async (trx) => {
@@ -223,6 +229,7 @@ export class Groups {
           level,
           created_at: at,
           updated_at: at,
+          ...(options.externalId !== undefined ? { external_id: options.externalId } : {}),
         })
         .returning('id')
         .executeTakeFirstOrThrow();
@@ -234,6 +241,7 @@ export class Groups {
         after: { name: input.name, parentId, level },
         ip: meta.ip,
       });
+      await options.also?.(trx, row.id);
       return row.id;
     });
     return this.get(actor, id);
@@ -261,7 +269,7 @@ export class Groups {
   }
 
   /** Renames and/or moves a group (with its subgroups) under another parent, or to the top (`parentId: null`). */
-  async update(actor: Actor, id: number, input: GroupUpdate, meta: RequestMeta = {}) {
+  async update(actor: Actor, id: number, input: GroupUpdate, meta: RequestMeta = {}, options: GroupWriteOptions = {}) {
     this.assertCanChange(actor);
     await this.db.transaction().execute(async (trx) => {
       const before = await this.find(trx, actor.accountId, id);
@@ -292,18 +300,23 @@ export class Groups {
           parent_key: parentId ?? 0,
           level,
           updated_at: this.now().toISOString(),
+          version: sql<number>`version + 1`,
+          ...(options.externalId !== undefined ? { external_id: options.externalId } : {}),
         })
         .where('id', '=', id)
         .execute();
-      await this.audit.record(trx, {
-        accountId: actor.accountId,
-        actor,
-        action: parentId !== before.parentId ? 'group.move' : 'group.rename',
-        target: { type: 'group', id, label: name },
-        before: { name: before.name, parentId: before.parentId },
-        after: { name, parentId },
-        ip: meta.ip,
-      });
+      if (name !== before.name || parentId !== before.parentId) {
+        await this.audit.record(trx, {
+          accountId: actor.accountId,
+          actor,
+          action: parentId !== before.parentId ? 'group.move' : 'group.rename',
+          target: { type: 'group', id, label: name },
+          before: { name: before.name, parentId: before.parentId },
+          after: { name, parentId },
+          ip: meta.ip,
+        });
+      }
+      await options.also?.(trx, id);
     });
     return this.get(actor, id);
   }

@@ -246,24 +246,50 @@ export class Licenses {
     this.assertCanManage(actor);
     await this.db.transaction().execute(async (trx) => {
       const user = await findManagedUser(trx, actor, userId, 'user.access', this.dialect === 'postgres');
-      const removed = await trx
-        .deleteFrom('user_licenses')
-        .where('account_id', '=', actor.accountId)
-        .where('user_id', '=', userId)
-        .where('app', '=', app)
-        .executeTakeFirst();
-      if (Number(removed.numDeletedRows) === 0) return;
-      await this.syncUserColumn(trx, userId);
-      await this.audit.record(trx, {
-        accountId: actor.accountId,
-        actor,
-        action: 'user.license.revoke',
-        target: { type: 'user', id: userId, label: user.username },
-        before: { license: app },
-        ip: meta.ip,
-      });
+      await this.revokeWithin(trx, actor, user, app, meta.ip);
     });
     return this.forUser(actor, userId);
+  }
+
+  /**
+   * Gives the user exactly these licenses, inside the caller's transaction (provisioning sets them with the rest of
+   * the user): the missing ones are granted from their pools, the others revoked. A full pool refuses the grant
+   * (and so the whole change).
+   */
+  async setWithin(trx: Trx, actor: Actor, userId: number, apps: readonly AppKey[], ip?: string | null) {
+    const user = await findManagedUser(trx, actor, userId, 'user.access', this.dialect === 'postgres');
+    const held = await trx.selectFrom('user_licenses').select('app').where('user_id', '=', userId).execute();
+    const had = new Set(held.map((h) => h.app));
+    for (const app of held.map((h) => h.app as AppKey).filter((a) => !apps.includes(a))) {
+      await this.revokeWithin(trx, actor, user, app, ip);
+    }
+    for (const app of apps.filter((a) => !had.has(a)))
+      await this.grantWithin(trx, actor, user, app, { license: app }, ip);
+  }
+
+  private async revokeWithin(
+    trx: Trx,
+    actor: Actor,
+    user: { id: number; username: string },
+    app: AppKey,
+    ip?: string | null,
+  ) {
+    const removed = await trx
+      .deleteFrom('user_licenses')
+      .where('account_id', '=', actor.accountId)
+      .where('user_id', '=', user.id)
+      .where('app', '=', app)
+      .executeTakeFirst();
+    if (Number(removed.numDeletedRows) === 0) return;
+    await this.syncUserColumn(trx, user.id);
+    await this.audit.record(trx, {
+      accountId: actor.accountId,
+      actor,
+      action: 'user.license.revoke',
+      target: { type: 'user', id: user.id, label: user.username },
+      before: { license: app },
+      ip,
+    });
   }
 
   /**

@@ -115,8 +115,18 @@ export class Teams {
       const done = inserted.map((row) => row.user_id);
       markDone(out, todo, done);
       await this.auditUsers(trx, actor, accountId, done, 'user.team.assign', { team: describe(group) });
+      if (done.length > 0) await this.touch(trx, [groupId]);
     }
     return out;
+  }
+
+  /** The groups' members changed: their version and last-modified time move on (a group's ETag in SCIM). */
+  private async touch(trx: Trx, groupIds: number[]) {
+    await trx
+      .updateTable('groups')
+      .set((eb) => ({ version: eb('version', '+', 1), updated_at: this.now().toISOString() }))
+      .where(this.idIn('id', groupIds))
+      .execute();
   }
 
   /**
@@ -141,6 +151,7 @@ export class Teams {
         rows.filter((row) => row.is_main === 1).map((row) => row.user_id),
       );
       await this.auditUsers(trx, actor, accountId, members, 'user.team.unassign', { team: describe(group) });
+      await this.touch(trx, [groupId]);
     }
     return out;
   }
@@ -536,6 +547,7 @@ export class Teams {
         ]);
       if (from) {
         await trx.deleteFrom('group_members').where('group_id', '=', from.id).where('user_id', '=', userId).execute();
+        await this.touch(trx, [from.id]);
       }
       await trx.updateTable('group_members').set({ is_main: 0 }).where('user_id', '=', userId).execute();
       const at = this.now().toISOString();
@@ -544,6 +556,7 @@ export class Teams {
         .values({ group_id: to.id, user_id: userId, account_id: accountId, is_main: 1, created_at: at })
         .onConflict((oc) => oc.columns(['group_id', 'user_id']).doUpdateSet({ is_main: 1 }))
         .execute();
+      await this.touch(trx, [to.id]);
       const payload = { userId, fromGroupId: from?.id ?? null, toGroupId: to.id, moveCalls: input.moveCalls === true };
       const inserted = await trx
         .insertInto('events')

@@ -181,6 +181,21 @@ export interface UserListPage {
   prevCursor: string | null;
 }
 
+/** Columns only provisioning sets: not part of the API's user input. */
+export interface ProvisionedColumns {
+  source?: string;
+  external_id?: string | null;
+  title?: string;
+  employee_number?: string;
+  manager_id?: number | null;
+  scim_json?: string;
+}
+
+export interface UpdateOptions {
+  columns?: ProvisionedColumns;
+  also?: (trx: Transaction<Database>, before: UserRow, after: UserRow) => Promise<void>;
+}
+
 export interface RequestMeta {
   ip?: string | null;
   /** Where the request comes from; the Scorer rule depends on it. */
@@ -890,12 +905,16 @@ export class UserDirectory {
       .executeTakeFirst()) as UserRow | undefined;
   }
 
-  /** Creates a user; `also` runs inside the same transaction (single sign-on binds the identity there). */
+  /**
+   * Creates a user; `also` runs inside the same transaction (single sign-on binds the identity there); `columns`
+   * are what only provisioning sets (SCIM: the source, external id, title...).
+   */
   async create(
     actor: Actor,
     input: UserCreate,
     meta: RequestMeta = {},
     also?: (trx: Transaction<Database>, user: UserRow) => Promise<void>,
+    columns: ProvisionedColumns = {},
   ) {
     this.assertCanManage(actor);
     if (input.accessType) this.assertCanSetAccessType(actor, meta, null, input.accessType);
@@ -941,6 +960,7 @@ export class UserDirectory {
       scoring_access: input.scoringAccess ?? 'none',
       required_actions: JSON.stringify(input.password && input.temporaryPassword ? ['update_password'] : []),
       profile_id: input.profileId ?? null,
+      ...columns,
       created_at: at,
       updated_at: at,
     };
@@ -1043,7 +1063,11 @@ export class UserDirectory {
     }
   }
 
-  async update(actor: Actor, id: number, input: UserUpdate, meta: RequestMeta = {}) {
+  /**
+   * Changes a user. `options.columns` are what only provisioning sets (see ProvisionedColumns); `options.also` runs
+   * in the same transaction after the change (SCIM sets licenses there).
+   */
+  async update(actor: Actor, id: number, input: UserUpdate, meta: RequestMeta = {}, options: UpdateOptions = {}) {
     this.assertCanManage(actor);
     const before = await this.findRow(actor.accountId, id);
     if (!before) throw notFound('User');
@@ -1108,6 +1132,7 @@ export class UserDirectory {
     if (changes.department !== undefined && changes.department !== before.department) {
       this.assertInScope(actor, changes.department as string);
     }
+    Object.assign(changes, options.columns ?? {});
     const newProfile = input.profileId !== undefined && input.profileId !== before.profile_id;
     if (newProfile) changes.profile_id = input.profileId ?? null;
     if (changes.email !== undefined && changes.email !== before.email && input.emailVerified === undefined) {
@@ -1179,6 +1204,7 @@ export class UserDirectory {
       ) {
         await withdrawLinks(trx, [id], this.now().toISOString());
       }
+      await options.also?.(trx, before, updated);
       return updated;
     });
     if (before.email && row.email !== before.email) this.afterMailQueued?.();

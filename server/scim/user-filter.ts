@@ -1,0 +1,333 @@
+// SCIM filters on users as SQL: each attribute Roster can filter on is a column (or a membership subquery), so a
+// filter is one indexed query of the account's users, never users read into memory. An attribute Roster does not
+// filter on, or an operator that makes no sense for its type, is a 400 invalidFilter naming it.
+import { type RawBuilder, sql } from 'kysely';
+import type { Dialect } from '../db/dialect.js';
+import { escapeLike, unicodeLower } from '../db/sql-helpers.js';
+import { ScimError } from './errors.js';
+import type { AttrPath, CompareValue, Filter } from './filter.js';
+import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, ROSTER_SCHEMA, USER_SCHEMA } from './schema.js';
+
+type Operand =
+  | { type: 'text'; expr: RawBuilder<unknown>; caseExact?: boolean; storedLower?: boolean }
+  | { type: 'number'; expr: RawBuilder<unknown> }
+  | { type: 'boolean'; expr: RawBuilder<unknown> }
+  | { type: 'date'; expr: RawBuilder<unknown> };
+
+/** Where a filter is read: the attributes it may name, and the multi-valued ones that are subqueries. */
+export interface FilterContext {
+  /** An attribute (with its sub-attribute) as a column expression, or null when it cannot be filtered on. */
+  operand(path: AttrPath): Operand | null;
+  /** A multi-valued attribute kept in a table of its own: `inner` is the filter on one of its values. */
+  subquery?(path: AttrPath, inner: (context: FilterContext) => RawBuilder<boolean>): RawBuilder<boolean> | null;
+}
+
+const invalidFilter = (message: string) => new ScimError(400, message, 'invalidFilter');
+const col = (name: string) => sql.ref(name);
+const nameOf = (path: AttrPath) => [path.attribute, path.subAttribute].filter(Boolean).join('.');
+
+/** The attribute's schema must be the one it belongs to, when the filter names one. */
+function schemaOf(path: AttrPath, allowed: string[]): boolean {
+  return path.schema === null || allowed.some((s) => s.toLowerCase() === path.schema?.toLowerCase());
+}
+
+/** The users table as a filter context (the query's users table is `users`). */
+export const USER_FILTER_CONTEXT: FilterContext = {
+  operand(path) {
+    const name = nameOf(path);
+    if (schemaOf(path, [USER_SCHEMA])) {
+      switch (name) {
+        case 'id':
+          return { type: 'number', expr: col('users.id') };
+        case 'username':
+          return { type: 'text', expr: col('users.username'), storedLower: true };
+        case 'externalid':
+          return { type: 'text', expr: col('users.external_id'), caseExact: true };
+        case 'name.givenname':
+          return { type: 'text', expr: col('users.first_name') };
+        case 'name.familyname':
+          return { type: 'text', expr: col('users.last_name') };
+        case 'displayname':
+        case 'name.formatted':
+          return { type: 'text', expr: sql`(users.first_name || ' ' || users.last_name)` };
+        case 'emails':
+        case 'emails.value':
+          return { type: 'text', expr: col('users.email') };
+        case 'phonenumbers':
+        case 'phonenumbers.value':
+          return { type: 'text', expr: col('users.phone') };
+        // Roster keeps one email and one phone: the work one, and the primary one.
+        case 'emails.type':
+          return { type: 'text', expr: sql`(case when users.email <> '' then 'work' end)` };
+        case 'phonenumbers.type':
+          return { type: 'text', expr: sql`(case when users.phone <> '' then 'work' end)` };
+        case 'emails.primary':
+          return { type: 'boolean', expr: sql`(case when users.email <> '' then 1 else 0 end)` };
+        case 'phonenumbers.primary':
+          return { type: 'boolean', expr: sql`(case when users.phone <> '' then 1 else 0 end)` };
+        case 'active':
+          return { type: 'boolean', expr: col('users.enabled') };
+        case 'title':
+          return { type: 'text', expr: col('users.title') };
+        case 'preferredlanguage':
+          return { type: 'text', expr: col('users.language') };
+        case 'timezone':
+          return { type: 'text', expr: col('users.time_zone') };
+        case 'meta.created':
+          return { type: 'date', expr: col('users.created_at') };
+        case 'meta.lastmodified':
+          return { type: 'date', expr: col('users.updated_at') };
+      }
+    }
+    if (schemaOf(path, [ENTERPRISE_SCHEMA])) {
+      switch (name) {
+        case 'employeenumber':
+          return { type: 'text', expr: col('users.employee_number') };
+        case 'department':
+          return { type: 'text', expr: col('users.department') };
+        case 'manager':
+        case 'manager.value':
+          return { type: 'number', expr: col('users.manager_id') };
+      }
+    }
+    if (schemaOf(path, [ROSTER_SCHEMA])) {
+      switch (name) {
+        case 'accesstype':
+          return { type: 'text', expr: col('users.access_type') };
+        case 'authmethod':
+          return { type: 'text', expr: col('users.auth_method') };
+        case 'source':
+          return { type: 'text', expr: col('users.source') };
+        case 'agentid':
+          return { type: 'text', expr: col('users.agent_id') };
+        case 'syncenabled':
+          return { type: 'boolean', expr: col('users.sync_enabled') };
+      }
+    }
+    return null;
+  },
+  subquery(path, inner) {
+    if (path.attribute !== 'groups' || !schemaOf(path, [USER_SCHEMA])) return null;
+    return sql<boolean>`exists (select 1 from group_members gm join groups g on g.id = gm.group_id
+      where gm.user_id = users.id and ${inner(MEMBERSHIP_CONTEXT)})`;
+  },
+};
+
+/** One of a user's group memberships (`gm` joined with its group `g`), for `groups[...]` filters. */
+const MEMBERSHIP_CONTEXT: FilterContext = {
+  operand(path) {
+    switch (path.attribute) {
+      case 'value':
+        return { type: 'number', expr: col('gm.group_id') };
+      case 'display':
+        return { type: 'text', expr: col('g.name') };
+      case 'type':
+        return { type: 'text', expr: sql`'direct'` };
+    }
+    return null;
+  },
+};
+
+/** The groups table (`groups`) as a filter context. */
+export const GROUP_FILTER_CONTEXT: FilterContext = {
+  operand(path) {
+    if (!schemaOf(path, [GROUP_SCHEMA])) return null;
+    switch (nameOf(path)) {
+      case 'id':
+        return { type: 'number', expr: col('groups.id') };
+      case 'displayname':
+        return { type: 'text', expr: col('groups.name') };
+      case 'externalid':
+        return { type: 'text', expr: col('groups.external_id'), caseExact: true };
+      case 'meta.created':
+        return { type: 'date', expr: col('groups.created_at') };
+      case 'meta.lastmodified':
+        return { type: 'date', expr: col('groups.updated_at') };
+    }
+    return null;
+  },
+  subquery(path, inner) {
+    if (path.attribute !== 'members' || !schemaOf(path, [GROUP_SCHEMA])) return null;
+    return sql<boolean>`exists (select 1 from group_members gm where gm.group_id = groups.id and ${inner(MEMBER_CONTEXT)})`;
+  },
+};
+
+/** One member of a group (`gm`), for `members[...]` filters (and PATCH paths such as `members[value eq "7"]`). */
+export const MEMBER_CONTEXT: FilterContext = {
+  operand(path) {
+    if (path.attribute === 'value') return { type: 'number', expr: col('gm.user_id') };
+    if (path.attribute === 'type') return { type: 'text', expr: sql`'User'` };
+    return null;
+  },
+};
+
+/** The filter as a SQL condition in the context. */
+export function filterSql(filter: Filter, context: FilterContext, dialect: Dialect): RawBuilder<boolean> {
+  const inner = (f: Filter, c: FilterContext = context) => filterSql(f, c, dialect);
+  switch (filter.kind) {
+    case 'and':
+      return sql<boolean>`(${inner(filter.left)} and ${inner(filter.right)})`;
+    case 'or':
+      return sql<boolean>`(${inner(filter.left)} or ${inner(filter.right)})`;
+    case 'not':
+      // A missing value is neither equal nor unequal: `not` of an unknown is treated as a match (coalesce).
+      return sql<boolean>`(not coalesce(${inner(filter.filter)}, false))`;
+    case 'valuePath': {
+      const sub = context.subquery?.(filter.path, (c) => inner(filter.filter, c));
+      if (sub) return sub;
+      // A single-valued attribute in Roster (emails, phoneNumbers): its sub-attributes are read on the row.
+      return inner(relative(filter.filter, filter.path));
+    }
+    case 'present':
+    case 'compare': {
+      // `groups eq "5"`, `members.value eq "7"`: a test on one value of a multi-valued attribute kept apart.
+      const onValue: Filter = {
+        ...filter,
+        path: { schema: null, attribute: filter.path.subAttribute ?? 'value', subAttribute: null },
+      };
+      const asSub = context.subquery?.({ ...filter.path, subAttribute: null }, (c) => inner(onValue, c));
+      if (asSub) return asSub;
+      const operand = context.operand(filter.path);
+      if (!operand) throw invalidFilter(`Filtering on ${nameOfPath(filter.path)} is not supported`);
+      return filter.kind === 'present'
+        ? present(operand)
+        : compare(operand, filter.op, filter.value, filter.path, dialect);
+    }
+  }
+}
+
+/** The inner filter of `emails[...]` with its attribute names made sub-attributes of `emails`. */
+function relative(filter: Filter, parent: AttrPath): Filter {
+  switch (filter.kind) {
+    case 'and':
+    case 'or':
+      return { ...filter, left: relative(filter.left, parent), right: relative(filter.right, parent) };
+    case 'not':
+      return { ...filter, filter: relative(filter.filter, parent) };
+    case 'valuePath':
+      throw invalidFilter('A value filter cannot hold another one');
+    default:
+      return {
+        ...filter,
+        path: { schema: parent.schema, attribute: parent.attribute, subAttribute: filter.path.attribute },
+      };
+  }
+}
+
+const nameOfPath = (path: AttrPath) => (path.schema ? `${path.schema}:` : '') + nameOf(path);
+
+function present(operand: Operand): RawBuilder<boolean> {
+  if (operand.type === 'text') return sql<boolean>`(${operand.expr} is not null and ${operand.expr} <> '')`;
+  if (operand.type === 'boolean') return sql<boolean>`(${operand.expr} is not null)`;
+  return sql<boolean>`(${operand.expr} is not null)`;
+}
+
+function compare(
+  operand: Operand,
+  op: string,
+  value: CompareValue,
+  path: AttrPath,
+  dialect: Dialect,
+): RawBuilder<boolean> {
+  const what = nameOfPath(path);
+  if (value === null) {
+    if (op === 'eq') return sql<boolean>`(not ${present(operand)})`;
+    if (op === 'ne') return present(operand);
+    throw invalidFilter(`${what} ${op} null is not a comparison`);
+  }
+  switch (operand.type) {
+    case 'text': {
+      if (typeof value !== 'string' && typeof value !== 'number')
+        throw invalidFilter(`${what} is compared with a string`);
+      const wanted = operand.caseExact ? String(value) : String(value).toLowerCase();
+      const left = operand.caseExact || operand.storedLower ? operand.expr : unicodeLower(dialect, operand.expr);
+      switch (op) {
+        case 'eq':
+          return sql<boolean>`(${left} = ${wanted})`;
+        case 'ne':
+          return sql<boolean>`(coalesce(${left}, '') <> ${wanted})`;
+        case 'co':
+        case 'sw':
+        case 'ew':
+          return operand.caseExact ? exactText(left, op, wanted, dialect) : like(left, op, wanted);
+        default:
+          return ordered(left, op, wanted);
+      }
+    }
+    case 'number': {
+      if (['co', 'sw', 'ew'].includes(op)) throw invalidFilter(`${what} supports eq, ne, gt, ge, lt and le`);
+      const text = String(value).trim();
+      // An id that is not a number names nobody.
+      if (!/^\d{1,15}$/.test(text)) return op === 'ne' ? sql<boolean>`(1 = 1)` : sql<boolean>`(1 = 0)`;
+      const number = Number(text);
+      if (op === 'ne') return sql<boolean>`(coalesce(${operand.expr}, 0) <> ${number})`;
+      return op === 'eq' ? sql<boolean>`(${operand.expr} = ${number})` : ordered(operand.expr, op, number);
+    }
+    case 'boolean': {
+      const bool =
+        typeof value === 'boolean'
+          ? value
+          : /^(true|false)$/i.test(String(value))
+            ? /^true$/i.test(String(value))
+            : null;
+      if (bool === null) throw invalidFilter(`${what} is compared with true or false`);
+      if (op === 'eq') return sql<boolean>`(${operand.expr} = ${bool ? 1 : 0})`;
+      if (op === 'ne') return sql<boolean>`(${operand.expr} <> ${bool ? 1 : 0})`;
+      throw invalidFilter(`${what} supports eq and ne only`);
+    }
+    case 'date': {
+      if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
+        throw invalidFilter(`${what} is compared with a date and time such as "2026-01-31T09:00:00Z"`);
+      }
+      if (['co', 'sw', 'ew'].includes(op)) throw invalidFilter(`${what} supports eq, ne, gt, ge, lt and le`);
+      const at = new Date(value).toISOString();
+      if (op === 'eq') return sql<boolean>`(${operand.expr} = ${at})`;
+      if (op === 'ne') return sql<boolean>`(${operand.expr} <> ${at})`;
+      return ordered(operand.expr, op, at);
+    }
+  }
+}
+
+/** Contains / starts with / ends with, without case (both sides are lower-cased text). */
+function like(left: RawBuilder<unknown>, op: string, wanted: string): RawBuilder<boolean> {
+  const escaped = escapeLike(wanted);
+  const pattern = op === 'co' ? `%${escaped}%` : op === 'sw' ? `${escaped}%` : `%${escaped}`;
+  return sql<boolean>`(${left} like ${pattern} escape '\\')`;
+}
+
+/** The same tests with case (externalId): SQLite's LIKE would ignore ASCII case, so these compare characters. */
+function exactText(left: RawBuilder<unknown>, op: string, wanted: string, dialect: Dialect): RawBuilder<boolean> {
+  const n = [...wanted].length;
+  if (op === 'sw') return sql<boolean>`(substr(${left}, 1, ${n}) = ${wanted})`;
+  if (op === 'ew') {
+    return dialect === 'postgres'
+      ? sql<boolean>`(right(${left}, ${n}) = ${wanted})`
+      : sql<boolean>`(substr(${left}, -${n}) = ${wanted})`;
+  }
+  return dialect === 'postgres'
+    ? sql<boolean>`(strpos(${left}, ${wanted}) > 0)`
+    : sql<boolean>`(instr(${left}, ${wanted}) > 0)`;
+}
+
+function ordered(left: RawBuilder<unknown>, op: string, value: string | number): RawBuilder<boolean> {
+  switch (op) {
+    case 'gt':
+      return sql<boolean>`(${left} > ${value})`;
+    case 'ge':
+      return sql<boolean>`(${left} >= ${value})`;
+    case 'lt':
+      return sql<boolean>`(${left} < ${value})`;
+    case 'le':
+      return sql<boolean>`(${left} <= ${value})`;
+  }
+  throw invalidFilter(`Unknown operator ${op}`);
+}
+
+/** A sortBy attribute as an expression (RFC 7644 3.4.2.3), or a 400 naming it. */
+export function sortSql(path: AttrPath, context: FilterContext, dialect: Dialect): RawBuilder<unknown> {
+  const operand = context.operand(path);
+  if (!operand) throw new ScimError(400, `Sorting by ${nameOfPath(path)} is not supported`, 'invalidValue');
+  return operand.type === 'text' && !operand.caseExact && !operand.storedLower
+    ? unicodeLower(dialect, operand.expr)
+    : operand.expr;
+}

@@ -28,6 +28,7 @@ import { mailRoutes } from './routes/mail.js';
 import { meRoutes } from './routes/me.js';
 import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
+import { scimTokenRoutes } from './routes/scim-tokens.js';
 import { securityRoutes } from './routes/security.js';
 import { signInLinkRoutes } from './routes/sign-in-links.js';
 import { ssoRoutes } from './routes/sso.js';
@@ -100,6 +101,7 @@ export function createApp(ctx: AppContext) {
   api.route('/', licenseRoutes(ctx));
   api.route('/', decisionRoutes(ctx));
   api.route('/', apiKeyRoutes(ctx));
+  api.route('/', scimTokenRoutes(ctx));
   api.route('/', importRoutes(ctx));
   api.route('/', profileRoutes(ctx));
   api.route('/', groupRoutes(ctx));

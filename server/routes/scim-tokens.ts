@@ -20,7 +20,11 @@ export function scimTokenRoutes(ctx: AppContext) {
       description: WHO,
       responses: { 200: json(ScimTokenListSchema, 'Tokens'), ...errors },
     }),
-    async (c) => c.json({ items: await ctx.scimTokens.list(requireSession(c).actor) }, 200),
+    async (c) => {
+      const items = await ctx.scimTokens.list(requireSession(c).actor);
+      const base = ctx.config.publicUrl ?? new URL(c.req.url).origin;
+      return c.json({ items, baseUrl: `${base.replace(/\/+$/, '')}/scim/v2` }, 200);
+    },
   );
 
   app.openapi(

@@ -16,7 +16,13 @@ export const ScimTokenSchema = z
   .meta({ id: 'ScimToken' });
 export type ScimToken = z.output<typeof ScimTokenSchema>;
 
-export const ScimTokenListSchema = z.object({ items: z.array(ScimTokenSchema) });
+export const ScimTokenListSchema = z.object({
+  items: z.array(ScimTokenSchema),
+  baseUrl: z
+    .string()
+    .describe("The SCIM base URL (Tenant URL) to give the identity provider: ROSTER_PUBLIC_URL's, or this request's")
+    .meta({ example: 'https://roster.example.com/scim/v2' }),
+});
 
 export const NewScimTokenSchema = ScimTokenSchema.extend({
   token: z.string().describe('The token itself: shown only in this response, never again'),

@@ -23,6 +23,7 @@ describe.each(DIALECTS)('SCIM tokens (%s)', (dialect) => {
     const list = await owner.get('/scim-tokens');
     expect(list.status).toBe(200);
     expect(list.text).not.toContain(token.slice(6));
+    expect(list.body.baseUrl).toMatch(/^https?:\/\/[^/]+\/scim\/v2$/);
     expect(list.body.items).toEqual([
       { id, name: 'Entra ID', hint: `rscim_…${token.slice(-4)}`, createdAt: created.body.createdAt, lastUsedAt: null },
     ]);
@@ -149,5 +150,15 @@ describe.each(DIALECTS)('SCIM tokens (%s)', (dialect) => {
     const rows = await h.db.selectFrom('audit_events').selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(token.slice(6));
     expect(created.text).not.toContain(token.slice(6));
+  });
+
+  it('gives the SCIM base URL under the public URL the operator set', async () => {
+    const behindProxy = await createHarness(dialect, { publicUrl: 'https://roster.example.com/' });
+    try {
+      const { owner } = await behindProxy.newAccount();
+      expect((await owner.get('/scim-tokens')).body.baseUrl).toBe('https://roster.example.com/scim/v2');
+    } finally {
+      await behindProxy.close();
+    }
   });
 });

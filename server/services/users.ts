@@ -1138,7 +1138,6 @@ export class UserDirectory {
       throw validationFailed([{ path: 'expiresAt', message: 'Expiration must be after Valid from' }]);
     }
     const row = await this.db.transaction().execute(async (trx) => {
-      if (options.ifMatch !== undefined) await this.assertVersion(trx, before, options.ifMatch);
       if (changes.agent_id) await assertAgentIdFree(trx, actor.accountId, changes.agent_id as string, id);
       // A department named in another case or accents is the existing one ("ventas" is "Ventas").
       if (changes.department) {
@@ -1156,6 +1155,9 @@ export class UserDirectory {
         const named = (p: typeof from) => (p ? { id: p.id, accountId: actor.accountId, name: p.name } : null);
         if (!canChangeProfile(actor, userSubject(before), named(from), named(to))) throw profileNotAllowed();
       }
+      // Checked last before the write, so rows are locked in the order they were without If-Match (departments and
+      // profiles, then the user); a refusal rolls back whatever the transaction did so far.
+      if (options.ifMatch !== undefined) await this.assertVersion(trx, before, options.ifMatch);
       const updated = (await trx
         .updateTable('users')
         .set({ ...changes, ...derivedColumns(merged), updated_at: this.now().toISOString() })

@@ -68,6 +68,11 @@ describe.each(DIALECTS)('user ETag and If-Match (%s)', (dialect) => {
     expect(after.body).toMatchObject({ lastName: 'Hopper', department: 'Navy' });
     expect(after.headers.get('etag')).toBe(current);
     expect((await owner.get('/audit?action=user.update')).body.items.length).toBe(auditBefore);
+    // Not even the department a stale edit names is created.
+    expect((await patch(user.id, { department: 'Stale Fleet' }, etag)).status).toBe(412);
+    const departments = JSON.stringify((await owner.get('/departments')).body);
+    expect(departments).toContain('Navy');
+    expect(departments).not.toContain('Stale Fleet');
 
     // Several tags, one of them current; the W/ prefix is compared weakly.
     const listed = await patch(user.id, { lastName: 'Murray' }, `${etag}, ${current.replace(/^W\//, '')}`);

@@ -29,6 +29,7 @@ import { meRoutes } from './routes/me.js';
 import { profileRoutes } from './routes/profiles.js';
 import { savedFilterRoutes } from './routes/saved-filters.js';
 import { scimRoutes } from './routes/scim.js';
+import { scimTokenRoutes } from './routes/scim-tokens.js';
 import { securityRoutes } from './routes/security.js';
 import { signInLinkRoutes } from './routes/sign-in-links.js';
 import { ssoRoutes } from './routes/sso.js';
@@ -101,6 +102,7 @@ export function createApp(ctx: AppContext) {
   api.route('/', licenseRoutes(ctx));
   api.route('/', decisionRoutes(ctx));
   api.route('/', apiKeyRoutes(ctx));
+  api.route('/', scimTokenRoutes(ctx));
   api.route('/', importRoutes(ctx));
   api.route('/', profileRoutes(ctx));
   api.route('/', groupRoutes(ctx));

@@ -24,6 +24,7 @@ import { OneTimeCodes } from './services/otp.js';
 import { PasswordPolicies } from './services/password-policy.js';
 import { Profiles } from './services/profiles.js';
 import { SavedFilters } from './services/saved-filters.js';
+import { ScimTokens } from './services/scim-tokens.js';
 import { SignInLinks } from './services/sign-in-links.js';
 import { SingleSignOn } from './services/sso.js';
 import { Teams } from './services/teams.js';
@@ -101,6 +102,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     events: new Events(database.db),
     appSettings: new AppSettingsService(database.db, audit, now),
     apiKeys: new ApiKeys(database.db, audit, now),
+    scimTokens: new ScimTokens(database.db, audit, now),
     decisions: new Decisions(database, roles, now, (accountId, userIds, resources) =>
       teams.groupFacts(accountId, userIds, resources),
     ),

@@ -7,7 +7,7 @@ export interface FieldIssue {
 
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 412 | 413 | 415 | 422 | 429 | 500 | 503,
     readonly code: string,
     message: string,
     readonly fields?: FieldIssue[],
@@ -33,3 +33,5 @@ export const forbidden = (message = 'You are not allowed to do this') => new App
 export const notFound = (what: string) => new AppError(404, 'NotFound', `${what} not found`);
 export const conflict = (code: string, message: string, fields?: FieldIssue[]) =>
   new AppError(409, code, message, fields);
+/** An If-Match that names a version other than the current one (RFC 9110 13.1.1): nothing was written. */
+export const preconditionFailed = (message: string) => new AppError(412, 'PreconditionFailed', message);

@@ -50,7 +50,8 @@ export type AccountAction =
   | 'access.manage'
   | 'profiles.read'
   | 'profiles.create'
-  | 'security.manage';
+  | 'security.manage'
+  | 'scim.manage';
 export type UserAction = 'user.read' | 'user.update' | 'user.disable' | 'user.unlock' | 'user.delete';
 
 const isAdmin = (actor: Actor) => actor.isOwner || actor.accessType === 'admin';
@@ -151,6 +152,8 @@ allow(ADMINS, 'audit.read', 'account', mine);
 // every user, so it needs the whole Users module.
 allow(ADMINS, 'security.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'access.manage', 'account', mine);
+// A SCIM client creates, changes and deletes any user of the account: its tokens need the whole Users module.
+allow(ADMINS, 'scim.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'profiles.read', 'account', mine);
 allow(ADMINS, 'profiles.create', 'account', (a, s) => mine(a, s) && moduleRule(a, 'profiles').access === 'all');
 allow(['key'], 'usage.report', 'account', (a, s) => a.apiKeyAccountId === s.accountId);
@@ -311,6 +314,7 @@ export function sessionAbilities(actor: Actor) {
     readProfiles: canOnAccount(actor, 'profiles.read', actor.accountId),
     createProfiles: canOnAccount(actor, 'profiles.create', actor.accountId),
     manageSecurity: canOnAccount(actor, 'security.manage', actor.accountId),
+    manageProvisioning: canOnAccount(actor, 'scim.manage', actor.accountId),
   };
 }
 

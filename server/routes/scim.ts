@@ -1,6 +1,5 @@
 // The SCIM 2.0 service (RFC 7644) under /scim/v2: identity providers provision the account's users and groups with
 // a bearer token an admin created. Every answer is application/scim+json; every failure is a SCIM error.
-import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { publicBaseUrl } from '../config.js';
 import type { AppContext } from '../context.js';
@@ -49,7 +48,7 @@ export function scimRoutes(ctx: AppContext) {
     const ip = clientIp(c, ctx);
     const header = c.req.header('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const client = token ? await findClient(ctx, token) : null;
+    const client = token ? await ctx.scimTokens.authenticate(token) : null;
     if (!client) {
       const key = `scim:${ip ?? 'unknown'}`;
       const { ok, retryAfter } = await throttle.take(key, FAILED_TOKENS_PER_ADDRESS, 10);
@@ -195,14 +194,4 @@ function listQuery(
     sortBy: get('sortBy'),
     sortOrder: get('sortOrder'),
   };
-}
-
-/** The SCIM client a bearer token names (a stored SHA-256 of the token), or null. */
-async function findClient(ctx: AppContext, token: string): Promise<ScimClient | null> {
-  const row = await ctx.database.db
-    .selectFrom('scim_tokens')
-    .select(['id', 'account_id', 'name'])
-    .where('token_hash', '=', createHash('sha256').update(token).digest('hex'))
-    .executeTakeFirst();
-  return row ? { id: row.id, accountId: row.account_id, name: row.name } : null;
 }

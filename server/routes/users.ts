@@ -1,5 +1,5 @@
 // The user directory over HTTP: list/search, facets, CSV export, create, read, edit, delete.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { ACCESS_TYPE_LABELS, type AccessType, AUTH_METHOD_LABELS, type AuthMethod } from '../../shared/constants.js';
 import { userCreateSchema, userListQuerySchema, userPasswordSchema, userUpdateSchema } from '../../shared/schemas.js';
 import type { AppContext } from '../context.js';
@@ -8,6 +8,7 @@ import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
 import { xlsxResponse } from '../http/xlsx.js';
 import type { Actor } from '../policy.js';
+import { etagOf } from '../services/users.js';
 import {
   body,
   conflicting,
@@ -23,6 +24,30 @@ import {
 } from './schemas.js';
 
 const notFound = json(ErrorSchema, 'No such user in your account');
+
+/** A single-user answer carries the user's version, to send back as If-Match with a PATCH. */
+const versioned = <T extends object>(response: T) => ({
+  ...response,
+  headers: z.object({
+    ETag: z.string().meta({
+      description: "The user's version (a weak entity tag): send it as If-Match when you edit the user",
+      example: 'W/"q3v1kY0tQk6Lr2bq1ZgY9A"',
+    }),
+  }),
+});
+
+const IfMatchHeaders = z.object({
+  'if-match': z
+    .string()
+    .max(1000)
+    .optional()
+    .meta({
+      description:
+        'The ETag the user was read with (or `*`): the edit is made only if nobody changed the user since, otherwise ' +
+        '412 PreconditionFailed and nothing is written. Without it the edit is made whatever changed meanwhile.',
+      example: 'W/"q3v1kY0tQk6Lr2bq1ZgY9A"',
+    }),
+});
 
 export function userRoutes(ctx: AppContext) {
   const app = router();
@@ -94,7 +119,7 @@ export function userRoutes(ctx: AppContext) {
       summary: 'Create a user',
       request: { body: body(userCreateSchema) },
       responses: {
-        201: json(UserSchema, 'Created'),
+        201: versioned(json(UserSchema, 'Created')),
         ...errors,
         409: json(ErrorSchema, 'Username taken (UsernameTaken)'),
       },
@@ -102,7 +127,9 @@ export function userRoutes(ctx: AppContext) {
     async (c) => {
       const actor = requireSession(c).actor;
       const input = c.req.valid('json');
-      return c.json(await ctx.users.create(actor, input, { ip: c.get('ip'), channel: c.get('channel') }), 201);
+      const user = await ctx.users.create(actor, input, { ip: c.get('ip'), channel: c.get('channel') });
+      c.header('ETag', etagOf(user));
+      return c.json(user, 201);
     },
   );
 
@@ -113,9 +140,13 @@ export function userRoutes(ctx: AppContext) {
       tags: ['Users'],
       summary: 'Read a user',
       request: { params: IdParams },
-      responses: { 200: json(UserSchema, 'The user'), ...errors, 404: notFound },
+      responses: { 200: versioned(json(UserSchema, 'The user')), ...errors, 404: notFound },
     }),
-    async (c) => c.json(await ctx.users.get(requireSession(c).actor, c.req.valid('param').id), 200),
+    async (c) => {
+      const user = await ctx.users.get(requireSession(c).actor, c.req.valid('param').id);
+      c.header('ETag', etagOf(user));
+      return c.json(user, 200);
+    },
   );
 
   app.openapi(
@@ -124,19 +155,28 @@ export function userRoutes(ctx: AppContext) {
       path: '/users/{id}',
       tags: ['Users'],
       summary: 'Edit a user (the username cannot change)',
-      request: { params: IdParams, body: body(userUpdateSchema) },
+      description:
+        'Send `If-Match` with the ETag the user was read with so that two admins cannot overwrite each other ' +
+        'silently: if the user changed since, the answer is 412 PreconditionFailed and nothing is written (read the ' +
+        'user again and redo the edit).',
+      request: { params: IdParams, headers: IfMatchHeaders, body: body(userUpdateSchema) },
       responses: {
-        200: json(UserSchema, 'Updated'),
+        200: versioned(json(UserSchema, 'Updated')),
         ...errors,
         404: notFound,
         ...conflicting('The owner cannot be disabled or stop being an admin (OwnerProtected)'),
+        412: json(ErrorSchema, 'Someone else changed the user since the ETag sent in If-Match (PreconditionFailed)'),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const actor = requireSession(c).actor;
       const input = c.req.valid('json');
-      return c.json(await ctx.users.update(actor, id, input, { ip: c.get('ip'), channel: c.get('channel') }), 200);
+      const ifMatch = c.req.valid('header')['if-match'];
+      const meta = { ip: c.get('ip'), channel: c.get('channel') };
+      const user = await ctx.users.update(actor, id, input, meta, { ifMatch });
+      c.header('ETag', etagOf(user));
+      return c.json(user, 200);
     },
   );
 
@@ -150,7 +190,7 @@ export function userRoutes(ctx: AppContext) {
         'next sign-in); the user is signed out everywhere',
       request: { params: IdParams, body: body(userPasswordSchema) },
       responses: {
-        200: json(UserSchema, 'Password set'),
+        200: versioned(json(UserSchema, 'Password set')),
         ...errors,
         404: notFound,
         ...conflicting('Your own password is changed on your profile (UseChangePassword)'),
@@ -159,7 +199,9 @@ export function userRoutes(ctx: AppContext) {
     async (c) => {
       const actor = requireSession(c).actor;
       const { id } = c.req.valid('param');
-      return c.json(await ctx.users.setPassword(actor, id, c.req.valid('json'), { ip: c.get('ip') }), 200);
+      const user = await ctx.users.setPassword(actor, id, c.req.valid('json'), { ip: c.get('ip') });
+      c.header('ETag', etagOf(user));
+      return c.json(user, 200);
     },
   );
 
@@ -170,10 +212,13 @@ export function userRoutes(ctx: AppContext) {
       tags: ['Users'],
       summary: 'Unlock a user locked out after too many failed sign-ins',
       request: { params: IdParams },
-      responses: { 200: json(UserSchema, 'Unlocked'), ...errors, 404: notFound },
+      responses: { 200: versioned(json(UserSchema, 'Unlocked')), ...errors, 404: notFound },
     }),
-    async (c) =>
-      c.json(await ctx.users.unlock(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') }), 200),
+    async (c) => {
+      const user = await ctx.users.unlock(requireSession(c).actor, c.req.valid('param').id, { ip: c.get('ip') });
+      c.header('ETag', etagOf(user));
+      return c.json(user, 200);
+    },
   );
 
   app.openapi(

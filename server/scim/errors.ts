@@ -70,6 +70,7 @@ export function toScimError(caught: unknown, attributeOf: (field: string) => str
       case 401:
       case 403:
       case 404:
+      case 412:
       case 413:
       case 415:
         return new ScimError(caught.status, detail);

@@ -9,6 +9,7 @@ import type { UsersTable } from '../db/schema/users.js';
 import { AppError } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { Licenses } from '../services/licenses.js';
+import type { ScimClient } from '../services/scim-tokens.js';
 import { ifMatchAllows, userEtag } from '../services/user-etag.js';
 import { displayName, type UserRow } from '../services/user-presenter.js';
 import type { ProvisionedColumns, RequestMeta, UserDirectory } from '../services/users.js';
@@ -27,12 +28,7 @@ import {
   userResource,
 } from './user-resource.js';
 
-/** A SCIM client: a token of one account. */
-export interface ScimClient {
-  id: number;
-  accountId: number;
-  name: string;
-}
+export type { ScimClient };
 
 /** How a SCIM client acts in Roster: as an admin without a profile who is not the owner (see server/policy.ts). */
 export function scimActor(client: ScimClient): Actor {
@@ -203,6 +199,7 @@ export class ScimUsers {
       await scimErrors(() => this.users.setPassword(actor, row.id, { password: doc.password as string }, meta));
     await scimErrors(() =>
       this.users.update(actor, row.id, input, meta, {
+        ifMatch,
         columns: this.columns(doc),
         also: async (trx: Transaction<Database>) => {
           if (doc.licenses) await this.licenses.setWithin(trx, actor, row.id, doc.licenses, meta.ip);

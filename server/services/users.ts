@@ -19,7 +19,7 @@ import type { Database } from '../db/schema/index.js';
 import { idIn } from '../db/sql-helpers.js';
 import { indexInsertedUsers } from '../db/user-index.js';
 import { type PlanSteering, type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
-import { AppError, conflict, forbidden, notFound, validationFailed } from '../errors.js';
+import { AppError, conflict, forbidden, notFound, preconditionFailed, validationFailed } from '../errors.js';
 import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, userScope } from '../policy.js';
 import { agentIdTaken, assertAgentIdFree, isAgentIdViolation } from './agent-ids.js';
 import { type AuditLog, diff } from './audit.js';
@@ -27,6 +27,7 @@ import { ensureDepartment } from './departments.js';
 import { PASSWORD_LINKS, withdrawLinks } from './links.js';
 import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { hashPassword } from './passwords.js';
+import { ifMatchAllows, userEtag } from './user-etag.js';
 import {
   auditSnapshot,
   derivedColumns,
@@ -191,16 +192,27 @@ export interface ProvisionedColumns {
   scim_json?: string;
 }
 
-export interface UpdateOptions {
-  columns?: ProvisionedColumns;
-  also?: (trx: Transaction<Database>, before: UserRow, after: UserRow) => Promise<void>;
-}
-
 export interface RequestMeta {
   ip?: string | null;
   /** Where the request comes from; the Scorer rule depends on it. */
   channel?: Channel;
 }
+
+/** Options of `UserDirectory.update`. */
+export interface UserUpdateOptions {
+  /** An If-Match header's value: the change is made only if it names the user's current version. */
+  ifMatch?: string;
+  /** What only provisioning sets (see ProvisionedColumns). */
+  columns?: ProvisionedColumns;
+  /** Runs in the same transaction after the change (SCIM sets licenses there). */
+  also?: (trx: Transaction<Database>, before: UserRow, after: UserRow) => Promise<void>;
+}
+
+/** Where a single-user answer carries the user's version, for the route's ETag header (see `etagOf`). */
+export const USER_ETAG: unique symbol = Symbol('user ETag');
+
+/** The version a single-user answer was read at. */
+export const etagOf = (user: { [USER_ETAG]: string }) => user[USER_ETAG];
 
 type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
 
@@ -1036,7 +1048,9 @@ export class UserDirectory {
       .where('user_id', '=', row.id)
       .orderBy('group_id')
       .execute();
-    return { ...presentUserFor(actor, row, this.now()), visibleGroupIds: groups.map((g) => g.group_id) };
+    const user = { ...presentUserFor(actor, row, this.now()), visibleGroupIds: groups.map((g) => g.group_id) };
+    // Out of band (a symbol is no JSON): the route sends it as the ETag header.
+    return Object.assign(user, { [USER_ETAG]: userEtag(row) });
   }
 
   /** Replaces the groups a user may see; every id must be a group of the account. */
@@ -1064,10 +1078,11 @@ export class UserDirectory {
   }
 
   /**
-   * Changes a user. `options.columns` are what only provisioning sets (see ProvisionedColumns); `options.also` runs
-   * in the same transaction after the change (SCIM sets licenses there).
+   * Edits a user. With `ifMatch` (an If-Match header's value), the change is made only if the user's version (see
+   * user-etag.ts) is still one it names, compared with the row locked inside the transaction; otherwise 412.
+   * `columns` and `also` are provisioning's (SCIM).
    */
-  async update(actor: Actor, id: number, input: UserUpdate, meta: RequestMeta = {}, options: UpdateOptions = {}) {
+  async update(actor: Actor, id: number, input: UserUpdate, meta: RequestMeta = {}, options: UserUpdateOptions = {}) {
     this.assertCanManage(actor);
     const before = await this.findRow(actor.accountId, id);
     if (!before) throw notFound('User');
@@ -1161,6 +1176,9 @@ export class UserDirectory {
         const named = (p: typeof from) => (p ? { id: p.id, accountId: actor.accountId, name: p.name } : null);
         if (!canChangeProfile(actor, userSubject(before), named(from), named(to))) throw profileNotAllowed();
       }
+      // Checked last before the write, so rows are locked in the order they were without If-Match (departments and
+      // profiles, then the user); a refusal rolls back whatever the transaction did so far.
+      if (options.ifMatch !== undefined) await this.assertVersion(trx, before, options.ifMatch);
       const updated = (await trx
         .updateTable('users')
         .set({ ...changes, ...derivedColumns(merged), updated_at: this.now().toISOString() })
@@ -1209,6 +1227,25 @@ export class UserDirectory {
     });
     if (before.email && row.email !== before.email) this.afterMailQueued?.();
     return this.withVisibleGroups(actor, row);
+  }
+
+  /**
+   * Refuses the change unless `ifMatch` allows the user's current version. PostgreSQL locks the row until commit so no
+   * other change slips in between; SQLite's write transactions run one at a time. The row the change was checked
+   * against (`before`) must still be the current one too, or the change would rest on what another one replaced.
+   */
+  private async assertVersion(trx: Transaction<Database>, before: UserRow, ifMatch: string) {
+    let query = trx.selectFrom('users').selectAll().where('account_id', '=', before.account_id);
+    query = query.where('id', '=', before.id);
+    if (this.dialect === 'postgres') query = query.forUpdate();
+    const current = (await query.executeTakeFirst()) as UserRow | undefined;
+    if (!current) throw notFound('User');
+    const version = userEtag(current);
+    if (!ifMatchAllows(ifMatch, version) || userEtag(before) !== version) {
+      throw preconditionFailed(
+        'Someone else changed this user since you read it: reload it and make your change again',
+      );
+    }
   }
 
   /** A profile of the actor's account (locked until commit on PostgreSQL, so it cannot be deleted meanwhile). */

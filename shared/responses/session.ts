@@ -27,6 +27,7 @@ export const SessionAbilitiesSchema = z.object({
   manageSecurity: z
     .boolean()
     .describe("May change the account's sign-in security: password policy, mail, single sign-on"),
+  manageProvisioning: z.boolean().describe("May manage the account's SCIM tokens (provisioning by identity providers)"),
 });
 export type SessionAbilities = z.output<typeof SessionAbilitiesSchema>;
 

@@ -35,6 +35,7 @@ const BODIES: Record<string, unknown> = {
   'POST /licenses/usage': { userId: MISSING, minutes: 1 },
   'POST /users/{id}/licenses': { application: 'voice_analytics' },
   'POST /api-keys': { name: 'Matrix key' },
+  'POST /scim-tokens': { name: 'Matrix SCIM client' },
   'PATCH /imports/{id}': {},
   'POST /imports/{id}/reread': { encoding: 'utf-8' },
   'PUT /import-settings': { extensionFirst: 1000, extensionLast: 1999 },

@@ -1,6 +1,5 @@
 // SCIM 2.0 driven the way Microsoft Entra ID and Okta drive it (request shapes from their public SCIM documents):
 // discovery, users and groups, filters, PATCH with each provider's quirks, ETags, errors, accounts kept apart.
-import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { createHarness, type Harness } from '../support/harness.js';
@@ -29,17 +28,9 @@ describe.each(DIALECTS)('SCIM 2.0 (%s)', (dialect) => {
   /** A new account and a SCIM client of it. */
   async function client() {
     const account = await h.newAccount();
-    const token = `rscim_${randomBytes(24).toString('base64url')}`;
-    await h.db
-      .insertInto('scim_tokens')
-      .values({
-        account_id: account.accountId,
-        name: 'Entra ID',
-        token_hash: createHash('sha256').update(token).digest('hex'),
-        token_hint: token.slice(-4),
-        created_at: new Date().toISOString(),
-      })
-      .execute();
+    const created = await account.owner.post('/scim-tokens', { name: 'Entra ID' });
+    expect(created.status).toBe(201);
+    const token = created.body.token as string;
     const call = async (
       method: string,
       path: string,

@@ -136,6 +136,7 @@ describe.each(DIALECTS)('users API (%s)', (dialect) => {
         readProfiles: false,
         createProfiles: false,
         manageSecurity: false,
+        manageProvisioning: false,
       });
       expect((await client.get('/users')).status).toBe(403);
       expect((await client.get('/users/facets')).status).toBe(403);

@@ -64,13 +64,26 @@ export function toSearch(query: Query | undefined): string {
   return text ? `?${text}` : '';
 }
 
+/** An answer that named its version in an ETag header carries it as `etag` (a single user: send it as If-Match). */
+export type Versioned<T> = T & { etag?: string };
+
 export async function api<T>(
   path: string,
-  options: { method?: string; body?: unknown; query?: Query; signal?: AbortSignal } = {},
+  options: {
+    method?: string;
+    body?: unknown;
+    query?: Query;
+    signal?: AbortSignal;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<T> {
   const method = options.method ?? 'GET';
   // The server tells console edits from API calls by this header (Scorer is set through the API only).
-  const headers: Record<string, string> = { Accept: 'application/json', [CLIENT_HEADER]: CONSOLE_CLIENT };
+  const headers: Record<string, string> = {
+    ...options.headers,
+    Accept: 'application/json',
+    [CLIENT_HEADER]: CONSOLE_CLIENT,
+  };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
 
@@ -107,6 +120,8 @@ export async function api<T>(
       error?.fields ?? [],
     );
   }
+  const etag = response.headers.get('ETag');
+  if (etag && data && typeof data === 'object' && !Array.isArray(data)) (data as { etag?: string }).etag = etag;
   return data as T;
 }
 

@@ -28,6 +28,7 @@ const ImportPage = lazyPage(() => import('./pages/import.js'), 'ImportPage');
 const LicensesPage = lazyPage(() => import('./pages/licenses.js'), 'LicensesPage');
 const ProfilesPage = lazyPage(() => import('./pages/profiles.js'), 'ProfilesPage');
 const OutboxPage = lazyPage(() => import('./pages/outbox.js'), 'OutboxPage');
+const ScimTokensPage = lazyPage(() => import('./pages/scim-tokens.js'), 'ScimTokensPage');
 const SecurityPage = lazyPage(() => import('./pages/security.js'), 'SecurityPage');
 const UserCreatePage = lazyPage(() => import('./pages/user-create.js'), 'UserCreatePage');
 const UserPage = lazyPage(() => import('./pages/user-detail.js'), 'UserPage');
@@ -201,6 +202,14 @@ function Gate() {
           }
         />
         <Route
+          path="provisioning"
+          element={
+            <ProvisioningManager>
+              <ScimTokensPage />
+            </ProvisioningManager>
+          }
+        />
+        <Route
           path="audit"
           element={
             <AuditOnly>
@@ -281,6 +290,11 @@ function AuditOnly({ children }: { children: React.ReactNode }) {
 function SecurityManager({ children }: { children: React.ReactNode }) {
   const session = useSession();
   return session.abilities.manageSecurity ? children : <Navigate to="/" replace />;
+}
+
+function ProvisioningManager({ children }: { children: React.ReactNode }) {
+  const session = useSession();
+  return session.abilities.manageProvisioning ? children : <Navigate to="/" replace />;
 }
 
 function NotFound() {

@@ -121,6 +121,16 @@ export function KeyIcon() {
   );
 }
 
+/** Provisioning: two arrows going round, the identity provider keeping Roster in step. */
+export function ProvisioningIcon() {
+  return (
+    <LineIcon width={1.6}>
+      <path d="M4 9a6 6 0 0 1 10.5-3.5L16 7M16 3.5V7h-3.5" strokeLinecap="round" strokeLinejoin="round" />
+      <path d="M16 11a6 6 0 0 1-10.5 3.5L4 13M4 16.5V13h3.5" strokeLinecap="round" strokeLinejoin="round" />
+    </LineIcon>
+  );
+}
+
 export function GroupsIcon() {
   return (
     <LineIcon width={1.6}>

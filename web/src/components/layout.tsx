@@ -16,6 +16,7 @@ import {
   MailIcon,
   ProfileIcon,
   ProfilesIcon,
+  ProvisioningIcon,
   RolesIcon,
   UsersIcon,
 } from './icons.js';
@@ -78,6 +79,11 @@ export function Shell() {
                 <KeyIcon /> Application keys
               </NavLink>
             </>
+          ) : null}
+          {abilities.manageProvisioning ? (
+            <NavLink to="/provisioning" className="nav-link" onClick={() => setNavOpen(false)}>
+              <ProvisioningIcon /> Provisioning (SCIM)
+            </NavLink>
           ) : null}
           {abilities.manageSecurity ? (
             <NavLink to="/security" className="nav-link" onClick={() => setNavOpen(false)}>

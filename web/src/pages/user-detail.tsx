@@ -4,7 +4,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { USER_STATUS_LABELS } from '../../../shared/constants.js';
 import { userUpdateSchema } from '../../../shared/schemas.js';
-import { ApiError, api, type ProfileList, type User, type UserFacets } from '../api.js';
+import { ApiError, api, type ProfileList, type User, type UserFacets, type Versioned } from '../api.js';
 import {
   Avatar,
   Badge,
@@ -36,10 +36,14 @@ const SECTIONS: { title: string; fields: UserFieldName[] }[] = [
   { title: 'Permissions', fields: ['reportingAccess', 'audioAccess', 'scoringAccess'] },
 ];
 
+const fetchUser = (id: string | number) => api<Versioned<User>>(`/users/${encodeURIComponent(String(id))}`);
+
+const CHANGED_MEANWHILE = 'Someone else changed this user while you were editing. Reload to see their changes.';
+
 export function UserPage() {
   const { id = '' } = useParams();
   const location = useLocation();
-  const user = useQuery({ queryKey: ['user', id], queryFn: () => api<User>(`/users/${encodeURIComponent(id)}`) });
+  const user = useQuery({ queryKey: ['user', id], queryFn: () => fetchUser(id) });
   const initialNotice = (location.state as { notice?: string } | null)?.notice ?? null;
 
   if (user.isPending) {
@@ -67,7 +71,7 @@ export function UserPage() {
   return <UserEditor key={user.data.id} user={user.data} initialNotice={initialNotice} />;
 }
 
-function UserEditor({ user, initialNotice }: { user: User; initialNotice: string | null }) {
+function UserEditor({ user, initialNotice }: { user: Versioned<User>; initialNotice: string | null }) {
   const client = useQueryClient();
   const session = useSession();
   const navigate = useNavigate();
@@ -75,9 +79,11 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
   const [original, setOriginal] = useState(() => userToForm(user));
   const [values, setValues] = useState<UserFormValues>(original);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [notice, setNotice] = useState<{ tone: 'success' | 'error' | 'info'; text: string } | null>(
-    initialNotice ? { tone: 'success', text: initialNotice } : null,
-  );
+  const [notice, setNotice] = useState<{
+    tone: 'success' | 'error' | 'info';
+    text: string;
+    reload?: boolean;
+  } | null>(initialNotice ? { tone: 'success', text: initialNotice } : null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [moving, setMoving] = useState(false);
   const [justSaved, setJustSaved] = useState(false);
@@ -91,8 +97,14 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
     if (initialNotice) window.history.replaceState({ ...window.history.state, usr: null }, '');
   }, [initialNotice]);
 
+  // The version the form was loaded (or last saved, reloaded) at: an edit made meanwhile by someone else is refused.
   const save = useMutation({
-    mutationFn: (body: unknown) => api<User>(`/users/${user.id}`, { method: 'PATCH', body }),
+    mutationFn: (body: unknown) =>
+      api<Versioned<User>>(`/users/${user.id}`, {
+        method: 'PATCH',
+        body,
+        headers: user.etag ? { 'If-Match': user.etag } : undefined,
+      }),
     onSuccess: (saved) => {
       client.setQueryData(['user', String(saved.id)], saved);
       client.invalidateQueries({ queryKey: ['users'] });
@@ -104,7 +116,9 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
       setJustSaved(true);
     },
     onError: (error) => {
-      if (error instanceof ApiError && error.fields.length > 0) {
+      if (error instanceof ApiError && error.status === 412) {
+        setNotice({ tone: 'error', text: CHANGED_MEANWHILE, reload: true });
+      } else if (error instanceof ApiError && error.fields.length > 0) {
         setErrors(error.fieldMap());
         setNotice({ tone: 'error', text: 'Some fields need your attention.' });
       } else {
@@ -130,6 +144,30 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
       client.invalidateQueries({ queryKey: ['users'] });
       navigate('/users');
     },
+  });
+
+  // Their changes come in; what the admin changed in the form stays as typed, to review and save again.
+  const reload = useMutation({
+    mutationFn: () => fetchUser(user.id),
+    onSuccess: (fresh) => {
+      client.setQueryData(['user', String(fresh.id)], fresh);
+      const theirs = userToForm(fresh);
+      const mine = Object.fromEntries(
+        Object.entries(values).filter(
+          ([key, value]) => JSON.stringify(value) !== JSON.stringify(original[key as keyof UserFormValues]),
+        ),
+      );
+      setOriginal(theirs);
+      setValues({ ...theirs, ...mine });
+      setNotice({
+        tone: 'info',
+        text:
+          Object.keys(mine).length > 0
+            ? 'Reloaded with their changes. Your edits are kept: check them and save again.'
+            : 'Reloaded with their changes.',
+      });
+    },
+    onError: (error) => setNotice({ tone: 'error', text: error.message, reload: true }),
   });
 
   function onChange<K extends UserFieldName>(name: K, value: UserFormValues[K]) {
@@ -207,6 +245,19 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
       {notice ? (
         <Notice tone={notice.tone} onDismiss={() => setNotice(null)}>
           {notice.text}
+          {notice.reload ? (
+            <>
+              {' '}
+              <button
+                type="button"
+                className="button button--secondary button--small"
+                disabled={reload.isPending}
+                onClick={() => reload.mutate()}
+              >
+                {reload.isPending ? 'Reloading…' : 'Reload'}
+              </button>
+            </>
+          ) : null}
           {notice.tone === 'error' && errorList.length > 0 ? (
             <ul className="error-summary">
               {errorList.map((key) => (
@@ -309,10 +360,25 @@ function UserEditor({ user, initialNotice }: { user: User; initialNotice: string
 
         {readOnly ? null : (
           <div className="sticky-actions">
-            <span className={`save-state${justSaved && !dirty ? ' save-state--saved' : ''}`} role="status">
-              {dirty ? 'You have unsaved changes.' : justSaved ? '✓ Changes saved.' : 'No unsaved changes.'}
-            </span>
+            {notice?.reload ? (
+              // Said where the admin is looking (the bar they pressed Save in), not only at the top of the page.
+              <span className="save-state save-state--conflict">Not saved: someone else changed this user.</span>
+            ) : (
+              <span className={`save-state${justSaved && !dirty ? ' save-state--saved' : ''}`} role="status">
+                {dirty ? 'You have unsaved changes.' : justSaved ? '✓ Changes saved.' : 'No unsaved changes.'}
+              </span>
+            )}
             <div className="form-actions">
+              {notice?.reload ? (
+                <button
+                  type="button"
+                  className="button button--secondary"
+                  disabled={reload.isPending}
+                  onClick={() => reload.mutate()}
+                >
+                  {reload.isPending ? 'Reloading…' : 'Reload their changes'}
+                </button>
+              ) : null}
               <button
                 type="button"
                 className="button button--ghost"

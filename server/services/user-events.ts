@@ -67,7 +67,9 @@ async function emitChunk(
     else counts.set(event.userId, { accountId: event.accountId, n: 1 });
   }
   const userIds = [...counts.keys()].sort((a, b) => a - b);
-  const snapshots = await userSnapshots(db, dialect, userIds);
+  // On PostgreSQL the users' rows are locked before their counters: every transaction that writes events takes the
+  // two in that order, so the counters add no deadlock to those the users' rows could already make.
+  const snapshots = await userSnapshots(db, dialect, userIds, dialect === 'postgres');
   const last = await takeSequences(
     db,
     dialect,
@@ -146,15 +148,16 @@ async function takeSequences(
   return new Map(result.rows.map((row) => [Number(row.user_id), Number(row.seq)]));
 }
 
-/** Each user's snapshot as the events carry it, read for a set of users in four queries. */
+/** Each user's snapshot as the events carry it, read for a set of users in four queries (`lock`: the users' rows). */
 export async function userSnapshots(
   db: Kysely<Database>,
   dialect: Dialect,
   userIds: readonly number[],
+  lock = false,
 ): Promise<Map<number, { accountId: number; snapshot: UserEventSnapshot }>> {
   const out = new Map<number, { accountId: number; snapshot: UserEventSnapshot }>();
   if (userIds.length === 0) return out;
-  const users = await db
+  let usersQuery = db
     .selectFrom('users')
     .select([
       'id',
@@ -176,7 +179,9 @@ export async function userSnapshots(
       'time_zone',
     ])
     .where(idIn(dialect, 'id', userIds))
-    .execute();
+    .orderBy('id');
+  if (lock) usersQuery = usersQuery.forUpdate();
+  const users = await usersQuery.execute();
   const licenses = await db
     .selectFrom('user_licenses')
     .select(['user_id', 'app'])

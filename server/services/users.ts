@@ -1127,6 +1127,14 @@ export class UserDirectory {
       throw validationFailed([{ path: 'expiresAt', message: 'Expiration must be after Valid from' }]);
     }
     const row = await this.db.transaction().execute(async (trx) => {
+      // The user as this transaction finds them (locked on PostgreSQL): the events' before, under concurrent edits.
+      let currentQuery = trx
+        .selectFrom('users')
+        .selectAll()
+        .where('account_id', '=', actor.accountId)
+        .where('id', '=', id);
+      if (this.dialect === 'postgres') currentQuery = currentQuery.forUpdate();
+      const current = (await currentQuery.executeTakeFirst()) as UserRow | undefined;
       if (changes.agent_id) await assertAgentIdFree(trx, actor.accountId, changes.agent_id as string, id);
       // A department named in another case or accents is the existing one ("ventas" is "Ventas").
       if (changes.department) {
@@ -1182,7 +1190,7 @@ export class UserDirectory {
       await emitUserEvents(
         trx,
         this.dialect,
-        userChangeEvents(actor.accountId, before, updated),
+        userChangeEvents(actor.accountId, current ?? before, updated),
         this.now().toISOString(),
       );
       if (before.email && updated.email !== before.email) await this.onEmailChanged?.(trx, before, updated);

@@ -373,6 +373,10 @@ describe.each(DIALECTS)('user events (%s)', (dialect) => {
     // Numbered in the order they committed: each update's snapshot is the phone it wrote, in event order.
     const phones = events.slice(1).map((e) => e.payload.user.phone);
     expect(new Set(phones).size).toBe(20);
+    // Each update's before is what the previous one left.
+    for (let i = 1; i < events.length; i++) {
+      expect(events[i]?.payload.change.before.phone).toBe(events[i - 1]?.payload.user.phone);
+    }
   });
 
   it('writes a bulk action on thousands of users in a few statements per chunk, one event per user', async () => {

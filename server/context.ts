@@ -64,7 +64,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   bulk.afterMailQueued = () => outbox.queued();
   users.onEmailChanged = (trx, before, after) => signInLinks.noticeEmailChanged(trx, before, after);
   const otp = new OneTimeCodes(database.db, audit, outbox, now);
-  const me = new MyAccount(database.db, audit, now);
+  const me = new MyAccount(database.db, audit, now, database.dialect);
   me.onEmailChanged = (trx, before, after) => signInLinks.noticeEmailChanged(trx, before, after);
   me.afterMailQueued = () => outbox.queued();
   const auth = new Auth(database.db, audit, now, {

@@ -13,6 +13,7 @@ import { BUILT_IN_APPS, BUILT_IN_BY_APP, mappedRole } from '../policy/catalog.js
 import { buildCatalog, type CatalogRole, type RoleCatalog, roleSources } from '../policy/decide.js';
 import { type Actor, authorize, roleAbilities, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { emitUserEvents } from './user-events.js';
 import { findManagedUser, findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
@@ -253,8 +254,18 @@ export class AccessRoles {
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('role_id', '=', id)
         .executeTakeFirstOrThrow();
+      const held = await trx.selectFrom('user_roles').select('user_id').where('role_id', '=', id).execute();
       await dropFromRoleIds(trx, this.handle.dialect, actor.accountId, id);
       await trx.deleteFrom('roles').where('account_id', '=', actor.accountId).where('id', '=', id).execute();
+      // Its holders lose the role mapping with it.
+      const change = { unassigned: [role.key], roleDeleted: true };
+      const events = held.map((row) => ({
+        accountId: actor.accountId,
+        userId: row.user_id,
+        type: 'user.roles_changed' as const,
+        change,
+      }));
+      await emitUserEvents(trx, this.handle.dialect, events, this.at());
       await bumpVersion(trx, actor.accountId);
       await this.audit.record(trx, {
         accountId: actor.accountId,
@@ -411,6 +422,8 @@ export class AccessRoles {
           after: { roles: added },
           ip: meta.ip,
         });
+        const event = { accountId: actor.accountId, userId, type: 'user.roles_changed' as const };
+        await emitUserEvents(trx, this.handle.dialect, [{ ...event, change: { assigned: added } }], this.at());
       }
     });
     return this.userRoles(actor, userId);
@@ -437,8 +450,15 @@ export class AccessRoles {
         before: { roles: [role ? `${role.app}/${role.name}` : String(roleId)] },
         ip: meta.ip,
       });
+      const unassigned = [role ? `${role.app}/${role.name}` : String(roleId)];
+      const event = { accountId: actor.accountId, userId, type: 'user.roles_changed' as const };
+      await emitUserEvents(trx, this.handle.dialect, [{ ...event, change: { unassigned } }], this.at());
     });
     return this.userRoles(actor, userId);
+  }
+
+  private at() {
+    return this.now().toISOString();
   }
 
   private findUser(executor: Executor, actor: Actor, userId: number) {

@@ -8,6 +8,7 @@ import { conflict, validationFailed } from '../errors.js';
 import { seedRoleCatalog } from './access.js';
 import type { AuditLog } from './audit.js';
 import { generatePassword, hashPassword } from './passwords.js';
+import { emitUserEvents } from './user-events.js';
 import { derivedColumns } from './user-presenter.js';
 
 export interface NewAccount {
@@ -118,6 +119,8 @@ export class Accounts {
         .execute();
       await trx.updateTable('accounts').set({ owner_user_id: owner.id }).where('id', '=', account.id).execute();
       await seedRoleCatalog(trx, account.id, at);
+      const created = { accountId: account.id, userId: owner.id, type: 'user.created' as const };
+      await emitUserEvents(trx, this.dialect, [created], at);
       await this.audit.record(trx, {
         accountId: account.id,
         actor: null,

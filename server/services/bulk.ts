@@ -16,6 +16,7 @@ import type { AuditLog } from './audit.js';
 import { isCheckViolation } from './licenses.js';
 import { withdrawLinks } from './links.js';
 import type { MembershipOutcome, Teams } from './teams.js';
+import { emitUserEvents, type UserEventInput } from './user-events.js';
 import { auditSnapshot, isLocked, type UserRow, userSubject } from './user-presenter.js';
 import { type RequestMeta, scopedDepartments, type UserDirectory } from './users.js';
 
@@ -99,6 +100,8 @@ interface Prepared {
   audit(target: BulkTarget): AuditLine | null;
   /** What the summary audit entry says about the parameters. */
   params: Record<string, unknown>;
+  /** The outbox event of a user the action changed (null: none, or the action writes its own). */
+  event?: (target: BulkTarget) => Pick<UserEventInput, 'type' | 'change'> | null;
 }
 
 export class BulkActions {
@@ -174,6 +177,14 @@ export class BulkActions {
           const result = await prepared.run(trx, targets);
           for (const row of outranked)
             result.skipped.push([{ id: row.id, username: row.username, row }, SKIP.outranked]);
+          const event = prepared.event;
+          if (event) {
+            const events = result.done.flatMap((t) => {
+              const line = event(t);
+              return line ? [{ accountId: actor.accountId, userId: t.id, ...line }] : [];
+            });
+            await emitUserEvents(trx, this.dialect, events, at);
+          }
           await this.auditChunk(trx, actor, at, result.done, prepared, meta.ip);
           return { result, gone: chunk.filter((id) => !found.has(id)) };
         });
@@ -317,6 +328,10 @@ export class BulkActions {
         return {
           params: {},
           audit: () => ({ action: 'user.update', before: { enabled: !enable }, after: { enabled: enable } }),
+          event: () => ({
+            type: enable ? 'user.enabled' : 'user.disabled',
+            change: { before: { enabled: !enable }, after: { enabled: enable } },
+          }),
           run: async (trx, targets) => {
             const result = triage(targets, (t) => {
               if (!enable) {
@@ -344,6 +359,7 @@ export class BulkActions {
         return {
           params: {},
           audit: () => ({ action: 'user.update', before: { syncEnabled: !on }, after: { syncEnabled: on } }),
+          event: () => ({ type: 'user.updated', change: { before: { syncEnabled: !on }, after: { syncEnabled: on } } }),
           run: async (trx, targets) => {
             const result = triage(
               targets,
@@ -411,6 +427,10 @@ export class BulkActions {
             before: { requiredActions: before(t) },
             after: { requiredActions: merged(t.row) },
           }),
+          event: (t) => ({
+            type: 'user.updated',
+            change: { before: { requiredActions: before(t) }, after: { requiredActions: merged(t.row) } },
+          }),
           run: async (trx, targets) => {
             const result = triage(
               targets,
@@ -437,6 +457,10 @@ export class BulkActions {
             before: { requiredActions: JSON.parse(t.row.required_actions) },
             after: { requiredActions: [] },
           }),
+          event: (t) => ({
+            type: 'user.updated',
+            change: { before: { requiredActions: JSON.parse(t.row.required_actions) }, after: { requiredActions: [] } },
+          }),
           run: async (trx, targets) => {
             const result = triage(
               targets,
@@ -453,6 +477,13 @@ export class BulkActions {
           run: async (trx, targets) => {
             const result = triage(targets, (t) => (t.row.is_owner === 1 ? SKIP.owner : ownerOrSelf(t)));
             if (result.done.length > 0) {
+              // Written first: the events carry the users as they were.
+              const events = result.done.map((t) => ({
+                accountId: actor.accountId,
+                userId: t.id,
+                type: 'user.deleted' as const,
+              }));
+              await emitUserEvents(trx, this.dialect, events, at());
               await trx
                 .deleteFrom('users')
                 .where('account_id', '=', actor.accountId)
@@ -477,6 +508,10 @@ export class BulkActions {
             assign
               ? { action: 'user.roles.assign', after: { roles: [role.key] } }
               : { action: 'user.roles.unassign', before: { roles: [role.key] } },
+          event: () => ({
+            type: 'user.roles_changed',
+            change: assign ? { assigned: [role.key] } : { unassigned: [role.key] },
+          }),
           run: async (trx, targets) => {
             const holders = new Set(
               targets.length === 0
@@ -531,6 +566,7 @@ export class BulkActions {
             assign
               ? { action: 'user.license.grant', after: { license: app } }
               : { action: 'user.license.revoke', before: { license: app } },
+          event: () => ({ type: assign ? 'license.granted' : 'license.revoked', change: { license: app } }),
           run: async (trx, targets) => {
             const holders = new Set(
               targets.length === 0

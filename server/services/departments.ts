@@ -9,6 +9,7 @@ import { conflict, forbidden, notFound, validationFailed } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import { departmentKey } from './department-key.js';
+import { emitUserEvents } from './user-events.js';
 import { derivedColumns, type UserRow } from './user-presenter.js';
 import { isUniqueViolation, type RequestMeta, scopedDepartments } from './users.js';
 
@@ -22,12 +23,15 @@ const RENAME_BATCH = 1000;
 export class Departments {
   private readonly db: Db;
 
+  private readonly dialect: DatabaseHandle['dialect'];
+
   constructor(
     handle: DatabaseHandle,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
   ) {
     this.db = handle.db;
+    this.dialect = handle.dialect;
   }
 
   private assertCanManage(actor: Actor) {
@@ -170,6 +174,14 @@ export class Departments {
             .where('id', '=', row.id)
             .execute();
         }
+        const change = { before: { department: before.name }, after: { department: name } };
+        const events = rows.map((row) => ({
+          accountId: actor.accountId,
+          userId: row.id,
+          type: 'user.updated' as const,
+          change,
+        }));
+        await emitUserEvents(trx, this.dialect, events, at);
         users += rows.length;
         after = rows[rows.length - 1]?.id as number;
       }

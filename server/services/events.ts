@@ -1,5 +1,5 @@
-// The events outbox: changes other applications act on (a user moved to another group, with or without their
-// calls) are written in the transaction of the change and read here, in order, from the last id an application saw.
+// The events outbox: changes other applications act on (every change of a user, see user-events.ts) are written in
+// the transaction of the change and read here, in order, from the last id an application saw.
 import type { Db } from '../db/index.js';
 import { forbidden } from '../errors.js';
 import { authorize } from '../policy.js';
@@ -24,7 +24,7 @@ export class Events {
     const limit = query.limit ?? 100;
     let q = this.db
       .selectFrom('events')
-      .select(['id', 'type', 'payload_json', 'created_at'])
+      .select(['id', 'type', 'payload_json', 'created_at', 'user_id', 'user_seq'])
       .where('account_id', '=', accountId)
       .where('id', '>', query.after ?? 0)
       .orderBy('id')
@@ -34,6 +34,8 @@ export class Events {
     const items = rows.map((row) => ({
       id: row.id,
       type: row.type,
+      userId: row.user_id,
+      sequence: row.user_seq,
       payload: JSON.parse(row.payload_json) as Record<string, unknown>,
       createdAt: row.created_at,
     }));

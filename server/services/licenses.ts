@@ -9,6 +9,7 @@ import type { Database } from '../db/schema/index.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import { type Actor, authorize, canOnAccount, type KeyActor, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { emitUserEvents } from './user-events.js';
 import { findManagedUser, findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
@@ -237,7 +238,15 @@ export class Licenses {
     this.assertCanManage(actor);
     await this.db.transaction().execute(async (trx) => {
       const user = await findManagedUser(trx, actor, userId, 'user.access', this.dialect === 'postgres');
-      await this.grantWithin(trx, actor, user, app, { license: app }, meta.ip);
+      if (await this.grantWithin(trx, actor, user, app, { license: app }, meta.ip)) {
+        const granted = {
+          accountId: actor.accountId,
+          userId,
+          type: 'license.granted' as const,
+          change: { license: app },
+        };
+        await emitUserEvents(trx, this.dialect, [granted], this.now().toISOString());
+      }
     });
     return this.forUser(actor, userId);
   }
@@ -263,8 +272,17 @@ export class Licenses {
     for (const app of held.map((h) => h.app as AppKey).filter((a) => !apps.includes(a))) {
       await this.revokeWithin(trx, actor, user, app, ip);
     }
-    for (const app of apps.filter((a) => !had.has(a)))
-      await this.grantWithin(trx, actor, user, app, { license: app }, ip);
+    for (const app of apps.filter((a) => !had.has(a))) {
+      if (await this.grantWithin(trx, actor, user, app, { license: app }, ip)) {
+        const granted = {
+          accountId: actor.accountId,
+          userId,
+          type: 'license.granted' as const,
+          change: { license: app },
+        };
+        await emitUserEvents(trx, this.dialect, [granted], this.now().toISOString());
+      }
+    }
   }
 
   private async revokeWithin(
@@ -290,6 +308,13 @@ export class Licenses {
       before: { license: app },
       ip,
     });
+    const revoked = {
+      accountId: actor.accountId,
+      userId: user.id,
+      type: 'license.revoked' as const,
+      change: { license: app },
+    };
+    await emitUserEvents(trx, this.dialect, [revoked], this.now().toISOString());
   }
 
   /**

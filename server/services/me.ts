@@ -2,6 +2,7 @@
 // their sign-ins, and the account setting that requires a second factor of admins.
 import { createHash } from 'node:crypto';
 import type { MeUpdate } from '../../shared/schemas.js';
+import type { Dialect } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 import { notFound } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
@@ -9,6 +10,7 @@ import type { AuditLog } from './audit.js';
 import type { SessionInfo } from './auth.js';
 import { assertCurrentPassword } from './current-password.js';
 import { withdrawLinks } from './links.js';
+import { emitUserEvents, userChangeEvents } from './user-events.js';
 import { auditSnapshot, derivedColumns, type UserRow } from './user-presenter.js';
 
 /** The id the API shows for a session: derived from the stored hash, so it never names the cookie token. */
@@ -39,6 +41,7 @@ export class MyAccount {
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
+    private readonly dialect: Dialect,
   ) {}
 
   async update(session: SessionInfo, input: MeUpdate, ip?: string | null) {
@@ -80,6 +83,7 @@ export class MyAccount {
         },
         ip,
       });
+      await emitUserEvents(trx, this.dialect, userChangeEvents(session.account.id, before, updated), at);
       if (before.email && updated.email !== before.email) await this.onEmailChanged?.(trx, before, updated);
       if (updated.email !== before.email) await withdrawLinks(trx, [before.id], at);
     });

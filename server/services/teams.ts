@@ -10,6 +10,7 @@ import { conflict, forbidden, notFound } from '../errors.js';
 import { type GroupFacts, NO_GROUPS, type Resource } from '../policy/decide.js';
 import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { type EmittedUserEvent, emitUserEvents } from './user-events.js';
 import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
 
@@ -116,6 +117,7 @@ export class Teams {
       markDone(out, todo, done);
       await this.auditUsers(trx, actor, accountId, done, 'user.team.assign', { team: describe(group) });
       if (done.length > 0) await this.touch(trx, [groupId]);
+      await this.membershipEvents(trx, accountId, done, { joined: describe(group) });
     }
     return out;
   }
@@ -152,6 +154,7 @@ export class Teams {
       );
       await this.auditUsers(trx, actor, accountId, members, 'user.team.unassign', { team: describe(group) });
       await this.touch(trx, [groupId]);
+      await this.membershipEvents(trx, accountId, members, { left: describe(group) });
     }
     return out;
   }
@@ -188,6 +191,7 @@ export class Teams {
         .where(this.idIn('user_id', targets))
         .execute();
       await this.auditUsers(trx, actor, accountId, targets, 'user.team.main', { mainTeam: describe(group) });
+      await this.membershipEvents(trx, accountId, targets, { mainTeam: describe(group) });
     }
     return out;
   }
@@ -214,6 +218,16 @@ export class Teams {
    */
   async removeMembershipsWithin(trx: Trx, accountId: number, groupIds: number[]): Promise<number> {
     if (groupIds.length === 0) return 0;
+    const leaving = await trx
+      .selectFrom('group_members as m')
+      .innerJoin('groups as g', 'g.id', 'm.group_id')
+      .leftJoin('groups as p', 'p.id', 'g.parent_id')
+      .select(['m.user_id', 'g.id', 'g.name', 'g.level', 'p.name as parent_name'])
+      .where('m.account_id', '=', accountId)
+      .where(this.idIn('m.group_id', groupIds))
+      .orderBy('m.user_id')
+      .orderBy('g.id')
+      .execute();
     const lostMain = await trx
       .selectFrom('group_members')
       .select('user_id')
@@ -227,7 +241,31 @@ export class Teams {
       .where(this.idIn('group_id', groupIds))
       .executeTakeFirst();
     for (const chunk of chunks(lostMain.map((row) => row.user_id))) await this.promoteFirstRemaining(trx, chunk);
+    const left = new Map<number, ReturnType<typeof describe>[]>();
+    for (const row of leaving) {
+      const path = row.parent_name ? `${row.parent_name} / ${row.name}` : row.name;
+      left.set(row.user_id, [...(left.get(row.user_id) ?? []), { id: row.id, path }]);
+    }
+    const at = this.now().toISOString();
+    const events = [...left].map(([userId, groups]) => ({
+      accountId,
+      userId,
+      type: 'team.membership_changed' as const,
+      change: { left: groups, groupDeleted: true },
+    }));
+    await emitUserEvents(trx, this.dialect, events, at);
     return Number(removed.numDeletedRows);
+  }
+
+  /** A `team.membership_changed` event for each user, saying what `change` they went through. */
+  private async membershipEvents(trx: Trx, accountId: number, userIds: number[], change: Record<string, unknown>) {
+    const events = userIds.map((userId) => ({
+      accountId,
+      userId,
+      type: 'team.membership_changed' as const,
+      change,
+    }));
+    await emitUserEvents(trx, this.dialect, events, this.now().toISOString());
   }
 
   /** Gives every user who has teams but no main team the alphabetically first of their teams as main. */
@@ -557,22 +595,30 @@ export class Teams {
         .onConflict((oc) => oc.columns(['group_id', 'user_id']).doUpdateSet({ is_main: 1 }))
         .execute();
       await this.touch(trx, [to.id]);
-      const payload = { userId, fromGroupId: from?.id ?? null, toGroupId: to.id, moveCalls: input.moveCalls === true };
-      const inserted = await trx
-        .insertInto('events')
-        .values({ account_id: accountId, type: 'user.moved', payload_json: JSON.stringify(payload), created_at: at })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const moved = { userId, fromGroupId: from?.id ?? null, toGroupId: to.id, moveCalls: input.moveCalls === true };
+      const change = { before: { mainTeam: from ? describe(from) : null }, after: { mainTeam: describe(to) } };
+      // Subscribers to membership changes learn of it too; user.moved follows with what the calls should do.
+      const membership = { ...(from ? { left: describe(from) } : {}), joined: describe(to), mainTeam: describe(to) };
+      const [, event] = await emitUserEvents(
+        trx,
+        this.dialect,
+        [
+          { accountId, userId, type: 'team.membership_changed', change: membership },
+          { accountId, userId, type: 'user.moved', change, extra: moved },
+        ],
+        at,
+      );
       await this.audit.record(trx, {
         accountId,
         actor,
         action: 'user.move',
         target: { type: 'user', id: userId, label: user.username },
         before: { mainTeam: from ? describe(from) : null },
-        after: { mainTeam: describe(to), moveCalls: payload.moveCalls },
+        after: { mainTeam: describe(to), moveCalls: moved.moveCalls },
         ip: meta.ip,
       });
-      return { id: inserted.id, type: 'user.moved', payload, createdAt: at };
+      const { id, type, payload, createdAt, sequence } = event as EmittedUserEvent;
+      return { id, type, userId, sequence, payload, createdAt };
     });
     return { teams: await this.teamsOf(actor, userId), event };
   }

@@ -4,6 +4,7 @@ import type { Insertable } from 'kysely';
 import type { DatabaseHandle } from '../db/index.js';
 import type { UsersTable } from '../db/schema/users.js';
 import { FACET_UPSERT_SQL, facetDeltas, indexInsertedUsers, searchRowid } from '../db/user-index.js';
+import { emitUserEvents } from './user-events.js';
 import { derivedColumns } from './user-presenter.js';
 
 export interface BulkUser {
@@ -101,7 +102,7 @@ export async function insertUsersInBulk(
 ): Promise<number> {
   const at = (options.at ?? new Date()).toISOString();
   const size = options.batchSize ?? (handle.dialect === 'sqlite' ? 100_000 : 1000);
-  const write = handle.dialect === 'sqlite' ? sqliteWriter(handle) : postgresWriter(handle);
+  const write = handle.dialect === 'sqlite' ? sqliteWriter(handle, at) : postgresWriter(handle, at);
   let batch: UserInsert[] = [];
   let written = 0;
   for (const user of users) {
@@ -115,7 +116,7 @@ export async function insertUsersInBulk(
   return written;
 }
 
-function sqliteWriter(handle: DatabaseHandle) {
+function sqliteWriter(handle: DatabaseHandle, at: string) {
   const sqlite = handle.sqlite;
   if (!sqlite) throw new Error('no SQLite connection');
   const insert = sqlite.prepare(
@@ -125,18 +126,21 @@ function sqliteWriter(handle: DatabaseHandle) {
   const facet = sqlite.prepare(FACET_UPSERT_SQL);
   return (rows: UserInsert[]) =>
     // Kysely's transaction holds the connection; the synchronous loop runs inside it.
-    handle.db.transaction().execute(async () => {
+    handle.db.transaction().execute(async (trx) => {
+      const ids: number[] = [];
       for (const row of rows) {
         const id = Number(insert.run(BULK_COLUMNS.map((column) => row[column] as string | number)).lastInsertRowid);
         index.run(searchRowid(row.account_id, id), row.search_doc);
+        ids.push(id);
       }
       for (const d of facetDeltas(rows))
         facet.run(d.account_id, d.access_type, d.status, d.enabled, d.department, d.source, d.n);
+      await emitUserEvents(trx, 'sqlite', createdEvents(rows, ids), at);
       return rows.length;
     });
 }
 
-function postgresWriter(handle: DatabaseHandle) {
+function postgresWriter(handle: DatabaseHandle, at: string) {
   return (rows: UserInsert[]) =>
     handle.db.transaction().execute(async (trx) => {
       const inserted = await trx.insertInto('users').values(rows).returning('id').execute();
@@ -146,6 +150,18 @@ function postgresWriter(handle: DatabaseHandle) {
         'postgres',
         rows.map((row, i) => ({ ...row, id: inserted[i]?.id as number })),
       );
+      await emitUserEvents(
+        trx,
+        'postgres',
+        createdEvents(
+          rows,
+          inserted.map((row) => row.id),
+        ),
+        at,
+      );
       return rows.length;
     });
 }
+
+const createdEvents = (rows: UserInsert[], ids: number[]) =>
+  ids.map((userId, i) => ({ accountId: rows[i]?.account_id as number, userId, type: 'user.created' as const }));

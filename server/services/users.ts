@@ -28,6 +28,7 @@ import { PASSWORD_LINKS, withdrawLinks } from './links.js';
 import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { hashPassword } from './passwords.js';
 import { ifMatchAllows, userEtag } from './user-etag.js';
+import { emitUserEvents, userChangeEvents } from './user-events.js';
 import {
   auditSnapshot,
   derivedColumns,
@@ -1027,9 +1028,16 @@ export class UserDirectory {
         ip: meta.ip,
       });
       if (also) await also(trx, created);
-      if (!this.onCreated) return created;
       // Same transaction: what other modules give every new user (default licenses) is never missing.
-      await this.onCreated(trx, actor, created, input, meta);
+      if (this.onCreated) await this.onCreated(trx, actor, created, input, meta);
+      // The event's snapshot carries the default licenses (no license.granted of their own).
+      await emitUserEvents(
+        trx,
+        this.dialect,
+        [{ accountId: actor.accountId, userId: created.id, type: 'user.created' }],
+        at,
+      );
+      if (!this.onCreated) return created;
       return (await trx
         .selectFrom('users')
         .selectAll()
@@ -1159,6 +1167,14 @@ export class UserDirectory {
       throw validationFailed([{ path: 'expiresAt', message: 'Expiration must be after Valid from' }]);
     }
     const row = await this.db.transaction().execute(async (trx) => {
+      // The user as this transaction finds them (locked on PostgreSQL): the events' before, under concurrent edits.
+      let currentQuery = trx
+        .selectFrom('users')
+        .selectAll()
+        .where('account_id', '=', actor.accountId)
+        .where('id', '=', id);
+      if (this.dialect === 'postgres') currentQuery = currentQuery.forUpdate();
+      const current = (await currentQuery.executeTakeFirst()) as UserRow | undefined;
       if (changes.agent_id) await assertAgentIdFree(trx, actor.accountId, changes.agent_id as string, id);
       // A department named in another case or accents is the existing one ("ventas" is "Ventas").
       if (changes.department) {
@@ -1214,6 +1230,12 @@ export class UserDirectory {
           ip: meta.ip,
         });
       }
+      await emitUserEvents(
+        trx,
+        this.dialect,
+        userChangeEvents(actor.accountId, current ?? before, updated),
+        this.now().toISOString(),
+      );
       if (before.email && updated.email !== before.email) await this.onEmailChanged?.(trx, before, updated);
       if (
         updated.email !== before.email ||
@@ -1354,6 +1376,9 @@ export class UserDirectory {
     if (row.id === actor.userId) throw conflict('CannotDeleteSelf', 'You cannot delete yourself');
     authorize(actor, 'user.delete', 'user', userSubject(row));
     await this.db.transaction().execute(async (trx) => {
+      // Written first: the event carries the user as they were.
+      const deleted = { accountId: actor.accountId, userId: id, type: 'user.deleted' as const };
+      await emitUserEvents(trx, this.dialect, [deleted], this.now().toISOString());
       await trx.deleteFrom('users').where('account_id', '=', actor.accountId).where('id', '=', id).execute();
       await this.audit.record(trx, {
         accountId: actor.accountId,

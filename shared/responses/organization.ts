@@ -70,7 +70,28 @@ export const UserTeamsSchema = z
 export type UserTeams = z.output<typeof UserTeamsSchema>;
 
 export const EventSchema = z
-  .object({ id, type: z.string(), payload: z.record(z.string(), z.unknown()), createdAt: z.string() })
+  .object({
+    id,
+    type: z
+      .string()
+      .describe(
+        'One of user.created, user.updated, user.deleted, user.enabled, user.disabled, license.granted, license.revoked, user.roles_changed, team.membership_changed, user.moved',
+      ),
+    userId: z.number().int().nullable().describe('The user the event is about'),
+    sequence: z
+      .number()
+      .int()
+      .nullable()
+      .describe(
+        "The event's number among the user's events: 1, 2, 3... without gaps, in the order the changes committed",
+      ),
+    payload: z
+      .record(z.string(), z.unknown())
+      .describe(
+        '`{user, change?}`: the user as applications need them (licenses, role per application, main team), and what changed',
+      ),
+    createdAt: z.string(),
+  })
   .meta({ id: 'Event' });
 
 export const MoveResultSchema = z.object({ teams: UserTeamsSchema, event: EventSchema }).meta({ id: 'UserMoved' });

@@ -23,6 +23,7 @@ import type {
   GroupMembersTable,
   GroupRoleTable,
   GroupsTable,
+  UserEventSequencesTable,
   UserVisibleGroupsTable,
 } from './organization.js';
 import type { ProfilesTable } from './profiles.js';
@@ -63,6 +64,7 @@ export interface Database {
   chat_group_departments: ChatGroupDepartmentsTable;
   user_visible_groups: UserVisibleGroupsTable;
   events: EventsTable;
+  user_event_sequences: UserEventSequencesTable;
   account_security: AccountSecurityTable;
   mail_outbox: MailOutboxTable;
   user_tokens: UserTokensTable;

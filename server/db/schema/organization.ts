@@ -68,4 +68,15 @@ export interface EventsTable {
   type: string;
   payload_json: string;
   created_at: string;
+  /** The user the event is about (no foreign key: a deleted user's events stay). */
+  user_id: Generated<number | null>;
+  /** The event's number among the user's events: 1, 2, 3... without gaps, in commit order. */
+  user_seq: Generated<number | null>;
+}
+
+/** The last event number given to each user (kept after the user is deleted). */
+export interface UserEventSequencesTable {
+  user_id: number;
+  account_id: number;
+  seq: number;
 }

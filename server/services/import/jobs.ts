@@ -678,7 +678,7 @@ export class ImportJobs {
                 const credential =
                   user.password !== undefined ? { passwordHash: await hashPassword(user.password) } : null;
                 await target.updateUser(
-                  existing.id,
+                  existing,
                   updateChanges(existing, user, at, !!credential, profiles),
                   credential,
                 );

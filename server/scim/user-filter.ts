@@ -2,14 +2,24 @@
 // filter is one indexed query of the account's users, never users read into memory. An attribute Roster does not
 // filter on, or an operator that makes no sense for its type, is a 400 invalidFilter naming it.
 import { type RawBuilder, sql } from 'kysely';
+import { foldText } from '../../shared/search-text.js';
 import type { Dialect } from '../db/dialect.js';
 import { escapeLike, unicodeLower } from '../db/sql-helpers.js';
+import { ACCOUNT_SPAN } from '../db/user-index.js';
+import { searchForm } from '../db/user-search.js';
 import { ScimError } from './errors.js';
 import type { AttrPath, CompareValue, Filter } from './filter.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, ROSTER_SCHEMA, USER_SCHEMA } from './schema.js';
 
 type Operand =
-  | { type: 'text'; expr: RawBuilder<unknown>; caseExact?: boolean; storedLower?: boolean }
+  | {
+      type: 'text';
+      expr: RawBuilder<unknown>;
+      caseExact?: boolean;
+      storedLower?: boolean;
+      /** The column is in the user's search document, so its trigram index can narrow co/sw/ew first. */
+      searched?: boolean;
+    }
   | { type: 'number'; expr: RawBuilder<unknown> }
   | { type: 'boolean'; expr: RawBuilder<unknown> }
   | { type: 'date'; expr: RawBuilder<unknown> };
@@ -20,6 +30,8 @@ export interface FilterContext {
   operand(path: AttrPath): Operand | null;
   /** A multi-valued attribute kept in a table of its own: `inner` is the filter on one of its values. */
   subquery?(path: AttrPath, inner: (context: FilterContext) => RawBuilder<boolean>): RawBuilder<boolean> | null;
+  /** The rows whose search document holds the (folded) text: an index lookup that narrows a substring test. */
+  searchDocumentHolds?(term: string): RawBuilder<boolean>;
 }
 
 const invalidFilter = (message: string) => new ScimError(400, message, 'invalidFilter');
@@ -31,8 +43,25 @@ function schemaOf(path: AttrPath, allowed: string[]): boolean {
   return path.schema === null || allowed.some((s) => s.toLowerCase() === path.schema?.toLowerCase());
 }
 
-/** The users table as a filter context (the query's users table is `users`). */
-export const USER_FILTER_CONTEXT: FilterContext = {
+/**
+ * The account's users as a filter context (the query's users table is `users`): substring tests on the searched
+ * columns are narrowed by the search index first (SQLite's FTS5 trigram table, PostgreSQL's trigram GIN index).
+ */
+export function userFilterContext(dialect: Dialect, accountId: number): FilterContext {
+  const low = accountId * ACCOUNT_SPAN;
+  return {
+    ...USER_COLUMNS,
+    searchDocumentHolds(term) {
+      if (dialect === 'postgres') return sql<boolean>`(users.search_doc like ${`%${escapeLike(term)}%`} escape '\\')`;
+      const match = `"${term.replaceAll('"', '""')}"`;
+      return sql<boolean>`(users.id in (select rowid - ${low} from users_fts where users_fts match ${match}
+        and rowid between ${low} and ${low + ACCOUNT_SPAN - 1}))`;
+    },
+  };
+}
+
+/** The users table's columns as a filter context. */
+const USER_COLUMNS: FilterContext = {
   operand(path) {
     const name = nameOf(path);
     if (schemaOf(path, [USER_SCHEMA])) {
@@ -40,22 +69,22 @@ export const USER_FILTER_CONTEXT: FilterContext = {
         case 'id':
           return { type: 'number', expr: col('users.id') };
         case 'username':
-          return { type: 'text', expr: col('users.username'), storedLower: true };
+          return { type: 'text', expr: col('users.username'), storedLower: true, searched: true };
         case 'externalid':
           return { type: 'text', expr: col('users.external_id'), caseExact: true };
         case 'name.givenname':
-          return { type: 'text', expr: col('users.first_name') };
+          return { type: 'text', expr: col('users.first_name'), searched: true };
         case 'name.familyname':
-          return { type: 'text', expr: col('users.last_name') };
+          return { type: 'text', expr: col('users.last_name'), searched: true };
         case 'displayname':
         case 'name.formatted':
           return { type: 'text', expr: sql`(users.first_name || ' ' || users.last_name)` };
         case 'emails':
         case 'emails.value':
-          return { type: 'text', expr: col('users.email') };
+          return { type: 'text', expr: col('users.email'), searched: true };
         case 'phonenumbers':
         case 'phonenumbers.value':
-          return { type: 'text', expr: col('users.phone') };
+          return { type: 'text', expr: col('users.phone'), searched: true };
         // Roster keeps one email and one phone: the work one, and the primary one.
         case 'emails.type':
           return { type: 'text', expr: sql`(case when users.email <> '' then 'work' end)` };
@@ -84,7 +113,7 @@ export const USER_FILTER_CONTEXT: FilterContext = {
         case 'employeenumber':
           return { type: 'text', expr: col('users.employee_number') };
         case 'department':
-          return { type: 'text', expr: col('users.department') };
+          return { type: 'text', expr: col('users.department'), searched: true };
         case 'manager':
         case 'manager.value':
           return { type: 'number', expr: col('users.manager_id') };
@@ -191,7 +220,7 @@ export function filterSql(filter: Filter, context: FilterContext, dialect: Diale
       if (!operand) throw invalidFilter(`Filtering on ${nameOfPath(filter.path)} is not supported`);
       return filter.kind === 'present'
         ? present(operand)
-        : compare(operand, filter.op, filter.value, filter.path, dialect);
+        : compare(operand, filter.op, filter.value, filter.path, dialect, context);
     }
   }
 }
@@ -228,6 +257,7 @@ function compare(
   value: CompareValue,
   path: AttrPath,
   dialect: Dialect,
+  context: FilterContext,
 ): RawBuilder<boolean> {
   const what = nameOfPath(path);
   if (value === null) {
@@ -249,7 +279,9 @@ function compare(
         case 'co':
         case 'sw':
         case 'ew':
-          return operand.caseExact ? exactText(left, op, wanted, dialect) : like(left, op, wanted);
+          return operand.caseExact
+            ? exactText(left, op, wanted, dialect)
+            : narrowed(context, operand, op, wanted, left);
         default:
           return ordered(left, op, wanted);
       }
@@ -286,6 +318,16 @@ function compare(
       return ordered(operand.expr, op, at);
     }
   }
+}
+
+/** A substring test, after the search index's candidates when the column is searched and the text long enough. */
+function narrowed(context: FilterContext, operand: Operand, op: string, wanted: string, left: RawBuilder<unknown>) {
+  const test = like(left, op, wanted);
+  const term = searchForm(foldText(wanted).replaceAll('\n', ' '));
+  if (!('searched' in operand) || !operand.searched || !context.searchDocumentHolds || term.trim().length < 3) {
+    return test;
+  }
+  return sql<boolean>`(${context.searchDocumentHolds(term)} and ${test})`;
 }
 
 /** Contains / starts with / ends with, without case (both sides are lower-cased text). */

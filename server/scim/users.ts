@@ -18,7 +18,7 @@ import { type Filter, parseAttrPath, parseFilter } from './filter.js';
 import { applyPatch, readPatchRequest } from './patch.js';
 import { type ListQuery, project } from './query.js';
 import { listResponse, MAX_RESULTS, USER_SCHEMA } from './schema.js';
-import { filterSql, sortSql, USER_FILTER_CONTEXT } from './user-filter.js';
+import { filterSql, sortSql, userFilterContext } from './user-filter.js';
 import {
   assertSameUserName,
   type JsonObject,
@@ -73,7 +73,8 @@ export class ScimUsers {
     base: string,
   ) {
     const filter: Filter | null = query.filter ? parseFilter(query.filter) : null;
-    const where = filter ? filterSql(filter, USER_FILTER_CONTEXT, this.handle.dialect) : null;
+    const context = userFilterContext(this.handle.dialect, client.accountId);
+    const where = filter ? filterSql(filter, context, this.handle.dialect) : null;
     const startIndex = Math.max(1, query.startIndex ?? 1);
     const count = Math.min(MAX_RESULTS, Math.max(0, query.count ?? MAX_RESULTS));
     let rows = this.db.selectFrom('users').where('users.account_id', '=', client.accountId);
@@ -83,7 +84,7 @@ export class ScimUsers {
     let page = rows.selectAll('users');
     if (query.sortBy) {
       const order = query.sortOrder?.toLowerCase() === 'descending' ? 'desc' : 'asc';
-      page = page.orderBy(sortSql(parseAttrPath(query.sortBy), USER_FILTER_CONTEXT, this.handle.dialect), order);
+      page = page.orderBy(sortSql(parseAttrPath(query.sortBy), context, this.handle.dialect), order);
     }
     const found = (await page
       .orderBy('users.id')

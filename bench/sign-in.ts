@@ -5,8 +5,6 @@
 // 3. Those 10,000 invitations delivered through an SMTP server in its own process: mails per second.
 // The Roster server, the SMTP server and this load generator are three processes. BENCH_DB, BENCH_SECONDS,
 // BENCH_CONCURRENCY, BENCH_INVITES change the run; it prints markdown rows.
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '../server/config.js';
 import { createContext } from '../server/context.js';
@@ -17,6 +15,7 @@ import { hashPassword } from '../server/services/passwords.js';
 import { insertUsersInBulk } from '../server/services/user-bulk-insert.js';
 import { FIRST_NAMES, generateUsers, LAST_NAMES, random } from './data.js';
 import { benchDatabase } from './databases.js';
+import { childProcess } from './processes.js';
 
 const DIALECTS = (process.env.BENCH_DB ?? 'sqlite,postgres').split(',') as Dialect[];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -27,31 +26,6 @@ const PASSWORD = 'Storm-of-sign-ins-2026';
 const ADMIN_PASSWORD = 'Bench-admin-pass-2026';
 
 // ---------- Load side. ----------
-
-function child(role: string, env: Record<string, string> = {}) {
-  const proc = fork(fileURLToPath(import.meta.url), [], {
-    env: { ...process.env, BENCH_ROLE: role, ...env },
-    execArgv: ['--import', 'tsx'],
-  });
-  const ready = new Promise<number>((resolve, reject) => {
-    proc.once('message', (m) => resolve((m as { port: number }).port));
-    proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-  return {
-    proc,
-    ready,
-    ask: <T>(message: string) =>
-      new Promise<T>((resolve) => {
-        proc.once('message', (m) => resolve(m as T));
-        proc.send(message);
-      }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.send('stop');
-      }),
-  };
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
@@ -162,8 +136,8 @@ async function importUsers(base: string, headers: Record<string, string>, csv: s
 async function runDialect(dialect: Dialect, rows: string[]) {
   console.log(`\n== ${dialect}`);
   const store = await benchDatabase(dialect, 'sign-in');
-  const server = child('server', { BENCH_DB_URL: store.url });
-  const smtp = child('smtp');
+  const server = childProcess(import.meta.url, 'server', { BENCH_DB_URL: store.url });
+  const smtp = childProcess(import.meta.url, 'smtp');
   try {
     const usernames = await seed(store.url);
     const base = `http://127.0.0.1:${await server.ready}/api/v1`;

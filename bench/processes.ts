@@ -1,0 +1,30 @@
+// A benchmark's other processes: the same script forked with BENCH_ROLE set (a Roster server, a mail or webhook
+// receiver), so the load generator never shares an event loop with what it measures.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Forks `script` (an import.meta.url) in `role`; `ready` is the port the child reports once it listens. */
+export function childProcess(script: string, role: string, env: Record<string, string> = {}) {
+  const proc = fork(fileURLToPath(script), [], {
+    env: { ...process.env, BENCH_ROLE: role, ...env },
+    execArgv: ['--import', 'tsx'],
+  });
+  const ready = new Promise<number>((resolve, reject) => {
+    proc.once('message', (m) => resolve((m as { port: number }).port));
+    proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+  return {
+    proc,
+    ready,
+    ask: <T>(message: string) =>
+      new Promise<T>((resolve) => {
+        proc.once('message', (m) => resolve(m as T));
+        proc.send(message);
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.send('stop');
+      }),
+  };
+}

@@ -1,0 +1,194 @@
+// `node --import tsx bench/provisioning.ts`: SCIM 2.0 as identity providers call it, on SQLite and PostgreSQL.
+// In an account of BENCH_USERS users (1,000,000 by default): `filter=userName eq` and `filter=emails co` first pages,
+// each query asked once with values drawn from the account's own users; SCIM creates over HTTP (users per second, 8
+// at a time); and PATCHes adding 1,000 members to groups of 10,000. The Roster server runs in a process of its own;
+// this script is the load generator. BENCH_DB and BENCH_QUERIES change the run; it prints markdown rows.
+import { loadConfig } from '../server/config.js';
+import { createContext } from '../server/context.js';
+import type { Dialect } from '../server/db/dialect.js';
+import { migrateToLatest, openDatabase } from '../server/db/index.js';
+import { startServer } from '../server/main.js';
+import { insertUsersInBulk } from '../server/services/user-bulk-insert.js';
+import { generateUsers, random } from './data.js';
+import { benchDatabase } from './databases.js';
+import { childProcess } from './processes.js';
+
+const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
+const DIALECTS = (process.env.BENCH_DB ?? 'sqlite,postgres').split(',') as Dialect[];
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 300);
+const CREATES = Number(process.env.BENCH_CREATES ?? 3000);
+const GROUPS = 3;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+
+/** The account, its users and a SCIM token; returns the token and every user's username and email. */
+async function seed(url: string) {
+  const handle = openDatabase(url, { poolSize: 4 });
+  try {
+    await migrateToLatest(handle);
+    const ctx = createContext({ ...loadConfig({}), databaseUrl: url }, handle);
+    const created = await ctx.accounts.create({ name: 'Bench', slug: 'bench', owner: { username: 'owner' } });
+    const accountId = created.account.id;
+    const users = [...generateUsers(USERS, 11)];
+    const started = performance.now();
+    await insertUsersInBulk(handle, accountId, users);
+    console.log(`  seeded ${USERS} users in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    const owner = { userId: created.owner.id, accountId, username: 'owner', accessType: 'admin', isOwner: true };
+    const token = await ctx.scimTokens.create(owner, 'Bench IdP');
+    const ids = await handle.db
+      .selectFrom('users')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .orderBy('id')
+      .execute();
+    return {
+      token: token.token,
+      usernames: users.map((u) => u.username),
+      emails: users.map((u) => u.email as string),
+      ids: ids.map((r) => String(r.id)),
+    };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function timed(call: () => Promise<Response>): Promise<{ ms: number; body: string; status: number }> {
+  const started = performance.now();
+  const response = await call();
+  const body = await response.text();
+  return { ms: performance.now() - started, body, status: response.status };
+}
+
+async function runDialect(dialect: Dialect, rows: string[]) {
+  const store = await benchDatabase(dialect, 'provisioning');
+  const data = await seed(store.url);
+  const server = childProcess(import.meta.url, 'server', { BENCH_DB_URL: store.url });
+  try {
+    const port = await server.ready;
+    const base = `http://127.0.0.1:${port}/scim/v2`;
+    const headers = { authorization: `Bearer ${data.token}`, 'content-type': 'application/scim+json' };
+    const get = (path: string) => fetch(`${base}${path}`, { headers });
+    const next = random(5);
+    const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)] as T;
+    const row = (scenario: string, times: number[], note: string) => {
+      times.sort((a, b) => a - b);
+      const f = (v: number) => `${v.toFixed(1)} ms`;
+      rows.push(
+        `| ${dialect} | ${scenario} | ${f(percentile(times, 50))} | ${f(percentile(times, 95))} | ${f(percentile(times, 99))} | ${note} |`,
+      );
+    };
+
+    // Each query once: a user someone provisions is looked up by userName; a support engineer searches emails.
+    const eq: number[] = [];
+    for (let i = 0; i < QUERIES; i++) {
+      const name = pick(data.usernames);
+      const reply = await timed(() => get(`/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`));
+      if (reply.status !== 200 || !reply.body.includes('"totalResults":1'))
+        throw new Error(`userName eq ${name}: ${reply.body.slice(0, 200)}`);
+      eq.push(reply.ms);
+    }
+    row('`filter=userName eq "…"`', eq, `${QUERIES} usernames of the account, each asked once`);
+    const co: number[] = [];
+    let matched = 0;
+    for (let i = 0; i < QUERIES; i++) {
+      const email = pick(data.emails);
+      const local = email.split('@')[0] as string;
+      const length = 4 + Math.floor(next() * 3);
+      const start = Math.floor(next() * Math.max(1, local.length - length));
+      const fragment = local.slice(start, start + length);
+      const reply = await timed(() => get(`/Users?count=25&filter=${encodeURIComponent(`emails co "${fragment}"`)}`));
+      if (reply.status !== 200) throw new Error(`emails co ${fragment}: ${reply.body.slice(0, 200)}`);
+      matched += Number(/"totalResults":(\d+)/.exec(reply.body)?.[1] ?? 0);
+      co.push(reply.ms);
+    }
+    row(
+      '`filter=emails co "…"`, first page of 25',
+      co,
+      `4-6 letters from inside ${QUERIES} users' emails, each once; ${Math.round(matched / QUERIES)} matches on average, exact totals`,
+    );
+
+    // Creates, 8 at a time.
+    const createStarted = performance.now();
+    let made = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, worker) => {
+        for (let i = worker; i < CREATES; i += 8) {
+          const reply = await timed(() =>
+            fetch(`${base}/Users`, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify({
+                schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+                userName: `scim.new.${i}@contoso.com`,
+                externalId: `ext-${i}`,
+                name: { givenName: 'New', familyName: `Person ${i}` },
+                emails: [{ value: `scim.new.${i}@contoso.com`, type: 'work', primary: true }],
+                active: true,
+              }),
+            }),
+          );
+          if (reply.status !== 201) throw new Error(`create ${i}: ${reply.status} ${reply.body.slice(0, 200)}`);
+          made++;
+        }
+      }),
+    );
+    const rate = made / ((performance.now() - createStarted) / 1000);
+    rows.push(
+      `| ${dialect} | SCIM creates over HTTP | ${rate.toFixed(0)} users/s | | | ${CREATES} users, 8 requests at a time |`,
+    );
+
+    // Groups of 10,000 members, then 1,000 more in one PATCH.
+    const patches: number[] = [];
+    for (let g = 0; g < GROUPS; g++) {
+      const members = data.ids.slice(g * 11_000, g * 11_000 + 11_000);
+      const created = await fetch(`${base}/Groups?excludedAttributes=members`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+          displayName: `Bench group ${g}`,
+          members: members.slice(0, 10_000).map((value) => ({ value })),
+        }),
+      });
+      const group = (await created.json()) as { id: string };
+      const reply = await timed(() =>
+        fetch(`${base}/Groups/${group.id}?excludedAttributes=members`, {
+          method: 'PATCH',
+          headers,
+          body: JSON.stringify({
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            Operations: [{ op: 'Add', path: 'members', value: members.slice(10_000).map((value) => ({ value })) }],
+          }),
+        }),
+      );
+      if (reply.status !== 200) throw new Error(`group patch: ${reply.status} ${reply.body.slice(0, 200)}`);
+      patches.push(reply.ms);
+    }
+    row('PATCH: add 1,000 members to a group of 10,000', patches, `${GROUPS} groups`);
+  } finally {
+    await server.stop();
+    await store.stop();
+  }
+}
+
+async function main() {
+  const rows = ['| Database | Scenario | p50 / rate | p95 | p99 | Note |', '|---|---|---|---|---|---|'];
+  for (const dialect of DIALECTS) await runDialect(dialect, rows);
+  console.log(`\n${rows.join('\n')}`);
+}
+
+async function serveRoster() {
+  const running = await startServer(
+    { ...loadConfig({}), databaseUrl: process.env.BENCH_DB_URL as string, host: '127.0.0.1', port: 0 },
+    () => {},
+  );
+  process.send?.({ port: Number(new URL(running.url).port) });
+  process.on('message', async () => {
+    await running.close();
+    process.exit(0);
+  });
+}
+
+if (process.env.BENCH_ROLE === 'server') await serveRoster();
+else await main();

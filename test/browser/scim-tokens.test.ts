@@ -47,6 +47,40 @@ describe('SCIM tokens in the console', { timeout: 120_000 }, () => {
     expect(listed.items.map((t) => t.hint)).toEqual([`rscim_…${token.slice(-4)}`]);
     await screenshot(page, 'scim-token-listed');
 
+    // The identity provider provisions a manager and a user with the token; the console shows what it set.
+    const scim = (path: string, body?: unknown) =>
+      fetch(`${server.url}/scim/v2${path}`, {
+        method: body ? 'POST' : 'GET',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    const enterprise = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    const boss = (await (
+      await scim('/Users', { userName: 'maria.lopez@contoso.com', name: { givenName: 'María', familyName: 'López' } })
+    ).json()) as { id: string };
+    const made = await scim('/Users', {
+      userName: 'tomas.novak@contoso.com',
+      externalId: '7f3c2a1e-entra',
+      name: { givenName: 'Tomáš', familyName: 'Novák' },
+      emails: [{ value: 'tomas.novak@contoso.com', type: 'work', primary: true }],
+      title: 'Team lead',
+      [enterprise]: { employeeNumber: 'E-2048', department: 'Soporte', manager: { value: boss.id } },
+    });
+    expect(made.status).toBe(201);
+    const user = (await made.json()) as { id: string };
+    await page.goto(`${server.url}/users/${user.id}`);
+    await page.getByRole('heading', { name: 'Tomáš Novák' }).waitFor();
+    const account = page.getByRole('region', { name: 'Account' });
+    await account.getByText('7f3c2a1e-entra').waitFor();
+    expect(await account.innerText()).toContain('scim');
+    expect(await account.innerText()).toContain('Team lead');
+    expect(await account.innerText()).toContain('E-2048');
+    await account.getByRole('link', { name: 'María López' }).waitFor();
+    await screenshot(page, 'scim-provisioned-user');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Provisioning (SCIM)' }).click();
+    await row.waitFor();
+    await expect.poll(async () => (await row.innerText()).includes('Never')).toBe(false);
+
     await row.getByRole('button', { name: /Revoke/ }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke Microsoft Entra ID?' });
     await dialog.waitFor();
@@ -55,5 +89,6 @@ describe('SCIM tokens in the console', { timeout: 120_000 }, () => {
     await page.getByText('No SCIM tokens yet.').waitFor();
     expect(((await (await server.api('/scim-tokens')).json()) as { items: unknown[] }).items).toEqual([]);
     await screenshot(page, 'scim-token-revoked');
+    expect((await scim('/Users')).status).toBe(401);
   });
 });

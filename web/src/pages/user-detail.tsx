@@ -293,6 +293,7 @@ function UserEditor({ user, initialNotice }: { user: Versioned<User>; initialNot
                 <span className="muted"> · synchronization {user.syncEnabled ? 'on' : 'off'}</span>
               ) : null}
             </ReadOnlyField>
+            <ProvisionedFields user={user} />
             <ReadOnlyField label="Status" hint="A user becomes Active at the first sign-in.">
               {USER_STATUS_LABELS[user.status]}
               <UserMailActions user={user} />
@@ -520,5 +521,31 @@ function ProfilePicker({
         ) : null}
       </div>
     </section>
+  );
+}
+
+/** What an identity provider keeps on the user (SCIM): shown when it is set, changed by the provider. */
+function ProvisionedFields({ user }: { user: User }) {
+  const manager = useQuery({
+    queryKey: ['user', String(user.managerId)],
+    queryFn: () => fetchUser(user.managerId as number),
+    enabled: user.managerId !== null,
+  });
+  const managerName = manager.data ? manager.data.displayName : `User ${user.managerId}`;
+  return (
+    <>
+      {user.externalId ? (
+        <ReadOnlyField label="External ID" hint="The identity provider's own id for this user.">
+          <code>{user.externalId}</code>
+        </ReadOnlyField>
+      ) : null}
+      {user.title ? <ReadOnlyField label="Title">{user.title}</ReadOnlyField> : null}
+      {user.employeeNumber ? <ReadOnlyField label="Employee number">{user.employeeNumber}</ReadOnlyField> : null}
+      {user.managerId !== null ? (
+        <ReadOnlyField label="Manager">
+          <Link to={`/users/${user.managerId}`}>{managerName}</Link>
+        </ReadOnlyField>
+      ) : null}
+    </>
   );
 }

@@ -151,6 +151,8 @@ allow(ADMINS, 'audit.read', 'account', mine);
 // every user, so it needs the whole Users module.
 allow(ADMINS, 'security.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'access.manage', 'account', mine);
+// A webhook endpoint receives every change of every user of the account, so it needs the whole Users module.
+allow(ADMINS, 'webhooks.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'profiles.read', 'account', mine);
 allow(ADMINS, 'profiles.create', 'account', (a, s) => mine(a, s) && moduleRule(a, 'profiles').access === 'all');
 allow(['key'], 'usage.report', 'account', (a, s) => a.apiKeyAccountId === s.accountId);

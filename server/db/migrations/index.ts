@@ -15,6 +15,7 @@ import * as m0011 from './0011-sign-in-throttle.js';
 import * as m0012 from './0012-import-encoding.js';
 import * as m0013 from './0013-account-security.js';
 import * as m0014 from './0014-scim.js';
+import * as m0016 from './0016-webhooks.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -34,4 +35,6 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0012-import-encoding': m0012,
   '0013-account-security': m0013,
   '0014-scim': m0014,
+  // 0015 is reserved for another change of this release; Kysely orders migrations by name, so the gap is harmless.
+  '0016-webhooks': m0016,
 };

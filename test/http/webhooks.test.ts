@@ -296,6 +296,44 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     expect((await deliveries(owner, slow.id))[0]).toMatchObject({ status: 'delivered', attempts: 2 });
   });
 
+  it('delivers a burst in one round, and a slow endpoint holds back no other endpoint', async () => {
+    const { owner, accountId } = await h.newAccount();
+    const burst = async (count: number) => {
+      const at = h.clock.now().toISOString();
+      await h.db
+        .insertInto('events')
+        .values(
+          Array.from({ length: count }, (_, i) => ({
+            account_id: accountId,
+            type: 'user.created',
+            payload_json: JSON.stringify({ user: { id: 200_000 + i } }),
+            created_at: at,
+          })),
+        )
+        .execute();
+    };
+    await subscribe(owner, '/burst', ['user.created']);
+    // Far more than one claim's worth for one endpoint: all of it in one round.
+    await burst(300);
+    await flush();
+    expect(receiver.at('/burst')).toHaveLength(300);
+
+    // An endpoint on the same host that takes longer than the timeout to answer every request.
+    receiver.answer('/stuck', () => ({ status: 200, delayMs: TIMEOUT_MS * 3 }));
+    await subscribe(owner, '/stuck', ['user.created']);
+    await burst(300);
+    const round = flush();
+    const started = performance.now();
+    while (receiver.at('/burst').length < 600 && performance.now() - started < 20_000) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // The fast endpoint got everything while the slow one was still on its first waves of requests.
+    expect(receiver.at('/burst')).toHaveLength(600);
+    expect(receiver.at('/stuck').length).toBeLessThan(150);
+    await round;
+    expect(new Set(receiver.at('/burst').map((hit) => hit.headers['webhook-id'])).size).toBe(600);
+  }, 60_000);
+
   it("never sends one account's events to another account's endpoints", async () => {
     const a = await h.newAccount();
     const b = await h.newAccount();

@@ -25,7 +25,10 @@ const JITTER = 0.2;
 /** Deliveries in flight at once, in all, and to any one endpoint. */
 const PARALLEL = 64;
 const PER_ENDPOINT = 16;
-const CLAIM_BATCH = 500;
+/** Claimed deliveries a process holds (in flight or waiting for a slot), in all and for any one endpoint. */
+const HOLD = 1024;
+const HOLD_PER_ENDPOINT = 4 * PER_ENDPOINT;
+const CLAIM_BATCH = 256;
 const EVENTS_BATCH = 1000;
 const POLL_MS = 1_000;
 /** What of a failed answer's body is kept as the error an admin reads. */
@@ -90,10 +93,16 @@ export class WebhookDispatcher {
   private wake: (() => void) | null = null;
   private stopped = false;
   private readonly inFlight = new Map<number, Promise<void>>();
+  /** Claimed deliveries waiting for a slot, by endpoint. */
+  private readonly waiting = new Map<number, Claimed[]>();
+  private waitingCount = 0;
+  /** Deliveries in flight, by endpoint. */
   private readonly perEndpoint = new Map<number, number>();
+  // Sockets are pooled by host and port, which endpoints may share: the pool allows every slot, and the limit per
+  // endpoint is this dispatcher's (a slow endpoint must not take the sockets of another on the same host).
   private readonly agents = {
-    http: new http.Agent({ keepAlive: true, maxSockets: PER_ENDPOINT, maxFreeSockets: PER_ENDPOINT }),
-    https: new https.Agent({ keepAlive: true, maxSockets: PER_ENDPOINT, maxFreeSockets: PER_ENDPOINT }),
+    http: new http.Agent({ keepAlive: true, maxSockets: PARALLEL, maxFreeSockets: PER_ENDPOINT }),
+    https: new https.Agent({ keepAlive: true, maxSockets: PARALLEL, maxFreeSockets: PER_ENDPOINT }),
   };
   /** How host names are resolved (tests give a fixed table). */
   resolve: Resolver;
@@ -123,6 +132,7 @@ export class WebhookDispatcher {
     this.wake?.();
     await this.running?.catch(() => 0);
     await Promise.allSettled([...this.inFlight.values()]);
+    await this.releaseWaiting();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
@@ -156,29 +166,35 @@ export class WebhookDispatcher {
 
   /**
    * Reads new events into deliveries and sends every due delivery, claiming more as attempts finish; returns when
-   * nothing is due and nothing is in flight. Returns how many attempts were made.
+   * nothing is due, waiting or in flight. Returns how many attempts were made.
    */
   async deliverDue(): Promise<number> {
     let attempts = 0;
     await this.fanOut();
     for (;;) {
-      const claimed = this.stopped ? [] : await this.claim();
-      for (const delivery of claimed) {
-        attempts++;
-        this.perEndpoint.set(delivery.endpoint_id, (this.perEndpoint.get(delivery.endpoint_id) ?? 0) + 1);
-        const done = this.attempt(delivery)
-          .catch((error: Error) => console.error(`[roster] webhook delivery ${delivery.id} failed: ${error.message}`))
-          .finally(() => {
-            this.inFlight.delete(delivery.id);
-            const left = (this.perEndpoint.get(delivery.endpoint_id) ?? 1) - 1;
-            if (left > 0) this.perEndpoint.set(delivery.endpoint_id, left);
-            else this.perEndpoint.delete(delivery.endpoint_id);
-          });
-        this.inFlight.set(delivery.id, done);
+      let claimed = 0;
+      let limited = false;
+      if (!this.stopped && this.waitingCount + this.inFlight.size < HOLD) {
+        const batch = await this.claim();
+        limited = batch.limited;
+        claimed = batch.rows.length;
+        for (const row of batch.rows) {
+          const list = this.waiting.get(row.endpoint_id) ?? [];
+          list.push(row);
+          this.waiting.set(row.endpoint_id, list);
+          this.waitingCount++;
+        }
       }
-      if (claimed.length > 0 && this.inFlight.size < PARALLEL) continue;
-      if (this.inFlight.size === 0) return attempts;
-      // Wait for a free slot, or for new work (kick); then look again.
+      attempts += this.startWaiting();
+      if (this.stopped && this.inFlight.size === 0) return attempts;
+      // More may be due: claim again while there is room (a full batch, or endpoints left out for being busy).
+      if ((claimed === CLAIM_BATCH || (limited && claimed > 0)) && this.waitingCount + this.inFlight.size < HOLD)
+        continue;
+      if (this.inFlight.size === 0 && this.waitingCount === 0) {
+        if (limited) continue;
+        return attempts;
+      }
+      // Wait for a slot to free, or for new work (kick); then look again.
       await Promise.race([
         ...this.inFlight.values(),
         new Promise<void>((woken) => {
@@ -190,6 +206,49 @@ export class WebhookDispatcher {
         this.again = false;
         await this.fanOut();
       }
+    }
+  }
+
+  /** Starts waiting deliveries while slots are free (PARALLEL in all, PER_ENDPOINT per endpoint). */
+  private startWaiting(): number {
+    let started = 0;
+    for (const [endpointId, list] of this.waiting) {
+      while (
+        list.length > 0 &&
+        this.inFlight.size < PARALLEL &&
+        (this.perEndpoint.get(endpointId) ?? 0) < PER_ENDPOINT
+      ) {
+        const delivery = list.shift() as Claimed;
+        this.waitingCount--;
+        started++;
+        this.perEndpoint.set(endpointId, (this.perEndpoint.get(endpointId) ?? 0) + 1);
+        const done = this.attempt(delivery)
+          .catch((error: Error) => console.error(`[roster] webhook delivery ${delivery.id} failed: ${error.message}`))
+          .finally(() => {
+            this.inFlight.delete(delivery.id);
+            const left = (this.perEndpoint.get(endpointId) ?? 1) - 1;
+            if (left > 0) this.perEndpoint.set(endpointId, left);
+            else this.perEndpoint.delete(endpointId);
+          });
+        this.inFlight.set(delivery.id, done);
+      }
+      if (list.length === 0) this.waiting.delete(endpointId);
+      if (this.inFlight.size >= PARALLEL) break;
+    }
+    return started;
+  }
+
+  /** Gives claimed deliveries that never started back to every process (stopping). */
+  private async releaseWaiting(): Promise<void> {
+    const ids = [...this.waiting.values()].flat().map((row) => row.id);
+    this.waiting.clear();
+    this.waitingCount = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.db
+        .updateTable('webhook_deliveries')
+        .set({ claimed_until: null })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
     }
   }
 
@@ -255,14 +314,24 @@ export class WebhookDispatcher {
     }
   }
 
-  /** Claims due deliveries of enabled endpoints, no more per endpoint than PER_ENDPOINT in flight. */
-  private async claim(): Promise<Claimed[]> {
-    const room = PARALLEL - this.inFlight.size;
-    if (room <= 0) return [];
+  /**
+   * Claims due deliveries of enabled endpoints, no more per endpoint than this process holds room for; `limited` says
+   * some were left for being over that.
+   */
+  private async claim(): Promise<{ rows: Claimed[]; limited: boolean }> {
+    const room = Math.min(CLAIM_BATCH, HOLD - this.waitingCount - this.inFlight.size);
+    if (room <= 0) return { rows: [], limited: true };
     const now = this.now();
     const at = now.toISOString();
-    const full = [...this.perEndpoint].filter(([, n]) => n >= PER_ENDPOINT).map(([id]) => id);
-    const lease = new Date(now.getTime() + this.options.timeoutMs * 2 + 60_000).toISOString();
+    const held = (endpointId: number) =>
+      (this.waiting.get(endpointId)?.length ?? 0) + (this.perEndpoint.get(endpointId) ?? 0);
+    const full = [...new Set([...this.waiting.keys(), ...this.perEndpoint.keys()])].filter(
+      (id) => held(id) >= HOLD_PER_ENDPOINT,
+    );
+    // Long enough for the deliveries held here to wait their turn behind a slow endpoint and be sent.
+    const lease = new Date(
+      now.getTime() + this.options.timeoutMs * (HOLD_PER_ENDPOINT / PER_ENDPOINT + 2) + 60_000,
+    ).toISOString();
     return this.db.transaction().execute(async (trx) => {
       let due = trx
         .selectFrom('webhook_deliveries as d')
@@ -274,21 +343,25 @@ export class WebhookDispatcher {
         .where('w.enabled', '=', 1)
         .orderBy('d.next_attempt_at')
         .orderBy('d.id')
-        .limit(CLAIM_BATCH);
+        .limit(room);
       if (full.length > 0) due = due.where('d.endpoint_id', 'not in', full);
       // Rows another process is claiming right now are skipped, not waited for.
       if (this.dialect === 'postgres') due = due.forUpdate('d').skipLocked();
       const candidates = await due.execute();
       const taken = new Map<number, number>();
       const ids: number[] = [];
+      let limited = full.length > 0;
       for (const row of candidates) {
-        const n = (this.perEndpoint.get(row.endpoint_id) ?? 0) + (taken.get(row.endpoint_id) ?? 0);
-        if (n >= PER_ENDPOINT || ids.length >= room) continue;
+        const n = held(row.endpoint_id) + (taken.get(row.endpoint_id) ?? 0);
+        if (n >= HOLD_PER_ENDPOINT) {
+          limited = true;
+          continue;
+        }
         taken.set(row.endpoint_id, (taken.get(row.endpoint_id) ?? 0) + 1);
         ids.push(row.id);
       }
-      if (ids.length === 0) return [];
-      return trx
+      if (ids.length === 0) return { rows: [], limited };
+      const rows = await trx
         .updateTable('webhook_deliveries')
         .set({ claimed_until: lease })
         .where('id', 'in', ids)
@@ -296,6 +369,9 @@ export class WebhookDispatcher {
         .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', at)]))
         .returning(['id', 'account_id', 'endpoint_id', 'body', 'attempts', 'first_attempt_at'])
         .execute();
+      // One endpoint's deliveries go out oldest first.
+      rows.sort((a, b) => a.id - b.id);
+      return { rows, limited };
     });
   }
 
@@ -480,6 +556,8 @@ export class WebhookDispatcher {
         request.destroy();
       }, timeoutMs);
       request.on('error', (error) => finish({ status: null, error: describe(error), retryAfter: null }));
+      // Small requests go out at once (Nagle's algorithm would hold them behind the last one's acknowledgement).
+      request.on('socket', (socket) => socket.setNoDelay(true));
       request.end(body);
     });
   }

@@ -19,7 +19,8 @@ describe('webhooks in the console', () => {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-        response.writeHead(200).end('ok');
+        if (request.url === '/failing') response.writeHead(500).end('The CRM database is down');
+        else response.writeHead(200).end('ok');
       });
     });
     await new Promise<void>((ready) => receiver.listen(0, '127.0.0.1', ready));
@@ -127,5 +128,22 @@ describe('webhooks in the console', () => {
     await page.getByRole('button', { name: `Delete ${url}` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await page.getByText('No endpoints yet.').waitFor();
+  });
+
+  it('shows a failed attempt with its answer and the time of the next try', async () => {
+    const { page, server } = h;
+    const url = `http://127.0.0.1:${port}/failing`;
+    const created = await server.api('/webhooks', {
+      method: 'POST',
+      body: { url, description: 'CRM', eventTypes: ['user.moved'] },
+    });
+    expect(created.status).toBe(201);
+    await page.reload();
+    await page.getByRole('button', { name: `Send test ${url}` }).click();
+    const deliveries = page.getByRole('region', { name: 'Deliveries' });
+    await deliveries.getByText('Waiting').waitFor();
+    await deliveries.getByText('HTTP 500: The CRM database is down').waitFor();
+    await deliveries.getByText('Next try').waitFor();
+    await screenshot(page, 'webhooks-failing', true);
   });
 });

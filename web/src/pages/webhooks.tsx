@@ -75,7 +75,8 @@ export function WebhooksPage() {
     },
   });
   const items = endpoints.data?.items ?? [];
-  const shown = items.find((e) => e.id === selected) ?? null;
+  // The deliveries of the endpoint picked, else of the first one.
+  const shown = items.find((e) => e.id === selected) ?? items[0] ?? null;
   const actionError = rotate.error ?? toggle.error ?? remove.error ?? test.error;
 
   return (
@@ -143,7 +144,7 @@ export function WebhooksPage() {
                 </tr>
               ) : (
                 items.map((endpoint) => (
-                  <tr key={endpoint.id} className={endpoint.id === selected ? 'webhook-row--selected' : undefined}>
+                  <tr key={endpoint.id} className={endpoint.id === shown?.id ? 'webhook-row--selected' : undefined}>
                     <td className="webhook-url">
                       <div>{endpoint.url}</div>
                       {endpoint.description ? <div className="muted small">{endpoint.description}</div> : null}

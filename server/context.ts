@@ -89,6 +89,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     afterDisabled: () => outbox.queued(),
   });
   webhooks.onDue = () => webhookDispatcher.kick();
+  webhooks.onChanged = (id) => webhookDispatcher.forget(id);
   return {
     config,
     database,

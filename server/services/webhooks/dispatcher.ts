@@ -31,6 +31,11 @@ const HOLD_PER_ENDPOINT = 4 * PER_ENDPOINT;
 const CLAIM_BATCH = 256;
 const EVENTS_BATCH = 1000;
 const POLL_MS = 1_000;
+/**
+ * How long an endpoint's row (URL, secrets, enabled) is reused between attempts: a stream of deliveries costs no
+ * lookup each, and a change made in another process is seen within this time.
+ */
+const ENDPOINT_MEMORY_MS = 1_000;
 /** What of a failed answer's body is kept as the error an admin reads. */
 const KEEP_BODY = 300;
 
@@ -98,6 +103,7 @@ export class WebhookDispatcher {
   private waitingCount = 0;
   /** Deliveries in flight, by endpoint. */
   private readonly perEndpoint = new Map<number, number>();
+  private readonly endpoints = new Map<number, { row: Target | undefined; until: number }>();
   // Sockets are pooled by host and port, which endpoints may share: the pool allows every slot, and the limit per
   // endpoint is this dispatcher's (a slow endpoint must not take the sockets of another on the same host).
   private readonly agents = {
@@ -375,12 +381,26 @@ export class WebhookDispatcher {
     });
   }
 
-  private async attempt(delivery: Claimed): Promise<void> {
-    const endpoint = await this.db
+  /** Forgets what this process remembers of an endpoint (it was changed here). */
+  forget(endpointId: number): void {
+    this.endpoints.delete(endpointId);
+  }
+
+  private async endpoint(id: number): Promise<Target | undefined> {
+    const known = this.endpoints.get(id);
+    if (known && known.until > performance.now()) return known.row;
+    const row = await this.db
       .selectFrom('webhook_endpoints')
       .select(['id', 'url', 'enabled', 'secret', 'previous_secret', 'previous_secret_until', 'failing_since'])
-      .where('id', '=', delivery.endpoint_id)
+      .where('id', '=', id)
       .executeTakeFirst();
+    if (this.endpoints.size > 10_000) this.endpoints.clear();
+    this.endpoints.set(id, { row, until: performance.now() + ENDPOINT_MEMORY_MS });
+    return row;
+  }
+
+  private async attempt(delivery: Claimed): Promise<void> {
+    const endpoint = await this.endpoint(delivery.endpoint_id);
     if (endpoint?.enabled !== 1) {
       await this.release(delivery.id);
       return;
@@ -403,6 +423,7 @@ export class WebhookDispatcher {
         .where('id', '=', delivery.id)
         .execute();
       if (endpoint.failing_since) {
+        endpoint.failing_since = null;
         await this.db
           .updateTable('webhook_endpoints')
           .set({ failing_since: null })
@@ -433,6 +454,7 @@ export class WebhookDispatcher {
       .where('id', '=', delivery.id)
       .execute();
     if (!endpoint.failing_since) {
+      endpoint.failing_since = common.first_attempt_at;
       await this.db
         .updateTable('webhook_endpoints')
         .set({ failing_since: common.first_attempt_at })
@@ -452,6 +474,7 @@ export class WebhookDispatcher {
 
   /** Turns the endpoint off (its deliveries wait) and tells the account's admins, once. */
   private async disable(endpoint: Target, accountId: number, reason: string) {
+    this.forget(endpoint.id);
     const done = await this.db.transaction().execute(async (trx) => {
       const turnedOff = await trx
         .updateTable('webhook_endpoints')

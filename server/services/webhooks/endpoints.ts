@@ -107,6 +107,8 @@ export function deliveryBody(
 export class WebhookEndpoints {
   /** Called after a commit that made a delivery due, so this process's dispatcher starts at once. */
   onDue: () => void = () => {};
+  /** Called after a commit that changed or deleted an endpoint (this process's dispatcher forgets its copy). */
+  onChanged: (id: number) => void = () => {};
 
   constructor(
     private readonly db: Db,
@@ -250,6 +252,7 @@ export class WebhookEndpoints {
       }
       return updated;
     });
+    this.onChanged(id);
     if (row.enabled === 1) this.onDue();
     return presentEndpoint(row, this.now());
   }
@@ -268,6 +271,7 @@ export class WebhookEndpoints {
         ip: meta.ip,
       });
     });
+    this.onChanged(id);
   }
 
   /** A new secret; the previous one still signs deliveries (as a second signature) for 24 hours. */
@@ -297,6 +301,7 @@ export class WebhookEndpoints {
       });
       return updated;
     });
+    this.onChanged(id);
     return { ...presentEndpoint(row, now), secret };
   }
 

@@ -402,6 +402,8 @@ export class WebhookDispatcher {
   private async attempt(delivery: Claimed): Promise<void> {
     const endpoint = await this.endpoint(delivery.endpoint_id);
     if (endpoint?.enabled !== 1) {
+      // Claimed as enabled, remembered as off: the next look reads the row again.
+      this.forget(delivery.endpoint_id);
       await this.release(delivery.id);
       return;
     }

@@ -72,7 +72,7 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
   await db.schema
     .createIndex('webhook_deliveries_due')
     .on('webhook_deliveries')
-    .columns(['status', 'next_attempt_at'])
+    .columns(['status', 'next_attempt_at', 'id'])
     .execute();
   await db.schema
     .createIndex('webhook_deliveries_endpoint')

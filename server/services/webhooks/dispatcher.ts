@@ -29,6 +29,8 @@ const PER_ENDPOINT = 16;
 const HOLD = 1024;
 const HOLD_PER_ENDPOINT = 4 * PER_ENDPOINT;
 const CLAIM_BATCH = 256;
+/** The longest a round goes without looking for due deliveries while attempts are in flight. */
+const CLAIM_EVERY_MS = 100;
 const EVENTS_BATCH = 1000;
 const POLL_MS = 1_000;
 /**
@@ -104,6 +106,8 @@ export class WebhookDispatcher {
   /** Deliveries in flight, by endpoint. */
   private readonly perEndpoint = new Map<number, number>();
   private readonly endpoints = new Map<number, { row: Target | undefined; until: number }>();
+  /** Endpoints the last claim left deliveries of for want of room. */
+  private leftOut = new Set<number>();
   // Sockets are pooled by host and port, which endpoints may share: the pool allows every slot, and the limit per
   // endpoint is this dispatcher's (a slow endpoint must not take the sockets of another on the same host).
   private readonly agents = {
@@ -176,12 +180,16 @@ export class WebhookDispatcher {
    */
   async deliverDue(): Promise<number> {
     let attempts = 0;
+    let claimNext = true;
+    let lastClaim = 0;
     await this.fanOut();
     for (;;) {
       let claimed = 0;
       let limited = false;
-      if (!this.stopped && this.waitingCount + this.inFlight.size < HOLD) {
+      if (claimNext && !this.stopped && this.waitingCount + this.inFlight.size < HOLD) {
         const batch = await this.claim();
+        lastClaim = performance.now();
+        claimNext = false;
         limited = batch.limited;
         claimed = batch.rows.length;
         for (const row of batch.rows) {
@@ -194,11 +202,14 @@ export class WebhookDispatcher {
       attempts += this.startWaiting();
       if (this.stopped && this.inFlight.size === 0) return attempts;
       // More may be due: claim again while there is room (a full batch, or endpoints left out for being busy).
-      if ((claimed === CLAIM_BATCH || (limited && claimed > 0)) && this.waitingCount + this.inFlight.size < HOLD)
+      if ((claimed === CLAIM_BATCH || (limited && claimed > 0)) && this.waitingCount + this.inFlight.size < HOLD) {
+        claimNext = true;
         continue;
+      }
       if (this.inFlight.size === 0 && this.waitingCount === 0) {
-        if (limited) continue;
-        return attempts;
+        if (!limited) return attempts;
+        claimNext = true;
+        continue;
       }
       // Wait for a slot to free, or for new work (kick); then look again.
       await Promise.race([
@@ -211,8 +222,22 @@ export class WebhookDispatcher {
       if (this.again) {
         this.again = false;
         await this.fanOut();
+        claimNext = true;
+      }
+      // A claim reads the due deliveries: it runs when an endpoint that had more is down to half its hold, and now
+      // and then for the others, not each time an attempt ends.
+      if (
+        [...this.leftOut].some((id) => this.held(id) <= HOLD_PER_ENDPOINT / 2) ||
+        performance.now() - lastClaim >= CLAIM_EVERY_MS
+      ) {
+        claimNext = true;
       }
     }
+  }
+
+  /** Deliveries of the endpoint this process holds: waiting for a slot or in flight. */
+  private held(endpointId: number): number {
+    return (this.waiting.get(endpointId)?.length ?? 0) + (this.perEndpoint.get(endpointId) ?? 0);
   }
 
   /** Starts waiting deliveries while slots are free (PARALLEL in all, PER_ENDPOINT per endpoint). */
@@ -329,10 +354,10 @@ export class WebhookDispatcher {
     if (room <= 0) return { rows: [], limited: true };
     const now = this.now();
     const at = now.toISOString();
-    const held = (endpointId: number) =>
-      (this.waiting.get(endpointId)?.length ?? 0) + (this.perEndpoint.get(endpointId) ?? 0);
+    const held = (endpointId: number) => this.held(endpointId);
+    // An endpoint holding more than half its share is not topped up yet: claims come in batches.
     const full = [...new Set([...this.waiting.keys(), ...this.perEndpoint.keys()])].filter(
-      (id) => held(id) >= HOLD_PER_ENDPOINT,
+      (id) => held(id) > HOLD_PER_ENDPOINT / 2,
     );
     // Long enough for the deliveries held here to wait their turn behind a slow endpoint and be sent.
     const lease = new Date(
@@ -356,16 +381,17 @@ export class WebhookDispatcher {
       const candidates = await due.execute();
       const taken = new Map<number, number>();
       const ids: number[] = [];
-      let limited = full.length > 0;
+      this.leftOut = new Set(full);
       for (const row of candidates) {
         const n = held(row.endpoint_id) + (taken.get(row.endpoint_id) ?? 0);
         if (n >= HOLD_PER_ENDPOINT) {
-          limited = true;
+          this.leftOut.add(row.endpoint_id);
           continue;
         }
         taken.set(row.endpoint_id, (taken.get(row.endpoint_id) ?? 0) + 1);
         ids.push(row.id);
       }
+      const limited = this.leftOut.size > 0;
       if (ids.length === 0) return { rows: [], limited };
       const rows = await trx
         .updateTable('webhook_deliveries')

@@ -35,6 +35,7 @@ import { signInLinkRoutes } from './routes/sign-in-links.js';
 import { ssoRoutes } from './routes/sso.js';
 import { teamRoutes } from './routes/teams.js';
 import { userRoutes } from './routes/users.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 const require = createRequire(import.meta.url);
 
@@ -109,6 +110,7 @@ export function createApp(ctx: AppContext) {
   api.route('/', teamRoutes(ctx));
   api.route('/', departmentRoutes(ctx));
   api.route('/', eventRoutes(ctx));
+  api.route('/', webhookRoutes(ctx));
   api.route('/', mailRoutes(ctx));
   api.route('/', securityRoutes(ctx));
   api.route('/', signInLinkRoutes(ctx));

@@ -22,6 +22,10 @@ export interface Config {
   smtp: SmtpSettings | null;
   /** How long a mail server may stay silent before a delivery attempt fails (and is retried later). */
   smtpTimeoutMs: number;
+  /** Webhook endpoints may be plain http and on loopback, private, link-local or shared addresses (trusted networks). */
+  webhooksAllowPrivate: boolean;
+  /** How long a webhook endpoint may take to answer before the attempt counts as failed (and is retried later). */
+  webhookTimeoutMs: number;
   /** Check every API response against its OpenAPI description (development and tests; see http/response-contract). */
   checkResponses: boolean;
 }
@@ -94,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: env.ROSTER_WORKERS === 'auto' ? availableParallelism() : wholeNumber(env, 'ROSTER_WORKERS', 1, 1),
     smtp: smtpFrom(env),
     smtpTimeoutMs: wholeNumber(env, 'ROSTER_SMTP_TIMEOUT_MS', 10_000, 100),
+    webhooksAllowPrivate: env.ROSTER_WEBHOOKS_ALLOW_PRIVATE === '1' || env.ROSTER_WEBHOOKS_ALLOW_PRIVATE === 'true',
+    webhookTimeoutMs: wholeNumber(env, 'ROSTER_WEBHOOK_TIMEOUT_MS', 15_000, 100),
     checkResponses: env.ROSTER_CHECK_RESPONSES === '1' || env.ROSTER_CHECK_RESPONSES === 'true',
   };
 }

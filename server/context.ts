@@ -30,6 +30,9 @@ import { SingleSignOn } from './services/sso.js';
 import { Teams } from './services/teams.js';
 import type { UserRow } from './services/user-presenter.js';
 import { UserDirectory } from './services/users.js';
+import { WebhookDispatcher } from './services/webhooks/dispatcher.js';
+import { WebhookEndpoints } from './services/webhooks/endpoints.js';
+import { notifyWebhookDisabled } from './services/webhooks/notice.js';
 
 export interface Clock {
   now(): Date;
@@ -79,6 +82,15 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     await signInLinks.noticePasswordChanged(trx, user as UserRow);
   };
   auth.afterMailQueued = () => outbox.queued();
+  const webhooks = new WebhookEndpoints(database.db, audit, now, config.webhooksAllowPrivate);
+  const webhookDispatcher = new WebhookDispatcher(database.db, database.dialect, now, {
+    timeoutMs: config.webhookTimeoutMs,
+    allowInternal: config.webhooksAllowPrivate,
+    onDisabled: (trx, endpoint) => notifyWebhookDisabled(trx, outbox, audit, endpoint),
+    afterDisabled: () => outbox.queued(),
+  });
+  webhooks.onDue = () => webhookDispatcher.kick();
+  webhooks.onChanged = (id) => webhookDispatcher.forget(id);
   return {
     config,
     database,
@@ -114,6 +126,8 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     passwordPolicies: new PasswordPolicies(database.db, audit, now),
     signInLinks,
     bulk,
+    webhooks,
+    webhookDispatcher,
   };
 }
 

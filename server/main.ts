@@ -46,6 +46,8 @@ export async function startServer(config: Config, log: (line: string) => void = 
   sweeper.unref();
   // This process delivers the outbox, whatever process queued the mail.
   await ctx.mailSender.start();
+  // ...and delivers webhooks from the events outbox (other machines' processes share the work on PostgreSQL).
+  await ctx.webhookDispatcher.start();
 
   let serving: { port: number; pids(): number[]; close(): Promise<void> };
   try {
@@ -53,6 +55,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
   } catch (error) {
     clearInterval(sweeper);
     await ctx.mailSender.stop();
+    await ctx.webhookDispatcher.stop();
     await database.close();
     throw error;
   }
@@ -75,6 +78,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
       clearInterval(sweeper);
       await serving.close();
       await ctx.mailSender.stop();
+      await ctx.webhookDispatcher.stop();
       await database.close();
     },
   };

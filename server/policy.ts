@@ -154,6 +154,8 @@ allow(ADMINS, 'security.manage', 'account', (a, s) => mine(a, s) && userScope(a)
 allow(ADMINS, 'access.manage', 'account', mine);
 // A SCIM client creates, changes and deletes any user of the account: its tokens need the whole Users module.
 allow(ADMINS, 'scim.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
+// A webhook endpoint receives every change of every user of the account, so it needs the whole Users module.
+allow(ADMINS, 'webhooks.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'profiles.read', 'account', mine);
 allow(ADMINS, 'profiles.create', 'account', (a, s) => mine(a, s) && moduleRule(a, 'profiles').access === 'all');
 allow(['key'], 'usage.report', 'account', (a, s) => a.apiKeyAccountId === s.accountId);

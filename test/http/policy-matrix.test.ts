@@ -61,6 +61,8 @@ const BODIES: Record<string, unknown> = {
     clientSecret: 'matrix',
   },
   'PATCH /identity-providers/{id}': { name: 'Matrix 2' },
+  'POST /webhooks': { url: 'https://hooks.example.com/matrix', eventTypes: ['user.moved'] },
+  'PATCH /webhooks/{id}': { description: 'Matrix' },
 };
 
 interface Target {

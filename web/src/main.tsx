@@ -19,6 +19,7 @@ function lazyPage<M, K extends keyof M>(load: () => Promise<M>, name: K) {
 }
 
 const ApiKeysPage = lazyPage(() => import('./pages/api-keys.js'), 'ApiKeysPage');
+const WebhooksPage = lazyPage(() => import('./pages/webhooks.js'), 'WebhooksPage');
 const ApplicationsPage = lazyPage(() => import('./pages/applications.js'), 'ApplicationsPage');
 const AuditPage = lazyPage(() => import('./pages/audit.js'), 'AuditPage');
 const DepartmentsPage = lazyPage(() => import('./pages/departments.js'), 'DepartmentsPage');
@@ -222,6 +223,14 @@ function Gate() {
           element={
             <SecurityManager>
               <OutboxPage />
+            </SecurityManager>
+          }
+        />
+        <Route
+          path="webhooks"
+          element={
+            <SecurityManager>
+              <WebhooksPage />
             </SecurityManager>
           }
         />

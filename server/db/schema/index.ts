@@ -34,6 +34,7 @@ import type { SessionsTable } from './sessions.js';
 import type { SignInThrottleTable } from './sign-in-throttle.js';
 import type { UserAppSettingsTable } from './user-app-settings.js';
 import type { UserCredentialsTable, UserFacetsTable, UsersTable } from './users.js';
+import type { WebhookDeliveriesTable, WebhookEndpointsTable } from './webhooks.js';
 
 export interface Database {
   accounts: AccountsTable;
@@ -75,6 +76,8 @@ export interface Database {
   user_identities: UserIdentitiesTable;
   sso_flows: SsoFlowsTable;
   scim_tokens: ScimTokensTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type { AccountsTable, AuditEventsTable, SavedFiltersTable, SessionsTable, UserCredentialsTable, UsersTable };

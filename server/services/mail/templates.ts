@@ -8,6 +8,7 @@ export const MAIL_KINDS = [
   'email_changed',
   'second_factor_changed',
   'test',
+  'webhook_disabled',
 ] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 
@@ -88,6 +89,14 @@ const en: Catalog = {
     subject: 'Test mail from Roster for {account}',
     lines: ['Hello {name},', 'This is a test: mail from Roster reaches you.'],
   },
+  webhook_disabled: {
+    subject: 'A webhook endpoint of {account} was turned off',
+    lines: [
+      'Hello {name},',
+      'Roster turned off a webhook endpoint of {account}: it answered 410 Gone, or every delivery to it failed for three days. The applications behind it no longer learn of changes.',
+      'Open Webhooks in the console to see its deliveries, fix the endpoint and turn it on again: the deliveries that wait are then sent.',
+    ],
+  },
 };
 
 const es: Catalog = {
@@ -142,6 +151,14 @@ const es: Catalog = {
   test: {
     subject: 'Correo de prueba de Roster para {account}',
     lines: ['Hola {name}:', 'Esto es una prueba: el correo de Roster le llega.'],
+  },
+  webhook_disabled: {
+    subject: 'Se ha desactivado un webhook de {account}',
+    lines: [
+      'Hola {name}:',
+      'Roster ha desactivado un punto de entrega de webhooks de {account}: respondió 410 Gone, o todas las entregas fallaron durante tres días. Las aplicaciones que dependen de él ya no reciben los cambios.',
+      'Abra Webhooks en la consola para ver sus entregas, corrija el punto de entrega y vuelva a activarlo: entonces se envían las entregas pendientes.',
+    ],
   },
 };
 
@@ -201,6 +218,14 @@ const pt: Catalog = {
     subject: 'E-mail de teste do Roster para {account}',
     lines: ['Olá {name},', 'Isto é um teste: o e-mail do Roster chega até si.'],
   },
+  webhook_disabled: {
+    subject: 'Um webhook de {account} foi desativado',
+    lines: [
+      'Olá {name},',
+      'O Roster desativou um destino de webhooks de {account}: respondeu 410 Gone, ou todas as entregas falharam durante três dias. As aplicações que dependem dele deixaram de receber as alterações.',
+      'Abra Webhooks na consola para ver as entregas, corrija o destino e volte a ativá-lo: as entregas pendentes são então enviadas.',
+    ],
+  },
 };
 
 const it: Catalog = {
@@ -259,6 +284,14 @@ const it: Catalog = {
   test: {
     subject: 'Email di prova di Roster per {account}',
     lines: ['Ciao {name},', 'Questa è una prova: le email di Roster ti arrivano.'],
+  },
+  webhook_disabled: {
+    subject: 'Un webhook di {account} è stato disattivato',
+    lines: [
+      'Ciao {name},',
+      'Roster ha disattivato un endpoint webhook di {account}: ha risposto 410 Gone, oppure tutte le consegne sono fallite per tre giorni. Le applicazioni collegate non ricevono più le modifiche.',
+      'Apri Webhook nella console per vedere le consegne, correggi l’endpoint e riattivalo: le consegne in attesa verranno inviate.',
+    ],
   },
 };
 
@@ -321,6 +354,14 @@ const de: Catalog = {
   test: {
     subject: 'Testmail von Roster für {account}',
     lines: ['Hallo {name},', 'dies ist ein Test: E-Mails von Roster erreichen Sie.'],
+  },
+  webhook_disabled: {
+    subject: 'Ein Webhook von {account} wurde ausgeschaltet',
+    lines: [
+      'Hallo {name},',
+      'Roster hat einen Webhook-Endpunkt von {account} ausgeschaltet: Er hat 410 Gone geantwortet, oder alle Zustellungen sind drei Tage lang fehlgeschlagen. Die Anwendungen dahinter erfahren keine Änderungen mehr.',
+      'Öffnen Sie Webhooks in der Konsole, um die Zustellungen zu sehen, beheben Sie den Fehler und schalten Sie den Endpunkt wieder ein: Die wartenden Zustellungen werden dann gesendet.',
+    ],
   },
 };
 

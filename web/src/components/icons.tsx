@@ -211,6 +211,18 @@ export function LockIcon() {
   );
 }
 
+/** Webhooks: a signal going out from a point. */
+export function WebhookIcon() {
+  return (
+    <LineIcon width={1.6}>
+      <circle cx="5.5" cy="14.5" r="2" />
+      <path d="M5.5 12.5V11a5.5 5.5 0 015.5-5.5h4" strokeLinecap="round" />
+      <path d="M12.5 3l2.5 2.5-2.5 2.5" strokeLinecap="round" strokeLinejoin="round" />
+      <path d="M10 14.5h5.5M13 12l2.5 2.5-2.5 2.5" strokeLinecap="round" strokeLinejoin="round" />
+    </LineIcon>
+  );
+}
+
 export function MailIcon() {
   return (
     <LineIcon width={1.6}>

@@ -19,6 +19,7 @@ import {
   ProvisioningIcon,
   RolesIcon,
   UsersIcon,
+  WebhookIcon,
 } from './icons.js';
 import { Avatar, Spinner } from './ui.js';
 
@@ -93,6 +94,11 @@ export function Shell() {
           {abilities.manageSecurity ? (
             <NavLink to="/outbox" className="nav-link" onClick={() => setNavOpen(false)}>
               <MailIcon /> Outbox
+            </NavLink>
+          ) : null}
+          {abilities.manageSecurity ? (
+            <NavLink to="/webhooks" className="nav-link" onClick={() => setNavOpen(false)}>
+              <WebhookIcon /> Webhooks
             </NavLink>
           ) : null}
           {abilities.readAudit ? (

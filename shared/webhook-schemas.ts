@@ -1,0 +1,79 @@
+// Webhook endpoints as the API and the console's forms accept them, and the event types an endpoint can receive.
+import { z } from 'zod';
+
+/** Every event type of the outbox an endpoint may subscribe to. */
+export const WEBHOOK_EVENT_TYPES = [
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'user.enabled',
+  'user.disabled',
+  'license.granted',
+  'license.revoked',
+  'user.roles_changed',
+  'team.membership_changed',
+  'user.moved',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const WEBHOOK_EVENT_LABELS: Record<WebhookEventType, string> = {
+  'user.created': 'User created',
+  'user.updated': 'User updated',
+  'user.deleted': 'User deleted',
+  'user.enabled': 'User enabled',
+  'user.disabled': 'User disabled',
+  'license.granted': 'License granted',
+  'license.revoked': 'License revoked',
+  'user.roles_changed': 'Role mapping changed',
+  'team.membership_changed': 'Team membership changed',
+  'user.moved': 'User moved to another team',
+};
+
+/** The type of the event "Send a test event" delivers (not an outbox event). */
+export const WEBHOOK_TEST_TYPE = 'webhook.test';
+
+const url = z
+  .string()
+  .trim()
+  .min(1, 'URL is required')
+  .max(2000, 'Must be at most 2000 characters')
+  .refine((value) => URL.canParse(value), 'A full address such as https://app.example.com/roster/webhooks');
+
+const eventTypes = z
+  .array(z.enum(WEBHOOK_EVENT_TYPES, { error: `Event types are: ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
+  .min(1, 'Choose at least one event type')
+  .max(WEBHOOK_EVENT_TYPES.length);
+
+const description = z.string().trim().max(200, 'Must be at most 200 characters');
+
+export const webhookCreateSchema = z
+  .object({
+    url,
+    description: description.optional(),
+    eventTypes,
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+export type WebhookCreateInput = z.input<typeof webhookCreateSchema>;
+
+export const webhookUpdateSchema = z
+  .object({
+    url: url.optional(),
+    description: description.optional(),
+    eventTypes: eventTypes.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+export type WebhookUpdateInput = z.input<typeof webhookUpdateSchema>;
+
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+
+export const webhookDeliveriesQuerySchema = z.object({
+  /** The id of the last delivery of the previous page (deliveries come newest first). */
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,9}$/, 'The cursor is the nextCursor of the previous page')
+    .transform(Number)
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});

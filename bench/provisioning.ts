@@ -1,8 +1,11 @@
 // `node --import tsx bench/provisioning.ts`: SCIM 2.0 as identity providers call it, on SQLite and PostgreSQL.
 // In an account of BENCH_USERS users (1,000,000 by default): `filter=userName eq` and `filter=emails co` first pages,
 // each query asked once with values drawn from the account's own users; SCIM creates over HTTP (users per second, 8
-// at a time); and PATCHes adding 1,000 members to groups of 10,000. The Roster server runs in a process of its own;
-// this script is the load generator. BENCH_DB and BENCH_QUERIES change the run; it prints markdown rows.
+// at a time); PATCHes adding 1,000 members to groups of 10,000; webhook deliveries per second to a receiver, and the
+// API's latency while an endpoint that never answers is being retried. The Roster server and the webhook receiver
+// run in processes of their own; this script is the load generator. BENCH_DB, BENCH_QUERIES and BENCH_EVENTS change
+// the run; it prints markdown rows.
+import { createServer } from 'node:http';
 import { loadConfig } from '../server/config.js';
 import { createContext } from '../server/context.js';
 import type { Dialect } from '../server/db/dialect.js';
@@ -18,16 +21,19 @@ const DIALECTS = (process.env.BENCH_DB ?? 'sqlite,postgres').split(',') as Diale
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 300);
 const CREATES = Number(process.env.BENCH_CREATES ?? 3000);
 const GROUPS = 3;
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
+/** Internal addresses are refused for webhooks unless the operator allows them: the receiver is on loopback. */
+const ALLOW_PRIVATE = { ROSTER_WEBHOOKS_ALLOW_PRIVATE: '1' };
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 
 /** The account, its users and a SCIM token; returns the token and every user's username and email. */
-async function seed(url: string) {
+async function seed(url: string, receiverPort: number) {
   const handle = openDatabase(url, { poolSize: 4 });
   try {
     await migrateToLatest(handle);
-    const ctx = createContext({ ...loadConfig({}), databaseUrl: url }, handle);
+    const ctx = createContext({ ...loadConfig(ALLOW_PRIVATE), databaseUrl: url }, handle);
     const created = await ctx.accounts.create({ name: 'Bench', slug: 'bench', owner: { username: 'owner' } });
     const accountId = created.account.id;
     const users = [...generateUsers(USERS, 11)];
@@ -36,6 +42,7 @@ async function seed(url: string) {
     console.log(`  seeded ${USERS} users in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     const owner = { userId: created.owner.id, accountId, username: 'owner', accessType: 'admin', isOwner: true };
     const token = await ctx.scimTokens.create(owner, 'Bench IdP');
+    await ctx.webhooks.create(owner, { url: `http://127.0.0.1:${receiverPort}/live`, eventTypes: ['user.updated'] });
     const ids = await handle.db
       .selectFrom('users')
       .select('id')
@@ -43,6 +50,8 @@ async function seed(url: string) {
       .orderBy('id')
       .execute();
     return {
+      accountId,
+      owner,
       token: token.token,
       usernames: users.map((u) => u.username),
       emails: users.map((u) => u.email as string),
@@ -62,8 +71,10 @@ async function timed(call: () => Promise<Response>): Promise<{ ms: number; body:
 
 async function runDialect(dialect: Dialect, rows: string[]) {
   const store = await benchDatabase(dialect, 'provisioning');
-  const data = await seed(store.url);
-  const server = childProcess(import.meta.url, 'server', { BENCH_DB_URL: store.url });
+  const receiver = childProcess(import.meta.url, 'receiver');
+  const receiverPort = await receiver.ready;
+  const data = await seed(store.url, receiverPort);
+  const server = childProcess(import.meta.url, 'server', { BENCH_DB_URL: store.url, ...ALLOW_PRIVATE });
   try {
     const port = await server.ready;
     const base = `http://127.0.0.1:${port}/scim/v2`;
@@ -166,9 +177,96 @@ async function runDialect(dialect: Dialect, rows: string[]) {
       patches.push(reply.ms);
     }
     row('PATCH: add 1,000 members to a group of 10,000', patches, `${GROUPS} groups`);
+
+    await webhooks(dialect, store.url, data, receiver, rows, async (label) => {
+      const times: number[] = [];
+      for (let i = 0; i < QUERIES; i++) {
+        const name = pick(data.usernames);
+        const reply = await timed(() => get(`/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`));
+        if (reply.status !== 200) throw new Error(`userName eq ${name}: ${reply.status}`);
+        times.push(reply.ms);
+      }
+      row(`\`filter=userName eq "…"\` ${label}`, times, `${QUERIES} other usernames, each once`);
+    });
   } finally {
+    await receiver.stop();
     await server.stop();
     await store.stop();
+  }
+}
+
+/**
+ * EVENTS changes written to the outbox at once (as a bulk action writes them), delivered to the live endpoint: events
+ * per second from the write to the receiver's count. Then an endpoint that accepts connections and never answers is
+ * subscribed too, and the API is measured while its deliveries time out and are retried.
+ */
+async function webhooks(
+  dialect: Dialect,
+  url: string,
+  data: Awaited<ReturnType<typeof seed>>,
+  receiver: ReturnType<typeof childProcess>,
+  rows: string[],
+  apiLatency: (label: string) => Promise<void>,
+) {
+  const handle = openDatabase(url, { poolSize: 2 });
+  try {
+    const write = async (count: number) => {
+      const users = data.ids.slice(0, count);
+      const at = new Date().toISOString();
+      for (let i = 0; i < users.length; i += 1000) {
+        await handle.db
+          .insertInto('events')
+          .values(
+            users.slice(i, i + 1000).map((id) => ({
+              account_id: data.accountId,
+              type: 'user.updated',
+              user_id: Number(id),
+              user_seq: 1_000_000 + Number(id),
+              payload_json: JSON.stringify({
+                user: {
+                  id: Number(id),
+                  username: `user${id}`,
+                  enabled: true,
+                  accessType: 'standard',
+                  licenses: ['chat'],
+                },
+                change: { before: { title: '' }, after: { title: 'Agent' } },
+              }),
+              created_at: at,
+            })),
+          )
+          .execute();
+      }
+    };
+    const before = (await receiver.ask<{ received: number }>('count')).received;
+    const started = performance.now();
+    await write(EVENTS);
+    for (;;) {
+      const { received } = await receiver.ask<{ received: number }>('count');
+      if (received - before >= EVENTS) break;
+      if (performance.now() - started > 120_000) {
+        // biome-ignore lint/suspicious/noExplicitAny: what went wrong, for the error.
+        const states = await (handle.db as any).selectFrom('webhook_deliveries').select(['status', 'last_error']).limit(3).execute();
+        const endpoints = await (handle.db as any).selectFrom('webhook_endpoints').selectAll().execute();
+        throw new Error(`only ${received - before} of ${EVENTS} delivered: ${JSON.stringify(states)} ${JSON.stringify(endpoints)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const rate = EVENTS / ((performance.now() - started) / 1000);
+    rows.push(
+      `| ${dialect} | Webhook deliveries to a local receiver | ${rate.toFixed(0)} events/s | | | ${EVENTS} events written at once, each signed and sent on its own (Standard Webhooks) |`,
+    );
+
+    await apiLatency('(no webhook traffic)');
+    const ctx = createContext({ ...loadConfig(ALLOW_PRIVATE), databaseUrl: url }, handle);
+    await ctx.webhooks.create(data.owner, {
+      url: `http://127.0.0.1:${(await receiver.ask<{ blackHole: number }>('black-hole')).blackHole}/dead`,
+      eventTypes: ['user.updated'],
+    });
+    await write(2000);
+    await apiLatency('while an endpoint that never answers is retried');
+  } finally {
+    await handle.close();
   }
 }
 
@@ -180,7 +278,7 @@ async function main() {
 
 async function serveRoster() {
   const running = await startServer(
-    { ...loadConfig({}), databaseUrl: process.env.BENCH_DB_URL as string, host: '127.0.0.1', port: 0 },
+    { ...loadConfig(ALLOW_PRIVATE), databaseUrl: process.env.BENCH_DB_URL as string, host: '127.0.0.1', port: 0 },
     () => {},
   );
   process.send?.({ port: Number(new URL(running.url).port) });
@@ -190,5 +288,32 @@ async function serveRoster() {
   });
 }
 
+/** A webhook receiver that answers 204 and counts, and a black hole that accepts connections and never answers. */
+function serveReceiver() {
+  let received = 0;
+  const live = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      res.writeHead(204).end();
+    });
+  });
+  const hole = createServer(() => {});
+  live.keepAliveTimeout = 60_000;
+  hole.listen(0, '127.0.0.1');
+  live.listen(0, '127.0.0.1', () => {
+    const address = live.address();
+    process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
+  });
+  process.on('message', (message) => {
+    if (message === 'count') process.send?.({ received });
+    else if (message === 'black-hole') {
+      const address = hole.address();
+      process.send?.({ blackHole: typeof address === 'object' && address ? address.port : 0 });
+    } else process.exit(0);
+  });
+}
+
 if (process.env.BENCH_ROLE === 'server') await serveRoster();
+else if (process.env.BENCH_ROLE === 'receiver') serveReceiver();
 else await main();

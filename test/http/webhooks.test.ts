@@ -91,20 +91,31 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
 
   const flush = () => h.ctx.webhookDispatcher.flush();
 
-  async function subscribe(owner: Client, path: string, eventTypes = ['user.moved', 'user.created']) {
+  async function subscribe(owner: Client, path: string, eventTypes = ['user.moved']) {
     const reply = await owner.post('/webhooks', { url: receiver.url(path), description: path, eventTypes });
     expect(reply.status).toBe(201);
     return reply.body as { id: number; secret: string };
   }
 
-  /** Moves a new user to a new team through the API: one user.moved event. */
+  /**
+   * Creates a user and moves them to a new team through the API: the user's events are user.created (1),
+   * team.membership_changed (2) and user.moved (3).
+   */
   async function moveSomeone(owner: Client) {
     const team = (await owner.post('/groups', { name: `Team ${Math.random().toString(36).slice(2, 8)}` })).body.id;
     const user = await h.buildUser(owner);
     const moved = await owner.post(`/users/${user.id}/move`, { toGroupId: team });
     expect(moved.status).toBe(200);
-    return { user, event: moved.body.event as { id: number } };
+    expect(moved.body.event).toMatchObject({ type: 'user.moved', userId: user.id, sequence: 3 });
+    return { user, team: team as number, event: moved.body.event as { id: number; sequence: number } };
   }
+
+  /** The type, user and sequence number of each delivery the receiver got at `path`, verified with `secret`. */
+  const stream = (path: string, secret: string) =>
+    receiver.at(path).map((hit) => {
+      const { type, data } = verify(secret, hit);
+      return [type, data.userId, data.sequence];
+    });
 
   async function deliveries(owner: Client, endpointId: number) {
     const reply = await owner.get(`/webhooks/${endpointId}/deliveries`);
@@ -132,7 +143,7 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     expect(listed.text).not.toContain(endpoint.secret.slice(6));
     expect((await owner.get(`/webhooks/${endpoint.id}`)).text).not.toContain(endpoint.secret.slice(6));
 
-    const { user, event } = await moveSomeone(owner);
+    const { user, team, event } = await moveSomeone(owner);
     // Not subscribed to: never delivered.
     await h.db
       .insertInto('events')
@@ -141,6 +152,8 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
         type: 'user.deleted',
         payload_json: JSON.stringify({ user: { id: user.id } }),
         created_at: h.clock.now().toISOString(),
+        user_id: user.id,
+        user_seq: 4,
       })
       .execute();
     await flush();
@@ -149,11 +162,16 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     const hit = hits[0] as Received;
     const message = verify(endpoint.secret, hit);
     expect(message.type).toBe('user.moved');
+    // The user's third event: user.created and team.membership_changed came first.
     expect(message.data).toMatchObject({
       eventId: event.id,
       userId: user.id,
-      sequence: null,
-      toGroupId: expect.any(Number),
+      sequence: 3,
+      fromGroupId: null,
+      toGroupId: team,
+      moveCalls: false,
+      user: { id: user.id, username: user.username, mainTeam: { id: team } },
+      change: { before: { mainTeam: null }, after: { mainTeam: { id: team } } },
     });
     expect(hit.headers['webhook-timestamp']).toBe(String(Math.floor(h.clock.now().getTime() / 1000)));
     expect(hit.headers['content-type']).toBe('application/json');
@@ -197,7 +215,7 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     const flakyHits = receiver.at('/flaky');
     expect(flakyHits).toHaveLength(2);
     expect(flakyHits[1]?.headers['webhook-id']).toBe(flakyHits[0]?.headers['webhook-id']);
-    expect(verify(flaky.secret, flakyHits[1] as Received).type).toBe('user.moved');
+    expect(verify(flaky.secret, flakyHits[1] as Received)).toMatchObject({ type: 'user.moved', data: { sequence: 3 } });
     expect((await deliveries(owner, flaky.id))[0]).toMatchObject({ status: 'delivered', attempts: 2, lastStatus: 200 });
     // The 503 asked for two minutes: 6 s later it has not been tried again.
     expect(receiver.at('/busy')).toHaveLength(1);
@@ -298,7 +316,7 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
 
   it('delivers a burst in one round, and a slow endpoint holds back no other endpoint', async () => {
     const { owner, accountId } = await h.newAccount();
-    const burst = async (count: number) => {
+    const burst = async (count: number, from: number) => {
       const at = h.clock.now().toISOString();
       await h.db
         .insertInto('events')
@@ -306,22 +324,24 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
           Array.from({ length: count }, (_, i) => ({
             account_id: accountId,
             type: 'user.created',
-            payload_json: JSON.stringify({ user: { id: 200_000 + i } }),
+            payload_json: JSON.stringify({ user: { id: from + i } }),
             created_at: at,
+            user_id: from + i,
+            user_seq: 1,
           })),
         )
         .execute();
     };
     await subscribe(owner, '/burst', ['user.created']);
     // Far more than one claim's worth for one endpoint: all of it in one round.
-    await burst(300);
+    await burst(300, 200_000);
     await flush();
     expect(receiver.at('/burst')).toHaveLength(300);
 
     // An endpoint on the same host that takes longer than the timeout to answer every request.
     receiver.answer('/stuck', () => ({ status: 200, delayMs: TIMEOUT_MS * 3 }));
     await subscribe(owner, '/stuck', ['user.created']);
-    await burst(300);
+    await burst(300, 300_000);
     const round = flush();
     const started = performance.now();
     while (receiver.at('/burst').length < 600 && performance.now() - started < 20_000) {
@@ -337,12 +357,21 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
   it("never sends one account's events to another account's endpoints", async () => {
     const a = await h.newAccount();
     const b = await h.newAccount();
-    const mine = await subscribe(a.owner, '/account-a');
-    const theirs = await subscribe(b.owner, '/account-b');
-    await moveSomeone(a.owner);
-    await moveSomeone(a.owner);
+    const types = ['user.created', 'team.membership_changed', 'user.moved'];
+    const mine = await subscribe(a.owner, '/account-a', types);
+    const theirs = await subscribe(b.owner, '/account-b', types);
+    const first = await moveSomeone(a.owner);
+    const second = await moveSomeone(a.owner);
     await flush();
-    expect(receiver.at('/account-a')).toHaveLength(2);
+    // Each user's three events, in order and numbered 1, 2, 3.
+    expect(stream('/account-a', mine.secret)).toEqual([
+      ['user.created', first.user.id, 1],
+      ['team.membership_changed', first.user.id, 2],
+      ['user.moved', first.user.id, 3],
+      ['user.created', second.user.id, 1],
+      ['team.membership_changed', second.user.id, 2],
+      ['user.moved', second.user.id, 3],
+    ]);
     expect(receiver.at('/account-b')).toHaveLength(0);
     for (const path of [`/webhooks/${mine.id}`, `/webhooks/${mine.id}/deliveries`]) {
       expect((await b.owner.get(path)).status).toBe(404);
@@ -403,10 +432,14 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     const changed = await owner.patch(`/webhooks/${endpoint.id}`, { description: 'CRM', eventTypes: ['user.created'] });
     expect(changed.body).toMatchObject({ description: 'CRM', eventTypes: ['user.created'] });
     expect(changed.text).not.toContain(endpoint.secret.slice(6));
-    // No longer subscribed to moves.
-    await moveSomeone(owner);
+    // No longer subscribed to moves: of a new user moved to a team, only the creation arrives.
+    const { user } = await moveSomeone(owner);
     await flush();
-    expect(receiver.at('/console')).toHaveLength(2);
+    expect(receiver.at('/console')).toHaveLength(3);
+    expect(verify(endpoint.secret, receiver.at('/console')[2] as Received)).toMatchObject({
+      type: 'user.created',
+      data: { userId: user.id, sequence: 1, user: { id: user.id, username: user.username } },
+    });
 
     expect((await owner.del(`/webhooks/${endpoint.id}`)).status).toBe(204);
     expect((await owner.get(`/webhooks/${endpoint.id}`)).status).toBe(404);
@@ -463,6 +496,8 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
               type: 'user.created',
               payload_json: JSON.stringify({ user: { id: 100_000 + i } }),
               created_at: at,
+              user_id: 100_000 + i,
+              user_seq: 1,
             })),
           )
           .execute();

@@ -614,26 +614,20 @@ export class WebhookDispatcher {
   }
 }
 
-/** The body of an outbox event's delivery. `user_id` and `user_seq` are read when the outbox has them. */
+/** The body of an outbox event's delivery: the user and the user's sequence number come from the event's row. */
 function eventBody(event: {
   id: number;
   type: string;
   payload_json: string;
   created_at: string;
-  user_id?: number | null;
-  user_seq?: number | null;
+  user_id: number | null;
+  user_seq: number | null;
 }): string {
   const payload = JSON.parse(event.payload_json) as Record<string, unknown>;
-  const fromPayload =
-    typeof payload.userId === 'number'
-      ? payload.userId
-      : typeof (payload.user as { id?: unknown } | undefined)?.id === 'number'
-        ? ((payload.user as { id: number }).id as number)
-        : null;
   return deliveryBody(event.type, event.created_at, {
     eventId: event.id,
-    userId: event.user_id ?? fromPayload,
-    sequence: event.user_seq ?? null,
+    userId: event.user_id,
+    sequence: event.user_seq,
     ...payload,
   });
 }

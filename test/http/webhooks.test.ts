@@ -354,6 +354,105 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     expect(new Set(receiver.at('/burst').map((hit) => hit.headers['webhook-id'])).size).toBe(600);
   }, 60_000);
 
+  it('tells an application of users an identity provider creates and disables through SCIM, with their mapped roles', async () => {
+    const { owner } = await h.newAccount();
+    const types = ['user.created', 'user.updated', 'user.disabled', 'license.granted'];
+    const endpoint = await subscribe(owner, '/provisioned', types);
+    const token = (await owner.post('/scim-tokens', { name: 'Entra ID' })).body.token as string;
+    const scim = async (method: string, path: string, body: unknown) => {
+      const response = await h.app.request(`/scim/v2${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const PROVIDER_PASSWORD = 'Xq7-provisioned-Secret-91';
+    const provision = async (userName: string, givenName: string, accessType: string) => {
+      const created = await scim('POST', '/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName,
+        externalId: `entra-${givenName}`,
+        name: { givenName, familyName: 'Lovelace' },
+        emails: [{ value: userName, type: 'work', primary: true }],
+        password: PROVIDER_PASSWORD,
+        'urn:roster:params:scim:schemas:extension:2.0:User': { accessType, licenses: ['chat'] },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      return Number(created.body.id);
+    };
+    const agent = await provision('ada@contoso.com', 'Ada', 'standard');
+    const admin = await provision('byron@contoso.com', 'Byron', 'admin');
+    const disabled = await scim('PATCH', `/Users/${agent}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
+    expect(disabled.status, JSON.stringify(disabled.body)).toBe(200);
+    expect(disabled.body.active).toBe(false);
+    await flush();
+
+    // Deliveries may arrive in any order (several are in flight at once); the sequence numbers order them.
+    const messages = receiver
+      .at('/provisioned')
+      .map((hit) => verify(endpoint.secret, hit))
+      .sort(
+        (x, y) => Number(x.data.userId) - Number(y.data.userId) || Number(x.data.sequence) - Number(y.data.sequence),
+      );
+    const snapshot = (id: number, givenName: string, enabled: boolean, accessType: string, role: string) => ({
+      id,
+      username: `${givenName.toLowerCase()}@contoso.com`,
+      email: `${givenName.toLowerCase()}@contoso.com`,
+      firstName: givenName,
+      lastName: 'Lovelace',
+      enabled,
+      accessType,
+      source: 'scim',
+      externalId: `entra-${givenName}`,
+      licenses: ['chat'],
+      applications: [{ application: 'chat', role, roles: [role] }],
+      mainTeam: null,
+    });
+    // The licenses given at creation are in user.created (no license.granted before it); seed 003's mapping:
+    // Standard -> Agent, Admin -> Administrator.
+    expect(messages).toMatchObject([
+      {
+        type: 'user.created',
+        data: { userId: agent, sequence: 1, user: snapshot(agent, 'Ada', true, 'standard', 'AGENT') },
+      },
+      {
+        type: 'user.disabled',
+        data: {
+          userId: agent,
+          sequence: 2,
+          user: snapshot(agent, 'Ada', false, 'standard', 'AGENT'),
+          change: { before: { enabled: true }, after: { enabled: false } },
+        },
+      },
+      {
+        type: 'user.created',
+        data: { userId: admin, sequence: 1, user: snapshot(admin, 'Byron', true, 'admin', 'ADMINISTRATOR') },
+      },
+    ]);
+    expect(messages).toHaveLength(3);
+    expect(messages.every((m) => m.data.change === undefined || m.type === 'user.disabled')).toBe(true);
+    // The password the identity provider set is never sent.
+    expect(receiver.at('/provisioned').some((hit) => hit.body.includes(PROVIDER_PASSWORD))).toBe(false);
+
+    // A license granted later is its own event, next in the user's sequence.
+    expect((await owner.post(`/users/${admin}/licenses`, { application: 'call_recording' })).status).toBe(200);
+    await flush();
+    const granted = receiver.at('/provisioned').map((hit) => verify(endpoint.secret, hit))[3];
+    expect(granted).toMatchObject({
+      type: 'license.granted',
+      data: {
+        userId: admin,
+        sequence: 2,
+        change: { license: 'call_recording' },
+        user: { licenses: ['chat', 'call_recording'] },
+      },
+    });
+  });
+
   it("never sends one account's events to another account's endpoints", async () => {
     const a = await h.newAccount();
     const b = await h.newAccount();

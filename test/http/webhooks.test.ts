@@ -575,6 +575,37 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     expect(verify(endpoint.secret, hit).type).toBe('user.moved');
   });
 
+  it('delivers a committed change within a fraction of a second, with no flush: the running dispatcher looks often', async () => {
+    const { owner } = await h.newAccount();
+    const endpoint = await subscribe(owner, '/prompt', ['user.created']);
+    // A dispatcher started as the server starts its own (this file's other tests drive theirs with flush()).
+    const running = new WebhookDispatcher(h.db, dialect, () => h.clock.now(), {
+      timeoutMs: 5_000,
+      allowInternal: true,
+    });
+    await running.start();
+    try {
+      const waits: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const user = await h.buildUser(owner);
+        const committed = performance.now();
+        while (receiver.at('/prompt').length <= i && performance.now() - committed < 3_000) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        waits.push(performance.now() - committed);
+        expect(verify(endpoint.secret, receiver.at('/prompt')[i] as Received).data).toMatchObject({
+          userId: user.id,
+          sequence: 1,
+        });
+      }
+      // Each change right after the last delivery: a once-a-second poll would keep each of them waiting most of a
+      // second; looking every 200 ms, none waits much longer than that.
+      expect(Math.max(...waits), waits.map(Math.round).join(', ')).toBeLessThan(600);
+    } finally {
+      await running.stop();
+    }
+  });
+
   it.runIf(dialect === 'postgres')(
     'delivers each event exactly once with two dispatchers on one database',
     async () => {

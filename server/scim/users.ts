@@ -133,7 +133,9 @@ export class ScimUsers {
         input,
         meta,
         async (trx, user) => {
-          if (doc.licenses) await this.licenses.setWithin(trx, actor, user.id, doc.licenses, meta.ip);
+          if (doc.licenses) {
+            await this.licenses.setWithin(trx, actor, user.id, doc.licenses, meta.ip, { creating: true });
+          }
         },
         { ...this.columns(doc), source: SOURCE },
       ),

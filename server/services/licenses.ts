@@ -263,9 +263,17 @@ export class Licenses {
   /**
    * Gives the user exactly these licenses, inside the caller's transaction (provisioning sets them with the rest of
    * the user): the missing ones are granted from their pools, the others revoked. A full pool refuses the grant
-   * (and so the whole change).
+   * (and so the whole change). `creating`: the user is being created, and user.created (written after, with the
+   * licenses in its snapshot) tells of them: no license.granted comes before the user's first event.
    */
-  async setWithin(trx: Trx, actor: Actor, userId: number, apps: readonly AppKey[], ip?: string | null) {
+  async setWithin(
+    trx: Trx,
+    actor: Actor,
+    userId: number,
+    apps: readonly AppKey[],
+    ip?: string | null,
+    { creating = false } = {},
+  ) {
     const user = await findManagedUser(trx, actor, userId, 'user.access', this.dialect === 'postgres');
     const held = await trx.selectFrom('user_licenses').select('app').where('user_id', '=', userId).execute();
     const had = new Set(held.map((h) => h.app));
@@ -273,7 +281,7 @@ export class Licenses {
       await this.revokeWithin(trx, actor, user, app, ip);
     }
     for (const app of apps.filter((a) => !had.has(a))) {
-      if (await this.grantWithin(trx, actor, user, app, { license: app }, ip)) {
+      if ((await this.grantWithin(trx, actor, user, app, { license: app }, ip)) && !creating) {
         const granted = {
           accountId: actor.accountId,
           userId,

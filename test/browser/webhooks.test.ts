@@ -69,7 +69,7 @@ describe('webhooks in the console', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
     await screenshot(page, 'webhooks-created', true);
 
-    // A user is moved: the event reaches the receiver, signed.
+    // A user is created and moved: both events reach the receiver, signed, numbered in the user's sequence.
     const team = (await (await server.api('/groups', { method: 'POST', body: { name: 'Support' } })).json()).id;
     const user = await (
       await server.api('/users', { method: 'POST', body: { username: 'moved.agent', firstName: 'Moe' } })
@@ -77,38 +77,49 @@ describe('webhooks in the console', () => {
     expect((await server.api(`/users/${user.id}/move`, { method: 'POST', body: { toGroupId: team } })).status).toBe(
       200,
     );
-    await waitFor(1);
-    const first = received[0] as { headers: IncomingHttpHeaders; body: string };
-    const message = new Webhook(secret).verify(first.body, first.headers as Record<string, string>) as {
-      type: string;
-      data: { userId: number };
+    await waitFor(2);
+    const messages = received.map(
+      (hit) =>
+        new Webhook(secret).verify(hit.body, hit.headers as Record<string, string>) as {
+          type: string;
+          data: { userId: number; sequence: number };
+        },
+    );
+    expect(messages.sort((a, b) => a.data.sequence - b.data.sequence)).toMatchObject([
+      { type: 'user.created', data: { userId: user.id, sequence: 1 } },
+      { type: 'user.moved', data: { userId: user.id, sequence: 3 } },
+    ]);
+    const first = received.find((hit) => JSON.parse(hit.body).type === 'user.moved') as {
+      headers: IncomingHttpHeaders;
+      body: string;
     };
-    expect(message).toMatchObject({ type: 'user.moved', data: { userId: user.id } });
 
     const deliveries = page.getByRole('region', { name: 'Deliveries' });
     await deliveries.getByText('user.moved').waitFor();
-    await deliveries.getByText('Delivered').waitFor();
-    await deliveries.getByRole('cell', { name: '200' }).waitFor();
+    await deliveries.getByText('user.created').waitFor();
+    await expect.poll(() => deliveries.getByText('Delivered').count()).toBe(2);
+    await expect.poll(() => deliveries.getByRole('cell', { name: '200' }).count()).toBe(2);
 
     // Once dismissed, the secret is nowhere on the page again.
     await page.getByRole('button', { name: 'Dismiss' }).click();
     await page.reload();
     await page.getByRole('button', { name: `Deliveries ${url}` }).click();
-    await deliveries.getByText('Delivered').waitFor();
+    await deliveries.getByText('Delivered').first().waitFor();
     expect(await page.content()).not.toContain(secret.slice(6));
     await screenshot(page, 'webhooks-delivered', true);
 
     // Resend: the receiver gets it again, with the same webhook-id.
     await deliveries.getByRole('button', { name: `Resend ${first.headers['webhook-id']}` }).click();
-    await waitFor(2);
-    expect(received[1]?.headers['webhook-id']).toBe(first.headers['webhook-id']);
-    await deliveries.getByText('Delivered').waitFor();
+    await waitFor(3);
+    expect(received[2]?.headers['webhook-id']).toBe(first.headers['webhook-id']);
+    expect(received[2]?.body).toBe(first.body);
+    await deliveries.getByText('Delivered').first().waitFor();
 
     // A test event.
     await page.getByRole('button', { name: `Send test ${url}` }).click();
     await deliveries.getByText('webhook.test').waitFor();
-    await waitFor(3);
-    expect(JSON.parse(received[2]?.body ?? '{}').type).toBe('webhook.test');
+    await waitFor(4);
+    expect(JSON.parse(received[3]?.body ?? '{}').type).toBe('webhook.test');
   });
 
   it('rotates the secret and turns the endpoint off', async () => {

@@ -91,20 +91,37 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
 
   const flush = () => h.ctx.webhookDispatcher.flush();
 
-  async function subscribe(owner: Client, path: string, eventTypes = ['user.moved', 'user.created']) {
+  async function subscribe(owner: Client, path: string, eventTypes = ['user.moved']) {
     const reply = await owner.post('/webhooks', { url: receiver.url(path), description: path, eventTypes });
     expect(reply.status).toBe(201);
     return reply.body as { id: number; secret: string };
   }
 
-  /** Moves a new user to a new team through the API: one user.moved event. */
+  /**
+   * Creates a user and moves them to a new team through the API: the user's events are user.created (1),
+   * team.membership_changed (2) and user.moved (3).
+   */
   async function moveSomeone(owner: Client) {
     const team = (await owner.post('/groups', { name: `Team ${Math.random().toString(36).slice(2, 8)}` })).body.id;
     const user = await h.buildUser(owner);
     const moved = await owner.post(`/users/${user.id}/move`, { toGroupId: team });
     expect(moved.status).toBe(200);
-    return { user, event: moved.body.event as { id: number } };
+    expect(moved.body.event).toMatchObject({ type: 'user.moved', userId: user.id, sequence: 3 });
+    return { user, team: team as number, event: moved.body.event as { id: number; sequence: number } };
   }
+
+  /**
+   * The type, user and sequence number of each delivery the receiver got at `path`, verified with `secret`, by user
+   * and sequence (deliveries are sent several at once: they may arrive in any order).
+   */
+  const stream = (path: string, secret: string) =>
+    receiver
+      .at(path)
+      .map((hit) => {
+        const { type, data } = verify(secret, hit);
+        return [type, data.userId, data.sequence] as [string, number, number];
+      })
+      .sort((x, y) => x[1] - y[1] || x[2] - y[2]);
 
   async function deliveries(owner: Client, endpointId: number) {
     const reply = await owner.get(`/webhooks/${endpointId}/deliveries`);
@@ -132,7 +149,7 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     expect(listed.text).not.toContain(endpoint.secret.slice(6));
     expect((await owner.get(`/webhooks/${endpoint.id}`)).text).not.toContain(endpoint.secret.slice(6));
 
-    const { user, event } = await moveSomeone(owner);
+    const { user, team, event } = await moveSomeone(owner);
     // Not subscribed to: never delivered.
     await h.db
       .insertInto('events')
@@ -141,6 +158,8 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
         type: 'user.deleted',
         payload_json: JSON.stringify({ user: { id: user.id } }),
         created_at: h.clock.now().toISOString(),
+        user_id: user.id,
+        user_seq: 4,
       })
       .execute();
     await flush();
@@ -149,11 +168,16 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     const hit = hits[0] as Received;
     const message = verify(endpoint.secret, hit);
     expect(message.type).toBe('user.moved');
+    // The user's third event: user.created and team.membership_changed came first.
     expect(message.data).toMatchObject({
       eventId: event.id,
       userId: user.id,
-      sequence: null,
-      toGroupId: expect.any(Number),
+      sequence: 3,
+      fromGroupId: null,
+      toGroupId: team,
+      moveCalls: false,
+      user: { id: user.id, username: user.username, mainTeam: { id: team } },
+      change: { before: { mainTeam: null }, after: { mainTeam: { id: team } } },
     });
     expect(hit.headers['webhook-timestamp']).toBe(String(Math.floor(h.clock.now().getTime() / 1000)));
     expect(hit.headers['content-type']).toBe('application/json');
@@ -197,7 +221,7 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     const flakyHits = receiver.at('/flaky');
     expect(flakyHits).toHaveLength(2);
     expect(flakyHits[1]?.headers['webhook-id']).toBe(flakyHits[0]?.headers['webhook-id']);
-    expect(verify(flaky.secret, flakyHits[1] as Received).type).toBe('user.moved');
+    expect(verify(flaky.secret, flakyHits[1] as Received)).toMatchObject({ type: 'user.moved', data: { sequence: 3 } });
     expect((await deliveries(owner, flaky.id))[0]).toMatchObject({ status: 'delivered', attempts: 2, lastStatus: 200 });
     // The 503 asked for two minutes: 6 s later it has not been tried again.
     expect(receiver.at('/busy')).toHaveLength(1);
@@ -298,7 +322,7 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
 
   it('delivers a burst in one round, and a slow endpoint holds back no other endpoint', async () => {
     const { owner, accountId } = await h.newAccount();
-    const burst = async (count: number) => {
+    const burst = async (count: number, from: number) => {
       const at = h.clock.now().toISOString();
       await h.db
         .insertInto('events')
@@ -306,22 +330,24 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
           Array.from({ length: count }, (_, i) => ({
             account_id: accountId,
             type: 'user.created',
-            payload_json: JSON.stringify({ user: { id: 200_000 + i } }),
+            payload_json: JSON.stringify({ user: { id: from + i } }),
             created_at: at,
+            user_id: from + i,
+            user_seq: 1,
           })),
         )
         .execute();
     };
     await subscribe(owner, '/burst', ['user.created']);
     // Far more than one claim's worth for one endpoint: all of it in one round.
-    await burst(300);
+    await burst(300, 200_000);
     await flush();
     expect(receiver.at('/burst')).toHaveLength(300);
 
     // An endpoint on the same host that takes longer than the timeout to answer every request.
     receiver.answer('/stuck', () => ({ status: 200, delayMs: TIMEOUT_MS * 3 }));
     await subscribe(owner, '/stuck', ['user.created']);
-    await burst(300);
+    await burst(300, 300_000);
     const round = flush();
     const started = performance.now();
     while (receiver.at('/burst').length < 600 && performance.now() - started < 20_000) {
@@ -334,15 +360,123 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     expect(new Set(receiver.at('/burst').map((hit) => hit.headers['webhook-id'])).size).toBe(600);
   }, 60_000);
 
+  it('tells an application of users an identity provider creates and disables through SCIM, with their mapped roles', async () => {
+    const { owner } = await h.newAccount();
+    const types = ['user.created', 'user.updated', 'user.disabled', 'license.granted'];
+    const endpoint = await subscribe(owner, '/provisioned', types);
+    const token = (await owner.post('/scim-tokens', { name: 'Entra ID' })).body.token as string;
+    const scim = async (method: string, path: string, body: unknown) => {
+      const response = await h.app.request(`/scim/v2${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const PROVIDER_PASSWORD = 'Xq7-provisioned-Secret-91';
+    const provision = async (userName: string, givenName: string, accessType: string) => {
+      const created = await scim('POST', '/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName,
+        externalId: `entra-${givenName}`,
+        name: { givenName, familyName: 'Lovelace' },
+        emails: [{ value: userName, type: 'work', primary: true }],
+        password: PROVIDER_PASSWORD,
+        'urn:roster:params:scim:schemas:extension:2.0:User': { accessType, licenses: ['chat'] },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      return Number(created.body.id);
+    };
+    const agent = await provision('ada@contoso.com', 'Ada', 'standard');
+    const admin = await provision('byron@contoso.com', 'Byron', 'admin');
+    const disabled = await scim('PATCH', `/Users/${agent}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
+    expect(disabled.status, JSON.stringify(disabled.body)).toBe(200);
+    expect(disabled.body.active).toBe(false);
+    await flush();
+
+    // Deliveries may arrive in any order (several are in flight at once); the sequence numbers order them.
+    const messages = receiver
+      .at('/provisioned')
+      .map((hit) => verify(endpoint.secret, hit))
+      .sort(
+        (x, y) => Number(x.data.userId) - Number(y.data.userId) || Number(x.data.sequence) - Number(y.data.sequence),
+      );
+    const snapshot = (id: number, givenName: string, enabled: boolean, accessType: string, role: string) => ({
+      id,
+      username: `${givenName.toLowerCase()}@contoso.com`,
+      email: `${givenName.toLowerCase()}@contoso.com`,
+      firstName: givenName,
+      lastName: 'Lovelace',
+      enabled,
+      accessType,
+      source: 'scim',
+      externalId: `entra-${givenName}`,
+      licenses: ['chat'],
+      applications: [{ application: 'chat', role, roles: [role] }],
+      mainTeam: null,
+    });
+    // The licenses given at creation are in user.created (no license.granted before it); seed 003's mapping:
+    // Standard -> Agent, Admin -> Administrator.
+    expect(messages).toMatchObject([
+      {
+        type: 'user.created',
+        data: { userId: agent, sequence: 1, user: snapshot(agent, 'Ada', true, 'standard', 'AGENT') },
+      },
+      {
+        type: 'user.disabled',
+        data: {
+          userId: agent,
+          sequence: 2,
+          user: snapshot(agent, 'Ada', false, 'standard', 'AGENT'),
+          change: { before: { enabled: true }, after: { enabled: false } },
+        },
+      },
+      {
+        type: 'user.created',
+        data: { userId: admin, sequence: 1, user: snapshot(admin, 'Byron', true, 'admin', 'ADMINISTRATOR') },
+      },
+    ]);
+    expect(messages).toHaveLength(3);
+    expect(messages.every((m) => m.data.change === undefined || m.type === 'user.disabled')).toBe(true);
+    // The password the identity provider set is never sent.
+    expect(receiver.at('/provisioned').some((hit) => hit.body.includes(PROVIDER_PASSWORD))).toBe(false);
+
+    // A license granted later is its own event, next in the user's sequence.
+    expect((await owner.post(`/users/${admin}/licenses`, { application: 'call_recording' })).status).toBe(200);
+    await flush();
+    const granted = receiver.at('/provisioned').map((hit) => verify(endpoint.secret, hit))[3];
+    expect(granted).toMatchObject({
+      type: 'license.granted',
+      data: {
+        userId: admin,
+        sequence: 2,
+        change: { license: 'call_recording' },
+        user: { licenses: ['chat', 'call_recording'] },
+      },
+    });
+  });
+
   it("never sends one account's events to another account's endpoints", async () => {
     const a = await h.newAccount();
     const b = await h.newAccount();
-    const mine = await subscribe(a.owner, '/account-a');
-    const theirs = await subscribe(b.owner, '/account-b');
-    await moveSomeone(a.owner);
-    await moveSomeone(a.owner);
+    const types = ['user.created', 'team.membership_changed', 'user.moved'];
+    const mine = await subscribe(a.owner, '/account-a', types);
+    const theirs = await subscribe(b.owner, '/account-b', types);
+    const first = await moveSomeone(a.owner);
+    const second = await moveSomeone(a.owner);
     await flush();
-    expect(receiver.at('/account-a')).toHaveLength(2);
+    // Each user's three events, numbered 1, 2, 3 in the order they were written.
+    expect(stream('/account-a', mine.secret)).toEqual([
+      ['user.created', first.user.id, 1],
+      ['team.membership_changed', first.user.id, 2],
+      ['user.moved', first.user.id, 3],
+      ['user.created', second.user.id, 1],
+      ['team.membership_changed', second.user.id, 2],
+      ['user.moved', second.user.id, 3],
+    ]);
     expect(receiver.at('/account-b')).toHaveLength(0);
     for (const path of [`/webhooks/${mine.id}`, `/webhooks/${mine.id}/deliveries`]) {
       expect((await b.owner.get(path)).status).toBe(404);
@@ -403,10 +537,14 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     const changed = await owner.patch(`/webhooks/${endpoint.id}`, { description: 'CRM', eventTypes: ['user.created'] });
     expect(changed.body).toMatchObject({ description: 'CRM', eventTypes: ['user.created'] });
     expect(changed.text).not.toContain(endpoint.secret.slice(6));
-    // No longer subscribed to moves.
-    await moveSomeone(owner);
+    // No longer subscribed to moves: of a new user moved to a team, only the creation arrives.
+    const { user } = await moveSomeone(owner);
     await flush();
-    expect(receiver.at('/console')).toHaveLength(2);
+    expect(receiver.at('/console')).toHaveLength(3);
+    expect(verify(endpoint.secret, receiver.at('/console')[2] as Received)).toMatchObject({
+      type: 'user.created',
+      data: { userId: user.id, sequence: 1, user: { id: user.id, username: user.username } },
+    });
 
     expect((await owner.del(`/webhooks/${endpoint.id}`)).status).toBe(204);
     expect((await owner.get(`/webhooks/${endpoint.id}`)).status).toBe(404);
@@ -443,6 +581,37 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
     expect(verify(endpoint.secret, hit).type).toBe('user.moved');
   });
 
+  it('delivers a committed change within a fraction of a second, with no flush: the running dispatcher looks often', async () => {
+    const { owner } = await h.newAccount();
+    const endpoint = await subscribe(owner, '/prompt', ['user.created']);
+    // A dispatcher started as the server starts its own (this file's other tests drive theirs with flush()).
+    const running = new WebhookDispatcher(h.db, dialect, () => h.clock.now(), {
+      timeoutMs: 5_000,
+      allowInternal: true,
+    });
+    await running.start();
+    try {
+      const waits: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const user = await h.buildUser(owner);
+        const committed = performance.now();
+        while (receiver.at('/prompt').length <= i && performance.now() - committed < 3_000) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        waits.push(performance.now() - committed);
+        expect(verify(endpoint.secret, receiver.at('/prompt')[i] as Received).data).toMatchObject({
+          userId: user.id,
+          sequence: 1,
+        });
+      }
+      // Each change right after the last delivery: a once-a-second poll would keep each of them waiting most of a
+      // second; looking every 200 ms, none waits much longer than that.
+      expect(Math.max(...waits), waits.map(Math.round).join(', ')).toBeLessThan(600);
+    } finally {
+      await running.stop();
+    }
+  });
+
   it.runIf(dialect === 'postgres')(
     'delivers each event exactly once with two dispatchers on one database',
     async () => {
@@ -463,6 +632,8 @@ describe.each(DIALECTS)('webhooks (%s)', (dialect) => {
               type: 'user.created',
               payload_json: JSON.stringify({ user: { id: 100_000 + i } }),
               created_at: at,
+              user_id: 100_000 + i,
+              user_seq: 1,
             })),
           )
           .execute();

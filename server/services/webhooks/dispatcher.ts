@@ -32,7 +32,16 @@ const CLAIM_BATCH = 256;
 /** The longest a round goes without looking for due deliveries while attempts are in flight. */
 const CLAIM_EVERY_MS = 100;
 const EVENTS_BATCH = 1000;
+/** A full round (new events, due retries, changes made by other processes) at least this often. */
 const POLL_MS = 1_000;
+/**
+ * How often the outbox is asked whether an endpoint is behind it: a committed change goes out within this time.
+ * Asking is one indexed query (nothing at all to read when no endpoint is on), so it can be frequent. A kick after
+ * each commit would need a hook in every service that writes events, and on PostgreSQL a kick from inside the
+ * change's transaction would look before the commit and find nothing; this question sees every committed event,
+ * whichever process or service wrote it.
+ */
+const LOOK_MS = 200;
 /**
  * How long an endpoint's row (URL, secrets, enabled) is reused between attempts: a stream of deliveries costs no
  * lookup each, and a change made in another process is seen within this time.
@@ -95,6 +104,8 @@ export interface DispatcherOptions {
 
 export class WebhookDispatcher {
   private timer: NodeJS.Timeout | null = null;
+  private looker: NodeJS.Timeout | null = null;
+  private looking: Promise<void> | null = null;
   private running: Promise<number> | null = null;
   private again = false;
   private wake: (() => void) | null = null;
@@ -126,20 +137,54 @@ export class WebhookDispatcher {
     this.resolve = options.resolve ?? systemResolver;
   }
 
-  /** Polls the outbox until stopped (events written by other processes are found within POLL_MS). */
+  /** Polls the outbox until stopped: new events, from this process or another, go out within LOOK_MS. */
   async start(): Promise<void> {
     if (this.timer) return;
     this.stopped = false;
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
+    this.looker = setInterval(() => this.look(), LOOK_MS);
+    this.looker.unref();
     this.kick();
+  }
+
+  /** Starts a round when an endpoint is behind the outbox (one question at a time). */
+  private look(): void {
+    if (this.looking || this.stopped) return;
+    this.looking = this.behind()
+      .limit(1)
+      .executeTakeFirst()
+      .then((endpoint) => {
+        if (endpoint && !this.stopped) this.kick();
+      })
+      .catch((error: Error) => console.error(`[roster] webhook outbox look failed: ${error.message}`))
+      .finally(() => {
+        this.looking = null;
+      });
+  }
+
+  /** Enabled endpoints whose cursor is behind their account's last event. */
+  private behind() {
+    return this.db
+      .selectFrom('webhook_endpoints as w')
+      .select(['w.id', 'w.account_id', 'w.event_types_json', 'w.last_event_id'])
+      .where('w.enabled', '=', 1)
+      .where('w.last_event_id', '<', (eb) =>
+        eb
+          .selectFrom('events')
+          .select(sql<number>`coalesce(max(events.id), 0)`.as('last'))
+          .whereRef('events.account_id', '=', 'w.account_id'),
+      );
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.looker) clearInterval(this.looker);
     this.timer = null;
+    this.looker = null;
     this.wake?.();
+    await this.looking;
     await this.running?.catch(() => 0);
     await Promise.allSettled([...this.inFlight.values()]);
     await this.releaseWaiting();
@@ -285,17 +330,7 @@ export class WebhookDispatcher {
 
   /** New events of each enabled endpoint's account become deliveries, once each (the unique index sees to it). */
   async fanOut(): Promise<void> {
-    const behind = await this.db
-      .selectFrom('webhook_endpoints as w')
-      .select(['w.id', 'w.account_id', 'w.event_types_json', 'w.last_event_id'])
-      .where('w.enabled', '=', 1)
-      .where('w.last_event_id', '<', (eb) =>
-        eb
-          .selectFrom('events')
-          .select(sql<number>`coalesce(max(events.id), 0)`.as('last'))
-          .whereRef('events.account_id', '=', 'w.account_id'),
-      )
-      .execute();
+    const behind = await this.behind().execute();
     for (const endpoint of behind) {
       const types = new Set(JSON.parse(endpoint.event_types_json) as string[]);
       for (let after = endpoint.last_event_id; ; ) {
@@ -614,26 +649,20 @@ export class WebhookDispatcher {
   }
 }
 
-/** The body of an outbox event's delivery. `user_id` and `user_seq` are read when the outbox has them. */
+/** The body of an outbox event's delivery: the user and the user's sequence number come from the event's row. */
 function eventBody(event: {
   id: number;
   type: string;
   payload_json: string;
   created_at: string;
-  user_id?: number | null;
-  user_seq?: number | null;
+  user_id: number | null;
+  user_seq: number | null;
 }): string {
   const payload = JSON.parse(event.payload_json) as Record<string, unknown>;
-  const fromPayload =
-    typeof payload.userId === 'number'
-      ? payload.userId
-      : typeof (payload.user as { id?: unknown } | undefined)?.id === 'number'
-        ? ((payload.user as { id: number }).id as number)
-        : null;
   return deliveryBody(event.type, event.created_at, {
     eventId: event.id,
-    userId: event.user_id ?? fromPayload,
-    sequence: event.user_seq ?? null,
+    userId: event.user_id,
+    sequence: event.user_seq,
     ...payload,
   });
 }

@@ -285,6 +285,55 @@ describe.each(DIALECTS)('provisioning under attack (%s)', (dialect) => {
     expect(both.map((r) => r.status).sort()).toEqual([200, 412]);
   });
 
+  it('holds SCIM passwords to the account policy and gives single sign-on users none', async () => {
+    const { call } = await client();
+    const weak = await call('POST', '/Users', { schemas: [USER], userName: 'weak@example.com', password: 'a' });
+    expect(weak.status, weak.text).toBe(400);
+    expect(weak.body.scimType).toBe('invalidValue');
+    const user = await call('POST', '/Users', { schemas: [USER], userName: 'weak2@example.com' });
+    const weakPatch = await call(
+      'PATCH',
+      `/Users/${user.body.id}`,
+      ops({ op: 'replace', path: 'password', value: '1' }),
+    );
+    expect(weakPatch.status, weakPatch.text).toBe(400);
+    const sso = await call('POST', '/Users', {
+      schemas: [USER, ROSTER],
+      userName: 'sso@example.com',
+      [ROSTER]: { authMethod: 'sso' },
+    });
+    expect(sso.status, sso.text).toBe(201);
+    const withPassword = await call(
+      'PATCH',
+      `/Users/${sso.body.id}`,
+      ops({ op: 'add', path: 'password', value: 'Sso-user-pass-2026!' }),
+    );
+    expect(withPassword.status, withPassword.text).toBe(400);
+    const credentials = await h.db
+      .selectFrom('user_credentials')
+      .select('user_id')
+      .where('user_id', '=', Number(sso.body.id))
+      .execute();
+    expect(credentials).toHaveLength(0);
+  });
+
+  it('refuses webhook addresses that reach loopback through IPv6 forms of IPv4', async () => {
+    const { owner } = await h.newAccount();
+    for (const url of [
+      'https://[::127.0.0.1]/hook',
+      'https://[::a9fe:a9fe]/latest/meta-data',
+      'https://[::ffff:0:7f00:1]/hook',
+      'https://[64:ff9b:1::a00:1]/hook',
+      'https://[2002:c0a8:101::1]/hook',
+      'https://0x7f.1/hook',
+      'https://2130706433/hook',
+      'https://[::ffff:a9fe:a9fe]/hook',
+    ]) {
+      const reply = await owner.post('/webhooks', { url, eventTypes: ['user.created'] });
+      expect(reply.status, url).toBe(400);
+    }
+  });
+
   it('keeps SCIM tokens and application keys apart, and slows down a stranger guessing tokens', async () => {
     const { token, owner } = await client();
     const onApi = await h.app.request('/api/v1/users', { headers: { authorization: `Bearer ${token}` } });

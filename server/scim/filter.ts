@@ -9,6 +9,8 @@
 // Operators and attribute names are case-insensitive; values are JSON literals (strings with JSON escapes, numbers,
 // true, false, null). A filter that is not one of these is a ScimFilterError (400 invalidFilter), never a crash.
 
+import { forbiddenCharacter } from '../../shared/text.js';
+
 export const COMPARE_OPERATORS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'] as const;
 export type CompareOperator = (typeof COMPARE_OPERATORS)[number];
 
@@ -95,6 +97,9 @@ function tokenize(text: string): Token[] {
       } catch {
         throw new ScimFilterError('A string has an escape JSON does not allow', start);
       }
+      // An escape can spell what the query guard refuses in raw text (NUL breaks PostgreSQL's text and FTS5's match).
+      const refused = forbiddenCharacter(value as string, true);
+      if (refused) throw new ScimFilterError(`A string: ${refused}`, start);
       tokens.push({ type: 'string', value: value as string, at: start });
       continue;
     }

@@ -113,7 +113,7 @@ export class ScimGroups {
     const row = await this.find(this.db, client, id);
     assertVersion(row, ifMatch);
     const doc = asGroup(body);
-    await this.write(client, row, doc.displayName, doc.externalId, meta, async (trx) => {
+    await this.write(client, row, doc.displayName, doc.externalId, meta, ifMatch, async (trx) => {
       await this.setMembers(trx, client, row.id, doc.members);
     });
     return this.get(client, id, base);
@@ -149,6 +149,7 @@ export class ScimGroups {
       name,
       externalId === undefined || externalId === null || externalId === '' ? null : String(externalId),
       meta,
+      ifMatch,
       async (trx) => {
         for (const operation of memberOps) await this.applyMemberOperation(trx, client, row.id, operation);
       },
@@ -174,10 +175,24 @@ export class ScimGroups {
     displayName: string,
     externalId: string | null,
     meta: RequestMeta,
+    ifMatch: string | undefined,
     members: (trx: Trx) => Promise<void>,
   ) {
     const input = parseName(groupUpdateSchema, { name: displayName });
-    await this.groups.update(scimActor(client), row.id, input, meta, { externalId, also: (trx) => members(trx) });
+    await this.groups.update(scimActor(client), row.id, input, meta, {
+      externalId,
+      also: async (trx) => {
+        // If-Match was checked on the version read before this transaction: a writer that committed since then has
+        // bumped it once more than this update did (the update holds the row, so the next one waits for this one).
+        if (ifMatch && ifMatch.trim() !== '*') {
+          const now = await trx.selectFrom('groups').select('version').where('id', '=', row.id).executeTakeFirst();
+          if (Number(now?.version) !== row.version + 1) {
+            throw new ScimError(412, `Group ${row.id} was changed since that version: read it again`);
+          }
+        }
+        await members(trx);
+      },
+    });
   }
 
   private async applyMemberOperation(trx: Trx, client: ScimClient, groupId: number, operation: PatchOperation) {

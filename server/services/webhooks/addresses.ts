@@ -22,8 +22,10 @@ for (const [network, prefix] of [
   INTERNAL.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128], // unspecified
-  ['::1', 128], // loopback
+  ['::', 96], // unspecified, loopback, and IPv4-compatible ::a.b.c.d (deprecated; tunnelled to IPv4 where sit is up)
+  ['::ffff:0:0:0', 96], // IPv4-translated (SIIT, RFC 6145)
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): the operator's own translator
+  ['2002::', 16], // 6to4, which embeds any IPv4 address, private ones included
   ['fc00::', 7], // unique local (ULA)
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated, still routed by some)

@@ -198,11 +198,10 @@ export class ScimUsers {
     await this.assertManager(client, doc.managerId, row.id);
     const { enabled, ...rest } = doc.fields;
     const input = parse(userUpdateSchema, { ...rest, ...(enabled !== undefined ? { enabled } : {}) });
-    if (doc.password)
-      await scimErrors(() => this.users.setPassword(actor, row.id, { password: doc.password as string }, meta));
     await scimErrors(() =>
       this.users.update(actor, row.id, input, meta, {
         ifMatch,
+        password: doc.password,
         columns: this.columns(doc),
         also: async (trx: Transaction<Database>) => {
           if (doc.licenses) await this.licenses.setWithin(trx, actor, row.id, doc.licenses, meta.ip);

@@ -207,6 +207,8 @@ export interface UserUpdateOptions {
   columns?: ProvisionedColumns;
   /** Runs in the same transaction after the change (SCIM sets licenses there). */
   also?: (trx: Transaction<Database>, before: UserRow, after: UserRow) => Promise<void>;
+  /** A new password, set in the same transaction as the rest of the change (SCIM's `password`). */
+  password?: string;
 }
 
 /** Where a single-user answer carries the user's version, for the route's ETag header (see `etagOf`). */
@@ -1166,6 +1168,15 @@ export class UserDirectory {
     if (validFrom && expiresAt && String(validFrom) >= String(expiresAt)) {
       throw validationFailed([{ path: 'expiresAt', message: 'Expiration must be after Valid from' }]);
     }
+    const passwordHash =
+      options.password === undefined
+        ? null
+        : await this.passwordHashFor(
+            actor,
+            before,
+            (changes.auth_method as string) ?? before.auth_method,
+            options.password,
+          );
     const row = await this.db.transaction().execute(async (trx) => {
       // The user as this transaction finds them (locked on PostgreSQL): the events' before, under concurrent edits.
       let currentQuery = trx
@@ -1244,10 +1255,13 @@ export class UserDirectory {
       ) {
         await withdrawLinks(trx, [id], this.now().toISOString());
       }
-      await options.also?.(trx, before, updated);
-      return updated;
+      const written = passwordHash
+        ? await this.writePasswordWithin(trx, actor, updated, passwordHash, false, meta)
+        : updated;
+      await options.also?.(trx, before, written);
+      return written;
     });
-    if (before.email && row.email !== before.email) this.afterMailQueued?.();
+    if ((before.email && row.email !== before.email) || passwordHash) this.afterMailQueued?.();
     return this.withVisibleGroups(actor, row);
   }
 
@@ -1321,49 +1335,70 @@ export class UserDirectory {
     const before = await this.findRow(actor.accountId, id);
     if (!before) throw notFound('User');
     authorize(actor, 'user.update', 'user', userSubject(before));
-    if (before.id === actor.userId) {
+    const hash = await this.passwordHashFor(actor, before, before.auth_method, input.password);
+    const row = await this.db
+      .transaction()
+      .execute((trx) => this.writePasswordWithin(trx, actor, before, hash, input.temporary === true, meta));
+    this.afterMailQueued?.();
+    return this.withVisibleGroups(actor, row);
+  }
+
+  /**
+   * A password an admin (or a provisioning client) sets for a user who signs in with `authMethod`, checked against
+   * the account's policy and hashed; refused for oneself and for single sign-on users.
+   */
+  private async passwordHashFor(actor: Actor, user: UserRow, authMethod: string, password: string) {
+    if (user.id === actor.userId) {
       throw conflict('UseChangePassword', 'Change your own password on your profile, with your current password', [
         { path: 'password', message: 'Change your own password on your profile' },
       ]);
     }
-    if (before.auth_method === 'sso') {
+    if (authMethod === 'sso') {
       throw validationFailed([{ path: 'password', message: 'Single sign-on users have no Roster password' }]);
     }
-    await this.passwordPolicies.assert(this.db, actor.accountId, ownerOf(before), input.password, 'password');
-    const hash = await hashPassword(input.password);
+    await this.passwordPolicies.assert(this.db, actor.accountId, ownerOf(user), password, 'password');
+    return hashPassword(password);
+  }
+
+  /** Stores the password (a temporary one must be replaced at the next sign-in); the user's sessions and links end. */
+  private async writePasswordWithin(
+    trx: Transaction<Database>,
+    actor: Actor,
+    user: UserRow,
+    hash: string,
+    temporary: boolean,
+    meta: RequestMeta,
+  ): Promise<UserRow> {
+    const id = user.id;
     const at = this.now().toISOString();
-    const temporary = input.temporary ? 1 : 0;
-    const row = await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('user_credentials')
-        .values({ user_id: id, password_hash: hash, temporary, updated_at: at })
-        .onConflict((oc) => oc.column('user_id').doUpdateSet({ password_hash: hash, temporary, updated_at: at }))
-        .execute();
-      await this.passwordPolicies.remember(trx, actor.accountId, id, hash);
-      const actions = (JSON.parse(before.required_actions) as string[]).filter((a) => a !== 'update_password');
-      if (temporary) actions.push('update_password');
-      const updated = (await trx
-        .updateTable('users')
-        .set({ required_actions: JSON.stringify(actions), updated_at: at })
-        .where('account_id', '=', actor.accountId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow()) as UserRow;
-      await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
-      await withdrawLinks(trx, [id], at, PASSWORD_LINKS);
-      await this.audit.record(trx, {
-        accountId: actor.accountId,
-        actor,
-        action: 'user.password_set',
-        target: { type: 'user', id, label: before.username },
-        after: { temporary: temporary === 1 },
-        ip: meta.ip,
-      });
-      await this.onPasswordSet?.(trx, updated);
-      return updated;
+    const flag = temporary ? 1 : 0;
+    await trx
+      .insertInto('user_credentials')
+      .values({ user_id: id, password_hash: hash, temporary: flag, updated_at: at })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ password_hash: hash, temporary: flag, updated_at: at }))
+      .execute();
+    await this.passwordPolicies.remember(trx, actor.accountId, id, hash);
+    const actions = (JSON.parse(user.required_actions) as string[]).filter((a) => a !== 'update_password');
+    if (temporary) actions.push('update_password');
+    const updated = (await trx
+      .updateTable('users')
+      .set({ required_actions: JSON.stringify(actions), updated_at: at })
+      .where('account_id', '=', actor.accountId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow()) as UserRow;
+    await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+    await withdrawLinks(trx, [id], at, PASSWORD_LINKS);
+    await this.audit.record(trx, {
+      accountId: actor.accountId,
+      actor,
+      action: 'user.password_set',
+      target: { type: 'user', id, label: user.username },
+      after: { temporary },
+      ip: meta.ip,
     });
-    this.afterMailQueued?.();
-    return this.withVisibleGroups(actor, row);
+    await this.onPasswordSet?.(trx, updated);
+    return updated;
   }
 
   async remove(actor: Actor, id: number, meta: RequestMeta = {}): Promise<void> {

@@ -285,6 +285,40 @@ describe.each(DIALECTS)('provisioning under attack (%s)', (dialect) => {
     expect(both.map((r) => r.status).sort()).toEqual([200, 412]);
   });
 
+  it('sets no password when the rest of the same replace is refused (nothing half-written)', async () => {
+    const { call, slug } = await client();
+    const other = await call('POST', '/Users', {
+      schemas: [USER, ROSTER],
+      userName: 'holder@example.com',
+      [ROSTER]: { agentId: 'AG-1' },
+    });
+    expect(other.status).toBe(201);
+    const made = await call('POST', '/Users', {
+      schemas: [USER],
+      userName: 'target@example.com',
+      emails: [{ value: 'target@example.com', primary: true }],
+      password: PASSWORD,
+    });
+    expect(made.status, made.text).toBe(201);
+    const replaced = await call('PUT', `/Users/${made.body.id}`, {
+      schemas: [USER, ROSTER],
+      userName: 'target@example.com',
+      emails: [{ value: 'target@example.com', primary: true }],
+      password: 'Another-pass-2026!',
+      [ROSTER]: { agentId: 'AG-1' },
+    });
+    expect(replaced.status, replaced.text).toBe(409);
+    const stored = await h.db
+      .selectFrom('user_credentials')
+      .select(['updated_at'])
+      .where('user_id', '=', Number(made.body.id))
+      .executeTakeFirstOrThrow();
+    const before = await h.db.selectFrom('users').select(['created_at']).where('id', '=', Number(made.body.id)).executeTakeFirstOrThrow();
+    // The only password is the one of the create: signing in with it still works, the refused one does not.
+    expect(String(stored.updated_at)).toBe(String(before.created_at));
+    await expect(h.signIn(slug, 'target@example.com', 'Another-pass-2026!')).rejects.toThrow();
+  });
+
   it('holds SCIM passwords to the account policy and gives single sign-on users none', async () => {
     const { call } = await client();
     const weak = await call('POST', '/Users', { schemas: [USER], userName: 'weak@example.com', password: 'a' });

@@ -48,9 +48,12 @@ export function scimRoutes(ctx: AppContext) {
     const ip = clientIp(c, ctx);
     const header = c.req.header('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const key = `scim:${ip ?? 'unknown'}`;
+    // An address that has sent too many wrong tokens is answered before its next guess is even looked up.
+    const wait = await throttle.peek(key, FAILED_TOKENS_PER_ADDRESS, 10);
+    if (wait > 0) throw new ScimError(429, 'Too many requests with a wrong token: try again later', undefined, wait);
     const client = token ? await ctx.scimTokens.authenticate(token) : null;
     if (!client) {
-      const key = `scim:${ip ?? 'unknown'}`;
       const { ok, retryAfter } = await throttle.take(key, FAILED_TOKENS_PER_ADDRESS, 10);
       if (!ok) throw new ScimError(429, 'Too many requests with a wrong token: try again later', undefined, retryAfter);
       c.header('WWW-Authenticate', 'Bearer realm="roster-scim"');

@@ -31,6 +31,8 @@ interface GroupRow {
 
 /** The most members one request may name. */
 const MAX_MEMBERS = 20_000;
+/** The most members one list response holds (whole groups: a page of large groups is cut short). */
+const MEMBERS_PER_PAGE = 20_000;
 
 const groupEtag = (row: GroupRow) => `W/"${row.id}-${row.version}"`;
 
@@ -81,12 +83,40 @@ export class ScimGroups {
       .limit(count)
       .offset(startIndex - 1)
       .execute()) as GroupRow[];
-    const resources = await this.present(found, base, wants(query, 'Group', 'members'));
+    const withMembers = wants(query, 'Group', 'members');
+    const resources = await this.present(withMembers ? await this.withinBudget(found) : found, base, withMembers);
     return listResponse(
       resources.map((r) => project(r, 'Group', query)),
       total,
       startIndex,
     );
+  }
+
+  /**
+   * The first groups of a page whose members add up to at most MEMBERS_PER_PAGE (at least one group): a page of
+   * large groups with their members is cut short, as RFC 7644 3.4.2.4 lets a server return fewer results than asked.
+   */
+  private async withinBudget(rows: GroupRow[]): Promise<GroupRow[]> {
+    if (rows.length <= 1) return rows;
+    const counts = await this.db
+      .selectFrom('group_members')
+      .select(['group_id', sql<number>`count(*)`.as('n')])
+      .where(
+        'group_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .groupBy('group_id')
+      .execute();
+    const size = new Map(counts.map((c) => [c.group_id, Number(c.n)]));
+    let total = 0;
+    const kept: GroupRow[] = [];
+    for (const row of rows) {
+      total += size.get(row.id) ?? 0;
+      if (kept.length > 0 && total > MEMBERS_PER_PAGE) break;
+      kept.push(row);
+    }
+    return kept;
   }
 
   async create(client: ScimClient, body: unknown, base: string, meta: RequestMeta): Promise<Written> {
@@ -151,7 +181,7 @@ export class ScimGroups {
       meta,
       ifMatch,
       async (trx) => {
-        for (const operation of memberOps) await this.applyMemberOperation(trx, client, row.id, operation);
+        await this.applyMemberOperations(trx, client, row.id, memberOps);
       },
     );
     return this.get(client, id, base, query);
@@ -193,6 +223,42 @@ export class ScimGroups {
         await members(trx);
       },
     });
+  }
+
+  /**
+   * The member operations in order. Runs of plain adds and removes are reduced to their net effect first (the last
+   * operation on a user wins), so a request that adds and removes the same users a thousand times costs one change,
+   * not a thousand.
+   */
+  private async applyMemberOperations(trx: Trx, client: ScimClient, groupId: number, operations: PatchOperation[]) {
+    const named = operations.reduce(
+      (n, op) => n + (Array.isArray(op.value) ? op.value.length : op.value === undefined || op.value === null ? 0 : 1),
+      0,
+    );
+    if (named > MAX_MEMBERS) throw new ScimError(400, `At most ${MAX_MEMBERS} members in one request`, 'tooMany');
+    let net = new Map<number, 'join' | 'leave'>();
+    const flush = async () => {
+      const leaving = [...net].filter(([, way]) => way === 'leave').map(([id]) => id);
+      const joining = [...net].filter(([, way]) => way === 'join').map(([id]) => id);
+      net = new Map();
+      if (leaving.length > 0) {
+        await this.teams.unassignTeamWithin(trx, scimActor(client), client.accountId, leaving, groupId);
+      }
+      await this.addMembers(trx, client, groupId, joining);
+    };
+    for (const operation of operations) {
+      const plain =
+        !operation.path?.filter &&
+        (operation.op === 'add' ||
+          (operation.op === 'remove' && operation.value !== undefined && operation.value !== null));
+      if (plain) {
+        for (const id of memberIds(operation.value)) net.set(id, operation.op === 'add' ? 'join' : 'leave');
+        continue;
+      }
+      await flush();
+      await this.applyMemberOperation(trx, client, groupId, operation);
+    }
+    await flush();
   }
 
   private async applyMemberOperation(trx: Trx, client: ScimClient, groupId: number, operation: PatchOperation) {

@@ -657,4 +657,83 @@ describe.each(DIALECTS)('SCIM 2.0 (%s)', (dialect) => {
       .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(6000);
   });
+
+  it('reduces a PATCH that adds and removes the same members many times to its net effect', async () => {
+    const { call } = await client();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push((await call('POST', '/Users', { schemas: [USER], userName: `churn${i}` })).body.id);
+    const group = await call('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'Churn',
+      members: [{ value: ids[0] }],
+    });
+    const operations = Array.from({ length: 500 }, (_, i) => ({
+      op: i % 2 === 0 ? 'add' : 'remove',
+      path: 'members',
+      value: ids.map((value) => ({ value })),
+    }));
+    // The last operation adds them all; the one removing the first member earlier leaves no trace.
+    operations.push({ op: 'add', path: 'members', value: ids.map((value) => ({ value })) });
+    const before = await h.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const patched = await call('PATCH', `/Groups/${group.body.id}`, patchOps(...operations));
+    expect(patched.status).toBe(200);
+    expect(patched.body.members.map((m: { value: string }) => m.value).sort()).toEqual([...ids].sort());
+    const after = await h.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    // Two users joined: two membership events, not a thousand.
+    expect(Number(after.n) - Number(before.n)).toBe(2);
+    const tooMany = await call(
+      'PATCH',
+      `/Groups/${group.body.id}`,
+      patchOps(
+        ...Array.from({ length: 3 }, () => ({
+          op: 'add',
+          path: 'members',
+          value: Array.from({ length: 8000 }, () => ({ value: ids[0] })),
+        })),
+      ),
+    );
+    expect(tooMany.body).toMatchObject({ status: '400', scimType: 'tooMany' });
+  });
+
+  it('cuts a page of large groups short rather than return tens of thousands of members at once', async () => {
+    const { call, accountId } = await client();
+    const { insertUsersInBulk } = await import('../../server/services/user-bulk-insert.js');
+    await insertUsersInBulk(
+      h.ctx.database,
+      accountId,
+      Array.from({ length: 20_002 }, (_, i) => ({ username: `page${i}`, firstName: 'Page', lastName: String(i) })),
+    );
+    const ids = (
+      await h.db
+        .selectFrom('users')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('username', 'like', 'page%')
+        .orderBy('id')
+        .execute()
+    ).map((r) => ({ value: String(r.id) }));
+    for (const [name, members] of [
+      ['Large A', ids.slice(0, 10_001)],
+      ['Large B', ids.slice(10_001)],
+    ] as const) {
+      expect(
+        (await call('POST', '/Groups?excludedAttributes=members', { schemas: [GROUP], displayName: name, members }))
+          .status,
+      ).toBe(201);
+    }
+    const page = await call('GET', '/Groups?count=2');
+    expect(page.body).toMatchObject({ totalResults: 2, itemsPerPage: 1, startIndex: 1 });
+    expect(page.body.Resources[0].members).toHaveLength(10_001);
+    const next = await call('GET', '/Groups?startIndex=2&count=2');
+    expect(next.body.Resources[0].members).toHaveLength(10_001);
+    const slim = await call('GET', '/Groups?count=2&excludedAttributes=members');
+    expect(slim.body.itemsPerPage).toBe(2);
+  });
 });

@@ -178,7 +178,7 @@ export class ScimUsers {
     const row = await this.find(client, id);
     this.assertVersion(row, ifMatch);
     if (row.sync_enabled === 0) throw syncOff(row);
-    await scimErrors(() => this.users.remove(scimActor(client), row.id, meta));
+    await scimErrors(() => this.users.remove(scimActor(client), row.id, meta, { ifMatch }));
   }
 
   /** A replace (also what a patch comes to): the document is the whole user. */

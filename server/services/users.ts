@@ -1401,7 +1401,8 @@ export class UserDirectory {
     return updated;
   }
 
-  async remove(actor: Actor, id: number, meta: RequestMeta = {}): Promise<void> {
+  /** Deletes a user; with `ifMatch`, only if the user is still at that version (checked on the locked row). */
+  async remove(actor: Actor, id: number, meta: RequestMeta = {}, options: { ifMatch?: string } = {}): Promise<void> {
     this.assertCanManage(actor);
     const row = await this.findRow(actor.accountId, id);
     if (!row) throw notFound('User');
@@ -1411,6 +1412,7 @@ export class UserDirectory {
     if (row.id === actor.userId) throw conflict('CannotDeleteSelf', 'You cannot delete yourself');
     authorize(actor, 'user.delete', 'user', userSubject(row));
     await this.db.transaction().execute(async (trx) => {
+      if (options.ifMatch !== undefined) await this.assertVersion(trx, row, options.ifMatch);
       // Written first: the event carries the user as they were.
       const deleted = { accountId: actor.accountId, userId: id, type: 'user.deleted' as const };
       await emitUserEvents(trx, this.dialect, [deleted], this.now().toISOString());

@@ -246,9 +246,15 @@ async function webhooks(
       if (received - before >= EVENTS) break;
       if (performance.now() - started > 120_000) {
         // biome-ignore lint/suspicious/noExplicitAny: what went wrong, for the error.
-        const states = await (handle.db as any).selectFrom('webhook_deliveries').select(['status', 'last_error']).limit(3).execute();
+        const states = await (handle.db as any)
+          .selectFrom('webhook_deliveries')
+          .select(['status', 'last_error'])
+          .limit(3)
+          .execute();
         const endpoints = await (handle.db as any).selectFrom('webhook_endpoints').selectAll().execute();
-        throw new Error(`only ${received - before} of ${EVENTS} delivered: ${JSON.stringify(states)} ${JSON.stringify(endpoints)}`);
+        throw new Error(
+          `only ${received - before} of ${EVENTS} delivered: ${JSON.stringify(states)} ${JSON.stringify(endpoints)}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -313,7 +313,11 @@ describe.each(DIALECTS)('provisioning under attack (%s)', (dialect) => {
       .select(['updated_at'])
       .where('user_id', '=', Number(made.body.id))
       .executeTakeFirstOrThrow();
-    const before = await h.db.selectFrom('users').select(['created_at']).where('id', '=', Number(made.body.id)).executeTakeFirstOrThrow();
+    const before = await h.db
+      .selectFrom('users')
+      .select(['created_at'])
+      .where('id', '=', Number(made.body.id))
+      .executeTakeFirstOrThrow();
     // The only password is the one of the create: signing in with it still works, the refused one does not.
     expect(String(stored.updated_at)).toBe(String(before.created_at));
     await expect(h.signIn(slug, 'target@example.com', 'Another-pass-2026!')).rejects.toThrow();

@@ -290,7 +290,7 @@ function UserEditor({ user, initialNotice }: { user: Versioned<User>; initialNot
             <ReadOnlyField label="Source">
               {user.source === 'local' ? 'Local' : user.source}
               {user.source !== 'local' ? (
-                <span className="muted"> · synchronization {user.syncEnabled ? 'on' : 'off'}</span>
+                <span className="muted">&nbsp;· synchronization {user.syncEnabled ? 'on' : 'off'}</span>
               ) : null}
             </ReadOnlyField>
             <ProvisionedFields user={user} />

@@ -64,14 +64,22 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 /** Indexes users just inserted through Kysely (single creations, small batches). */
 export async function indexInsertedUsers(executor: Executor, dialect: Dialect, rows: InsertedUser[]): Promise<void> {
-  if (rows.length === 0) return;
-  if (dialect === 'sqlite') {
-    for (const row of rows) {
-      await sql`insert into users_fts (rowid, doc) values (${row.account_id} * ${ACCOUNT_SPAN} + ${row.id}, ${row.search_doc})`.execute(
-        executor,
-      );
-    }
+  await indexSearch(executor, dialect, rows);
+  await countFacets(executor, rows);
+}
+
+/** The users' search documents into SQLite's full-text index (PostgreSQL indexes the column itself). */
+export async function indexSearch(executor: Executor, dialect: Dialect, rows: InsertedUser[]): Promise<void> {
+  if (dialect !== 'sqlite') return;
+  for (const row of rows) {
+    await sql`insert into users_fts (rowid, doc) values (${row.account_id} * ${ACCOUNT_SPAN} + ${row.id}, ${row.search_doc})`.execute(
+      executor,
+    );
   }
+}
+
+/** Adds the users to the facet counts (upserting each facet row once). */
+export async function countFacets(executor: Executor, rows: Omit<InsertedUser, 'id' | 'search_doc'>[]): Promise<void> {
   for (const delta of facetDeltas(rows)) {
     await executor
       .insertInto('user_facets')
@@ -79,6 +87,26 @@ export async function indexInsertedUsers(executor: Executor, dialect: Dialect, r
       .onConflict((oc) =>
         oc.columns([...FACET_COLUMNS]).doUpdateSet((eb) => ({ n: eb('user_facets.n', '+', eb.ref('excluded.n')) })),
       )
+      .execute();
+  }
+}
+
+/**
+ * Makes sure the users' facet rows exist (at 0) without locking existing ones, so a transaction that creates one
+ * user can count it with countFacets just before it commits: concurrent creates in the same facet (an account's
+ * standard users of one department) then wait for each other only at the very end, not for the whole transaction.
+ * The row must exist first because an update of the user later in the same transaction (an invitation setting the
+ * status) moves the user out of it through the facet triggers.
+ */
+export async function reserveFacets(
+  executor: Executor,
+  rows: Omit<InsertedUser, 'id' | 'search_doc'>[],
+): Promise<void> {
+  for (const delta of facetDeltas(rows)) {
+    await executor
+      .insertInto('user_facets')
+      .values({ ...delta, n: 0 })
+      .onConflict((oc) => oc.columns([...FACET_COLUMNS]).doNothing())
       .execute();
   }
 }

@@ -17,7 +17,7 @@ import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { idIn } from '../db/sql-helpers.js';
-import { indexInsertedUsers } from '../db/user-index.js';
+import { countFacets, indexSearch, reserveFacets } from '../db/user-index.js';
 import { type PlanSteering, type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, preconditionFailed, validationFailed } from '../errors.js';
 import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, userScope } from '../policy.js';
@@ -1004,7 +1004,8 @@ export class UserDirectory {
           if (isUniqueViolation(error) && isAgentIdViolation(error)) throw agentIdTaken(values.agent_id);
           throw isUniqueViolation(error) ? usernameTaken(input.username) : error;
         })) as UserRow;
-      await indexInsertedUsers(trx, this.dialect, [created]);
+      await indexSearch(trx, this.dialect, [created]);
+      await reserveFacets(trx, [created]);
       if (input.visibleGroupIds) await this.setVisibleGroups(trx, actor.accountId, created.id, input.visibleGroupIds);
       if (passwordHash) {
         await trx
@@ -1039,6 +1040,8 @@ export class UserDirectory {
         [{ accountId: actor.accountId, userId: created.id, type: 'user.created' }],
         at,
       );
+      // Last, so concurrent creates wait for each other on the facet row only at commit (see reserveFacets).
+      await countFacets(trx, [created]);
       if (!this.onCreated) return created;
       return (await trx
         .selectFrom('users')

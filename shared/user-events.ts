@@ -25,7 +25,7 @@ export const USER_EVENT_LABELS: Record<UserEventType, string> = {
   'license.revoked': 'License revoked',
   'user.roles_changed': 'Role mapping changed',
   'team.membership_changed': 'Team membership changed',
-  'user.moved': 'User moved',
+  'user.moved': 'User moved to another team',
 };
 
 /** The user as an application of the suite needs them to create or update the user on its side. */

@@ -1,33 +1,6 @@
 // Webhook endpoints as the API and the console's forms accept them, and the event types an endpoint can receive.
 import { z } from 'zod';
-
-/** Every event type of the outbox an endpoint may subscribe to. */
-export const WEBHOOK_EVENT_TYPES = [
-  'user.created',
-  'user.updated',
-  'user.deleted',
-  'user.enabled',
-  'user.disabled',
-  'license.granted',
-  'license.revoked',
-  'user.roles_changed',
-  'team.membership_changed',
-  'user.moved',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
-
-export const WEBHOOK_EVENT_LABELS: Record<WebhookEventType, string> = {
-  'user.created': 'User created',
-  'user.updated': 'User updated',
-  'user.deleted': 'User deleted',
-  'user.enabled': 'User enabled',
-  'user.disabled': 'User disabled',
-  'license.granted': 'License granted',
-  'license.revoked': 'License revoked',
-  'user.roles_changed': 'Role mapping changed',
-  'team.membership_changed': 'Team membership changed',
-  'user.moved': 'User moved to another team',
-};
+import { USER_EVENT_TYPES } from './user-events.js';
 
 /** The type of the event "Send a test event" delivers (not an outbox event). */
 export const WEBHOOK_TEST_TYPE = 'webhook.test';
@@ -40,9 +13,9 @@ const url = z
   .refine((value) => URL.canParse(value), 'A full address such as https://app.example.com/roster/webhooks');
 
 const eventTypes = z
-  .array(z.enum(WEBHOOK_EVENT_TYPES, { error: `Event types are: ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
+  .array(z.enum(USER_EVENT_TYPES, { error: `Event types are: ${USER_EVENT_TYPES.join(', ')}` }))
   .min(1, 'Choose at least one event type')
-  .max(WEBHOOK_EVENT_TYPES.length);
+  .max(USER_EVENT_TYPES.length);
 
 const description = z.string().trim().max(200, 'Must be at most 200 characters');
 

@@ -1,6 +1,7 @@
 // Response schemas of webhooks: endpoints (the secret only on creation and rotation) and their deliveries.
 import { z } from 'zod';
-import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES } from '../webhook-schemas.js';
+import { USER_EVENT_TYPES } from '../user-events.js';
+import { WEBHOOK_DELIVERY_STATUSES } from '../webhook-schemas.js';
 
 const id = z.number().int();
 
@@ -9,7 +10,7 @@ export const WebhookEndpointSchema = z
     id,
     url: z.string(),
     description: z.string(),
-    eventTypes: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+    eventTypes: z.array(z.enum(USER_EVENT_TYPES)),
     enabled: z.boolean(),
     disabledReason: z.string().nullable().describe('Why Roster turned the endpoint off (410, or failing for days)'),
     secretHint: z.string().describe('The start of the secret, to tell secrets apart; never the secret'),

@@ -2,10 +2,10 @@
 // secret, read its deliveries, resend one, send a test. Every change is in the audit log; the secret is returned
 // on creation and rotation only.
 
+import type { UserEventType } from '../../../shared/user-events.js';
 import {
   WEBHOOK_TEST_TYPE,
   type WebhookCreateInput,
-  type WebhookEventType,
   type WebhookUpdateInput,
 } from '../../../shared/webhook-schemas.js';
 import type { Db } from '../../db/index.js';
@@ -66,7 +66,7 @@ export function presentEndpoint(row: EndpointRow, now: Date) {
     id: row.id,
     url: row.url,
     description: row.description,
-    eventTypes: JSON.parse(row.event_types_json) as WebhookEventType[],
+    eventTypes: JSON.parse(row.event_types_json) as UserEventType[],
     enabled: row.enabled === 1,
     disabledReason: row.enabled === 1 ? null : row.disabled_reason,
     secretHint: `whsec_…${row.secret.slice(-4)}`,

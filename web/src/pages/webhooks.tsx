@@ -7,12 +7,8 @@ import type {
   WebhookEndpoint,
   WebhookEndpointWithSecret,
 } from '../../../shared/responses/webhooks.js';
-import {
-  WEBHOOK_EVENT_LABELS,
-  WEBHOOK_EVENT_TYPES,
-  type WebhookEventType,
-  webhookCreateSchema,
-} from '../../../shared/webhook-schemas.js';
+import { USER_EVENT_LABELS, USER_EVENT_TYPES, type UserEventType } from '../../../shared/user-events.js';
+import { webhookCreateSchema } from '../../../shared/webhook-schemas.js';
 import { ApiError, api } from '../api.js';
 import {
   Badge,
@@ -150,9 +146,9 @@ export function WebhooksPage() {
                       {endpoint.description ? <div className="muted small">{endpoint.description}</div> : null}
                     </td>
                     <td className="small">
-                      {endpoint.eventTypes.length === WEBHOOK_EVENT_TYPES.length
+                      {endpoint.eventTypes.length === USER_EVENT_TYPES.length
                         ? 'All events'
-                        : endpoint.eventTypes.map((t) => WEBHOOK_EVENT_LABELS[t]).join(', ')}
+                        : endpoint.eventTypes.map((t) => USER_EVENT_LABELS[t]).join(', ')}
                     </td>
                     <td>
                       <Badge tone={endpoint.enabled ? 'green' : 'neutral'}>{endpoint.enabled ? 'On' : 'Off'}</Badge>
@@ -264,7 +260,7 @@ function NewEndpoint({
 }) {
   const [url, setUrl] = useState('');
   const [description, setDescription] = useState('');
-  const [types, setTypes] = useState<WebhookEventType[]>([]);
+  const [types, setTypes] = useState<UserEventType[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   // A field's message goes once the admin changes it.
   const edited = (field: string) => setErrors(({ [field]: _, ...rest }) => rest);
@@ -326,17 +322,17 @@ function NewEndpoint({
           <legend className="field__label">Events</legend>
           <Checkbox
             label="All events"
-            checked={types.length === WEBHOOK_EVENT_TYPES.length}
+            checked={types.length === USER_EVENT_TYPES.length}
             onChange={(on) => {
-              setTypes(on ? [...WEBHOOK_EVENT_TYPES] : []);
+              setTypes(on ? [...USER_EVENT_TYPES] : []);
               edited('eventTypes');
             }}
           />
           <div className="role-picker__list webhook-events">
-            {WEBHOOK_EVENT_TYPES.map((type) => (
+            {USER_EVENT_TYPES.map((type) => (
               <Checkbox
                 key={type}
-                label={WEBHOOK_EVENT_LABELS[type]}
+                label={USER_EVENT_LABELS[type]}
                 checked={types.includes(type)}
                 onChange={(on) => {
                   setTypes((list) => (on ? [...list, type] : list.filter((t) => t !== type)));

@@ -4,7 +4,8 @@ import { type FormEvent, useState } from 'react';
 import { apiKeyCreateSchema } from '../../../shared/access-schemas.js';
 import type { ApiKey } from '../access-api.js';
 import { api } from '../api.js';
-import { Dialog, formatDateTime, Notice, RowButton, Spinner, TextField } from '../components/ui.js';
+import { TokenList } from '../components/token-list.js';
+import { Notice, Spinner, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 
 export function ApiKeysPage() {
@@ -13,7 +14,6 @@ export function ApiKeysPage() {
   const [name, setName] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [created, setCreated] = useState<(ApiKey & { key: string }) | null>(null);
-  const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const create = useMutation({
     mutationFn: (body: unknown) => api<ApiKey & { key: string }>('/api-keys', { method: 'POST', body }),
     onSuccess: (key) => {
@@ -22,13 +22,6 @@ export function ApiKeysPage() {
       client.invalidateQueries({ queryKey: ['api-keys'] });
     },
     onError: (e) => setError(e.message),
-  });
-  const revoke = useMutation({
-    mutationFn: (id: number) => api(`/api-keys/${id}`, { method: 'DELETE' }),
-    onSuccess: () => {
-      setRevoking(null);
-      client.invalidateQueries({ queryKey: ['api-keys'] });
-    },
   });
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -75,74 +68,19 @@ export function ApiKeysPage() {
       </form>
       {keys.isPending ? <Spinner label="Loading keys" /> : null}
       {keys.data ? (
-        <section className="card table-card" aria-label="Application keys">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.items.length === 0 ? (
-                <tr>
-                  <td colSpan={5} className="table-empty">
-                    No application keys yet.
-                  </td>
-                </tr>
-              ) : (
-                keys.data.items.map((key) => (
-                  <tr key={key.id}>
-                    <td>{key.name}</td>
-                    <td>
-                      <code>{key.hint}</code>
-                    </td>
-                    <td className="nowrap">{formatDateTime(key.createdAt)}</td>
-                    <td className="nowrap">{key.lastUsedAt ? formatDateTime(key.lastUsedAt) : 'Never'}</td>
-                    <td className="nowrap">
-                      {key.can.revoke ? (
-                        <RowButton
-                          label="Revoke"
-                          name={key.name}
-                          variant="danger-outline"
-                          onClick={() => setRevoking(key)}
-                        />
-                      ) : null}
-                    </td>
-                  </tr>
-                ))
-              )}
-            </tbody>
-          </table>
-        </section>
+        <TokenList
+          label="Application keys"
+          secretHeader="Key"
+          empty="No application keys yet."
+          items={keys.data.items}
+          canRevoke={(key) => key.can.revoke}
+          revokeNote="The application using this key will be refused from now on."
+          onRevoke={async (key) => {
+            await api(`/api-keys/${key.id}`, { method: 'DELETE' });
+            await client.invalidateQueries({ queryKey: ['api-keys'] });
+          }}
+        />
       ) : null}
-      <Dialog
-        open={revoking !== null}
-        title={`Revoke ${revoking?.name ?? ''}?`}
-        onClose={() => setRevoking(null)}
-        footer={
-          <>
-            <button type="button" className="button button--secondary" onClick={() => setRevoking(null)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="button button--danger"
-              disabled={revoke.isPending}
-              onClick={() => revoking && revoke.mutate(revoking.id)}
-            >
-              Revoke
-            </button>
-          </>
-        }
-      >
-        <p>The application using this key will be refused from now on.</p>
-      </Dialog>
     </div>
   );
 }

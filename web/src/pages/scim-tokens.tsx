@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { type NewScimToken, type ScimToken, scimTokenCreateSchema } from '../../../shared/responses/scim-tokens.js';
 import { api } from '../api.js';
-import { Dialog, formatDateTime, Notice, RowButton, Spinner, TextField } from '../components/ui.js';
+import { TokenList } from '../components/token-list.js';
+import { Notice, Spinner, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 
 /** A copy button that says so for a moment once it has copied. */
@@ -37,7 +38,6 @@ export function ScimTokensPage() {
   const [name, setName] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [created, setCreated] = useState<NewScimToken | null>(null);
-  const [revoking, setRevoking] = useState<ScimToken | null>(null);
   const baseUrl = tokens.data?.baseUrl ?? '';
   const create = useMutation({
     mutationFn: (body: unknown) => api<NewScimToken>('/scim-tokens', { method: 'POST', body }),
@@ -47,14 +47,6 @@ export function ScimTokensPage() {
       client.invalidateQueries({ queryKey: ['scim-tokens'] });
     },
     onError: (e) => setError(e.message),
-  });
-  const revoke = useMutation({
-    mutationFn: (id: number) => api(`/scim-tokens/${id}`, { method: 'DELETE' }),
-    onSuccess: (_r, id) => {
-      setRevoking(null);
-      if (created?.id === id) setCreated(null);
-      client.invalidateQueries({ queryKey: ['scim-tokens'] });
-    },
   });
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -116,73 +108,19 @@ export function ScimTokensPage() {
       {tokens.isPending ? <Spinner label="Loading tokens" /> : null}
       {tokens.error ? <Notice tone="error">{tokens.error.message}</Notice> : null}
       {tokens.data ? (
-        <section className="card table-card" aria-label="SCIM tokens">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Token</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.items.length === 0 ? (
-                <tr>
-                  <td colSpan={5} className="table-empty">
-                    No SCIM tokens yet.
-                  </td>
-                </tr>
-              ) : (
-                tokens.data.items.map((token) => (
-                  <tr key={token.id}>
-                    <td>{token.name}</td>
-                    <td>
-                      <code>{token.hint}</code>
-                    </td>
-                    <td className="nowrap">{formatDateTime(token.createdAt)}</td>
-                    <td className="nowrap">{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : 'Never'}</td>
-                    <td className="nowrap">
-                      <RowButton
-                        label="Revoke"
-                        name={token.name}
-                        variant="danger-outline"
-                        onClick={() => setRevoking(token)}
-                      />
-                    </td>
-                  </tr>
-                ))
-              )}
-            </tbody>
-          </table>
-        </section>
+        <TokenList
+          label="SCIM tokens"
+          secretHeader="Token"
+          empty="No SCIM tokens yet."
+          items={tokens.data.items}
+          revokeNote="The identity provider using this token will be refused from now on, and users stop being provisioned."
+          onRevoke={async (token) => {
+            await api(`/scim-tokens/${token.id}`, { method: 'DELETE' });
+            if (created?.id === token.id) setCreated(null);
+            await client.invalidateQueries({ queryKey: ['scim-tokens'] });
+          }}
+        />
       ) : null}
-      <Dialog
-        open={revoking !== null}
-        title={`Revoke ${revoking?.name ?? ''}?`}
-        onClose={() => setRevoking(null)}
-        footer={
-          <>
-            <button type="button" className="button button--secondary" onClick={() => setRevoking(null)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="button button--danger"
-              disabled={revoke.isPending}
-              onClick={() => revoking && revoke.mutate(revoking.id)}
-            >
-              Revoke
-            </button>
-          </>
-        }
-      >
-        <p>The identity provider using this token will be refused from now on, and users stop being provisioned.</p>
-        {revoke.error ? <Notice tone="error">{revoke.error.message}</Notice> : null}
-      </Dialog>
     </div>
   );
 }

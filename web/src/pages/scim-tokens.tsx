@@ -4,30 +4,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { type NewScimToken, type ScimToken, scimTokenCreateSchema } from '../../../shared/responses/scim-tokens.js';
 import { api } from '../api.js';
+import { CopyButton } from '../components/copy-button.js';
 import { TokenList } from '../components/token-list.js';
 import { Notice, Spinner, TextField } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
-
-/** A copy button that says so for a moment once it has copied. */
-function CopyButton({ value, label, disabled }: { value: string; label: string; disabled?: boolean }) {
-  const [copied, setCopied] = useState(false);
-  async function copy() {
-    await navigator.clipboard?.writeText(value).catch(() => undefined);
-    setCopied(true);
-    setTimeout(() => setCopied(false), 2000);
-  }
-  return (
-    <button
-      type="button"
-      className="button button--secondary"
-      onClick={copy}
-      disabled={disabled}
-      aria-label={`Copy ${label}`}
-    >
-      {copied ? 'Copied' : 'Copy'}
-    </button>
-  );
-}
 
 export function ScimTokensPage() {
   const client = useQueryClient();

@@ -10,6 +10,7 @@ import type {
 import { USER_EVENT_LABELS, USER_EVENT_TYPES, type UserEventType } from '../../../shared/user-events.js';
 import { webhookCreateSchema } from '../../../shared/webhook-schemas.js';
 import { ApiError, api } from '../api.js';
+import { CopyButton } from '../components/copy-button.js';
 import {
   Badge,
   Checkbox,
@@ -101,7 +102,7 @@ export function WebhooksPage() {
             <code className="secret" data-testid="webhook-secret">
               {secret.endpoint.secret}
             </code>
-            <CopyButton text={secret.endpoint.secret} />
+            <CopyButton value={secret.endpoint.secret} label="signing secret" small />
           </div>
         </Notice>
       ) : null}
@@ -228,24 +229,6 @@ export function WebhooksPage() {
         </p>
       </Dialog>
     </div>
-  );
-}
-
-function CopyButton({ text }: { text: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <button
-      type="button"
-      className="button button--secondary button--small"
-      onClick={() =>
-        navigator.clipboard
-          ?.writeText(text)
-          .then(() => setCopied(true))
-          .catch(() => undefined)
-      }
-    >
-      {copied ? 'Copied' : 'Copy'}
-    </button>
   );
 }
 

@@ -19,6 +19,8 @@ type Operand =
       storedLower?: boolean;
       /** The column is in the user's search document, so its trigram index can narrow co/sw/ew first. */
       searched?: boolean;
+      /** The column is the email address, which has a substring index of its own (migration 0017). */
+      email?: boolean;
     }
   | { type: 'number'; expr: RawBuilder<unknown> }
   | { type: 'boolean'; expr: RawBuilder<unknown> }
@@ -32,8 +34,14 @@ export interface FilterContext {
   subquery?(path: AttrPath, inner: (context: FilterContext) => RawBuilder<boolean>): RawBuilder<boolean> | null;
   /** The rows whose search document holds the (folded) text: an index lookup that narrows a substring test. */
   searchDocumentHolds?(term: string): RawBuilder<boolean>;
+  /**
+   * The ids of the users whose lower-cased email address contains the text, from the email index alone (a subquery of
+   * `id`s); null when that index cannot answer (a text too short for trigrams, or on SQLite one that is not ASCII).
+   */
+  emailIndexIds?(wanted: string): RawBuilder<unknown> | null;
 }
 
+const ASCII = /^[\x20-\x7e]*$/;
 const invalidFilter = (message: string) => new ScimError(400, message, 'invalidFilter');
 const col = (name: string) => sql.ref(name);
 const nameOf = (path: AttrPath) => [path.attribute, path.subAttribute].filter(Boolean).join('.');
@@ -49,13 +57,26 @@ function schemaOf(path: AttrPath, allowed: string[]): boolean {
  */
 export function userFilterContext(dialect: Dialect, accountId: number): FilterContext {
   const low = accountId * ACCOUNT_SPAN;
+  const phrase = (text: string) => `"${text.replaceAll('"', '""')}"`;
   return {
     ...USER_COLUMNS,
     searchDocumentHolds(term) {
       if (dialect === 'postgres') return sql<boolean>`(users.search_doc like ${`%${escapeLike(term)}%`} escape '\\')`;
-      const match = `"${term.replaceAll('"', '""')}"`;
-      return sql<boolean>`(users.id in (select rowid - ${low} from users_fts where users_fts match ${match}
+      return sql<boolean>`(users.id in (select rowid - ${low} from users_fts where users_fts match ${phrase(term)}
         and rowid between ${low} and ${low + ACCOUNT_SPAN - 1}))`;
+    },
+    emailIndexIds(wanted) {
+      if ([...wanted].length < 3) return null;
+      if (dialect === 'postgres') {
+        // `grams` is the address with every character other than a-z and 0-9 as 0 (migration 0017).
+        const grams = [...wanted].map((c) => (/[a-z0-9]/.test(c) ? c : '0')).join('');
+        return sql`(select user_id as id from user_emails where account_id = ${accountId}
+          and grams like ${`%${grams}%`} and email like ${`%${escapeLike(wanted)}%`} escape '\\')`;
+      }
+      // FTS5's trigram phrase is a substring test, folding ASCII case as lower() does; other letters fold differently.
+      if (!ASCII.test(wanted)) return null;
+      return sql`(select rowid - ${low} as id from user_emails_fts where user_emails_fts match ${phrase(wanted)}
+        and rowid between ${low} and ${low + ACCOUNT_SPAN - 1})`;
     },
   };
 }
@@ -81,7 +102,7 @@ const USER_COLUMNS: FilterContext = {
           return { type: 'text', expr: sql`(users.first_name || ' ' || users.last_name)` };
         case 'emails':
         case 'emails.value':
-          return { type: 'text', expr: col('users.email'), searched: true };
+          return { type: 'text', expr: col('users.email'), searched: true, email: true };
         case 'phonenumbers':
         case 'phonenumbers.value':
           return { type: 'text', expr: col('users.phone'), searched: true };
@@ -225,6 +246,44 @@ export function filterSql(filter: Filter, context: FilterContext, dialect: Diale
   }
 }
 
+/**
+ * The ids the filter matches as one index's subquery, when that index answers it alone: a contains test on the email
+ * address that SQLite's email index holds exactly. The total is then counted in the index, without reading users.
+ */
+export function indexedIds(filter: Filter, context: FilterContext): RawBuilder<unknown> | null {
+  if (filter.kind === 'valuePath') {
+    if (context.subquery?.(filter.path, () => sql<boolean>`true`)) return null;
+    return indexedIds(relative(filter.filter, filter.path), context);
+  }
+  if (filter.kind !== 'compare' || filter.op !== 'co' || typeof filter.value !== 'string') return null;
+  const operand = context.operand(filter.path);
+  if (operand?.type !== 'text' || !operand.email) return null;
+  return context.emailIndexIds?.(filter.value.toLowerCase()) ?? null;
+}
+
+/**
+ * True when a condition every match must meet is an index lookup (the search document's or the email's): its
+ * candidates are the rows to read. SQLite, without statistics, would otherwise walk the account's users in an index
+ * of the account and test each against the candidates.
+ */
+export function drivenByIndex(filter: Filter, context: FilterContext): boolean {
+  switch (filter.kind) {
+    case 'and':
+      return drivenByIndex(filter.left, context) || drivenByIndex(filter.right, context);
+    case 'valuePath':
+      if (context.subquery?.(filter.path, () => sql<boolean>`true`)) return false;
+      return drivenByIndex(relative(filter.filter, filter.path), context);
+    case 'compare': {
+      if (!['co', 'sw', 'ew'].includes(filter.op) || typeof filter.value !== 'string') return false;
+      const operand = context.operand(filter.path);
+      if (operand?.type !== 'text' || operand.caseExact || !operand.searched) return false;
+      return searchTerm(filter.value.toLowerCase()) !== null;
+    }
+    default:
+      return false;
+  }
+}
+
 /** The inner filter of `emails[...]` with its attribute names made sub-attributes of `emails`. */
 function relative(filter: Filter, parent: AttrPath): Filter {
   switch (filter.kind) {
@@ -323,11 +382,21 @@ function compare(
 /** A substring test, after the search index's candidates when the column is searched and the text long enough. */
 function narrowed(context: FilterContext, operand: Operand, op: string, wanted: string, left: RawBuilder<unknown>) {
   const test = like(left, op, wanted);
-  const term = searchForm(foldText(wanted).replaceAll('\n', ' '));
-  if (!('searched' in operand) || !operand.searched || !context.searchDocumentHolds || term.trim().length < 3) {
-    return test;
+  // The email's own index: exact for a contains test, a narrowing for starts / ends with.
+  if ('email' in operand && operand.email) {
+    const ids = context.emailIndexIds?.(wanted);
+    const holds = ids && sql<boolean>`(users.id in ${ids})`;
+    if (holds) return op === 'co' ? holds : sql<boolean>`(${holds} and ${test})`;
   }
+  const term = searchTerm(wanted);
+  if (!('searched' in operand) || !operand.searched || !context.searchDocumentHolds || term === null) return test;
   return sql<boolean>`(${context.searchDocumentHolds(term)} and ${test})`;
+}
+
+/** The text as the search document holds it, when it is long enough for the trigram index to narrow by. */
+function searchTerm(wanted: string): string | null {
+  const term = searchForm(foldText(wanted).replaceAll('\n', ' '));
+  return term.trim().length >= 3 ? term : null;
 }
 
 /** Contains / starts with / ends with, without case (both sides are lower-cased text). */

@@ -1,7 +1,7 @@
 // SCIM Users (RFC 7644 section 3) over Roster's user service: every create, replace, patch and delete goes through
 // UserDirectory as an admin's would (validation, policy, audit, default licenses, departments), acting as the SCIM
 // client; lists are one filtered, sorted, paged query of the account's users.
-import { type Selectable, sql, type Transaction } from 'kysely';
+import { type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import { userCreateSchema, userUpdateSchema } from '../../shared/schemas.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
@@ -18,7 +18,7 @@ import { type Filter, parseAttrPath, parseFilter } from './filter.js';
 import { applyPatch, readPatchRequest } from './patch.js';
 import { type ListQuery, project } from './query.js';
 import { listResponse, MAX_RESULTS, USER_SCHEMA } from './schema.js';
-import { filterSql, sortSql, userFilterContext } from './user-filter.js';
+import { drivenByIndex, filterSql, indexedIds, sortSql, userFilterContext } from './user-filter.js';
 import {
   assertSameUserName,
   type JsonObject,
@@ -77,20 +77,29 @@ export class ScimUsers {
     const where = filter ? filterSql(filter, context, this.handle.dialect) : null;
     const startIndex = Math.max(1, query.startIndex ?? 1);
     const count = Math.min(MAX_RESULTS, Math.max(0, query.count ?? MAX_RESULTS));
-    let rows = this.db.selectFrom('users').where('users.account_id', '=', client.accountId);
+    // Where an index gives the candidates, SQLite reads them rather than the account (`+` keeps it off its index).
+    const account =
+      filter && this.handle.dialect === 'sqlite' && drivenByIndex(filter, context)
+        ? sql<number>`+users.account_id`
+        : sql<number>`users.account_id`;
+    let rows = this.db.selectFrom('users').where(account, '=', client.accountId);
     if (where) rows = rows.where(where);
-    const total = await this.total(client.accountId, where);
+    const indexed = filter ? indexedIds(filter, context) : null;
+    const total = indexed ? await this.countOf(indexed) : await this.total(client.accountId, where, account);
     if (count === 0 || startIndex > total) return listResponse([], total, startIndex);
     let page = rows.selectAll('users');
     if (query.sortBy) {
       const order = query.sortOrder?.toLowerCase() === 'descending' ? 'desc' : 'asc';
       page = page.orderBy(sortSql(parseAttrPath(query.sortBy), context, this.handle.dialect), order);
     }
-    const found = (await page
-      .orderBy('users.id')
-      .limit(count)
-      .offset(startIndex - 1)
-      .execute()) as UserRow[];
+    const found =
+      indexed && !query.sortBy
+        ? await this.pageOf(indexed, count, startIndex)
+        : ((await page
+            .orderBy('users.id')
+            .limit(count)
+            .offset(startIndex - 1)
+            .execute()) as UserRow[]);
     const resources = await this.present(found, base);
     return listResponse(
       resources.map((r) => project(r, 'User', query)),
@@ -99,8 +108,30 @@ export class ScimUsers {
     );
   }
 
+  /**
+   * A page of the users an index subquery gives, in id order. The matched ids are sorted (`+ 0` keeps the primary key
+   * out of it): walking the users in id order, which PostgreSQL picks when it expects many matches, would read the
+   * whole account to find the few of a rare address.
+   */
+  private async pageOf(ids: RawBuilder<unknown>, count: number, startIndex: number): Promise<UserRow[]> {
+    const page = await sql<UserRow>`select users.* from (select matched.id from ${ids} as matched
+      order by matched.id + 0 limit ${count} offset ${startIndex - 1}) as p
+      join users on users.id = p.id order by users.id`.execute(this.db);
+    return page.rows;
+  }
+
+  /** The number of ids an index subquery gives. */
+  private async countOf(ids: RawBuilder<unknown>): Promise<number> {
+    const row = await sql<{ n: number }>`select count(*) as n from ${ids} as matched`.execute(this.db);
+    return Number(row.rows[0]?.n ?? 0);
+  }
+
   /** The number of matching users; without a filter, from the per-account counts (no scan of a large account). */
-  private async total(accountId: number, where: ReturnType<typeof filterSql> | null): Promise<number> {
+  private async total(
+    accountId: number,
+    where: ReturnType<typeof filterSql> | null,
+    account: RawBuilder<number>,
+  ): Promise<number> {
     if (!where) {
       const row = await this.db
         .selectFrom('user_facets')
@@ -112,7 +143,7 @@ export class ScimUsers {
     const row = await this.db
       .selectFrom('users')
       .select(sql<number>`count(*)`.as('n'))
-      .where('users.account_id', '=', accountId)
+      .where(account, '=', accountId)
       .where(where)
       .executeTakeFirst();
     return Number(row?.n ?? 0);

@@ -1,6 +1,7 @@
 // SCIM 2.0 driven the way Microsoft Entra ID and Okta drive it (request shapes from their public SCIM documents):
 // discovery, users and groups, filters, PATCH with each provider's quirks, ETags, errors, accounts kept apart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertUsersInBulk } from '../../server/services/user-bulk-insert.js';
 import { DIALECTS } from '../support/databases.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
@@ -468,6 +469,114 @@ describe.each(DIALECTS)('SCIM 2.0 (%s)', (dialect) => {
     expect(search.body.Resources).toEqual([
       { schemas: [USER, ENTERPRISE, ROSTER], id: ids['chen.wei'], userName: 'chen.wei' },
     ]);
+  });
+
+  it('answers email substring filters from the email index: exact totals, every page, in step with each change', async () => {
+    const scim = await client();
+    const other = await client();
+    // Addresses as directories hold them: mixed case, punctuation LIKE would read as wildcards, letters outside ASCII.
+    const locals = ['john.smith', 'Jo.Hansen', 'maria_garcia', 'ana%souza', "o'brien", 'jürgen.groß', 'li.na', 'x'];
+    const domains = ['Example.com', 'ex-ample.co.uk', 'bücher.de', 'mail.example.com'];
+    const users = Array.from({ length: 64 }, (_, i) => ({
+      username: `mail.${i}`,
+      firstName: 'Mail',
+      lastName: `User ${i}`,
+      email: `${locals[i % locals.length]}${i % 5 === 0 ? '' : i}@${domains[i % domains.length]}`,
+    }));
+    // A bulk insert (imports write this way), and the same addresses in another account, which must not be counted.
+    await insertUsersInBulk(h.ctx.database, scim.accountId, users);
+    await insertUsersInBulk(h.ctx.database, other.accountId, users);
+    const made = await scim.call('POST', '/Users', {
+      schemas: [USER],
+      userName: 'made.by.scim',
+      emails: [{ value: 'Made.By.SCIM@Example.COM', type: 'work', primary: true }],
+    });
+    expect(made.status).toBe(201);
+    const emails = new Map<string, string>([
+      ['owner', 'owner@example.com'],
+      ['made.by.scim', 'Made.By.SCIM@Example.COM'],
+    ]);
+    for (const user of users) emails.set(user.username, user.email);
+
+    const expected = (op: string, text: string) =>
+      [...emails]
+        .filter(([, email]) => {
+          const [e, t] = [email.toLowerCase(), text.toLowerCase()];
+          return op === 'co' ? e.includes(t) : op === 'sw' ? e.startsWith(t) : e.endsWith(t);
+        })
+        .map(([name]) => name)
+        .sort();
+    /** Every page of the filter, 7 at a time; each page's total must be the same exact number. */
+    const found = async (filter: string) => {
+      const names: string[] = [];
+      for (let start = 1; ; start += 7) {
+        const reply = await scim.call('GET', `/Users?${q(filter)}&startIndex=${start}&count=7&attributes=userName`);
+        expect(reply.status, `${filter}: ${JSON.stringify(reply.body)}`).toBe(200);
+        names.push(...reply.body.Resources.map((r: { userName: string }) => r.userName));
+        if (start + 7 > reply.body.totalResults) {
+          expect(names.length, filter).toBe(reply.body.totalResults);
+          return names.sort();
+        }
+      }
+    };
+    const fragments = [
+      'son',
+      'SON',
+      '.jo',
+      'o.h',
+      'e.c',
+      '@ex',
+      'a_g',
+      '_',
+      '%so',
+      '%',
+      "o'b",
+      'ür',
+      'GROSS',
+      'groß',
+      '12@',
+      'zzz',
+      'li',
+      '.',
+    ];
+    const check = async () => {
+      for (const text of fragments)
+        expect(await found(`emails co "${text}"`), `co ${text}`).toEqual(expected('co', text));
+      for (const text of ['jo', 'MARIA_', "o'b"])
+        expect(await found(`emails sw "${text}"`), `sw ${text}`).toEqual(expected('sw', text));
+      for (const text of ['.de', 'example.com', '.UK'])
+        expect(await found(`emails ew "${text}"`), `ew ${text}`).toEqual(expected('ew', text));
+      expect(await found('emails.value co "son" and userName sw "mail.1"')).toEqual(
+        expected('co', 'son').filter((name) => name.startsWith('mail.1')),
+      );
+      expect(await found('emails[type eq "work" and value co "@bücher"]')).toEqual(expected('co', '@bücher'));
+    };
+    await check();
+
+    // A changed address is found by its new text only, a deleted user not at all.
+    const ids = Object.fromEntries(
+      (await scim.call('GET', `/Users?${q('userName sw "mail."')}&count=100&attributes=userName`)).body.Resources.map(
+        (r: { id: string; userName: string }) => [r.userName, r.id],
+      ),
+    );
+    const changed = await scim.call(
+      'PATCH',
+      `/Users/${ids['mail.1']}`,
+      patchOps({ op: 'replace', path: 'emails[type eq "work"].value', value: 'Renamed.Person@Elsewhere.org' }),
+    );
+    expect(changed.status).toBe(200);
+    emails.set('mail.1', 'Renamed.Person@Elsewhere.org');
+    expect((await scim.call('DELETE', `/Users/${ids['mail.2']}`)).status).toBe(204);
+    emails.delete('mail.2');
+    const cleared = await scim.call(
+      'PATCH',
+      `/Users/${ids['mail.3']}`,
+      patchOps({ op: 'remove', path: 'emails[type eq "work"].value' }),
+    );
+    expect(cleared.status).toBe(200);
+    emails.delete('mail.3');
+    fragments.push('renamed.p', 'elsewhere');
+    await check();
   });
 
   it('honours If-Match with ETags, on SCIM and on the users API', async () => {

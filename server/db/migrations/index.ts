@@ -17,6 +17,7 @@ import * as m0013 from './0013-account-security.js';
 import * as m0014 from './0014-scim.js';
 import * as m0015 from './0015-event-sequence.js';
 import * as m0016 from './0016-webhooks.js';
+import * as m0017 from './0017-email-index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -38,4 +39,5 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0014-scim': m0014,
   '0015-event-sequence': m0015,
   '0016-webhooks': m0016,
+  '0017-email-index': m0017,
 };

@@ -6,6 +6,30 @@ import type { Database } from './schema/index.js';
 
 export const ACCOUNT_SPAN = 4294967296; // 2^32: search rowid = account_id * 2^32 + user id
 
+/** SQLite's full-text tables of users: the search document's, and the email addresses' (migration 0017). */
+const FTS_TABLES = ['users_fts', 'user_emails_fts'];
+/** SQLite's default for how many segments of a level a full-text table merges as rows come. */
+const FTS_AUTOMERGE = 4;
+
+/**
+ * Within a SQLite transaction that adds at least as many users as the database had: the full-text tables take the
+ * rows without merging their segments as they go (`pause`), and are merged into one segment each at the end
+ * (`merge`). Left to merge as rows come, such a write leaves a merge that every later commit carries on a little at
+ * a time: measured after 1,000,000 users, each single create's commit took 0.5 ms longer until the tables were merged
+ * (4 s). Merging at the end is also faster for the write itself (5.4 s instead of 6 for 537,000 imported users).
+ */
+export const ftsMerges = {
+  pause(conn: { exec(source: string): unknown }): void {
+    for (const table of FTS_TABLES) conn.exec(`insert into ${table} (${table}, rank) values ('automerge', 0)`);
+  },
+  merge(conn: { exec(source: string): unknown }): void {
+    for (const table of FTS_TABLES) {
+      conn.exec(`insert into ${table} (${table}) values ('optimize')`);
+      conn.exec(`insert into ${table} (${table}, rank) values ('automerge', ${FTS_AUTOMERGE})`);
+    }
+  },
+};
+
 export interface InsertedUser {
   id: number;
   account_id: number;
@@ -96,17 +120,18 @@ export async function countFacets(executor: Executor, rows: Omit<InsertedUser, '
  * user can count it with countFacets just before it commits: concurrent creates in the same facet (an account's
  * standard users of one department) then wait for each other only at the very end, not for the whole transaction.
  * The row must exist first because an update of the user later in the same transaction (an invitation setting the
- * status) moves the user out of it through the facet triggers.
+ * status) moves the user out of it through the facet triggers. A row that exists is left alone before the insert is
+ * tried: on PostgreSQL an insert that conflicts with a row another transaction is counting in would wait for it.
  */
 export async function reserveFacets(
   executor: Executor,
   rows: Omit<InsertedUser, 'id' | 'search_doc'>[],
 ): Promise<void> {
   for (const delta of facetDeltas(rows)) {
-    await executor
-      .insertInto('user_facets')
-      .values({ ...delta, n: 0 })
-      .onConflict((oc) => oc.columns([...FACET_COLUMNS]).doNothing())
-      .execute();
+    const key = FACET_COLUMNS.map((column) => sql`${sql.ref(column)} = ${delta[column]}`);
+    await sql`insert into user_facets (${sql.join(FACET_COLUMNS.map((c) => sql.ref(c)))}, n)
+      select ${sql.join(FACET_COLUMNS.map((c) => delta[c]))}, 0
+      where not exists (select 1 from user_facets where ${sql.join(key, sql` and `)})
+      on conflict (${sql.join(FACET_COLUMNS.map((c) => sql.ref(c)))}) do nothing`.execute(executor);
   }
 }

@@ -3,7 +3,7 @@
 import type { Insertable } from 'kysely';
 import type { DatabaseHandle } from '../db/index.js';
 import type { UsersTable } from '../db/schema/users.js';
-import { FACET_UPSERT_SQL, facetDeltas, indexInsertedUsers, searchRowid } from '../db/user-index.js';
+import { FACET_UPSERT_SQL, facetDeltas, ftsMerges, indexInsertedUsers, searchRowid } from '../db/user-index.js';
 import { emitUserEvents } from './user-events.js';
 import { derivedColumns } from './user-presenter.js';
 
@@ -103,6 +103,8 @@ export async function insertUsersInBulk(
   const at = (options.at ?? new Date()).toISOString();
   const size = options.batchSize ?? (handle.dialect === 'sqlite' ? 100_000 : 1000);
   const write = handle.dialect === 'sqlite' ? sqliteWriter(handle, at) : postgresWriter(handle, at);
+  // As an import does: a write that at least doubles the users merges SQLite's full-text tables once, at the end.
+  const before = handle.sqlite ? (handle.sqlite.prepare('select count(*) from users').pluck().get() as number) : 0;
   let batch: UserInsert[] = [];
   let written = 0;
   for (const user of users) {
@@ -113,6 +115,7 @@ export async function insertUsersInBulk(
     }
   }
   if (batch.length > 0) written += await write(batch);
+  if (handle.sqlite && written >= before) ftsMerges.merge(handle.sqlite);
   return written;
 }
 

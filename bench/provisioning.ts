@@ -198,7 +198,8 @@ async function runDialect(dialect: Dialect, rows: string[]) {
 /**
  * EVENTS changes written to the outbox at once (as a bulk action writes them), delivered to the live endpoint: events
  * per second from the write to the receiver's count. Then an endpoint that accepts connections and never answers is
- * subscribed too, and the API is measured while its deliveries time out and are retried.
+ * subscribed to another event type, 2,000 such events are written, and the API is measured while only those
+ * deliveries hang, time out and are retried.
  */
 async function webhooks(
   dialect: Dialect,
@@ -210,7 +211,7 @@ async function webhooks(
 ) {
   const handle = openDatabase(url, { poolSize: 2 });
   try {
-    const write = async (count: number) => {
+    const write = async (count: number, type = 'user.updated') => {
       const users = data.ids.slice(0, count);
       const at = new Date().toISOString();
       for (let i = 0; i < users.length; i += 1000) {
@@ -219,7 +220,7 @@ async function webhooks(
           .values(
             users.slice(i, i + 1000).map((id) => ({
               account_id: data.accountId,
-              type: 'user.updated',
+              type,
               user_id: Number(id),
               user_seq: 1_000_000 + Number(id),
               payload_json: JSON.stringify({
@@ -264,12 +265,15 @@ async function webhooks(
 
     await apiLatency('(no webhook traffic)');
     const ctx = createContext({ ...loadConfig(ALLOW_PRIVATE), databaseUrl: url }, handle);
+    // The dead endpoint alone: it takes an event type the live one does not, so no live deliveries run meanwhile.
     await ctx.webhooks.create(data.owner, {
       url: `http://127.0.0.1:${(await receiver.ask<{ blackHole: number }>('black-hole')).blackHole}/dead`,
-      eventTypes: ['user.updated'],
+      eventTypes: ['user.deleted'],
     });
-    await write(2000);
-    await apiLatency('while an endpoint that never answers is retried');
+    await write(2000, 'user.deleted');
+    // The dispatcher picks them up within a second; they then hang until the 15 s timeout.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await apiLatency('while 2,000 deliveries to an endpoint that never answers hang and are retried');
   } finally {
     await handle.close();
   }

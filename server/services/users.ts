@@ -1048,7 +1048,7 @@ export class UserDirectory {
             .executeTakeFirstOrThrow()) as UserRow)
         : created;
       // Last, so concurrent creates wait for each other on the facet row only at commit (see reserveFacets).
-      await countFacets(trx, [created]);
+      await countFacets(trx, this.dialect, [created]);
       return written;
     });
     if (input.sendInvitation) this.afterMailQueued?.();

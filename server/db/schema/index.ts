@@ -33,7 +33,7 @@ import type { ScimTokensTable } from './scim-tokens.js';
 import type { SessionsTable } from './sessions.js';
 import type { SignInThrottleTable } from './sign-in-throttle.js';
 import type { UserAppSettingsTable } from './user-app-settings.js';
-import type { UserCredentialsTable, UserFacetsTable, UsersTable } from './users.js';
+import type { UserCredentialsTable, UserFacetPendingTable, UserFacetsTable, UsersTable } from './users.js';
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from './webhooks.js';
 
 export interface Database {
@@ -41,6 +41,7 @@ export interface Database {
   users: UsersTable;
   user_credentials: UserCredentialsTable;
   user_facets: UserFacetsTable;
+  user_facet_pending: UserFacetPendingTable;
   sessions: SessionsTable;
   sign_in_throttle: SignInThrottleTable;
   audit_events: AuditEventsTable;

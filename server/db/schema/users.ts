@@ -77,3 +77,8 @@ export interface UserFacetsTable {
   source: string;
   n: number;
 }
+
+/** PostgreSQL only: facet counts a transaction adds when it commits (migration 0018). */
+export interface UserFacetPendingTable extends UserFacetsTable {
+  id: Generated<number>;
+}

@@ -1,9 +1,16 @@
 // Writes many users at once (seeding, imports). SQLite takes a prepared-statement loop inside one transaction per
 // batch (better-sqlite3 is synchronous, so nothing interleaves); PostgreSQL takes multi-row inserts.
-import type { Insertable } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import type { DatabaseHandle } from '../db/index.js';
 import type { UsersTable } from '../db/schema/users.js';
-import { FACET_UPSERT_SQL, facetDeltas, ftsMerges, indexInsertedUsers, searchRowid } from '../db/user-index.js';
+import {
+  FACET_UPSERT_SQL,
+  facetDeltas,
+  ftsMerges,
+  indexInsertedUsers,
+  searchRowid,
+  settlePostgresIndexes,
+} from '../db/user-index.js';
 import { emitUserEvents } from './user-events.js';
 import { derivedColumns } from './user-presenter.js';
 
@@ -103,8 +110,9 @@ export async function insertUsersInBulk(
   const at = (options.at ?? new Date()).toISOString();
   const size = options.batchSize ?? (handle.dialect === 'sqlite' ? 100_000 : 1000);
   const write = handle.dialect === 'sqlite' ? sqliteWriter(handle, at) : postgresWriter(handle, at);
-  // As an import does: a write that at least doubles the users merges SQLite's full-text tables once, at the end.
-  const before = handle.sqlite ? (handle.sqlite.prepare('select count(*) from users').pluck().get() as number) : 0;
+  const before = Number(
+    (await handle.db.selectFrom('users').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n,
+  );
   let batch: UserInsert[] = [];
   let written = 0;
   for (const user of users) {
@@ -115,7 +123,12 @@ export async function insertUsersInBulk(
     }
   }
   if (batch.length > 0) written += await write(batch);
-  if (handle.sqlite && written >= before) ftsMerges.merge(handle.sqlite);
+  // A write that at least doubles the users leaves its indexes as a large import does (SQLite's full-text tables
+  // merged), or as autovacuum soon would (PostgreSQL's trigram pending lists merged, statistics read).
+  if (written >= before) {
+    if (handle.sqlite) ftsMerges.merge(handle.sqlite);
+    else await settlePostgresIndexes(handle.db);
+  }
   return written;
 }
 

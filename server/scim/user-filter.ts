@@ -252,7 +252,7 @@ export function filterSql(filter: Filter, context: FilterContext, dialect: Diale
  */
 export function indexedIds(filter: Filter, context: FilterContext): RawBuilder<unknown> | null {
   if (filter.kind === 'valuePath') {
-    if (context.subquery?.(filter.path, () => sql<boolean>`true`)) return null;
+    if (keptApart(filter.path, context)) return null;
     return indexedIds(relative(filter.filter, filter.path), context);
   }
   if (filter.kind !== 'compare' || filter.op !== 'co' || typeof filter.value !== 'string') return null;
@@ -271,7 +271,7 @@ export function drivenByIndex(filter: Filter, context: FilterContext): boolean {
     case 'and':
       return drivenByIndex(filter.left, context) || drivenByIndex(filter.right, context);
     case 'valuePath':
-      if (context.subquery?.(filter.path, () => sql<boolean>`true`)) return false;
+      if (keptApart(filter.path, context)) return false;
       return drivenByIndex(relative(filter.filter, filter.path), context);
     case 'compare': {
       if (!['co', 'sw', 'ew'].includes(filter.op) || typeof filter.value !== 'string') return false;
@@ -283,6 +283,10 @@ export function drivenByIndex(filter: Filter, context: FilterContext): boolean {
       return false;
   }
 }
+
+/** True when the multi-valued attribute is a table of its own (a subquery), not columns of the user's row. */
+const keptApart = (path: AttrPath, context: FilterContext) =>
+  Boolean(context.subquery?.(path, () => sql<boolean>`true`));
 
 /** The inner filter of `emails[...]` with its attribute names made sub-attributes of `emails`. */
 function relative(filter: Filter, parent: AttrPath): Filter {

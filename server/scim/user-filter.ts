@@ -73,7 +73,7 @@ export function userFilterContext(dialect: Dialect, accountId: number): FilterCo
         return sql`(select user_id as id from user_emails where account_id = ${accountId}
           and grams like ${`%${grams}%`} and email like ${`%${escapeLike(wanted)}%`} escape '\\')`;
       }
-      // FTS5's trigram phrase is a substring test, folding ASCII case as lower() does; other letters fold differently.
+      // FTS5's trigram phrase is a substring test of the address in lower case as far as an ASCII text can tell (0019).
       if (!ASCII.test(wanted)) return null;
       return sql`(select rowid - ${low} as id from user_emails_fts where user_emails_fts match ${phrase(wanted)}
         and rowid between ${low} and ${low + ACCOUNT_SPAN - 1})`;

@@ -431,6 +431,15 @@ describe.each(DIALECTS)('SCIM email index under review (%s)', (dialect) => {
     expect(await pages(scim, co('@example.com'), 50)).toEqual(await scan(accountId, '@example.com'));
   });
 
+  /** Migrates down until the email index (0017) and what came after it are gone. */
+  async function downTo0016(harness: Harness) {
+    for (;;) {
+      const name = await migrateDown(harness.ctx.database);
+      expect(name).not.toBeNull();
+      if (name === '0017-email-index') return;
+    }
+  }
+
   it('backfills the index from the users a database already has, and goes down and up again', async () => {
     const m = await createHarness(dialect);
     try {
@@ -454,7 +463,7 @@ describe.each(DIALECTS)('SCIM email index under review (%s)', (dialect) => {
       };
       await check('migrated');
 
-      expect(await migrateDown(m.ctx.database)).toBe('0017-email-index');
+      await downTo0016(m);
       // Changes while the index is gone: a new address, a removed one, a deleted user, a user written straight in.
       await m.db.updateTable('users').set({ email: 'kept@during.example.com' }).where('id', '=', kept.id).execute();
       await m.db.updateTable('users').set({ email: '' }).where('username', '=', 'pre.1').execute();
@@ -465,12 +474,12 @@ describe.each(DIALECTS)('SCIM email index under review (%s)', (dialect) => {
         .insertInto('users')
         .values({ ...copy, username: 'during.1', email: 'During.One@during.example.com' })
         .execute();
-      expect(await migrateToLatest(m.ctx.database)).toEqual(['0017-email-index']);
+      expect(await migrateToLatest(m.ctx.database)).toContain('0017-email-index');
       await check('backfilled');
 
       // Down and up once more, with nothing changed: the same answers.
-      expect(await migrateDown(m.ctx.database)).toBe('0017-email-index');
-      expect(await migrateToLatest(m.ctx.database)).toEqual(['0017-email-index']);
+      await downTo0016(m);
+      expect(await migrateToLatest(m.ctx.database)).toContain('0017-email-index');
       await check('again');
       // And the triggers are back: a change after the migration is indexed.
       expect((await owner.patch(`/users/${kept.id}`, { email: 'kept@after.example.com' })).status).toBe(200);

@@ -19,6 +19,7 @@ import * as m0015 from './0015-event-sequence.js';
 import * as m0016 from './0016-webhooks.js';
 import * as m0017 from './0017-email-index.js';
 import * as m0018 from './0018-facet-counts-at-commit.js';
+import * as m0019 from './0019-email-index-case.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -42,4 +43,5 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0016-webhooks': m0016,
   '0017-email-index': m0017,
   '0018-facet-counts-at-commit': m0018,
+  '0019-email-index-case': m0019,
 };

@@ -13,6 +13,7 @@ import type {
 import type { AccountsTable } from './accounts.js';
 import type { ApiKeysTable } from './api-keys.js';
 import type { AuditEventsTable } from './audit-events.js';
+import type { DirectoryConnectionsTable } from './directory-connections.js';
 import type { ImportJobsTable, ImportSettingsTable } from './import-jobs.js';
 import type { LicensePoolsTable, UserLicensesTable } from './licenses.js';
 import type {
@@ -79,6 +80,7 @@ export interface Database {
   scim_tokens: ScimTokensTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  directory_connections: DirectoryConnectionsTable;
 }
 
 export type { AccountsTable, AuditEventsTable, SavedFiltersTable, SessionsTable, UserCredentialsTable, UsersTable };

@@ -19,6 +19,7 @@ import { authRoutes } from './routes/auth.js';
 import { bulkRoutes } from './routes/bulk.js';
 import { decisionRoutes } from './routes/decisions.js';
 import { departmentRoutes } from './routes/departments.js';
+import { directoryConnectionRoutes } from './routes/directory-connections.js';
 import { eventRoutes } from './routes/events.js';
 import { groupRoutes } from './routes/groups.js';
 import { identityProviderRoutes } from './routes/identity-providers.js';
@@ -117,6 +118,7 @@ export function createApp(ctx: AppContext) {
   api.route('/', meRoutes(ctx));
   api.route('/', ssoRoutes(ctx));
   api.route('/', identityProviderRoutes(ctx));
+  api.route('/', directoryConnectionRoutes(ctx));
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

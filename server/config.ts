@@ -26,6 +26,8 @@ export interface Config {
   webhooksAllowPrivate: boolean;
   /** How long a webhook endpoint may take to answer before the attempt counts as failed (and is retried later). */
   webhookTimeoutMs: number;
+  /** How long each step of talking to a directory (DNS, TCP, TLS, bind, a page of a search) may take. */
+  directoryTimeoutMs: number;
   /** Check every API response against its OpenAPI description (development and tests; see http/response-contract). */
   checkResponses: boolean;
 }
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpTimeoutMs: wholeNumber(env, 'ROSTER_SMTP_TIMEOUT_MS', 10_000, 100),
     webhooksAllowPrivate: env.ROSTER_WEBHOOKS_ALLOW_PRIVATE === '1' || env.ROSTER_WEBHOOKS_ALLOW_PRIVATE === 'true',
     webhookTimeoutMs: wholeNumber(env, 'ROSTER_WEBHOOK_TIMEOUT_MS', 15_000, 100),
+    directoryTimeoutMs: wholeNumber(env, 'ROSTER_DIRECTORY_TIMEOUT_MS', 5_000, 100),
     checkResponses: env.ROSTER_CHECK_RESPONSES === '1' || env.ROSTER_CHECK_RESPONSES === 'true',
   };
 }

@@ -10,6 +10,7 @@ import { Auth } from './services/auth.js';
 import { BulkActions } from './services/bulk.js';
 import { Decisions } from './services/decisions.js';
 import { Departments } from './services/departments.js';
+import { DirectoryConnections } from './services/directory/connections.js';
 import { Events } from './services/events.js';
 import { Groups } from './services/groups.js';
 import { IdentityProviders } from './services/identity-providers.js';
@@ -128,6 +129,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     bulk,
     webhooks,
     webhookDispatcher,
+    directoryConnections: new DirectoryConnections(database.db, audit, now, config.directoryTimeoutMs),
   };
 }
 

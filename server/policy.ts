@@ -156,6 +156,9 @@ allow(ADMINS, 'access.manage', 'account', mine);
 allow(ADMINS, 'scim.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 // A webhook endpoint receives every change of every user of the account, so it needs the whole Users module.
 allow(ADMINS, 'webhooks.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
+// A directory connection creates, changes and disables any user of the account through its syncs, and holds a
+// password of the directory: it needs the whole Users module.
+allow(ADMINS, 'directory.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'profiles.read', 'account', mine);
 allow(ADMINS, 'profiles.create', 'account', (a, s) => mine(a, s) && moduleRule(a, 'profiles').access === 'all');
 allow(['key'], 'usage.report', 'account', (a, s) => a.apiKeyAccountId === s.accountId);

@@ -8,8 +8,8 @@ const CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u2
 const LINE_CONTROLS = /[\t\n\r]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Fields written on several lines, where tabs and line breaks belong. */
-export const MULTI_LINE_FIELDS: ReadonlySet<string> = new Set(['description']);
+/** Fields written on several lines, where tabs and line breaks belong (a PEM certificate is one). */
+export const MULTI_LINE_FIELDS: ReadonlySet<string> = new Set(['description', 'caCertificate']);
 
 const hex = (char: string) => `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 

@@ -152,4 +152,11 @@ export const OPERATIONS: Record<string, OperationRule> = {
   'DELETE /identity-providers/{id}': on('security.manage', 'account'),
   'GET /users/{id}/identities': on('user.read', 'user'),
   'DELETE /users/{id}/identities/{providerId}': on('user.update', 'user'),
+  'GET /directory-connections': on('directory.manage', 'account'),
+  'POST /directory-connections': on('directory.manage', 'account'),
+  'POST /directory-connections/test': on('directory.manage', 'account'),
+  'GET /directory-connections/{id}': on('directory.manage', 'account'),
+  'PATCH /directory-connections/{id}': on('directory.manage', 'account'),
+  'DELETE /directory-connections/{id}': on('directory.manage', 'account'),
+  'POST /directory-connections/{id}/test': on('directory.manage', 'account'),
 };

@@ -63,6 +63,25 @@ const BODIES: Record<string, unknown> = {
   'PATCH /identity-providers/{id}': { name: 'Matrix 2' },
   'POST /webhooks': { url: 'https://hooks.example.com/matrix', eventTypes: ['user.moved'] },
   'PATCH /webhooks/{id}': { description: 'Matrix' },
+  // Nothing listens there: an allowed caller's test answers that TCP failed.
+  'POST /directory-connections': {
+    name: 'Matrix directory',
+    url: 'ldap://127.0.0.1:9',
+    bindDn: 'cn=matrix,dc=example,dc=org',
+    bindPassword: 'matrix',
+    usersBaseDn: 'ou=people,dc=example,dc=org',
+    groupsBaseDn: 'ou=groups,dc=example,dc=org',
+    vendor: 'openldap',
+  },
+  'POST /directory-connections/test': {
+    url: 'ldap://127.0.0.1:9',
+    startTls: false,
+    bindDn: 'cn=matrix,dc=example,dc=org',
+    bindPassword: 'matrix',
+    usersBaseDn: 'ou=people,dc=example,dc=org',
+    groupsBaseDn: 'ou=groups,dc=example,dc=org',
+    vendor: 'openldap',
+  },
 };
 
 interface Target {

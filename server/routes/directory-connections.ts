@@ -1,0 +1,144 @@
+// Directory connections of the account (admins who manage every user): the LDAP or Active Directory servers users
+// and groups are synced from, and "test connection" for a saved connection or for settings not saved yet. The bind
+// password is write-only.
+import { createRoute } from '@hono/zod-openapi';
+import {
+  directoryConnectionCreateSchema,
+  directoryConnectionTestSchema,
+  directoryConnectionUpdateSchema,
+} from '../../shared/directory-schemas.js';
+import {
+  DirectoryConnectionListSchema,
+  DirectoryConnectionSchema,
+  DirectoryTestResultSchema,
+} from '../../shared/responses/directory.js';
+import type { AppContext } from '../context.js';
+import { router } from '../http/env.js';
+import { requireSession } from '../http/session.js';
+import { body, conflicting, errors, IdParams, json, missing } from './schemas.js';
+
+const tags = ['Directory connections'];
+const TEST_DESCRIPTION =
+  'Checks the filters, then looks the host up (DNS), connects (TCP), secures the connection (TLS: ldaps://, or StartTLS on ldap://), binds, and checks both base DNs; when all pass, counts the entries each filter sees, 500 a page (RFC 2696 paged results). A failure is a 200 whose failedStep, reason and field say what to fix. Each step waits at most ROSTER_DIRECTORY_TIMEOUT_MS.';
+
+export function directoryConnectionRoutes(ctx: AppContext) {
+  const app = router();
+  const meta = (c: { get(key: 'ip'): string | null | undefined }) => ({ ip: c.get('ip') });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/directory-connections',
+      tags,
+      summary: "The account's directory connections (never their bind passwords)",
+      responses: { 200: json(DirectoryConnectionListSchema, 'Connections'), ...errors },
+    }),
+    async (c) => c.json({ items: await ctx.directoryConnections.list(requireSession(c).actor) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/directory-connections',
+      tags,
+      summary: 'Add a directory connection',
+      description:
+        'The vendor preset (active_directory, openldap, 389ds, freeipa) fills in the filters and attributes not given. Saving does not connect: test the settings first (POST /directory-connections/test).',
+      request: { body: body(directoryConnectionCreateSchema) },
+      responses: {
+        201: json(DirectoryConnectionSchema, 'Created'),
+        ...errors,
+        ...conflicting('DirectoryNameTaken: another connection of the account has this name'),
+      },
+    }),
+    async (c) =>
+      c.json(await ctx.directoryConnections.create(requireSession(c).actor, c.req.valid('json'), meta(c)), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/directory-connections/test',
+      tags,
+      summary: 'Test settings that are not saved yet',
+      description: TEST_DESCRIPTION,
+      request: { body: body(directoryConnectionTestSchema) },
+      responses: { 200: json(DirectoryTestResultSchema, 'What the test found'), ...errors },
+    }),
+    async (c) => c.json(await ctx.directoryConnections.testSettings(requireSession(c).actor, c.req.valid('json')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/directory-connections/{id}',
+      tags,
+      summary: 'One directory connection',
+      request: { params: IdParams },
+      responses: { 200: json(DirectoryConnectionSchema, 'Connection'), ...errors, ...missing('directory connection') },
+    }),
+    async (c) => c.json(await ctx.directoryConnections.get(requireSession(c).actor, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/directory-connections/{id}',
+      tags,
+      summary: 'Change a directory connection',
+      description:
+        'A new URL, StartTLS setting or CA certificate needs the bind password in the same request: the stored one is never sent anywhere new.',
+      request: { params: IdParams, body: body(directoryConnectionUpdateSchema) },
+      responses: {
+        200: json(DirectoryConnectionSchema, 'Changed'),
+        ...errors,
+        ...missing('directory connection'),
+        ...conflicting('DirectoryNameTaken: another connection of the account has this name'),
+      },
+    }),
+    async (c) =>
+      c.json(
+        await ctx.directoryConnections.update(
+          requireSession(c).actor,
+          c.req.valid('param').id,
+          c.req.valid('json'),
+          meta(c),
+        ),
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/directory-connections/{id}',
+      tags,
+      summary: 'Delete a directory connection',
+      request: { params: IdParams },
+      responses: { 204: { description: 'Deleted' }, ...errors, ...missing('directory connection') },
+    }),
+    async (c) => {
+      await ctx.directoryConnections.remove(requireSession(c).actor, c.req.valid('param').id, meta(c));
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/directory-connections/{id}/test',
+      tags,
+      summary: 'Test a saved directory connection',
+      description: TEST_DESCRIPTION,
+      request: { params: IdParams },
+      responses: {
+        200: json(DirectoryTestResultSchema, 'What the test found'),
+        ...errors,
+        ...missing('directory connection'),
+      },
+    }),
+    async (c) => c.json(await ctx.directoryConnections.test(requireSession(c).actor, c.req.valid('param').id), 200),
+  );
+
+  return app;
+}

@@ -17,7 +17,8 @@ describe('SCIM tokens in the console', { timeout: 120_000 }, () => {
     const { page, server } = h;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Provisioning (SCIM)' }).click();
     await page.getByRole('heading', { name: 'Provisioning (SCIM)' }).waitFor();
-    expect(await page.getByLabel('SCIM base URL (Tenant URL)').inputValue()).toBe(`${server.url}/scim/v2`);
+    // The base URL comes with the token list.
+    await expect.poll(() => page.getByLabel('SCIM base URL (Tenant URL)').inputValue()).toBe(`${server.url}/scim/v2`);
     await expect.poll(() => page.getByText('No SCIM tokens yet.').isVisible()).toBe(true);
 
     // A name is required.

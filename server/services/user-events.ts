@@ -1,7 +1,7 @@
 // Writes the events of user changes to the outbox, inside the caller's transaction (an event exists if and only if
 // its change committed), each with the user's next sequence number. Set-based: a chunk of thousands of events costs
-// six statements (four reading the users' snapshots, one taking their numbers, one inserting the events).
-import { type Kysely, sql } from 'kysely';
+// one statement reading the users' snapshots and one inserting the events with their numbers (two on SQLite).
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { APP_KEYS, type AppKey } from '../../shared/access.js';
 import type { UserEventPayload, UserEventSnapshot, UserEventType } from '../../shared/user-events.js';
 import type { Dialect } from '../db/dialect.js';
@@ -70,52 +70,69 @@ async function emitChunk(
   // On PostgreSQL the users' rows are locked before their counters: every transaction that writes events takes the
   // two in that order, so the counters add no deadlock to those the users' rows could already make.
   const snapshots = await userSnapshots(db, dialect, userIds, dialect === 'postgres');
-  const last = await takeSequences(
-    db,
-    dialect,
-    userIds.map((id) => [id, counts.get(id)?.accountId as number, counts.get(id)?.n as number]),
-  );
 
-  const next = new Map<number, number>();
-  for (const [userId, { n }] of counts) next.set(userId, (last.get(userId) as number) - n + 1);
+  // Each event's place among the user's events of the chunk, counted from the last: its number is the user's new
+  // last number minus that.
+  const left = new Map([...counts].map(([userId, { n }]) => [userId, n]));
   const rows = events.map((event) => {
     const user = snapshots.get(event.userId);
     if (!user || user.accountId !== event.accountId) {
       throw new Error(`No user ${event.userId} in account ${event.accountId} to write ${event.type} about`);
     }
-    const sequence = next.get(event.userId) as number;
-    next.set(event.userId, sequence + 1);
+    const behind = (left.get(event.userId) as number) - 1;
+    left.set(event.userId, behind);
     const payload: UserEventPayload = {
       ...event.extra,
       user: user.snapshot,
       ...(event.change ? { change: event.change } : {}),
     };
-    return { event, sequence, payload, json: JSON.stringify(payload) };
+    return { event, behind, payload, json: JSON.stringify(payload) };
   });
+  const totals = userIds.map((id) => [id, counts.get(id)?.accountId as number, counts.get(id)?.n as number] as const);
 
   const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
-  const inserted =
-    dialect === 'postgres'
-      ? await sql<{ id: number; user_id: number; user_seq: number }>`insert into events
-            (account_id, type, payload_json, created_at, user_id, user_seq)
-          select t.account_id, t.type, t.payload_json, cast(${at} as timestamptz), t.user_id, t.user_seq
-          from unnest(cast(${column((r) => r.event.accountId)} as integer[]), cast(${column((r) => r.event.type)} as text[]),
-            cast(${column((r) => r.json)} as text[]), cast(${column((r) => r.event.userId)} as integer[]),
-            cast(${column((r) => r.sequence)} as integer[])) with ordinality as t(account_id, type, payload_json, user_id, user_seq, n)
-          order by t.n
-          returning id, user_id, user_seq`.execute(db)
-      : await sql<{ id: number; user_id: number; user_seq: number }>`insert into events
-            (account_id, type, payload_json, created_at, user_id, user_seq)
-          select value ->> 0, value ->> 1, value ->> 2, ${at}, value ->> 3, value ->> 4
-          from json_each(${JSON.stringify(rows.map((r) => [r.event.accountId, r.event.type, r.json, r.event.userId, r.sequence]))})
-          order by key
-          returning id, user_id, user_seq`.execute(db);
-  const ids = new Map(inserted.rows.map((row) => [`${row.user_id}:${row.user_seq}`, Number(row.id)]));
+  let inserted: { id: number; user_id: number; user_seq: number }[];
+  if (dialect === 'postgres') {
+    // One statement: the counters' upsert (in user id order, so two transactions lock them in the same order) feeds
+    // the events' numbers.
+    const result = await sql<{ id: number; user_id: number; user_seq: number }>`with taken as (
+          insert into user_event_sequences (user_id, account_id, seq)
+          select c.user_id, c.account_id, c.n
+          from unnest(cast(${totals.map((c) => c[0])} as integer[]), cast(${totals.map((c) => c[1])} as integer[]),
+            cast(${totals.map((c) => c[2])} as integer[])) as c(user_id, account_id, n)
+          order by c.user_id
+          on conflict (user_id) do update set seq = user_event_sequences.seq + excluded.seq
+          returning user_id, seq
+        )
+        insert into events (account_id, type, payload_json, created_at, user_id, user_seq)
+        select t.account_id, t.type, t.payload_json, cast(${at} as timestamptz), t.user_id, taken.seq - t.behind
+        from unnest(cast(${column((r) => r.event.accountId)} as integer[]), cast(${column((r) => r.event.type)} as text[]),
+          cast(${column((r) => r.json)} as text[]), cast(${column((r) => r.event.userId)} as integer[]),
+          cast(${column((r) => r.behind)} as integer[])) with ordinality as t(account_id, type, payload_json, user_id, behind, n)
+        join taken on taken.user_id = t.user_id
+        order by t.n
+        returning id, user_id, user_seq`.execute(db);
+    inserted = result.rows;
+  } else {
+    const last = await takeSequences(db, totals);
+    const result = await sql<{ id: number; user_id: number; user_seq: number }>`insert into events
+          (account_id, type, payload_json, created_at, user_id, user_seq)
+        select value ->> 0, value ->> 1, value ->> 2, ${at}, value ->> 3, value ->> 4
+        from json_each(${JSON.stringify(rows.map((r) => [r.event.accountId, r.event.type, r.json, r.event.userId, (last.get(r.event.userId) as number) - r.behind]))})
+        order by key
+        returning id, user_id, user_seq`.execute(db);
+    inserted = result.rows;
+  }
+  const last = new Map<number, number>();
+  for (const row of inserted)
+    last.set(Number(row.user_id), Math.max(last.get(Number(row.user_id)) ?? 0, Number(row.user_seq)));
+  const ids = new Map(inserted.map((row) => [`${row.user_id}:${row.user_seq}`, Number(row.id)]));
+  const sequenceOf = (row: (typeof rows)[number]) => (last.get(row.event.userId) as number) - row.behind;
   return rows.map((row) => ({
-    id: ids.get(`${row.event.userId}:${row.sequence}`) as number,
+    id: ids.get(`${row.event.userId}:${sequenceOf(row)}`) as number,
     accountId: row.event.accountId,
     userId: row.event.userId,
-    sequence: row.sequence,
+    sequence: sequenceOf(row),
     type: row.event.type,
     payload: row.payload,
     createdAt: at,
@@ -123,32 +140,22 @@ async function emitChunk(
 }
 
 /**
- * Adds `n` to each user's counter (creating it at `n`) and answers each user's new last number. One upsert for the
- * chunk, in user id order so two transactions always lock the counters in the same order.
+ * SQLite: adds `n` to each user's counter (creating it at `n`) and answers each user's new last number. One upsert
+ * for the chunk, in user id order. (PostgreSQL does the same inside the events' insert.)
  */
 async function takeSequences(
   db: Kysely<Database>,
-  dialect: Dialect,
-  counts: [userId: number, accountId: number, n: number][],
+  counts: readonly (readonly [userId: number, accountId: number, n: number])[],
 ): Promise<Map<number, number>> {
-  const result =
-    dialect === 'postgres'
-      ? await sql<{ user_id: number; seq: number }>`insert into user_event_sequences (user_id, account_id, seq)
-          select t.user_id, t.account_id, t.n
-          from unnest(cast(${counts.map((c) => c[0])} as integer[]), cast(${counts.map((c) => c[1])} as integer[]),
-            cast(${counts.map((c) => c[2])} as integer[])) as t(user_id, account_id, n)
-          order by t.user_id
-          on conflict (user_id) do update set seq = user_event_sequences.seq + excluded.seq
-          returning user_id, seq`.execute(db)
-      : // Rows as values (an upsert reading them from json_each measured 0.2 ms more per statement).
-        await sql<{ user_id: number; seq: number }>`insert into user_event_sequences (user_id, account_id, seq)
-          values ${sql.join([...counts].sort((a, b) => a[0] - b[0]).map((c) => sql`(${c[0]}, ${c[1]}, ${c[2]})`))}
-          on conflict (user_id) do update set seq = user_event_sequences.seq + excluded.seq
-          returning user_id, seq`.execute(db);
+  // Rows as values (an upsert reading them from json_each measured 0.2 ms more per statement).
+  const result = await sql<{ user_id: number; seq: number }>`insert into user_event_sequences (user_id, account_id, seq)
+    values ${sql.join(counts.map((c) => sql`(${c[0]}, ${c[1]}, ${c[2]})`))}
+    on conflict (user_id) do update set seq = user_event_sequences.seq + excluded.seq
+    returning user_id, seq`.execute(db);
   return new Map(result.rows.map((row) => [Number(row.user_id), Number(row.seq)]));
 }
 
-/** Each user's snapshot as the events carry it, read for a set of users in four queries (`lock`: the users' rows). */
+/** Each user's snapshot as the events carry it, read for a set of users in one query (`lock`: the users' rows). */
 export async function userSnapshots(
   db: Kysely<Database>,
   dialect: Dialect,
@@ -157,63 +164,54 @@ export async function userSnapshots(
 ): Promise<Map<number, { accountId: number; snapshot: UserEventSnapshot }>> {
   const out = new Map<number, { accountId: number; snapshot: UserEventSnapshot }>();
   if (userIds.length === 0) return out;
+  // The user's licenses, role mappings and main team as JSON beside the user's own columns.
+  const pg = dialect === 'postgres';
+  const list = (item: RawBuilder<unknown>) =>
+    pg ? sql`coalesce(json_agg(${item}), '[]')` : sql`json_group_array(${item})`;
+  const array = (...items: RawBuilder<unknown>[]) =>
+    sql`${sql.raw(pg ? 'json_build_array' : 'json_array')}(${sql.join(items)})`;
   let usersQuery = db
-    .selectFrom('users')
+    .selectFrom('users as u')
     .select([
-      'id',
-      'account_id',
-      'username',
-      'email',
-      'first_name',
-      'last_name',
-      'phone',
-      'department',
-      'enabled',
-      'access_type',
-      'is_owner',
-      'auth_method',
-      'source',
-      'external_id',
-      'title',
-      'language',
-      'time_zone',
+      'u.id',
+      'u.account_id',
+      'u.username',
+      'u.email',
+      'u.first_name',
+      'u.last_name',
+      'u.phone',
+      'u.department',
+      'u.enabled',
+      'u.access_type',
+      'u.is_owner',
+      'u.auth_method',
+      'u.source',
+      'u.external_id',
+      'u.title',
+      'u.language',
+      'u.time_zone',
+      sql<unknown>`(select ${list(sql`l.app`)} from user_licenses l where l.user_id = u.id)`.as('licenses'),
+      sql<unknown>`(select ${list(array(sql`r.app`, sql`r.name`))} from user_roles ur
+        join roles r on r.id = ur.role_id where ur.user_id = u.id)`.as('roles'),
+      sql<unknown>`(select ${array(sql`g.id`, sql`g.name`, sql`p.name`)} from group_members m
+        join groups g on g.id = m.group_id left join groups p on p.id = g.parent_id
+        where m.user_id = u.id and m.is_main = 1 limit 1)`.as('main_team'),
     ])
-    .where(idIn(dialect, 'id', userIds))
-    .orderBy('id');
-  if (lock) usersQuery = usersQuery.forUpdate();
+    .where(idIn(dialect, 'u.id', userIds))
+    .orderBy('u.id');
+  if (lock) usersQuery = usersQuery.forUpdate('u');
   const users = await usersQuery.execute();
-  const licenses = await db
-    .selectFrom('user_licenses')
-    .select(['user_id', 'app'])
-    .where(idIn(dialect, 'user_id', userIds))
-    .execute();
-  const mappings = await db
-    .selectFrom('user_roles as ur')
-    .innerJoin('roles as r', 'r.id', 'ur.role_id')
-    .select(['ur.user_id', 'r.app', 'r.name'])
-    .where(idIn(dialect, 'ur.user_id', userIds))
-    .execute();
-  const teams = await db
-    .selectFrom('group_members as m')
-    .innerJoin('groups as g', 'g.id', 'm.group_id')
-    .leftJoin('groups as p', 'p.id', 'g.parent_id')
-    .select(['m.user_id', 'g.id', 'g.name', 'p.name as parent_name'])
-    .where(idIn(dialect, 'm.user_id', userIds))
-    .where('m.is_main', '=', 1)
-    .execute();
 
-  const licensed = groupBy(licenses, (row) => row.user_id);
-  const mapped = groupBy(mappings, (row) => row.user_id);
-  const mainTeams = new Map(teams.map((row) => [row.user_id, row]));
   for (const user of users) {
-    const apps = new Set((licensed.get(user.id) ?? []).map((row) => row.app));
-    const held = mapped.get(user.id) ?? [];
-    const team = mainTeams.get(user.id);
+    const apps = new Set(json<string[]>(user.licenses));
+    const held = json<[app: string, name: string][]>(user.roles);
+    const team =
+      user.main_team === null ? null : json<[id: number, name: string, parent: string | null]>(user.main_team);
     const applications = APP_KEYS.filter((app) => apps.has(app)).map((app) => {
       const role = mappedRole(app, user.access_type, user.is_owner === 1) ?? null;
       const own = held
-        .filter((row) => row.app === app)
-        .map((row) => row.name)
+        .filter(([heldApp]) => heldApp === app)
+        .map(([, name]) => name)
         .sort();
       return { application: app as AppKey, role, roles: [...new Set([...(role ? [role] : []), ...own])] };
     });
@@ -237,9 +235,7 @@ export async function userSnapshots(
         timeZone: user.time_zone || null,
         licenses: applications.map((a) => a.application),
         applications,
-        mainTeam: team
-          ? { id: team.id, name: team.name, path: team.parent_name ? `${team.parent_name} / ${team.name}` : team.name }
-          : null,
+        mainTeam: team ? { id: team[0], name: team[1], path: team[2] ? `${team[2]} / ${team[1]}` : team[1] } : null,
       },
     });
   }
@@ -281,12 +277,7 @@ export function userChangeEvents(accountId: number, before: UserRow, after: User
   return out;
 }
 
-function groupBy<T>(rows: T[], key: (row: T) => number): Map<number, T[]> {
-  const out = new Map<number, T[]>();
-  for (const row of rows) {
-    const list = out.get(key(row));
-    if (list) list.push(row);
-    else out.set(key(row), [row]);
-  }
-  return out;
+/** A JSON value as PostgreSQL's driver hands it (parsed) or SQLite's (text). */
+function json<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }

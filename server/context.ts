@@ -56,8 +56,10 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const mailSender = new MailSender(database.db, now, () => config.smtp, config.smtpTimeoutMs);
   outbox.onQueued = () => mailSender.kick();
   users.onCreated = async (trx, actor, user, input, meta) => {
-    await licenses.grantDefaultsWithin(trx, actor, user);
+    // A granted license rewrites the user's license_apps; an invitation sets the status.
+    const granted = await licenses.grantDefaultsWithin(trx, actor, user);
     if (input.sendInvitation) await signInLinks.inviteWithin(trx, actor, [user], meta.ip);
+    return granted.length > 0 || Boolean(input.sendInvitation);
   };
   users.afterMailQueued = () => outbox.queued();
   const imports = new ImportJobs(database, now, config.databaseUrl, (actor) => profiles.catalog(actor));

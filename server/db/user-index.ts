@@ -115,8 +115,14 @@ export async function indexSearch(executor: Executor, dialect: Dialect, rows: In
 }
 
 /**
- * Adds the users to the facet counts (upserting each facet row once). On PostgreSQL the counts are written when the
- * transaction commits (migration 0018), so the facet rows are locked only while it commits.
+ * Counts users just inserted in the facet counts, one statement per facet row. Call it right after the insert: a later
+ * update of a user in the same transaction (an invitation setting the status) moves the user between facet rows
+ * through the facet triggers, which need both rows to exist.
+ *
+ * SQLite adds to the counts at once (one writer at a time). PostgreSQL makes sure the facet row exists (at 0, leaving
+ * an existing one alone: an insert that conflicts with a row another transaction is counting in would wait for it)
+ * and writes the count when the transaction commits (migration 0018), so concurrent creates in one facet (an
+ * account's standard users of one department) wait for each other only while they commit.
  */
 export async function countFacets(
   executor: Executor,
@@ -124,37 +130,25 @@ export async function countFacets(
   rows: Omit<InsertedUser, 'id' | 'search_doc'>[],
 ): Promise<void> {
   for (const delta of facetDeltas(rows)) {
-    if (dialect === 'postgres') {
-      await executor.insertInto('user_facet_pending').values(delta).execute();
+    if (dialect === 'sqlite') {
+      await executor
+        .insertInto('user_facets')
+        .values(delta)
+        .onConflict((oc) =>
+          oc.columns([...FACET_COLUMNS]).doUpdateSet((eb) => ({ n: eb('user_facets.n', '+', eb.ref('excluded.n')) })),
+        )
+        .execute();
       continue;
     }
-    await executor
-      .insertInto('user_facets')
-      .values(delta)
-      .onConflict((oc) =>
-        oc.columns([...FACET_COLUMNS]).doUpdateSet((eb) => ({ n: eb('user_facets.n', '+', eb.ref('excluded.n')) })),
-      )
-      .execute();
-  }
-}
-
-/**
- * Makes sure the users' facet rows exist (at 0) without locking existing ones, so a transaction that creates one
- * user can count it with countFacets at the end (on PostgreSQL, at its commit): concurrent creates in the same facet
- * (an account's standard users of one department) then wait for each other only then, not for the whole transaction.
- * The row must exist first because an update of the user later in the same transaction (an invitation setting the
- * status) moves the user out of it through the facet triggers. A row that exists is left alone before the insert is
- * tried: on PostgreSQL an insert that conflicts with a row another transaction is counting in would wait for it.
- */
-export async function reserveFacets(
-  executor: Executor,
-  rows: Omit<InsertedUser, 'id' | 'search_doc'>[],
-): Promise<void> {
-  for (const delta of facetDeltas(rows)) {
+    const columns = sql.join(FACET_COLUMNS.map((c) => sql.ref(c)));
+    const values = sql.join(FACET_COLUMNS.map((c) => delta[c]));
     const key = FACET_COLUMNS.map((column) => sql`${sql.ref(column)} = ${delta[column]}`);
-    await sql`insert into user_facets (${sql.join(FACET_COLUMNS.map((c) => sql.ref(c)))}, n)
-      select ${sql.join(FACET_COLUMNS.map((c) => delta[c]))}, 0
-      where not exists (select 1 from user_facets where ${sql.join(key, sql` and `)})
-      on conflict (${sql.join(FACET_COLUMNS.map((c) => sql.ref(c)))}) do nothing`.execute(executor);
+    await sql`with reserved as (
+        insert into user_facets (${columns}, n)
+        select ${values}, 0
+        where not exists (select 1 from user_facets where ${sql.join(key, sql` and `)})
+        on conflict (${columns}) do nothing
+      )
+      insert into user_facet_pending (${columns}, n) values (${values}, ${delta.n})`.execute(executor);
   }
 }

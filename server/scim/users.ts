@@ -158,20 +158,21 @@ export class ScimUsers {
       ...withoutEmpty(doc.fields),
       ...(doc.password ? { password: doc.password } : {}),
     });
-    const created = await scimErrors(() =>
-      this.users.create(
+    const row = await scimErrors(() =>
+      this.users.createRow(
         actor,
         input,
         meta,
-        async (trx, user) => {
-          if (doc.licenses) {
-            await this.licenses.setWithin(trx, actor, user.id, doc.licenses, meta.ip, { creating: true });
-          }
-        },
+        doc.licenses
+          ? async (trx, user) => {
+              await this.licenses.setWithin(trx, actor, user.id, doc.licenses ?? [], meta.ip, { creating: true });
+            }
+          : undefined,
         { ...this.columns(doc), source: SOURCE },
       ),
     );
-    return this.get(client, String(created.id), base);
+    const [resource] = await this.present([row], base);
+    return { resource: project(resource as JsonObject, 'User', {}), etag: userEtag(row) };
   }
 
   async replace(

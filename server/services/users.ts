@@ -17,7 +17,7 @@ import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { idIn } from '../db/sql-helpers.js';
-import { countFacets, indexSearch, reserveFacets } from '../db/user-index.js';
+import { countFacets, indexSearch } from '../db/user-index.js';
 import { type PlanSteering, type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
 import { AppError, conflict, forbidden, notFound, preconditionFailed, validationFailed } from '../errors.js';
 import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, userScope } from '../policy.js';
@@ -227,13 +227,13 @@ export class UserDirectory {
   /** The account's password policy, for every password an admin sets. */
   passwordPolicies: PasswordPolicies;
   private readonly dialect: Dialect;
-  /** Runs inside the transaction that creates a user (wired by the context). */
   /** Called after a change that queued mail has committed, so the mail goes out now. */
   afterMailQueued: (() => void) | null = null;
   /** Within the transaction that set a user's password: the user is told (security notice). */
   onPasswordSet: ((trx: Transaction<Database>, user: UserRow) => Promise<unknown>) | null = null;
   /** Within the transaction that changed a user's email: the old address is told (security notice). */
   onEmailChanged: ((trx: Transaction<Database>, before: UserRow, after: UserRow) => Promise<unknown>) | null = null;
+  /** Runs inside the transaction that creates a user (wired by the context); true when it changed the user's row. */
   onCreated:
     | ((
         trx: Transaction<Database>,
@@ -241,7 +241,7 @@ export class UserDirectory {
         user: UserRow,
         input: UserCreate,
         meta: RequestMeta,
-      ) => Promise<unknown>)
+      ) => Promise<boolean>)
     | null = null;
 
   constructor(
@@ -931,6 +931,17 @@ export class UserDirectory {
     also?: (trx: Transaction<Database>, user: UserRow) => Promise<void>,
     columns: ProvisionedColumns = {},
   ) {
+    return this.withVisibleGroups(actor, await this.createRow(actor, input, meta, also, columns));
+  }
+
+  /** Creates a user as `create` does, and answers the stored row (SCIM presents it in its own shape). */
+  async createRow(
+    actor: Actor,
+    input: UserCreate,
+    meta: RequestMeta = {},
+    also?: (trx: Transaction<Database>, user: UserRow) => Promise<void>,
+    columns: ProvisionedColumns = {},
+  ): Promise<UserRow> {
     this.assertCanManage(actor);
     if (input.accessType) this.assertCanSetAccessType(actor, meta, null, input.accessType);
     this.assertInScope(actor, input.department ?? '');
@@ -986,13 +997,7 @@ export class UserDirectory {
           throw profileNotAllowed();
         }
       }
-      const taken = await trx
-        .selectFrom('users')
-        .select('id')
-        .where('account_id', '=', actor.accountId)
-        .where('username', '=', input.username)
-        .executeTakeFirst();
-      if (taken) throw usernameTaken(input.username);
+      // A username in use fails the insert (the unique index), which answers usernameTaken.
       await assertAgentIdFree(trx, actor.accountId, values.agent_id, null);
       values.department = await ensureDepartment(trx, actor.accountId, values.department, at);
       const created = (await trx
@@ -1005,7 +1010,7 @@ export class UserDirectory {
           throw isUniqueViolation(error) ? usernameTaken(input.username) : error;
         })) as UserRow;
       await indexSearch(trx, this.dialect, [created]);
-      await reserveFacets(trx, [created]);
+      await countFacets(trx, this.dialect, [created]);
       if (input.visibleGroupIds) await this.setVisibleGroups(trx, actor.accountId, created.id, input.visibleGroupIds);
       if (passwordHash) {
         await trx
@@ -1032,7 +1037,7 @@ export class UserDirectory {
       });
       if (also) await also(trx, created);
       // Same transaction: what other modules give every new user (default licenses) is never missing.
-      if (this.onCreated) await this.onCreated(trx, actor, created, input, meta);
+      const changed = this.onCreated ? await this.onCreated(trx, actor, created, input, meta) : false;
       // The event's snapshot carries the default licenses (no license.granted of their own).
       await emitUserEvents(
         trx,
@@ -1040,19 +1045,17 @@ export class UserDirectory {
         [{ accountId: actor.accountId, userId: created.id, type: 'user.created' }],
         at,
       );
-      const written = this.onCreated
+      // Read back when something after the insert may have changed the row.
+      return also || changed
         ? ((await trx
             .selectFrom('users')
             .selectAll()
             .where('id', '=', created.id)
             .executeTakeFirstOrThrow()) as UserRow)
         : created;
-      // Last, so concurrent creates wait for each other on the facet row only at commit (see reserveFacets).
-      await countFacets(trx, this.dialect, [created]);
-      return written;
     });
     if (input.sendInvitation) this.afterMailQueued?.();
-    return this.withVisibleGroups(actor, row);
+    return row;
   }
 
   /** A single-user answer: the user with the groups they may see. */

@@ -85,21 +85,26 @@ export class ScimUsers {
     let rows = this.db.selectFrom('users').where(account, '=', client.accountId);
     if (where) rows = rows.where(where);
     const indexed = filter ? indexedIds(filter, context) : null;
-    const total = indexed ? await this.countOf(indexed) : await this.total(client.accountId, where, account);
-    if (count === 0 || startIndex > total) return listResponse([], total, startIndex);
-    let page = rows.selectAll('users');
-    if (query.sortBy) {
-      const order = query.sortOrder?.toLowerCase() === 'descending' ? 'desc' : 'asc';
-      page = page.orderBy(sortSql(parseAttrPath(query.sortBy), context, this.handle.dialect), order);
+    let found: UserRow[];
+    let total: number;
+    if (indexed && !query.sortBy && count > 0) {
+      // The page and the total from one read of the index's matches.
+      ({ found, total } = await this.pageOf(indexed, count, startIndex));
+      if (found.length === 0) total = await this.countOf(indexed);
+    } else {
+      total = indexed ? await this.countOf(indexed) : await this.total(client.accountId, where, account);
+      if (count === 0 || startIndex > total) return listResponse([], total, startIndex);
+      let page = rows.selectAll('users');
+      if (query.sortBy) {
+        const order = query.sortOrder?.toLowerCase() === 'descending' ? 'desc' : 'asc';
+        page = page.orderBy(sortSql(parseAttrPath(query.sortBy), context, this.handle.dialect), order);
+      }
+      found = (await page
+        .orderBy('users.id')
+        .limit(count)
+        .offset(startIndex - 1)
+        .execute()) as UserRow[];
     }
-    const found =
-      indexed && !query.sortBy
-        ? await this.pageOf(indexed, count, startIndex)
-        : ((await page
-            .orderBy('users.id')
-            .limit(count)
-            .offset(startIndex - 1)
-            .execute()) as UserRow[]);
     const resources = await this.present(found, base);
     return listResponse(
       resources.map((r) => project(r, 'User', query)),
@@ -109,15 +114,22 @@ export class ScimUsers {
   }
 
   /**
-   * A page of the users an index subquery gives, in id order. The matched ids are sorted (`+ 0` keeps the primary key
+   * A page of the users an index subquery gives, in id order, with the number of all of them (counted in the same
+   * read of the matches; none when the page is past the end). The matched ids are sorted (`+ 0` keeps the primary key
    * out of it): walking the users in id order, which PostgreSQL picks when it expects many matches, would read the
    * whole account to find the few of a rare address.
    */
-  private async pageOf(ids: RawBuilder<unknown>, count: number, startIndex: number): Promise<UserRow[]> {
-    const page = await sql<UserRow>`select users.* from (select matched.id from ${ids} as matched
-      order by matched.id + 0 limit ${count} offset ${startIndex - 1}) as p
+  private async pageOf(
+    ids: RawBuilder<unknown>,
+    count: number,
+    startIndex: number,
+  ): Promise<{ found: UserRow[]; total: number }> {
+    const page = await sql<UserRow & { matched_total: number }>`select users.*, p.matched_total
+      from (select matched.id, count(*) over () as matched_total from ${ids} as matched
+        order by matched.id + 0 limit ${count} offset ${startIndex - 1}) as p
       join users on users.id = p.id order by users.id`.execute(this.db);
-    return page.rows;
+    const found = page.rows.map(({ matched_total: _, ...user }) => user as UserRow);
+    return { found, total: Number(page.rows[0]?.matched_total ?? 0) };
   }
 
   /** The number of ids an index subquery gives. */

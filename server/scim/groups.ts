@@ -189,13 +189,19 @@ export class ScimGroups {
 
   async remove(client: ScimClient, id: string, ifMatch: string | undefined, meta: RequestMeta): Promise<void> {
     const row = await this.find(this.db, client, id);
-    assertVersion(row, ifMatch);
-    const children = await this.db.selectFrom('groups').select('id').where('parent_id', '=', row.id).executeTakeFirst();
-    if (children) {
-      throw new ScimError(409, `${row.name} has subgroups in Roster: an admin deletes or moves them first`);
-    }
     // Its members simply leave it (their main team moves to another of their teams).
-    await this.groups.remove(scimActor(client), row.id, { mode: 'delete_all' }, meta);
+    await this.groups.remove(scimActor(client), row.id, { mode: 'delete_all' }, meta, {
+      // Checked inside the deleting transaction, on the group held there: a change or a new subgroup committed after
+      // the read above is seen.
+      before: async (trx) => {
+        const held = await this.find(trx, client, id, true);
+        assertVersion(held, ifMatch);
+        const children = await trx.selectFrom('groups').select('id').where('parent_id', '=', held.id).executeTakeFirst();
+        if (children) {
+          throw new ScimError(409, `${held.name} has subgroups in Roster: an admin deletes or moves them first`);
+        }
+      },
+    });
   }
 
   /** Renames the group and sets its external id, running `members` in the same transaction. */
@@ -337,7 +343,8 @@ export class ScimGroups {
     }
   }
 
-  private async find(executor: Db, client: ScimClient, id: string): Promise<GroupRow> {
+  /** The client's group; `lock` holds its row until the transaction ends (PostgreSQL; SQLite has one writer). */
+  private async find(executor: Db, client: ScimClient, id: string, lock = false): Promise<GroupRow> {
     const number = /^\d{1,15}$/.test(id) ? Number(id) : null;
     const row =
       number === null
@@ -347,6 +354,7 @@ export class ScimGroups {
             .select(['id', 'name', 'external_id', 'version', 'created_at', 'updated_at'])
             .where('account_id', '=', client.accountId)
             .where('id', '=', number)
+            .$if(lock && this.handle.dialect === 'postgres', (q) => q.forUpdate())
             .executeTakeFirst();
     if (!row) throw scimNotFound('Group', id);
     return row as GroupRow;

@@ -327,10 +327,18 @@ export class Groups {
    * into the parent group (a level-2 group's parent is the account: its members simply leave it); `delete_all`
    * deletes its subgroups too and ends every membership in them. Main teams follow the main-team rule.
    */
-  async remove(actor: Actor, id: number, input: GroupDelete, meta: RequestMeta = {}) {
+  async remove(
+    actor: Actor,
+    id: number,
+    input: GroupDelete,
+    meta: RequestMeta = {},
+    options: { before?: (trx: Trx) => Promise<void> } = {},
+  ) {
     this.assertCanChange(actor);
     const mode = input.mode ?? 'refuse';
     return this.db.transaction().execute(async (trx) => {
+      // First in the transaction: a caller's precondition (SCIM's If-Match) holds for what is deleted.
+      await options.before?.(trx);
       const group = await this.find(trx, actor.accountId, id);
       const children = await trx.selectFrom('groups').select(['id', 'name']).where('parent_id', '=', id).execute();
       const members = await trx

@@ -724,9 +724,33 @@ describe.each(DIALECTS)('SCIM 2.0 (%s)', (dialect) => {
       { 'if-match': etag },
     );
     expect(stale.status).toBe(412);
-    expect((await call('DELETE', `/Groups/${groupId}`)).status).toBe(204);
+    // A delete with a stale ETag deletes nothing; with the current one it deletes.
+    expect((await call('DELETE', `/Groups/${groupId}`, undefined, { 'if-match': etag })).status).toBe(412);
+    const now = (await call('GET', `/Groups/${groupId}`)).headers.get('etag') as string;
+    expect(now).not.toBe(etag);
+    expect((await call('DELETE', `/Groups/${groupId}`, undefined, { 'if-match': now })).status).toBe(204);
     expect((await call('GET', `/Groups/${groupId}`)).status).toBe(404);
     expect((await owner.get(`/users/${members[3]}/teams`)).body.teams).toEqual([]);
+
+    // A change racing a delete with the ETag both read: never do both succeed.
+    for (let round = 0; round < 10; round++) {
+      const group = await call('POST', '/Groups', { schemas: [GROUP], displayName: `Race ${round}` });
+      const read = group.headers.get('etag') as string;
+      const [changed, deleted] = await Promise.all([
+        call(
+          'PATCH',
+          `/Groups/${group.body.id}`,
+          patchOps({ op: 'replace', path: 'displayName', value: `Raced ${round}` }),
+          {
+            'if-match': read,
+          },
+        ),
+        call('DELETE', `/Groups/${group.body.id}`, undefined, { 'if-match': read }),
+      ]);
+      expect([changed.status, deleted.status], `round ${round}`).not.toEqual([200, 204]);
+      expect([200, 412, 404]).toContain(changed.status);
+      expect([204, 412]).toContain(deleted.status);
+    }
   });
 
   it('adds 1,000 members to a group of 5,000 in one PATCH', async () => {

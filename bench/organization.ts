@@ -15,7 +15,7 @@ import type { Dialect } from '../server/db/dialect.js';
 import { migrateToLatest, openDatabase } from '../server/db/index.js';
 import type { Actor } from '../server/policy.js';
 import { insertUsersInBulk } from '../server/services/user-bulk-insert.js';
-import { foldText } from '../shared/search-text.js';
+import { foldAccents } from '../shared/search-text.js';
 import { generateUsers } from './data.js';
 import { benchDatabase } from './databases.js';
 
@@ -69,7 +69,7 @@ async function runDialect(dialect: Dialect, rows: Row[]) {
               parent_id: g.parent,
               parent_key: g.parent ?? 0,
               name: g.name,
-              name_key: foldText(g.name),
+              name_key: foldAccents(g.name),
               level: g.level,
               created_at: at,
               updated_at: at,

@@ -1,29 +1,70 @@
 // Search normalization and highlighting, shared by the server (index + match ranges) and the console.
 
-/** Lower-case and strip accents: "José" -> "jose", "Müller" -> "muller". */
-export function foldText(value: string): string {
+/**
+ * Lower-case and strip accents: "José" -> "jose", "Müller" -> "muller". Group names are told apart this way (a
+ * group's name key); searches fold further (foldText).
+ */
+export function foldAccents(value: string): string {
   // Printable ASCII (most names, emails and phones) has nothing to decompose.
   if (!/[^\x20-\x7e]/.test(value)) return value.toLowerCase();
   return value.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
+/** Letters Unicode does not decompose, as people type them on a keyboard without them (after lower-casing). */
+const PLAIN_LETTERS: Record<string, string> = {
+  ß: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  ø: 'o',
+  ł: 'l',
+  đ: 'd',
+  ð: 'd',
+  ı: 'i',
+  þ: 'th',
+  ħ: 'h',
+  ŧ: 't',
+};
+const UNDECOMPOSED = new RegExp(`[${Object.keys(PLAIN_LETTERS).join('')}]`, 'gu');
+const HAS_UNDECOMPOSED = new RegExp(UNDECOMPOSED.source, 'u');
+
 /**
- * Folds a string and keeps, for every folded UTF-16 unit, the index in the original string
- * it came from, so ranges found in folded text map back onto what the user sees.
+ * What searches compare: lower case without accents, and the letters Unicode does not decompose as they are typed
+ * without them: "Straße" -> "strasse", "Ødegård" -> "odegard", "Żółć" -> "zolc", "Yılmaz" -> "yilmaz".
  */
-function foldWithMap(value: string): { folded: string; origin: number[] } {
+export function foldText(value: string): string {
+  const folded = foldAccents(value);
+  // "ẞ" lower-cases to "ß"; "İ" decomposes to "i" and a dot.
+  return HAS_UNDECOMPOSED.test(folded)
+    ? folded.replace(UNDECOMPOSED, (letter) => PLAIN_LETTERS[letter] as string)
+    : folded;
+}
+
+/**
+ * Folds a string and keeps, for every folded UTF-16 unit, where the character it came from starts and ends in the
+ * original string, so ranges found in folded text map back onto what the user sees. `keep` may drop what a match
+ * skips (the separators of a phone number).
+ */
+function foldWithMap(
+  value: string,
+  keep: (folded: string) => string = (folded) => folded,
+): { folded: string; starts: number[]; ends: number[] } {
   let folded = '';
-  const origin: number[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
   let index = 0;
   for (const char of value) {
-    const piece = foldText(char);
-    for (let k = 0; k < piece.length; k++) origin.push(index);
+    const piece = keep(foldText(char));
+    for (let k = 0; k < piece.length; k++) {
+      starts.push(index);
+      ends.push(index + char.length);
+    }
     folded += piece;
     index += char.length;
   }
-  origin.push(value.length);
-  return { folded, origin };
+  return { folded, starts, ends };
 }
+
+const digitsOnly = (folded: string) => folded.replace(/\D/g, '');
 
 /** Splits a search box entry into folded terms; duplicates and terms contained in others are kept. */
 export function searchTerms(query: string | undefined | null): string[] {
@@ -40,16 +81,23 @@ export type Range = [start: number, end: number];
 /** Ranges (in the original string) where any of the folded terms occur, merged and sorted. */
 export function matchRanges(value: string | null | undefined, terms: string[]): Range[] {
   if (!value || terms.length === 0) return [];
-  const { folded, origin } = foldWithMap(value);
+  const text = foldWithMap(value);
+  // Digits typed without separators ("5550199") also match a number written with them ("(212) 555-0199").
+  const digits = terms.some((term) => /^\d+$/.test(term)) ? foldWithMap(value, digitsOnly) : null;
   const raw: Range[] = [];
-  for (const term of terms) {
+  const find = ({ folded, starts, ends }: ReturnType<typeof foldWithMap>, term: string) => {
     let from = 0;
     for (;;) {
       const at = folded.indexOf(term, from);
       if (at < 0) break;
-      raw.push([origin[at] as number, origin[at + term.length] as number]);
+      // To the end of the last character the term reached into ("stras" in "Straße" takes the whole ß).
+      raw.push([starts[at] as number, ends[at + term.length - 1] as number]);
       from = at + 1;
     }
+  };
+  for (const term of terms) {
+    find(text, term);
+    if (digits && /^\d+$/.test(term)) find(digits, term);
   }
   raw.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const merged: Range[] = [];

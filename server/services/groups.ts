@@ -2,7 +2,7 @@
 // rename, move and delete (a group with members or subgroups is deleted only in the way the admin chooses).
 import { type RawBuilder, sql } from 'kysely';
 import type { GroupCreate, GroupDelete, GroupUpdate } from '../../shared/organization-schemas.js';
-import { foldText } from '../../shared/search-text.js';
+import { foldAccents } from '../../shared/search-text.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
@@ -225,7 +225,7 @@ export class Groups {
           parent_id: parentId,
           parent_key: parentId ?? 0,
           name: input.name,
-          name_key: foldText(input.name),
+          name_key: foldAccents(input.name),
           level,
           created_at: at,
           updated_at: at,
@@ -259,7 +259,7 @@ export class Groups {
       .select('id')
       .where('account_id', '=', accountId)
       .where('parent_key', '=', parentId ?? 0)
-      .where('name_key', '=', foldText(name));
+      .where('name_key', '=', foldAccents(name));
     if (except.length > 0) q = q.where('id', 'not in', except);
     if (await q.executeTakeFirst()) {
       throw conflict('GroupNameTaken', `There is already a group named ${name} here`, [
@@ -295,7 +295,7 @@ export class Groups {
         .updateTable('groups')
         .set({
           name,
-          name_key: foldText(name),
+          name_key: foldAccents(name),
           parent_id: parentId,
           parent_key: parentId ?? 0,
           level,

@@ -103,25 +103,36 @@ type SearchFields = Pick<
   'first_name' | 'last_name' | 'username' | 'email' | 'phone' | 'department' | 'nicknames'
 >;
 
-/** Columns computed from a user's fields: the search document and the folded name sort keys. */
-export function derivedColumns(row: SearchFields, nicknames: string[] = JSON.parse(row.nicknames) as string[]) {
-  const first = foldText(row.first_name);
-  const last = foldText(row.last_name);
+/**
+ * Columns computed from a user's fields: the search document and the folded name sort keys. `fold` is the search's
+ * folding (a migration passes the one it moves from or to).
+ */
+export function derivedColumns(
+  row: SearchFields,
+  nicknames: string[] = JSON.parse(row.nicknames) as string[],
+  fold: (value: string) => string = foldText,
+) {
+  const first = fold(row.first_name);
+  const last = fold(row.last_name);
   return {
-    search_doc: searchDocument(row, nicknames),
+    search_doc: searchDocument(row, nicknames, fold),
     name_key: `${last}\u0001${first}`,
     first_key: `${first}\u0001${last}`,
   };
 }
 
 /** Folded, newline-separated search fields; every field ends with a newline so no match spans two fields. */
-export function searchDocument(row: SearchFields, nicknames: string[] = JSON.parse(row.nicknames) as string[]): string {
+export function searchDocument(
+  row: SearchFields,
+  nicknames: string[] = JSON.parse(row.nicknames) as string[],
+  fold: (value: string) => string = foldText,
+): string {
   const digits = row.phone.replace(/\D/g, '');
   const fields = [row.first_name, row.last_name, row.username, row.email, row.phone, ...nicknames, row.department];
   if (digits && digits !== row.phone) fields.push(digits);
   return fields
     .filter((field) => field !== '')
-    .map((field) => `${searchForm(foldText(field).replaceAll('\n', ' '))}\n`)
+    .map((field) => `${searchForm(fold(field).replaceAll('\n', ' '))}\n`)
     .join('');
 }
 

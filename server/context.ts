@@ -43,7 +43,7 @@ export const systemClock: Clock = { now: () => new Date() };
 
 export function createContext(config: Config, database: DatabaseHandle, clock: Clock = systemClock) {
   const now = () => clock.now();
-  const audit = new AuditLog(database.db, now);
+  const audit = new AuditLog(database, now);
   const roles = new AccessRoles(database, audit, now);
   const users = new UserDirectory(database, audit, now);
   const licenses = new Licenses(database, audit, now);
@@ -62,7 +62,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     return granted.length > 0 || Boolean(input.sendInvitation);
   };
   users.afterMailQueued = () => outbox.queued();
-  const imports = new ImportJobs(database, now, config.databaseUrl, (actor) => profiles.catalog(actor));
+  const imports = new ImportJobs(database, now, audit, config.databaseUrl, (actor) => profiles.catalog(actor));
   imports.invitations = (accountId, invitedBy, rows) => signInLinks.invitationStatements(accountId, invitedBy, rows);
   imports.afterMailQueued = () => outbox.queued();
   const bulk = new BulkActions(database, users, roles, teams, audit, now);

@@ -1,9 +1,10 @@
 // The audit log: every change is recorded in the transaction that makes it, and read back filtered.
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { AuditQuery } from '../../shared/schemas.js';
-import type { Db } from '../db/index.js';
+import type { Dialect } from '../db/dialect.js';
+import type { DatabaseHandle, Db } from '../db/index.js';
 import type { AuditEventsTable, Database } from '../db/schema/index.js';
-import { containsLike } from '../db/sql-helpers.js';
+import { containsLike, idIn, typedParams } from '../db/sql-helpers.js';
 import { validationFailed } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
 
@@ -43,28 +44,106 @@ export function diff(before: Record<string, unknown>, after: Record<string, unkn
   return { before: was, after: now, changed: Object.keys(now).length > 0 };
 }
 
+/** Entries a statement writes at most (eleven columns each, well under SQLite's parameter limit). */
+const ENTRIES_PER_STATEMENT = 2500;
+
+const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+/** One entry for each of a set of users of an account, each labelled with the user's username. */
+export interface UsersAuditEntry {
+  accountId: number;
+  actor: Pick<Actor, 'userId' | 'username'>;
+  action: string;
+  userIds: readonly number[];
+  before?: unknown;
+  after: unknown;
+}
+
 export class AuditLog {
+  private readonly db: Db;
+  private readonly dialect: Dialect;
+
   constructor(
-    private readonly db: Db,
+    handle: DatabaseHandle,
     private readonly now: () => Date,
-  ) {}
+  ) {
+    this.db = handle.db;
+    this.dialect = handle.dialect;
+  }
+
+  /** The row an entry is kept as; `at` defaults to now. */
+  private row(entry: AuditEntry, at = this.now().toISOString()): Insertable<AuditEventsTable> {
+    return {
+      account_id: entry.accountId,
+      at,
+      actor_user_id: entry.actor?.userId ?? null,
+      actor_username: entry.actor?.username ?? null,
+      action: entry.action,
+      target_type: entry.target?.type ?? null,
+      target_id: entry.target ? String(entry.target.id) : null,
+      target_label: entry.target?.label ?? null,
+      before_json: json(entry.before),
+      after_json: json(entry.after),
+      ip: entry.ip ?? null,
+    };
+  }
 
   async record(executor: Executor, entry: AuditEntry): Promise<void> {
+    await executor.insertInto('audit_events').values(this.row(entry)).execute();
+  }
+
+  /** Many entries at one time, a few thousand a statement (a bulk action's, one per user). */
+  async recordMany(executor: Executor, entries: readonly AuditEntry[], at = this.now().toISOString()): Promise<void> {
+    for (let start = 0; start < entries.length; start += ENTRIES_PER_STATEMENT) {
+      const rows = entries.slice(start, start + ENTRIES_PER_STATEMENT).map((entry) => this.row(entry, at));
+      await executor.insertInto('audit_events').values(rows).execute();
+    }
+  }
+
+  /** The statement that records an entry, for a writer that runs compiled statements on its own connection. */
+  recordStatement(entry: AuditEntry, at?: string): CompiledQuery {
+    return this.db.insertInto('audit_events').values(this.row(entry, at)).compile();
+  }
+
+  /**
+   * One entry per user, labelled with the user's username, by one INSERT ... SELECT from the users (a team's
+   * thousands of new members are not read first). Users of other accounts are left out.
+   */
+  async recordForUsers(executor: Executor, entry: UsersAuditEntry): Promise<void> {
+    if (entry.userIds.length === 0) return;
+    const p = typedParams(this.dialect);
     await executor
       .insertInto('audit_events')
-      .values({
-        account_id: entry.accountId,
-        at: this.now().toISOString(),
-        actor_user_id: entry.actor?.userId ?? null,
-        actor_username: entry.actor?.username ?? null,
-        action: entry.action,
-        target_type: entry.target?.type ?? null,
-        target_id: entry.target ? String(entry.target.id) : null,
-        target_label: entry.target?.label ?? null,
-        before_json: entry.before === undefined || entry.before === null ? null : JSON.stringify(entry.before),
-        after_json: entry.after === undefined || entry.after === null ? null : JSON.stringify(entry.after),
-        ip: entry.ip ?? null,
-      })
+      .columns([
+        'account_id',
+        'at',
+        'actor_user_id',
+        'actor_username',
+        'action',
+        'target_type',
+        'target_id',
+        'target_label',
+        'before_json',
+        'after_json',
+      ])
+      .expression(
+        executor
+          .selectFrom('users as u')
+          .select([
+            'u.account_id',
+            p.timestamp(this.now().toISOString()).as('at'),
+            p.int(entry.actor.userId).as('actor_user_id'),
+            p.text(entry.actor.username).as('actor_username'),
+            p.text(entry.action).as('action'),
+            p.text('user').as('target_type'),
+            sql<string>`cast(u.id as text)`.as('target_id'),
+            'u.username',
+            p.text(json(entry.before)).as('before_json'),
+            p.text(json(entry.after)).as('after_json'),
+          ])
+          .where('u.account_id', '=', entry.accountId)
+          .where(idIn(this.dialect, 'u.id', entry.userIds)),
+      )
       .execute();
   }
 

@@ -25,7 +25,6 @@ type Trx = Transaction<Database>;
 /** Users per transaction: big enough for set-based statements to pay off, small enough not to hold the writer long. */
 export const BULK_CHUNK = 5000;
 /** Audit rows per insert statement (11 values a row stays under SQLite's 32,766 parameters). */
-const AUDIT_BATCH = 2500;
 
 export interface BulkTarget {
   id: number;
@@ -652,25 +651,19 @@ export class BulkActions {
     prepared: Prepared,
     ip?: string | null,
   ) {
-    for (let start = 0; start < done.length; start += AUDIT_BATCH) {
-      const rows = done.slice(start, start + AUDIT_BATCH).flatMap((target) => {
-        const line = prepared.audit(target);
-        if (!line) return [];
-        return {
-          account_id: actor.accountId,
-          at,
-          actor_user_id: actor.userId,
-          actor_username: actor.username,
-          action: line.action,
-          target_type: 'user',
-          target_id: String(target.id),
-          target_label: target.username,
-          before_json: line.before === undefined ? null : JSON.stringify(line.before),
-          after_json: JSON.stringify({ ...((line.after as object | undefined) ?? {}), bulk: true }),
-          ip: ip ?? null,
-        };
-      });
-      if (rows.length > 0) await trx.insertInto('audit_events').values(rows).execute();
-    }
+    const entries = done.flatMap((target) => {
+      const line = prepared.audit(target);
+      if (!line) return [];
+      return {
+        accountId: actor.accountId,
+        actor,
+        action: line.action,
+        target: { type: 'user', id: target.id, label: target.username },
+        before: line.before,
+        after: { ...((line.after as object | undefined) ?? {}), bulk: true },
+        ip,
+      };
+    });
+    await this.audit.recordMany(trx, entries, at);
   }
 }

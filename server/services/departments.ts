@@ -1,7 +1,7 @@
 // Departments (named units of an account; users carry their department's name) and chat-routing groups linked to
 // departments. A user given a department name that does not exist yet creates it, in the same transaction; names are
 // compared ignoring case and accents, so "ventas" given where "Ventas" exists is "Ventas".
-import type { Transaction } from 'kysely';
+import type { CompiledQuery, Transaction } from 'kysely';
 import type { ChatGroupInput } from '../../shared/organization-schemas.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
@@ -391,6 +391,29 @@ export async function ensureDepartment(executor: Trx | Db, accountId: number, na
     .execute();
   // Another transaction may have created it in another case meanwhile: take its name.
   return (await findDepartment(executor, accountId, name))?.name ?? name;
+}
+
+/**
+ * The statements that make sure the account has departments of these names, 500 a statement, for a writer that runs
+ * compiled statements on its own connection (an import). A name that exists in another case or accents is that
+ * department (its folded key is taken, and the insert does nothing).
+ */
+export function ensureDepartmentsStatements(db: Db, accountId: number, names: string[], at: string): CompiledQuery[] {
+  const statements: CompiledQuery[] = [];
+  for (let i = 0; i < names.length; i += 500) {
+    statements.push(
+      db
+        .insertInto('departments')
+        .values(
+          names
+            .slice(i, i + 500)
+            .map((name) => ({ account_id: accountId, name, name_key: departmentKey(name), created_at: at })),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .compile(),
+    );
+  }
+  return statements;
 }
 
 /** The names of the account's departments that `names` name (any case or accents), or the first unknown one. */

@@ -348,7 +348,7 @@ export class Teams {
     return out;
   }
 
-  /** One audit entry per user, written by one INSERT ... SELECT. */
+  /** One audit entry per user (one INSERT ... SELECT). */
   private async auditUsers(
     trx: Trx,
     actor: Actor,
@@ -358,41 +358,7 @@ export class Teams {
     after: unknown,
     before: unknown = null,
   ) {
-    if (userIds.length === 0) return;
-    const p = this.p;
-    await trx
-      .insertInto('audit_events')
-      .columns([
-        'account_id',
-        'at',
-        'actor_user_id',
-        'actor_username',
-        'action',
-        'target_type',
-        'target_id',
-        'target_label',
-        'before_json',
-        'after_json',
-      ])
-      .expression(
-        trx
-          .selectFrom('users as u')
-          .select([
-            'u.account_id',
-            p.timestamp(this.now().toISOString()).as('at'),
-            p.int(actor.userId).as('actor_user_id'),
-            p.text(actor.username).as('actor_username'),
-            p.text(action).as('action'),
-            p.text('user').as('target_type'),
-            sql<string>`cast(u.id as text)`.as('target_id'),
-            'u.username',
-            p.text(before === null ? null : JSON.stringify(before)).as('before_json'),
-            p.text(JSON.stringify(after)).as('after_json'),
-          ])
-          .where('u.account_id', '=', accountId)
-          .where(this.idIn('u.id', userIds)),
-      )
-      .execute();
+    await this.audit.recordForUsers(trx, { accountId, actor, action, userIds, before, after });
   }
 
   /** The group, if it is a group of the account; else a NotFound error. */

@@ -24,7 +24,8 @@ import { idIn } from '../../db/sql-helpers.js';
 import { AppError, conflict, forbidden, notFound, validationFailed } from '../../errors.js';
 import { csvLine } from '../../http/csv.js';
 import { type Actor, canOnAccount } from '../../policy.js';
-import { departmentKey } from '../department-key.js';
+import type { AuditLog } from '../audit.js';
+import { ensureDepartmentsStatements } from '../departments.js';
 import { accountPasswordRules } from '../password-policy.js';
 import { hashPassword } from '../passwords.js';
 import { derivedColumns, type UserRow } from '../user-presenter.js';
@@ -124,15 +125,16 @@ export class ImportJobs {
 
   private readonly prefix: string;
 
-  /** `databaseUrl` keeps the staging directories of different databases on one machine apart. */
   /** Writes invitation mails for created users; set by the context (mail lives outside the importer). */
   invitations: InvitationStatements | null = null;
   /** Called after an import that queued mail has committed. */
   afterMailQueued: (() => void) | null = null;
 
+  /** `databaseUrl` keeps the staging directories of different databases on one machine apart. */
   constructor(
     private readonly handle: DatabaseHandle,
     private readonly now: () => Date,
+    private readonly audit: AuditLog,
     databaseUrl: string,
     private readonly profiles: ProfileCatalogs = async () => NO_PROFILES,
     private readonly root = process.env.ROSTER_IMPORT_DIR ?? join(tmpdir(), 'roster-imports'),
@@ -708,37 +710,17 @@ export class ImportJobs {
         }
         live.phase = 'committing';
         const finished = this.now().toISOString();
-        const names = [...departments];
-        for (let i = 0; i < names.length; i += 500) {
-          await target.execute(
-            this.db
-              .insertInto('departments')
-              .values(
-                names.slice(i, i + 500).map((name) => ({
-                  account_id: accountId,
-                  name,
-                  name_key: departmentKey(name),
-                  created_at: finished,
-                })),
-              )
-              // A department that exists in another case or accents is that department (its folded key is taken).
-              .onConflict((oc) => oc.doNothing())
-              .compile(),
-          );
+        for (const statement of ensureDepartmentsStatements(this.db, accountId, [...departments], finished)) {
+          await target.execute(statement);
         }
         await target.execute(
-          this.db
-            .insertInto('audit_events')
-            .values({
-              account_id: accountId,
-              at: finished,
-              actor_user_id: actor.userId,
-              actor_username: actor.username,
+          this.audit.recordStatement(
+            {
+              accountId,
+              actor,
               action: 'users.import',
-              target_type: 'import',
-              target_id: String(id),
-              target_label: job.file_name,
-              after_json: JSON.stringify({
+              target: { type: 'import', id, label: job.file_name },
+              after: {
                 created: live.created,
                 updated: live.updated,
                 skipped: live.skipped,
@@ -746,9 +728,10 @@ export class ImportJobs {
                 partial,
                 defaultLicenses: target.defaultLicenses,
                 ...(options.sendInvitations ? { invitations: invited } : {}),
-              }),
-            })
-            .compile(),
+              },
+            },
+            finished,
+          ),
         );
         const sealed =
           options.sessionToken && generatedCount > 0

@@ -87,6 +87,9 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
     .addColumn('external_id', 'text', (col) => col.notNull())
     .addColumn('user_id', 'integer', (col) => col.notNull().unique().references('users.id').onDelete('cascade'))
     .addColumn('dn', 'text', (col) => col.notNull())
+    // The sync disabled the user (gone from the directory, or disabled there): only such a user is enabled again
+    // when the entry comes back; one an admin disabled stays so.
+    .addColumn('disabled_by_sync', 'smallint', (col) => col.notNull().defaultTo(0))
     .addPrimaryKeyConstraint('directory_user_links_pk', ['connection_id', 'external_id'])
     .execute();
 

@@ -42,6 +42,7 @@ export interface DirectoryUserLinksTable {
   external_id: string;
   user_id: number;
   dn: string;
+  disabled_by_sync: Generated<number>;
 }
 
 export interface DirectoryGroupLinksTable {

@@ -1,0 +1,643 @@
+// Directory sync runs: starts one (one per connection at a time, across processes: a unique index on running runs),
+// reads the directory, plans, and either answers the plan (preview) or writes it in the background, recording
+// progress, counts and the entries it could not sync. A run that stops midway is recorded as failed; what it wrote
+// is whole users, and the next run plans from there and finishes the job.
+import type { Selectable, Transaction } from 'kysely';
+import type { AttributeMapping, DirectoryVendor, SyncKind } from '../../../shared/directory-schemas.js';
+import type { DirectorySyncPreview, DirectorySyncRun } from '../../../shared/responses/directory.js';
+import type { DatabaseHandle } from '../../db/index.js';
+import type { DirectoryConnectionsTable } from '../../db/schema/directory-connections.js';
+import type { DirectorySyncRunsTable } from '../../db/schema/directory-sync.js';
+import type { Database } from '../../db/schema/index.js';
+import { conflict, forbidden, notFound } from '../../errors.js';
+import { type Actor, authorize } from '../../policy.js';
+import type { AuditLog } from '../audit.js';
+import type { Teams } from '../teams.js';
+import { isUniqueViolation, type RequestMeta } from '../users.js';
+import { DirectoryStepError, openDirectory, release } from './client.js';
+import {
+  type EntryProblem,
+  type GroupPlan,
+  type LinkedUser,
+  type MissingUsers,
+  type PlannedUser,
+  planGroups,
+  planUsers,
+  type UserPlan,
+} from './plan.js';
+import { PRESETS } from './presets.js';
+import {
+  type DirectoryGroup,
+  DirectoryReadError,
+  type DirectoryUser,
+  dnKey,
+  type ReadSettings,
+  readGroups,
+  readUserIds,
+  readUsers,
+} from './reader.js';
+import {
+  type GroupCounts,
+  removeGroups,
+  USER_BATCH,
+  type UserCounts,
+  type WriteContext,
+  writeGroups,
+  writeMemberships,
+  writeUserBatch,
+} from './writer.js';
+
+type Connection = Selectable<DirectoryConnectionsTable>;
+type RunRow = Selectable<DirectorySyncRunsTable>;
+
+/** A running run whose process has not written for this long is taken for dead (its process stopped). */
+const STALE_MS = 10 * 60 * 1000;
+/** Items per list of a preview. */
+const PREVIEW_ITEMS = 1000;
+
+function presentRun(row: RunRow): DirectorySyncRun {
+  return {
+    id: row.id,
+    connectionId: row.connection_id,
+    kind: row.kind as SyncKind,
+    preview: row.preview === 1,
+    status: row.status as DirectorySyncRun['status'],
+    startedBy: row.started_by,
+    startedAt: new Date(row.started_at).toISOString(),
+    finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
+    counts: {
+      created: row.created,
+      updated: row.updated,
+      disabled: row.disabled,
+      enabled: row.enabled,
+      deleted: row.deleted,
+      unchanged: row.unchanged,
+      skipped: row.skipped,
+      errors: row.errors,
+      groupsCreated: row.groups_created,
+      groupsUpdated: row.groups_updated,
+      groupsDeleted: row.groups_deleted,
+      membershipsChanged: row.memberships_changed,
+    },
+    progress: { done: row.progress_done, total: row.progress_total },
+    errors: JSON.parse(row.errors_json),
+    warnings: JSON.parse(row.warnings_json),
+    message: row.message,
+  };
+}
+
+/** What was read from the directory for a run. */
+interface Read {
+  entries: DirectoryUser[];
+  present: Set<string> | null;
+  groups: DirectoryGroup[];
+}
+
+interface Planned {
+  users: UserPlan;
+  groups: GroupPlan;
+  errors: EntryProblem[];
+  warnings: EntryProblem[];
+}
+
+const later = (a: string | null, b: string | null, numeric: boolean): string | null => {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (numeric) return BigInt(a) >= BigInt(b) ? a : b;
+  return a >= b ? a : b;
+};
+
+export class DirectorySync {
+  /** Runs this process is writing (tests and shutdown wait for them). */
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(
+    private readonly handle: DatabaseHandle,
+    private readonly audit: AuditLog,
+    private readonly teams: Teams,
+    private readonly now: () => Date,
+    private readonly timeoutMs: number,
+    private readonly onCreated?: WriteContext['onCreated'],
+  ) {}
+
+  private assertCanManage(actor: Actor) {
+    authorize(actor, 'directory.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins who manage every user sync directories'),
+    );
+  }
+
+  private async connection(accountId: number, id: number): Promise<Connection> {
+    const row = await this.handle.db
+      .selectFrom('directory_connections')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound('Directory connection');
+    return row;
+  }
+
+  /** The connection's runs, newest first. */
+  async runs(actor: Actor, connectionId: number, limit = 50): Promise<DirectorySyncRun[]> {
+    this.assertCanManage(actor);
+    await this.connection(actor.accountId, connectionId);
+    const rows = await this.handle.db
+      .selectFrom('directory_sync_runs')
+      .selectAll()
+      .where('account_id', '=', actor.accountId)
+      .where('connection_id', '=', connectionId)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(presentRun);
+  }
+
+  async run(actor: Actor, connectionId: number, runId: number): Promise<DirectorySyncRun> {
+    this.assertCanManage(actor);
+    const row = await this.handle.db
+      .selectFrom('directory_sync_runs')
+      .selectAll()
+      .where('account_id', '=', actor.accountId)
+      .where('connection_id', '=', connectionId)
+      .where('id', '=', runId)
+      .executeTakeFirst();
+    if (!row) throw notFound('Sync run');
+    return presentRun(row);
+  }
+
+  /** Waits for the runs this process is writing. */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Starts a sync: a preview answers its plan; a real one answers its run and goes on in the background. */
+  async start(
+    actor: Actor,
+    connectionId: number,
+    input: { kind: SyncKind; preview?: boolean },
+    meta: RequestMeta = {},
+  ): Promise<{ run: DirectorySyncRun; preview: DirectorySyncPreview | null }> {
+    this.assertCanManage(actor);
+    const connection = await this.connection(actor.accountId, connectionId);
+    const run = await this.begin(connection, input.kind, input.preview === true, actor.userId);
+    if (input.preview) {
+      const preview = await this.execute(connection, run, actor, meta, true);
+      return { run: preview?.run ?? (await this.run(actor, connectionId, run.id)), preview };
+    }
+    const work = this.execute(connection, run, actor, meta, false).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+    return { run: presentRun(run), preview: null };
+  }
+
+  /** Records a running run, or refuses while another of the connection runs. */
+  private async begin(connection: Connection, kind: SyncKind, preview: boolean, by: number | null): Promise<RunRow> {
+    const at = this.now();
+    // A run whose process died would block the connection for ever: past its heartbeat's age it is over.
+    await this.handle.db
+      .updateTable('directory_sync_runs')
+      .set({
+        status: 'failed',
+        finished_at: at.toISOString(),
+        message: 'The process running this sync stopped before it finished',
+      })
+      .where('connection_id', '=', connection.id)
+      .where('status', '=', 'running')
+      .where('heartbeat_at', '<', new Date(at.getTime() - STALE_MS).toISOString())
+      .execute();
+    try {
+      return await this.handle.db
+        .insertInto('directory_sync_runs')
+        .values({
+          account_id: connection.account_id,
+          connection_id: connection.id,
+          kind,
+          preview: preview ? 1 : 0,
+          status: 'running',
+          started_by: by,
+          started_at: at.toISOString(),
+          heartbeat_at: at.toISOString(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw conflict('SyncRunning', `A sync of ${connection.name} is running: wait for it to finish`);
+      throw error;
+    }
+  }
+
+  private async progress(runId: number, values: Partial<Record<keyof RunRow, unknown>>) {
+    await this.handle.db
+      .updateTable('directory_sync_runs')
+      .set({ ...values, heartbeat_at: this.now().toISOString() } as never)
+      .where('id', '=', runId)
+      .execute();
+  }
+
+  private settings(connection: Connection): ReadSettings {
+    return {
+      usersBaseDn: connection.users_base_dn,
+      usersFilter: connection.users_filter,
+      groupsBaseDn: connection.groups_base_dn,
+      groupsFilter: connection.groups_filter,
+      mapping: JSON.parse(connection.attribute_mapping_json) as AttributeMapping,
+      preset: PRESETS[connection.vendor as DirectoryVendor],
+    };
+  }
+
+  private async read(connection: Connection, run: RunRow): Promise<Read> {
+    const client = await openDirectory(
+      {
+        url: connection.url,
+        startTls: connection.start_tls === 1,
+        caCertificate: connection.ca_certificate,
+        bindDn: connection.bind_dn,
+        bindPassword: connection.bind_password,
+      },
+      this.timeoutMs,
+    );
+    try {
+      const settings = this.settings(connection);
+      const since = run.kind === 'incremental' ? connection.high_water_mark : null;
+      let beat = Date.now();
+      const entries = await readUsers(client, settings, since, async (count) => {
+        if (Date.now() - beat < 2000) return;
+        beat = Date.now();
+        await this.progress(run.id, { progress_total: count });
+      });
+      const present = since ? await readUserIds(client, settings) : null;
+      const groups = await readGroups(client, settings);
+      return { entries, present, groups };
+    } finally {
+      release(client);
+    }
+  }
+
+  private async plan(connection: Connection, read: Read): Promise<Planned> {
+    const db = this.handle.db;
+    const linkedRows = await db
+      .selectFrom('directory_user_links as l')
+      .innerJoin('users as u', 'u.id', 'l.user_id')
+      .select([
+        'l.user_id',
+        'l.external_id',
+        'l.dn',
+        'l.disabled_by_sync',
+        'u.username',
+        'u.first_name',
+        'u.last_name',
+        'u.email',
+        'u.phone',
+        'u.department',
+        'u.enabled',
+        'u.sync_enabled',
+        'u.required_actions',
+      ])
+      .where('l.connection_id', '=', connection.id)
+      .execute();
+    const linked: LinkedUser[] = linkedRows.map((row) => ({
+      userId: row.user_id,
+      externalId: row.external_id,
+      dn: row.dn,
+      disabledBySync: row.disabled_by_sync === 1,
+      username: row.username,
+      first_name: row.first_name,
+      last_name: row.last_name,
+      email: row.email,
+      phone: row.phone,
+      department: row.department,
+      enabled: row.enabled,
+      sync_enabled: row.sync_enabled,
+      required_actions: row.required_actions,
+    }));
+    const usernames = new Map(
+      (
+        await db
+          .selectFrom('users')
+          .select(['id', 'username'])
+          .where('account_id', '=', connection.account_id)
+          .execute()
+      ).map((row) => [row.username, row.id]),
+    );
+    const users = planUsers({
+      mapping: JSON.parse(connection.attribute_mapping_json) as AttributeMapping,
+      missingUsers: connection.missing_users as MissingUsers,
+      entries: read.entries,
+      present: read.present,
+      linked,
+      usernames,
+    });
+    const linkedGroups = await db
+      .selectFrom('directory_group_links as l')
+      .innerJoin('groups as g', 'g.id', 'l.group_id')
+      .select(['l.group_id', 'l.external_id', 'l.dn', 'g.name', 'g.parent_id'])
+      .where('l.connection_id', '=', connection.id)
+      .execute();
+    const others = await db
+      .selectFrom('groups')
+      .select(['id', 'parent_id', 'name_key'])
+      .where('account_id', '=', connection.account_id)
+      .where('id', 'not in', db.selectFrom('directory_group_links').select('group_id'))
+      .execute();
+    const taken = new Map<number, Set<string>>();
+    for (const group of others) {
+      const set = taken.get(group.parent_id ?? 0) ?? new Set<string>();
+      set.add(group.name_key);
+      taken.set(group.parent_id ?? 0, set);
+    }
+    const groups = planGroups(
+      read.groups,
+      linkedGroups.map((g) => ({
+        groupId: g.group_id,
+        externalId: g.external_id,
+        dn: g.dn,
+        name: g.name,
+        parentId: g.parent_id,
+      })),
+      taken,
+    );
+    return {
+      users,
+      groups,
+      errors: [...users.errors, ...groups.errors],
+      warnings: groups.warnings,
+    };
+  }
+
+  /** Reads, plans, and previews or writes; every outcome ends the run (failed, with why, if it must). */
+  private async execute(
+    connection: Connection,
+    run: RunRow,
+    actor: Actor,
+    meta: RequestMeta,
+    preview: boolean,
+  ): Promise<DirectorySyncPreview | null> {
+    const counts: UserCounts & GroupCounts = {
+      created: 0,
+      updated: 0,
+      enabled: 0,
+      disabled: 0,
+      deleted: 0,
+      groupsCreated: 0,
+      groupsUpdated: 0,
+      groupsDeleted: 0,
+      membershipsChanged: 0,
+    };
+    let planned: Planned | null = null;
+    const warnings: EntryProblem[] = [];
+    try {
+      const read = await this.read(connection, run);
+      planned = await this.plan(connection, read);
+      warnings.push(...planned.warnings);
+      const tally = (action: PlannedUser['action']) =>
+        planned?.users.users.filter((user) => user.action === action).length ?? 0;
+      const fixed = {
+        unchanged: tally('unchanged'),
+        skipped: tally('skip'),
+        errors: planned.errors.length,
+        errors_json: JSON.stringify(planned.errors),
+      };
+      if (preview) {
+        const row = await this.finish(run, 'succeeded', null, {
+          ...fixed,
+          created: tally('create'),
+          updated: tally('update'),
+          enabled: tally('enable'),
+          disabled: tally('disable'),
+          deleted: tally('delete'),
+          groups_created: planned.groups.groups.filter((g) => g.action === 'create').length,
+          groups_updated: planned.groups.groups.filter((g) => g.action === 'update').length,
+          groups_deleted: planned.groups.removed.length,
+          warnings_json: JSON.stringify(warnings),
+        });
+        return previewOf(presentRun(row), planned);
+      }
+      await this.write(connection, run, actor, read, planned, counts, warnings, fixed);
+      const numeric = PRESETS[connection.vendor as DirectoryVendor].changedAttribute === 'uSNChanged';
+      let mark = connection.high_water_mark;
+      for (const item of [...read.entries, ...read.groups]) mark = later(mark, item.changed, numeric);
+      await this.finish(
+        run,
+        'succeeded',
+        null,
+        { ...fixed, ...columnsOf(counts), warnings_json: JSON.stringify(warnings) },
+        async (trx) => {
+          await trx
+            .updateTable('directory_connections')
+            .set({ high_water_mark: mark })
+            .where('id', '=', connection.id)
+            .execute();
+        },
+        actor,
+        connection,
+        meta,
+      );
+      return null;
+    } catch (error) {
+      const message =
+        error instanceof DirectoryStepError || error instanceof DirectoryReadError
+          ? error.message
+          : `The sync stopped: ${(error as Error)?.message ?? String(error)}`;
+      await this.finish(
+        run,
+        'failed',
+        message,
+        {
+          ...columnsOf(counts),
+          ...(planned ? { errors: planned.errors.length, errors_json: JSON.stringify(planned.errors) } : {}),
+          warnings_json: JSON.stringify(warnings),
+        },
+        undefined,
+        preview ? undefined : actor,
+        connection,
+        meta,
+      ).catch(() => undefined);
+      if (preview) throw conflict('SyncFailed', message);
+      return null;
+    }
+  }
+
+  private async write(
+    connection: Connection,
+    run: RunRow,
+    actor: Actor,
+    read: Read,
+    planned: Planned,
+    counts: UserCounts & GroupCounts,
+    warnings: EntryProblem[],
+    fixed: Record<string, unknown>,
+  ) {
+    const ctx: WriteContext = {
+      handle: this.handle,
+      audit: this.audit,
+      teams: this.teams,
+      now: this.now,
+      actor,
+      accountId: connection.account_id,
+      connectionId: connection.id,
+      source: connection.name,
+      onCreated: this.onCreated,
+    };
+    const users = planned.users.users;
+    const total = users.length + planned.groups.groups.length + planned.groups.removed.length;
+    await this.progress(run.id, { progress_total: total, progress_done: 0, ...fixed });
+    let done = 0;
+    for (let i = 0; i < users.length; i += USER_BATCH) {
+      const batch = users.slice(i, i + USER_BATCH);
+      await writeUserBatch(ctx, batch, counts);
+      done += batch.length;
+      await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+    }
+    const groupIds = await writeGroups(ctx, planned.groups, counts);
+    done += planned.groups.groups.length;
+    await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+
+    // Who is in which group: the groups' member DNs (and users' memberOf) as users of this connection.
+    const links = await this.handle.db
+      .selectFrom('directory_user_links as l')
+      .innerJoin('users as u', 'u.id', 'l.user_id')
+      .select(['l.user_id', 'l.external_id', 'l.dn', 'u.sync_enabled'])
+      .where('l.connection_id', '=', connection.id)
+      .execute();
+    const byDn = new Map(links.map((link) => [dnKey(link.dn), link.user_id]));
+    const present = read.present ?? new Set(read.entries.map((entry) => entry.externalId ?? ''));
+    const managed = links
+      .filter(
+        (link) =>
+          link.sync_enabled === 1 && present.has(link.external_id) && !planned.users.failed.has(link.external_id),
+      )
+      .map((link) => link.user_id);
+    const wanted = new Map<number, Set<number>>();
+    const add = (groupKey: string | undefined, userId: number | undefined) => {
+      if (groupKey === undefined || userId === undefined) return;
+      const groupId = groupIds.get(groupKey);
+      if (groupId === undefined) return;
+      const set = wanted.get(groupId) ?? new Set<number>();
+      set.add(userId);
+      wanted.set(groupId, set);
+    };
+    for (const [groupKey, members] of planned.groups.members) for (const dn of members) add(groupKey, byDn.get(dn));
+    for (const entry of read.entries) {
+      for (const group of entry.memberOf) add(planned.groups.targets.get(dnKey(group)), byDn.get(dnKey(entry.dn)));
+    }
+    await writeMemberships(ctx, wanted, managed, counts);
+    await removeGroups(ctx, planned.groups, counts, warnings);
+    done += planned.groups.removed.length;
+    await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+  }
+
+  /** Ends the run; a real run's end is in the audit log with its counts. */
+  private async finish(
+    run: RunRow,
+    status: 'succeeded' | 'failed',
+    message: string | null,
+    values: Record<string, unknown>,
+    also?: (trx: Transaction<Database>) => Promise<void>,
+    actor?: Actor,
+    connection?: Connection,
+    meta: RequestMeta = {},
+  ): Promise<RunRow> {
+    return this.handle.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('directory_sync_runs')
+        .set({
+          ...values,
+          status,
+          message,
+          finished_at: this.now().toISOString(),
+          heartbeat_at: this.now().toISOString(),
+        } as never)
+        .where('id', '=', run.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await also?.(trx);
+      if (actor && connection) {
+        const presented = presentRun(row);
+        await this.audit.record(trx, {
+          accountId: connection.account_id,
+          actor: run.started_by === null ? null : actor,
+          action: 'directory.sync',
+          target: { type: 'directory_connection', id: connection.id, label: connection.name },
+          after: {
+            run: row.id,
+            kind: row.kind,
+            status,
+            ...presented.counts,
+            ...(message ? { message } : {}),
+          },
+          ip: meta.ip,
+        });
+      }
+      return row;
+    });
+  }
+}
+
+function columnsOf(counts: UserCounts & GroupCounts) {
+  return {
+    created: counts.created,
+    updated: counts.updated,
+    enabled: counts.enabled,
+    disabled: counts.disabled,
+    deleted: counts.deleted,
+    groups_created: counts.groupsCreated,
+    groups_updated: counts.groupsUpdated,
+    groups_deleted: counts.groupsDeleted,
+    memberships_changed: counts.membershipsChanged,
+  };
+}
+
+function previewOf(run: DirectorySyncRun, planned: Planned): DirectorySyncPreview {
+  const list = <T, U>(items: T[], map: (item: T) => U) => ({
+    total: items.length,
+    items: items.slice(0, PREVIEW_ITEMS).map(map),
+  });
+  const users = (action: PlannedUser['action']) =>
+    list(
+      planned.users.users.filter((user) => user.action === action),
+      (user) => ({
+        dn: user.dn,
+        username: user.username,
+        fields: action === 'create' ? [] : Object.keys(user.set).map(fieldName),
+      }),
+    );
+  const groups = (action: 'create' | 'update' | 'unchanged') =>
+    list(
+      planned.groups.groups.filter((group) => group.action === action),
+      (group) => ({ dn: group.dn, name: group.name }),
+    );
+  return {
+    run,
+    users: {
+      create: users('create'),
+      update: users('update'),
+      disable: users('disable'),
+      enable: users('enable'),
+      delete: users('delete'),
+      unchanged: users('unchanged'),
+      skip: users('skip'),
+    },
+    groups: {
+      create: groups('create'),
+      update: groups('update'),
+      delete: list(planned.groups.removed, (group) => ({ dn: group.dn, name: group.name })),
+      unchanged: groups('unchanged'),
+    },
+  };
+}
+
+const FIELD_NAMES: Record<string, string> = {
+  username: 'username',
+  first_name: 'firstName',
+  last_name: 'lastName',
+  email: 'email',
+  phone: 'phone',
+  department: 'department',
+  enabled: 'enabled',
+  required_actions: 'requiredActions',
+};
+const fieldName = (column: string) => FIELD_NAMES[column] ?? column;

@@ -2,7 +2,9 @@
 // nothing, a full sync whose counts are exact, a re-run that changes nothing, entries that change, leave the filter,
 // come back and disappear, the per-user sync switch, local attributes that survive, nested groups and the group of
 // 5,000, errors naming DNs, an incremental sync, a directory that drops the connection midway, and the policy.
+import { execFile } from 'node:child_process';
 import { createServer, type Server, connect as tcpConnect } from 'node:net';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness, PASSWORD } from '../support/harness.js';
@@ -445,6 +447,75 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     return (await h.db.selectFrom('accounts').select('slug').where('id', '=', accountId).executeTakeFirstOrThrow())
       .slug;
   }
+});
+
+describe('roster sync (command line)', () => {
+  let h: Harness;
+  let slapd: TestSlapd;
+  let directory: Directory;
+  let slug: string;
+  let accountId: number;
+  const run = promisify(execFile);
+  const roster = (...args: string[]) =>
+    run('node', ['bin/roster.js', 'sync', ...args, '--account', slug, '--db', h.ctx.config.databaseUrl]);
+
+  beforeAll(async () => {
+    directory = generateDirectory({ bulk: 40 });
+    slapd = await startSlapd(directory.ldif);
+    h = await createHarness('sqlite', { directoryTimeoutMs: 3000 });
+    const account = await h.newAccount();
+    slug = account.slug;
+    accountId = account.accountId;
+    const created = await account.owner.post('/directory-connections', {
+      name: 'Zentrale München',
+      url: slapd.tlsUrl,
+      caCertificate: slapd.certificate,
+      bindDn: SERVICE_DN,
+      bindPassword: SERVICE_PASSWORD,
+      usersBaseDn: PEOPLE_DN,
+      groupsBaseDn: GROUPS_DN,
+      vendor: 'openldap',
+    });
+    expect(created.status, created.text).toBe(201);
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await slapd?.stop();
+  });
+
+  const users = async () =>
+    (
+      await h.db
+        .selectFrom('users')
+        .select('username')
+        .where('account_id', '=', accountId)
+        .where('source', '=', 'Zentrale München')
+        .execute()
+    ).length;
+
+  it('previews, syncs with progress and counts, syncs incrementally, and names a connection it does not know', async () => {
+    const expected = directory.people.filter((p) => p.uid && p.uid !== 'kim.lee').length;
+    const preview = await roster('zentrale münchen', '--preview');
+    expect(preview.stdout).toContain('Preview: nothing was written.');
+    expect(preview.stdout).toContain(`Users to create: ${expected}`);
+    expect(preview.stdout).toContain('Groups to create: 4');
+    expect(await users()).toBe(0);
+
+    const full = await roster('Zentrale München');
+    expect(full.stderr).toContain('100%');
+    expect(full.stdout).toContain(`Users: ${expected} created, 0 updated`);
+    expect(full.stdout).toContain('3 errors');
+    expect(full.stdout).toContain(`error: ${directory.people.find((p) => p.uid === null)?.dn}`);
+    expect(await users()).toBe(expected);
+
+    await slapd.modify((directory.people.find((p) => p.uid === 'jiri.dvorak') as Person).dn, { sn: 'Dvořáková' });
+    const incremental = await roster('Zentrale München', '--incremental');
+    expect(incremental.stdout).toContain('Users: 0 created, 1 updated');
+
+    await expect(roster('Nowhere')).rejects.toMatchObject({
+      stderr: expect.stringContaining('No directory connection "Nowhere"'),
+    });
+  }, 120_000);
 });
 
 /** A TCP proxy to the port that drops each connection once `limit` bytes came back from the server. */

@@ -344,7 +344,7 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
 
   it('runs one sync of a connection at a time, also when another process runs it', async () => {
     // As another process would have it: a run of the connection recorded as running.
-    const at = new Date().toISOString();
+    const at = h.clock.now().toISOString();
     const other = await h.db
       .insertInto('directory_sync_runs')
       .values({
@@ -363,7 +363,14 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     expect(refused.body.error.code).toBe('SyncRunning');
     const preview = await owner.post(`/directory-connections/${connectionId}/sync`, { kind: 'full', preview: true });
     expect(preview.status).toBe(409);
-    await h.db.updateTable('directory_sync_runs').set({ status: 'failed' }).where('id', '=', other.id).execute();
+    // A process that died leaves its run behind: ten minutes without a heartbeat, it is over.
+    h.clock.advance(10 * 60_000 + 1000);
+    const after = await owner.post(`/directory-connections/${connectionId}/sync`, { kind: 'full', preview: true });
+    expect(after.status, after.text).toBe(200);
+    expect((await owner.get(`/directory-connections/${connectionId}/runs/${other.id}`)).body).toMatchObject({
+      status: 'failed',
+      message: 'The process running this sync stopped before it finished',
+    });
   });
 
   it('records a sync the directory drops midway as failed, and the next run finishes the job', async () => {
@@ -404,6 +411,35 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
       await proxy.close();
     }
   }, 120_000);
+
+  it('starts scheduled syncs when they are due: incremental after a recent full one, as the schedule', async () => {
+    const scheduled = await owner.patch(`/directory-connections/${connectionId}`, { scheduleMinutes: 5 });
+    expect(scheduled.status, scheduled.text).toBe(200);
+    expect(scheduled.body.scheduleMinutes).toBe(5);
+    // The last real run started over 5 minutes ago (by the test clock): due.
+    const started = await h.ctx.directorySync.startDue();
+    expect(started).toHaveLength(1);
+    await h.ctx.directorySync.idle();
+    const run = await owner.get(`/directory-connections/${connectionId}/runs/${started[0]}`);
+    expect(run.body).toMatchObject({ kind: 'incremental', status: 'succeeded', startedBy: null });
+    // Not again until 5 minutes after it started.
+    h.clock.advance(4 * 60_000);
+    expect(await h.ctx.directorySync.startDue()).toEqual([]);
+    h.clock.advance(60_000);
+    expect(await h.ctx.directorySync.startDue()).toHaveLength(1);
+    await h.ctx.directorySync.idle();
+    const audit = await h.db
+      .selectFrom('audit_events')
+      .select(['actor_user_id', 'target_id'])
+      .where('account_id', '=', accountId)
+      .where('action', '=', 'directory.sync')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(audit).toEqual({ actor_user_id: null, target_id: String(connectionId) });
+    expect((await owner.patch(`/directory-connections/${connectionId}`, { scheduleMinutes: null })).status).toBe(200);
+    h.clock.advance(60 * 60_000);
+    expect(await h.ctx.directorySync.startDue()).toEqual([]);
+  }, 60_000);
 
   it('answers bad input with 400s and unknown ids with 404s, never a 5xx', async () => {
     for (const body of [{ kind: 'partial' }, { kind: 'full', preview: 'yes' }, { kind: 'full', extra: 1 }, []]) {

@@ -9,7 +9,7 @@ import type { DatabaseHandle } from '../../db/index.js';
 import type { DirectoryConnectionsTable } from '../../db/schema/directory-connections.js';
 import type { DirectorySyncRunsTable } from '../../db/schema/directory-sync.js';
 import type { Database } from '../../db/schema/index.js';
-import { conflict, forbidden, notFound } from '../../errors.js';
+import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { type Actor, authorize } from '../../policy.js';
 import type { AuditLog } from '../audit.js';
 import type { Teams } from '../teams.js';
@@ -17,13 +17,11 @@ import { isUniqueViolation, type RequestMeta } from '../users.js';
 import { DirectoryStepError, openDirectory, release } from './client.js';
 import {
   type EntryProblem,
-  type GroupPlan,
   type LinkedUser,
   type MissingUsers,
   type PlannedUser,
   planGroups,
   planUsers,
-  type UserPlan,
 } from './plan.js';
 import { PRESETS } from './presets.js';
 import {
@@ -36,6 +34,7 @@ import {
   readUserIds,
   readUsers,
 } from './reader.js';
+import { columnsOf, presentRun, previewOf, type SyncPlan } from './run-view.js';
 import {
   type GroupCounts,
   removeGroups,
@@ -52,52 +51,12 @@ type RunRow = Selectable<DirectorySyncRunsTable>;
 
 /** A running run whose process has not written for this long is taken for dead (its process stopped). */
 const STALE_MS = 10 * 60 * 1000;
-/** Items per list of a preview. */
-const PREVIEW_ITEMS = 1000;
-
-function presentRun(row: RunRow): DirectorySyncRun {
-  return {
-    id: row.id,
-    connectionId: row.connection_id,
-    kind: row.kind as SyncKind,
-    preview: row.preview === 1,
-    status: row.status as DirectorySyncRun['status'],
-    startedBy: row.started_by,
-    startedAt: new Date(row.started_at).toISOString(),
-    finishedAt: row.finished_at ? new Date(row.finished_at).toISOString() : null,
-    counts: {
-      created: row.created,
-      updated: row.updated,
-      disabled: row.disabled,
-      enabled: row.enabled,
-      deleted: row.deleted,
-      unchanged: row.unchanged,
-      skipped: row.skipped,
-      errors: row.errors,
-      groupsCreated: row.groups_created,
-      groupsUpdated: row.groups_updated,
-      groupsDeleted: row.groups_deleted,
-      membershipsChanged: row.memberships_changed,
-    },
-    progress: { done: row.progress_done, total: row.progress_total },
-    errors: JSON.parse(row.errors_json),
-    warnings: JSON.parse(row.warnings_json),
-    message: row.message,
-  };
-}
 
 /** What was read from the directory for a run. */
 interface Read {
   entries: DirectoryUser[];
   present: Set<string> | null;
   groups: DirectoryGroup[];
-}
-
-interface Planned {
-  users: UserPlan;
-  groups: GroupPlan;
-  errors: EntryProblem[];
-  warnings: EntryProblem[];
 }
 
 const later = (a: string | null, b: string | null, numeric: boolean): string | null => {
@@ -176,10 +135,16 @@ export class DirectorySync {
     connectionId: number,
     input: { kind: SyncKind; preview?: boolean },
     meta: RequestMeta = {},
+    options: { scheduled?: boolean } = {},
   ): Promise<{ run: DirectorySyncRun; preview: DirectorySyncPreview | null }> {
     this.assertCanManage(actor);
     const connection = await this.connection(actor.accountId, connectionId);
-    const run = await this.begin(connection, input.kind, input.preview === true, actor.userId);
+    const run = await this.begin(
+      connection,
+      input.kind,
+      input.preview === true,
+      options.scheduled ? null : actor.userId,
+    );
     if (input.preview) {
       const preview = await this.execute(connection, run, actor, meta, true);
       return { run: preview?.run ?? (await this.run(actor, connectionId, run.id)), preview };
@@ -191,6 +156,66 @@ export class DirectorySync {
     this.background.add(work);
     void work.finally(() => this.background.delete(work));
     return { run: presentRun(run), preview: null };
+  }
+
+  /**
+   * Starts the scheduled syncs that are due: a connection with a schedule whose last run (scheduled or not) started
+   * at least its interval ago. Incremental, except a full one when none succeeded in the last day (or no incremental
+   * mark exists yet). Run as the account's owner; another process starting the same run first is no error (409).
+   */
+  async startDue(): Promise<number[]> {
+    const db = this.handle.db;
+    const now = this.now();
+    const connections = await db
+      .selectFrom('directory_connections as c')
+      .innerJoin('accounts as a', 'a.id', 'c.account_id')
+      .innerJoin('users as o', 'o.id', 'a.owner_user_id')
+      .select(['c.id', 'c.account_id', 'c.schedule_minutes', 'c.high_water_mark', 'o.id as owner_id', 'o.username'])
+      .where('c.schedule_minutes', 'is not', null)
+      .execute();
+    const started: number[] = [];
+    for (const connection of connections) {
+      const runs = await db
+        .selectFrom('directory_sync_runs')
+        .select(['started_at', 'kind', 'status'])
+        .where('connection_id', '=', connection.id)
+        .where('preview', '=', 0)
+        .orderBy('id', 'desc')
+        .limit(50)
+        .execute();
+      const last = runs[0];
+      const every = (connection.schedule_minutes as number) * 60_000;
+      if (last && new Date(last.started_at).getTime() + every > now.getTime()) continue;
+      const dayAgo = now.getTime() - 24 * 60 * 60_000;
+      const recentFull = runs.some(
+        (run) => run.kind === 'full' && run.status === 'succeeded' && new Date(run.started_at).getTime() >= dayAgo,
+      );
+      const kind: SyncKind = recentFull && connection.high_water_mark ? 'incremental' : 'full';
+      const owner: Actor = {
+        userId: connection.owner_id,
+        accountId: connection.account_id,
+        username: connection.username,
+        accessType: 'admin',
+        isOwner: true,
+      };
+      try {
+        const { run } = await this.start(owner, connection.id, { kind }, {}, { scheduled: true });
+        started.push(run.id);
+      } catch (error) {
+        if (!(error instanceof AppError && error.status === 409)) throw error;
+      }
+    }
+    return started;
+  }
+
+  /** Starts the schedule: every minute, the syncs that are due. */
+  startSchedule(everyMs = 60_000): () => void {
+    const tick = () =>
+      this.startDue().catch((error: Error) => console.error(`[roster] scheduled directory sync: ${error.message}`));
+    const timer = setInterval(tick, everyMs);
+    timer.unref();
+    void tick();
+    return () => clearInterval(timer);
   }
 
   /** Records a running run, or refuses while another of the connection runs. */
@@ -277,7 +302,7 @@ export class DirectorySync {
     }
   }
 
-  private async plan(connection: Connection, read: Read): Promise<Planned> {
+  private async plan(connection: Connection, read: Read): Promise<SyncPlan> {
     const db = this.handle.db;
     const linkedRows = await db
       .selectFrom('directory_user_links as l')
@@ -387,7 +412,7 @@ export class DirectorySync {
       groupsDeleted: 0,
       membershipsChanged: 0,
     };
-    let planned: Planned | null = null;
+    let planned: SyncPlan | null = null;
     const warnings: EntryProblem[] = [];
     try {
       const read = await this.read(connection, run);
@@ -466,7 +491,7 @@ export class DirectorySync {
     run: RunRow,
     actor: Actor,
     read: Read,
-    planned: Planned,
+    planned: SyncPlan,
     counts: UserCounts & GroupCounts,
     warnings: EntryProblem[],
     fixed: Record<string, unknown>,
@@ -576,68 +601,3 @@ export class DirectorySync {
     });
   }
 }
-
-function columnsOf(counts: UserCounts & GroupCounts) {
-  return {
-    created: counts.created,
-    updated: counts.updated,
-    enabled: counts.enabled,
-    disabled: counts.disabled,
-    deleted: counts.deleted,
-    groups_created: counts.groupsCreated,
-    groups_updated: counts.groupsUpdated,
-    groups_deleted: counts.groupsDeleted,
-    memberships_changed: counts.membershipsChanged,
-  };
-}
-
-function previewOf(run: DirectorySyncRun, planned: Planned): DirectorySyncPreview {
-  const list = <T, U>(items: T[], map: (item: T) => U) => ({
-    total: items.length,
-    items: items.slice(0, PREVIEW_ITEMS).map(map),
-  });
-  const users = (action: PlannedUser['action']) =>
-    list(
-      planned.users.users.filter((user) => user.action === action),
-      (user) => ({
-        dn: user.dn,
-        username: user.username,
-        fields: action === 'create' ? [] : Object.keys(user.set).map(fieldName),
-      }),
-    );
-  const groups = (action: 'create' | 'update' | 'unchanged') =>
-    list(
-      planned.groups.groups.filter((group) => group.action === action),
-      (group) => ({ dn: group.dn, name: group.name }),
-    );
-  return {
-    run,
-    users: {
-      create: users('create'),
-      update: users('update'),
-      disable: users('disable'),
-      enable: users('enable'),
-      delete: users('delete'),
-      unchanged: users('unchanged'),
-      skip: users('skip'),
-    },
-    groups: {
-      create: groups('create'),
-      update: groups('update'),
-      delete: list(planned.groups.removed, (group) => ({ dn: group.dn, name: group.name })),
-      unchanged: groups('unchanged'),
-    },
-  };
-}
-
-const FIELD_NAMES: Record<string, string> = {
-  username: 'username',
-  first_name: 'firstName',
-  last_name: 'lastName',
-  email: 'email',
-  phone: 'phone',
-  department: 'department',
-  enabled: 'enabled',
-  required_actions: 'requiredActions',
-};
-const fieldName = (column: string) => FIELD_NAMES[column] ?? column;

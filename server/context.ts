@@ -77,6 +77,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     minutes: config.lockoutMinutes,
     addressLimit: config.signInAddressLimit,
   });
+  auth.directoryTimeoutMs = config.directoryTimeoutMs;
   auth.codes = otp;
   users.onPasswordSet = (trx, user) => signInLinks.noticePasswordChanged(trx, user);
   auth.onPasswordChanged = async (trx, userId) => {

@@ -114,6 +114,12 @@ export const scheduleMinutesSchema = z
   .nullable()
   .describe('Minutes between scheduled incremental syncs (a full one each day); null = on demand only');
 
+export const passwordSignInSchema = z
+  .boolean({ error: 'Password sign-in is true or false' })
+  .describe(
+    'true: the users this connection synced sign in with their directory password (checked by a bind as their entry), which Roster cannot change; default false',
+  );
+
 export const SYNC_KINDS = ['full', 'incremental'] as const;
 export type SyncKind = (typeof SYNC_KINDS)[number];
 
@@ -171,6 +177,7 @@ export const directoryConnectionCreateSchema = z
     bindPassword: bindPassword.min(1, 'Bind password is required').describe('Write-only: never returned'),
     missingUsers: missingUsersSchema.optional(),
     scheduleMinutes: scheduleMinutesSchema.optional(),
+    passwordSignIn: passwordSignInSchema.optional(),
   })
   .strict();
 export type DirectoryConnectionCreateInput = z.input<typeof directoryConnectionCreateSchema>;
@@ -208,6 +215,7 @@ export const directoryConnectionUpdateSchema = z
     attributes: connectionFields.attributes,
     missingUsers: missingUsersSchema.optional(),
     scheduleMinutes: scheduleMinutesSchema.optional(),
+    passwordSignIn: passwordSignInSchema.optional(),
   })
   .strict();
 export type DirectoryConnectionUpdate = z.output<typeof directoryConnectionUpdateSchema>;

@@ -36,6 +36,7 @@ export const DirectoryConnectionSchema = z
     attributes: AttributeMappingSchema,
     missingUsers: z.enum(MISSING_USERS),
     scheduleMinutes: z.number().int().nullable(),
+    passwordSignIn: z.boolean(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

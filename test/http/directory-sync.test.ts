@@ -479,6 +479,38 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     expect((await other.owner.post(`/directory-connections/${connectionId}/sync`, { kind: 'full' })).status).toBe(404);
   });
 
+  it('signs synced users in with their directory password, with the lockout of local passwords, and never sets a Roster one', async () => {
+    const slug = (await accountSlug()) as string;
+    const password = (uid: string) => `Person-pass-${uid}`;
+    const signIn = (username: string, secret: string) =>
+      h.raw('POST', '/auth/sign-in', { account: slug, username, password: secret });
+    // Off by default: a synced user has no Roster password to sign in with.
+    expect((await signIn('zoe.odegard', password('zoe.odegard'))).status).toBe(401);
+    const on = await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: true });
+    expect(on.body.passwordSignIn).toBe(true);
+    // The directory's password opens a session (h.signIn fails on anything but a 200).
+    const zoe = await h.signIn(slug, 'zoe.odegard', password('zoe.odegard'));
+    const change = await zoe.post('/auth/change-password', {
+      currentPassword: password('zoe.odegard'),
+      newPassword: 'Another-pass-2026!',
+    });
+    expect(change.status, change.text).toBe(409);
+    expect(change.body.error.code).toBe('DirectoryPassword');
+    const zoeRow = await userRow('zoe.odegard');
+    const reset = await owner.request('PUT', `/users/${zoeRow.id}/password`, { password: 'Another-pass-2026!' });
+    expect(reset.status, reset.text).toBe(409);
+    expect(reset.body.error.code).toBe('DirectoryPassword');
+    // Wrong passwords count as local ones do, and lock the user; then even the right one is refused.
+    for (let i = 0; i < 4; i++) expect((await signIn('jiri.dvorak', 'Wrong-pass-1')).status).toBe(401);
+    expect((await userRow('jiri.dvorak')).failed_sign_ins).toBe(4);
+    expect((await signIn('jiri.dvorak', '')).status).toBe(400);
+    expect((await signIn('jiri.dvorak', 'Wrong-pass-1')).body.error.code).toBe('UserLocked');
+    expect((await signIn('jiri.dvorak', password('jiri.dvorak'))).body.error.code).toBe('UserLocked');
+    // A disabled synced user (gone from the directory) cannot sign in, whatever the directory says.
+    expect((await signIn('an.nguyen', password('an.nguyen'))).status).not.toBe(200);
+    await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: false });
+  });
+
   async function accountSlug() {
     return (await h.db.selectFrom('accounts').select('slug').where('id', '=', accountId).executeTakeFirstOrThrow())
       .slug;

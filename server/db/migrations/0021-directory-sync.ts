@@ -38,6 +38,11 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
   // The highest modifyTimestamp (uSNChanged on Active Directory) the last successful sync read: an incremental sync
   // asks for entries changed since. Null until a sync succeeds.
   await db.schema.alterTable('directory_connections').addColumn('high_water_mark', 'text').execute();
+  // 1: the users it synced sign in with their directory password (an LDAP bind as their entry), not a Roster one.
+  await db.schema
+    .alterTable('directory_connections')
+    .addColumn('password_sign_in', 'smallint', (col) => col.notNull().defaultTo(0))
+    .execute();
 
   let runs = db.schema
     .createTable('directory_sync_runs')
@@ -110,7 +115,7 @@ export async function down(db: Db): Promise<void> {
   await db.schema.dropTable('directory_group_links').execute();
   await db.schema.dropTable('directory_user_links').execute();
   await db.schema.dropTable('directory_sync_runs').execute();
-  for (const column of ['high_water_mark', 'schedule_minutes', 'missing_users']) {
+  for (const column of ['password_sign_in', 'high_water_mark', 'schedule_minutes', 'missing_users']) {
     await db.schema.alterTable('directory_connections').dropColumn(column).execute();
   }
 }

@@ -25,6 +25,8 @@ export interface DirectoryConnectionsTable {
   schedule_minutes: Generated<number | null>;
   /** Where the last successful sync's reading stopped (modifyTimestamp, or uSNChanged on AD). */
   high_water_mark: Generated<string | null>;
+  /** 1: synced users sign in with their directory password. */
+  password_sign_in: Generated<number>;
   created_by: number | null;
   created_at: string;
   updated_at: string;

@@ -43,6 +43,7 @@ function present(row: Row): DirectoryConnection {
     attributes: JSON.parse(row.attribute_mapping_json) as AttributeMapping,
     missingUsers: row.missing_users as MissingUsersChoice,
     scheduleMinutes: row.schedule_minutes,
+    passwordSignIn: row.password_sign_in === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -181,6 +182,7 @@ export class DirectoryConnections {
           attribute_mapping_json: JSON.stringify(mappingFor(input.vendor, input.attributes)),
           missing_users: input.missingUsers ?? 'disable',
           schedule_minutes: input.scheduleMinutes ?? null,
+          password_sign_in: input.passwordSignIn ? 1 : 0,
           created_by: actor.userId,
           created_at: at,
           updated_at: at,
@@ -258,6 +260,7 @@ export class DirectoryConnections {
           attribute_mapping_json: JSON.stringify(attributes),
           missing_users: input.missingUsers ?? before.missing_users,
           schedule_minutes: input.scheduleMinutes === undefined ? before.schedule_minutes : input.scheduleMinutes,
+          password_sign_in: input.passwordSignIn === undefined ? before.password_sign_in : input.passwordSignIn ? 1 : 0,
           updated_at: this.now().toISOString(),
         })
         .where('id', '=', id)

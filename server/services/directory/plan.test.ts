@@ -70,6 +70,14 @@ describe('directory sync rules', () => {
     expect(plan([entry()], [linked({ enabled: 0, disabledBySync: false })]).users[0]?.action).toBe('unchanged');
   });
 
+  it('takes another spelling of the same department for no change', () => {
+    expect(plan([entry({ department: 'VENTAS ' })], [linked()]).users[0]?.action).toBe('unchanged');
+    expect(plan([entry({ department: 'Soporte' })], [linked()]).users[0]).toMatchObject({
+      action: 'update',
+      set: { department: 'Soporte' },
+    });
+  });
+
   it('matches by external id, never by a username: a reused one is an error naming the DN', () => {
     const reused = plan([entry({ externalId: 'guid-2' })], [linked()], new Map([['ana.garcia', 7]]));
     expect(reused.errors).toEqual([

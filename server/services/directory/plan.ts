@@ -4,6 +4,7 @@
 import type { AttributeMapping } from '../../../shared/directory-schemas.js';
 import { emailSchema, phoneSchema, usernameSchema } from '../../../shared/schemas.js';
 import { foldText } from '../../../shared/search-text.js';
+import { departmentKey } from '../department-key.js';
 import { type DirectoryGroup, type DirectoryUser, dnKey } from './reader.js';
 
 export type MissingUsers = 'disable' | 'delete' | 'keep';
@@ -186,6 +187,8 @@ export function planUsers(input: UserPlanInput): UserPlan {
     }
     const changes: SyncedColumns = {};
     for (const [key, value] of Object.entries(set) as [keyof SyncedColumns, string][]) {
+      // The account spells a department one way ("ventas" is its "Ventas"): another spelling is no change.
+      if (key === 'department' && departmentKey(linked.department) === departmentKey(value)) continue;
       if (linked[key] !== value) (changes as Record<string, unknown>)[key] = value;
     }
     const actions = withPasswordChange(linked.required_actions, entry.mustChangePassword);

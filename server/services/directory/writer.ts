@@ -59,10 +59,13 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
       if (!departments.has(name)) departments.set(name, await ensureDepartment(trx, accountId, name, at));
       return departments.get(name) as string;
     };
-    for (const planned of batch) {
-      if (planned.action === 'create') {
+    // New users in one statement, with their links and audit entries.
+    const creates = batch.filter((planned) => planned.action === 'create');
+    if (creates.length > 0) {
+      const values = [];
+      for (const planned of creates) {
         const set = planned.set;
-        const values = {
+        const row = {
           account_id: accountId,
           username: set.username as string,
           first_name: set.first_name ?? (set.username as string),
@@ -80,35 +83,40 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
           created_at: at,
           updated_at: at,
         };
-        const created = (await trx
-          .insertInto('users')
-          .values({ ...values, ...derivedColumns(values) })
-          .returningAll()
-          .executeTakeFirstOrThrow()) as UserRow;
-        await indexSearch(trx, handle.dialect, [created]);
-        await countFacets(trx, handle.dialect, [created]);
-        await trx
-          .insertInto('directory_user_links')
-          .values({
+        values.push({ ...row, ...derivedColumns(row) });
+      }
+      const created = (await trx.insertInto('users').values(values).returningAll().execute()) as UserRow[];
+      const byUsername = new Map(created.map((row) => [row.username, row]));
+      await indexSearch(trx, handle.dialect, created);
+      await countFacets(trx, handle.dialect, created);
+      await trx
+        .insertInto('directory_user_links')
+        .values(
+          creates.map((planned) => ({
             connection_id: ctx.connectionId,
             external_id: planned.externalId,
-            user_id: created.id,
+            user_id: (byUsername.get(planned.set.username as string) as UserRow).id,
             dn: planned.dn,
             disabled_by_sync: planned.disabledBySync ? 1 : 0,
-          })
-          .execute();
-        await ctx.onCreated?.(trx, auditActor(ctx), created);
-        await ctx.audit.record(trx, {
+          })),
+        )
+        .execute();
+      for (const row of created) await ctx.onCreated?.(trx, auditActor(ctx), row);
+      await ctx.audit.recordMany(
+        trx,
+        created.map((row) => ({
           accountId,
           actor: auditActor(ctx),
           action: 'user.create',
-          target: { type: 'user', id: created.id, label: created.username },
-          after: { ...auditSnapshot(created), ...via(ctx) },
-        });
-        events.push({ accountId, userId: created.id, type: 'user.created' });
-        done.created++;
-        continue;
-      }
+          target: { type: 'user', id: row.id, label: row.username },
+          after: { ...auditSnapshot(row), ...via(ctx) },
+        })),
+      );
+      for (const row of created) events.push({ accountId, userId: row.id, type: 'user.created' });
+      done.created += created.length;
+    }
+    for (const planned of batch) {
+      if (planned.action === 'create') continue;
       const userId = planned.userId as number;
       if (planned.action === 'delete') {
         const row = await currentRow(trx, ctx, userId);

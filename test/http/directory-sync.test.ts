@@ -511,6 +511,31 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: false });
   });
 
+  it('keeps or deletes users gone from the directory when the connection says so', async () => {
+    expect((await owner.patch(`/directory-connections/${connectionId}`, { missingUsers: 'keep' })).status).toBe(200);
+    await slapd.remove(person('thorunn.gudmundsdottir').dn);
+    const kept = await sync();
+    expect(kept.counts).toMatchObject({ disabled: 0, deleted: 0, errors: 4 });
+    expect(await userRow('thorunn.gudmundsdottir')).toMatchObject({ enabled: 1 });
+
+    expect((await owner.patch(`/directory-connections/${connectionId}`, { missingUsers: 'delete' })).status).toBe(200);
+    const gone = ['thorunn.gudmundsdottir', 'an.nguyen', 'agent00001'];
+    const ids = await Promise.all(gone.map(async (username) => (await userRow(username)).id));
+    const deleted = await sync();
+    expect(deleted.counts).toMatchObject({ deleted: 3, disabled: 0, created: 0 });
+    const left = await h.db.selectFrom('users').select('id').where('id', 'in', ids).execute();
+    expect(left).toEqual([]);
+    const events = await h.db
+      .selectFrom('events')
+      .select('user_id')
+      .where('type', '=', 'user.deleted')
+      .where('user_id', 'in', ids)
+      .orderBy('id')
+      .execute();
+    expect(events).toHaveLength(3);
+    await owner.patch(`/directory-connections/${connectionId}`, { missingUsers: 'disable' });
+  }, 60_000);
+
   async function accountSlug() {
     return (await h.db.selectFrom('accounts').select('slug').where('id', '=', accountId).executeTakeFirstOrThrow())
       .slug;

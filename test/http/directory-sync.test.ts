@@ -511,6 +511,22 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: false });
   });
 
+  it('creates groups new to the directory and deletes those gone from it', async () => {
+    const ventas = directory.groups.find((g) => g.cn === 'Ventas España') as { dn: string };
+    await slapd.remove(ventas.dn);
+    await slapd.add(`cn=Nuevo Equipo,${GROUPS_DN}`, {
+      objectClass: ['top', 'groupOfNames'],
+      cn: 'Nuevo Equipo',
+      member: [person('cagri.isik').dn],
+    });
+    const run = await sync();
+    // Cağrı joins the new group; he and Ana (synced) leave the gone one before it goes, with José (sync off) in it.
+    expect(run.counts).toMatchObject({ groupsCreated: 1, groupsDeleted: 1, groupsUpdated: 0, membershipsChanged: 3 });
+    expect(await groupOf('Ventas España')).toBeUndefined();
+    expect(await groupOf('Nuevo Equipo')).toMatchObject({ level: 2, parent_id: null });
+    expect(await membersOf('Nuevo Equipo')).toEqual(['cagri.isik']);
+  }, 60_000);
+
   it('keeps or deletes users gone from the directory when the connection says so', async () => {
     expect((await owner.patch(`/directory-connections/${connectionId}`, { missingUsers: 'keep' })).status).toBe(200);
     await slapd.remove(person('thorunn.gudmundsdottir').dn);

@@ -189,10 +189,26 @@ async function readAll(
   return out;
 }
 
-/** The filter's entries changed since `since` (inclusive: an entry changed in the same second is read again). */
+/** How far back an incremental sync reads from its mark: an entry changed while the last sync was reading (with a
+ * time below the mark that sync ended with) is read again, not missed. Entries read twice are simply unchanged. */
+export const OVERLAP_MS = 5 * 60 * 1000;
+
+/** A GeneralizedTime (RFC 4517) moved back by the overlap, in the same form. */
+function backBy(time: string, ms: number): string | null {
+  const parts = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:[.,]\d+)?Z$/.exec(time);
+  if (!parts) return null;
+  const [, y, mo, d, h, mi, se] = parts.map(Number) as number[];
+  const at = new Date(Date.UTC(y as number, (mo as number) - 1, d, h, mi, se) - ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${at.getUTCFullYear()}${two(at.getUTCMonth() + 1)}${two(at.getUTCDate())}${two(at.getUTCHours())}${two(at.getUTCMinutes())}${two(at.getUTCSeconds())}Z`;
+}
+
+/** The filter's entries changed since the mark `since` (with the overlap for a time; after it for a uSN). */
 export function changedSinceFilter(filter: string, preset: DirectoryPreset, since: string): string {
   const value =
-    preset.changedAttribute === 'uSNChanged' ? String(BigInt(since) + 1n) : since.replace(/[^0-9A-Za-z.+-]/g, '');
+    preset.changedAttribute === 'uSNChanged'
+      ? String(BigInt(since) + 1n)
+      : (backBy(since, OVERLAP_MS) ?? since.replace(/[^0-9A-Za-z.+-]/g, ''));
   return `(&${filter}(${preset.changedAttribute}>=${value}))`;
 }
 

@@ -444,7 +444,8 @@ export class DirectorySync {
       await this.write(connection, run, actor, read, planned, counts, warnings, fixed);
       const numeric = PRESETS[connection.vendor as DirectoryVendor].changedAttribute === 'uSNChanged';
       let mark = connection.high_water_mark;
-      for (const item of [...read.entries, ...read.groups]) mark = later(mark, item.changed, numeric);
+      // Groups are read whole every time: the users' changes are what an incremental sync asks for.
+      for (const item of read.entries) mark = later(mark, item.changed, numeric);
       await this.finish(
         run,
         'succeeded',

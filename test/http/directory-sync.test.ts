@@ -520,11 +520,22 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
       member: [person('cagri.isik').dn],
     });
     const run = await sync();
-    // Cağrı joins the new group; he and Ana (synced) leave the gone one before it goes, with José (sync off) in it.
-    expect(run.counts).toMatchObject({ groupsCreated: 1, groupsDeleted: 1, groupsUpdated: 0, membershipsChanged: 3 });
+    // Cağrı joins the new group; the gone one goes with its members (José's, whose sync is off, too).
+    expect(run.counts).toMatchObject({ groupsCreated: 1, groupsDeleted: 1, groupsUpdated: 0, membershipsChanged: 1 });
     expect(await groupOf('Ventas España')).toBeUndefined();
     expect(await groupOf('Nuevo Equipo')).toMatchObject({ level: 2, parent_id: null });
     expect(await membersOf('Nuevo Equipo')).toEqual(['cagri.isik']);
+    // Deleted and made again in the directory (a new entryUUID, the same name): the group is made again.
+    await slapd.remove(`cn=Nuevo Equipo,${GROUPS_DN}`);
+    await slapd.add(`cn=Nuevo Equipo,${GROUPS_DN}`, {
+      objectClass: ['top', 'groupOfNames'],
+      cn: 'Nuevo Equipo',
+      member: [person('cagri.isik').dn, person('ana.garcia').dn],
+    });
+    const again = await sync();
+    expect(again.status, again.message).toBe('succeeded');
+    expect(again.counts).toMatchObject({ groupsCreated: 1, groupsDeleted: 1, membershipsChanged: 2 });
+    expect(await membersOf('Nuevo Equipo')).toEqual(['ana.garcia', 'cagri.isik']);
   }, 60_000);
 
   it('keeps or deletes users gone from the directory when the connection says so', async () => {

@@ -518,6 +518,9 @@ export class DirectorySync {
       done += batch.length;
       await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
     }
+    // Groups gone first: one deleted and made again in the directory (a new external id) takes back its name.
+    await removeGroups(ctx, planned.groups, counts, warnings);
+    done += planned.groups.removed.length;
     const groupIds = await writeGroups(ctx, planned.groups, counts);
     done += planned.groups.groups.length;
     await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
@@ -550,9 +553,15 @@ export class DirectorySync {
     for (const entry of read.entries) {
       for (const group of entry.memberOf) add(planned.groups.targets.get(dnKey(group)), byDn.get(dnKey(entry.dn)));
     }
-    await writeMemberships(ctx, wanted, managed, counts);
-    await removeGroups(ctx, planned.groups, counts, warnings);
-    done += planned.groups.removed.length;
+    // Where memberships also come from the users' memberOf, an incremental run knows it only for the users it read:
+    // the others join what their groups list but leave nothing until a full sync reads their memberOf again.
+    const mapping = JSON.parse(connection.attribute_mapping_json) as AttributeMapping;
+    const wasRead = new Set(read.entries.map((entry) => entry.externalId));
+    const addOnly =
+      read.present && mapping.memberOf
+        ? new Set(links.filter((link) => !wasRead.has(link.external_id)).map((link) => link.user_id))
+        : new Set<number>();
+    await writeMemberships(ctx, wanted, managed, counts, addOnly);
     await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
   }
 

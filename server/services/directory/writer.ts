@@ -303,6 +303,8 @@ export async function writeMemberships(
   wanted: Map<number, Set<number>>,
   managed: number[],
   counts: GroupCounts,
+  /** Users who may join groups but not leave them in this run (what is known of them is incomplete). */
+  addOnly: Set<number> = new Set(),
 ): Promise<void> {
   const groupIds = (
     await ctx.handle.db
@@ -332,7 +334,7 @@ export async function writeMemberships(
     const have = current.get(groupId) ?? new Set<number>();
     const add = want.filter((id) => !have.has(id));
     const wantSet = new Set(want);
-    const remove = [...have].filter((id) => !wantSet.has(id));
+    const remove = [...have].filter((id) => !wantSet.has(id) && !addOnly.has(id));
     for (let i = 0; i < add.length; i += MEMBERSHIP_BATCH) {
       const chunk = add.slice(i, i + MEMBERSHIP_BATCH);
       await ctx.handle.db

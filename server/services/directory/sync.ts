@@ -15,34 +15,19 @@ import type { AuditLog } from '../audit.js';
 import type { Teams } from '../teams.js';
 import { isUniqueViolation, type RequestMeta } from '../users.js';
 import { DirectoryStepError, openDirectory, release } from './client.js';
-import {
-  type EntryProblem,
-  type LinkedUser,
-  type MissingUsers,
-  type PlannedUser,
-  planGroups,
-  planUsers,
-} from './plan.js';
+import type { EntryProblem, PlannedUser } from './plan.js';
 import { PRESETS } from './presets.js';
-import {
-  type DirectoryGroup,
-  DirectoryReadError,
-  type DirectoryUser,
-  dnKey,
-  type ReadSettings,
-  readGroups,
-  readUserIds,
-  readUsers,
-} from './reader.js';
+import { DirectoryReadError, type ReadSettings, readGroups, readUserIds, readUsers } from './reader.js';
+import { type DirectoryRead, planRun } from './roster-state.js';
 import { columnsOf, presentRun, previewOf, type SyncPlan } from './run-view.js';
 import {
   type GroupCounts,
   removeGroups,
+  syncMemberships,
   USER_BATCH,
   type UserCounts,
   type WriteContext,
   writeGroups,
-  writeMemberships,
   writeUserBatch,
 } from './writer.js';
 
@@ -51,13 +36,6 @@ type RunRow = Selectable<DirectorySyncRunsTable>;
 
 /** A running run whose process has not written for this long is taken for dead (its process stopped). */
 const STALE_MS = 10 * 60 * 1000;
-
-/** What was read from the directory for a run. */
-interface Read {
-  entries: DirectoryUser[];
-  present: Set<string> | null;
-  groups: DirectoryGroup[];
-}
 
 const later = (a: string | null, b: string | null, numeric: boolean): string | null => {
   if (a === null) return b;
@@ -274,7 +252,7 @@ export class DirectorySync {
     };
   }
 
-  private async read(connection: Connection, run: RunRow): Promise<Read> {
+  private async read(connection: Connection, run: RunRow): Promise<DirectoryRead> {
     const client = await openDirectory(
       {
         url: connection.url,
@@ -302,97 +280,6 @@ export class DirectorySync {
     }
   }
 
-  private async plan(connection: Connection, read: Read): Promise<SyncPlan> {
-    const db = this.handle.db;
-    const linkedRows = await db
-      .selectFrom('directory_user_links as l')
-      .innerJoin('users as u', 'u.id', 'l.user_id')
-      .select([
-        'l.user_id',
-        'l.external_id',
-        'l.dn',
-        'l.disabled_by_sync',
-        'u.username',
-        'u.first_name',
-        'u.last_name',
-        'u.email',
-        'u.phone',
-        'u.department',
-        'u.enabled',
-        'u.sync_enabled',
-        'u.required_actions',
-      ])
-      .where('l.connection_id', '=', connection.id)
-      .execute();
-    const linked: LinkedUser[] = linkedRows.map((row) => ({
-      userId: row.user_id,
-      externalId: row.external_id,
-      dn: row.dn,
-      disabledBySync: row.disabled_by_sync === 1,
-      username: row.username,
-      first_name: row.first_name,
-      last_name: row.last_name,
-      email: row.email,
-      phone: row.phone,
-      department: row.department,
-      enabled: row.enabled,
-      sync_enabled: row.sync_enabled,
-      required_actions: row.required_actions,
-    }));
-    const usernames = new Map(
-      (
-        await db
-          .selectFrom('users')
-          .select(['id', 'username'])
-          .where('account_id', '=', connection.account_id)
-          .execute()
-      ).map((row) => [row.username, row.id]),
-    );
-    const users = planUsers({
-      mapping: JSON.parse(connection.attribute_mapping_json) as AttributeMapping,
-      missingUsers: connection.missing_users as MissingUsers,
-      entries: read.entries,
-      present: read.present,
-      linked,
-      usernames,
-    });
-    const linkedGroups = await db
-      .selectFrom('directory_group_links as l')
-      .innerJoin('groups as g', 'g.id', 'l.group_id')
-      .select(['l.group_id', 'l.external_id', 'l.dn', 'g.name', 'g.parent_id'])
-      .where('l.connection_id', '=', connection.id)
-      .execute();
-    const others = await db
-      .selectFrom('groups')
-      .select(['id', 'parent_id', 'name_key'])
-      .where('account_id', '=', connection.account_id)
-      .where('id', 'not in', db.selectFrom('directory_group_links').select('group_id'))
-      .execute();
-    const taken = new Map<number, Set<string>>();
-    for (const group of others) {
-      const set = taken.get(group.parent_id ?? 0) ?? new Set<string>();
-      set.add(group.name_key);
-      taken.set(group.parent_id ?? 0, set);
-    }
-    const groups = planGroups(
-      read.groups,
-      linkedGroups.map((g) => ({
-        groupId: g.group_id,
-        externalId: g.external_id,
-        dn: g.dn,
-        name: g.name,
-        parentId: g.parent_id,
-      })),
-      taken,
-    );
-    return {
-      users,
-      groups,
-      errors: [...users.errors, ...groups.errors],
-      warnings: groups.warnings,
-    };
-  }
-
   /** Reads, plans, and previews or writes; every outcome ends the run (failed, with why, if it must). */
   private async execute(
     connection: Connection,
@@ -416,7 +303,7 @@ export class DirectorySync {
     const warnings: EntryProblem[] = [];
     try {
       const read = await this.read(connection, run);
-      planned = await this.plan(connection, read);
+      planned = await planRun(this.handle.db, connection, read);
       warnings.push(...planned.warnings);
       const tally = (action: PlannedUser['action']) =>
         planned?.users.users.filter((user) => user.action === action).length ?? 0;
@@ -491,7 +378,7 @@ export class DirectorySync {
     connection: Connection,
     run: RunRow,
     actor: Actor,
-    read: Read,
+    read: DirectoryRead,
     planned: SyncPlan,
     counts: UserCounts & GroupCounts,
     warnings: EntryProblem[],
@@ -525,43 +412,7 @@ export class DirectorySync {
     done += planned.groups.groups.length;
     await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
 
-    // Who is in which group: the groups' member DNs (and users' memberOf) as users of this connection.
-    const links = await this.handle.db
-      .selectFrom('directory_user_links as l')
-      .innerJoin('users as u', 'u.id', 'l.user_id')
-      .select(['l.user_id', 'l.external_id', 'l.dn', 'u.sync_enabled'])
-      .where('l.connection_id', '=', connection.id)
-      .execute();
-    const byDn = new Map(links.map((link) => [dnKey(link.dn), link.user_id]));
-    const present = read.present ?? new Set(read.entries.map((entry) => entry.externalId ?? ''));
-    const managed = links
-      .filter(
-        (link) =>
-          link.sync_enabled === 1 && present.has(link.external_id) && !planned.users.failed.has(link.external_id),
-      )
-      .map((link) => link.user_id);
-    const wanted = new Map<number, Set<number>>();
-    const add = (groupKey: string | undefined, userId: number | undefined) => {
-      if (groupKey === undefined || userId === undefined) return;
-      const groupId = groupIds.get(groupKey);
-      if (groupId === undefined) return;
-      const set = wanted.get(groupId) ?? new Set<number>();
-      set.add(userId);
-      wanted.set(groupId, set);
-    };
-    for (const [groupKey, members] of planned.groups.members) for (const dn of members) add(groupKey, byDn.get(dn));
-    for (const entry of read.entries) {
-      for (const group of entry.memberOf) add(planned.groups.targets.get(dnKey(group)), byDn.get(dnKey(entry.dn)));
-    }
-    // Where memberships also come from the users' memberOf, an incremental run knows it only for the users it read:
-    // the others join what their groups list but leave nothing until a full sync reads their memberOf again.
-    const mapping = JSON.parse(connection.attribute_mapping_json) as AttributeMapping;
-    const wasRead = new Set(read.entries.map((entry) => entry.externalId));
-    const addOnly =
-      read.present && mapping.memberOf
-        ? new Set(links.filter((link) => !wasRead.has(link.external_id)).map((link) => link.user_id))
-        : new Set<number>();
-    await writeMemberships(ctx, wanted, managed, counts, addOnly);
+    await syncMemberships(ctx, connection, read, planned, groupIds, counts);
     await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
   }
 

@@ -2,6 +2,7 @@
 // link, audit entry and outbox events), then the groups, then the memberships, then the groups the directory no
 // longer has. Only the planned columns are written; what else a user has stays as it is.
 import type { Transaction } from 'kysely';
+import type { AttributeMapping } from '../../../shared/directory-schemas.js';
 import { foldText } from '../../../shared/search-text.js';
 import type { DatabaseHandle } from '../../db/index.js';
 import type { Database } from '../../db/schema/index.js';
@@ -15,7 +16,9 @@ import type { Teams } from '../teams.js';
 import { emitUserEvents, type UserEventInput, userChangeEvents } from '../user-events.js';
 import { auditSnapshot, derivedColumns, type UserRow } from '../user-presenter.js';
 import type { GroupPlan, PlannedUser } from './plan.js';
-import { dnKey as dnKeyOf } from './reader.js';
+import { dnKey } from './reader.js';
+import type { DirectoryRead } from './roster-state.js';
+import type { SyncPlan } from './run-view.js';
 
 type Trx = Transaction<Database>;
 
@@ -281,7 +284,7 @@ export async function writeGroups(
           .where('connection_id', '=', ctx.connectionId)
           .where('external_id', '=', group.externalId)
           .execute();
-        ids.set(dnKeyOf(group.dn), id);
+        ids.set(dnKey(group.dn), id);
         byExternalId.set(group.externalId, id);
       }
     }
@@ -395,4 +398,54 @@ export async function removeGroups(
       counts.groupsDeleted++;
     }
   });
+}
+
+/**
+ * Who is in which of the connection's groups, as the groups' member DNs (and the users' memberOf) say, made so for
+ * the synced users whose sync switch is on and whose entries the directory still has.
+ */
+export async function syncMemberships(
+  ctx: WriteContext,
+  connection: { id: number; attribute_mapping_json: string },
+  read: DirectoryRead,
+  planned: SyncPlan,
+  groupIds: Map<string, number>,
+  counts: GroupCounts,
+): Promise<void> {
+  // Who is in which group: the groups' member DNs (and users' memberOf) as users of this connection.
+  const links = await ctx.handle.db
+    .selectFrom('directory_user_links as l')
+    .innerJoin('users as u', 'u.id', 'l.user_id')
+    .select(['l.user_id', 'l.external_id', 'l.dn', 'u.sync_enabled'])
+    .where('l.connection_id', '=', connection.id)
+    .execute();
+  const byDn = new Map(links.map((link) => [dnKey(link.dn), link.user_id]));
+  const present = read.present ?? new Set(read.entries.map((entry) => entry.externalId ?? ''));
+  const managed = links
+    .filter(
+      (link) => link.sync_enabled === 1 && present.has(link.external_id) && !planned.users.failed.has(link.external_id),
+    )
+    .map((link) => link.user_id);
+  const wanted = new Map<number, Set<number>>();
+  const add = (groupKey: string | undefined, userId: number | undefined) => {
+    if (groupKey === undefined || userId === undefined) return;
+    const groupId = groupIds.get(groupKey);
+    if (groupId === undefined) return;
+    const set = wanted.get(groupId) ?? new Set<number>();
+    set.add(userId);
+    wanted.set(groupId, set);
+  };
+  for (const [groupKey, members] of planned.groups.members) for (const dn of members) add(groupKey, byDn.get(dn));
+  for (const entry of read.entries) {
+    for (const group of entry.memberOf) add(planned.groups.targets.get(dnKey(group)), byDn.get(dnKey(entry.dn)));
+  }
+  // Where memberships also come from the users' memberOf, an incremental run knows it only for the users it read:
+  // the others join what their groups list but leave nothing until a full sync reads their memberOf again.
+  const mapping = JSON.parse(connection.attribute_mapping_json) as AttributeMapping;
+  const wasRead = new Set(read.entries.map((entry) => entry.externalId));
+  const addOnly =
+    read.present && mapping.memberOf
+      ? new Set(links.filter((link) => !wasRead.has(link.external_id)).map((link) => link.user_id))
+      : new Set<number>();
+  await writeMemberships(ctx, wanted, managed, counts, addOnly);
 }

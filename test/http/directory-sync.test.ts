@@ -441,6 +441,49 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     expect(await h.ctx.directorySync.startDue()).toEqual([]);
   }, 60_000);
 
+  it('fails a sync the directory refuses, saying why: a wrong bind password, a base DN that does not exist', async () => {
+    const wrong = await owner.post('/directory-connections', {
+      name: 'Wrong password',
+      url: slapd.url,
+      caCertificate: slapd.certificate,
+      bindDn: SERVICE_DN,
+      bindPassword: 'Wrong-pass-1',
+      usersBaseDn: PEOPLE_DN,
+      groupsBaseDn: GROUPS_DN,
+      vendor: 'openldap',
+    });
+    const preview = await owner.post(`/directory-connections/${wrong.body.id}/sync`, { kind: 'full', preview: true });
+    expect(preview.status).toBe(409);
+    expect(preview.body.error).toMatchObject({
+      code: 'SyncFailed',
+      message: 'The directory refused the bind DN or password (invalid credentials)',
+    });
+    const failed = await sync('full', wrong.body.id);
+    expect(failed).toMatchObject({ status: 'failed', message: expect.stringContaining('invalid credentials') });
+    const audit = await h.db
+      .selectFrom('audit_events')
+      .select('after_json')
+      .where('action', '=', 'directory.sync')
+      .where('target_id', '=', String(wrong.body.id))
+      .orderBy('id')
+      .execute();
+    expect(audit.map((a) => JSON.parse(a.after_json as string).status)).toEqual(['failed']);
+    expect(JSON.stringify(audit)).not.toContain('Wrong-pass-1');
+
+    const nowhere = await owner.post('/directory-connections', {
+      name: 'Nowhere',
+      url: slapd.url,
+      caCertificate: slapd.certificate,
+      bindDn: SERVICE_DN,
+      bindPassword: SERVICE_PASSWORD,
+      usersBaseDn: `ou=Gäste,${PEOPLE_DN}`,
+      groupsBaseDn: GROUPS_DN,
+      vendor: 'openldap',
+    });
+    const missing = await sync('full', nowhere.body.id);
+    expect(missing).toMatchObject({ status: 'failed', message: `The directory has no entry ou=Gäste,${PEOPLE_DN}` });
+  });
+
   it('answers bad input with 400s and unknown ids with 404s, never a 5xx', async () => {
     for (const body of [{ kind: 'partial' }, { kind: 'full', preview: 'yes' }, { kind: 'full', extra: 1 }, []]) {
       const reply = await owner.post(`/directory-connections/${connectionId}/sync`, body);

@@ -94,8 +94,14 @@ export const DirectorySyncRunSchema = z
       membershipsChanged: z.number().int(),
     }),
     progress: z.object({ done: z.number().int(), total: z.number().int() }),
-    errors: z.array(EntryProblemSchema).describe('Entries the run could not sync, each named by its DN'),
-    warnings: z.array(EntryProblemSchema).describe('Entries synced otherwise than the directory has them'),
+    errors: z
+      .array(EntryProblemSchema)
+      .describe(
+        'Entries the run could not sync, each named by its DN (the first 1,000; counts.errors counts them all)',
+      ),
+    warnings: z
+      .array(EntryProblemSchema)
+      .describe('Entries synced otherwise than the directory has them (the first 1,000)'),
     message: z.string().nullable().describe('Why a failed run stopped'),
   })
   .meta({ id: 'DirectorySyncRun' });

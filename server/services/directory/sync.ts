@@ -37,6 +37,10 @@ type RunRow = Selectable<DirectorySyncRunsTable>;
 /** A running run whose process has not written for this long is taken for dead (its process stopped). */
 const STALE_MS = 10 * 60 * 1000;
 
+/** Problems a run keeps (the counts count them all): a directory of bad entries makes no history too large to read. */
+const KEPT_PROBLEMS = 1000;
+const kept = (problems: EntryProblem[]) => JSON.stringify(problems.slice(0, KEPT_PROBLEMS));
+
 const later = (a: string | null, b: string | null, numeric: boolean): string | null => {
   if (a === null) return b;
   if (b === null) return a;
@@ -311,7 +315,7 @@ export class DirectorySync {
         unchanged: tally('unchanged'),
         skipped: tally('skip'),
         errors: planned.errors.length,
-        errors_json: JSON.stringify(planned.errors),
+        errors_json: kept(planned.errors),
       };
       if (preview) {
         const row = await this.finish(run, 'succeeded', null, {
@@ -324,7 +328,7 @@ export class DirectorySync {
           groups_created: planned.groups.groups.filter((g) => g.action === 'create').length,
           groups_updated: planned.groups.groups.filter((g) => g.action === 'update').length,
           groups_deleted: planned.groups.removed.length,
-          warnings_json: JSON.stringify(warnings),
+          warnings_json: kept(warnings),
         });
         return previewOf(presentRun(row), planned);
       }
@@ -337,7 +341,7 @@ export class DirectorySync {
         run,
         'succeeded',
         null,
-        { ...fixed, ...columnsOf(counts), warnings_json: JSON.stringify(warnings) },
+        { ...fixed, ...columnsOf(counts), warnings_json: kept(warnings) },
         async (trx) => {
           await trx
             .updateTable('directory_connections')
@@ -361,8 +365,8 @@ export class DirectorySync {
         message,
         {
           ...columnsOf(counts),
-          ...(planned ? { errors: planned.errors.length, errors_json: JSON.stringify(planned.errors) } : {}),
-          warnings_json: JSON.stringify(warnings),
+          ...(planned ? { errors: planned.errors.length, errors_json: kept(planned.errors) } : {}),
+          warnings_json: kept(warnings),
         },
         undefined,
         preview ? undefined : actor,

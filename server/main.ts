@@ -81,6 +81,8 @@ export async function startServer(config: Config, log: (line: string) => void = 
       clearInterval(sweeper);
       stopSchedule();
       await serving.close();
+      // A sync running here ends between two batches, recorded as failed (the next run finishes the job).
+      await ctx.directorySync.stop();
       await ctx.mailSender.stop();
       await ctx.webhookDispatcher.stop();
       await database.close();

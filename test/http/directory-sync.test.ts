@@ -441,6 +441,48 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     expect(await h.ctx.directorySync.startDue()).toEqual([]);
   }, 60_000);
 
+  it('ends a sync between two batches when the process stops; the next run finishes the job', async () => {
+    const other = await h.newAccount();
+    const created = await other.owner.post('/directory-connections', {
+      name: 'Stopped',
+      url: slapd.url,
+      caCertificate: slapd.certificate,
+      bindDn: SERVICE_DN,
+      bindPassword: SERVICE_PASSWORD,
+      usersBaseDn: PEOPLE_DN,
+      groupsBaseDn: GROUPS_DN,
+      vendor: 'openldap',
+    });
+    const id = created.body.id;
+    const started = await other.owner.post(`/directory-connections/${id}/sync`, { kind: 'full' });
+    const runId = started.body.run.id;
+    // Stopped once the first batch of users is written.
+    for (;;) {
+      const run = await h.db
+        .selectFrom('directory_sync_runs')
+        .select(['created', 'status'])
+        .where('id', '=', runId)
+        .executeTakeFirstOrThrow();
+      if (run.created > 0 || run.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await h.ctx.directorySync.stop();
+    const stopped = (await other.owner.get(`/directory-connections/${id}/runs/${runId}`)).body;
+    expect(stopped).toMatchObject({
+      status: 'failed',
+      message: 'Roster stopped during the sync: the next run finishes the job',
+    });
+    // Everyone with a username of their own, less the two entries removed from the directory above.
+    const everyone = directory.people.filter((p) => p.uid && p.uid !== 'kim.lee').length - 2;
+    expect(stopped.counts.created).toBeGreaterThan(0);
+    expect(stopped.counts.created).toBeLessThan(everyone);
+    expect(stopped.counts.created % 500).toBe(0);
+    const next = await sync('full', id, other.owner);
+    expect(next.status, next.message).toBe('succeeded');
+    expect(next.counts.created).toBe(everyone - stopped.counts.created);
+    expect((await other.owner.get('/users?limit=1')).status).toBe(200);
+  }, 120_000);
+
   it('fails a sync the directory refuses, saying why: a wrong bind password, a base DN that does not exist', async () => {
     const wrong = await owner.post('/directory-connections', {
       name: 'Wrong password',

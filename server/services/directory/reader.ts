@@ -184,6 +184,8 @@ async function readAll(
       await onPage(out.length);
     }
   } catch (error) {
+    // The run stopping between two pages is not the directory's doing.
+    if ((error as Error)?.name === 'SyncStopped') throw error;
     throw readProblem(error, base);
   }
   return out;

@@ -21,6 +21,7 @@ import { DirectoryReadError, type ReadSettings, readGroups, readUserIds, readUse
 import { type DirectoryRead, planRun } from './roster-state.js';
 import { columnsOf, presentRun, previewOf, type SyncPlan } from './run-view.js';
 import {
+  breathe,
   type GroupCounts,
   removeGroups,
   syncMemberships,
@@ -41,6 +42,11 @@ const STALE_MS = 10 * 60 * 1000;
 const KEPT_PROBLEMS = 1000;
 const kept = (problems: EntryProblem[]) => JSON.stringify(problems.slice(0, KEPT_PROBLEMS));
 
+/** The process is stopping: the run ends between two batches. */
+export class SyncStopped extends Error {
+  override name = 'SyncStopped';
+}
+
 const later = (a: string | null, b: string | null, numeric: boolean): string | null => {
   if (a === null) return b;
   if (b === null) return a;
@@ -51,6 +57,8 @@ const later = (a: string | null, b: string | null, numeric: boolean): string | n
 export class DirectorySync {
   /** Runs this process is writing (tests and shutdown wait for them). */
   private readonly background = new Set<Promise<void>>();
+  /** Set while the process stops: runs end between two batches instead of being cut in the middle of one. */
+  private stopping = false;
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -107,6 +115,23 @@ export class DirectorySync {
   }
 
   /** Waits for the runs this process is writing. */
+  /**
+   * Ends the runs this process is writing at their next batch (each recorded as failed; the next run finishes the
+   * job), and waits for them: for a process that stops.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    try {
+      await this.idle();
+    } finally {
+      this.stopping = false;
+    }
+  }
+
+  private assertGoingOn() {
+    if (this.stopping) throw new SyncStopped('Roster stopped during the sync: the next run finishes the job');
+  }
+
   async idle(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
@@ -272,6 +297,7 @@ export class DirectorySync {
       const since = run.kind === 'incremental' ? connection.high_water_mark : null;
       let beat = Date.now();
       const entries = await readUsers(client, settings, since, async (count) => {
+        this.assertGoingOn();
         if (Date.now() - beat < 2000) return;
         beat = Date.now();
         await this.progress(run.id, { progress_total: count });
@@ -356,7 +382,7 @@ export class DirectorySync {
       return null;
     } catch (error) {
       const message =
-        error instanceof DirectoryStepError || error instanceof DirectoryReadError
+        error instanceof DirectoryStepError || error instanceof DirectoryReadError || error instanceof SyncStopped
           ? error.message
           : `The sync stopped: ${(error as Error)?.message ?? String(error)}`;
       await this.finish(
@@ -405,6 +431,8 @@ export class DirectorySync {
     let done = 0;
     for (let i = 0; i < users.length; i += USER_BATCH) {
       const batch = users.slice(i, i + USER_BATCH);
+      await breathe();
+      this.assertGoingOn();
       await writeUserBatch(ctx, batch, counts);
       done += batch.length;
       await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });

@@ -295,7 +295,13 @@ export async function writeGroups(
 }
 
 /** Users per membership transaction. */
-const MEMBERSHIP_BATCH = 2000;
+const MEMBERSHIP_BATCH = 500;
+
+/**
+ * Lets the process answer requests between two transactions: SQLite's driver is synchronous, so a run of statements
+ * would otherwise keep the event loop to itself from the first batch to the last.
+ */
+export const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Makes the managed users' memberships of the connection's groups what the directory says (adding and removing
@@ -344,6 +350,7 @@ export async function writeMemberships(
         .transaction()
         .execute((trx) => ctx.teams.assignTeamWithin(trx, ctx.actor, ctx.accountId, chunk, groupId));
       counts.membershipsChanged += chunk.length;
+      await breathe();
     }
     for (let i = 0; i < remove.length; i += MEMBERSHIP_BATCH) {
       const chunk = remove.slice(i, i + MEMBERSHIP_BATCH);
@@ -351,6 +358,7 @@ export async function writeMemberships(
         .transaction()
         .execute((trx) => ctx.teams.unassignTeamWithin(trx, ctx.actor, ctx.accountId, chunk, groupId));
       counts.membershipsChanged += chunk.length;
+      await breathe();
     }
   }
 }

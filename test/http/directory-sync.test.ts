@@ -546,18 +546,34 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
   });
 
   it('is for admins who manage every user only', async () => {
+    const slug = (await accountSlug()) as string;
+    await owner.post('/departments', { name: 'Sales' });
+    const profile = (
+      await owner.post('/profiles', { name: 'Sales only', modules: { users: { access: 'some', items: ['Sales'] } } })
+    ).body;
     const standard = await h.buildUser(owner, { password: PASSWORD, accessType: 'standard' });
-    const session = await h.signIn((await accountSlug()) as string, standard.username, PASSWORD);
+    // An admin who manages some departments only: a sync changes users of every department.
+    const limited = await h.buildUser(owner, {
+      password: PASSWORD,
+      accessType: 'admin',
+      department: 'Sales',
+      profileId: profile.id,
+    });
     const runs = await owner.get(`/directory-connections/${connectionId}/runs`);
     const runId = runs.body.items[0].id;
-    for (const [method, path, body] of [
-      ['POST', `/directory-connections/${connectionId}/sync`, { kind: 'full' }],
-      ['POST', `/directory-connections/${connectionId}/sync`, { kind: 'full', preview: true }],
-      ['GET', `/directory-connections/${connectionId}/runs`, undefined],
-      ['GET', `/directory-connections/${connectionId}/runs/${runId}`, undefined],
-    ] as const) {
-      expect((await session.request(method, path, body)).status, `${method} ${path}`).toBe(403);
+    for (const user of [standard, limited]) {
+      const session = await h.signIn(slug, user.username, PASSWORD);
+      for (const [method, path, body] of [
+        ['POST', `/directory-connections/${connectionId}/sync`, { kind: 'full' }],
+        ['POST', `/directory-connections/${connectionId}/sync`, { kind: 'full', preview: true }],
+        ['GET', `/directory-connections/${connectionId}/runs`, undefined],
+        ['GET', `/directory-connections/${connectionId}/runs/${runId}`, undefined],
+      ] as const) {
+        expect((await session.request(method, path, body)).status, `${user.username} ${method} ${path}`).toBe(403);
+      }
     }
+    const running = await h.db.selectFrom('directory_sync_runs').select('id').where('status', '=', 'running').execute();
+    expect(running).toEqual([]);
     // Another account's admin does not see the connection at all.
     const other = await h.newAccount();
     expect((await other.owner.get(`/directory-connections/${connectionId}/runs`)).status).toBe(404);

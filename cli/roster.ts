@@ -1,4 +1,4 @@
-// The `roster` command line: serve, migrate, accounts, access types, unlocking, import and export.
+// The `roster` command line: serve, migrate, accounts, access types, unlocking, import, export and directory sync.
 import { parseArgs } from 'node:util';
 import { type Config, loadConfig } from '../server/config.js';
 import { type AppContext, createContext } from '../server/context.js';
@@ -8,6 +8,7 @@ import { startServer } from '../server/main.js';
 import type { Actor } from '../server/policy.js';
 import { ACCESS_TYPE_LABELS, ACCESS_TYPES } from '../shared/constants.js';
 import { userUpdateSchema } from '../shared/schemas.js';
+import { syncDirectory } from './sync.js';
 import { exportUsers, importFile, ownerOf } from './transfer.js';
 
 const HELP = `Usage: roster <command> [options]
@@ -25,6 +26,10 @@ Commands:
                               Export every user of the account (to stdout without --out).
   set-access USERNAME --access-type TYPE [--account SLUG]
                               Set a user's access type, including Scorer, which the console never gives.
+  sync CONNECTION [--preview] [--incremental] [--account SLUG]
+                              Sync users and groups from the directory connection named CONNECTION, showing
+                              progress and the counts; --preview only says what a sync would do; --incremental
+                              reads only the entries changed since the last sync (and who is gone).
   unlock USERNAME [--account SLUG]
                               Lift a user's sign-in lockout (the owner's too), e.g. with ROSTER_LOCKOUT_MINUTES=0.
 
@@ -57,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string' },
       out: { type: 'string' },
       'access-type': { type: 'string' },
+      preview: { type: 'boolean' },
+      incremental: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -141,6 +148,22 @@ async function main(argv: string[]): Promise<number> {
         console.log(`${updated.username} is now ${ACCESS_TYPE_LABELS[updated.accessType]}`);
       });
       return 0;
+    }
+    case 'sync': {
+      const name = positionals[1];
+      if (!name) throw new Error('sync needs the name of a directory connection');
+      const database = openDatabase(config.databaseUrl);
+      try {
+        await migrateToLatest(database);
+        const ctx = createContext(config, database);
+        const actor = await ownerOf(ctx, values.account ?? 'default');
+        return await syncDirectory(ctx, actor, name, {
+          preview: values.preview === true,
+          incremental: values.incremental === true,
+        });
+      } finally {
+        await database.close();
+      }
     }
     case 'import':
     case 'export': {

@@ -11,6 +11,7 @@ import { BulkActions } from './services/bulk.js';
 import { Decisions } from './services/decisions.js';
 import { Departments } from './services/departments.js';
 import { DirectoryConnections } from './services/directory/connections.js';
+import { DirectorySync } from './services/directory/sync.js';
 import { Events } from './services/events.js';
 import { Groups } from './services/groups.js';
 import { IdentityProviders } from './services/identity-providers.js';
@@ -78,6 +79,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     minutes: config.lockoutMinutes,
     addressLimit: config.signInAddressLimit,
   });
+  auth.directoryTimeoutMs = config.directoryTimeoutMs;
   auth.codes = otp;
   users.onPasswordSet = (trx, user) => signInLinks.noticePasswordChanged(trx, user);
   auth.onPasswordChanged = async (trx, userId) => {
@@ -132,6 +134,17 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     webhooks,
     webhookDispatcher,
     directoryConnections: new DirectoryConnections(database.db, audit, now, config.directoryTimeoutMs),
+    // New users of a sync get what every new user gets (the account's default licenses).
+    directorySync: new DirectorySync(
+      database,
+      audit,
+      teams,
+      now,
+      config.directoryTimeoutMs,
+      async (trx, actor, user) => {
+        await licenses.grantDefaultsWithin(trx, actor, user);
+      },
+    ),
   };
 }
 

@@ -48,12 +48,15 @@ export async function startServer(config: Config, log: (line: string) => void = 
   await ctx.mailSender.start();
   // ...and delivers webhooks from the events outbox (other machines' processes share the work on PostgreSQL).
   await ctx.webhookDispatcher.start();
+  // ...and starts the directory syncs that are due (on PostgreSQL, one run of a connection whichever process starts it).
+  const stopSchedule = ctx.directorySync.startSchedule();
 
   let serving: { port: number; pids(): number[]; close(): Promise<void> };
   try {
     serving = config.workers > 1 ? await startWorkers(config, log) : await serveHere(config, createApp(ctx));
   } catch (error) {
     clearInterval(sweeper);
+    stopSchedule();
     await ctx.mailSender.stop();
     await ctx.webhookDispatcher.stop();
     await database.close();
@@ -76,7 +79,10 @@ export async function startServer(config: Config, log: (line: string) => void = 
     servingPids: () => serving.pids(),
     close: async () => {
       clearInterval(sweeper);
+      stopSchedule();
       await serving.close();
+      // A sync running here ends between two batches, recorded as failed (the next run finishes the job).
+      await ctx.directorySync.stop();
       await ctx.mailSender.stop();
       await ctx.webhookDispatcher.stop();
       await database.close();

@@ -96,6 +96,44 @@ const caCertificate = z
   )
   .transform((value) => value || null);
 
+/** What a sync does with users gone from the directory or its filter. */
+export const MISSING_USERS = ['disable', 'delete', 'keep'] as const;
+export type MissingUsersChoice = (typeof MISSING_USERS)[number];
+
+export const missingUsersSchema = z
+  .enum(MISSING_USERS, { error: `Missing users is one of: ${MISSING_USERS.join(', ')}` })
+  .describe(
+    'Users gone from the directory or out of its filter: disable (the default; their sessions end, they are enabled again if they come back), delete, or keep',
+  );
+
+export const scheduleMinutesSchema = z
+  .number({ error: 'Schedule is a number of minutes' })
+  .int('Schedule is a whole number of minutes')
+  .min(5, 'At least 5 minutes')
+  .max(10_080, 'At most a week (10,080 minutes)')
+  .nullable()
+  .describe('Minutes between scheduled incremental syncs (a full one each day); null = on demand only');
+
+export const passwordSignInSchema = z
+  .boolean({ error: 'Password sign-in is true or false' })
+  .describe(
+    'true: the users this connection synced sign in with their directory password (checked by a bind as their entry), which Roster cannot change; default false',
+  );
+
+export const SYNC_KINDS = ['full', 'incremental'] as const;
+export type SyncKind = (typeof SYNC_KINDS)[number];
+
+export const directorySyncRequestSchema = z
+  .object({
+    kind: z
+      .enum(SYNC_KINDS, { error: 'Kind is full or incremental' })
+      .default('full')
+      .describe('full reads every entry; incremental only those changed since the last sync (and who is gone)'),
+    preview: z.boolean().optional().describe('true: answer what the sync would do, writing nothing (a dry run)'),
+  })
+  .strict();
+export type DirectorySyncRequest = z.output<typeof directorySyncRequestSchema>;
+
 const connectionFields = {
   name: z
     .string()
@@ -137,6 +175,9 @@ export const directoryConnectionCreateSchema = z
   .object({
     ...connectionFields,
     bindPassword: bindPassword.min(1, 'Bind password is required').describe('Write-only: never returned'),
+    missingUsers: missingUsersSchema.optional(),
+    scheduleMinutes: scheduleMinutesSchema.optional(),
+    passwordSignIn: passwordSignInSchema.optional(),
   })
   .strict();
 export type DirectoryConnectionCreateInput = z.input<typeof directoryConnectionCreateSchema>;
@@ -172,6 +213,9 @@ export const directoryConnectionUpdateSchema = z
       .optional()
       .describe('A new vendor fills in its filters and attributes (unless given)'),
     attributes: connectionFields.attributes,
+    missingUsers: missingUsersSchema.optional(),
+    scheduleMinutes: scheduleMinutesSchema.optional(),
+    passwordSignIn: passwordSignInSchema.optional(),
   })
   .strict();
 export type DirectoryConnectionUpdate = z.output<typeof directoryConnectionUpdateSchema>;

@@ -159,4 +159,7 @@ export const OPERATIONS: Record<string, OperationRule> = {
   'PATCH /directory-connections/{id}': on('directory.manage', 'account'),
   'DELETE /directory-connections/{id}': on('directory.manage', 'account'),
   'POST /directory-connections/{id}/test': on('directory.manage', 'account'),
+  'POST /directory-connections/{id}/sync': on('directory.manage', 'account'),
+  'GET /directory-connections/{id}/runs': on('directory.manage', 'account'),
+  'GET /directory-connections/{id}/runs/{runId}': on('directory.manage', 'account'),
 };

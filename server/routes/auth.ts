@@ -54,6 +54,10 @@ export function authRoutes(ctx: AppContext) {
         200: json(SessionSchema, 'Signed in'),
         ...errors,
         429: json(ErrorSchema, 'Too many failed sign-ins from this address (RateLimited; see Retry-After)'),
+        503: json(
+          ErrorSchema,
+          "DirectoryUnavailable: the directory that checks a synced user's password cannot be reached",
+        ),
       },
     }),
     async (c) => {
@@ -92,7 +96,11 @@ export function authRoutes(ctx: AppContext) {
       tags: ['Auth'],
       summary: 'Change your own password (also completes the Update Password required action)',
       request: { body: body(changePasswordSchema) },
-      responses: { 200: json(SessionSchema, 'Password changed'), ...errors },
+      responses: {
+        200: json(SessionSchema, 'Password changed'),
+        ...errors,
+        409: json(ErrorSchema, "DirectoryPassword: your password is your directory's, changed there"),
+      },
     }),
     async (c) => {
       const session = requireSession(c, { allowPending: true });

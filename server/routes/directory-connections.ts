@@ -1,23 +1,30 @@
 // Directory connections of the account (admins who manage every user): the LDAP or Active Directory servers users
 // and groups are synced from, and "test connection" for a saved connection or for settings not saved yet. The bind
 // password is write-only.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import {
   directoryConnectionCreateSchema,
   directoryConnectionTestSchema,
   directoryConnectionUpdateSchema,
+  directorySyncRequestSchema,
 } from '../../shared/directory-schemas.js';
 import {
   DirectoryConnectionListSchema,
   DirectoryConnectionSchema,
+  DirectorySyncPreviewSchema,
+  DirectorySyncRunListSchema,
+  DirectorySyncRunSchema,
   DirectoryTestResultSchema,
 } from '../../shared/responses/directory.js';
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { body, conflicting, errors, IdParams, json, missing } from './schemas.js';
+import { body, conflicting, errors, IdParams, idParam, json, missing } from './schemas.js';
 
 const tags = ['Directory connections'];
+const RunParams = z.object({ id: idParam('id'), runId: idParam('runId') });
+const SYNC_DESCRIPTION =
+  'Reads every user and group of the directory (paged, RFC 2696), or with kind incremental only the entries changed since the last successful sync (modifyTimestamp, uSNChanged on Active Directory) and the external ids of all, and makes Roster follow it: users matched by external id are created (source = the connection name), updated (mapped fields only), disabled when gone or disabled in Active Directory (or deleted or kept, as the connection says), enabled again when they come back; users whose sync switch is off are left alone. Directory groups become groups of the account and their subgroups (deeper ones are flattened into the third level, with a warning), and memberships of synced users follow the directory. An entry that cannot be synced is an error naming its DN; the rest goes on. With preview true nothing is written and the plan is the answer; otherwise the run goes on in the background (202): follow it at GET /directory-connections/{id}/runs/{runId}. One run of a connection at a time.';
 const TEST_DESCRIPTION =
   'Checks the filters, then looks the host up (DNS), connects (TCP), secures the connection (TLS: ldaps://, or StartTLS on ldap://), binds, and checks both base DNs; when all pass, counts the entries each filter sees, 500 a page (RFC 2696 paged results). A failure is a 200 whose failedStep, reason and field say what to fix. Each step waits at most ROSTER_DIRECTORY_TIMEOUT_MS.';
 
@@ -138,6 +145,63 @@ export function directoryConnectionRoutes(ctx: AppContext) {
       },
     }),
     async (c) => c.json(await ctx.directoryConnections.test(requireSession(c).actor, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/directory-connections/{id}/sync',
+      tags,
+      summary: 'Sync users and groups from the directory, or preview what a sync would do',
+      description: SYNC_DESCRIPTION,
+      request: { params: IdParams, body: body(directorySyncRequestSchema) },
+      responses: {
+        200: json(DirectorySyncPreviewSchema, 'The preview: what a sync would create, update, disable, leave alone'),
+        202: json(z.object({ run: DirectorySyncRunSchema }), 'Started: the run goes on in the background'),
+        ...errors,
+        ...missing('directory connection'),
+        ...conflicting(
+          'SyncRunning: a sync of this connection is running; SyncFailed: the preview could not read the directory',
+        ),
+      },
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      const started = await ctx.directorySync.start(requireSession(c).actor, c.req.valid('param').id, input, meta(c));
+      if (started.preview) return c.json(started.preview, 200);
+      return c.json({ run: started.run }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/directory-connections/{id}/runs',
+      tags,
+      summary: "The connection's sync runs, newest first (the last 50)",
+      request: { params: IdParams },
+      responses: {
+        200: json(DirectorySyncRunListSchema, 'Runs with their counts and errors'),
+        ...errors,
+        ...missing('directory connection'),
+      },
+    }),
+    async (c) => c.json({ items: await ctx.directorySync.runs(requireSession(c).actor, c.req.valid('param').id) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/directory-connections/{id}/runs/{runId}',
+      tags,
+      summary: 'One sync run, with its progress while it runs',
+      request: { params: RunParams },
+      responses: { 200: json(DirectorySyncRunSchema, 'The run'), ...errors, ...missing('sync run') },
+    }),
+    async (c) => {
+      const { id, runId } = c.req.valid('param');
+      return c.json(await ctx.directorySync.run(requireSession(c).actor, id, runId), 200);
+    },
   );
 
   return app;

@@ -110,7 +110,7 @@ export function signInLinkRoutes(ctx: AppContext) {
         200: json(PasswordChosenSchema, 'Password chosen: sign in with it'),
         ...errors,
         ...gone,
-        409: json(ErrorSchema, 'SingleSignOnUser'),
+        409: json(ErrorSchema, "SingleSignOnUser; DirectoryPassword: the user's password is their directory's"),
         ...limited,
       },
     }),

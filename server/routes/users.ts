@@ -193,7 +193,9 @@ export function userRoutes(ctx: AppContext) {
         200: versioned(json(UserSchema, 'Password set')),
         ...errors,
         404: notFound,
-        ...conflicting('Your own password is changed on your profile (UseChangePassword)'),
+        ...conflicting(
+          "Your own password is changed on your profile (UseChangePassword); DirectoryPassword: the user's password is their directory's",
+        ),
       },
     }),
     async (c) => {

@@ -8,6 +8,7 @@ import { writerHeld } from '../db/write-lock.js';
 import { AppError, RateLimited, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { assertRosterPassword, directoryCredentialOf, verifyDirectoryPassword } from './directory/sign-in.js';
 import { PASSWORD_LINKS, withdrawLinks } from './links.js';
 import { type OneTimeCodes, otpRequiredFor } from './otp.js';
 import { ownerOf, PasswordPolicies } from './password-policy.js';
@@ -104,6 +105,8 @@ export class Auth {
   /** One-time codes (second factor); set by the context. */
   codes: OneTimeCodes | null = null;
   private readonly throttle: Throttle;
+  /** How long a directory may take to check a synced user's password (set by the context). */
+  directoryTimeoutMs = 5_000;
 
   constructor(
     private readonly db: Db,
@@ -149,14 +152,23 @@ export class Auth {
       ? await this.db.selectFrom('user_credentials').selectAll().where('user_id', '=', user.id).executeTakeFirst()
       : undefined;
     const guess = account && user ? await this.reserveGuess(user.id, now) : null;
-    // Checked in every case (against a hash nobody knows when there is no user), so the time says nothing.
-    const ok = await verifyPassword(credential?.password_hash ?? (await dummyHash()), password);
+    // A user synced from a directory that checks passwords proves theirs by a bind as their entry (not while locked).
+    const directory = user ? await directoryCredentialOf(this.db, user.id) : null;
+    const ok = directory
+      ? Boolean(guess) &&
+        (await verifyDirectoryPassword(directory, password, this.directoryTimeoutMs).catch(async (error: unknown) => {
+          // The directory could not answer: that guess is given back, the user tries again later.
+          if (user && guess) await this.giveBack(user.id, guess);
+          throw error;
+        }))
+      : // Checked in every case (against a hash nobody knows when there is no user), so the time says nothing.
+        await verifyPassword(credential?.password_hash ?? (await dummyHash()), password);
     // A locked user gets the same answer whether the password was right or not.
     if (account && user && !guess) {
       if (client) await this.countClientFailure(client, now);
       throw userLocked(this.lockout);
     }
-    if (!account || !user || !credential || !ok) {
+    if (!account || !user || (!credential && !directory) || !ok) {
       if (client) await this.countClientFailure(client, now);
       if (account && user && guess && (await this.recordFailure(account.id, user, guess, now, meta.ip))) {
         throw userLocked(this.lockout);
@@ -173,7 +185,8 @@ export class Auth {
         .execute();
       throw refusal;
     }
-    await this.requireChangeIfExpired(account.id, user, credential.updated_at, meta.ip);
+    // A directory password's age is the directory's business.
+    if (credential && !directory) await this.requireChangeIfExpired(account.id, user, credential.updated_at, meta.ip);
     // With a second factor the sign-in is not over: the right password gives its guess back (the codes that follow
     // are counted one by one), without clearing the failures before it, so that knowing the password never buys
     // more code guesses. (An identity provider answers for its own second factor.)
@@ -534,6 +547,7 @@ export class Auth {
     newPassword: string,
     ip?: string | null,
   ) {
+    await assertRosterPassword(this.db, session.user.id, 'newPassword');
     const credential = await this.db
       .selectFrom('user_credentials')
       .selectAll()

@@ -1,11 +1,13 @@
 // Invitations, forgotten passwords and email verification: each sends a single-use link by mail (through the outbox,
 // in the transaction of the change) and takes it back once, when the user chooses a password or confirms the address.
+
 import type { CompiledQuery } from 'kysely';
 import { type Config, publicBaseUrl } from '../config.js';
 import type { Db } from '../db/index.js';
 import { AppError, notFound, RateLimited } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
+import { assertRosterPassword } from './directory/sign-in.js';
 import {
   LINK_PAGES,
   type LinkPurpose,
@@ -397,6 +399,7 @@ export class SignInLinks {
     if (user.auth_method !== 'password') {
       throw new AppError(409, 'SingleSignOnUser', 'This user signs in with single sign-on and has no Roster password');
     }
+    await assertRosterPassword(this.db, user.id);
     await this.passwordPolicies.assert(this.db, user.account_id, ownerOf(user), password, 'password');
     const hash = await hashPassword(password);
     const at = this.now().toISOString();

@@ -24,6 +24,7 @@ import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, us
 import { agentIdTaken, assertAgentIdFree, isAgentIdViolation } from './agent-ids.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
+import { assertRosterPassword } from './directory/sign-in.js';
 import { PASSWORD_LINKS, withdrawLinks } from './links.js';
 import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { hashPassword } from './passwords.js';
@@ -1343,6 +1344,7 @@ export class UserDirectory {
     const before = await this.findRow(actor.accountId, id);
     if (!before) throw notFound('User');
     authorize(actor, 'user.update', 'user', userSubject(before));
+    await assertRosterPassword(this.db, id);
     const hash = await this.passwordHashFor(actor, before, before.auth_method, input.password);
     const row = await this.db
       .transaction()

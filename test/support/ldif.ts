@@ -10,6 +10,10 @@ export const SERVICES_DN = `ou=services,${SUFFIX}`;
 export const SERVICE_DN = `cn=roster-sync,${SERVICES_DN}`;
 export const SERVICE_PASSWORD = 'Sync-pass-2026!';
 
+/** When the generated entries were last changed, as slapadd records it: long before any test, so that only the
+ * entries a test changes are newer than a sync's mark (an incremental sync reads a few minutes before it). */
+export const LOADED_AT = '20260101000000Z';
+
 export interface Person {
   dn: string;
   cn: string;
@@ -91,6 +95,7 @@ function personLdif(p: Person): string {
     ['telephoneNumber', p.telephoneNumber],
     ['departmentNumber', p.departmentNumber],
     ['userPassword', `Person-pass-${p.uid ?? 'none'}`],
+    ['modifyTimestamp', LOADED_AT],
   ]);
 }
 
@@ -100,6 +105,7 @@ function groupLdif(g: Group): string {
     ['objectClass', 'groupOfNames'],
     ['cn', g.cn],
     ...g.members.map((m) => ['member', m] as [string, string]),
+    ['modifyTimestamp', LOADED_AT],
   ]);
 }
 

@@ -19,6 +19,14 @@ export interface DirectoryConnectionsTable {
   vendor: string;
   /** JSON object: Roster's field -> the directory attribute holding it (null: not read). */
   attribute_mapping_json: string;
+  /** disable, delete or keep: users gone from the directory. */
+  missing_users: Generated<string>;
+  /** Minutes between scheduled syncs; null = on demand only. */
+  schedule_minutes: Generated<number | null>;
+  /** Where the last successful sync's reading stopped (modifyTimestamp, or uSNChanged on AD). */
+  high_water_mark: Generated<string | null>;
+  /** 1: synced users sign in with their directory password. */
+  password_sign_in: Generated<number>;
   created_by: number | null;
   created_at: string;
   updated_at: string;

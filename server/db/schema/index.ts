@@ -14,6 +14,7 @@ import type { AccountsTable } from './accounts.js';
 import type { ApiKeysTable } from './api-keys.js';
 import type { AuditEventsTable } from './audit-events.js';
 import type { DirectoryConnectionsTable } from './directory-connections.js';
+import type { DirectoryGroupLinksTable, DirectorySyncRunsTable, DirectoryUserLinksTable } from './directory-sync.js';
 import type { ImportJobsTable, ImportSettingsTable } from './import-jobs.js';
 import type { LicensePoolsTable, UserLicensesTable } from './licenses.js';
 import type {
@@ -81,6 +82,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   directory_connections: DirectoryConnectionsTable;
+  directory_sync_runs: DirectorySyncRunsTable;
+  directory_user_links: DirectoryUserLinksTable;
+  directory_group_links: DirectoryGroupLinksTable;
 }
 
 export type { AccountsTable, AuditEventsTable, SavedFiltersTable, SessionsTable, UserCredentialsTable, UsersTable };

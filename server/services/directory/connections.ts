@@ -9,6 +9,7 @@ import {
   type DirectoryConnectionTestInput,
   type DirectoryConnectionUpdate,
   type DirectoryVendor,
+  type MissingUsersChoice,
   PEM_CERTIFICATE,
   REQUIRED_ATTRIBUTES,
 } from '../../../shared/directory-schemas.js';
@@ -40,6 +41,9 @@ function present(row: Row): DirectoryConnection {
     groupsFilter: row.groups_filter,
     vendor: row.vendor as DirectoryVendor,
     attributes: JSON.parse(row.attribute_mapping_json) as AttributeMapping,
+    missingUsers: row.missing_users as MissingUsersChoice,
+    scheduleMinutes: row.schedule_minutes,
+    passwordSignIn: row.password_sign_in === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -176,6 +180,9 @@ export class DirectoryConnections {
           groups_filter: input.groupsFilter ?? preset.groupsFilter,
           vendor: input.vendor,
           attribute_mapping_json: JSON.stringify(mappingFor(input.vendor, input.attributes)),
+          missing_users: input.missingUsers ?? 'disable',
+          schedule_minutes: input.scheduleMinutes ?? null,
+          password_sign_in: input.passwordSignIn ? 1 : 0,
           created_by: actor.userId,
           created_at: at,
           updated_at: at,
@@ -251,6 +258,9 @@ export class DirectoryConnections {
           groups_filter: input.groupsFilter ?? (fresh ? preset.groupsFilter : before.groups_filter),
           vendor,
           attribute_mapping_json: JSON.stringify(attributes),
+          missing_users: input.missingUsers ?? before.missing_users,
+          schedule_minutes: input.scheduleMinutes === undefined ? before.schedule_minutes : input.scheduleMinutes,
+          password_sign_in: input.passwordSignIn === undefined ? before.password_sign_in : input.passwordSignIn ? 1 : 0,
           updated_at: this.now().toISOString(),
         })
         .where('id', '=', id)

@@ -1,0 +1,90 @@
+// The sync's pure parts: DN comparison, AD's GUIDs and flags, and the plan's rules for one user.
+import { describe, expect, it } from 'vitest';
+import { type LinkedUser, planUsers } from './plan.js';
+import { PRESETS } from './presets.js';
+import { changedSinceFilter, type DirectoryUser, dnKey, guidText } from './reader.js';
+
+const AD = PRESETS.active_directory;
+
+const entry = (over: Partial<DirectoryUser> = {}): DirectoryUser => ({
+  dn: 'CN=Ana García\\, Jr.,OU=People,DC=example,DC=org',
+  externalId: 'guid-1',
+  username: 'Ana.Garcia',
+  firstName: 'Ana',
+  lastName: 'García, Jr.',
+  email: 'ana@example.org',
+  phone: null,
+  department: 'Ventas',
+  memberOf: [],
+  disabled: false,
+  mustChangePassword: false,
+  changed: '100',
+  ...over,
+});
+
+const linked = (over: Partial<LinkedUser> = {}): LinkedUser => ({
+  userId: 7,
+  externalId: 'guid-1',
+  dn: 'CN=Ana García\\, Jr.,OU=People,DC=example,DC=org',
+  disabledBySync: false,
+  username: 'ana.garcia',
+  first_name: 'Ana',
+  last_name: 'García, Jr.',
+  email: 'ana@example.org',
+  phone: '',
+  department: 'Ventas',
+  enabled: 1,
+  sync_enabled: 1,
+  required_actions: '[]',
+  ...over,
+});
+
+const plan = (entries: DirectoryUser[], users: LinkedUser[] = [], usernames = new Map<string, number>()) =>
+  planUsers({ mapping: AD.attributes, missingUsers: 'disable', entries, present: null, linked: users, usernames });
+
+describe('directory sync rules', () => {
+  it('compares DNs whatever their escaping, case and spacing', () => {
+    expect(dnKey('cn=Ana García\\2C Jr.,ou=people,dc=example,dc=org')).toBe(
+      dnKey('CN=Ana García\\, Jr., OU=People, DC=example, DC=org'),
+    );
+    expect(dnKey('cn=Z\\C3\\B6e,dc=x')).toBe(dnKey('cn=zöe,dc=x'));
+    expect(dnKey('cn=a\\,b,dc=x')).not.toBe(dnKey('cn=a,b=,dc=x'));
+  });
+
+  it("reads Active Directory's objectGUID as text and asks for changes after the last uSNChanged", () => {
+    const bytes = Buffer.from('33221100554477668899aabbccddeeff', 'hex');
+    expect(guidText(bytes)).toBe('00112233-4455-6677-8899-aabbccddeeff');
+    expect(changedSinceFilter('(objectClass=user)', AD, '41')).toBe('(&(objectClass=user)(uSNChanged>=42))');
+    // Five minutes back: what changed while the last sync was reading is read again.
+    expect(changedSinceFilter('(objectClass=x)', PRESETS.openldap, '20260101000200Z')).toBe(
+      '(&(objectClass=x)(modifyTimestamp>=20251231235700Z))',
+    );
+  });
+
+  it('disables a user AD disables, asks for a new password when pwdLastSet is 0, and re-enables only its own disabling', () => {
+    const disabled = plan([entry({ disabled: true, mustChangePassword: true })], [linked()]);
+    expect(disabled.users[0]).toMatchObject({ action: 'disable', disabledBySync: true });
+    expect(disabled.users[0]?.set).toEqual({ enabled: 0, required_actions: '["update_password"]' });
+    const created = plan([entry({ disabled: true, mustChangePassword: true })]);
+    expect(created.users[0]?.set).toMatchObject({ enabled: 0, required_actions: '["update_password"]' });
+    expect(plan([entry()], [linked({ enabled: 0, disabledBySync: true })]).users[0]?.action).toBe('enable');
+    expect(plan([entry()], [linked({ enabled: 0, disabledBySync: false })]).users[0]?.action).toBe('unchanged');
+  });
+
+  it('takes another spelling of the same department for no change', () => {
+    expect(plan([entry({ department: 'VENTAS ' })], [linked()]).users[0]?.action).toBe('unchanged');
+    expect(plan([entry({ department: 'Soporte' })], [linked()]).users[0]).toMatchObject({
+      action: 'update',
+      set: { department: 'Soporte' },
+    });
+  });
+
+  it('matches by external id, never by a username: a reused one is an error naming the DN', () => {
+    const reused = plan([entry({ externalId: 'guid-2' })], [linked()], new Map([['ana.garcia', 7]]));
+    expect(reused.errors).toEqual([
+      { dn: entry().dn, message: 'The username "ana.garcia" belongs to a user synced from another entry' },
+    ]);
+    // The linked user whose entry is gone is disabled, not handed to the new entry.
+    expect(reused.users).toEqual([expect.objectContaining({ action: 'disable', userId: 7 })]);
+  });
+});

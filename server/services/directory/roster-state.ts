@@ -1,0 +1,110 @@
+// What Roster holds that a sync plans against: the users and groups a connection links to, the account's usernames
+// and the names of groups that are not the connection's; and the plan made from them and what was read.
+import type { Selectable } from 'kysely';
+import type { AttributeMapping } from '../../../shared/directory-schemas.js';
+import type { Db } from '../../db/index.js';
+import type { DirectoryConnectionsTable } from '../../db/schema/directory-connections.js';
+import { type LinkedUser, type MissingUsers, planGroups, planUsers } from './plan.js';
+import type { DirectoryGroup, DirectoryUser } from './reader.js';
+import type { SyncPlan } from './run-view.js';
+
+type Connection = Selectable<DirectoryConnectionsTable>;
+
+/** What was read from the directory for a run. */
+export interface DirectoryRead {
+  entries: DirectoryUser[];
+  /** Incremental: every user's external id; null when `entries` are all the users. */
+  present: Set<string> | null;
+  groups: DirectoryGroup[];
+}
+
+/** The run's plan: Roster's state read, and planned against what the directory holds. */
+export async function planRun(db: Db, connection: Connection, read: DirectoryRead): Promise<SyncPlan> {
+  const linkedRows = await db
+    .selectFrom('directory_user_links as l')
+    .innerJoin('users as u', 'u.id', 'l.user_id')
+    .select([
+      'l.user_id',
+      'l.external_id',
+      'l.dn',
+      'l.disabled_by_sync',
+      'u.username',
+      'u.first_name',
+      'u.last_name',
+      'u.email',
+      'u.phone',
+      'u.department',
+      'u.enabled',
+      'u.sync_enabled',
+      'u.required_actions',
+    ])
+    .where('l.connection_id', '=', connection.id)
+    .execute();
+  const linked: LinkedUser[] = linkedRows.map((row) => ({
+    userId: row.user_id,
+    externalId: row.external_id,
+    dn: row.dn,
+    disabledBySync: row.disabled_by_sync === 1,
+    username: row.username,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    email: row.email,
+    phone: row.phone,
+    department: row.department,
+    enabled: row.enabled,
+    sync_enabled: row.sync_enabled,
+    required_actions: row.required_actions,
+  }));
+  const usernames = new Map(
+    (
+      await db.selectFrom('users').select(['id', 'username']).where('account_id', '=', connection.account_id).execute()
+    ).map((row) => [row.username, row.id]),
+  );
+  const users = planUsers({
+    mapping: JSON.parse(connection.attribute_mapping_json) as AttributeMapping,
+    missingUsers: connection.missing_users as MissingUsers,
+    entries: read.entries,
+    present: read.present,
+    linked,
+    usernames,
+  });
+  const linkedGroups = await db
+    .selectFrom('directory_group_links as l')
+    .innerJoin('groups as g', 'g.id', 'l.group_id')
+    .select(['l.group_id', 'l.external_id', 'l.dn', 'g.name', 'g.parent_id'])
+    .where('l.connection_id', '=', connection.id)
+    .execute();
+  const others = await db
+    .selectFrom('groups')
+    .select(['id', 'parent_id', 'name_key'])
+    .where('account_id', '=', connection.account_id)
+    .where(
+      'id',
+      'not in',
+      db.selectFrom('directory_group_links').select('group_id').where('connection_id', '=', connection.id),
+    )
+    .execute();
+  const taken = new Map<number, Set<string>>();
+  for (const group of others) {
+    const set = taken.get(group.parent_id ?? 0) ?? new Set<string>();
+    set.add(group.name_key);
+    taken.set(group.parent_id ?? 0, set);
+  }
+  const groups = planGroups(
+    read.groups,
+    linkedGroups.map((g) => ({
+      groupId: g.group_id,
+      externalId: g.external_id,
+      dn: g.dn,
+      name: g.name,
+      parentId: g.parent_id,
+    })),
+    taken,
+  );
+  return {
+    users,
+    groups,
+    errors: [...users.errors, ...groups.errors],
+    warnings: groups.warnings,
+  };
+}

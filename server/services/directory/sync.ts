@@ -1,0 +1,496 @@
+// Directory sync runs: starts one (one per connection at a time, across processes: a unique index on running runs),
+// reads the directory, plans, and either answers the plan (preview) or writes it in the background, recording
+// progress, counts and the entries it could not sync. A run that stops midway is recorded as failed; what it wrote
+// is whole users, and the next run plans from there and finishes the job.
+import type { Selectable, Transaction } from 'kysely';
+import type { AttributeMapping, DirectoryVendor, SyncKind } from '../../../shared/directory-schemas.js';
+import type { DirectorySyncPreview, DirectorySyncRun } from '../../../shared/responses/directory.js';
+import type { DatabaseHandle } from '../../db/index.js';
+import type { DirectoryConnectionsTable } from '../../db/schema/directory-connections.js';
+import type { DirectorySyncRunsTable } from '../../db/schema/directory-sync.js';
+import type { Database } from '../../db/schema/index.js';
+import { AppError, conflict, forbidden, notFound } from '../../errors.js';
+import { type Actor, authorize } from '../../policy.js';
+import type { AuditLog } from '../audit.js';
+import type { Teams } from '../teams.js';
+import { isUniqueViolation, type RequestMeta } from '../users.js';
+import { DirectoryStepError, openDirectory, release } from './client.js';
+import type { EntryProblem, PlannedUser } from './plan.js';
+import { PRESETS } from './presets.js';
+import { DirectoryReadError, type ReadSettings, readGroups, readUserIds, readUsers } from './reader.js';
+import { type DirectoryRead, planRun } from './roster-state.js';
+import { columnsOf, presentRun, previewOf, type SyncPlan } from './run-view.js';
+import {
+  breathe,
+  type GroupCounts,
+  removeGroups,
+  syncMemberships,
+  USER_BATCH,
+  type UserCounts,
+  type WriteContext,
+  writeGroups,
+  writeUserBatch,
+} from './writer.js';
+
+type Connection = Selectable<DirectoryConnectionsTable>;
+type RunRow = Selectable<DirectorySyncRunsTable>;
+
+/** A running run whose process has not written for this long is taken for dead (its process stopped). */
+const STALE_MS = 10 * 60 * 1000;
+
+/** Problems a run keeps (the counts count them all): a directory of bad entries makes no history too large to read. */
+const KEPT_PROBLEMS = 1000;
+const kept = (problems: EntryProblem[]) => JSON.stringify(problems.slice(0, KEPT_PROBLEMS));
+
+/** The process is stopping: the run ends between two batches. */
+export class SyncStopped extends Error {
+  override name = 'SyncStopped';
+}
+
+const later = (a: string | null, b: string | null, numeric: boolean): string | null => {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (numeric) return BigInt(a) >= BigInt(b) ? a : b;
+  return a >= b ? a : b;
+};
+
+export class DirectorySync {
+  /** Runs this process is writing (tests and shutdown wait for them). */
+  private readonly background = new Set<Promise<void>>();
+  /** Set while the process stops: runs end between two batches instead of being cut in the middle of one. */
+  private stopping = false;
+
+  constructor(
+    private readonly handle: DatabaseHandle,
+    private readonly audit: AuditLog,
+    private readonly teams: Teams,
+    private readonly now: () => Date,
+    private readonly timeoutMs: number,
+    private readonly onCreated?: WriteContext['onCreated'],
+  ) {}
+
+  private assertCanManage(actor: Actor) {
+    authorize(actor, 'directory.manage', 'account', { accountId: actor.accountId }, () =>
+      forbidden('Only admins who manage every user sync directories'),
+    );
+  }
+
+  private async connection(accountId: number, id: number): Promise<Connection> {
+    const row = await this.handle.db
+      .selectFrom('directory_connections')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound('Directory connection');
+    return row;
+  }
+
+  /** The connection's runs, newest first. */
+  async runs(actor: Actor, connectionId: number, limit = 50): Promise<DirectorySyncRun[]> {
+    this.assertCanManage(actor);
+    await this.connection(actor.accountId, connectionId);
+    const rows = await this.handle.db
+      .selectFrom('directory_sync_runs')
+      .selectAll()
+      .where('account_id', '=', actor.accountId)
+      .where('connection_id', '=', connectionId)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(presentRun);
+  }
+
+  async run(actor: Actor, connectionId: number, runId: number): Promise<DirectorySyncRun> {
+    this.assertCanManage(actor);
+    const row = await this.handle.db
+      .selectFrom('directory_sync_runs')
+      .selectAll()
+      .where('account_id', '=', actor.accountId)
+      .where('connection_id', '=', connectionId)
+      .where('id', '=', runId)
+      .executeTakeFirst();
+    if (!row) throw notFound('Sync run');
+    return presentRun(row);
+  }
+
+  /** Waits for the runs this process is writing. */
+  /**
+   * Ends the runs this process is writing at their next batch (each recorded as failed; the next run finishes the
+   * job), and waits for them: for a process that stops.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    try {
+      await this.idle();
+    } finally {
+      this.stopping = false;
+    }
+  }
+
+  private assertGoingOn() {
+    if (this.stopping) throw new SyncStopped('Roster stopped during the sync: the next run finishes the job');
+  }
+
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Starts a sync: a preview answers its plan; a real one answers its run and goes on in the background. */
+  async start(
+    actor: Actor,
+    connectionId: number,
+    input: { kind: SyncKind; preview?: boolean },
+    meta: RequestMeta = {},
+    options: { scheduled?: boolean } = {},
+  ): Promise<{ run: DirectorySyncRun; preview: DirectorySyncPreview | null }> {
+    this.assertCanManage(actor);
+    const connection = await this.connection(actor.accountId, connectionId);
+    const run = await this.begin(
+      connection,
+      input.kind,
+      input.preview === true,
+      options.scheduled ? null : actor.userId,
+    );
+    if (input.preview) {
+      const preview = await this.execute(connection, run, actor, meta, true);
+      return { run: preview?.run ?? (await this.run(actor, connectionId, run.id)), preview };
+    }
+    const work = this.execute(connection, run, actor, meta, false).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+    return { run: presentRun(run), preview: null };
+  }
+
+  /**
+   * Starts the scheduled syncs that are due: a connection with a schedule whose last run (scheduled or not) started
+   * at least its interval ago. Incremental, except a full one when none succeeded in the last day (or no incremental
+   * mark exists yet). Run as the account's owner; another process starting the same run first is no error (409).
+   */
+  async startDue(): Promise<number[]> {
+    const db = this.handle.db;
+    const now = this.now();
+    const connections = await db
+      .selectFrom('directory_connections as c')
+      .innerJoin('accounts as a', 'a.id', 'c.account_id')
+      .innerJoin('users as o', 'o.id', 'a.owner_user_id')
+      .select(['c.id', 'c.account_id', 'c.schedule_minutes', 'c.high_water_mark', 'o.id as owner_id', 'o.username'])
+      .where('c.schedule_minutes', 'is not', null)
+      .execute();
+    const started: number[] = [];
+    for (const connection of connections) {
+      const runs = await db
+        .selectFrom('directory_sync_runs')
+        .select(['started_at', 'kind', 'status'])
+        .where('connection_id', '=', connection.id)
+        .where('preview', '=', 0)
+        .orderBy('id', 'desc')
+        .limit(50)
+        .execute();
+      const last = runs[0];
+      const every = (connection.schedule_minutes as number) * 60_000;
+      if (last && new Date(last.started_at).getTime() + every > now.getTime()) continue;
+      const dayAgo = now.getTime() - 24 * 60 * 60_000;
+      const recentFull = runs.some(
+        (run) => run.kind === 'full' && run.status === 'succeeded' && new Date(run.started_at).getTime() >= dayAgo,
+      );
+      const kind: SyncKind = recentFull && connection.high_water_mark ? 'incremental' : 'full';
+      const owner: Actor = {
+        userId: connection.owner_id,
+        accountId: connection.account_id,
+        username: connection.username,
+        accessType: 'admin',
+        isOwner: true,
+      };
+      try {
+        const { run } = await this.start(owner, connection.id, { kind }, {}, { scheduled: true });
+        started.push(run.id);
+      } catch (error) {
+        if (!(error instanceof AppError && error.status === 409)) throw error;
+      }
+    }
+    return started;
+  }
+
+  /** Starts the schedule: every minute, the syncs that are due. */
+  startSchedule(everyMs = 60_000): () => void {
+    const tick = () =>
+      this.startDue().catch((error: Error) => console.error(`[roster] scheduled directory sync: ${error.message}`));
+    const timer = setInterval(tick, everyMs);
+    timer.unref();
+    void tick();
+    return () => clearInterval(timer);
+  }
+
+  /** Records a running run, or refuses while another of the connection runs. */
+  private async begin(connection: Connection, kind: SyncKind, preview: boolean, by: number | null): Promise<RunRow> {
+    const at = this.now();
+    // A run whose process died would block the connection for ever: past its heartbeat's age it is over.
+    await this.handle.db
+      .updateTable('directory_sync_runs')
+      .set({
+        status: 'failed',
+        finished_at: at.toISOString(),
+        message: 'The process running this sync stopped before it finished',
+      })
+      .where('connection_id', '=', connection.id)
+      .where('status', '=', 'running')
+      .where('heartbeat_at', '<', new Date(at.getTime() - STALE_MS).toISOString())
+      .execute();
+    try {
+      return await this.handle.db
+        .insertInto('directory_sync_runs')
+        .values({
+          account_id: connection.account_id,
+          connection_id: connection.id,
+          kind,
+          preview: preview ? 1 : 0,
+          status: 'running',
+          started_by: by,
+          started_at: at.toISOString(),
+          heartbeat_at: at.toISOString(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw conflict('SyncRunning', `A sync of ${connection.name} is running: wait for it to finish`);
+      throw error;
+    }
+  }
+
+  private async progress(runId: number, values: Partial<Record<keyof RunRow, unknown>>) {
+    await this.handle.db
+      .updateTable('directory_sync_runs')
+      .set({ ...values, heartbeat_at: this.now().toISOString() } as never)
+      .where('id', '=', runId)
+      .execute();
+  }
+
+  private settings(connection: Connection): ReadSettings {
+    return {
+      usersBaseDn: connection.users_base_dn,
+      usersFilter: connection.users_filter,
+      groupsBaseDn: connection.groups_base_dn,
+      groupsFilter: connection.groups_filter,
+      mapping: JSON.parse(connection.attribute_mapping_json) as AttributeMapping,
+      preset: PRESETS[connection.vendor as DirectoryVendor],
+    };
+  }
+
+  private async read(connection: Connection, run: RunRow): Promise<DirectoryRead> {
+    const client = await openDirectory(
+      {
+        url: connection.url,
+        startTls: connection.start_tls === 1,
+        caCertificate: connection.ca_certificate,
+        bindDn: connection.bind_dn,
+        bindPassword: connection.bind_password,
+      },
+      this.timeoutMs,
+    );
+    try {
+      const settings = this.settings(connection);
+      const since = run.kind === 'incremental' ? connection.high_water_mark : null;
+      let beat = Date.now();
+      const entries = await readUsers(client, settings, since, async (count) => {
+        this.assertGoingOn();
+        if (Date.now() - beat < 2000) return;
+        beat = Date.now();
+        await this.progress(run.id, { progress_total: count });
+      });
+      const present = since ? await readUserIds(client, settings) : null;
+      const groups = await readGroups(client, settings);
+      return { entries, present, groups };
+    } finally {
+      release(client);
+    }
+  }
+
+  /** Reads, plans, and previews or writes; every outcome ends the run (failed, with why, if it must). */
+  private async execute(
+    connection: Connection,
+    run: RunRow,
+    actor: Actor,
+    meta: RequestMeta,
+    preview: boolean,
+  ): Promise<DirectorySyncPreview | null> {
+    const counts: UserCounts & GroupCounts = {
+      created: 0,
+      updated: 0,
+      enabled: 0,
+      disabled: 0,
+      deleted: 0,
+      groupsCreated: 0,
+      groupsUpdated: 0,
+      groupsDeleted: 0,
+      membershipsChanged: 0,
+    };
+    let planned: SyncPlan | null = null;
+    const warnings: EntryProblem[] = [];
+    try {
+      const read = await this.read(connection, run);
+      planned = await planRun(this.handle.db, connection, read);
+      warnings.push(...planned.warnings);
+      const tally = (action: PlannedUser['action']) =>
+        planned?.users.users.filter((user) => user.action === action).length ?? 0;
+      const fixed = {
+        unchanged: tally('unchanged'),
+        skipped: tally('skip'),
+        errors: planned.errors.length,
+        errors_json: kept(planned.errors),
+      };
+      if (preview) {
+        const row = await this.finish(run, 'succeeded', null, {
+          ...fixed,
+          created: tally('create'),
+          updated: tally('update'),
+          enabled: tally('enable'),
+          disabled: tally('disable'),
+          deleted: tally('delete'),
+          groups_created: planned.groups.groups.filter((g) => g.action === 'create').length,
+          groups_updated: planned.groups.groups.filter((g) => g.action === 'update').length,
+          groups_deleted: planned.groups.removed.length,
+          warnings_json: kept(warnings),
+        });
+        return previewOf(presentRun(row), planned);
+      }
+      await this.write(connection, run, actor, read, planned, counts, warnings, fixed);
+      const numeric = PRESETS[connection.vendor as DirectoryVendor].changedAttribute === 'uSNChanged';
+      let mark = connection.high_water_mark;
+      // Groups are read whole every time: the users' changes are what an incremental sync asks for.
+      for (const item of read.entries) mark = later(mark, item.changed, numeric);
+      await this.finish(
+        run,
+        'succeeded',
+        null,
+        { ...fixed, ...columnsOf(counts), warnings_json: kept(warnings) },
+        async (trx) => {
+          await trx
+            .updateTable('directory_connections')
+            .set({ high_water_mark: mark })
+            .where('id', '=', connection.id)
+            .execute();
+        },
+        actor,
+        connection,
+        meta,
+      );
+      return null;
+    } catch (error) {
+      const message =
+        error instanceof DirectoryStepError || error instanceof DirectoryReadError || error instanceof SyncStopped
+          ? error.message
+          : `The sync stopped: ${(error as Error)?.message ?? String(error)}`;
+      await this.finish(
+        run,
+        'failed',
+        message,
+        {
+          ...columnsOf(counts),
+          ...(planned ? { errors: planned.errors.length, errors_json: kept(planned.errors) } : {}),
+          warnings_json: kept(warnings),
+        },
+        undefined,
+        preview ? undefined : actor,
+        connection,
+        meta,
+      ).catch(() => undefined);
+      if (preview) throw conflict('SyncFailed', message);
+      return null;
+    }
+  }
+
+  private async write(
+    connection: Connection,
+    run: RunRow,
+    actor: Actor,
+    read: DirectoryRead,
+    planned: SyncPlan,
+    counts: UserCounts & GroupCounts,
+    warnings: EntryProblem[],
+    fixed: Record<string, unknown>,
+  ) {
+    const ctx: WriteContext = {
+      handle: this.handle,
+      audit: this.audit,
+      teams: this.teams,
+      now: this.now,
+      actor,
+      accountId: connection.account_id,
+      connectionId: connection.id,
+      source: connection.name,
+      onCreated: this.onCreated,
+    };
+    const users = planned.users.users;
+    const total = users.length + planned.groups.groups.length + planned.groups.removed.length;
+    await this.progress(run.id, { progress_total: total, progress_done: 0, ...fixed });
+    let done = 0;
+    for (let i = 0; i < users.length; i += USER_BATCH) {
+      const batch = users.slice(i, i + USER_BATCH);
+      await breathe();
+      this.assertGoingOn();
+      await writeUserBatch(ctx, batch, counts);
+      done += batch.length;
+      await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+    }
+    // Groups gone first: one deleted and made again in the directory (a new external id) takes back its name.
+    await removeGroups(ctx, planned.groups, counts, warnings);
+    done += planned.groups.removed.length;
+    const groupIds = await writeGroups(ctx, planned.groups, counts);
+    done += planned.groups.groups.length;
+    await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+
+    await syncMemberships(ctx, connection, read, planned, groupIds, counts);
+    await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+  }
+
+  /** Ends the run; a real run's end is in the audit log with its counts. */
+  private async finish(
+    run: RunRow,
+    status: 'succeeded' | 'failed',
+    message: string | null,
+    values: Record<string, unknown>,
+    also?: (trx: Transaction<Database>) => Promise<void>,
+    actor?: Actor,
+    connection?: Connection,
+    meta: RequestMeta = {},
+  ): Promise<RunRow> {
+    return this.handle.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('directory_sync_runs')
+        .set({
+          ...values,
+          status,
+          message,
+          finished_at: this.now().toISOString(),
+          heartbeat_at: this.now().toISOString(),
+        } as never)
+        .where('id', '=', run.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await also?.(trx);
+      if (actor && connection) {
+        const presented = presentRun(row);
+        await this.audit.record(trx, {
+          accountId: connection.account_id,
+          actor: run.started_by === null ? null : actor,
+          action: 'directory.sync',
+          target: { type: 'directory_connection', id: connection.id, label: connection.name },
+          after: {
+            run: row.id,
+            kind: row.kind,
+            status,
+            ...presented.counts,
+            ...(message ? { message } : {}),
+          },
+          ip: meta.ip,
+        });
+      }
+      return row;
+    });
+  }
+}

@@ -1,0 +1,459 @@
+// Writes a sync's plan: users a batch per transaction (each user is either as before or fully changed, with their
+// link, audit entry and outbox events), then the groups, then the memberships, then the groups the directory no
+// longer has. Only the planned columns are written; what else a user has stays as it is.
+import type { Transaction } from 'kysely';
+import type { AttributeMapping } from '../../../shared/directory-schemas.js';
+import { foldText } from '../../../shared/search-text.js';
+import type { DatabaseHandle } from '../../db/index.js';
+import type { Database } from '../../db/schema/index.js';
+import { idIn } from '../../db/sql-helpers.js';
+import { countFacets, indexSearch } from '../../db/user-index.js';
+import type { Actor } from '../../policy.js';
+import type { AuditLog } from '../audit.js';
+import { ensureDepartment } from '../departments.js';
+import { withdrawLinks } from '../links.js';
+import type { Teams } from '../teams.js';
+import { emitUserEvents, type UserEventInput, userChangeEvents } from '../user-events.js';
+import { auditSnapshot, derivedColumns, type UserRow } from '../user-presenter.js';
+import type { GroupPlan, PlannedUser } from './plan.js';
+import { dnKey } from './reader.js';
+import type { DirectoryRead } from './roster-state.js';
+import type { SyncPlan } from './run-view.js';
+
+type Trx = Transaction<Database>;
+
+/** Users per transaction: small enough that other writers wait little, large enough to be quick. */
+export const USER_BATCH = 500;
+
+export interface WriteContext {
+  handle: DatabaseHandle;
+  audit: AuditLog;
+  teams: Teams;
+  now: () => Date;
+  actor: Actor;
+  accountId: number;
+  connectionId: number;
+  /** The connection's name: the source of the users it creates. */
+  source: string;
+  /** What every new user gets (the account's default licenses). */
+  onCreated?: (trx: Trx, actor: Actor, user: UserRow) => Promise<void>;
+}
+
+export interface UserCounts {
+  created: number;
+  updated: number;
+  enabled: number;
+  disabled: number;
+  deleted: number;
+}
+
+const auditActor = (ctx: WriteContext) => ctx.actor;
+const via = (ctx: WriteContext) => ({ directory: ctx.source });
+
+/** Writes one batch of planned users in one transaction. */
+export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], counts: UserCounts): Promise<void> {
+  const { handle, accountId } = ctx;
+  const at = ctx.now().toISOString();
+  const done: UserCounts = { created: 0, updated: 0, enabled: 0, disabled: 0, deleted: 0 };
+  await handle.db.transaction().execute(async (trx) => {
+    const events: UserEventInput[] = [];
+    const departments = new Map<string, string>();
+    const department = async (name: string) => {
+      if (!departments.has(name)) departments.set(name, await ensureDepartment(trx, accountId, name, at));
+      return departments.get(name) as string;
+    };
+    // New users in one statement, with their links and audit entries.
+    const creates = batch.filter((planned) => planned.action === 'create');
+    if (creates.length > 0) {
+      const values = [];
+      for (const planned of creates) {
+        const set = planned.set;
+        const row = {
+          account_id: accountId,
+          username: set.username as string,
+          first_name: set.first_name ?? (set.username as string),
+          last_name: set.last_name ?? '',
+          email: set.email ?? '',
+          phone: set.phone ?? '',
+          department: set.department ? await department(set.department) : '',
+          access_type: 'standard',
+          auth_method: 'password',
+          enabled: set.enabled ?? 1,
+          required_actions: set.required_actions ?? '[]',
+          source: ctx.source,
+          sync_enabled: 1,
+          nicknames: '[]',
+          created_at: at,
+          updated_at: at,
+        };
+        values.push({ ...row, ...derivedColumns(row) });
+      }
+      const created = (await trx.insertInto('users').values(values).returningAll().execute()) as UserRow[];
+      const byUsername = new Map(created.map((row) => [row.username, row]));
+      await indexSearch(trx, handle.dialect, created);
+      await countFacets(trx, handle.dialect, created);
+      await trx
+        .insertInto('directory_user_links')
+        .values(
+          creates.map((planned) => ({
+            connection_id: ctx.connectionId,
+            external_id: planned.externalId,
+            user_id: (byUsername.get(planned.set.username as string) as UserRow).id,
+            dn: planned.dn,
+            disabled_by_sync: planned.disabledBySync ? 1 : 0,
+          })),
+        )
+        .execute();
+      for (const row of created) await ctx.onCreated?.(trx, auditActor(ctx), row);
+      await ctx.audit.recordMany(
+        trx,
+        created.map((row) => ({
+          accountId,
+          actor: auditActor(ctx),
+          action: 'user.create',
+          target: { type: 'user', id: row.id, label: row.username },
+          after: { ...auditSnapshot(row), ...via(ctx) },
+        })),
+      );
+      for (const row of created) events.push({ accountId, userId: row.id, type: 'user.created' });
+      done.created += created.length;
+    }
+    for (const planned of batch) {
+      if (planned.action === 'create') continue;
+      const userId = planned.userId as number;
+      if (planned.action === 'delete') {
+        const row = await currentRow(trx, ctx, userId);
+        if (!row) continue;
+        await emitUserEvents(trx, handle.dialect, events.splice(0), at);
+        await emitUserEvents(trx, handle.dialect, [{ accountId, userId, type: 'user.deleted' }], at);
+        await trx.deleteFrom('users').where('account_id', '=', accountId).where('id', '=', userId).execute();
+        await ctx.audit.record(trx, {
+          accountId,
+          actor: auditActor(ctx),
+          action: 'user.delete',
+          target: { type: 'user', id: userId, label: row.username },
+          before: auditSnapshot(row),
+          after: via(ctx),
+        });
+        done.deleted++;
+        continue;
+      }
+      if (planned.action === 'unchanged' || planned.action === 'skip') {
+        // Only the entry's place may have changed (a renamed or moved entry): the link follows it.
+        if (planned.previousDn !== null && planned.previousDn !== planned.dn) await relink(trx, ctx, planned);
+        continue;
+      }
+      const before = await currentRow(trx, ctx, userId);
+      if (!before) continue;
+      const changes: Record<string, unknown> = { ...planned.set };
+      if (typeof changes.department === 'string' && changes.department)
+        changes.department = await department(changes.department);
+      const merged = { ...before, ...changes } as UserRow;
+      const after = (await trx
+        .updateTable('users')
+        .set({ ...changes, ...derivedColumns(merged), updated_at: at })
+        .where('account_id', '=', accountId)
+        .where('id', '=', userId)
+        .returningAll()
+        .executeTakeFirstOrThrow()) as UserRow;
+      await relink(trx, ctx, planned);
+      const before_ = auditSnapshot(before);
+      const after_ = auditSnapshot(after);
+      const changed = Object.keys(after_).filter((k) => JSON.stringify(before_[k]) !== JSON.stringify(after_[k]));
+      await ctx.audit.record(trx, {
+        accountId,
+        actor: auditActor(ctx),
+        action: 'user.update',
+        target: { type: 'user', id: userId, label: after.username },
+        before: Object.fromEntries(changed.map((k) => [k, before_[k]])),
+        after: { ...Object.fromEntries(changed.map((k) => [k, after_[k]])), ...via(ctx) },
+      });
+      events.push(...userChangeEvents(accountId, before, after));
+      if (before.enabled === 1 && after.enabled === 0) {
+        // A disabled user's sessions end at once, and the links mailed to them stop working.
+        await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+        await withdrawLinks(trx, [userId], at);
+      }
+      done[planned.action === 'enable' ? 'enabled' : planned.action === 'disable' ? 'disabled' : 'updated']++;
+    }
+    await emitUserEvents(trx, handle.dialect, events, at);
+  });
+  // Counted once the batch committed: a batch that failed changed nothing.
+  for (const key of Object.keys(done) as (keyof UserCounts)[]) counts[key] += done[key];
+}
+
+async function currentRow(trx: Trx, ctx: WriteContext, userId: number): Promise<UserRow | undefined> {
+  let query = trx.selectFrom('users').selectAll().where('account_id', '=', ctx.accountId).where('id', '=', userId);
+  if (ctx.handle.dialect === 'postgres') query = query.forUpdate();
+  return (await query.executeTakeFirst()) as UserRow | undefined;
+}
+
+async function relink(trx: Trx, ctx: WriteContext, planned: PlannedUser) {
+  await trx
+    .updateTable('directory_user_links')
+    .set({ dn: planned.dn, disabled_by_sync: planned.disabledBySync ? 1 : 0 })
+    .where('connection_id', '=', ctx.connectionId)
+    .where('external_id', '=', planned.externalId)
+    .execute();
+}
+
+export interface GroupCounts {
+  groupsCreated: number;
+  groupsUpdated: number;
+  groupsDeleted: number;
+  membershipsChanged: number;
+}
+
+/** Creates, renames and moves the planned groups (parents first); answers each planned group's id by DN key. */
+export async function writeGroups(
+  ctx: WriteContext,
+  plan: GroupPlan,
+  counts: GroupCounts,
+): Promise<Map<string, number>> {
+  const { accountId } = ctx;
+  const at = ctx.now().toISOString();
+  const ids = new Map<string, number>();
+  const byExternalId = new Map<string, number>();
+  const done = { created: 0, updated: 0 };
+  await ctx.handle.db.transaction().execute(async (trx) => {
+    for (const group of [...plan.groups].sort((a, b) => a.level - b.level)) {
+      const parentId = group.parentExternalId ? (byExternalId.get(group.parentExternalId) ?? null) : null;
+      if (group.parentExternalId && parentId === null) continue;
+      let id = group.groupId;
+      if (group.action === 'create') {
+        const row = await trx
+          .insertInto('groups')
+          .values({
+            account_id: accountId,
+            parent_id: parentId,
+            parent_key: parentId ?? 0,
+            name: group.name,
+            name_key: foldText(group.name),
+            level: group.level,
+            created_at: at,
+            updated_at: at,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        id = row.id;
+        await trx
+          .insertInto('directory_group_links')
+          .values({ connection_id: ctx.connectionId, external_id: group.externalId, group_id: id, dn: group.dn })
+          .execute();
+        await ctx.audit.record(trx, {
+          accountId,
+          actor: ctx.actor,
+          action: 'group.create',
+          target: { type: 'group', id, label: group.name },
+          after: { name: group.name, parentId, level: group.level, ...via(ctx) },
+        });
+        done.created++;
+      } else if (group.action === 'update' && id !== null) {
+        const before = await trx
+          .selectFrom('groups')
+          .select(['name', 'parent_id'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('groups')
+          .set((eb) => ({
+            name: group.name,
+            name_key: foldText(group.name),
+            parent_id: parentId,
+            parent_key: parentId ?? 0,
+            level: group.level,
+            updated_at: at,
+            version: eb('version', '+', 1),
+          }))
+          .where('id', '=', id)
+          .execute();
+        await ctx.audit.record(trx, {
+          accountId,
+          actor: ctx.actor,
+          action: 'group.update',
+          target: { type: 'group', id, label: group.name },
+          before: { name: before.name, parentId: before.parent_id },
+          after: { name: group.name, parentId, ...via(ctx) },
+        });
+        done.updated++;
+      }
+      if (id !== null) {
+        await trx
+          .updateTable('directory_group_links')
+          .set({ dn: group.dn })
+          .where('connection_id', '=', ctx.connectionId)
+          .where('external_id', '=', group.externalId)
+          .execute();
+        ids.set(dnKey(group.dn), id);
+        byExternalId.set(group.externalId, id);
+      }
+    }
+  });
+  counts.groupsCreated += done.created;
+  counts.groupsUpdated += done.updated;
+  return ids;
+}
+
+/** Users per membership transaction. */
+const MEMBERSHIP_BATCH = 500;
+
+/**
+ * Lets the process answer requests between two transactions: SQLite's driver is synchronous, so a run of statements
+ * would otherwise keep the event loop to itself from the first batch to the last.
+ */
+export const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Makes the managed users' memberships of the connection's groups what the directory says (adding and removing
+ * through the team service, so each change is audited and sent as an event). Memberships in other groups stay.
+ */
+export async function writeMemberships(
+  ctx: WriteContext,
+  wanted: Map<number, Set<number>>,
+  managed: number[],
+  counts: GroupCounts,
+  /** Users who may join groups but not leave them in this run (what is known of them is incomplete). */
+  addOnly: Set<number> = new Set(),
+): Promise<void> {
+  const groupIds = (
+    await ctx.handle.db
+      .selectFrom('directory_group_links')
+      .select('group_id')
+      .where('connection_id', '=', ctx.connectionId)
+      .execute()
+  ).map((row) => row.group_id);
+  if (groupIds.length === 0 || managed.length === 0) return;
+  const current = new Map<number, Set<number>>();
+  for (let i = 0; i < managed.length; i += MEMBERSHIP_BATCH) {
+    const rows = await ctx.handle.db
+      .selectFrom('group_members')
+      .select(['group_id', 'user_id'])
+      .where(idIn(ctx.handle.dialect, 'group_id', groupIds))
+      .where(idIn(ctx.handle.dialect, 'user_id', managed.slice(i, i + MEMBERSHIP_BATCH)))
+      .execute();
+    for (const row of rows) {
+      const set = current.get(row.group_id) ?? new Set<number>();
+      set.add(row.user_id);
+      current.set(row.group_id, set);
+    }
+  }
+  const managedSet = new Set(managed);
+  for (const groupId of groupIds) {
+    const want = [...(wanted.get(groupId) ?? [])].filter((id) => managedSet.has(id));
+    const have = current.get(groupId) ?? new Set<number>();
+    const add = want.filter((id) => !have.has(id));
+    const wantSet = new Set(want);
+    const remove = [...have].filter((id) => !wantSet.has(id) && !addOnly.has(id));
+    for (let i = 0; i < add.length; i += MEMBERSHIP_BATCH) {
+      const chunk = add.slice(i, i + MEMBERSHIP_BATCH);
+      await ctx.handle.db
+        .transaction()
+        .execute((trx) => ctx.teams.assignTeamWithin(trx, ctx.actor, ctx.accountId, chunk, groupId));
+      counts.membershipsChanged += chunk.length;
+      await breathe();
+    }
+    for (let i = 0; i < remove.length; i += MEMBERSHIP_BATCH) {
+      const chunk = remove.slice(i, i + MEMBERSHIP_BATCH);
+      await ctx.handle.db
+        .transaction()
+        .execute((trx) => ctx.teams.unassignTeamWithin(trx, ctx.actor, ctx.accountId, chunk, groupId));
+      counts.membershipsChanged += chunk.length;
+      await breathe();
+    }
+  }
+}
+
+/**
+ * Deletes the Roster groups of directory groups that are gone (their memberships first, subgroups before their
+ * parents); a group that still holds a subgroup of its own is only unlinked, and said so.
+ */
+export async function removeGroups(
+  ctx: WriteContext,
+  plan: GroupPlan,
+  counts: GroupCounts,
+  warnings: { dn: string; message: string }[],
+): Promise<void> {
+  if (plan.removed.length === 0) return;
+  await ctx.handle.db.transaction().execute(async (trx) => {
+    const ids = plan.removed.map((group) => group.groupId);
+    const rows = await trx
+      .selectFrom('groups')
+      .select(['id', 'name', 'level'])
+      .where(idIn(ctx.handle.dialect, 'id', ids))
+      .orderBy('level', 'desc')
+      .execute();
+    for (const row of rows) {
+      const link = plan.removed.find((group) => group.groupId === row.id);
+      const child = await trx.selectFrom('groups').select('id').where('parent_id', '=', row.id).executeTakeFirst();
+      if (child) {
+        await trx.deleteFrom('directory_group_links').where('group_id', '=', row.id).execute();
+        warnings.push({
+          dn: link?.dn ?? row.name,
+          message: `Gone from the directory: ${row.name} holds other groups, so it stays in Roster, no longer synced`,
+        });
+        continue;
+      }
+      await ctx.teams.removeMembershipsWithin(trx, ctx.accountId, [row.id]);
+      await trx.deleteFrom('groups').where('id', '=', row.id).execute();
+      await ctx.audit.record(trx, {
+        accountId: ctx.accountId,
+        actor: ctx.actor,
+        action: 'group.delete',
+        target: { type: 'group', id: row.id, label: row.name },
+        before: { name: row.name, level: row.level },
+        after: via(ctx),
+      });
+      counts.groupsDeleted++;
+    }
+  });
+}
+
+/**
+ * Who is in which of the connection's groups, as the groups' member DNs (and the users' memberOf) say, made so for
+ * the synced users whose sync switch is on and whose entries the directory still has.
+ */
+export async function syncMemberships(
+  ctx: WriteContext,
+  connection: { id: number; attribute_mapping_json: string },
+  read: DirectoryRead,
+  planned: SyncPlan,
+  groupIds: Map<string, number>,
+  counts: GroupCounts,
+): Promise<void> {
+  // Who is in which group: the groups' member DNs (and users' memberOf) as users of this connection.
+  const links = await ctx.handle.db
+    .selectFrom('directory_user_links as l')
+    .innerJoin('users as u', 'u.id', 'l.user_id')
+    .select(['l.user_id', 'l.external_id', 'l.dn', 'u.sync_enabled'])
+    .where('l.connection_id', '=', connection.id)
+    .execute();
+  const byDn = new Map(links.map((link) => [dnKey(link.dn), link.user_id]));
+  const present = read.present ?? new Set(read.entries.map((entry) => entry.externalId ?? ''));
+  const managed = links
+    .filter(
+      (link) => link.sync_enabled === 1 && present.has(link.external_id) && !planned.users.failed.has(link.external_id),
+    )
+    .map((link) => link.user_id);
+  const wanted = new Map<number, Set<number>>();
+  const add = (groupKey: string | undefined, userId: number | undefined) => {
+    if (groupKey === undefined || userId === undefined) return;
+    const groupId = groupIds.get(groupKey);
+    if (groupId === undefined) return;
+    const set = wanted.get(groupId) ?? new Set<number>();
+    set.add(userId);
+    wanted.set(groupId, set);
+  };
+  for (const [groupKey, members] of planned.groups.members) for (const dn of members) add(groupKey, byDn.get(dn));
+  for (const entry of read.entries) {
+    for (const group of entry.memberOf) add(planned.groups.targets.get(dnKey(group)), byDn.get(dnKey(entry.dn)));
+  }
+  // Where memberships also come from the users' memberOf, an incremental run knows it only for the users it read:
+  // the others join what their groups list but leave nothing until a full sync reads their memberOf again.
+  const mapping = JSON.parse(connection.attribute_mapping_json) as AttributeMapping;
+  const wasRead = new Set(read.entries.map((entry) => entry.externalId));
+  const addOnly =
+    read.present && mapping.memberOf
+      ? new Set(links.filter((link) => !wasRead.has(link.external_id)).map((link) => link.user_id))
+      : new Set<number>();
+  await writeMemberships(ctx, wanted, managed, counts, addOnly);
+}

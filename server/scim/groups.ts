@@ -196,7 +196,11 @@ export class ScimGroups {
       before: async (trx) => {
         const held = await this.find(trx, client, id, true);
         assertVersion(held, ifMatch);
-        const children = await trx.selectFrom('groups').select('id').where('parent_id', '=', held.id).executeTakeFirst();
+        const children = await trx
+          .selectFrom('groups')
+          .select('id')
+          .where('parent_id', '=', held.id)
+          .executeTakeFirst();
         if (children) {
           throw new ScimError(409, `${held.name} has subgroups in Roster: an admin deletes or moves them first`);
         }

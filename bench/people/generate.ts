@@ -4,7 +4,7 @@
 import type { BulkUser } from '../../server/services/user-bulk-insert.js';
 import { random } from '../data.js';
 import { plainAscii } from './fold.js';
-import { drawRanked, type LocaleNames, localeNames, type Ranked, zipfRanked } from './names.js';
+import { drawRanked, type LocaleNames, localeNames, type NamePool, type Ranked, zipfRanked } from './names.js';
 
 /** Contact-center departments, largest first. */
 export const DEPARTMENTS_BY_SIZE = [
@@ -114,10 +114,13 @@ export function* generatePeople(count: number, seed = 1, options: PeopleOptions 
     while (index < localeAt.length - 1 && (localeAt[index] as number) <= u) index++;
     const names = locales[index] as LocaleNames;
     const { locale } = names;
-    const firstName = drawRanked(names.firstNames, next());
-    let lastName = drawRanked(names.surnames, next());
+    const pool = (
+      names.pools.length > 1 ? names.pools[Math.floor(next() * names.pools.length)] : names.pools[0]
+    ) as NamePool;
+    const firstName = drawRanked(pool.firstNames, next());
+    let lastName = drawRanked(pool.surnames, next());
     if (locale.doubleSurname && next() < locale.doubleSurname)
-      lastName = `${lastName} ${drawRanked(names.surnames, next())}`;
+      lastName = `${lastName} ${drawRanked(pool.surnames, next())}`;
     const domain = domainByName.get(drawRanked(domainRank, next())) as EmailDomain;
     const umlauts = locale.umlauts === true && next() < 0.6;
     const first = plainAscii(firstName, umlauts);

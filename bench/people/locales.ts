@@ -9,6 +9,8 @@ export interface Locale {
   weight: number;
   /** The most common surnames, most common first (public name statistics); ranked ahead of the other real names. */
   commonSurnames: string[];
+  /** Where surnames take a feminine form (Иванова, Nováková): the women's most common ones, same order. */
+  commonSurnamesFemale?: string[];
   /** Share of the locale's people holding its most common surname. */
   topSurnameShare: number;
   /** A population with few surnames (Korea, Vietnam, China): no invented tail. */
@@ -130,6 +132,10 @@ export const LOCALES: Locale[] = [
     tag: 'cs',
     weight: 1,
     commonSurnames: ['Novák', 'Svoboda', 'Novotný', 'Dvořák', 'Černý', 'Procházka', 'Kučera', 'Veselý', 'Horák'],
+    commonSurnamesFemale: [
+      ...['Nováková', 'Svobodová', 'Novotná', 'Dvořáková', 'Černá', 'Procházková', 'Kučerová', 'Veselá'],
+      'Horáková',
+    ],
     topSurnameShare: 0.007,
   },
   {
@@ -149,6 +155,16 @@ export const LOCALES: Locale[] = [
     tag: 'ru',
     weight: 2,
     commonSurnames: ['Иванов', 'Смирнов', 'Кузнецов', 'Попов', 'Васильев', 'Петров', 'Соколов', 'Михайлов'],
+    commonSurnamesFemale: [
+      'Иванова',
+      'Смирнова',
+      'Кузнецова',
+      'Попова',
+      'Васильева',
+      'Петрова',
+      'Соколова',
+      'Михайлова',
+    ],
     topSurnameShare: 0.015,
     phones: ['+7 (495) ###-##-##', '+7 9## ###-##-##', '8 (812) ###-##-##'],
   },
@@ -156,6 +172,8 @@ export const LOCALES: Locale[] = [
     tag: 'uk',
     weight: 1.2,
     commonSurnames: ['Мельник', 'Шевченко', 'Бойко', 'Коваленко', 'Бондаренко', 'Ткаченко', 'Ковальчук'],
+    // Ukrainian surnames in -enko, -uk, -ko are the same for women.
+    commonSurnamesFemale: ['Мельник', 'Шевченко', 'Бойко', 'Коваленко', 'Бондаренко', 'Ткаченко', 'Ковальчук'],
     topSurnameShare: 0.012,
     phones: ['+380 44 ### ## ##', '+380 67 ### ####'],
   },

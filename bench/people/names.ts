@@ -10,6 +10,9 @@ interface NameData {
   first: string[];
   last: string[];
   phone: string[];
+  /** Where surnames take a gender's form: each gender's first names and surnames. */
+  female?: { first: string[]; last: string[] };
+  male?: { first: string[]; last: string[] };
 }
 
 const DATA = JSON.parse(readFileSync(new URL('./names.json', import.meta.url), 'utf8')) as Record<string, NameData>;
@@ -133,14 +136,20 @@ function rankReal(real: string[], common: string[], seed: number): string[] {
   return [...common, ...rest];
 }
 
+/** First names and surnames that go together (one gender's, where surnames take a gender's form). */
+export interface NamePool {
+  firstNames: Ranked;
+  surnames: Ranked;
+  /** How many surnames are real (the rest are invented). */
+  realSurnames: number;
+}
+
 export interface LocaleNames {
   locale: Locale;
   share: number;
-  firstNames: Ranked;
-  surnames: Ranked;
+  /** One pool, or a women's and a men's, drawn alike. */
+  pools: NamePool[];
   phones: string[];
-  /** How many surnames are real (the rest are invented). */
-  realSurnames: number;
 }
 
 /** Surnames a locale needs: enough that a directory of a million keeps finding new rare ones in its share. */
@@ -157,20 +166,27 @@ export function localeNames(): LocaleNames[] {
   built = LOCALES.map((locale, index) => {
     const share = locale.weight / total;
     const data = DATA[locale.namesFrom ?? locale.tag];
-    const realFirst = data?.first.length ? data.first : PINYIN_GIVEN_NAMES;
-    const firstNames =
-      locale.tag === 'zh-Latn' ? [...realFirst, ...inventNames(realFirst, 400, 900 + index)] : realFirst;
-    const realLast = rankReal(data?.last.length ? data.last : [], locale.commonSurnames, 100 + index);
-    const missing = locale.closedSurnames ? 0 : Math.max(0, surnamesNeeded(share) - realLast.length);
-    const surnames = [...realLast, ...inventNames(realLast, missing, 500 + index)];
-    return {
-      locale,
-      share,
-      firstNames: zipfRanked(rankReal(firstNames, [], 300 + index), TOP_FIRST_NAME_SHARE),
-      surnames: zipfRanked(surnames, locale.topSurnameShare),
-      phones: [...(locale.phones ?? []), ...(data?.phone ?? [])],
-      realSurnames: realLast.length,
-    };
+    const genders =
+      data?.female && data.male
+        ? [
+            { ...data.female, common: locale.commonSurnamesFemale ?? [] },
+            { ...data.male, common: locale.commonSurnames },
+          ]
+        : [{ first: data?.first ?? [], last: data?.last ?? [], common: locale.commonSurnames }];
+    const pools = genders.map((names, g): NamePool => {
+      const seed = index * 10 + g;
+      const realFirst = names.first.length ? names.first : PINYIN_GIVEN_NAMES;
+      const first = locale.tag === 'zh-Latn' ? [...realFirst, ...inventNames(realFirst, 400, 900 + seed)] : realFirst;
+      const realLast = rankReal(names.last, names.common, 100 + seed);
+      const needed = surnamesNeeded(share / genders.length);
+      const missing = locale.closedSurnames ? 0 : Math.max(0, needed - realLast.length);
+      return {
+        firstNames: zipfRanked(rankReal(first, [], 300 + seed), TOP_FIRST_NAME_SHARE),
+        surnames: zipfRanked([...realLast, ...inventNames(realLast, missing, 500 + seed)], locale.topSurnameShare),
+        realSurnames: realLast.length,
+      };
+    });
+    return { locale, share, pools, phones: [...(locale.phones ?? []), ...(data?.phone ?? [])] };
   });
   return built;
 }

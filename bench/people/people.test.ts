@@ -25,13 +25,14 @@ describe('generatePeople', () => {
     expect(new Set(people.map((p) => p.lastName)).size).toBeGreaterThan(10_000);
     // Expected distinct surnames among a million draws, from the ranked lists' probabilities.
     let expected = 0;
-    for (const { share, surnames } of localeNames()) {
-      let previous = 0;
-      for (const c of surnames.cumulative) {
-        expected += 1 - (1 - share * (c - previous)) ** 1_000_000;
-        previous = c;
+    for (const { share, pools } of localeNames())
+      for (const { surnames } of pools) {
+        let previous = 0;
+        for (const c of surnames.cumulative) {
+          expected += 1 - (1 - (share / pools.length) * (c - previous)) ** 1_000_000;
+          previous = c;
+        }
       }
-    }
     expect(expected).toBeGreaterThan(10_000);
     expect(new Set(people.map((p) => p.firstName)).size).toBeGreaterThan(8_000);
   });
@@ -61,6 +62,19 @@ describe('generatePeople', () => {
       /\p{Script=Hangul}/u,
     ])
       expect(names).toMatch(letters);
+  });
+
+  it('gives a surname with a feminine form to women only (Иванова, Nováková)', () => {
+    for (const tag of ['ru', 'cs']) {
+      const pools = localeNames().find((l) => l.locale.tag === tag)?.pools ?? [];
+      expect(pools.length).toBe(2);
+      const sets = pools.map((p) => ({ first: new Set(p.firstNames.names), last: new Set(p.surnames.names) }));
+      const mine = people.filter((p) => p.locale === tag);
+      const paired = mine.filter((p) => sets.some((s) => s.first.has(p.firstName) && s.last.has(p.lastName ?? '')));
+      expect(paired.length).toBe(mine.length);
+      const [women, men] = sets as [(typeof sets)[0], (typeof sets)[0]];
+      expect(mine.some((p) => women.last.has(p.lastName ?? '') && !men.last.has(p.lastName ?? ''))).toBe(true);
+    }
   });
 
   it('puts addresses on one huge domain, a few mid-sized ones and many tiny ones', () => {

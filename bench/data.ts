@@ -488,3 +488,6 @@ export function* generateUsers(count: number, seed = 1): Generator<BulkUser> {
     };
   }
 }
+
+/** People with realistic names, emails, phones and departments (see bench/people/README.md), same shape as above. */
+export { generatePeople, type PeopleOptions } from './people/generate.js';

@@ -92,8 +92,8 @@ export class ScimUsers {
       ({ found, total } = await this.pageOf(indexed, count, startIndex));
       if (found.length === 0) total = await this.countOf(indexed);
     } else {
-      total = indexed ? await this.countOf(indexed) : await this.total(client.accountId, where, account);
-      if (count === 0 || startIndex > total) return listResponse([], total, startIndex);
+      const totalOf = () => (indexed ? this.countOf(indexed) : this.total(client.accountId, where, account));
+      if (count === 0) return listResponse([], await totalOf(), startIndex);
       let page = rows.selectAll('users');
       if (query.sortBy) {
         const order = query.sortOrder?.toLowerCase() === 'descending' ? 'desc' : 'asc';
@@ -104,6 +104,10 @@ export class ScimUsers {
         .limit(count)
         .offset(startIndex - 1)
         .execute()) as UserRow[];
+      // A page shorter than asked ends the matches (a lookup by userName or externalId): they are the rows before it
+      // and on it, with no count of its own. An empty page past the start says nothing of how many there are.
+      const ended = found.length < count && (found.length > 0 || startIndex === 1);
+      total = ended ? startIndex - 1 + found.length : await totalOf();
     }
     const resources = await this.present(found, base);
     return listResponse(

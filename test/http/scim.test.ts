@@ -421,6 +421,13 @@ describe.each(DIALECTS)('SCIM 2.0 (%s)', (dialect) => {
     const page = await call('GET', `/Users?${q('userName ne "owner"')}&sortBy=userName&startIndex=2&count=2`);
     expect(page.body).toMatchObject({ totalResults: 4, startIndex: 2, itemsPerPage: 2 });
     expect(page.body.Resources.map((r: { userName: string }) => r.userName)).toEqual(['bjorn.odegard', 'chen.wei']);
+    // The last, shorter page and a page past the end answer the same total.
+    const last = await call('GET', `/Users?${q('userName ne "owner"')}&sortBy=userName&startIndex=4&count=2`);
+    expect(last.body).toMatchObject({ totalResults: 4, startIndex: 4, itemsPerPage: 1 });
+    const past = await call('GET', `/Users?${q('userName ne "owner"')}&startIndex=9&count=2`);
+    expect(past.body).toMatchObject({ totalResults: 4, itemsPerPage: 0 });
+    const none = await call('GET', `/Users?${q('userName eq "nobody"')}`);
+    expect(none.body).toMatchObject({ totalResults: 0, itemsPerPage: 0 });
     const descending = await call(
       'GET',
       `/Users?${q('userName ne "owner"')}&sortBy=name.familyName&sortOrder=descending&count=1`,

@@ -31,6 +31,12 @@ const HOLD_PER_ENDPOINT = 4 * PER_ENDPOINT;
 const CLAIM_BATCH = 256;
 /** The longest a round goes without looking for due deliveries while attempts are in flight. */
 const CLAIM_EVERY_MS = 100;
+/**
+ * Delivered attempts are written together: up to this many a statement, at most this long after the first. One
+ * statement per delivery cost PostgreSQL and the serving process more than signing and sending it did.
+ */
+const DELIVERED_BATCH = 200;
+const DELIVERED_WAIT_MS = 20;
 const EVENTS_BATCH = 1000;
 /** A full round (new events, due retries, changes made by other processes) at least this often. */
 const POLL_MS = 1_000;
@@ -111,6 +117,10 @@ export class WebhookDispatcher {
   private wake: (() => void) | null = null;
   private stopped = false;
   private readonly inFlight = new Map<number, Promise<void>>();
+  /** Deliveries the endpoint accepted, not written yet (still leased to this process, so no other sends them). */
+  private delivered: { id: number; attempts: number; firstAttemptAt: string; at: string; status: number }[] = [];
+  private deliveredTimer: NodeJS.Timeout | null = null;
+  private writingDelivered: Promise<void> = Promise.resolve();
   /** Claimed deliveries waiting for a slot, by endpoint. */
   private readonly waiting = new Map<number, Claimed[]>();
   private waitingCount = 0;
@@ -187,6 +197,7 @@ export class WebhookDispatcher {
     await this.looking;
     await this.running?.catch(() => 0);
     await Promise.allSettled([...this.inFlight.values()]);
+    await this.writeDelivered();
     await this.releaseWaiting();
     this.agents.http.destroy();
     this.agents.https.destroy();
@@ -245,14 +256,20 @@ export class WebhookDispatcher {
         }
       }
       attempts += this.startWaiting();
-      if (this.stopped && this.inFlight.size === 0) return attempts;
+      if (this.stopped && this.inFlight.size === 0) {
+        await this.writeDelivered();
+        return attempts;
+      }
       // More may be due: claim again while there is room (a full batch, or endpoints left out for being busy).
       if ((claimed === CLAIM_BATCH || (limited && claimed > 0)) && this.waitingCount + this.inFlight.size < HOLD) {
         claimNext = true;
         continue;
       }
       if (this.inFlight.size === 0 && this.waitingCount === 0) {
-        if (!limited) return attempts;
+        if (!limited) {
+          await this.writeDelivered();
+          return attempts;
+        }
         claimNext = true;
         continue;
       }
@@ -480,11 +497,13 @@ export class WebhookDispatcher {
       last_error: result.error,
     };
     if (result.status !== null && result.status >= 200 && result.status < 300) {
-      await this.db
-        .updateTable('webhook_deliveries')
-        .set({ ...common, status: 'delivered', delivered_at: now.toISOString() })
-        .where('id', '=', delivery.id)
-        .execute();
+      this.markDelivered({
+        id: delivery.id,
+        attempts,
+        firstAttemptAt: common.first_attempt_at,
+        at: common.last_attempt_at,
+        status: result.status,
+      });
       if (endpoint.failing_since) {
         endpoint.failing_since = null;
         await this.db
@@ -529,6 +548,46 @@ export class WebhookDispatcher {
     if (givenUp && now.getTime() - failingSince.getTime() >= GIVE_UP_AFTER_MS) {
       await this.disable(endpoint, delivery.account_id, 'Every delivery failed for three days');
     }
+  }
+
+  private markDelivered(row: (typeof this.delivered)[number]) {
+    this.delivered.push(row);
+    if (this.delivered.length >= DELIVERED_BATCH) void this.writeDelivered();
+    else this.deliveredTimer ??= setTimeout(() => void this.writeDelivered(), DELIVERED_WAIT_MS);
+  }
+
+  /**
+   * Writes the delivered attempts held so far, after those being written. A write that fails is logged: those
+   * deliveries' leases run out and they are sent again (at least once).
+   */
+  private writeDelivered(): Promise<void> {
+    if (this.deliveredTimer) clearTimeout(this.deliveredTimer);
+    this.deliveredTimer = null;
+    const rows = this.delivered.splice(0);
+    if (rows.length === 0) return this.writingDelivered;
+    this.writingDelivered = this.writingDelivered
+      .then(() => this.storeDelivered(rows))
+      .catch((error: Error) => console.error(`[roster] webhook deliveries not marked delivered: ${error.message}`));
+    return this.writingDelivered;
+  }
+
+  private async storeDelivered(rows: typeof this.delivered): Promise<void> {
+    const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
+    if (this.dialect === 'postgres') {
+      await sql`update webhook_deliveries d set status = 'delivered', attempts = t.attempts, claimed_until = null,
+          first_attempt_at = t.first_at, last_attempt_at = t.at, delivered_at = t.at, last_status = t.status,
+          last_error = null
+        from unnest(cast(${column((r) => r.id)} as integer[]), cast(${column((r) => r.attempts)} as integer[]),
+          cast(${column((r) => r.firstAttemptAt)} as timestamptz[]), cast(${column((r) => r.at)} as timestamptz[]),
+          cast(${column((r) => r.status)} as integer[])) as t(id, attempts, first_at, at, status)
+        where d.id = t.id`.execute(this.db);
+      return;
+    }
+    await sql`update webhook_deliveries set status = 'delivered', attempts = t.value ->> 1, claimed_until = null,
+        first_attempt_at = t.value ->> 2, last_attempt_at = t.value ->> 3, delivered_at = t.value ->> 3,
+        last_status = t.value ->> 4, last_error = null
+      from json_each(${JSON.stringify(rows.map((r) => [r.id, r.attempts, r.firstAttemptAt, r.at, r.status]))}) as t
+      where webhook_deliveries.id = t.value ->> 0`.execute(this.db);
   }
 
   private async release(id: number) {

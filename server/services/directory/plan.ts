@@ -3,7 +3,7 @@
 // everything else on a user (local attributes, licenses, roles, call tracking) is never part of a plan.
 import type { AttributeMapping } from '../../../shared/directory-schemas.js';
 import { emailSchema, phoneSchema, usernameSchema } from '../../../shared/schemas.js';
-import { foldText } from '../../../shared/search-text.js';
+import { foldAccents } from '../../../shared/search-text.js';
 import { departmentKey } from '../department-key.js';
 import { type DirectoryGroup, type DirectoryUser, dnKey } from './reader.js';
 
@@ -342,7 +342,7 @@ export function planGroups(
     const parent = parentKey ? (byDn.get(parentKey) as DirectoryGroup) : null;
     const externalId = group.externalId as string;
     const name = (group.name as string).slice(0, 100);
-    const folded = foldText(name);
+    const folded = foldAccents(name);
     const place = parentKey ?? '';
     const names = siblings.get(place) ?? new Set<string>();
     siblings.set(place, names);

@@ -3,7 +3,7 @@
 // longer has. Only the planned columns are written; what else a user has stays as it is.
 import type { Transaction } from 'kysely';
 import type { AttributeMapping } from '../../../shared/directory-schemas.js';
-import { foldText } from '../../../shared/search-text.js';
+import { foldAccents } from '../../../shared/search-text.js';
 import type { DatabaseHandle } from '../../db/index.js';
 import type { Database } from '../../db/schema/index.js';
 import { idIn } from '../../db/sql-helpers.js';
@@ -228,7 +228,7 @@ export async function writeGroups(
             parent_id: parentId,
             parent_key: parentId ?? 0,
             name: group.name,
-            name_key: foldText(group.name),
+            name_key: foldAccents(group.name),
             level: group.level,
             created_at: at,
             updated_at: at,
@@ -258,7 +258,7 @@ export async function writeGroups(
           .updateTable('groups')
           .set((eb) => ({
             name: group.name,
-            name_key: foldText(group.name),
+            name_key: foldAccents(group.name),
             parent_id: parentId,
             parent_key: parentId ?? 0,
             level: group.level,

@@ -7,9 +7,9 @@ import { foldAccents } from '../../../shared/search-text.js';
 import type { DatabaseHandle } from '../../db/index.js';
 import type { Database } from '../../db/schema/index.js';
 import { idIn } from '../../db/sql-helpers.js';
-import { countFacets, indexSearch } from '../../db/user-index.js';
+import { indexInsertedUsers } from '../../db/user-index.js';
 import type { Actor } from '../../policy.js';
-import type { AuditLog } from '../audit.js';
+import { type AuditLog, diff } from '../audit.js';
 import { ensureDepartment } from '../departments.js';
 import { withdrawLinks } from '../links.js';
 import type { Teams } from '../teams.js';
@@ -90,8 +90,7 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
       }
       const created = (await trx.insertInto('users').values(values).returningAll().execute()) as UserRow[];
       const byUsername = new Map(created.map((row) => [row.username, row]));
-      await indexSearch(trx, handle.dialect, created);
-      await countFacets(trx, handle.dialect, created);
+      await indexInsertedUsers(trx, handle.dialect, created);
       await trx
         .insertInto('directory_user_links')
         .values(
@@ -157,16 +156,14 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
         .returningAll()
         .executeTakeFirstOrThrow()) as UserRow;
       await relink(trx, ctx, planned);
-      const before_ = auditSnapshot(before);
-      const after_ = auditSnapshot(after);
-      const changed = Object.keys(after_).filter((k) => JSON.stringify(before_[k]) !== JSON.stringify(after_[k]));
+      const change = diff(auditSnapshot(before), auditSnapshot(after));
       await ctx.audit.record(trx, {
         accountId,
         actor: auditActor(ctx),
         action: 'user.update',
         target: { type: 'user', id: userId, label: after.username },
-        before: Object.fromEntries(changed.map((k) => [k, before_[k]])),
-        after: { ...Object.fromEntries(changed.map((k) => [k, after_[k]])), ...via(ctx) },
+        before: change.before,
+        after: { ...change.after, ...via(ctx) },
       });
       events.push(...userChangeEvents(accountId, before, after));
       if (before.enabled === 1 && after.enabled === 0) {

@@ -56,11 +56,15 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const signInLinks = new SignInLinks(database.db, links, outbox, audit, now, config);
   const mailSender = new MailSender(database.db, now, () => config.smtp, config.smtpTimeoutMs);
   outbox.onQueued = () => mailSender.kick();
-  users.onCreated = async (trx, actor, user, input, meta) => {
+  users.onCreated = async (trx, created) => {
     // A granted license rewrites the user's license_apps; an invitation sets the status.
-    const granted = await licenses.grantDefaultsWithin(trx, actor, user);
-    if (input.sendInvitation) await signInLinks.inviteWithin(trx, actor, [user], meta.ip);
-    return granted.length > 0 || Boolean(input.sendInvitation);
+    const changed = await licenses.grantDefaultsWithin(trx, created);
+    for (const { actor, user, input, meta } of created) {
+      if (!input.sendInvitation) continue;
+      await signInLinks.inviteWithin(trx, actor, [user], meta.ip);
+      changed.add(user.id);
+    }
+    return changed;
   };
   users.afterMailQueued = () => outbox.queued();
   const imports = new ImportJobs(database, now, audit, config.databaseUrl, (actor) => profiles.catalog(actor));
@@ -142,7 +146,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
       now,
       config.directoryTimeoutMs,
       async (trx, actor, user) => {
-        await licenses.grantDefaultsWithin(trx, actor, user);
+        await licenses.grantDefaultsWithin(trx, [{ actor, user }]);
       },
     ),
   };

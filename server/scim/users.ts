@@ -187,7 +187,8 @@ export class ScimUsers {
         { ...this.columns(doc), source: SOURCE },
       ),
     );
-    const [resource] = await this.present([row], base);
+    // A user just created belongs to no group yet.
+    const [resource] = await this.present([row], base, { groupless: true });
     return { resource: project(resource as JsonObject, 'User', {}), etag: userEtag(row) };
   }
 
@@ -304,18 +305,24 @@ export class ScimUsers {
   }
 
   /** The users as SCIM resources, their groups and managers read for the whole page at once. */
-  private async present(rows: Selectable<UsersTable>[], base: string): Promise<JsonObject[]> {
+  private async present(
+    rows: Selectable<UsersTable>[],
+    base: string,
+    { groupless = false } = {},
+  ): Promise<JsonObject[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     const managerIds = [...new Set(rows.map((r) => r.manager_id).filter((m): m is number => m !== null))];
     const [memberships, managers] = await Promise.all([
-      this.db
-        .selectFrom('group_members')
-        .innerJoin('groups', 'groups.id', 'group_members.group_id')
-        .select(['group_members.user_id', 'groups.id', 'groups.name'])
-        .where('group_members.user_id', 'in', ids)
-        .orderBy('groups.id')
-        .execute(),
+      groupless
+        ? Promise.resolve([])
+        : this.db
+            .selectFrom('group_members')
+            .innerJoin('groups', 'groups.id', 'group_members.group_id')
+            .select(['group_members.user_id', 'groups.id', 'groups.name'])
+            .where('group_members.user_id', 'in', ids)
+            .orderBy('groups.id')
+            .execute(),
       managerIds.length === 0
         ? Promise.resolve([])
         : this.db

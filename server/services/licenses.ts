@@ -326,23 +326,39 @@ export class Licenses {
   }
 
   /**
-   * Grants the licenses of pools that license new users by default, inside the transaction that creates the user,
-   * so a user never exists without them. A full pool is skipped: the pool rows are locked first, so no grant can
-   * overrun it.
+   * Gives new users the account's default licenses while seats last, reading each account's pools once (locked on
+   * PostgreSQL until commit, so concurrent creates cannot oversell a pool); answers the ids of the users granted any.
    */
-  async grantDefaultsWithin(trx: Trx, actor: Actor, user: { id: number; username: string }): Promise<AppKey[]> {
-    let query = trx
-      .selectFrom('license_pools')
-      .select(['app', 'kind', 'size', 'used'])
-      .where('account_id', '=', actor.accountId)
-      .where('licensed_by_default', '=', 1)
-      .orderBy('app');
-    if (this.dialect === 'postgres') query = query.forUpdate();
-    const granted: AppKey[] = [];
-    for (const pool of await query.execute()) {
-      const app = pool.app as AppKey;
-      if (pool.kind === 'seats' && pool.used >= pool.size) continue;
-      if (await this.grantWithin(trx, actor, user, app, { license: app, byDefault: true })) granted.push(app);
+  async grantDefaultsWithin(
+    trx: Trx,
+    created: readonly { actor: Actor; user: { id: number; username: string } }[],
+  ): Promise<Set<number>> {
+    const granted = new Set<number>();
+    const byAccount = new Map<number, (typeof created)[number][]>();
+    for (const entry of created) {
+      const list = byAccount.get(entry.actor.accountId);
+      if (list) list.push(entry);
+      else byAccount.set(entry.actor.accountId, [entry]);
+    }
+    for (const [accountId, entries] of byAccount) {
+      let query = trx
+        .selectFrom('license_pools')
+        .select(['app', 'kind', 'size', 'used'])
+        .where('account_id', '=', accountId)
+        .where('licensed_by_default', '=', 1)
+        .orderBy('app');
+      if (this.dialect === 'postgres') query = query.forUpdate();
+      for (const pool of await query.execute()) {
+        const app = pool.app as AppKey;
+        let used = pool.used;
+        for (const { actor, user } of entries) {
+          if (pool.kind === 'seats' && used >= pool.size) break;
+          if (await this.grantWithin(trx, actor, user, app, { license: app, byDefault: true })) {
+            granted.add(user.id);
+            used++;
+          }
+        }
+      }
     }
     return granted;
   }

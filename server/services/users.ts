@@ -39,6 +39,7 @@ import {
   type UserRow,
   userSubject,
 } from './user-presenter.js';
+import { WriteBatches } from './write-batches.js';
 
 type Column = keyof Database['users'] & string;
 
@@ -212,6 +213,64 @@ export interface UserUpdateOptions {
   password?: string;
 }
 
+/** The row a create inserts (derived search columns aside). */
+function newUserValues(
+  accountId: number,
+  input: UserCreate,
+  authMethod: string,
+  columns: ProvisionedColumns,
+  at: string,
+) {
+  return {
+    account_id: accountId,
+    username: input.username,
+    email: input.email ?? '',
+    email_verified: input.emailVerified ? 1 : 0,
+    first_name: input.firstName,
+    last_name: input.lastName ?? '',
+    phone: input.phone ?? '',
+    department: input.department ?? '',
+    access_type: input.accessType ?? 'standard',
+    auth_method: authMethod,
+    enabled: input.enabled === false ? 0 : 1,
+    time_zone: input.timeZone ?? '',
+    language: input.language ?? '',
+    valid_from: input.validFrom ?? null,
+    expires_at: input.expiresAt ?? null,
+    nicknames: JSON.stringify(input.nicknames ?? []),
+    agent_id: input.agentId ?? '',
+    ring_to: input.ringTo ?? '',
+    scoring_enabled: input.scoringEnabled ? 1 : 0,
+    roaming_agent: input.roamingAgent ? 1 : 0,
+    reporting_access: input.reportingAccess ?? 'none',
+    audio_access: input.audioAccess ?? 'none',
+    scoring_access: input.scoringAccess ?? 'none',
+    required_actions: JSON.stringify(input.password && input.temporaryPassword ? ['update_password'] : []),
+    profile_id: input.profileId ?? null,
+    ...columns,
+    created_at: at,
+    updated_at: at,
+  };
+}
+
+/** A user just written by a create, with who created it and what they asked for. */
+export interface NewUser {
+  actor: Actor;
+  user: UserRow;
+  input: UserCreate;
+  meta: RequestMeta;
+}
+
+/** A create checked and ready to write (see UserDirectory.writeCreates). */
+interface PendingCreate {
+  actor: Actor;
+  input: UserCreate;
+  meta: RequestMeta;
+  also?: (trx: Transaction<Database>, user: UserRow) => Promise<void>;
+  values: ReturnType<typeof newUserValues>;
+  passwordHash: string | null;
+}
+
 /** Where a single-user answer carries the user's version, for the route's ETag header (see `etagOf`). */
 export const USER_ETAG: unique symbol = Symbol('user ETag');
 
@@ -234,16 +293,13 @@ export class UserDirectory {
   onPasswordSet: ((trx: Transaction<Database>, user: UserRow) => Promise<unknown>) | null = null;
   /** Within the transaction that changed a user's email: the old address is told (security notice). */
   onEmailChanged: ((trx: Transaction<Database>, before: UserRow, after: UserRow) => Promise<unknown>) | null = null;
-  /** Runs inside the transaction that creates a user (wired by the context); true when it changed the user's row. */
-  onCreated:
-    | ((
-        trx: Transaction<Database>,
-        actor: Actor,
-        user: UserRow,
-        input: UserCreate,
-        meta: RequestMeta,
-      ) => Promise<boolean>)
-    | null = null;
+  /**
+   * Runs inside the transaction that creates users (wired by the context), with every user it writes; answers the
+   * ids of the users whose rows it changed.
+   */
+  onCreated: ((trx: Transaction<Database>, created: NewUser[]) => Promise<Iterable<number>>) | null = null;
+  /** Creates that arrive together are written together (see writeCreates). */
+  private readonly creates: WriteBatches<PendingCreate, UserRow>;
 
   constructor(
     handle: DatabaseHandle,
@@ -255,6 +311,7 @@ export class UserDirectory {
     this.dialect = handle.dialect;
     this.passwordPolicies = new PasswordPolicies(handle.db, audit, now);
     this.search = new UserSearch(handle, { sampleMinUsers: tuning.sampleMinUsers });
+    this.creates = new WriteBatches((items) => this.db.transaction().execute((trx) => this.writeCreates(trx, items)));
   }
 
   /** Reads the account's search sample now (PostgreSQL; searches otherwise read it in the background, see UserSearch). */
@@ -960,58 +1017,46 @@ export class UserDirectory {
       await this.passwordPolicies.assert(this.db, actor.accountId, owner, input.password, 'password');
     }
     const passwordHash = input.password ? await hashPassword(input.password) : null;
-    const at = this.now().toISOString();
-    const values = {
-      account_id: actor.accountId,
-      username: input.username,
-      email: input.email ?? '',
-      email_verified: input.emailVerified ? 1 : 0,
-      first_name: input.firstName,
-      last_name: input.lastName ?? '',
-      phone: input.phone ?? '',
-      department: input.department ?? '',
-      access_type: input.accessType ?? 'standard',
-      auth_method: authMethod,
-      enabled: input.enabled === false ? 0 : 1,
-      time_zone: input.timeZone ?? '',
-      language: input.language ?? '',
-      valid_from: input.validFrom ?? null,
-      expires_at: input.expiresAt ?? null,
-      nicknames: JSON.stringify(input.nicknames ?? []),
-      agent_id: input.agentId ?? '',
-      ring_to: input.ringTo ?? '',
-      scoring_enabled: input.scoringEnabled ? 1 : 0,
-      roaming_agent: input.roamingAgent ? 1 : 0,
-      reporting_access: input.reportingAccess ?? 'none',
-      audio_access: input.audioAccess ?? 'none',
-      scoring_access: input.scoringAccess ?? 'none',
-      required_actions: JSON.stringify(input.password && input.temporaryPassword ? ['update_password'] : []),
-      profile_id: input.profileId ?? null,
-      ...columns,
-      created_at: at,
-      updated_at: at,
-    };
-    const row = await this.db.transaction().execute(async (trx) => {
+    const values = newUserValues(actor.accountId, input, authMethod, columns, this.now().toISOString());
+    const row = await this.creates.submit({ actor, input, meta, also, values, passwordHash });
+    if (input.sendInvitation) this.afterMailQueued?.();
+    return row;
+  }
+
+  /**
+   * Writes new users in one transaction, one statement per step for all of them (see WriteBatches): creates that
+   * arrive together (an identity provider provisioning a department) cost the database about what one does.
+   */
+  private async writeCreates(trx: Transaction<Database>, items: PendingCreate[]): Promise<UserRow[]> {
+    for (const { actor, input, values } of items) {
       if (input.profileId) {
         const profile = await this.profileFor(trx, actor, input.profileId);
         if (!canOnProfile(actor, { id: profile.id, accountId: actor.accountId, name: profile.name })) {
           throw profileNotAllowed();
         }
       }
-      // A username in use fails the insert (the unique index), which answers usernameTaken.
       await assertAgentIdFree(trx, actor.accountId, values.agent_id, null);
-      values.department = await ensureDepartment(trx, actor.accountId, values.department, at);
-      const created = (await trx
-        .insertInto('users')
-        .values({ ...values, ...derivedColumns(values) })
-        .returningAll()
-        .executeTakeFirstOrThrow()
-        .catch((error: unknown) => {
-          if (isUniqueViolation(error) && isAgentIdViolation(error)) throw agentIdTaken(values.agent_id);
-          throw isUniqueViolation(error) ? usernameTaken(input.username) : error;
-        })) as UserRow;
-      await indexSearch(trx, this.dialect, [created]);
-      await countFacets(trx, this.dialect, [created]);
+      values.department = await ensureDepartment(trx, actor.accountId, values.department, values.created_at);
+    }
+    // A username in use fails the insert (the unique index). A shared write that fails is written again one user at a
+    // time, so the error is named for the first (and only) user.
+    const first = items[0] as PendingCreate;
+    const inserted = (await trx
+      .insertInto('users')
+      .values(items.map(({ values }) => ({ ...values, ...derivedColumns(values) })))
+      .returningAll()
+      .execute()
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error) && isAgentIdViolation(error)) throw agentIdTaken(first.values.agent_id);
+        throw isUniqueViolation(error) ? usernameTaken(first.input.username) : error;
+      })) as UserRow[];
+    // RETURNING promises no order: each item finds its row by account and username (unique together).
+    const byName = new Map(inserted.map((row) => [`${row.account_id}\n${row.username}`, row]));
+    const rows = items.map(({ values }) => byName.get(`${values.account_id}\n${values.username}`) as UserRow);
+    await indexSearch(trx, this.dialect, rows);
+    await countFacets(trx, this.dialect, rows);
+    for (const [i, { actor, input, passwordHash, values }] of items.entries()) {
+      const created = rows[i] as UserRow;
       if (input.visibleGroupIds) await this.setVisibleGroups(trx, actor.accountId, created.id, input.visibleGroupIds);
       if (passwordHash) {
         await trx
@@ -1020,43 +1065,57 @@ export class UserDirectory {
             user_id: created.id,
             password_hash: passwordHash,
             temporary: input.temporaryPassword ? 1 : 0,
-            updated_at: at,
+            updated_at: values.created_at,
           })
           .execute();
         await this.passwordPolicies.remember(trx, actor.accountId, created.id, passwordHash);
       }
-      await this.audit.record(trx, {
-        accountId: actor.accountId,
-        actor,
-        action: 'user.create',
-        target: { type: 'user', id: created.id, label: created.username },
-        after: {
-          ...auditSnapshot(created),
-          ...(input.visibleGroupIds ? { visibleGroupIds: input.visibleGroupIds } : {}),
-        },
-        ip: meta.ip,
-      });
-      if (also) await also(trx, created);
-      // Same transaction: what other modules give every new user (default licenses) is never missing.
-      const changed = this.onCreated ? await this.onCreated(trx, actor, created, input, meta) : false;
-      // The event's snapshot carries the default licenses (no license.granted of their own).
-      await emitUserEvents(
-        trx,
-        this.dialect,
-        [{ accountId: actor.accountId, userId: created.id, type: 'user.created' }],
-        at,
-      );
-      // Read back when something after the insert may have changed the row.
-      return also || changed
-        ? ((await trx
-            .selectFrom('users')
-            .selectAll()
-            .where('id', '=', created.id)
-            .executeTakeFirstOrThrow()) as UserRow)
-        : created;
-    });
-    if (input.sendInvitation) this.afterMailQueued?.();
-    return row;
+    }
+    await this.audit.recordMany(
+      trx,
+      items.map(({ actor, input, meta }, i) => {
+        const created = rows[i] as UserRow;
+        return {
+          accountId: actor.accountId,
+          actor,
+          action: 'user.create',
+          target: { type: 'user', id: created.id, label: created.username },
+          after: {
+            ...auditSnapshot(created),
+            ...(input.visibleGroupIds ? { visibleGroupIds: input.visibleGroupIds } : {}),
+          },
+          ip: meta.ip,
+        };
+      }),
+    );
+    const reread = new Set<number>();
+    for (const [i, { also }] of items.entries()) {
+      const created = rows[i] as UserRow;
+      if (also) {
+        await also(trx, created);
+        reread.add(created.id);
+      }
+    }
+    // Same transaction: what other modules give every new user (default licenses) is never missing.
+    if (this.onCreated) {
+      const created = items.map(({ actor, input, meta }, i) => ({ actor, user: rows[i] as UserRow, input, meta }));
+      for (const id of await this.onCreated(trx, created)) reread.add(id);
+    }
+    // The event's snapshot carries the default licenses (no license.granted of their own).
+    const events = rows.map((row) => ({ accountId: row.account_id, userId: row.id, type: 'user.created' as const }));
+    await emitUserEvents(trx, this.dialect, events, first.values.created_at);
+    // Read back the rows something after the insert may have changed.
+    if (reread.size === 0) return rows;
+    const fresh = new Map(
+      (
+        (await trx
+          .selectFrom('users')
+          .selectAll()
+          .where('id', 'in', [...reread])
+          .execute()) as UserRow[]
+      ).map((row) => [row.id, row]),
+    );
+    return rows.map((row) => fresh.get(row.id) ?? row);
   }
 
   /** A single-user answer: the user with the groups they may see. */

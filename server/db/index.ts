@@ -120,6 +120,14 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/** Runs the next pending migration alone; returns its name, or null when none was pending. */
+export async function migrateUp(handle: DatabaseHandle): Promise<string | null> {
+  const migrator = new Migrator({ db: handle.db, provider: provider(handle.dialect) });
+  const { error, results } = await migrator.migrateUp();
+  if (error) throw error;
+  return results?.[0]?.migrationName ?? null;
+}
+
 export async function migrateDown(handle: DatabaseHandle): Promise<string | null> {
   const migrator = new Migrator({ db: handle.db, provider: provider(handle.dialect) });
   const { error, results } = await migrator.migrateDown();

@@ -2,6 +2,7 @@ import { access, mkdir } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportJobStore } from '../../server/services/import/job-store.js';
 import { STAGE_IN_THREAD_BYTES } from '../../server/services/import/stage-thread.js';
 import { DIALECTS } from '../support/databases.js';
 import { createHarness, type Harness, PASSWORD } from '../support/harness.js';
@@ -591,7 +592,7 @@ describe.each(DIALECTS)('imports (%s)', (dialect) => {
   // Last: it moves the clock a week on, past every session of this file.
   it('removes staging folders a week after their job last changed, and expires uploads never imported', async () => {
     const { owner, slug } = await h.newAccount();
-    const folder = (id: number) => (h.ctx.imports as unknown as { dir(id: number): string }).dir(id);
+    const folder = (id: number) => (h.ctx.imports as unknown as { store: ImportJobStore }).store.dir(id);
     const exists = (path: string) =>
       access(path).then(
         () => true,

@@ -1,44 +1,167 @@
+import { type Kysely, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrateDown, migrateToLatest, openDatabase } from '../../server/db/index.js';
+import type { Dialect } from '../../server/db/dialect.js';
+import { type DatabaseHandle, migrateDown, migrateToLatest, migrateUp, openDatabase } from '../../server/db/index.js';
 import { migrations } from '../../server/db/migrations/index.js';
 import { createEmptyDatabase, DIALECTS } from '../support/databases.js';
+import { type SchemaSnapshot, schemaSnapshot } from '../support/schema.js';
 
-describe.each(DIALECTS)('migrations (%s)', (dialect) => {
+const NAMES = Object.keys(migrations);
+
+// biome-ignore lint/suspicious/noExplicitAny: the data is written against each step's schema, not today's.
+type AnyDb = Kysely<any>;
+
+/** A user with the columns the first migration gives users (every later one keeps them, with defaults for the rest). */
+function user(accountId: number, username: string, fields: Record<string, string> = {}) {
+  const at = new Date().toISOString();
+  return {
+    account_id: accountId,
+    username,
+    access_type: 'agent',
+    auth_method: 'password',
+    email: '',
+    first_name: '',
+    last_name: '',
+    department: '',
+    created_at: at,
+    updated_at: at,
+    ...fields,
+  };
+}
+
+/**
+ * Data written after a migration ran, as the application of that step would have: users after every step (so every
+ * version of the triggers sees a write), and the cases later migrations rewrite (departments that differ by case
+ * only, a shared Agent ID, names with letters the search folds differently).
+ */
+async function seed(db: AnyDb, name: string, step: number): Promise<void> {
+  if (name === '0001-directory') {
+    const at = new Date().toISOString();
+    await db.insertInto('accounts').values({ slug: 'migrated', name: 'Migrated', created_at: at }).execute();
+    await db
+      .insertInto('users')
+      .values([
+        user(1, 'straße', { first_name: 'Jörg', last_name: 'Straße', department: 'Ventas', email: 'j@example.com' }),
+        user(1, 'oeystein', { first_name: 'Øystein', last_name: 'Ødegård', department: 'ventas' }),
+        user(1, 'alvarez', { first_name: 'Ana', last_name: 'Álvarez', department: 'Soporte', email: 'A@Example.com' }),
+      ])
+      .execute();
+    await db
+      .insertInto('audit_events')
+      .values({ account_id: 1, at, actor_username: 'roster', action: 'account.create' })
+      .execute();
+  }
+  if (name === '0004-organization') {
+    await db.updateTable('users').set({ agent_id: 'A1' }).where('username', 'in', ['straße', 'oeystein']).execute();
+  }
+  await db
+    .insertInto('users')
+    .values([user(1, `step${step}a`, { last_name: `Step ${step}` }), user(1, `step${step}b`, { department: 'Ventas' })])
+    .execute();
+}
+
+/** Migrates an empty database one migration at a time, seeding data after each; returns the schema before each. */
+async function migrateStepByStep(handle: DatabaseHandle): Promise<SchemaSnapshot[]> {
+  const schemas = [await schemaSnapshot(handle)];
+  for (const [i, name] of NAMES.entries()) {
+    expect(await migrateUp(handle)).toBe(name);
+    await seed(handle.db, name, i + 1);
+    schemas.push(await schemaSnapshot(handle));
+  }
+  expect(await migrateUp(handle)).toBeNull();
+  return schemas;
+}
+
+async function users(handle: DatabaseHandle): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*) as n from users`.execute(handle.db);
+  return Number(rows[0]?.n);
+}
+
+describe.each(DIALECTS)('migrations (%s)', (dialect: Dialect) => {
   const cleanups: (() => Promise<void>)[] = [];
   afterAll(async () => {
     for (const cleanup of cleanups) await cleanup();
   });
 
-  async function schemaOf(url: string) {
-    const handle = openDatabase(url);
+  /** The schema of a database created fresh: every migration in one go, as a new installation runs them. */
+  async function freshSchema(): Promise<SchemaSnapshot> {
+    const fresh = await createEmptyDatabase(dialect);
+    cleanups.push(fresh.drop);
+    const handle = openDatabase(fresh.url);
     try {
-      const tables = await handle.db.introspection.getTables({ withInternalKyselyTables: false });
-      return tables
-        .map((t) => ({ name: t.name, columns: t.columns.map((c) => `${c.name}:${c.dataType}:${c.isNullable}`).sort() }))
-        .sort((a, b) => a.name.localeCompare(b.name));
+      expect(await migrateToLatest(handle)).toEqual(NAMES);
+      expect(await migrateToLatest(handle)).toEqual([]);
+      const schema = await schemaSnapshot(handle);
+      // The snapshot holds what the comparisons are about: full-text shadow tables, indexes, triggers, functions.
+      if (dialect === 'sqlite') {
+        expect(schema.table).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^users_fts_data\.users_fts_data: /)]),
+        );
+        expect(schema.trigger).toEqual(expect.arrayContaining([expect.stringMatching(/^users\./)]));
+      } else {
+        expect(schema.indexes).toEqual(expect.arrayContaining([expect.stringContaining('gin_trgm_ops')]));
+        expect(schema.triggers).toEqual(expect.arrayContaining([expect.stringMatching(/^users\./)]));
+        expect(schema.functions?.length).toBeGreaterThan(3);
+      }
+      return schema;
     } finally {
       await handle.close();
     }
   }
 
-  it('migrates up, all the way down and up again to the same schema as a fresh database', async () => {
-    const fresh = await createEmptyDatabase(dialect);
+  it('gives a database migrated one step at a time, with data between the steps, the schema of a fresh one', {
+    timeout: 120_000,
+  }, async () => {
+    const expected = await freshSchema();
+    const upgraded = await createEmptyDatabase(dialect);
+    cleanups.push(upgraded.drop);
+    const handle = openDatabase(upgraded.url);
+    try {
+      await migrateStepByStep(handle);
+      expect(await users(handle)).toBe(3 + 2 * NAMES.length);
+      // The migrations that rewrite data found theirs: a shared Agent ID stays with its first user (0010), and of two
+      // departments that differ by case only, the later keeps a key of its own.
+      const agents = await handle.db
+        .selectFrom('users')
+        .select('agent_id')
+        .where('username', 'in', ['straße', 'oeystein'])
+        .orderBy('id')
+        .execute();
+      expect(agents.map((user) => user.agent_id)).toEqual(['A1', '']);
+      const keys = await handle.db
+        .selectFrom('departments')
+        .select('name_key')
+        .where('name', 'in', ['Ventas', 'ventas'])
+        .execute();
+      expect(keys.map((d) => d.name_key.replace(/#\d+$/, '#')).sort()).toEqual(['ventas', 'ventas#']);
+      expect(await schemaSnapshot(handle)).toEqual(expected);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("takes each migration's down back to the schema before it, with data in it, and up again to the fresh schema", {
+    timeout: 120_000,
+  }, async () => {
+    const expected = await freshSchema();
     const cycled = await createEmptyDatabase(dialect);
-    cleanups.push(fresh.drop, cycled.drop);
-
-    const a = openDatabase(fresh.url);
-    expect(await migrateToLatest(a)).toEqual(Object.keys(migrations));
-    expect(await migrateToLatest(a)).toEqual([]);
-    await a.close();
-
-    const b = openDatabase(cycled.url);
-    await migrateToLatest(b);
-    for (let i = 0; i < Object.keys(migrations).length; i++) expect(await migrateDown(b)).not.toBeNull();
-    const empty = await b.db.introspection.getTables({ withInternalKyselyTables: false });
-    expect(empty.filter((t) => !t.name.startsWith('sqlite_'))).toEqual([]);
-    await migrateToLatest(b);
-    await b.close();
-
-    expect(await schemaOf(cycled.url)).toEqual(await schemaOf(fresh.url));
+    cleanups.push(cycled.drop);
+    const handle = openDatabase(cycled.url);
+    try {
+      const before = await migrateStepByStep(handle);
+      for (let i = NAMES.length - 1; i >= 0; i--) {
+        expect(await migrateDown(handle)).toBe(NAMES[i]);
+        const schema = await schemaSnapshot(handle);
+        // The first migration creates pg_trgm if the database lacks it (one may have it before Roster does), and its
+        // down leaves it: the extension may be the database's own.
+        if (i === 0 && schema.extensions)
+          schema.extensions = schema.extensions.filter((e) => !e.startsWith('pg_trgm '));
+        expect(schema, `the schema after ${NAMES[i]}'s down`).toEqual(before[i]);
+      }
+      expect(await migrateToLatest(handle)).toEqual(NAMES);
+      expect(await schemaSnapshot(handle)).toEqual(expected);
+    } finally {
+      await handle.close();
+    }
   });
 });

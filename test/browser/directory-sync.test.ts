@@ -49,9 +49,11 @@ describe('directory sync in the console', () => {
     await page.getByRole('link', { name: 'Add connection' }).click();
     await page.getByRole('heading', { name: 'New directory connection' }).waitFor();
     await page.getByRole('button', { name: 'Add connection' }).click();
-    await page.getByText('Name is required').waitFor();
-    await page.getByText('Users base DN is required').waitFor();
-    await page.getByText('Bind password is required').waitFor();
+    await page.getByText('Name is required', { exact: true }).waitFor();
+    await page.getByText('Users base DN is required', { exact: true }).waitFor();
+    await page.getByText('Bind password is required', { exact: true }).waitFor();
+    await page.getByText('The connection was not added: fix the fields marked.').waitFor();
+    await screenshot(page, 'directory-sync-new-refused');
 
     await page.getByLabel('Name', { exact: true }).fill(NAME);
     await page.getByLabel('URL', { exact: true }).fill(slapd.url);
@@ -118,6 +120,13 @@ describe('directory sync in the console', () => {
     expect(await runs.nth(1).getByText('Preview', { exact: true }).count()).toBe(1);
     await screenshot(page, 'directory-sync-finished', true);
 
+    // A sync of the changes only: nothing changed since.
+    await page.getByRole('button', { name: 'Sync changes only' }).click();
+    await result.getByText('Sync of the changes finished').waitFor({ timeout: 60_000 });
+    expect(await stat('Created').locator('dd').textContent()).toBe('0');
+    await expect.poll(() => runs.count()).toBe(3);
+    expect(await runs.nth(0).textContent()).toMatch(/Changes only.*Succeeded.*No changes/);
+
     // Settings: the stored password shows as set and is not sent again; a new schedule is saved.
     await page.getByRole('tab', { name: 'Settings' }).click();
     expect(await page.getByLabel('Bind password').inputValue()).toBe('');
@@ -130,6 +139,27 @@ describe('directory sync in the console', () => {
     await page.getByText(`${NAME} was saved.`).waitFor();
     const saved = await (await server.api('/directory-connections')).json();
     expect(saved.items[0]).toMatchObject({ scheduleMinutes: 60, bindPasswordSet: true });
+
+    // A new address needs the password again (the stored one goes nowhere new); over ldaps:// StartTLS goes.
+    await page.getByLabel('URL', { exact: true }).fill(slapd.tlsUrl);
+    expect(await page.getByRole('switch', { name: 'StartTLS' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByLabel('Bind password').getAttribute('aria-invalid')).toBe('true');
+    // The form is long: the field in error gets the focus, and the summary beside Save names it.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('type'))).toBe('password');
+    await page.getByText('The changes were not saved: fix the fields marked.').waitFor();
+    await page
+      .locator('.error-summary')
+      .getByText(/^Bind password: /)
+      .waitFor();
+    await screenshot(page, 'directory-sync-settings-password-again');
+    await page.getByLabel('Bind password').fill(SERVICE_PASSWORD);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(`${NAME} was saved.`).waitFor();
+    await page.getByRole('tab', { name: 'Sync', exact: true }).click();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByRole('status', { name: 'Test result' }).getByText('Connected:').waitFor();
+    expect(await page.locator('.page__lead').textContent()).toContain(slapd.tlsUrl);
 
     // The synced users, with the connection as their source.
     await page.goto(`/users?source=${encodeURIComponent(NAME)}`);

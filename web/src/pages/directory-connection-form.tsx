@@ -52,6 +52,25 @@ const ATTRIBUTE_LABELS: Record<MappedAttribute, string> = {
   memberOf: "User's groups (memberOf)",
 };
 
+/** Each field's label by its path, for the summary of what stopped a save. */
+export const CONNECTION_FIELD_LABELS: Record<string, string> = {
+  name: 'Name',
+  url: 'URL',
+  startTls: 'StartTLS',
+  caCertificate: 'CA certificate',
+  bindDn: 'Bind DN',
+  bindPassword: 'Bind password',
+  usersBaseDn: 'Users base DN',
+  usersFilter: 'Users filter',
+  groupsBaseDn: 'Groups base DN',
+  groupsFilter: 'Groups filter',
+  vendor: 'Vendor preset',
+  missingUsers: 'Users gone from the directory',
+  scheduleMinutes: 'Schedule',
+  passwordSignIn: 'Sign in with the directory password',
+  ...Object.fromEntries(MAPPED_ATTRIBUTES.map((key) => [`attributes.${key}`, `${ATTRIBUTE_LABELS[key]} attribute`])),
+};
+
 const ATTRIBUTE_HINTS: Partial<Record<MappedAttribute, string>> = {
   externalId: 'Never changes for an entry: users are matched by it, not by username.',
   groupMember: "The group's attribute listing its members' DNs.",

@@ -22,6 +22,7 @@ export function useRun(connectionId: number, runId: number | null) {
 }
 
 const KIND_LABELS = { full: 'Full', incremental: 'Changes only' } as const;
+const RUN_TITLES = { full: 'Full sync', incremental: 'Sync of the changes' } as const;
 const STATUS = {
   running: { tone: 'accent', label: 'Running' },
   succeeded: { tone: 'green', label: 'Succeeded' },
@@ -59,7 +60,7 @@ export function RunProgress({ run }: { run: DirectorySyncRun }) {
     <section className="card card--padded" aria-label="Sync progress">
       <div className="import-progress__head">
         <div>
-          <div className="import-summary__file">{KIND_LABELS[run.kind]} sync running</div>
+          <div className="import-summary__file">{RUN_TITLES[run.kind]} running</div>
           <div className="field__hint">
             {total > 0 ? `${formatCount(done)} of ${formatCount(total)} entries` : 'Reading the directory'} · started{' '}
             {formatDateTime(run.startedAt)}
@@ -92,7 +93,7 @@ export function RunResult({ run, onDismiss }: { run: DirectorySyncRun; onDismiss
       <div className="import-progress__head">
         <div>
           <div className="import-summary__file">
-            {KIND_LABELS[run.kind]} sync {run.status === 'failed' ? 'failed' : 'finished'}
+            {RUN_TITLES[run.kind]} {run.status === 'failed' ? 'failed' : 'finished'}
           </div>
           <div className="field__hint">
             {formatDateTime(run.startedAt)} – {formatDateTime(run.finishedAt)}

@@ -2,7 +2,7 @@
 // (which step failed, or how many users and groups it sees), previews a sync, runs one in the background and follows
 // its progress, and reads the history of runs with the entries that could not be synced.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import {
   DIRECTORY_TEST_STEPS,
@@ -31,6 +31,7 @@ import {
 } from '../components/ui.js';
 import { issuesByField } from '../forms.js';
 import {
+  CONNECTION_FIELD_LABELS,
   ConnectionForm,
   type ConnectionFormValues,
   connectionToForm,
@@ -236,7 +237,13 @@ export function DirectoryConnectionPage() {
     enabled: id !== 'new',
   });
   if (id === 'new') return <ConnectionEditor connection={null} />;
-  if (connection.isPending) return <Spinner label="Loading connection" />;
+  if (connection.isPending) {
+    return (
+      <div className="page">
+        <Spinner label="Loading connection" />
+      </div>
+    );
+  }
   if (connection.error) {
     return (
       <div className="page page--narrow">
@@ -268,6 +275,16 @@ function ConnectionEditor({ connection }: { connection: DirectoryConnection | nu
   const [testResult, setTestResult] = useState<DirectoryTestResult | null>(null);
   const [deleting, setDeleting] = useState(false);
   const dirty = JSON.stringify(values) !== JSON.stringify(original);
+  // After a refused save, the first field in error gets the focus (and comes into view): the form is long.
+  const formRef = useRef<HTMLFormElement>(null);
+  const [refusals, setRefusals] = useState(0);
+  useEffect(() => {
+    if (refusals > 0) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [refusals]);
+  const refuse = (fieldErrors: Record<string, string>) => {
+    setErrors(fieldErrors);
+    setRefusals((n) => n + 1);
+  };
 
   const edit = (next: ConnectionFormValues) => {
     setErrors((current) =>
@@ -297,11 +314,12 @@ function ConnectionEditor({ connection }: { connection: DirectoryConnection | nu
         return;
       }
       const form = connectionToForm(saved);
+      setRefusals(0);
       setOriginal(form);
       setValues(form);
       setNotice(`${saved.name} was saved.`);
     },
-    onError: (error) => setErrors(apiFieldErrors(error)),
+    onError: (error) => refuse(apiFieldErrors(error)),
   });
   const test = useMutation({
     mutationFn: () => {
@@ -314,7 +332,11 @@ function ConnectionEditor({ connection }: { connection: DirectoryConnection | nu
       }
       return api<DirectoryTestResult>('/directory-connections/test', { method: 'POST', body: parsed.data });
     },
-    onMutate: () => setTestResult(null),
+    onMutate: () => {
+      setTestResult(null);
+      // The summary of a refused save goes: what the test finds is shown with the test.
+      setRefusals(0);
+    },
     onSuccess: failedField,
     onError: (error) => setErrors((current) => ({ ...current, ...apiFieldErrors(error) })),
   });
@@ -333,7 +355,7 @@ function ConnectionEditor({ connection }: { connection: DirectoryConnection | nu
       ? directoryConnectionUpdateSchema.safeParse(updateBody(values, original))
       : directoryConnectionCreateSchema.safeParse(createBody(values));
     if (!parsed.success) {
-      setErrors(issuesByField(parsed.error.issues, { nested: true }));
+      refuse(issuesByField(parsed.error.issues, { nested: true }));
       return;
     }
     setErrors({});
@@ -342,7 +364,7 @@ function ConnectionEditor({ connection }: { connection: DirectoryConnection | nu
 
   const formError = save.error && Object.keys(apiFieldErrors(save.error)).length === 0 ? save.error.message : null;
   const form = (
-    <form className="stack" onSubmit={submit} noValidate id="directory-connection-form">
+    <form className="stack" onSubmit={submit} noValidate id="directory-connection-form" ref={formRef}>
       <ConnectionForm
         values={values}
         onChange={edit}
@@ -350,6 +372,18 @@ function ConnectionEditor({ connection }: { connection: DirectoryConnection | nu
         passwordSet={connection?.bindPasswordSet ?? false}
       />
       {formError ? <Notice tone="error">{formError}</Notice> : null}
+      {refusals > 0 && Object.keys(errors).length > 0 ? (
+        <Notice tone="error">
+          {connection ? 'The changes were not saved' : 'The connection was not added'}: fix the fields marked.
+          <ul className="error-summary">
+            {Object.entries(errors).map(([path, message]) => (
+              <li key={path}>
+                {CONNECTION_FIELD_LABELS[path] ?? path}: {message}
+              </li>
+            ))}
+          </ul>
+        </Notice>
+      ) : null}
       {!connection && (testResult || test.error) ? <TestOutcome result={testResult} error={test.error} /> : null}
       <div className="form-actions form-actions--split">
         <div className="form-actions">

@@ -581,13 +581,16 @@ function ProvisionedFields({ user }: { user: User }) {
 function SyncSwitch({ user }: { user: User }) {
   const client = useQueryClient();
   const toggle = useMutation({
-    mutationFn: (on: boolean) =>
-      api<BulkReport>('/users/bulk', {
+    mutationFn: async (on: boolean) => {
+      const report = await api<BulkReport>('/users/bulk', {
         method: 'POST',
         body: { action: on ? 'enable_sync' : 'disable_sync', selection: { ids: [user.id] } },
-      }),
-    onSuccess: (report) => {
-      if (report.error) throw new Error(report.error);
+      });
+      const refused = report.groups.find((group) => group.outcome === 'failed');
+      if (report.error || refused) throw new Error(report.error ?? refused?.reason ?? 'The switch was not changed.');
+      return report;
+    },
+    onSuccess: () => {
       client.invalidateQueries({ queryKey: ['user', String(user.id)] });
       client.invalidateQueries({ queryKey: ['users'] });
     },

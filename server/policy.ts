@@ -51,7 +51,8 @@ export type AccountAction =
   | 'profiles.read'
   | 'profiles.create'
   | 'security.manage'
-  | 'scim.manage';
+  | 'scim.manage'
+  | 'directory.manage';
 export type UserAction = 'user.read' | 'user.update' | 'user.disable' | 'user.unlock' | 'user.delete';
 
 const isAdmin = (actor: Actor) => actor.isOwner || actor.accessType === 'admin';
@@ -320,6 +321,7 @@ export function sessionAbilities(actor: Actor) {
     createProfiles: canOnAccount(actor, 'profiles.create', actor.accountId),
     manageSecurity: canOnAccount(actor, 'security.manage', actor.accountId),
     manageProvisioning: canOnAccount(actor, 'scim.manage', actor.accountId),
+    manageDirectories: canOnAccount(actor, 'directory.manage', actor.accountId),
   };
 }
 

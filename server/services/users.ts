@@ -1118,15 +1118,27 @@ export class UserDirectory {
     return rows.map((row) => fresh.get(row.id) ?? row);
   }
 
-  /** A single-user answer: the user with the groups they may see. */
+  /** A single-user answer: the user with the groups they may see and the directory connection they come from. */
   private async withVisibleGroups(actor: Actor, row: UserRow) {
-    const groups = await this.db
-      .selectFrom('user_visible_groups')
-      .select('group_id')
-      .where('user_id', '=', row.id)
-      .orderBy('group_id')
-      .execute();
-    const user = { ...presentUserFor(actor, row, this.now()), visibleGroupIds: groups.map((g) => g.group_id) };
+    const [groups, link] = await Promise.all([
+      this.db
+        .selectFrom('user_visible_groups')
+        .select('group_id')
+        .where('user_id', '=', row.id)
+        .orderBy('group_id')
+        .execute(),
+      this.db
+        .selectFrom('directory_user_links as l')
+        .innerJoin('directory_connections as c', 'c.id', 'l.connection_id')
+        .select(['c.id', 'c.name'])
+        .where('l.user_id', '=', row.id)
+        .executeTakeFirst(),
+    ]);
+    const user = {
+      ...presentUserFor(actor, row, this.now()),
+      visibleGroupIds: groups.map((g) => g.group_id),
+      directory: link ? { connectionId: link.id, name: link.name } : null,
+    };
     // Out of band (a symbol is no JSON): the route sends it as the ETag header.
     return Object.assign(user, { [USER_ETAG]: userEtag(row) });
   }

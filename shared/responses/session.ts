@@ -28,6 +28,9 @@ export const SessionAbilitiesSchema = z.object({
     .boolean()
     .describe("May change the account's sign-in security: password policy, mail, single sign-on"),
   manageProvisioning: z.boolean().describe("May manage the account's SCIM tokens (provisioning by identity providers)"),
+  manageDirectories: z
+    .boolean()
+    .describe("May manage the account's directory connections (LDAP, Active Directory) and run their syncs"),
 });
 export type SessionAbilities = z.output<typeof SessionAbilitiesSchema>;
 

@@ -63,6 +63,13 @@ export const UserSchema = z
       .array(id)
       .optional()
       .describe('Groups the user may see (call tracking); on single-user answers, not in lists'),
+    directory: z
+      .object({ connectionId: id, name: z.string() })
+      .nullable()
+      .optional()
+      .describe(
+        "The directory connection the user is synced from (null: none); with syncEnabled, the user's fields and group memberships follow it. On single-user answers, not in lists",
+      ),
     licenses: z.array(UserLicenseSchema),
     createdAt: z.string(),
     updatedAt: z.string(),

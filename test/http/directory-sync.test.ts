@@ -231,6 +231,20 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     expect(history.body.items.map((r: { preview: boolean }) => r.preview)).toEqual([false, true]);
   }, 180_000);
 
+  it("says on a synced user's answer which connection they follow; a local user follows none", async () => {
+    const zoe = await userRow('zoe.odegard');
+    const read = await owner.get(`/users/${zoe.id}`);
+    expect(read.status, read.text).toBe(200);
+    expect(read.body).toMatchObject({ source: NAME, syncEnabled: true, directory: { connectionId, name: NAME } });
+    const teams = await owner.get(`/users/${zoe.id}/teams`);
+    expect(teams.body.teams.map((t: { name: string }) => t.name)).toEqual(['Support']);
+    const local = await owner.get(`/users/${(await userRow(LOCAL)).id}`);
+    expect(local.body).toMatchObject({ source: 'local', directory: null });
+    // Lists leave it out (one more join per row): the console reads it on the user's page.
+    const list = await owner.get('/users?q=zoe.odegard');
+    expect(list.body.items[0]).not.toHaveProperty('directory');
+  });
+
   it('changes nothing when run again', async () => {
     const run = await sync();
     expect(run.counts).toMatchObject({
@@ -561,8 +575,10 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     });
     const runs = await owner.get(`/directory-connections/${connectionId}/runs`);
     const runId = runs.body.items[0].id;
+    expect((await owner.get('/session')).body.abilities.manageDirectories).toBe(true);
     for (const user of [standard, limited]) {
       const session = await h.signIn(slug, user.username, PASSWORD);
+      expect((await session.get('/session')).body.abilities.manageDirectories).toBe(false);
       for (const [method, path, body] of [
         ['POST', `/directory-connections/${connectionId}/sync`, { kind: 'full' }],
         ['POST', `/directory-connections/${connectionId}/sync`, { kind: 'full', preview: true }],

@@ -137,6 +137,7 @@ describe.each(DIALECTS)('users API (%s)', (dialect) => {
         createProfiles: false,
         manageSecurity: false,
         manageProvisioning: false,
+        manageDirectories: false,
       });
       expect((await client.get('/users')).status).toBe(403);
       expect((await client.get('/users/facets')).status).toBe(403);

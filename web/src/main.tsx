@@ -22,6 +22,8 @@ const ApiKeysPage = lazyPage(() => import('./pages/api-keys.js'), 'ApiKeysPage')
 const WebhooksPage = lazyPage(() => import('./pages/webhooks.js'), 'WebhooksPage');
 const ApplicationsPage = lazyPage(() => import('./pages/applications.js'), 'ApplicationsPage');
 const AuditPage = lazyPage(() => import('./pages/audit.js'), 'AuditPage');
+const DirectoryConnectionPage = lazyPage(() => import('./pages/directory-sync.js'), 'DirectoryConnectionPage');
+const DirectorySyncPage = lazyPage(() => import('./pages/directory-sync.js'), 'DirectorySyncPage');
 const DepartmentsPage = lazyPage(() => import('./pages/departments.js'), 'DepartmentsPage');
 const GroupPage = lazyPage(() => import('./pages/group-detail.js'), 'GroupPage');
 const GroupsPage = lazyPage(() => import('./pages/groups.js'), 'GroupsPage');
@@ -211,6 +213,22 @@ function Gate() {
           }
         />
         <Route
+          path="directory-sync"
+          element={
+            <DirectoryManager>
+              <DirectorySyncPage />
+            </DirectoryManager>
+          }
+        />
+        <Route
+          path="directory-sync/:id"
+          element={
+            <DirectoryManager>
+              <DirectoryConnectionPage />
+            </DirectoryManager>
+          }
+        />
+        <Route
           path="audit"
           element={
             <AuditOnly>
@@ -304,6 +322,11 @@ function SecurityManager({ children }: { children: React.ReactNode }) {
 function ProvisioningManager({ children }: { children: React.ReactNode }) {
   const session = useSession();
   return session.abilities.manageProvisioning ? children : <Navigate to="/" replace />;
+}
+
+function DirectoryManager({ children }: { children: React.ReactNode }) {
+  const session = useSession();
+  return session.abilities.manageDirectories ? children : <Navigate to="/" replace />;
 }
 
 function NotFound() {

@@ -131,6 +131,18 @@ export function ProvisioningIcon() {
   );
 }
 
+/** A directory server (a stack of disks) with the arrow of a sync. */
+export function DirectoryIcon() {
+  return (
+    <LineIcon width={1.6}>
+      <ellipse cx="8.5" cy="4.5" rx="5.5" ry="2" />
+      <path d="M3 4.5v9c0 1.1 2.5 2 5.5 2M14 4.5V9" />
+      <path d="M3 9c0 1.1 2.5 2 5.5 2" />
+      <path d="M12 14.5a3.5 3.5 0 0 1 6-1.5M18 11.5V13h-1.5" strokeLinecap="round" strokeLinejoin="round" />
+    </LineIcon>
+  );
+}
+
 export function GroupsIcon() {
   return (
     <LineIcon width={1.6}>

@@ -6,6 +6,7 @@ import { useSession, useSignOut } from '../session.js';
 import {
   AuditIcon,
   DepartmentsIcon,
+  DirectoryIcon,
   DocsIcon,
   ExternalIcon,
   GroupsIcon,
@@ -84,6 +85,11 @@ export function Shell() {
           {abilities.manageProvisioning ? (
             <NavLink to="/provisioning" className="nav-link" onClick={() => setNavOpen(false)}>
               <ProvisioningIcon /> Provisioning (SCIM)
+            </NavLink>
+          ) : null}
+          {abilities.manageDirectories ? (
+            <NavLink to="/directory-sync" className="nav-link" onClick={() => setNavOpen(false)}>
+              <DirectoryIcon /> Directory sync
             </NavLink>
           ) : null}
           {abilities.manageSecurity ? (

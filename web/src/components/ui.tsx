@@ -3,6 +3,7 @@ import {
   type InputHTMLAttributes,
   type ReactNode,
   type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
   useEffect,
   useId,
   useRef,
@@ -70,6 +71,33 @@ export function TextField({ label, value, onValue, error, hint, required, id, ..
       <input
         id={fieldId}
         className="input"
+        value={value}
+        onChange={(event) => onValue?.(event.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-required={required || undefined}
+        aria-describedby={describedBy(fieldId, error, hint)}
+        {...rest}
+      />
+    </FieldFrame>
+  );
+}
+
+type TextAreaFieldProps = Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'onChange' | 'value'> & {
+  label: string;
+  value: string;
+  onValue?: (value: string) => void;
+  error?: string;
+  hint?: ReactNode;
+};
+
+export function TextAreaField({ label, value, onValue, error, hint, required, id, ...rest }: TextAreaFieldProps) {
+  const autoId = useId();
+  const fieldId = id ?? autoId;
+  return (
+    <FieldFrame id={fieldId} label={label} error={error} hint={hint} required={required}>
+      <textarea
+        id={fieldId}
+        className="input textarea"
         value={value}
         onChange={(event) => onValue?.(event.target.value)}
         aria-invalid={error ? true : undefined}

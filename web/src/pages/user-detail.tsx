@@ -4,7 +4,15 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { USER_STATUS_LABELS } from '../../../shared/constants.js';
 import { userUpdateSchema } from '../../../shared/schemas.js';
-import { ApiError, api, type ProfileList, type User, type UserFacets, type Versioned } from '../api.js';
+import {
+  ApiError,
+  api,
+  type BulkReport,
+  type ProfileList,
+  type User,
+  type UserFacets,
+  type Versioned,
+} from '../api.js';
 import {
   Avatar,
   Badge,
@@ -15,6 +23,7 @@ import {
   SelectField,
   Spinner,
   StatusBadge,
+  Switch,
 } from '../components/ui.js';
 import { UserField, type UserFieldName } from '../components/user-fields.js';
 import { UserMailActions } from '../components/user-mail-actions.js';
@@ -275,7 +284,13 @@ function UserEditor({ user, initialNotice }: { user: Versioned<User>; initialNot
       {tab === 'roles' ? <RoleMappingsTab userId={user.id} /> : null}
       {tab === 'licenses' ? <LicensesTab userId={user.id} /> : null}
       {tab === 'chat' ? <ChatSettingsTab userId={user.id} /> : null}
-      {tab === 'teams' ? <TeamsTab userId={user.id} userName={name} /> : null}
+      {tab === 'teams' ? (
+        <TeamsTab
+          userId={user.id}
+          userName={name}
+          followsDirectory={user.directory && user.syncEnabled ? user.directory.name : null}
+        />
+      ) : null}
       {tab === 'manage' ? <CanManageTab userId={user.id} /> : null}
 
       <form className="stack" onSubmit={submit} noValidate hidden={tab !== 'details'}>
@@ -288,10 +303,19 @@ function UserEditor({ user, initialNotice }: { user: Versioned<User>; initialNot
               <code>{user.username}</code>
             </ReadOnlyField>
             <ReadOnlyField label="Source">
-              {user.source === 'local' ? 'Local' : user.source}
-              {user.source !== 'local' ? (
-                <span className="muted">&nbsp;· synchronization {user.syncEnabled ? 'on' : 'off'}</span>
-              ) : null}
+              {user.directory && user.can.update ? (
+                <div className="source-field">
+                  <span>{user.source}</span>
+                  <SyncSwitch user={user} />
+                </div>
+              ) : (
+                <>
+                  {user.source === 'local' ? 'Local' : user.source}
+                  {user.source !== 'local' ? (
+                    <span className="muted">&nbsp;· synchronization {user.syncEnabled ? 'on' : 'off'}</span>
+                  ) : null}
+                </>
+              )}
             </ReadOnlyField>
             <ProvisionedFields user={user} />
             <ReadOnlyField label="Status" hint="A user becomes Active at the first sign-in.">
@@ -547,5 +571,44 @@ function ProvisionedFields({ user }: { user: User }) {
         </ReadOnlyField>
       ) : null}
     </>
+  );
+}
+
+/**
+ * The user's synchronization switch: on, a sync of their directory keeps their fields and group memberships as the
+ * directory has them; off, the user is Roster's and syncs leave them alone. It is the bulk action on one user.
+ */
+function SyncSwitch({ user }: { user: User }) {
+  const client = useQueryClient();
+  const toggle = useMutation({
+    mutationFn: async (on: boolean) => {
+      const report = await api<BulkReport>('/users/bulk', {
+        method: 'POST',
+        body: { action: on ? 'enable_sync' : 'disable_sync', selection: { ids: [user.id] } },
+      });
+      const refused = report.groups.find((group) => group.outcome === 'failed');
+      if (report.error || refused) throw new Error(report.error ?? refused?.reason ?? 'The switch was not changed.');
+      return report;
+    },
+    onSuccess: () => {
+      client.invalidateQueries({ queryKey: ['user', String(user.id)] });
+      client.invalidateQueries({ queryKey: ['users'] });
+    },
+  });
+  return (
+    <div>
+      <Switch
+        label="Synchronization"
+        checked={user.syncEnabled}
+        disabled={toggle.isPending}
+        onChange={(on) => toggle.mutate(on)}
+        hint={
+          user.syncEnabled
+            ? `Syncs of ${user.directory?.name} keep this user's fields and teams as the directory has them.`
+            : `Syncs of ${user.directory?.name} leave this user alone: changes made here stay.`
+        }
+      />
+      {toggle.error ? <p className="field__error">{toggle.error.message}</p> : null}
+    </div>
   );
 }

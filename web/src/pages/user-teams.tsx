@@ -62,7 +62,16 @@ function useGroupPicker(assigned: Set<number>) {
   return { tree, matches, controls };
 }
 
-export function TeamsTab({ userId, userName }: { userId: number; userName: string }) {
+export function TeamsTab({
+  userId,
+  userName,
+  followsDirectory,
+}: {
+  userId: number;
+  userName: string;
+  /** The directory connection whose syncs set this user's group memberships, if any (sync switch on). */
+  followsDirectory?: string | null;
+}) {
   const teams = useUserTeams(userId);
   const [error, setError] = useState<string | null>(null);
   const change = useTeamChange(userId, setError);
@@ -89,6 +98,12 @@ export function TeamsTab({ userId, userName }: { userId: number; userName: strin
           <>{userName} is in no team. The first team you add becomes the main team.</>
         )}
       </p>
+      {followsDirectory ? (
+        <Notice tone="info">
+          Group memberships of this user follow the directory <strong>{followsDirectory}</strong>: changes made here are
+          overwritten by the next sync.
+        </Notice>
+      ) : null}
       {error ? (
         <Notice tone="error" onDismiss={() => setError(null)}>
           {error}

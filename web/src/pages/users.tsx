@@ -59,16 +59,18 @@ type Order = 'asc' | 'desc';
 
 const DEFAULT_PAGE_SIZE = 25;
 
-type OptionalColumn = 'phone' | 'department' | 'accessType' | 'authMethod' | 'status' | 'licenses';
+type OptionalColumn = 'phone' | 'department' | 'accessType' | 'authMethod' | 'source' | 'status' | 'licenses';
 /**
  * The columns an admin may show or hide (Contact always shows: it names the row and opens the user). Authentication
- * starts hidden: most accounts use one method, and without it the table fits a 1280 px window.
+ * and Source start hidden: most accounts use one method and one source, and without them the table fits a 1280 px
+ * window.
  */
 const OPTIONAL_COLUMNS: readonly ColumnOption<OptionalColumn>[] = [
   { key: 'phone', label: 'Number' },
   { key: 'department', label: 'Department' },
   { key: 'accessType', label: 'Access type' },
   { key: 'authMethod', label: 'Authentication', hidden: true },
+  { key: 'source', label: 'Source', hidden: true },
   { key: 'status', label: 'Status' },
   { key: 'licenses', label: 'Licenses' },
 ];
@@ -543,7 +545,7 @@ export function UsersPage() {
                   </th>
                   <SortHeader label="Contact" column="name" sort={sort} order={order} onSort={toggleSort} />
                   {OPTIONAL_COLUMNS.filter((column) => shown(column.key)).map((column) =>
-                    column.key === 'licenses' ? (
+                    column.key === 'licenses' || column.key === 'source' ? (
                       <th scope="col" key={column.key}>
                         {column.label}
                       </th>
@@ -796,6 +798,12 @@ function UserRow({
       ) : null}
       {shown('authMethod') ? (
         <td className="nowrap">{AUTH_METHOD_LABELS[user.authMethod] ?? user.authMethod}</td>
+      ) : null}
+      {shown('source') ? (
+        <td className="nowrap">
+          {user.source === 'local' ? 'Local' : user.source}
+          {user.source !== 'local' && !user.syncEnabled ? <div className="muted small">Sync off</div> : null}
+        </td>
       ) : null}
       {shown('status') ? (
         <td>

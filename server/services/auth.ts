@@ -8,7 +8,12 @@ import { writerHeld } from '../db/write-lock.js';
 import { AppError, RateLimited, unauthenticated } from '../errors.js';
 import type { Actor } from '../policy.js';
 import type { AuditLog } from './audit.js';
-import { assertRosterPassword, directoryCredentialOf, verifyDirectoryPassword } from './directory/sign-in.js';
+import {
+  assertRosterPassword,
+  directoryCredentialOf,
+  directoryPasswordMustChange,
+  verifyDirectoryPassword,
+} from './directory/sign-in.js';
 import { PASSWORD_LINKS, withdrawLinks } from './links.js';
 import { type OneTimeCodes, otpRequiredFor } from './otp.js';
 import { ownerOf, PasswordPolicies } from './password-policy.js';
@@ -175,7 +180,9 @@ export class Auth {
       }
       throw invalidCredentials();
     }
-    const refusal = signInRefusal(user, now);
+    // The directory took the password but wants it changed first: the password was right, so it costs no guess.
+    const refusal =
+      ok === 'must_change' && directory ? directoryPasswordMustChange(directory) : signInRefusal(user, now);
     if (refusal) {
       // The password was right: the guess it took is given back before the user hears why they cannot sign in.
       await this.db
@@ -185,14 +192,40 @@ export class Auth {
         .execute();
       throw refusal;
     }
-    // A directory password's age is the directory's business.
+    // A directory password's age is the directory's business: a bind it accepted means the password needs no change
+    // (Active Directory refuses one that must change), so Update Password from a sync is done with.
     if (credential && !directory) await this.requireChangeIfExpired(account.id, user, credential.updated_at, meta.ip);
+    if (directory) await this.dropPasswordChange(account.id, user, meta.ip);
     // With a second factor the sign-in is not over: the right password gives its guess back (the codes that follow
     // are counted one by one), without clearing the failures before it, so that knowing the password never buys
     // more code guesses. (An identity provider answers for its own second factor.)
     const waitForCode = Boolean(this.codes && (await this.codes.configured(user.id)));
     if (guess && waitForCode) await this.giveBack(user.id, guess);
     return this.openSession(account.id, user, 'password', meta, undefined, waitForCode);
+  }
+
+  /** Takes Update Password off a user whose directory has just accepted their password. */
+  private async dropPasswordChange(accountId: number, user: UserRow, ip?: string | null) {
+    const actions = JSON.parse(user.required_actions) as string[];
+    if (!actions.includes('update_password')) return;
+    const after = actions.filter((action) => action !== 'update_password');
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ required_actions: JSON.stringify(after) })
+        .where('id', '=', user.id)
+        .execute();
+      await this.audit.record(trx, {
+        accountId,
+        actor: null,
+        action: 'auth.directory_password_accepted',
+        target: { type: 'user', id: user.id, label: user.username },
+        before: { requiredActions: actions },
+        after: { requiredActions: after },
+        ip,
+      });
+    });
+    user.required_actions = JSON.stringify(after);
   }
 
   /** A password older than the policy's maximum age must be replaced before anything else: Update Password is added. */

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server, connect as tcpConnect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMustChangeDirectory } from '../support/ad-bind.js';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness, PASSWORD } from '../support/harness.js';
 import {
@@ -626,6 +627,65 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     // A disabled synced user (gone from the directory) cannot sign in, whatever the directory says.
     expect((await signIn('an.nguyen', password('an.nguyen'))).status).not.toBe(200);
     await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: false });
+  });
+
+  it("clears Update Password when the directory accepts a synced user's password, and says where to change one it wants changed", async () => {
+    const slug = (await accountSlug()) as string;
+    const signIn = (username: string, secret: string) =>
+      h.raw('POST', '/auth/sign-in', { account: slug, username, password: secret });
+    await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: true });
+    try {
+      // Update Password from a sync (pwdLastSet 0) is done with once the directory accepts the password: only Active
+      // Directory's own change could have made it accept one.
+      const zoe = await userRow('zoe.odegard');
+      await h.db
+        .updateTable('users')
+        .set({ required_actions: '["update_password"]' })
+        .where('id', '=', zoe.id)
+        .execute();
+      const accepted = await signIn('zoe.odegard', 'Person-pass-zoe.odegard');
+      expect(accepted.status, accepted.text).toBe(200);
+      expect(JSON.parse((await userRow('zoe.odegard')).required_actions)).toEqual([]);
+      const cleared = await h.db
+        .selectFrom('audit_events')
+        .select('action')
+        .where('target_id', '=', String(zoe.id))
+        .where('action', '=', 'auth.directory_password_accepted')
+        .execute();
+      expect(cleared).toHaveLength(1);
+
+      // Active Directory answers a right password that must be changed with invalidCredentials and "data 773".
+      const ad = await startMustChangeDirectory(
+        '80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 773, v4563',
+      );
+      const saved = await h.db
+        .selectFrom('directory_connections')
+        .select(['url', 'start_tls'])
+        .where('id', '=', connectionId)
+        .executeTakeFirstOrThrow();
+      await h.db
+        .updateTable('directory_connections')
+        .set({ url: ad.url, start_tls: 0 })
+        .where('id', '=', connectionId)
+        .execute();
+      try {
+        const refused = await signIn('cagri.isik', 'Person-pass-cagri.isik');
+        expect(refused.status, refused.text).toBe(403);
+        expect(refused.body.error.code).toBe('DirectoryPasswordChange');
+        expect(refused.body.error.message).toContain(NAME);
+        // The password was right: no failed sign-in is counted.
+        expect((await userRow('cagri.isik')).failed_sign_ins).toBe(0);
+      } finally {
+        await h.db
+          .updateTable('directory_connections')
+          .set({ url: saved.url })
+          .where('id', '=', connectionId)
+          .execute();
+        await ad.close();
+      }
+    } finally {
+      await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: false });
+    }
   });
 
   it('creates groups new to the directory and deletes those gone from it', async () => {

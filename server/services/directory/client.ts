@@ -210,8 +210,21 @@ function tlsProblem(error: unknown, host: string, timeoutMs: number, startTls: b
   return new DirectoryStepError('tls', 'TlsFailed', `The TLS handshake failed (${code || message})`, 'url');
 }
 
+/**
+ * Active Directory checks the password first, and only then refuses a bind whose password must be changed (pwdLastSet
+ * 0: "data 773") or has expired ("data 532"), saying so in the diagnostic message (Microsoft's LDAP error reference).
+ */
+export const MUST_CHANGE_PASSWORD = /\bdata (773|532)\b/;
+
 function bindProblem(error: unknown, timeoutMs: number): DirectoryStepError {
   const code = resultCode(error);
+  if (code === RESULT.invalidCredentials && error instanceof Error && MUST_CHANGE_PASSWORD.test(error.message))
+    return new DirectoryStepError(
+      'bind',
+      'PasswordMustChange',
+      'The directory accepts the password but requires it to be changed first (expired, or must change at next sign-in)',
+      'bindPassword',
+    );
   if (code === RESULT.invalidCredentials)
     return new DirectoryStepError(
       'bind',

@@ -42,15 +42,16 @@ export async function assertRosterPassword(db: Db, userId: number, path = 'passw
 }
 
 /**
- * Whether the directory accepts the password for the entry: true, false, or an error when the directory cannot be
- * asked (the sign-in then fails without counting against the user). An empty password is never sent: a bind with
- * one is anonymous, and would succeed.
+ * Whether the directory accepts the password for the entry: true, false, 'must_change' when the password is right but
+ * the directory wants it changed first (Active Directory's pwdLastSet 0 or an expired password), or an error when the
+ * directory cannot be asked (the sign-in then fails without counting against the user). An empty password is never
+ * sent: a bind with one is anonymous, and would succeed.
  */
 export async function verifyDirectoryPassword(
   credential: DirectoryCredential,
   password: string,
   timeoutMs: number,
-): Promise<boolean> {
+): Promise<boolean | 'must_change'> {
   if (password === '') return false;
   try {
     const client = await openDirectory(
@@ -68,10 +69,21 @@ export async function verifyDirectoryPassword(
   } catch (error) {
     if (error instanceof DirectoryStepError && error.step === 'bind' && error.reason === 'InvalidCredentials')
       return false;
+    if (error instanceof DirectoryStepError && error.step === 'bind' && error.reason === 'PasswordMustChange')
+      return 'must_change';
     throw new AppError(
       503,
       'DirectoryUnavailable',
       'The directory that checks this password cannot be reached: try again later',
     );
   }
+}
+
+/** The password was right, and the directory wants it changed before it lets the user in: only the directory can. */
+export function directoryPasswordMustChange(credential: DirectoryCredential): AppError {
+  return new AppError(
+    403,
+    'DirectoryPasswordChange',
+    `Your password must be changed in the ${credential.connection} directory (for example at your next Windows sign-in); then sign in here with the new one`,
+  );
 }

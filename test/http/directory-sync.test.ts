@@ -713,6 +713,29 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     expect(again.status, again.message).toBe('succeeded');
     expect(again.counts).toMatchObject({ groupsCreated: 1, groupsDeleted: 1, membershipsChanged: 2 });
     expect(await membersOf('Nuevo Equipo')).toEqual(['ana.garcia', 'cagri.isik']);
+
+    // A directory group named as a local group (the groups service's folding: case and accents, ß kept) is an error
+    // naming its DN; the two never stand side by side.
+    expect((await owner.post('/groups', { name: 'Straße Süd' })).status).toBe(201);
+    await slapd.add(`cn=STRASSE SUD,${GROUPS_DN}`, {
+      objectClass: ['top', 'groupOfNames'],
+      cn: 'Straße Sud',
+      member: [person('cagri.isik').dn],
+    });
+    const clash = await sync();
+    expect(clash.counts).toMatchObject({ groupsCreated: 0 });
+    expect(clash.errors).toContainEqual({
+      dn: `cn=STRASSE SUD,${GROUPS_DN}`,
+      message: 'Another group of the account is already called Straße Sud',
+    });
+    const named = await h.db
+      .selectFrom('groups')
+      .select('name')
+      .where('account_id', '=', accountId)
+      .where('name', 'like', 'Stra%')
+      .execute();
+    expect(named.map((g) => g.name)).toEqual(['Straße Süd']);
+    await slapd.remove(`cn=STRASSE SUD,${GROUPS_DN}`);
   }, 60_000);
 
   it('keeps or deletes users gone from the directory when the connection says so', async () => {

@@ -9,6 +9,7 @@ import {
   type MigrationProvider,
   Migrator,
   PostgresDialect,
+  SqliteAdapter,
   SqliteDialect,
 } from 'kysely';
 import pg from 'pg';
@@ -72,9 +73,24 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   sqlite.function('unicode_lower', { deterministic: true }, (value: unknown) =>
     typeof value === 'string' ? value.toLowerCase() : value,
   );
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: withStatementCache(sqlite) }) });
   const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
   return { db, dialect, sqlite, queryPrepared, warm: async () => {}, close: () => db.destroy() };
+}
+
+/**
+ * SQLite's schema changes are transactional, as PostgreSQL's are, but Kysely's migrator only wraps them in a
+ * transaction where its adapter says so: with this, a migration that fails or is stopped midway (a backfill of a
+ * million users) leaves no half-made table or trigger behind, and is run whole again the next time.
+ */
+class TransactionalSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new (class extends SqliteAdapter {
+      override get supportsTransactionalDdl() {
+        return true;
+      }
+    })();
+  }
 }
 
 /**

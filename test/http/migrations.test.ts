@@ -140,6 +140,41 @@ describe.each(DIALECTS)('migrations (%s)', (dialect: Dialect) => {
     }
   });
 
+  it('leaves nothing of a migration that fails midway, and runs it whole the next time', {
+    timeout: 120_000,
+  }, async () => {
+    const expected = await freshSchema();
+    const broken = await createEmptyDatabase(dialect);
+    cleanups.push(broken.drop);
+    const handle = openDatabase(broken.url);
+    const failing = '0017-email-index';
+    try {
+      for (const [i, name] of NAMES.entries()) {
+        if (name === failing) break;
+        await migrateUp(handle);
+        await seed(handle.db, name, i + 1);
+      }
+      // Something already holds a name the migration gives its last object, after its backfill of every address.
+      const squatter =
+        dialect === 'sqlite'
+          ? sql`create trigger users_after_update_email after update on accounts begin select 1; end`
+          : sql`create function user_emails_sync() returns trigger language plpgsql as $$ begin return null; end $$`;
+      await squatter.execute(handle.db);
+      const before = await schemaSnapshot(handle);
+      await expect(migrateToLatest(handle)).rejects.toThrow();
+      expect(await schemaSnapshot(handle)).toEqual(before);
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(handle.db);
+      expect(rows.map((r) => r.name)).toEqual(NAMES.slice(0, NAMES.indexOf(failing)));
+      const drop =
+        dialect === 'sqlite' ? sql`drop trigger users_after_update_email` : sql`drop function user_emails_sync()`;
+      await drop.execute(handle.db);
+      expect(await migrateToLatest(handle)).toEqual(NAMES.slice(NAMES.indexOf(failing)));
+      expect(await schemaSnapshot(handle)).toEqual(expected);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it("takes each migration's down back to the schema before it, with data in it, and up again to the fresh schema", {
     timeout: 120_000,
   }, async () => {

@@ -32,18 +32,13 @@ async function recompute(db: Db, dialect: Dialect, fold: (value: string) => stri
       .limit(BATCH)
       .execute();
     if (rows.length === 0) return;
-    const write = async (executor: Db) => {
-      for (const row of rows) {
-        await executor
-          .updateTable('users')
-          .set(derivedColumns(row, undefined, fold))
-          .where('id', '=', row.id)
-          .execute();
-      }
-    };
-    // PostgreSQL runs the migrations in one transaction already; SQLite's run without one, so a batch is one.
-    if (dialect === 'sqlite') await db.transaction().execute(write);
-    else await write(db);
+    for (const row of rows) {
+      await db
+        .updateTable('users')
+        .set(derivedColumns(row, undefined, fold))
+        .where('id', '=', row.id)
+        .execute();
+    }
     after = (rows[rows.length - 1] as { id: number }).id;
   }
 }

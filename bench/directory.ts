@@ -18,7 +18,7 @@ import { signedInClient } from '../test/support/server.js';
 import { generatePeople, random } from './data.js';
 import { benchDatabase } from './databases.js';
 import { DEPARTMENTS_BY_SIZE } from './people/generate.js';
-import { QUERY_KINDS, type Query, sampleQueries } from './people/queries.js';
+import { letterRuns, QUERY_KINDS, type Query, sampleQueries } from './people/queries.js';
 import { childProcess } from './processes.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
@@ -130,6 +130,7 @@ function* sampled(source: Iterable<BulkUser & { locale?: string }>, sample: Bulk
     }
     stats.surnames.set(user.lastName ?? '', (stats.surnames.get(user.lastName ?? '') ?? 0) + 1);
     stats.locales.add(user.locale ?? '');
+    for (const run of letterRuns(user)) stats.letterRuns.add(run);
     const domain = user.email?.split('@')[1] ?? '';
     stats.domains.set(domain, (stats.domains.get(domain) ?? 0) + 1);
     yield user;
@@ -140,6 +141,8 @@ interface Stats {
   surnames: Map<string, number>;
   locales: Set<string>;
   domains: Map<string, number>;
+  /** Every run of letters in the large account's search documents (a typo query must match none of them). */
+  letterRuns: Set<string>;
 }
 
 const searchPath = (text: string) => `/users?q=${encodeURIComponent(text)}&limit=25`;
@@ -168,7 +171,7 @@ async function seed(url: string, dialect: Dialect) {
     const ctx = createContext({ ...loadConfig({}), databaseUrl: url }, handle);
     const big = await ctx.accounts.create({ name: 'Big contact center', slug: 'big', owner: { username: 'owner' } });
     const sample: BulkUser[] = [];
-    const stats: Stats = { surnames: new Map(), locales: new Set(), domains: new Map() };
+    const stats: Stats = { surnames: new Map(), locales: new Set(), domains: new Map(), letterRuns: new Set() };
     const started = performance.now();
     await insertUsersInBulk(handle, big.account.id, sampled(generatePeople(USERS, 1), sample, SAMPLE, stats));
     const bigSeconds = (performance.now() - started) / 1000;
@@ -219,7 +222,8 @@ async function seed(url: string, dialect: Dialect) {
     const broad = ['e', 'a', 'an', 'er', 'com', 'ar', 'in', 'son'];
     const broadCounts = await Promise.all(broad.map((t) => countMatches(handle, big.account.id, foldText(t))));
     const broadTerms = broad.filter((_, i) => (broadCounts[i] ?? 0) > USERS / 10);
-    return { big, small, sample, broadTerms, lists: await listPaths(handle, big.account.id) };
+    const lists = await listPaths(handle, big.account.id);
+    return { big, small, sample, broadTerms, letterRuns: stats.letterRuns, lists };
   } finally {
     await handle.close();
   }
@@ -292,7 +296,7 @@ async function runDialect(dialect: Dialect) {
     try {
       const url = `http://127.0.0.1:${await server.ready}`;
       const big = await signIn(url, { slug: 'big', oneTimePassword: data.big.oneTimePassword });
-      const large = sampleQueries(data.sample, QUERIES, 7).map((q) => ({
+      const large = sampleQueries(data.sample, QUERIES, 7, { letterRuns: data.letterRuns }).map((q) => ({
         path: searchPath(q.text),
         label: q.kind,
         api: big,

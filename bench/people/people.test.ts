@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { generatePeople, type Person } from './generate.js';
 import { localeNames } from './names.js';
-import { matchesDocument, QUERY_KINDS, sampleQueries, searchDocument } from './queries.js';
+import { letterRuns, matchesDocument, QUERY_KINDS, sampleQueries, searchDocument } from './queries.js';
 
 const COUNT = 200_000;
 const people: Person[] = [...generatePeople(COUNT, 7)];
@@ -115,6 +115,19 @@ describe('sampleQueries', () => {
       const found = documents.some((d) => matchesDocument(d, query.text));
       expect({ ...query, found }).toEqual({ ...query, found: query.kind !== 'no match (a typo)' });
     }
+  });
+
+  it('draws typos from a sample that match nobody in the whole directory, given its letter runs', () => {
+    const small = people.slice(0, 2_000);
+    const runs = new Set(people.flatMap(letterRuns));
+    const typos = sampleQueries(small, 100, 5, { letterRuns: runs }).filter((q) => q.kind === 'no match (a typo)');
+    expect(typos.length).toBeGreaterThan(50);
+    const everyone = people.map(searchDocument);
+    for (const typo of typos)
+      expect(
+        everyone.some((d) => matchesDocument(d, typo.text)),
+        typo.text,
+      ).toBe(false);
   });
 
   it('types some names on a plain keyboard', () => {

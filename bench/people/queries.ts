@@ -27,6 +27,16 @@ export interface Query {
 export interface QueryOptions {
   /** Share of queries typed without accents or special letters where the name is in Latin script. */
   plainShare?: number;
+  /**
+   * Every run of letters a-z in the whole directory's search documents (see letterRuns), when `people` is a sample of
+   * it: a typo must match nobody in the directory, not only nobody in the sample.
+   */
+  letterRuns?: ReadonlySet<string>;
+}
+
+/** The runs of letters a-z of a user's search document: a typo (letters only) matches the user iff it is in one. */
+export function letterRuns(user: BulkUser): string[] {
+  return searchDocument(user).match(/[a-z]+/g) ?? [];
 }
 
 const LATIN = /^[\p{Script=Latin}\s'’.-]+$/u;
@@ -63,6 +73,7 @@ export function sampleQueries(people: BulkUser[], perKind: number, seed = 1, opt
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   const pick = <T>(list: T[]): T | undefined => list[Math.floor(next() * list.length)];
   const documents = people.map(searchDocument);
+  const runs = options.letterRuns ? [...options.letterRuns] : null;
   const word = (value: string | undefined, plain: boolean, minLength: number) =>
     pick(typedWords(value, plain).filter((w) => chars(w).length >= minLength));
   const prefix = (w: string, min: number, max: number) =>
@@ -140,7 +151,9 @@ export function sampleQueries(people: BulkUser[], perKind: number, seed = 1, opt
             : edit === 2
               ? `${w.slice(0, at)}${letter}${w.slice(at)}`
               : `${w.slice(0, at)}${w[at + 1] ?? ''}${w[at]}${w.slice(at + 2)}`;
-      return typo !== w && !documents.some((d) => d.includes(typo)) ? typo : undefined;
+      if (typo === w) return undefined;
+      const matches = runs ? runs.some((run) => run.includes(typo)) : documents.some((d) => d.includes(typo));
+      return matches ? undefined : typo;
     },
   };
 

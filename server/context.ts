@@ -141,8 +141,9 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
       teams,
       now,
       config.directoryTimeoutMs,
-      async (trx, actor, user) => {
-        await licenses.grantDefaultsWithin(trx, actor, user);
+      async (trx, actor, created) => {
+        if (!(await licenses.hasDefaultsWithin(trx, actor.accountId))) return;
+        for (const user of created) await licenses.grantDefaultsWithin(trx, actor, user);
       },
     ),
   };

@@ -330,6 +330,18 @@ export class Licenses {
    * so a user never exists without them. A full pool is skipped: the pool rows are locked first, so no grant can
    * overrun it.
    */
+  /** Whether the account grants any license to new users (a batch of new users asks once, not once each). */
+  async hasDefaultsWithin(trx: Trx, accountId: number): Promise<boolean> {
+    const pool = await trx
+      .selectFrom('license_pools')
+      .select('app')
+      .where('account_id', '=', accountId)
+      .where('licensed_by_default', '=', 1)
+      .limit(1)
+      .executeTakeFirst();
+    return pool !== undefined;
+  }
+
   async grantDefaultsWithin(trx: Trx, actor: Actor, user: { id: number; username: string }): Promise<AppKey[]> {
     let query = trx
       .selectFrom('license_pools')

@@ -28,7 +28,7 @@ const USERS = Number(process.env.BENCH_SYNC_USERS ?? 100_000);
 const GROUPS = Number(process.env.BENCH_SYNC_GROUPS ?? 1000);
 const CHANGES = Number(process.env.BENCH_SYNC_CHANGES ?? 1000);
 /** Read requests a second the load generator aims at while the full sync runs (one at a time). */
-const RATE = Number(process.env.BENCH_SYNC_RATE ?? 20);
+const RATE = Number(process.env.BENCH_SYNC_RATE ?? 5);
 const DIALECTS = (process.env.BENCH_DB ?? 'sqlite,postgres').split(',') as Dialect[];
 /** A folder: the Roster server's CPU profile is written there (`--cpu-prof`). */
 const PROFILE = process.env.BENCH_SYNC_PROFILE;
@@ -125,6 +125,9 @@ async function runDialect(dialect: Dialect) {
     { BENCH_DB_URL: store.url },
     PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [],
   );
+  server.proc.once('exit', (code, signal) => {
+    if (code !== 0) console.log(`  the Roster server exited: ${code ?? signal}`);
+  });
   const account = new Promise<{ slug: string; ownerUsername: string; oneTimePassword: string }>((resolve) =>
     server.proc.on('message', (m) => {
       if ((m as { account?: unknown }).account) resolve((m as { account: never }).account);
@@ -184,7 +187,7 @@ async function runDialect(dialect: Dialect) {
 
     // 1. The full sync into the empty account, with the API read meanwhile.
     const full = await sync(api, connectionId, 'full');
-    const load = await loader.ask<{ samples: { kind: string; ms: number; status: number }[] }>('report');
+    const load = await loader.ask<{ samples: Sample[] }>('report');
     check('full sync: users created', full.run.counts.created ?? 0, USERS);
     check('full sync: groups created', full.run.counts.groupsCreated ?? 0, GROUPS);
     check('full sync: memberships', full.run.counts.membershipsChanged ?? 0, directory.memberships);
@@ -215,8 +218,10 @@ async function runDialect(dialect: Dialect) {
       target: `≤ ${fullTarget} s`,
       met: full.ms <= fullTarget * 1000,
     });
-    const failed = load.samples.filter((s) => s.status !== 200).length;
-    if (failed > 0) throw new Error(`${failed} of the load generator's requests failed`);
+    const failed = load.samples.filter((s) => s.status !== 200);
+    for (const s of failed.slice(0, 5))
+      console.log(`  a read failed after ${s.ms.toFixed(0)} ms: ${s.status} ${s.error ?? ''}`);
+    // A failed read counts with the time it took to fail.
     const times = load.samples.map((s) => s.ms).sort((a, b) => a - b);
     const p99 = percentile(times, 99);
     const kinds = ['list', 'search', 'read'].map((kind) => {
@@ -230,9 +235,9 @@ async function runDialect(dialect: Dialect) {
     rows.push({
       db: dialect,
       measurement: `API reads during the full sync, p50 / p95 / p99 (${n(times.length)} requests: ${load.samples.filter((s) => s.kind === 'list').length} list pages, ${load.samples.filter((s) => s.kind === 'search').length} searches, ${load.samples.filter((s) => s.kind === 'read').length} user reads)`,
-      value: `${percentile(times, 50).toFixed(1)} / ${percentile(times, 95).toFixed(1)} / ${p99.toFixed(1)} ms (max ${(times.at(-1) ?? 0).toFixed(0)} ms)`,
-      target: `p99 ≤ ${TARGETS.p99} ms`,
-      met: p99 <= TARGETS.p99,
+      value: `${percentile(times, 50).toFixed(1)} / ${percentile(times, 95).toFixed(1)} / ${p99.toFixed(1)} ms (max ${(times.at(-1) ?? 0).toFixed(0)} ms${failed.length > 0 ? `; ${failed.length} failed` : ''})`,
+      target: `p99 ≤ ${TARGETS.p99} ms, none failed`,
+      met: p99 <= TARGETS.p99 && failed.length === 0,
     });
 
     // 2. A day's changes, then an incremental sync.
@@ -297,7 +302,9 @@ async function serveRoster() {
 interface Sample {
   kind: 'list' | 'search' | 'read';
   ms: number;
+  /** 0: no answer (the connection was closed). */
   status: number;
+  error?: string;
 }
 
 /**
@@ -367,8 +374,21 @@ function serveLoad() {
         path = lists.length > 0 ? (lists.shift() as string) : (sorts[turn % sorts.length] as string);
       }
       const started = performance.now();
-      const response = await api(path);
-      const body = await response.text();
+      let response: Response;
+      let body: string;
+      try {
+        response = await api(path);
+        body = await response.text();
+      } catch (error) {
+        // The server closed the connection (a keep-alive connection it timed out while the request was on its way).
+        samples.push({
+          kind,
+          ms: performance.now() - started,
+          status: 0,
+          error: String((error as Error).cause ?? error),
+        });
+        continue;
+      }
       samples.push({ kind, ms: performance.now() - started, status: response.status });
       if (response.status !== 200 || kind === 'read') continue;
       const page = JSON.parse(body) as { items: { id: number }[]; nextCursor: string | null };

@@ -3,11 +3,14 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** Forks `script` (an import.meta.url) in `role`; `ready` is the port the child reports once it listens. */
-export function childProcess(script: string, role: string, env: Record<string, string> = {}) {
+/**
+ * Forks `script` (an import.meta.url) in `role`; `ready` is the port the child reports once it listens. `nodeArgs`
+ * go to the child's Node.js (`--cpu-prof` to see where its time goes).
+ */
+export function childProcess(script: string, role: string, env: Record<string, string> = {}, nodeArgs: string[] = []) {
   const proc = fork(fileURLToPath(script), [], {
     env: { ...process.env, BENCH_ROLE: role, ...env },
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeArgs],
   });
   const ready = new Promise<number>((resolve, reject) => {
     proc.once('message', (m) => resolve((m as { port: number }).port));

@@ -145,8 +145,11 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
       teams,
       now,
       config.directoryTimeoutMs,
-      async (trx, actor, user) => {
-        await licenses.grantDefaultsWithin(trx, [{ actor, user }]);
+      async (trx, actor, created) => {
+        await licenses.grantDefaultsWithin(
+          trx,
+          created.map((user) => ({ actor, user })),
+        );
       },
     ),
   };

@@ -70,14 +70,14 @@ export function escapeDnValue(value: string): string {
 
 // RFC 2849: a value that is not a SAFE-STRING (printable ASCII here, not starting with a space, colon or <, nor
 // ending with a space) is written in base64.
-function line(attribute: string, value: string): string {
+export function ldifLine(attribute: string, value: string): string {
   const safe = /^[ -~]*$/.test(value) && !/^[ :<]/.test(value) && !value.endsWith(' ');
   return safe ? `${attribute}: ${value}` : `${attribute}:: ${Buffer.from(value, 'utf8').toString('base64')}`;
 }
 
 export function entryLdif(dn: string, attributes: [string, string | null | undefined][]): string {
-  const lines = [line('dn', dn)];
-  for (const [name, value] of attributes) if (value !== null && value !== undefined) lines.push(line(name, value));
+  const lines = [ldifLine('dn', dn)];
+  for (const [name, value] of attributes) if (value !== null && value !== undefined) lines.push(ldifLine(name, value));
   return `${lines.join('\n')}\n`;
 }
 
@@ -107,6 +107,33 @@ function groupLdif(g: Group): string {
     ...g.members.map((m) => ['member', m] as [string, string]),
     ['modifyTimestamp', LOADED_AT],
   ]);
+}
+
+/** The suffix, the people, groups and services units, and the service account Roster binds as. */
+export function baseEntries(): string[] {
+  return [
+    entryLdif(SUFFIX, [
+      ['objectClass', 'top'],
+      ['objectClass', 'dcObject'],
+      ['objectClass', 'organization'],
+      ['dc', 'example'],
+      ['o', 'Example Contact Center'],
+    ]),
+    ...[PEOPLE_DN, GROUPS_DN, SERVICES_DN].map((dn) =>
+      entryLdif(dn, [
+        ['objectClass', 'top'],
+        ['objectClass', 'organizationalUnit'],
+        ['ou', dn.slice(3, dn.indexOf(','))],
+      ]),
+    ),
+    entryLdif(SERVICE_DN, [
+      ['objectClass', 'top'],
+      ['objectClass', 'organizationalRole'],
+      ['objectClass', 'simpleSecurityObject'],
+      ['cn', 'roster-sync'],
+      ['userPassword', SERVICE_PASSWORD],
+    ]),
+  ];
 }
 
 const person = (givenName: string, sn: string, uid: string | null, n: number, department: string | null): Person => {
@@ -154,30 +181,6 @@ export function generateDirectory(options: { bulk?: number } = {}): Directory {
   );
   const groups = [support, tier1, tier2, night, sales, everyone];
 
-  const blocks = [
-    entryLdif(SUFFIX, [
-      ['objectClass', 'top'],
-      ['objectClass', 'dcObject'],
-      ['objectClass', 'organization'],
-      ['dc', 'example'],
-      ['o', 'Example Contact Center'],
-    ]),
-    ...[PEOPLE_DN, GROUPS_DN, SERVICES_DN].map((dn) =>
-      entryLdif(dn, [
-        ['objectClass', 'top'],
-        ['objectClass', 'organizationalUnit'],
-        ['ou', dn.slice(3, dn.indexOf(','))],
-      ]),
-    ),
-    entryLdif(SERVICE_DN, [
-      ['objectClass', 'top'],
-      ['objectClass', 'organizationalRole'],
-      ['objectClass', 'simpleSecurityObject'],
-      ['cn', 'roster-sync'],
-      ['userPassword', SERVICE_PASSWORD],
-    ]),
-    ...people.map(personLdif),
-    ...groups.map(groupLdif),
-  ];
+  const blocks = [...baseEntries(), ...people.map(personLdif), ...groups.map(groupLdif)];
   return { people, groups, ldif: blocks.join('\n') };
 }

@@ -31,6 +31,8 @@ export interface TestSlapd {
   /** Replaces the attributes' values (an empty list removes the attribute). */
   modify(dn: string, replace: Record<string, string | string[]>): Promise<void>;
   remove(dn: string): Promise<void>;
+  /** Applies LDIF change records (RFC 2849: changetype add, modify, delete) with OpenLDAP's ldapmodify, as the root DN. */
+  ldapmodify(changes: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,7 +66,14 @@ async function listening(port: number, deadline: number, exited: () => string | 
   throw new Error(`slapd did not listen on ${port} in time`);
 }
 
-function config(dir: string): string {
+export interface SlapdOptions {
+  /** The database's largest size in bytes (256 MiB by default). */
+  maxSize?: number;
+  /** Attributes indexed besides objectClass, uid, entryUUID and member, each an `index` line's rest ("modifyTimestamp eq"). */
+  indexes?: string[];
+}
+
+function config(dir: string, options: SlapdOptions): string {
   return `# Written by test/support/slapd.ts
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -78,7 +87,7 @@ TLSCertificateFile ${dir}/cert.pem
 TLSCertificateKeyFile ${dir}/key.pem
 
 database mdb
-maxsize 268435456
+maxsize ${options.maxSize ?? 268435456}
 suffix "${SUFFIX}"
 rootdn "${ROOT_DN}"
 rootpw ${ROOT_PASSWORD}
@@ -87,7 +96,7 @@ index objectClass eq
 index uid eq
 index entryUUID eq
 index member eq
-# As a directory's service account meets it: ${SIZE_LIMIT} entries a search, more only page by page (RFC 2696).
+${(options.indexes ?? []).map((index) => `index ${index}\n`).join('')}# As a directory's service account meets it: ${SIZE_LIMIT} entries a search, more only page by page (RFC 2696).
 limits users size.soft=${SIZE_LIMIT} size.hard=${SIZE_LIMIT} size.prtotal=unlimited
 access to attrs=userPassword
   by self write
@@ -100,7 +109,7 @@ access to *
 }
 
 /** Starts slapd with the LDIF loaded (slapadd, before it listens). */
-export async function startSlapd(ldif: string): Promise<TestSlapd> {
+export async function startSlapd(ldif: string, options: SlapdOptions = {}): Promise<TestSlapd> {
   const dir = mkdtempSync('/tmp/roster-slapd-');
   let child: ChildProcess | null = null;
   try {
@@ -123,7 +132,7 @@ export async function startSlapd(ldif: string): Promise<TestSlapd> {
       '-addext',
       'subjectAltName=IP:127.0.0.1',
     ]);
-    writeFileSync(join(dir, 'slapd.conf'), config(dir));
+    writeFileSync(join(dir, 'slapd.conf'), config(dir, options));
     writeFileSync(join(dir, 'data.ldif'), ldif);
     mkdirSync(join(dir, 'data'));
     await run('slapadd', ['-q', '-f', join(dir, 'slapd.conf'), '-l', join(dir, 'data.ldif')], {
@@ -185,6 +194,17 @@ export async function startSlapd(ldif: string): Promise<TestSlapd> {
           ),
         ),
       remove: (dn) => withAdmin((c) => c.del(dn)),
+      async ldapmodify(changes) {
+        const file = join(dir, `changes-${Date.now()}.ldif`);
+        writeFileSync(file, changes);
+        try {
+          await run('ldapmodify', ['-x', '-H', url, '-D', ROOT_DN, '-w', ROOT_PASSWORD, '-f', file], {
+            maxBuffer: 64 * 1024 * 1024,
+          });
+        } finally {
+          rmSync(file, { force: true });
+        }
+      },
       async stop() {
         if (exit === null) {
           const ended = new Promise((resolve) => started.once('exit', resolve));

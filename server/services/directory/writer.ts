@@ -35,8 +35,8 @@ export interface WriteContext {
   connectionId: number;
   /** The connection's name: the source of the users it creates. */
   source: string;
-  /** What every new user gets (the account's default licenses). */
-  onCreated?: (trx: Trx, actor: Actor, user: UserRow) => Promise<void>;
+  /** What every new user gets (the account's default licenses): the users a batch created. */
+  onCreated?: (trx: Trx, actor: Actor, users: UserRow[]) => Promise<void>;
 }
 
 export interface UserCounts {
@@ -103,7 +103,7 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
           })),
         )
         .execute();
-      for (const row of created) await ctx.onCreated?.(trx, auditActor(ctx), row);
+      await ctx.onCreated?.(trx, auditActor(ctx), created);
       await ctx.audit.recordMany(
         trx,
         created.map((row) => ({
@@ -320,43 +320,51 @@ export async function writeMemberships(
       .execute()
   ).map((row) => row.group_id);
   if (groupIds.length === 0 || managed.length === 0) return;
-  const current = new Map<number, Set<number>>();
-  for (let i = 0; i < managed.length; i += MEMBERSHIP_BATCH) {
-    const rows = await ctx.handle.db
-      .selectFrom('group_members')
-      .select(['group_id', 'user_id'])
-      .where(idIn(ctx.handle.dialect, 'group_id', groupIds))
-      .where(idIn(ctx.handle.dialect, 'user_id', managed.slice(i, i + MEMBERSHIP_BATCH)))
-      .execute();
-    for (const row of rows) {
-      const set = current.get(row.group_id) ?? new Set<number>();
-      set.add(row.user_id);
-      current.set(row.group_id, set);
-    }
-  }
+  // Who is in the connection's groups now: one read of their members (the managed ones kept), rather than one read
+  // per batch of managed users, each looking through every group.
   const managedSet = new Set(managed);
+  const current = new Map<number, Set<number>>();
+  const rows = await ctx.handle.db
+    .selectFrom('group_members')
+    .select(['group_id', 'user_id'])
+    .where(idIn(ctx.handle.dialect, 'group_id', groupIds))
+    .execute();
+  for (const row of rows) {
+    if (!managedSet.has(row.user_id)) continue;
+    const set = current.get(row.group_id) ?? new Set<number>();
+    set.add(row.user_id);
+    current.set(row.group_id, set);
+  }
+  // Each group's joins, then its leaves, in chunks; the chunks of several groups share a transaction, up to
+  // MEMBERSHIP_BATCH memberships each (most groups are small: a transaction each would cost more than its work).
+  const steps: { join: boolean; groupId: number; users: number[] }[] = [];
   for (const groupId of groupIds) {
     const want = [...(wanted.get(groupId) ?? [])].filter((id) => managedSet.has(id));
     const have = current.get(groupId) ?? new Set<number>();
     const add = want.filter((id) => !have.has(id));
     const wantSet = new Set(want);
     const remove = [...have].filter((id) => !wantSet.has(id) && !addOnly.has(id));
-    for (let i = 0; i < add.length; i += MEMBERSHIP_BATCH) {
-      const chunk = add.slice(i, i + MEMBERSHIP_BATCH);
-      await ctx.handle.db
-        .transaction()
-        .execute((trx) => ctx.teams.assignTeamWithin(trx, ctx.actor, ctx.accountId, chunk, groupId));
-      counts.membershipsChanged += chunk.length;
-      await breathe();
+    for (let i = 0; i < add.length; i += MEMBERSHIP_BATCH)
+      steps.push({ join: true, groupId, users: add.slice(i, i + MEMBERSHIP_BATCH) });
+    for (let i = 0; i < remove.length; i += MEMBERSHIP_BATCH)
+      steps.push({ join: false, groupId, users: remove.slice(i, i + MEMBERSHIP_BATCH) });
+  }
+  for (let i = 0; i < steps.length; ) {
+    const batch: typeof steps = [];
+    let size = 0;
+    while (i < steps.length && (batch.length === 0 || size + (steps[i]?.users.length ?? 0) <= MEMBERSHIP_BATCH)) {
+      const step = steps[i++] as (typeof steps)[number];
+      batch.push(step);
+      size += step.users.length;
     }
-    for (let i = 0; i < remove.length; i += MEMBERSHIP_BATCH) {
-      const chunk = remove.slice(i, i + MEMBERSHIP_BATCH);
-      await ctx.handle.db
-        .transaction()
-        .execute((trx) => ctx.teams.unassignTeamWithin(trx, ctx.actor, ctx.accountId, chunk, groupId));
-      counts.membershipsChanged += chunk.length;
-      await breathe();
-    }
+    await ctx.handle.db.transaction().execute(async (trx) => {
+      for (const step of batch) {
+        if (step.join) await ctx.teams.assignTeamWithin(trx, ctx.actor, ctx.accountId, step.users, step.groupId);
+        else await ctx.teams.unassignTeamWithin(trx, ctx.actor, ctx.accountId, step.users, step.groupId);
+      }
+    });
+    counts.membershipsChanged += size;
+    await breathe();
   }
 }
 

@@ -12,7 +12,7 @@ import type { Dialect } from '../server/db/dialect.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../server/db/index.js';
 import { startServer } from '../server/main.js';
 import { type BulkUser, insertUsersInBulk } from '../server/services/user-bulk-insert.js';
-import { encodeCursorValues } from '../server/services/users.js';
+import { encodeCursorValues } from '../server/services/user-list.js';
 import { foldText } from '../shared/search-text.js';
 import { signedInClient } from '../test/support/server.js';
 import { generatePeople, random } from './data.js';

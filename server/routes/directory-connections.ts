@@ -1,6 +1,6 @@
-// Directory connections of the account (admins who manage every user): the LDAP or Active Directory servers users
-// and groups are synced from, and "test connection" for a saved connection or for settings not saved yet. The bind
-// password is write-only.
+// Directory connections of the account (the owner and admins without a profile): the LDAP or Active Directory
+// servers users and groups are synced from, and "test connection" for a saved connection or for settings not saved
+// yet. The bind password is write-only.
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   directoryConnectionCreateSchema,

@@ -680,6 +680,70 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     await owner.patch(`/directory-connections/${connectionId}`, { missingUsers: 'disable' });
   }, 60_000);
 
+  it('is not for an admin limited by a profile, even one who manages every user: a sync reaches admins too', async () => {
+    const slug = (await accountSlug()) as string;
+    // A synced user the owner made an admin without limits.
+    const target = await h.db
+      .selectFrom('users')
+      .select(['id', 'username'])
+      .where('account_id', '=', accountId)
+      .where('source', '=', NAME)
+      .where('enabled', '=', 1)
+      .where('sync_enabled', '=', 1)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const promoted = await owner.patch(`/users/${target.id}`, { accessType: 'admin' });
+    expect(promoted.status, promoted.text).toBe(200);
+    const everyUser = await owner.post('/profiles', {
+      name: 'Every user, few profiles',
+      modules: { users: { access: 'all' }, profiles: { access: 'none' } },
+    });
+    expect(everyUser.status, everyUser.text).toBe(201);
+    const limited = await h.buildUser(owner, { password: PASSWORD, accessType: 'admin', profileId: everyUser.body.id });
+    const session = await h.signIn(slug, limited.username, PASSWORD);
+    // The limited admin may not disable that admin, nor change their details.
+    expect((await session.patch(`/users/${target.id}`, { enabled: false })).status).toBe(403);
+    expect((await session.get('/session')).body.abilities.manageDirectories).toBe(false);
+    // Nor do it through the connection: a filter that leaves the admin out would disable them at the next sync, and
+    // a URL of the limited admin's own directory would let them sign in as the admin with a password of their own.
+    const runs = await owner.get(`/directory-connections/${connectionId}/runs`);
+    for (const [method, path, body] of [
+      ['GET', '/directory-connections', undefined],
+      [
+        'POST',
+        '/directory-connections',
+        {
+          name: 'Mine',
+          url: slapd.url,
+          bindDn: SERVICE_DN,
+          bindPassword: SERVICE_PASSWORD,
+          usersBaseDn: PEOPLE_DN,
+          groupsBaseDn: GROUPS_DN,
+          vendor: 'openldap',
+        },
+      ],
+      ['GET', `/directory-connections/${connectionId}`, undefined],
+      [
+        'PATCH',
+        `/directory-connections/${connectionId}`,
+        { usersFilter: `(&${FILTER}(!(uid=${target.username})))`, passwordSignIn: true },
+      ],
+      ['POST', `/directory-connections/${connectionId}/test`, undefined],
+      ['POST', `/directory-connections/${connectionId}/sync`, { kind: 'full' }],
+      ['GET', `/directory-connections/${connectionId}/runs`, undefined],
+      ['GET', `/directory-connections/${connectionId}/runs/${runs.body.items[0].id}`, undefined],
+      ['DELETE', `/directory-connections/${connectionId}`, undefined],
+    ] as const) {
+      const reply = await session.request(method, path, body);
+      expect(reply.status, `${method} ${path}`).toBe(403);
+    }
+    await h.ctx.directorySync.idle();
+    const connection = (await owner.get(`/directory-connections/${connectionId}`)).body;
+    expect(connection).toMatchObject({ usersFilter: FILTER, passwordSignIn: false });
+    expect(await userRow(target.username)).toMatchObject({ enabled: 1, access_type: 'admin' });
+    expect((await owner.patch(`/users/${target.id}`, { accessType: 'standard' })).status).toBe(200);
+  }, 60_000);
+
   async function accountSlug() {
     return (await h.db.selectFrom('accounts').select('slug').where('id', '=', accountId).executeTakeFirstOrThrow())
       .slug;

@@ -1,6 +1,6 @@
-// Directory connections of an account, managed by admins who manage every user (a sync creates, changes and
-// disables any of them): create, list, read, change, delete, and test one saved or unsaved. The bind password is
-// written, never read back; every change is in the audit log, without it.
+// Directory connections of an account, managed by the owner and admins without a profile (a sync creates, changes
+// and disables any user, admins included): create, list, read, change, delete, and test one saved or unsaved. The
+// bind password is written, never read back; every change is in the audit log, without it.
 import { X509Certificate } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import {
@@ -115,7 +115,7 @@ export class DirectoryConnections {
 
   private assertCanManage(actor: Actor) {
     authorize(actor, 'directory.manage', 'account', { accountId: actor.accountId }, () =>
-      forbidden('Only admins who manage every user manage directory connections'),
+      forbidden('Only the owner and admins without a profile manage directory connections'),
     );
   }
 

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server, connect as tcpConnect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argon2Checks } from '../../server/services/passwords.js';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness, PASSWORD } from '../support/harness.js';
 import {
@@ -743,6 +744,42 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     expect(await userRow(target.username)).toMatchObject({ enabled: 1, access_type: 'admin' });
     expect((await owner.patch(`/users/${target.id}`, { accessType: 'standard' })).status).toBe(200);
   }, 60_000);
+
+  it("costs a directory user's sign-in one argon2id check, as every other attempt, so the time tells no one apart", async () => {
+    const slug = (await accountSlug()) as string;
+    const users = await h.db
+      .selectFrom('users')
+      .select(['username'])
+      .where('account_id', '=', accountId)
+      .where('source', '=', NAME)
+      .where('enabled', '=', 1)
+      .where('sync_enabled', '=', 1)
+      .where('failed_sign_ins', '=', 0)
+      .orderBy('id')
+      .limit(2)
+      .execute();
+    const [right, locked] = users.map((u) => u.username) as [string, string];
+    expect((await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: true })).status).toBe(200);
+    try {
+      const signIn = (username: string, secret: string) =>
+        h.raw('POST', '/auth/sign-in', { account: slug, username, password: secret });
+      for (let i = 0; i < 5; i++) await signIn(locked, 'Wrong-pass-1');
+      const attempts: [string, string, number][] = [
+        [right, 'Wrong-pass-1', 401],
+        [right, `Person-pass-${right}`, 200],
+        [locked, `Person-pass-${locked}`, 403],
+        ['nobody.at.all', 'Wrong-pass-1', 401],
+      ];
+      for (const [username, secret, status] of attempts) {
+        const before = argon2Checks.count;
+        const reply = await signIn(username, secret);
+        expect(reply.status, `${username} ${reply.text}`).toBe(status);
+        expect(argon2Checks.count - before, `${username} ${secret}`).toBe(1);
+      }
+    } finally {
+      await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: false });
+    }
+  });
 
   async function accountSlug() {
     return (await h.db.selectFrom('accounts').select('slug').where('id', '=', accountId).executeTakeFirstOrThrow())

@@ -3,6 +3,7 @@
 // exactly the users and groups of the generated directory, past the server's size limit with paged results.
 import { Client as LdapClient } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_WINDOW_MINUTES, TESTS_PER_WINDOW } from '../../server/services/directory/connections.js';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness, PASSWORD } from '../support/harness.js';
 import {
@@ -268,4 +269,25 @@ describe.each(DIALECTS)('directory connections (%s)', (dialect) => {
     expect((await owner.get(`/directory-connections/${saved.body.id}`)).status).toBe(404);
     expect((await account.owner.get(`/directory-connections/${saved.body.id}`)).body.name).toBe('Head office');
   });
+  it("tests an account's connections a limited number of times in a window: no scan of the hosts and ports in reach", async () => {
+    const account = await h.newAccount();
+    const saved = await account.owner.post('/directory-connections', working());
+    // Each probe of a port answers what it met there: nothing listening, TLS, LDAP.
+    const probe = (port: number) =>
+      account.owner.post('/directory-connections/test', { ...working(), url: `ldap://127.0.0.1:${port}` });
+    for (let i = 0; i < TESTS_PER_WINDOW - 1; i++) {
+      const reply = await probe(9);
+      expect(reply.status, reply.text).toBe(200);
+    }
+    expect((await account.owner.post(`/directory-connections/${saved.body.id}/test`)).body.ok).toBe(true);
+    for (const reply of [await probe(9), await account.owner.post(`/directory-connections/${saved.body.id}/test`)]) {
+      expect(reply.status, reply.text).toBe(429);
+      expect(reply.body.error.code).toBe('RateLimited');
+      expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    // Other accounts test on; the account itself once the window is over.
+    expect((await owner.post('/directory-connections/test', working())).body.ok).toBe(true);
+    h.clock.advance(TEST_WINDOW_MINUTES * 60_000 + 1000);
+    expect((await probe(9)).status).toBe(200);
+  }, 60_000);
 });

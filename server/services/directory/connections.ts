@@ -19,6 +19,7 @@ import type { DirectoryConnectionsTable } from '../../db/schema/directory-connec
 import { conflict, type FieldIssue, forbidden, notFound, validationFailed } from '../../errors.js';
 import { type Actor, authorize } from '../../policy.js';
 import type { AuditLog } from '../audit.js';
+import { Throttle } from '../throttle.js';
 import { isUniqueViolation, type RequestMeta } from '../users.js';
 import { parseDirectoryUrl } from './client.js';
 import { mappingFor, PRESETS } from './presets.js';
@@ -99,19 +100,42 @@ function checkInput(
   if (issues.length) throw validationFailed(issues);
 }
 
+/**
+ * Connection tests an account may run in a window: a test connects wherever its URL says and answers, step by step,
+ * what it met there (nothing listening, a refused connection, a TLS or LDAP server), so unbounded it would map the
+ * hosts and ports this server reaches. Enough for an admin getting a connection right; the window is shared by every
+ * serving process.
+ */
+export const TESTS_PER_WINDOW = 60;
+export const TEST_WINDOW_MINUTES = 10;
+
 const nameTaken = (name: string) =>
   conflict('DirectoryNameTaken', `Another directory connection of this account is called ${name}`, [
     { path: 'name', message: 'Another directory connection of this account has this name' },
   ]);
 
 export class DirectoryConnections {
+  private readonly throttle: Throttle;
+
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
     /** How long each step of talking to a directory may take. */
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.throttle = new Throttle(db, now);
+  }
+
+  /** Counts a test of the account's, refusing it (429) past TESTS_PER_WINDOW in the window. */
+  private async countTest(actor: Actor) {
+    await this.throttle.enforce(
+      `directory-test:${actor.accountId}`,
+      TESTS_PER_WINDOW,
+      TEST_WINDOW_MINUTES,
+      `This account tested ${TESTS_PER_WINDOW} directory connections in ${TEST_WINDOW_MINUTES} minutes: wait a few minutes before the next test`,
+    );
+  }
 
   private assertCanManage(actor: Actor) {
     authorize(actor, 'directory.manage', 'account', { accountId: actor.accountId }, () =>
@@ -306,6 +330,7 @@ export class DirectoryConnections {
   async test(actor: Actor, id: number): Promise<DirectoryTestResult> {
     this.assertCanManage(actor);
     const row = await this.find(this.db, actor, id);
+    await this.countTest(actor);
     return probeDirectory(
       {
         url: row.url,
@@ -326,6 +351,7 @@ export class DirectoryConnections {
   async testSettings(actor: Actor, input: DirectoryConnectionTestInput): Promise<DirectoryTestResult> {
     this.assertCanManage(actor);
     checkInput(input, false);
+    await this.countTest(actor);
     const preset = PRESETS[input.vendor];
     const settings: DirectorySettings = {
       url: input.url,

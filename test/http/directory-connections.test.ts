@@ -233,6 +233,36 @@ describe.each(DIALECTS)('directory connections (%s)', (dialect) => {
     });
   });
 
+  it('never lets directory-password sign-in send passwords in clear', async () => {
+    const clear = await owner.post('/directory-connections', {
+      ...working(),
+      name: 'Clear',
+      startTls: false,
+      passwordSignIn: true,
+    });
+    expect(clear.status, clear.text).toBe(400);
+    expect(clear.body.error.fields.map((f: { path: string }) => f.path)).toEqual(['passwordSignIn']);
+    const saved = await owner.post('/directory-connections', { ...working(), name: 'Signs in', passwordSignIn: true });
+    expect(saved.status, saved.text).toBe(201);
+    const off = await owner.patch(`/directory-connections/${saved.body.id}`, {
+      startTls: false,
+      bindPassword: SERVICE_PASSWORD,
+    });
+    expect(off.status, off.text).toBe(400);
+    expect(off.body.error.fields.map((f: { path: string }) => f.path)).toEqual(['passwordSignIn']);
+    // Over ldaps://, or with sign-in off, a connection without StartTLS is fine.
+    const tls = await owner.patch(`/directory-connections/${saved.body.id}`, {
+      url: slapd.tlsUrl,
+      startTls: false,
+      bindPassword: SERVICE_PASSWORD,
+    });
+    expect(tls.status, tls.text).toBe(200);
+    const plain = await owner.post('/directory-connections', { ...working(), name: 'Plain', startTls: false });
+    expect(plain.status, plain.text).toBe(201);
+    expect((await owner.patch(`/directory-connections/${plain.body.id}`, { passwordSignIn: true })).status).toBe(400);
+    for (const id of [saved.body.id, plain.body.id]) await owner.del(`/directory-connections/${id}`);
+  });
+
   it('is for admins who manage every user only', async () => {
     const account = await h.newAccount();
     await account.owner.post('/departments', { name: 'Sales' });

@@ -109,6 +109,20 @@ function checkInput(
 export const TESTS_PER_WINDOW = 60;
 export const TEST_WINDOW_MINUTES = 10;
 
+/**
+ * Directory-password sign-in sends each user's password to the directory in their bind: never in clear (ldap://
+ * with StartTLS off), where anyone on the way reads every password typed.
+ */
+function assertSignInSecure(url: string, startTls: boolean, passwordSignIn: boolean) {
+  if (!passwordSignIn || parseDirectoryUrl(url).secure || startTls) return;
+  throw validationFailed([
+    {
+      path: 'passwordSignIn',
+      message: "Sign-in with the directory password sends users' passwords to the directory: use ldaps://, or StartTLS",
+    },
+  ]);
+}
+
 const nameTaken = (name: string) =>
   conflict('DirectoryNameTaken', `Another directory connection of this account is called ${name}`, [
     { path: 'name', message: 'Another directory connection of this account has this name' },
@@ -184,6 +198,7 @@ export class DirectoryConnections {
   async create(actor: Actor, input: DirectoryConnectionCreate, meta: RequestMeta = {}): Promise<DirectoryConnection> {
     this.assertCanManage(actor);
     checkInput(input, true);
+    assertSignInSecure(input.url, startTlsFor(input.url, input.startTls), input.passwordSignIn === true);
     const preset = PRESETS[input.vendor];
     const at = this.now().toISOString();
     const row = await this.db.transaction().execute(async (trx) => {
@@ -257,6 +272,7 @@ export class DirectoryConnections {
             message: 'Enter the bind password again: the URL, StartTLS or CA certificate changes where it is sent',
           },
         ]);
+      assertSignInSecure(url, startTls, input.passwordSignIn ?? before.password_sign_in === 1);
       if (input.name !== undefined) await this.assertNameFree(trx, actor.accountId, input.name, id);
       const vendor = input.vendor ?? (before.vendor as DirectoryVendor);
       // A new vendor fills in its own filters and attributes, unless the same change gives them.

@@ -153,13 +153,17 @@ allow(ADMINS, 'audit.read', 'account', mine);
 // every user, so it needs the whole Users module.
 allow(ADMINS, 'security.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
 allow(ADMINS, 'access.manage', 'account', mine);
-// A SCIM client creates, changes and deletes any user of the account: its tokens need the whole Users module.
-allow(ADMINS, 'scim.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
+// A SCIM client creates, changes and deletes any user of the account, and acts as an admin without limits (it makes
+// admins, and changes them): its tokens need an admin without limits, or a limited one would reach through it what
+// they may not do themselves.
+allow(ADMINS, 'scim.manage', 'account', (a, s) => mine(a, s) && unlimited(a));
 // A webhook endpoint receives every change of every user of the account, so it needs the whole Users module.
 allow(ADMINS, 'webhooks.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
-// A directory connection creates, changes and disables any user of the account through its syncs, and holds a
-// password of the directory: it needs the whole Users module.
-allow(ADMINS, 'directory.manage', 'account', (a, s) => mine(a, s) && userScope(a) === 'all');
+// A directory connection creates, changes, disables and deletes any user of the account through its syncs, admins
+// included, and decides (with directory-password sign-in) which password opens a synced admin's session: it needs an
+// admin without limits, as managing an admin does (an admin limited by a profile would otherwise reach admins through
+// it: a filter leaving one out disables them, a URL of their own directory signs them in as one).
+allow(ADMINS, 'directory.manage', 'account', (a, s) => mine(a, s) && unlimited(a));
 allow(ADMINS, 'profiles.read', 'account', mine);
 allow(ADMINS, 'profiles.create', 'account', (a, s) => mine(a, s) && moduleRule(a, 'profiles').access === 'all');
 allow(['key'], 'usage.report', 'account', (a, s) => a.apiKeyAccountId === s.accountId);

@@ -1,6 +1,6 @@
-// Directory connections of the account (admins who manage every user): the LDAP or Active Directory servers users
-// and groups are synced from, and "test connection" for a saved connection or for settings not saved yet. The bind
-// password is write-only.
+// Directory connections of the account (the owner and admins without a profile): the LDAP or Active Directory
+// servers users and groups are synced from, and "test connection" for a saved connection or for settings not saved
+// yet. The bind password is write-only.
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   directoryConnectionCreateSchema,
@@ -19,14 +19,17 @@ import {
 import type { AppContext } from '../context.js';
 import { router } from '../http/env.js';
 import { requireSession } from '../http/session.js';
-import { body, conflicting, errors, IdParams, idParam, json, missing } from './schemas.js';
+import { body, conflicting, ErrorSchema, errors, IdParams, idParam, json, missing } from './schemas.js';
 
 const tags = ['Directory connections'];
 const RunParams = z.object({ id: idParam('id'), runId: idParam('runId') });
 const SYNC_DESCRIPTION =
   'Reads every user and group of the directory (paged, RFC 2696), or with kind incremental only the entries changed since the last successful sync (modifyTimestamp, uSNChanged on Active Directory) and the external ids of all, and makes Roster follow it: users matched by external id are created (source = the connection name), updated (mapped fields only), disabled when gone or disabled in Active Directory (or deleted or kept, as the connection says), enabled again when they come back; users whose sync switch is off are left alone. Directory groups become groups of the account and their subgroups (deeper ones are flattened into the third level, with a warning), and memberships of synced users follow the directory. An entry that cannot be synced is an error naming its DN; the rest goes on. With preview true nothing is written and the plan is the answer; otherwise the run goes on in the background (202): follow it at GET /directory-connections/{id}/runs/{runId}. One run of a connection at a time.';
 const TEST_DESCRIPTION =
-  'Checks the filters, then looks the host up (DNS), connects (TCP), secures the connection (TLS: ldaps://, or StartTLS on ldap://), binds, and checks both base DNs; when all pass, counts the entries each filter sees, 500 a page (RFC 2696 paged results). A failure is a 200 whose failedStep, reason and field say what to fix. Each step waits at most ROSTER_DIRECTORY_TIMEOUT_MS.';
+  'Checks the filters, then looks the host up (DNS), connects (TCP), secures the connection (TLS: ldaps://, or StartTLS on ldap://), binds, and checks both base DNs; when all pass, counts the entries each filter sees, 500 a page (RFC 2696 paged results). A failure is a 200 whose failedStep, reason and field say what to fix. Each step waits at most ROSTER_DIRECTORY_TIMEOUT_MS. An account runs at most 60 tests in 10 minutes (429 RateLimited with Retry-After past them).';
+const testLimited = {
+  429: json(ErrorSchema, 'Too many connection tests in this account (RateLimited; see Retry-After)'),
+};
 
 export function directoryConnectionRoutes(ctx: AppContext) {
   const app = router();
@@ -70,7 +73,7 @@ export function directoryConnectionRoutes(ctx: AppContext) {
       summary: 'Test settings that are not saved yet',
       description: TEST_DESCRIPTION,
       request: { body: body(directoryConnectionTestSchema) },
-      responses: { 200: json(DirectoryTestResultSchema, 'What the test found'), ...errors },
+      responses: { 200: json(DirectoryTestResultSchema, 'What the test found'), ...errors, ...testLimited },
     }),
     async (c) => c.json(await ctx.directoryConnections.testSettings(requireSession(c).actor, c.req.valid('json')), 200),
   );
@@ -142,6 +145,7 @@ export function directoryConnectionRoutes(ctx: AppContext) {
         200: json(DirectoryTestResultSchema, 'What the test found'),
         ...errors,
         ...missing('directory connection'),
+        ...testLimited,
       },
     }),
     async (c) => c.json(await ctx.directoryConnections.test(requireSession(c).actor, c.req.valid('param').id), 200),

@@ -158,16 +158,25 @@ export class Auth {
       : undefined;
     const guess = account && user ? await this.reserveGuess(user.id, now) : null;
     // A user synced from a directory that checks passwords proves theirs by a bind as their entry (not while locked).
+    // The argon2id check against a hash nobody knows runs beside the bind: every attempt costs one, so that the time
+    // a sign-in takes tells neither a synced user nor a locked one from a user who does not exist.
     const directory = user ? await directoryCredentialOf(this.db, user.id) : null;
+    const unknownHash = await dummyHash();
     const ok = directory
-      ? Boolean(guess) &&
-        (await verifyDirectoryPassword(directory, password, this.directoryTimeoutMs).catch(async (error: unknown) => {
-          // The directory could not answer: that guess is given back, the user tries again later.
-          if (user && guess) await this.giveBack(user.id, guess);
-          throw error;
-        }))
+      ? (
+          await Promise.all([
+            guess
+              ? verifyDirectoryPassword(directory, password, this.directoryTimeoutMs).catch(async (error: unknown) => {
+                  // The directory could not answer: that guess is given back, the user tries again later.
+                  if (user) await this.giveBack(user.id, guess);
+                  throw error;
+                })
+              : false,
+            verifyPassword(unknownHash, password),
+          ])
+        )[0]
       : // Checked in every case (against a hash nobody knows when there is no user), so the time says nothing.
-        await verifyPassword(credential?.password_hash ?? (await dummyHash()), password);
+        await verifyPassword(credential?.password_hash ?? unknownHash, password);
     // A locked user gets the same answer whether the password was right or not.
     if (account && user && !guess) {
       if (client) await this.countClientFailure(client, now);

@@ -24,10 +24,10 @@ export class ScimTokens {
     });
   }
 
-  /** A SCIM client may create and change any user of the account, so its tokens need the whole Users module. */
+  /** A SCIM client may create and change any user of the account, admins included: its tokens need an unlimited admin. */
   private assertCanManage(actor: Actor) {
     authorize(actor, 'scim.manage', 'account', { accountId: actor.accountId }, () =>
-      forbidden('Only admins who manage every user manage SCIM tokens'),
+      forbidden('Only the owner and admins without a profile manage SCIM tokens'),
     );
   }
 

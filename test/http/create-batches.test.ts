@@ -14,9 +14,9 @@ describe.each(DIALECTS)('creates written together (%s)', (dialect) => {
   });
   afterAll(() => h.close());
 
-  async function scimClient() {
+  async function scimClient(tokenName = 'Okta') {
     const account = await h.newAccount();
-    const token = (await account.owner.post('/scim-tokens', { name: 'Okta' })).body.token as string;
+    const token = (await account.owner.post('/scim-tokens', { name: tokenName })).body.token as string;
     const create = async (userName: string, extra: Record<string, unknown> = {}) => {
       const response = await h.app.request('/scim/v2/Users', {
         method: 'POST',
@@ -89,6 +89,62 @@ describe.each(DIALECTS)('creates written together (%s)', (dialect) => {
       const id = Number(reply.body.id);
       const row = await h.db.selectFrom('users').select('license_apps').where('id', '=', id).executeTakeFirstOrThrow();
       expect(JSON.parse(row.license_apps)).toEqual(licensed.has(id) ? ['chat'] : []);
+    }
+  });
+
+  it("keeps each account's creates its own when they are written together: rows, audit, events, default licenses", async () => {
+    const a = await scimClient('Okta A');
+    const b = await scimClient('Okta B');
+    for (const { owner } of [a, b]) {
+      expect((await owner.request('PUT', '/licenses/pools/chat', { size: 3 })).status).toBe(200);
+    }
+    // Interleaved, so that the writes queued together hold both accounts' users.
+    const asked = Array.from({ length: 16 }, (_, i) => ({
+      client: i % 2 === 0 ? a : b,
+      name: `mixed.${i}@example.com`,
+    }));
+    const replies = await Promise.all(asked.map(({ client, name }) => client.create(name)));
+    expect(replies.map((r) => r.status)).toEqual(Array(16).fill(201));
+    for (const [client, other, actor] of [
+      [a, b, 'scim:Okta A'],
+      [b, a, 'scim:Okta B'],
+    ] as const) {
+      const mine = replies.filter((_, i) => asked[i]?.client === client).map((r) => Number(r.body.id));
+      const rows = await h.db.selectFrom('users').select(['id', 'account_id']).where('id', 'in', mine).execute();
+      expect(rows.map((r) => r.account_id)).toEqual(Array(8).fill(client.accountId));
+      const audit = await h.db
+        .selectFrom('audit_events')
+        .select(['target_id', 'actor_username', 'action'])
+        .where('account_id', '=', client.accountId)
+        .where('action', 'in', ['user.create', 'user.license.grant'])
+        .execute();
+      const created = audit.filter((e) => e.action === 'user.create').map((e) => Number(e.target_id));
+      expect(created.sort((x, y) => x - y)).toEqual([...mine].sort((x, y) => x - y));
+      const granted = audit.filter((e) => e.action === 'user.license.grant').map((e) => Number(e.target_id));
+      expect(granted).toHaveLength(3);
+      for (const id of granted) expect(mine).toContain(id);
+      for (const entry of audit) expect(entry.actor_username).toBe(actor);
+      const events = await h.db
+        .selectFrom('events')
+        .select(['account_id', 'user_id'])
+        .where('user_id', 'in', mine)
+        .execute();
+      expect(events.map((e) => e.account_id)).toEqual(Array(8).fill(client.accountId));
+      const holders = await h.db
+        .selectFrom('user_licenses')
+        .select(['user_id', 'account_id'])
+        .where('app', '=', 'chat')
+        .where('account_id', '=', client.accountId)
+        .execute();
+      expect(holders.map((row) => row.user_id).sort((x, y) => x - y)).toEqual([...granted].sort((x, y) => x - y));
+      const theirs = await h.db
+        .selectFrom('audit_events')
+        .select('target_id')
+        .where('account_id', '=', other.accountId)
+        .where('target_type', '=', 'user')
+        .where('target_id', 'in', mine.map(String))
+        .execute();
+      expect(theirs).toEqual([]);
     }
   });
 });

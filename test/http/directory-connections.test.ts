@@ -3,6 +3,7 @@
 // exactly the users and groups of the generated directory, past the server's size limit with paged results.
 import { Client as LdapClient } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_WINDOW_MINUTES, TESTS_PER_WINDOW } from '../../server/services/directory/connections.js';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness, PASSWORD } from '../support/harness.js';
 import {
@@ -232,6 +233,36 @@ describe.each(DIALECTS)('directory connections (%s)', (dialect) => {
     });
   });
 
+  it('never lets directory-password sign-in send passwords in clear', async () => {
+    const clear = await owner.post('/directory-connections', {
+      ...working(),
+      name: 'Clear',
+      startTls: false,
+      passwordSignIn: true,
+    });
+    expect(clear.status, clear.text).toBe(400);
+    expect(clear.body.error.fields.map((f: { path: string }) => f.path)).toEqual(['passwordSignIn']);
+    const saved = await owner.post('/directory-connections', { ...working(), name: 'Signs in', passwordSignIn: true });
+    expect(saved.status, saved.text).toBe(201);
+    const off = await owner.patch(`/directory-connections/${saved.body.id}`, {
+      startTls: false,
+      bindPassword: SERVICE_PASSWORD,
+    });
+    expect(off.status, off.text).toBe(400);
+    expect(off.body.error.fields.map((f: { path: string }) => f.path)).toEqual(['passwordSignIn']);
+    // Over ldaps://, or with sign-in off, a connection without StartTLS is fine.
+    const tls = await owner.patch(`/directory-connections/${saved.body.id}`, {
+      url: slapd.tlsUrl,
+      startTls: false,
+      bindPassword: SERVICE_PASSWORD,
+    });
+    expect(tls.status, tls.text).toBe(200);
+    const plain = await owner.post('/directory-connections', { ...working(), name: 'Plain', startTls: false });
+    expect(plain.status, plain.text).toBe(201);
+    expect((await owner.patch(`/directory-connections/${plain.body.id}`, { passwordSignIn: true })).status).toBe(400);
+    for (const id of [saved.body.id, plain.body.id]) await owner.del(`/directory-connections/${id}`);
+  });
+
   it('is for admins who manage every user only', async () => {
     const account = await h.newAccount();
     await account.owner.post('/departments', { name: 'Sales' });
@@ -268,4 +299,25 @@ describe.each(DIALECTS)('directory connections (%s)', (dialect) => {
     expect((await owner.get(`/directory-connections/${saved.body.id}`)).status).toBe(404);
     expect((await account.owner.get(`/directory-connections/${saved.body.id}`)).body.name).toBe('Head office');
   });
+  it("tests an account's connections a limited number of times in a window: no scan of the hosts and ports in reach", async () => {
+    const account = await h.newAccount();
+    const saved = await account.owner.post('/directory-connections', working());
+    // Each probe of a port answers what it met there: nothing listening, TLS, LDAP.
+    const probe = (port: number) =>
+      account.owner.post('/directory-connections/test', { ...working(), url: `ldap://127.0.0.1:${port}` });
+    for (let i = 0; i < TESTS_PER_WINDOW - 1; i++) {
+      const reply = await probe(9);
+      expect(reply.status, reply.text).toBe(200);
+    }
+    expect((await account.owner.post(`/directory-connections/${saved.body.id}/test`)).body.ok).toBe(true);
+    for (const reply of [await probe(9), await account.owner.post(`/directory-connections/${saved.body.id}/test`)]) {
+      expect(reply.status, reply.text).toBe(429);
+      expect(reply.body.error.code).toBe('RateLimited');
+      expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    // Other accounts test on; the account itself once the window is over.
+    expect((await owner.post('/directory-connections/test', working())).body.ok).toBe(true);
+    h.clock.advance(TEST_WINDOW_MINUTES * 60_000 + 1000);
+    expect((await probe(9)).status).toBe(200);
+  }, 60_000);
 });

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server, connect as tcpConnect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argon2Checks } from '../../server/services/passwords.js';
 import { startMustChangeDirectory } from '../support/ad-bind.js';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness, PASSWORD } from '../support/harness.js';
@@ -762,6 +763,106 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     expect(events).toHaveLength(3);
     await owner.patch(`/directory-connections/${connectionId}`, { missingUsers: 'disable' });
   }, 60_000);
+
+  it('is not for an admin limited by a profile, even one who manages every user: a sync reaches admins too', async () => {
+    const slug = (await accountSlug()) as string;
+    // A synced user the owner made an admin without limits.
+    const target = await h.db
+      .selectFrom('users')
+      .select(['id', 'username'])
+      .where('account_id', '=', accountId)
+      .where('source', '=', NAME)
+      .where('enabled', '=', 1)
+      .where('sync_enabled', '=', 1)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const promoted = await owner.patch(`/users/${target.id}`, { accessType: 'admin' });
+    expect(promoted.status, promoted.text).toBe(200);
+    const everyUser = await owner.post('/profiles', {
+      name: 'Every user, few profiles',
+      modules: { users: { access: 'all' }, profiles: { access: 'none' } },
+    });
+    expect(everyUser.status, everyUser.text).toBe(201);
+    const limited = await h.buildUser(owner, { password: PASSWORD, accessType: 'admin', profileId: everyUser.body.id });
+    const session = await h.signIn(slug, limited.username, PASSWORD);
+    // The limited admin may not disable that admin, nor change their details.
+    expect((await session.patch(`/users/${target.id}`, { enabled: false })).status).toBe(403);
+    expect((await session.get('/session')).body.abilities.manageDirectories).toBe(false);
+    // Nor do it through the connection: a filter that leaves the admin out would disable them at the next sync, and
+    // a URL of the limited admin's own directory would let them sign in as the admin with a password of their own.
+    const runs = await owner.get(`/directory-connections/${connectionId}/runs`);
+    for (const [method, path, body] of [
+      ['GET', '/directory-connections', undefined],
+      [
+        'POST',
+        '/directory-connections',
+        {
+          name: 'Mine',
+          url: slapd.url,
+          bindDn: SERVICE_DN,
+          bindPassword: SERVICE_PASSWORD,
+          usersBaseDn: PEOPLE_DN,
+          groupsBaseDn: GROUPS_DN,
+          vendor: 'openldap',
+        },
+      ],
+      ['GET', `/directory-connections/${connectionId}`, undefined],
+      [
+        'PATCH',
+        `/directory-connections/${connectionId}`,
+        { usersFilter: `(&${FILTER}(!(uid=${target.username})))`, passwordSignIn: true },
+      ],
+      ['POST', `/directory-connections/${connectionId}/test`, undefined],
+      ['POST', `/directory-connections/${connectionId}/sync`, { kind: 'full' }],
+      ['GET', `/directory-connections/${connectionId}/runs`, undefined],
+      ['GET', `/directory-connections/${connectionId}/runs/${runs.body.items[0].id}`, undefined],
+      ['DELETE', `/directory-connections/${connectionId}`, undefined],
+    ] as const) {
+      const reply = await session.request(method, path, body);
+      expect(reply.status, `${method} ${path}`).toBe(403);
+    }
+    await h.ctx.directorySync.idle();
+    const connection = (await owner.get(`/directory-connections/${connectionId}`)).body;
+    expect(connection).toMatchObject({ usersFilter: FILTER, passwordSignIn: false });
+    expect(await userRow(target.username)).toMatchObject({ enabled: 1, access_type: 'admin' });
+    expect((await owner.patch(`/users/${target.id}`, { accessType: 'standard' })).status).toBe(200);
+  }, 60_000);
+
+  it("costs a directory user's sign-in one argon2id check, as every other attempt, so the time tells no one apart", async () => {
+    const slug = (await accountSlug()) as string;
+    const users = await h.db
+      .selectFrom('users')
+      .select(['username'])
+      .where('account_id', '=', accountId)
+      .where('source', '=', NAME)
+      .where('enabled', '=', 1)
+      .where('sync_enabled', '=', 1)
+      .where('failed_sign_ins', '=', 0)
+      .orderBy('id')
+      .limit(2)
+      .execute();
+    const [right, locked] = users.map((u) => u.username) as [string, string];
+    expect((await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: true })).status).toBe(200);
+    try {
+      const signIn = (username: string, secret: string) =>
+        h.raw('POST', '/auth/sign-in', { account: slug, username, password: secret });
+      for (let i = 0; i < 5; i++) await signIn(locked, 'Wrong-pass-1');
+      const attempts: [string, string, number][] = [
+        [right, 'Wrong-pass-1', 401],
+        [right, `Person-pass-${right}`, 200],
+        [locked, `Person-pass-${locked}`, 403],
+        ['nobody.at.all', 'Wrong-pass-1', 401],
+      ];
+      for (const [username, secret, status] of attempts) {
+        const before = argon2Checks.count;
+        const reply = await signIn(username, secret);
+        expect(reply.status, `${username} ${reply.text}`).toBe(status);
+        expect(argon2Checks.count - before, `${username} ${secret}`).toBe(1);
+      }
+    } finally {
+      await owner.patch(`/directory-connections/${connectionId}`, { passwordSignIn: false });
+    }
+  });
 
   async function accountSlug() {
     return (await h.db.selectFrom('accounts').select('slug').where('id', '=', accountId).executeTakeFirstOrThrow())

@@ -1,5 +1,6 @@
-// SCIM tokens: admins who manage every user create them (shown once), list them by hint and revoke them; a token
-// authenticates as its own account only, stops working the moment it is revoked, and never reaches the audit log.
+// SCIM tokens: the owner and admins without a profile create them (shown once), list them by hint and revoke them; a
+// token authenticates as its own account only, stops working the moment it is revoked, and never reaches the audit
+// log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { createHarness, type Harness, PASSWORD } from '../support/harness.js';
@@ -77,6 +78,37 @@ describe.each(DIALECTS)('SCIM tokens (%s)', (dialect) => {
     const key = (await owner.post('/api-keys', { name: 'App' })).body.key;
     const byKey = await h.raw('GET', '/scim-tokens', undefined, { authorization: `Bearer ${key}` });
     expect(byKey.status).toBe(403);
+  });
+
+  it('is not for an admin limited by a profile, even one who manages every user: a SCIM client makes admins', async () => {
+    const { owner, slug } = await h.newAccount();
+    const everyUser = await owner.post('/profiles', {
+      name: 'Every user, few profiles',
+      modules: { users: { access: 'all' }, profiles: { access: 'none' } },
+    });
+    const limitedUser = await h.buildUser(owner, {
+      accessType: 'admin',
+      profileId: everyUser.body.id,
+      password: PASSWORD,
+    });
+    const limited = await h.signIn(slug, limitedUser.username, PASSWORD);
+    const admin = {
+      username: 'made.admin',
+      firstName: 'Made',
+      accessType: 'admin',
+      password: 'Long-enough-passphrase-1',
+    };
+    // The limited admin may not make an admin (one without limits, wider than their own rights)...
+    expect((await limited.post('/users', admin)).status).toBe(403);
+    // ...nor a SCIM client, which acts as an admin without limits and would make one for them.
+    expect((await limited.get('/session')).body.abilities.manageProvisioning).toBe(false);
+    const token = await limited.post('/scim-tokens', { name: 'Mine' });
+    expect(token.status, token.text).toBe(403);
+    const existing = (await owner.post('/scim-tokens', { name: 'Okta' })).body;
+    expect((await limited.get('/scim-tokens')).status).toBe(403);
+    expect((await limited.del(`/scim-tokens/${existing.id}`)).status).toBe(403);
+    const made = await h.db.selectFrom('users').select('id').where('username', '=', admin.username).execute();
+    expect(made).toEqual([]);
   });
 
   it('authenticates a token as its own account only, and refuses it at once once revoked', async () => {

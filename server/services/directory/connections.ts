@@ -1,6 +1,6 @@
-// Directory connections of an account, managed by admins who manage every user (a sync creates, changes and
-// disables any of them): create, list, read, change, delete, and test one saved or unsaved. The bind password is
-// written, never read back; every change is in the audit log, without it.
+// Directory connections of an account, managed by the owner and admins without a profile (a sync creates, changes
+// and disables any user, admins included): create, list, read, change, delete, and test one saved or unsaved. The
+// bind password is written, never read back; every change is in the audit log, without it.
 import { X509Certificate } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import {
@@ -19,6 +19,7 @@ import type { DirectoryConnectionsTable } from '../../db/schema/directory-connec
 import { conflict, type FieldIssue, forbidden, notFound, validationFailed } from '../../errors.js';
 import { type Actor, authorize } from '../../policy.js';
 import type { AuditLog } from '../audit.js';
+import { Throttle } from '../throttle.js';
 import { isUniqueViolation, type RequestMeta } from '../users.js';
 import { parseDirectoryUrl } from './client.js';
 import { mappingFor, PRESETS } from './presets.js';
@@ -99,23 +100,60 @@ function checkInput(
   if (issues.length) throw validationFailed(issues);
 }
 
+/**
+ * Connection tests an account may run in a window: a test connects wherever its URL says and answers, step by step,
+ * what it met there (nothing listening, a refused connection, a TLS or LDAP server), so unbounded it would map the
+ * hosts and ports this server reaches. Enough for an admin getting a connection right; the window is shared by every
+ * serving process.
+ */
+export const TESTS_PER_WINDOW = 60;
+export const TEST_WINDOW_MINUTES = 10;
+
+/**
+ * Directory-password sign-in sends each user's password to the directory in their bind: never in clear (ldap://
+ * with StartTLS off), where anyone on the way reads every password typed.
+ */
+function assertSignInSecure(url: string, startTls: boolean, passwordSignIn: boolean) {
+  if (!passwordSignIn || parseDirectoryUrl(url).secure || startTls) return;
+  throw validationFailed([
+    {
+      path: 'passwordSignIn',
+      message: "Sign-in with the directory password sends users' passwords to the directory: use ldaps://, or StartTLS",
+    },
+  ]);
+}
+
 const nameTaken = (name: string) =>
   conflict('DirectoryNameTaken', `Another directory connection of this account is called ${name}`, [
     { path: 'name', message: 'Another directory connection of this account has this name' },
   ]);
 
 export class DirectoryConnections {
+  private readonly throttle: Throttle;
+
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
     /** How long each step of talking to a directory may take. */
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.throttle = new Throttle(db, now);
+  }
+
+  /** Counts a test of the account's, refusing it (429) past TESTS_PER_WINDOW in the window. */
+  private async countTest(actor: Actor) {
+    await this.throttle.enforce(
+      `directory-test:${actor.accountId}`,
+      TESTS_PER_WINDOW,
+      TEST_WINDOW_MINUTES,
+      `This account tested ${TESTS_PER_WINDOW} directory connections in ${TEST_WINDOW_MINUTES} minutes: wait a few minutes before the next test`,
+    );
+  }
 
   private assertCanManage(actor: Actor) {
     authorize(actor, 'directory.manage', 'account', { accountId: actor.accountId }, () =>
-      forbidden('Only admins who manage every user manage directory connections'),
+      forbidden('Only the owner and admins without a profile manage directory connections'),
     );
   }
 
@@ -160,6 +198,7 @@ export class DirectoryConnections {
   async create(actor: Actor, input: DirectoryConnectionCreate, meta: RequestMeta = {}): Promise<DirectoryConnection> {
     this.assertCanManage(actor);
     checkInput(input, true);
+    assertSignInSecure(input.url, startTlsFor(input.url, input.startTls), input.passwordSignIn === true);
     const preset = PRESETS[input.vendor];
     const at = this.now().toISOString();
     const row = await this.db.transaction().execute(async (trx) => {
@@ -233,6 +272,7 @@ export class DirectoryConnections {
             message: 'Enter the bind password again: the URL, StartTLS or CA certificate changes where it is sent',
           },
         ]);
+      assertSignInSecure(url, startTls, input.passwordSignIn ?? before.password_sign_in === 1);
       if (input.name !== undefined) await this.assertNameFree(trx, actor.accountId, input.name, id);
       const vendor = input.vendor ?? (before.vendor as DirectoryVendor);
       // A new vendor fills in its own filters and attributes, unless the same change gives them.
@@ -306,6 +346,7 @@ export class DirectoryConnections {
   async test(actor: Actor, id: number): Promise<DirectoryTestResult> {
     this.assertCanManage(actor);
     const row = await this.find(this.db, actor, id);
+    await this.countTest(actor);
     return probeDirectory(
       {
         url: row.url,
@@ -326,6 +367,7 @@ export class DirectoryConnections {
   async testSettings(actor: Actor, input: DirectoryConnectionTestInput): Promise<DirectoryTestResult> {
     this.assertCanManage(actor);
     checkInput(input, false);
+    await this.countTest(actor);
     const preset = PRESETS[input.vendor];
     const settings: DirectorySettings = {
       url: input.url,

@@ -304,9 +304,17 @@ async function remainingMembers(
       ? [...attributesOf(page)].find(([key]) => RANGE.exec(key)?.[1] === attribute.toLowerCase())
       : null;
     if (!more) break;
-    out.push(...values(more[1]).map(String));
     const range = RANGE.exec(more[0]) as RegExpExecArray;
-    next = range[3] === '*' ? null : Number(range[3]) + 1;
+    // Each answer starts where it was asked to and moves on, bringing members unless it is the last: a directory that
+    // repeats or goes back a range, or answers empty ones, would keep the sync reading (its memory growing) for ever.
+    const found = values(more[1]);
+    const last = range[3] === '*';
+    if (Number(range[2]) !== next || (!last && (Number(range[3]) < next || found.length === 0)))
+      throw new DirectoryReadError(
+        `The directory answered the members of ${dn} from ${range[2]}-${range[3]} when asked from ${next}`,
+      );
+    out.push(...found.map(String));
+    next = last ? null : Number(range[3]) + 1;
   }
   return out;
 }

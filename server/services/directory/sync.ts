@@ -71,7 +71,7 @@ export class DirectorySync {
 
   private assertCanManage(actor: Actor) {
     authorize(actor, 'directory.manage', 'account', { accountId: actor.accountId }, () =>
-      forbidden('Only admins who manage every user sync directories'),
+      forbidden('Only the owner and admins without a profile sync directories'),
     );
   }
 

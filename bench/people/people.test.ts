@@ -118,16 +118,14 @@ describe('sampleQueries', () => {
   });
 
   it('draws typos from a sample that match nobody in the whole directory, given its letter runs', () => {
-    const small = people.slice(0, 2_000);
-    const runs = new Set(people.flatMap(letterRuns));
+    const directory = people.slice(0, 50_000);
+    const small = directory.slice(0, 2_000);
+    const runs = new Set(directory.flatMap(letterRuns));
     const typos = sampleQueries(small, 100, 5, { letterRuns: runs }).filter((q) => q.kind === 'no match (a typo)');
     expect(typos.length).toBeGreaterThan(50);
-    const everyone = people.map(searchDocument);
-    for (const typo of typos)
-      expect(
-        everyone.some((d) => matchesDocument(d, typo.text)),
-        typo.text,
-      ).toBe(false);
+    // A typo is one term of letters a-z: it matches someone iff it occurs in one of their documents.
+    const everyone = directory.map(searchDocument).join('\n');
+    for (const typo of typos) expect(everyone.includes(typo.text), typo.text).toBe(false);
   });
 
   it('types some names on a plain keyboard', () => {

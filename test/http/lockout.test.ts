@@ -48,7 +48,8 @@ describe.each(DIALECTS)('sign-in brute force (%s)', (dialect) => {
         expect([late.status, late.body.error.code]).toEqual([403, 'UserLocked']);
       }
     }
-  });
+    // 400 sign-ins, each an argon2id check: seconds alone, longer beside other suites on two cores.
+  }, 90_000);
 
   it('locks after exactly the configured failures, and a failure in flight never lifts the lock', async () => {
     const { owner, slug } = await h.newAccount();

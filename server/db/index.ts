@@ -73,7 +73,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   sqlite.function('unicode_lower', { deterministic: true }, (value: unknown) =>
     typeof value === 'string' ? value.toLowerCase() : value,
   );
-  const db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({
+    dialect: new TransactionalSqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
   return { db, dialect, sqlite, queryPrepared, warm: async () => {}, close: () => db.destroy() };
 }

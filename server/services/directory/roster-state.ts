@@ -4,7 +4,7 @@ import type { Selectable } from 'kysely';
 import type { AttributeMapping } from '../../../shared/directory-schemas.js';
 import type { Db } from '../../db/index.js';
 import type { DirectoryConnectionsTable } from '../../db/schema/directory-connections.js';
-import { type LinkedUser, type MissingUsers, planGroups, planUsers } from './plan.js';
+import { type LinkedUser, type MissingUsers, planGroupsSliced, planUsersSliced } from './plan.js';
 import type { DirectoryGroup, DirectoryUser } from './reader.js';
 import type { SyncPlan } from './run-view.js';
 
@@ -60,7 +60,7 @@ export async function planRun(db: Db, connection: Connection, read: DirectoryRea
       await db.selectFrom('users').select(['id', 'username']).where('account_id', '=', connection.account_id).execute()
     ).map((row) => [row.username, row.id]),
   );
-  const users = planUsers({
+  const users = await planUsersSliced({
     mapping: JSON.parse(connection.attribute_mapping_json) as AttributeMapping,
     missingUsers: connection.missing_users as MissingUsers,
     entries: read.entries,
@@ -90,7 +90,7 @@ export async function planRun(db: Db, connection: Connection, read: DirectoryRea
     set.add(group.name_key);
     taken.set(group.parent_id ?? 0, set);
   }
-  const groups = planGroups(
+  const groups = await planGroupsSliced(
     read.groups,
     linkedGroups.map((g) => ({
       groupId: g.group_id,

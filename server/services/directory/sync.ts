@@ -333,7 +333,7 @@ export class DirectorySync {
     const warnings: EntryProblem[] = [];
     try {
       const read = await this.read(connection, run);
-      planned = await planRun(this.handle.db, connection, read);
+      planned = await planRun(this.handle.db, this.handle.dialect, connection, read);
       warnings.push(...planned.warnings);
       const tally = (action: PlannedUser['action']) =>
         planned?.users.users.filter((user) => user.action === action).length ?? 0;

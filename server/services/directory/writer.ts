@@ -9,7 +9,7 @@ import type { Database } from '../../db/schema/index.js';
 import { idIn } from '../../db/sql-helpers.js';
 import { indexInsertedUsers } from '../../db/user-index.js';
 import type { Actor } from '../../policy.js';
-import { type AuditLog, diff } from '../audit.js';
+import { type AuditEntry, type AuditLog, diff } from '../audit.js';
 import { ensureDepartment } from '../departments.js';
 import { withdrawLinks } from '../links.js';
 import type { MembershipChange, Teams } from '../teams.js';
@@ -122,16 +122,39 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
       for (const row of created) events.push({ accountId, userId: row.id, type: 'user.created' });
       done.created += created.length;
     }
+    // The users the batch changes, read in one query (locked on PostgreSQL until the batch commits).
+    const changing = batch.filter(
+      (planned) => planned.action !== 'create' && planned.action !== 'unchanged' && planned.action !== 'skip',
+    );
+    const current = new Map<number, UserRow>();
+    if (changing.length > 0) {
+      let query = trx
+        .selectFrom('users')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where(
+          idIn(
+            handle.dialect,
+            'id',
+            changing.map((planned) => planned.userId as number),
+          ),
+        )
+        .orderBy('id');
+      if (handle.dialect === 'postgres') query = query.forUpdate();
+      for (const row of (await query.execute()) as UserRow[]) current.set(row.id, row);
+    }
+    const entries: AuditEntry[] = [];
+    const disabledIds: number[] = [];
     for (const planned of batch) {
       if (planned.action === 'create') continue;
       const userId = planned.userId as number;
       if (planned.action === 'delete') {
-        const row = await currentRow(trx, ctx, userId);
+        const row = current.get(userId);
         if (!row) continue;
         await emitUserEvents(trx, handle.dialect, events.splice(0), at);
         await emitUserEvents(trx, handle.dialect, [{ accountId, userId, type: 'user.deleted' }], at);
         await trx.deleteFrom('users').where('account_id', '=', accountId).where('id', '=', userId).execute();
-        await ctx.audit.record(trx, {
+        entries.push({
           accountId,
           actor: auditActor(ctx),
           action: 'user.delete',
@@ -147,7 +170,7 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
         if (planned.previousDn !== null && planned.previousDn !== planned.dn) await relink(trx, ctx, planned);
         continue;
       }
-      const before = await currentRow(trx, ctx, userId);
+      const before = current.get(userId);
       if (!before) continue;
       const changes: Record<string, unknown> = { ...planned.set };
       if (typeof changes.department === 'string' && changes.department)
@@ -162,7 +185,7 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
         .executeTakeFirstOrThrow()) as UserRow;
       await relink(trx, ctx, planned);
       const change = diff(auditSnapshot(before), auditSnapshot(after));
-      await ctx.audit.record(trx, {
+      entries.push({
         accountId,
         actor: auditActor(ctx),
         action: 'user.update',
@@ -171,23 +194,22 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
         after: { ...change.after, ...via(ctx) },
       });
       events.push(...userChangeEvents(accountId, before, after));
-      if (before.enabled === 1 && after.enabled === 0) {
-        // A disabled user's sessions end at once, and the links mailed to them stop working.
-        await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
-        await withdrawLinks(trx, [userId], at);
-      }
+      // A disabled user's sessions end at once, and the links mailed to them stop working.
+      if (before.enabled === 1 && after.enabled === 0) disabledIds.push(userId);
       done[planned.action === 'enable' ? 'enabled' : planned.action === 'disable' ? 'disabled' : 'updated']++;
     }
+    if (disabledIds.length > 0) {
+      await trx
+        .deleteFrom('sessions')
+        .where(idIn(handle.dialect, 'user_id', disabledIds))
+        .execute();
+      await withdrawLinks(trx, disabledIds, at);
+    }
+    await ctx.audit.recordMany(trx, entries, at);
     await emitUserEvents(trx, handle.dialect, events, at);
   });
   // Counted once the batch committed: a batch that failed changed nothing.
   for (const key of Object.keys(done) as (keyof UserCounts)[]) counts[key] += done[key];
-}
-
-async function currentRow(trx: Trx, ctx: WriteContext, userId: number): Promise<UserRow | undefined> {
-  let query = trx.selectFrom('users').selectAll().where('account_id', '=', ctx.accountId).where('id', '=', userId);
-  if (ctx.handle.dialect === 'postgres') query = query.forUpdate();
-  return (await query.executeTakeFirst()) as UserRow | undefined;
 }
 
 async function relink(trx: Trx, ctx: WriteContext, planned: PlannedUser) {

@@ -331,6 +331,33 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     });
     expect(await membersOf('Support')).toEqual(['zoe.odegard']);
     expect(await membersOf('Ventas España')).toEqual(['ana.garcia', 'cagri.isik', 'jose.nunez']);
+    // One event for Zoë's two changes, naming the group joined and the group left; one audit entry per change.
+    const zoeNow = await userRow('zoe.odegard');
+    const zoeEvents = await h.db
+      .selectFrom('events')
+      .select('payload_json')
+      .where('user_id', '=', zoeNow.id)
+      .where('type', '=', 'team.membership_changed')
+      .orderBy('id', 'desc')
+      .execute();
+    expect(JSON.parse(zoeEvents[0]?.payload_json as string).change).toEqual({
+      joined: [{ id: expect.any(Number), path: expect.stringMatching(/Support$/) }],
+      left: [{ id: expect.any(Number), path: expect.stringMatching(/Ventas España$/) }],
+      directory: NAME,
+    });
+    const zoeAudit = await h.db
+      .selectFrom('audit_events')
+      .select(['action', 'after_json'])
+      .where('target_type', '=', 'user')
+      .where('target_id', '=', String(zoeNow.id))
+      .where('action', 'in', ['user.team.assign', 'user.team.unassign'])
+      .orderBy('id', 'desc')
+      .limit(2)
+      .execute();
+    expect(zoeAudit.map((row) => [row.action, JSON.parse(row.after_json as string).directory]).sort()).toEqual([
+      ['user.team.assign', NAME],
+      ['user.team.unassign', NAME],
+    ]);
 
     // Back in the filter: enabled again. An admin's own disabling is not undone by a sync.
     await slapd.modify(person('helene.lefevre').dn, { description: [] });

@@ -137,7 +137,8 @@ export class Teams {
    * for the whole batch (the membership rows, their audit entries, the groups' versions, the events), not one per
    * group. Each user gets one `team.membership_changed` event saying every group they joined and left. Joins of
    * memberships that exist, leaves of memberships that do not, and users who are not the account's are skipped; a
-   * user without a main team afterwards gets the alphabetically first of their teams as main. Answers how many
+   * user without a main team gets the alphabetically first of the groups they join as main, and one who leaves their
+   * main team the alphabetically first of their remaining teams. Answers how many
    * memberships changed.
    */
   async changeMembershipsWithin(
@@ -163,16 +164,19 @@ export class Teams {
     }
     const groupIds = [...new Set(changes.flatMap((change) => [...change.join, ...change.leave]))];
     const groups = new Map<number, { id: number; path: string }>();
+    const nameKeys = new Map<number, string>();
     for (const chunk of chunks(groupIds)) {
       const rows = await trx
         .selectFrom('groups as g')
         .leftJoin('groups as p', 'p.id', 'g.parent_id')
-        .select(['g.id', 'g.name', 'p.name as parent_name'])
+        .select(['g.id', 'g.name', 'g.name_key', 'p.name as parent_name'])
         .where('g.account_id', '=', accountId)
         .where(this.idIn('g.id', chunk))
         .execute();
-      for (const row of rows)
+      for (const row of rows) {
         groups.set(row.id, { id: row.id, path: row.parent_name ? `${row.parent_name} / ${row.name}` : row.name });
+        nameKeys.set(row.id, row.name_key);
+      }
     }
     const joined = new Map<number, number[]>();
     const left = new Map<number, number[]>();
@@ -188,6 +192,30 @@ export class Teams {
         ? change.join.filter((groupId) => groups.has(groupId)).map((groupId) => ({ groupId, userId: change.userId }))
         : [],
     );
+    // A joining user without a main team gets the alphabetically first of the groups they join as main (decided
+    // here: an UPDATE looking through each user's teams costs more than the inserts).
+    const withMain = new Set<number>();
+    const joiners = [...new Set(joins.map((join) => join.userId))];
+    for (const chunk of chunks(joiners)) {
+      const rows = await trx
+        .selectFrom('group_members')
+        .select('user_id')
+        .where(this.idIn('user_id', chunk))
+        .where('is_main', '=', 1)
+        .execute();
+      for (const row of rows) withMain.add(row.user_id);
+    }
+    const mainOf = new Map<number, number>();
+    const before = (a: number, b: number) => {
+      const ka = nameKeys.get(a) as string;
+      const kb = nameKeys.get(b) as string;
+      return ka < kb || (ka === kb && a < b);
+    };
+    for (const join of joins) {
+      if (withMain.has(join.userId)) continue;
+      const main = mainOf.get(join.userId);
+      if (main === undefined || before(join.groupId, main)) mainOf.set(join.userId, join.groupId);
+    }
     for (let start = 0; start < joins.length; start += MEMBERSHIP_ROWS) {
       const inserted = await trx
         .insertInto('group_members')
@@ -196,7 +224,7 @@ export class Teams {
             group_id: join.groupId,
             user_id: join.userId,
             account_id: accountId,
-            is_main: 0,
+            is_main: mainOf.get(join.userId) === join.groupId ? 1 : 0,
             created_at: at,
           })),
         )
@@ -207,6 +235,7 @@ export class Teams {
     }
     // Leaves: one delete per group left (a sync's leaves are few), answering who was a member.
     const leaving = new Map<number, number[]>();
+    const lostMain = new Set<number>();
     for (const change of changes) for (const groupId of change.leave) note(leaving, groupId, change.userId);
     for (const [groupId, members] of leaving) {
       for (const chunk of chunks(members)) {
@@ -215,13 +244,17 @@ export class Teams {
           .where('account_id', '=', accountId)
           .where('group_id', '=', groupId)
           .where(this.idIn('user_id', chunk))
-          .returning(['user_id'])
+          .returning(['user_id', 'is_main'])
           .execute();
-        for (const row of removed) note(left, row.user_id, groupId);
+        for (const row of removed) {
+          note(left, row.user_id, groupId);
+          if (row.is_main === 1) lostMain.add(row.user_id);
+        }
       }
     }
     const changed = [...new Set([...joined.keys(), ...left.keys()])];
-    for (const chunk of chunks(changed)) await this.promoteFirstRemaining(trx, chunk);
+    // Whoever left their main team gets the alphabetically first of their remaining teams.
+    for (const chunk of chunks([...lostMain])) await this.promoteFirstRemaining(trx, chunk);
 
     const describeAll = (ids: number[] | undefined) => (ids ?? []).map((id) => groups.get(id) as { id: number });
     const entries: AuditEntry[] = [];

@@ -479,13 +479,20 @@ export async function syncMemberships(
     .select(['l.user_id', 'l.external_id', 'l.dn', 'u.sync_enabled'])
     .where('l.connection_id', '=', connection.id)
     .execute();
-  const byDn = new Map(links.map((link) => [dnKey(link.dn), link.user_id]));
+  // Loops over every user pause now and then (see `breathe`): at 100,000 users each is a fraction of a second.
+  let n = 0;
+  const byDn = new Map<string, number>();
+  for (const link of links) {
+    if (++n % SLICE === 0) await breathe();
+    byDn.set(dnKey(link.dn), link.user_id);
+  }
   const present = read.present ?? new Set(read.entries.map((entry) => entry.externalId ?? ''));
-  const managed = links
-    .filter(
-      (link) => link.sync_enabled === 1 && present.has(link.external_id) && !planned.users.failed.has(link.external_id),
-    )
-    .map((link) => link.user_id);
+  const managed: number[] = [];
+  for (const link of links) {
+    if (++n % SLICE === 0) await breathe();
+    if (link.sync_enabled === 1 && present.has(link.external_id) && !planned.users.failed.has(link.external_id))
+      managed.push(link.user_id);
+  }
   const wanted = new Map<number, Set<number>>();
   const add = (groupKey: string | undefined, userId: number | undefined) => {
     if (groupKey === undefined || userId === undefined) return;
@@ -495,7 +502,6 @@ export async function syncMemberships(
     set.add(userId);
     wanted.set(groupId, set);
   };
-  let n = 0;
   for (const [groupKey, members] of planned.groups.members) {
     for (const dn of members) {
       if (++n % SLICE === 0) await breathe();

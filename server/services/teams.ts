@@ -9,7 +9,7 @@ import { idIn, typedParams } from '../db/sql-helpers.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { type GroupFacts, NO_GROUPS, type Resource } from '../policy/decide.js';
 import { type Actor, authorize } from '../policy.js';
-import type { AuditLog } from './audit.js';
+import type { AuditEntry, AuditLog } from './audit.js';
 import { type EmittedUserEvent, emitUserEvents } from './user-events.js';
 import { findVisibleUser } from './user-lookup.js';
 import type { RequestMeta } from './users.js';
@@ -44,6 +44,16 @@ export interface MoveInput {
 }
 
 type RoleTable = 'group_supervisors' | 'group_managers';
+
+/** One user's joins and leaves of groups (group ids). */
+export interface MembershipChange {
+  userId: number;
+  join: readonly number[];
+  leave: readonly number[];
+}
+
+/** Membership rows per insert: five columns each, well under SQLite's parameter limit. */
+const MEMBERSHIP_ROWS = 2000;
 
 export class Teams {
   private readonly db: Db;
@@ -120,6 +130,171 @@ export class Teams {
       await this.membershipEvents(trx, accountId, done, { joined: describe(group) });
     }
     return out;
+  }
+
+  /**
+   * Many users' joins and leaves across many groups at once (a directory sync's batch): each step is one statement
+   * for the whole batch (the membership rows, their audit entries, the groups' versions, the events), not one per
+   * group. Each user gets one `team.membership_changed` event saying every group they joined and left. Joins of
+   * memberships that exist, leaves of memberships that do not, and users who are not the account's are skipped; a
+   * user without a main team gets the alphabetically first of the groups they join as main, and one who leaves their
+   * main team the alphabetically first of their remaining teams. Answers how many
+   * memberships changed.
+   */
+  async changeMembershipsWithin(
+    trx: Trx,
+    actor: Actor,
+    accountId: number,
+    changes: readonly MembershipChange[],
+    /** Said in every audit entry and event (e.g. which directory the change comes from). */
+    extra: Record<string, unknown> = {},
+  ): Promise<number> {
+    const userIds = [...new Set(changes.map((change) => change.userId))];
+    if (userIds.length === 0) return 0;
+    const at = this.now().toISOString();
+    const usernames = new Map<number, string>();
+    for (const chunk of chunks(userIds)) {
+      const rows = await trx
+        .selectFrom('users')
+        .select(['id', 'username'])
+        .where('account_id', '=', accountId)
+        .where(this.idIn('id', chunk))
+        .execute();
+      for (const row of rows) usernames.set(row.id, row.username);
+    }
+    const groupIds = [...new Set(changes.flatMap((change) => [...change.join, ...change.leave]))];
+    const groups = new Map<number, { id: number; path: string }>();
+    const nameKeys = new Map<number, string>();
+    for (const chunk of chunks(groupIds)) {
+      const rows = await trx
+        .selectFrom('groups as g')
+        .leftJoin('groups as p', 'p.id', 'g.parent_id')
+        .select(['g.id', 'g.name', 'g.name_key', 'p.name as parent_name'])
+        .where('g.account_id', '=', accountId)
+        .where(this.idIn('g.id', chunk))
+        .execute();
+      for (const row of rows) {
+        groups.set(row.id, { id: row.id, path: row.parent_name ? `${row.parent_name} / ${row.name}` : row.name });
+        nameKeys.set(row.id, row.name_key);
+      }
+    }
+    const joined = new Map<number, number[]>();
+    const left = new Map<number, number[]>();
+    const note = (into: Map<number, number[]>, userId: number, groupId: number) => {
+      const list = into.get(userId);
+      if (list) list.push(groupId);
+      else into.set(userId, [groupId]);
+    };
+
+    // Joins: one multi-row insert per few thousand (the rows that exist already are skipped); main teams after.
+    const joins = changes.flatMap((change) =>
+      usernames.has(change.userId)
+        ? change.join.filter((groupId) => groups.has(groupId)).map((groupId) => ({ groupId, userId: change.userId }))
+        : [],
+    );
+    // A joining user without a main team gets the alphabetically first of the groups they join as main (decided
+    // here: an UPDATE looking through each user's teams costs more than the inserts).
+    const withMain = new Set<number>();
+    const joiners = [...new Set(joins.map((join) => join.userId))];
+    for (const chunk of chunks(joiners)) {
+      const rows = await trx
+        .selectFrom('group_members')
+        .select('user_id')
+        .where(this.idIn('user_id', chunk))
+        .where('is_main', '=', 1)
+        .execute();
+      for (const row of rows) withMain.add(row.user_id);
+    }
+    const mainOf = new Map<number, number>();
+    const before = (a: number, b: number) => {
+      const ka = nameKeys.get(a) as string;
+      const kb = nameKeys.get(b) as string;
+      return ka < kb || (ka === kb && a < b);
+    };
+    for (const join of joins) {
+      if (withMain.has(join.userId)) continue;
+      const main = mainOf.get(join.userId);
+      if (main === undefined || before(join.groupId, main)) mainOf.set(join.userId, join.groupId);
+    }
+    for (let start = 0; start < joins.length; start += MEMBERSHIP_ROWS) {
+      const inserted = await trx
+        .insertInto('group_members')
+        .values(
+          joins.slice(start, start + MEMBERSHIP_ROWS).map((join) => ({
+            group_id: join.groupId,
+            user_id: join.userId,
+            account_id: accountId,
+            is_main: mainOf.get(join.userId) === join.groupId ? 1 : 0,
+            created_at: at,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
+        .returning(['group_id', 'user_id'])
+        .execute();
+      for (const row of inserted) note(joined, row.user_id, row.group_id);
+    }
+    // Leaves: one delete per group left (a sync's leaves are few), answering who was a member.
+    const leaving = new Map<number, number[]>();
+    const lostMain = new Set<number>();
+    for (const change of changes) for (const groupId of change.leave) note(leaving, groupId, change.userId);
+    for (const [groupId, members] of leaving) {
+      for (const chunk of chunks(members)) {
+        const removed = await trx
+          .deleteFrom('group_members')
+          .where('account_id', '=', accountId)
+          .where('group_id', '=', groupId)
+          .where(this.idIn('user_id', chunk))
+          .returning(['user_id', 'is_main'])
+          .execute();
+        for (const row of removed) {
+          note(left, row.user_id, groupId);
+          if (row.is_main === 1) lostMain.add(row.user_id);
+        }
+      }
+    }
+    const changed = [...new Set([...joined.keys(), ...left.keys()])];
+    // Whoever left their main team gets the alphabetically first of their remaining teams.
+    for (const chunk of chunks([...lostMain])) await this.promoteFirstRemaining(trx, chunk);
+
+    const describeAll = (ids: number[] | undefined) => (ids ?? []).map((id) => groups.get(id) as { id: number });
+    const entries: AuditEntry[] = [];
+    for (const [userId, ids] of joined)
+      for (const groupId of ids)
+        entries.push({
+          accountId,
+          actor,
+          action: 'user.team.assign',
+          target: { type: 'user', id: userId, label: usernames.get(userId) as string },
+          after: { team: groups.get(groupId), ...extra },
+        });
+    for (const [userId, ids] of left)
+      for (const groupId of ids)
+        entries.push({
+          accountId,
+          actor,
+          action: 'user.team.unassign',
+          target: { type: 'user', id: userId, label: usernames.get(userId) as string },
+          after: { team: groups.get(groupId), ...extra },
+        });
+    await this.audit.recordMany(trx, entries, at);
+    const touched = [...new Set([...joined.values(), ...left.values()].flat())];
+    for (const chunk of chunks(touched)) await this.touch(trx, chunk);
+    await emitUserEvents(
+      trx,
+      this.dialect,
+      changed.map((userId) => ({
+        accountId,
+        userId,
+        type: 'team.membership_changed' as const,
+        change: {
+          ...(joined.has(userId) ? { joined: describeAll(joined.get(userId)) } : {}),
+          ...(left.has(userId) ? { left: describeAll(left.get(userId)) } : {}),
+          ...extra,
+        },
+      })),
+      at,
+    );
+    return entries.length;
   }
 
   /** The groups' members changed: their version and last-modified time move on (a group's ETag in SCIM). */

@@ -1,6 +1,6 @@
 // The sync's pure parts: DN comparison, AD's GUIDs and flags, and the plan's rules for one user.
 import { describe, expect, it } from 'vitest';
-import { type LinkedUser, planUsers } from './plan.js';
+import { type LinkedUser, PLAN_SLICE, planGroups, planGroupsSliced, planUsers, planUsersSliced } from './plan.js';
 import { PRESETS } from './presets.js';
 import { changedSinceFilter, type DirectoryUser, dnKey, guidText } from './reader.js';
 
@@ -86,5 +86,39 @@ describe('directory sync rules', () => {
     ]);
     // The linked user whose entry is gone is disabled, not handed to the new entry.
     expect(reused.users).toEqual([expect.objectContaining({ action: 'disable', userId: 7 })]);
+  });
+
+  it('plans a large directory in slices, the event loop answering between them, to the same plan', async () => {
+    const many = Array.from({ length: PLAN_SLICE * 3 }, (_, i) =>
+      entry({ externalId: `guid-${i}`, username: `user.${i}`, dn: `CN=User ${i},OU=People,DC=example,DC=org` }),
+    );
+    const input = {
+      mapping: AD.attributes,
+      missingUsers: 'disable' as const,
+      entries: many,
+      present: null,
+      linked: [linked({ externalId: 'guid-5', username: 'user.5' })],
+      usernames: new Map([['user.5', 7]]),
+    };
+    let turns = 0;
+    const timer = setInterval(() => turns++, 0);
+    const sliced = await planUsersSliced(input);
+    clearInterval(timer);
+    expect(sliced).toEqual(planUsers(input));
+    expect(sliced.users).toHaveLength(many.length);
+    // Other work (a request) ran while the plan was made.
+    expect(turns).toBeGreaterThan(0);
+
+    const groups = [
+      {
+        dn: 'CN=Big,OU=Groups,DC=example,DC=org',
+        externalId: 'g-1',
+        name: 'Big',
+        members: many.map((e) => e.dn),
+        memberOf: [],
+        changed: null,
+      },
+    ];
+    expect(await planGroupsSliced(groups, [], new Map())).toEqual(planGroups(groups, [], new Map()));
   });
 });

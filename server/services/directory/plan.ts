@@ -115,7 +115,14 @@ function withPasswordChange(current: string, must: boolean): string | undefined 
   return actions.includes('update_password') ? undefined : JSON.stringify([...actions, 'update_password']);
 }
 
-export function planUsers(input: UserPlanInput): UserPlan {
+/** Entries planned between two pauses: a slice takes a few milliseconds, so requests wait little for a plan. */
+export const PLAN_SLICE = 2000;
+
+/**
+ * Plans in slices: the generator pauses (yields) every PLAN_SLICE items, and whoever drives it decides what happens
+ * between two slices (`planUsers` nothing; `planUsersSliced` lets the event loop answer requests).
+ */
+function* planUsersSteps(input: UserPlanInput): Generator<void, UserPlan> {
   const errors: EntryProblem[] = [];
   const failed = new Set<string>();
   const users: PlannedUser[] = [];
@@ -125,7 +132,9 @@ export function planUsers(input: UserPlanInput): UserPlan {
   // Entries the sync cannot tell apart or name are errors; the rest goes on.
   const valid: { entry: DirectoryUser & { externalId: string }; set: SyncedColumns }[] = [];
   const byUsername = new Map<string, number>();
+  let n = 0;
   for (const entry of input.entries) {
+    if (++n % PLAN_SLICE === 0) yield;
     if (!entry.externalId) {
       errors.push({ dn: entry.dn, message: `The entry has no ${input.mapping.externalId} (its external id)` });
       continue;
@@ -143,6 +152,7 @@ export function planUsers(input: UserPlanInput): UserPlan {
 
   const seen = new Set<string>();
   for (const { entry, set } of valid) {
+    if (++n % PLAN_SLICE === 0) yield;
     const username = set.username as string;
     const linked = byExternalId.get(entry.externalId);
     seen.add(entry.externalId);
@@ -210,6 +220,7 @@ export function planUsers(input: UserPlanInput): UserPlan {
 
   // Linked users the directory no longer has (or no longer in the filter).
   for (const linked of input.linked) {
+    if (++n % PLAN_SLICE === 0) yield;
     if (seen.has(linked.externalId) || failed.has(linked.externalId)) continue;
     if (input.present?.has(linked.externalId)) continue;
     const base = {
@@ -230,6 +241,32 @@ export function planUsers(input: UserPlanInput): UserPlan {
     }
   }
   return { users, errors, failed };
+}
+
+/** Runs a slicing generator to its end at once. */
+function runAtOnce<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Runs a slicing generator, letting the event loop answer what waits between two slices. */
+export async function runSliced<T>(steps: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+export function planUsers(input: UserPlanInput): UserPlan {
+  return runAtOnce(planUsersSteps(input));
+}
+
+/** `planUsers`, pausing between slices so that the process answers requests meanwhile. */
+export function planUsersSliced(input: UserPlanInput): Promise<UserPlan> {
+  return runSliced(planUsersSteps(input));
 }
 
 // ---- Groups ----
@@ -277,6 +314,23 @@ export function planGroups(
   /** Names taken by groups that are not the connection's: parent group id (0: the account) -> folded names. */
   takenNames: Map<number, Set<string>>,
 ): GroupPlan {
+  return runAtOnce(planGroupsSteps(groups, linked, takenNames));
+}
+
+/** `planGroups`, pausing between slices (every PLAN_SLICE member DNs) so that the process answers requests. */
+export function planGroupsSliced(
+  groups: DirectoryGroup[],
+  linked: LinkedGroup[],
+  takenNames: Map<number, Set<string>>,
+): Promise<GroupPlan> {
+  return runSliced(planGroupsSteps(groups, linked, takenNames));
+}
+
+function* planGroupsSteps(
+  groups: DirectoryGroup[],
+  linked: LinkedGroup[],
+  takenNames: Map<number, Set<string>>,
+): Generator<void, GroupPlan> {
   const errors: EntryProblem[] = [];
   const warnings: EntryProblem[] = [];
   const valid = groups.filter((group) => {
@@ -289,8 +343,10 @@ export function planGroups(
   const byDn = new Map(valid.map((group) => [dnKey(group.dn), group]));
   // The first group (in DN order) containing each group: as a member, or through the group's memberOf.
   const parentOf = new Map<string, string>();
+  let n = 0;
   for (const group of valid) {
     for (const member of group.members) {
+      if (++n % PLAN_SLICE === 0) yield;
       const key = dnKey(member);
       if (byDn.has(key) && key !== dnKey(group.dn) && !parentOf.has(key)) parentOf.set(key, dnKey(group.dn));
     }
@@ -383,6 +439,7 @@ export function planGroups(
     const set = members.get(into) ?? new Set<string>();
     members.set(into, set);
     for (const member of group.members) {
+      if (++n % PLAN_SLICE === 0) yield;
       const key = dnKey(member);
       if (!byDn.has(key)) set.add(key);
     }

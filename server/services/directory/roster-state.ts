@@ -2,13 +2,22 @@
 // and the names of groups that are not the connection's; and the plan made from them and what was read.
 import type { Selectable } from 'kysely';
 import type { AttributeMapping } from '../../../shared/directory-schemas.js';
+import type { Dialect } from '../../db/dialect.js';
 import type { Db } from '../../db/index.js';
 import type { DirectoryConnectionsTable } from '../../db/schema/directory-connections.js';
-import { type LinkedUser, type MissingUsers, planGroups, planUsers } from './plan.js';
+import { idIn } from '../../db/sql-helpers.js';
+import { type LinkedUser, type MissingUsers, planGroupsSliced, planUsersSliced } from './plan.js';
 import type { DirectoryGroup, DirectoryUser } from './reader.js';
 import type { SyncPlan } from './run-view.js';
 
 type Connection = Selectable<DirectoryConnectionsTable>;
+
+/** Ids a statement carries at most (one parameter on PostgreSQL, one JSON text on SQLite). */
+const IDS_PER_STATEMENT = 5000;
+
+function* chunksOf<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += IDS_PER_STATEMENT) yield items.slice(i, i + IDS_PER_STATEMENT);
+}
 
 /** What was read from the directory for a run. */
 export interface DirectoryRead {
@@ -19,27 +28,85 @@ export interface DirectoryRead {
 }
 
 /** The run's plan: Roster's state read, and planned against what the directory holds. */
-export async function planRun(db: Db, connection: Connection, read: DirectoryRead): Promise<SyncPlan> {
-  const linkedRows = await db
-    .selectFrom('directory_user_links as l')
-    .innerJoin('users as u', 'u.id', 'l.user_id')
-    .select([
-      'l.user_id',
-      'l.external_id',
-      'l.dn',
-      'l.disabled_by_sync',
-      'u.username',
-      'u.first_name',
-      'u.last_name',
-      'u.email',
-      'u.phone',
-      'u.department',
-      'u.enabled',
-      'u.sync_enabled',
-      'u.required_actions',
-    ])
-    .where('l.connection_id', '=', connection.id)
-    .execute();
+export async function planRun(
+  db: Db,
+  dialect: Dialect,
+  connection: Connection,
+  read: DirectoryRead,
+): Promise<SyncPlan> {
+  const linkedQuery = () =>
+    db
+      .selectFrom('directory_user_links as l')
+      .innerJoin('users as u', 'u.id', 'l.user_id')
+      .select([
+        'l.user_id',
+        'l.external_id',
+        'l.dn',
+        'l.disabled_by_sync',
+        'u.username',
+        'u.first_name',
+        'u.last_name',
+        'u.email',
+        'u.phone',
+        'u.department',
+        'u.enabled',
+        'u.sync_enabled',
+        'u.required_actions',
+      ])
+      .where('l.connection_id', '=', connection.id);
+  type LinkedRow = Awaited<ReturnType<ReturnType<typeof linkedQuery>['execute']>>[number];
+  let linkedRows: LinkedRow[];
+  let usernames: Map<string, number>;
+  if (read.present) {
+    // Incremental: the plan needs the users of the entries read and of the links the directory no longer has, and
+    // the holders of the usernames read; not the whole account (the links' external ids only, to tell who is gone).
+    const ids = await db
+      .selectFrom('directory_user_links')
+      .select('external_id')
+      .where('connection_id', '=', connection.id)
+      .execute();
+    const wanted = new Set<string>();
+    for (const entry of read.entries) if (entry.externalId) wanted.add(entry.externalId);
+    for (const { external_id } of ids) if (!read.present.has(external_id)) wanted.add(external_id);
+    linkedRows = [];
+    for (const chunk of chunksOf([...wanted]))
+      linkedRows.push(
+        ...(await linkedQuery()
+          .where(idIn(dialect, 'l.external_id', chunk))
+          .execute()),
+      );
+    usernames = new Map();
+    const names = [...new Set(read.entries.flatMap((entry) => (entry.username ? [entry.username] : [])))];
+    for (const chunk of chunksOf(names)) {
+      const rows = await db
+        .selectFrom('users')
+        .select(['id', 'username'])
+        .where('account_id', '=', connection.account_id)
+        .where(idIn(dialect, 'username', chunk))
+        .execute();
+      for (const row of rows) usernames.set(row.username, row.id);
+    }
+    // A username's holder synced from another entry is told apart from a local user by its link.
+    const loaded = new Set(linkedRows.map((row) => row.user_id));
+    const holders = [...usernames.values()].filter((id) => !loaded.has(id));
+    for (const chunk of chunksOf(holders))
+      linkedRows.push(
+        ...(await linkedQuery()
+          .where(idIn(dialect, 'l.user_id', chunk))
+          .execute()),
+      );
+  } else {
+    linkedRows = await linkedQuery().execute();
+    usernames = new Map(
+      (
+        await db
+          .selectFrom('users')
+          .select(['id', 'username'])
+          .where('account_id', '=', connection.account_id)
+          .execute()
+      ).map((row) => [row.username, row.id]),
+    );
+  }
   const linked: LinkedUser[] = linkedRows.map((row) => ({
     userId: row.user_id,
     externalId: row.external_id,
@@ -55,12 +122,7 @@ export async function planRun(db: Db, connection: Connection, read: DirectoryRea
     sync_enabled: row.sync_enabled,
     required_actions: row.required_actions,
   }));
-  const usernames = new Map(
-    (
-      await db.selectFrom('users').select(['id', 'username']).where('account_id', '=', connection.account_id).execute()
-    ).map((row) => [row.username, row.id]),
-  );
-  const users = planUsers({
+  const users = await planUsersSliced({
     mapping: JSON.parse(connection.attribute_mapping_json) as AttributeMapping,
     missingUsers: connection.missing_users as MissingUsers,
     entries: read.entries,
@@ -90,7 +152,7 @@ export async function planRun(db: Db, connection: Connection, read: DirectoryRea
     set.add(group.name_key);
     taken.set(group.parent_id ?? 0, set);
   }
-  const groups = planGroups(
+  const groups = await planGroupsSliced(
     read.groups,
     linkedGroups.map((g) => ({
       groupId: g.group_id,

@@ -25,8 +25,8 @@ import {
   type GroupCounts,
   removeGroups,
   syncMemberships,
-  USER_BATCH,
   type UserCounts,
+  userBatch,
   type WriteContext,
   writeGroups,
   writeUserBatch,
@@ -333,7 +333,7 @@ export class DirectorySync {
     const warnings: EntryProblem[] = [];
     try {
       const read = await this.read(connection, run);
-      planned = await planRun(this.handle.db, connection, read);
+      planned = await planRun(this.handle.db, this.handle.dialect, connection, read);
       warnings.push(...planned.warnings);
       const tally = (action: PlannedUser['action']) =>
         planned?.users.users.filter((user) => user.action === action).length ?? 0;
@@ -424,13 +424,15 @@ export class DirectorySync {
       connectionId: connection.id,
       source: connection.name,
       onCreated: this.onCreated,
+      assertGoingOn: () => this.assertGoingOn(),
     };
     const users = planned.users.users;
     const total = users.length + planned.groups.groups.length + planned.groups.removed.length;
     await this.progress(run.id, { progress_total: total, progress_done: 0, ...fixed });
     let done = 0;
-    for (let i = 0; i < users.length; i += USER_BATCH) {
-      const batch = users.slice(i, i + USER_BATCH);
+    const size = userBatch(this.handle.dialect);
+    for (let i = 0; i < users.length; i += size) {
+      const batch = users.slice(i, i + size);
       await breathe();
       this.assertGoingOn();
       await writeUserBatch(ctx, batch, counts);

@@ -9,10 +9,10 @@ import type { Database } from '../../db/schema/index.js';
 import { idIn } from '../../db/sql-helpers.js';
 import { indexInsertedUsers } from '../../db/user-index.js';
 import type { Actor } from '../../policy.js';
-import { type AuditLog, diff } from '../audit.js';
+import { type AuditEntry, type AuditLog, diff } from '../audit.js';
 import { ensureDepartment } from '../departments.js';
 import { withdrawLinks } from '../links.js';
-import type { Teams } from '../teams.js';
+import type { MembershipChange, Teams } from '../teams.js';
 import { emitUserEvents, type UserEventInput, userChangeEvents } from '../user-events.js';
 import { auditSnapshot, derivedColumns, type UserRow } from '../user-presenter.js';
 import type { GroupPlan, PlannedUser } from './plan.js';
@@ -22,8 +22,11 @@ import type { SyncPlan } from './run-view.js';
 
 type Trx = Transaction<Database>;
 
-/** Users per transaction: small enough that other writers wait little, large enough to be quick. */
-export const USER_BATCH = 500;
+/**
+ * Users per transaction: small enough that other writers wait little, large enough to be quick. SQLite's driver is
+ * synchronous (the process answers nothing while a transaction runs), so its transactions are smaller.
+ */
+export const userBatch = (dialect: DatabaseHandle['dialect']) => (dialect === 'sqlite' ? 100 : 500);
 
 export interface WriteContext {
   handle: DatabaseHandle;
@@ -35,6 +38,8 @@ export interface WriteContext {
   connectionId: number;
   /** The connection's name: the source of the users it creates. */
   source: string;
+  /** Throws when the run must stop (the process is stopping): called between two transactions. */
+  assertGoingOn?: () => void;
   /** What every new user gets (the account's default licenses): the users a batch created. */
   onCreated?: (trx: Trx, actor: Actor, users: UserRow[]) => Promise<void>;
 }
@@ -117,16 +122,39 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
       for (const row of created) events.push({ accountId, userId: row.id, type: 'user.created' });
       done.created += created.length;
     }
+    // The users the batch changes, read in one query (locked on PostgreSQL until the batch commits).
+    const changing = batch.filter(
+      (planned) => planned.action !== 'create' && planned.action !== 'unchanged' && planned.action !== 'skip',
+    );
+    const current = new Map<number, UserRow>();
+    if (changing.length > 0) {
+      let query = trx
+        .selectFrom('users')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where(
+          idIn(
+            handle.dialect,
+            'id',
+            changing.map((planned) => planned.userId as number),
+          ),
+        )
+        .orderBy('id');
+      if (handle.dialect === 'postgres') query = query.forUpdate();
+      for (const row of (await query.execute()) as UserRow[]) current.set(row.id, row);
+    }
+    const entries: AuditEntry[] = [];
+    const disabledIds: number[] = [];
     for (const planned of batch) {
       if (planned.action === 'create') continue;
       const userId = planned.userId as number;
       if (planned.action === 'delete') {
-        const row = await currentRow(trx, ctx, userId);
+        const row = current.get(userId);
         if (!row) continue;
         await emitUserEvents(trx, handle.dialect, events.splice(0), at);
         await emitUserEvents(trx, handle.dialect, [{ accountId, userId, type: 'user.deleted' }], at);
         await trx.deleteFrom('users').where('account_id', '=', accountId).where('id', '=', userId).execute();
-        await ctx.audit.record(trx, {
+        entries.push({
           accountId,
           actor: auditActor(ctx),
           action: 'user.delete',
@@ -142,7 +170,7 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
         if (planned.previousDn !== null && planned.previousDn !== planned.dn) await relink(trx, ctx, planned);
         continue;
       }
-      const before = await currentRow(trx, ctx, userId);
+      const before = current.get(userId);
       if (!before) continue;
       const changes: Record<string, unknown> = { ...planned.set };
       if (typeof changes.department === 'string' && changes.department)
@@ -157,7 +185,7 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
         .executeTakeFirstOrThrow()) as UserRow;
       await relink(trx, ctx, planned);
       const change = diff(auditSnapshot(before), auditSnapshot(after));
-      await ctx.audit.record(trx, {
+      entries.push({
         accountId,
         actor: auditActor(ctx),
         action: 'user.update',
@@ -166,23 +194,22 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
         after: { ...change.after, ...via(ctx) },
       });
       events.push(...userChangeEvents(accountId, before, after));
-      if (before.enabled === 1 && after.enabled === 0) {
-        // A disabled user's sessions end at once, and the links mailed to them stop working.
-        await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
-        await withdrawLinks(trx, [userId], at);
-      }
+      // A disabled user's sessions end at once, and the links mailed to them stop working.
+      if (before.enabled === 1 && after.enabled === 0) disabledIds.push(userId);
       done[planned.action === 'enable' ? 'enabled' : planned.action === 'disable' ? 'disabled' : 'updated']++;
     }
+    if (disabledIds.length > 0) {
+      await trx
+        .deleteFrom('sessions')
+        .where(idIn(handle.dialect, 'user_id', disabledIds))
+        .execute();
+      await withdrawLinks(trx, disabledIds, at);
+    }
+    await ctx.audit.recordMany(trx, entries, at);
     await emitUserEvents(trx, handle.dialect, events, at);
   });
   // Counted once the batch committed: a batch that failed changed nothing.
   for (const key of Object.keys(done) as (keyof UserCounts)[]) counts[key] += done[key];
-}
-
-async function currentRow(trx: Trx, ctx: WriteContext, userId: number): Promise<UserRow | undefined> {
-  let query = trx.selectFrom('users').selectAll().where('account_id', '=', ctx.accountId).where('id', '=', userId);
-  if (ctx.handle.dialect === 'postgres') query = query.forUpdate();
-  return (await query.executeTakeFirst()) as UserRow | undefined;
 }
 
 async function relink(trx: Trx, ctx: WriteContext, planned: PlannedUser) {
@@ -291,8 +318,14 @@ export async function writeGroups(
   return ids;
 }
 
-/** Users per membership transaction. */
-const MEMBERSHIP_BATCH = 500;
+/**
+ * Memberships per transaction. SQLite's driver holds the process for a transaction's length, so its transactions are
+ * small enough that a request waits tens of milliseconds at most.
+ */
+const membershipBatch = (dialect: DatabaseHandle['dialect']) => (dialect === 'sqlite' ? 1000 : 5000);
+
+/** Items a loop goes through between two pauses (see `breathe`). */
+const SLICE = 5000;
 
 /**
  * Lets the process answer requests between two transactions: SQLite's driver is synchronous, so a run of statements
@@ -329,42 +362,56 @@ export async function writeMemberships(
     .select(['group_id', 'user_id'])
     .where(idIn(ctx.handle.dialect, 'group_id', groupIds))
     .execute();
+  let seen = 0;
   for (const row of rows) {
+    if (++seen % SLICE === 0) await breathe();
     if (!managedSet.has(row.user_id)) continue;
     const set = current.get(row.group_id) ?? new Set<number>();
     set.add(row.user_id);
     current.set(row.group_id, set);
   }
-  // Each group's joins, then its leaves, in chunks; the chunks of several groups share a transaction, up to
-  // MEMBERSHIP_BATCH memberships each (most groups are small: a transaction each would cost more than its work).
-  const steps: { join: boolean; groupId: number; users: number[] }[] = [];
-  for (const groupId of groupIds) {
-    const want = [...(wanted.get(groupId) ?? [])].filter((id) => managedSet.has(id));
-    const have = current.get(groupId) ?? new Set<number>();
-    const add = want.filter((id) => !have.has(id));
-    const wantSet = new Set(want);
-    const remove = [...have].filter((id) => !wantSet.has(id) && !addOnly.has(id));
-    for (let i = 0; i < add.length; i += MEMBERSHIP_BATCH)
-      steps.push({ join: true, groupId, users: add.slice(i, i + MEMBERSHIP_BATCH) });
-    for (let i = 0; i < remove.length; i += MEMBERSHIP_BATCH)
-      steps.push({ join: false, groupId, users: remove.slice(i, i + MEMBERSHIP_BATCH) });
-  }
-  for (let i = 0; i < steps.length; ) {
-    const batch: typeof steps = [];
-    let size = 0;
-    while (i < steps.length && (batch.length === 0 || size + (steps[i]?.users.length ?? 0) <= MEMBERSHIP_BATCH)) {
-      const step = steps[i++] as (typeof steps)[number];
-      batch.push(step);
-      size += step.users.length;
+  // Each user's joins and leaves, gathered so that a user's changes are written together: one transaction holds
+  // all of them, and one event per user says them all.
+  const changes = new Map<number, MembershipChange>();
+  const changeOf = (userId: number) => {
+    let change = changes.get(userId);
+    if (!change) {
+      change = { userId, join: [], leave: [] };
+      changes.set(userId, change);
     }
-    await ctx.handle.db.transaction().execute(async (trx) => {
-      for (const step of batch) {
-        if (step.join) await ctx.teams.assignTeamWithin(trx, ctx.actor, ctx.accountId, step.users, step.groupId);
-        else await ctx.teams.unassignTeamWithin(trx, ctx.actor, ctx.accountId, step.users, step.groupId);
-      }
-    });
-    counts.membershipsChanged += size;
+    return change as { userId: number; join: number[]; leave: number[] };
+  };
+  let n = 0;
+  for (const groupId of groupIds) {
+    const have = current.get(groupId) ?? new Set<number>();
+    const want = wanted.get(groupId) ?? new Set<number>();
+    for (const id of want) {
+      if (++n % SLICE === 0) await breathe();
+      if (managedSet.has(id) && !have.has(id)) changeOf(id).join.push(groupId);
+    }
+    for (const id of have) if (!want.has(id) && !addOnly.has(id)) changeOf(id).leave.push(groupId);
+  }
+  // Transactions of whole users, up to MEMBERSHIP_BATCH memberships each: every step of a transaction is one
+  // statement for all of its memberships.
+  const limit = membershipBatch(ctx.handle.dialect);
+  const all = [...changes.values()];
+  for (let i = 0; i < all.length; ) {
+    const batch: MembershipChange[] = [];
+    let size = 0;
+    while (i < all.length) {
+      const change = all[i] as MembershipChange;
+      const weight = change.join.length + change.leave.length;
+      if (batch.length > 0 && size + weight > limit) break;
+      batch.push(change);
+      size += weight;
+      i++;
+    }
     await breathe();
+    ctx.assertGoingOn?.();
+    const changed = await ctx.handle.db
+      .transaction()
+      .execute((trx) => ctx.teams.changeMembershipsWithin(trx, ctx.actor, ctx.accountId, batch, via(ctx)));
+    counts.membershipsChanged += changed;
   }
 }
 
@@ -432,13 +479,20 @@ export async function syncMemberships(
     .select(['l.user_id', 'l.external_id', 'l.dn', 'u.sync_enabled'])
     .where('l.connection_id', '=', connection.id)
     .execute();
-  const byDn = new Map(links.map((link) => [dnKey(link.dn), link.user_id]));
+  // Loops over every user pause now and then (see `breathe`): at 100,000 users each is a fraction of a second.
+  let n = 0;
+  const byDn = new Map<string, number>();
+  for (const link of links) {
+    if (++n % SLICE === 0) await breathe();
+    byDn.set(dnKey(link.dn), link.user_id);
+  }
   const present = read.present ?? new Set(read.entries.map((entry) => entry.externalId ?? ''));
-  const managed = links
-    .filter(
-      (link) => link.sync_enabled === 1 && present.has(link.external_id) && !planned.users.failed.has(link.external_id),
-    )
-    .map((link) => link.user_id);
+  const managed: number[] = [];
+  for (const link of links) {
+    if (++n % SLICE === 0) await breathe();
+    if (link.sync_enabled === 1 && present.has(link.external_id) && !planned.users.failed.has(link.external_id))
+      managed.push(link.user_id);
+  }
   const wanted = new Map<number, Set<number>>();
   const add = (groupKey: string | undefined, userId: number | undefined) => {
     if (groupKey === undefined || userId === undefined) return;
@@ -448,8 +502,14 @@ export async function syncMemberships(
     set.add(userId);
     wanted.set(groupId, set);
   };
-  for (const [groupKey, members] of planned.groups.members) for (const dn of members) add(groupKey, byDn.get(dn));
+  for (const [groupKey, members] of planned.groups.members) {
+    for (const dn of members) {
+      if (++n % SLICE === 0) await breathe();
+      add(groupKey, byDn.get(dn));
+    }
+  }
   for (const entry of read.entries) {
+    if (++n % SLICE === 0) await breathe();
     for (const group of entry.memberOf) add(planned.groups.targets.get(dnKey(group)), byDn.get(dnKey(entry.dn)));
   }
   // Where memberships also come from the users' memberOf, an incremental run knows it only for the users it read:

@@ -218,23 +218,7 @@ export class Auth {
     const actions = JSON.parse(user.required_actions) as string[];
     if (!actions.includes('update_password')) return;
     const after = actions.filter((action) => action !== 'update_password');
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('users')
-        .set({ required_actions: JSON.stringify(after) })
-        .where('id', '=', user.id)
-        .execute();
-      await this.audit.record(trx, {
-        accountId,
-        actor: null,
-        action: 'auth.directory_password_accepted',
-        target: { type: 'user', id: user.id, label: user.username },
-        before: { requiredActions: actions },
-        after: { requiredActions: after },
-        ip,
-      });
-    });
-    user.required_actions = JSON.stringify(after);
+    await this.setRequiredActions(accountId, user, 'auth.directory_password_accepted', actions, after, ip);
   }
 
   /** A password older than the policy's maximum age must be replaced before anything else: Update Password is added. */
@@ -242,7 +226,18 @@ export class Auth {
     const actions = JSON.parse(user.required_actions) as string[];
     if (actions.includes('update_password')) return;
     if (!(await this.passwordPolicies.expired(this.db, accountId, setAt))) return;
-    const after = [...actions, 'update_password'];
+    await this.setRequiredActions(accountId, user, 'auth.password_expired', null, [...actions, 'update_password'], ip);
+  }
+
+  /** Writes a user's required actions as a sign-in found them due, with its audit entry. */
+  private async setRequiredActions(
+    accountId: number,
+    user: UserRow,
+    action: string,
+    before: string[] | null,
+    after: string[],
+    ip?: string | null,
+  ) {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('users')
@@ -252,8 +247,9 @@ export class Auth {
       await this.audit.record(trx, {
         accountId,
         actor: null,
-        action: 'auth.password_expired',
+        action,
         target: { type: 'user', id: user.id, label: user.username },
+        ...(before ? { before: { requiredActions: before } } : {}),
         after: { requiredActions: after },
         ip,
       });

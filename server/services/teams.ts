@@ -258,24 +258,19 @@ export class Teams {
 
     const describeAll = (ids: number[] | undefined) => (ids ?? []).map((id) => groups.get(id) as { id: number });
     const entries: AuditEntry[] = [];
-    for (const [userId, ids] of joined)
-      for (const groupId of ids)
-        entries.push({
-          accountId,
-          actor,
-          action: 'user.team.assign',
-          target: { type: 'user', id: userId, label: usernames.get(userId) as string },
-          after: { team: groups.get(groupId), ...extra },
-        });
-    for (const [userId, ids] of left)
-      for (const groupId of ids)
-        entries.push({
-          accountId,
-          actor,
-          action: 'user.team.unassign',
-          target: { type: 'user', id: userId, label: usernames.get(userId) as string },
-          after: { team: groups.get(groupId), ...extra },
-        });
+    for (const [action, byUser] of [
+      ['user.team.assign', joined],
+      ['user.team.unassign', left],
+    ] as const)
+      for (const [userId, ids] of byUser)
+        for (const groupId of ids)
+          entries.push({
+            accountId,
+            actor,
+            action,
+            target: { type: 'user', id: userId, label: usernames.get(userId) as string },
+            after: { team: groups.get(groupId), ...extra },
+          });
     await this.audit.recordMany(trx, entries, at);
     const touched = [...new Set([...joined.values(), ...left.values()].flat())];
     for (const chunk of chunks(touched)) await this.touch(trx, chunk);

@@ -393,4 +393,23 @@ describe.each(DIALECTS)('provisioning under attack (%s)', (dialect) => {
     }
     expect(last).toBe(429);
   });
+
+  it('serves an identity provider whose token was accepted a moment ago while its address is slowed down', async () => {
+    // A new window: the guesses of the test before are forgotten. (Every request here comes from one address.)
+    h.clock.advance(11 * 60_000);
+    const idp = await client();
+    expect((await idp.call('GET', '/Users?count=1')).status).toBe(200);
+    let last = 0;
+    for (let i = 0; i < 40; i++) {
+      const guess = await h.app.request('/scim/v2/Users', {
+        headers: { authorization: `Bearer rscim_${'B'.repeat(43)}${i}` },
+      });
+      last = guess.status;
+    }
+    expect(last).toBe(429);
+    expect((await idp.call('GET', '/Users?count=1')).status).toBe(200);
+    // A token the process has not just accepted is looked up only once the address may guess again.
+    const other = await client();
+    expect((await other.call('GET', '/Users?count=1')).status).toBe(429);
+  });
 });

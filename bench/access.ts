@@ -3,7 +3,6 @@
 // not share its event loop; it serves from 1 and then 2 processes (ROSTER_WORKERS; BENCH_WORKERS=1,2).
 // Prints markdown rows; BENCH_USERS, BENCH_DB, BENCH_SECONDS change the run.
 import { fork } from 'node:child_process';
-import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { loadConfig } from '../server/config.js';
@@ -15,6 +14,7 @@ import { startServer } from '../server/main.js';
 import { insertUsersInBulk } from '../server/services/user-bulk-insert.js';
 import { generateUsers, random } from './data.js';
 import { benchDatabase } from './databases.js';
+import { httpClient } from './http-client.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
 const DIALECTS = (process.env.BENCH_DB ?? 'sqlite,postgres').split(',') as Dialect[];
@@ -228,7 +228,11 @@ async function measure(
   const servers = serving(workers);
   console.log(`  ${servers}:`);
   const server = await startBenchServer(url, workers);
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const client = httpClient(
+    `${server.url}/api/v1`,
+    { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    CONCURRENCY,
+  );
   const next = random(42);
   const question = () => {
     const userId = lo + Math.floor(next() * (hi - lo + 1));
@@ -239,35 +243,11 @@ async function measure(
       resource: { ownerId: own ? userId : lo + Math.floor(next() * (hi - lo + 1)) },
     };
   };
-  const post = (path: string, payload: string) =>
-    new Promise<string>((resolve, reject) => {
-      const req = request(
-        `${server.url}/api/v1${path}`,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            authorization: `Bearer ${key}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(payload),
-          },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          res.on('end', () =>
-            res.statusCode === 200
-              ? resolve(text)
-              : reject(new Error(`${path}: ${res.statusCode} ${text.slice(0, 200)}`)),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+  const post = async (path: string, payload: string) => {
+    const reply = await client.send('POST', path, payload);
+    if (reply.status !== 200) throw new Error(`${path}: ${reply.status} ${reply.body.slice(0, 200)}`);
+    return reply.body;
+  };
   try {
     // Warm up (catalog cache, connections, JIT).
     // Request bodies are made up front, so the load generator spends its time sending, not building JSON.
@@ -304,7 +284,7 @@ async function measure(
     });
     console.log(`    batch: ${rows.at(-1)?.rate}, p99 ${rows.at(-1)?.p99.toFixed(1)} ms a batch`);
   } finally {
-    agent.destroy();
+    client.close();
     await server.stop();
   }
 }

@@ -14,6 +14,7 @@ import { startServer } from '../server/main.js';
 import { insertUsersInBulk } from '../server/services/user-bulk-insert.js';
 import { generateUsers, random } from './data.js';
 import { benchDatabase } from './databases.js';
+import { httpClient } from './http-client.js';
 import { childProcess } from './processes.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1_000_000);
@@ -62,13 +63,6 @@ async function seed(url: string, receiverPort: number) {
   }
 }
 
-async function timed(call: () => Promise<Response>): Promise<{ ms: number; body: string; status: number }> {
-  const started = performance.now();
-  const response = await call();
-  const body = await response.text();
-  return { ms: performance.now() - started, body, status: response.status };
-}
-
 async function runDialect(dialect: Dialect, rows: string[]) {
   const store = await benchDatabase(dialect, 'provisioning');
   const receiver = childProcess(import.meta.url, 'receiver');
@@ -77,9 +71,11 @@ async function runDialect(dialect: Dialect, rows: string[]) {
   const server = childProcess(import.meta.url, 'server', { BENCH_DB_URL: store.url, ...ALLOW_PRIVATE });
   try {
     const port = await server.ready;
-    const base = `http://127.0.0.1:${port}/scim/v2`;
-    const headers = { authorization: `Bearer ${data.token}`, 'content-type': 'application/scim+json' };
-    const get = (path: string) => fetch(`${base}${path}`, { headers });
+    const scim = httpClient(`http://127.0.0.1:${port}/scim/v2`, {
+      authorization: `Bearer ${data.token}`,
+      'content-type': 'application/scim+json',
+    });
+    const get = (path: string) => scim.send('GET', path);
     const next = random(5);
     const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)] as T;
     const row = (scenario: string, times: number[], note: string) => {
@@ -94,7 +90,7 @@ async function runDialect(dialect: Dialect, rows: string[]) {
     const eq: number[] = [];
     for (let i = 0; i < QUERIES; i++) {
       const name = pick(data.usernames);
-      const reply = await timed(() => get(`/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`));
+      const reply = await get(`/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`);
       if (reply.status !== 200 || !reply.body.includes('"totalResults":1'))
         throw new Error(`userName eq ${name}: ${reply.body.slice(0, 200)}`);
       eq.push(reply.ms);
@@ -108,7 +104,7 @@ async function runDialect(dialect: Dialect, rows: string[]) {
       const length = 4 + Math.floor(next() * 3);
       const start = Math.floor(next() * Math.max(1, local.length - length));
       const fragment = local.slice(start, start + length);
-      const reply = await timed(() => get(`/Users?count=25&filter=${encodeURIComponent(`emails co "${fragment}"`)}`));
+      const reply = await get(`/Users?count=25&filter=${encodeURIComponent(`emails co "${fragment}"`)}`);
       if (reply.status !== 200) throw new Error(`emails co ${fragment}: ${reply.body.slice(0, 200)}`);
       matched += Number(/"totalResults":(\d+)/.exec(reply.body)?.[1] ?? 0);
       co.push(reply.ms);
@@ -125,18 +121,16 @@ async function runDialect(dialect: Dialect, rows: string[]) {
     await Promise.all(
       Array.from({ length: 8 }, async (_, worker) => {
         for (let i = worker; i < CREATES; i += 8) {
-          const reply = await timed(() =>
-            fetch(`${base}/Users`, {
-              method: 'POST',
-              headers,
-              body: JSON.stringify({
-                schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-                userName: `scim.new.${i}@contoso.com`,
-                externalId: `ext-${i}`,
-                name: { givenName: 'New', familyName: `Person ${i}` },
-                emails: [{ value: `scim.new.${i}@contoso.com`, type: 'work', primary: true }],
-                active: true,
-              }),
+          const reply = await scim.send(
+            'POST',
+            '/Users',
+            JSON.stringify({
+              schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+              userName: `scim.new.${i}@contoso.com`,
+              externalId: `ext-${i}`,
+              name: { givenName: 'New', familyName: `Person ${i}` },
+              emails: [{ value: `scim.new.${i}@contoso.com`, type: 'work', primary: true }],
+              active: true,
             }),
           );
           if (reply.status !== 201) throw new Error(`create ${i}: ${reply.status} ${reply.body.slice(0, 200)}`);
@@ -153,24 +147,22 @@ async function runDialect(dialect: Dialect, rows: string[]) {
     const patches: number[] = [];
     for (let g = 0; g < GROUPS; g++) {
       const members = data.ids.slice(g * 11_000, g * 11_000 + 11_000);
-      const created = await fetch(`${base}/Groups?excludedAttributes=members`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
+      const created = await scim.send(
+        'POST',
+        '/Groups?excludedAttributes=members',
+        JSON.stringify({
           schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
           displayName: `Bench group ${g}`,
           members: members.slice(0, 10_000).map((value) => ({ value })),
         }),
-      });
-      const group = (await created.json()) as { id: string };
-      const reply = await timed(() =>
-        fetch(`${base}/Groups/${group.id}?excludedAttributes=members`, {
-          method: 'PATCH',
-          headers,
-          body: JSON.stringify({
-            schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-            Operations: [{ op: 'Add', path: 'members', value: members.slice(10_000).map((value) => ({ value })) }],
-          }),
+      );
+      const group = JSON.parse(created.body) as { id: string };
+      const reply = await scim.send(
+        'PATCH',
+        `/Groups/${group.id}?excludedAttributes=members`,
+        JSON.stringify({
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'Add', path: 'members', value: members.slice(10_000).map((value) => ({ value })) }],
         }),
       );
       if (reply.status !== 200) throw new Error(`group patch: ${reply.status} ${reply.body.slice(0, 200)}`);
@@ -182,12 +174,13 @@ async function runDialect(dialect: Dialect, rows: string[]) {
       const times: number[] = [];
       for (let i = 0; i < QUERIES; i++) {
         const name = pick(data.usernames);
-        const reply = await timed(() => get(`/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`));
+        const reply = await get(`/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`);
         if (reply.status !== 200) throw new Error(`userName eq ${name}: ${reply.status}`);
         times.push(reply.ms);
       }
       row(`\`filter=userName eq "…"\` ${label}`, times, `${QUERIES} other usernames, each once`);
     });
+    scim.close();
   } finally {
     await receiver.stop();
     await server.stop();

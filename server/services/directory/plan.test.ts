@@ -51,6 +51,29 @@ describe('directory sync rules', () => {
     expect(dnKey('cn=a\\,b,dc=x')).not.toBe(dnKey('cn=a,b=,dc=x'));
   });
 
+  it('gives a DN without escapes the key of the same DN with its characters hex-escaped', () => {
+    // The first kind is split directly, the second read character by character: both must agree.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const letters = ['a', 'Z', 'é', 'ø', 'ß', 'Ł', 'ö', '1', '-', '.', ' ', '"', '<', '>', '=', '#', '李', 'Я'];
+    const value = () =>
+      Array.from({ length: 1 + Math.floor(next() * 8) }, () => letters[Math.floor(next() * letters.length)]).join('');
+    const hex = (text: string) =>
+      [...Buffer.from(text, 'utf8')].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
+    for (let i = 0; i < 500; i++) {
+      const rdns = Array.from({ length: 1 + Math.floor(next() * 5) }, () => [next() < 0.5 ? 'cn' : ' OU ', value()]);
+      const separators = rdns.map(() => [',', ', ', ';', '+'][Math.floor(next() * 4)] as string);
+      const plain = rdns.map(([type, v], j) => `${type}=${v}${j < rdns.length - 1 ? separators[j] : ''}`).join('');
+      const escaped = rdns
+        .map(([type, v], j) => `${type}=${hex(v as string)}${j < rdns.length - 1 ? separators[j] : ''}`)
+        .join('');
+      expect(dnKey(escaped), plain).toBe(dnKey(plain));
+    }
+  });
+
   it("reads Active Directory's objectGUID as text and asks for changes after the last uSNChanged", () => {
     const bytes = Buffer.from('33221100554477668899aabbccddeeff', 'hex');
     expect(guidText(bytes)).toBe('00112233-4455-6677-8899-aabbccddeeff');

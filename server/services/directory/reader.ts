@@ -41,9 +41,17 @@ export class DirectoryReadError extends Error {}
 
 /**
  * A DN as compared with another (RFC 4514): escapes undone (a directory may send `\,` or `\2C` for one comma), case,
- * and spaces around separators ignored, then written one way.
+ * and spaces around separators ignored, then written one way. A DN without escapes (most of them: a sync compares a
+ * few hundred thousand) is split at its separators directly.
  */
 export function dnKey(dn: string): string {
+  const text = dn.trim();
+  const rdns = text.includes('\\') ? escapedRdns(text) : text.split(/[,;+]/);
+  return rdns.map(rdnKey).join(',');
+}
+
+/** The RDNs of a DN with escapes: hex escapes become the characters they encode, other escapes stay as `\c`. */
+function escapedRdns(text: string): string[] {
   const parts: string[] = [];
   let bytes: number[] = [];
   const flush = () => {
@@ -52,7 +60,6 @@ export function dnKey(dn: string): string {
   };
   let current = '';
   const rdns: string[] = [];
-  const text = dn.trim();
   for (let i = 0; i < text.length; i++) {
     const c = text[i] as string;
     if (c === '\\' && i + 1 < text.length) {
@@ -79,20 +86,20 @@ export function dnKey(dn: string): string {
   flush();
   current += parts.splice(0).join('');
   rdns.push(current);
-  return rdns
-    .map((rdn) => {
-      const at = rdn.search(/(?<!\\)=/);
-      const type = rdn.slice(0, at).trim().toLowerCase();
-      // Escaped characters kept escaped (as \c); hex escapes became the characters: escape those that need it.
-      const value = rdn
-        .slice(at + 1)
-        .trim()
-        .replace(/\\(.)/g, '$1')
-        .replace(/[\\,+"<>;=]/g, (ch) => `\\${ch}`)
-        .toLowerCase();
-      return `${type}=${value}`;
-    })
-    .join(',');
+  return rdns;
+}
+
+function rdnKey(rdn: string): string {
+  const at = rdn.search(/(?<!\\)=/);
+  const type = rdn.slice(0, at).trim().toLowerCase();
+  // Escaped characters kept escaped (as \c); hex escapes became the characters: escape those that need it.
+  const value = rdn
+    .slice(at + 1)
+    .trim()
+    .replace(/\\(.)/g, '$1')
+    .replace(/[\\,+"<>;=]/g, (ch) => `\\${ch}`)
+    .toLowerCase();
+  return `${type}=${value}`;
 }
 
 /** Active Directory's objectGUID in its usual text form (the first three parts are stored little-endian). */

@@ -145,13 +145,6 @@ export class AccountTokens {
     this.known.delete(hash);
   }
 
-  /** The principal of a token this process accepted in the last few seconds, without asking the database; else null. */
-  remembered(token: string): TokenPrincipal | null {
-    if (!token.startsWith(this.kind.prefix) || token.length > LONGEST) return null;
-    const known = this.known.get(sha256(token));
-    return known && known.until > this.now().getTime() ? known.principal : null;
-  }
-
   /**
    * The principal a bearer token names, or null. Each call hashes the token and looks the hash up by its unique
    * index (no comparison of secrets, so nothing to time); its last use is noted at most once a minute.

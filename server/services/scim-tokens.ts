@@ -48,11 +48,6 @@ export class ScimTokens {
     await this.tokens.revoke(actor, id, meta);
   }
 
-  /** The SCIM client of a token accepted a moment ago, without a query; null when it must be looked up. */
-  remembered(token: string): ScimClient | null {
-    return this.tokens.remembered(token);
-  }
-
   /** The SCIM client a bearer token names, or null; notes its last use at most once a minute. */
   authenticate(token: string): Promise<ScimClient | null> {
     return this.tokens.authenticate(token);

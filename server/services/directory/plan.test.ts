@@ -51,14 +51,37 @@ describe('directory sync rules', () => {
     expect(dnKey('cn=a\\,b,dc=x')).not.toBe(dnKey('cn=a,b=,dc=x'));
   });
 
-  it('gives a DN without escapes the key of the same DN with its characters hex-escaped', () => {
-    // The first kind is split directly, the second read character by character: both must agree.
+  it('gives a DN without escapes the key of the same DN with its characters escaped', () => {
+    // The first kind is split and keyed directly, the others read character by character (hex escapes) or keyed
+    // with their escapes undone (a backslash before a character): all must agree.
     let seed = 7;
     const next = () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
       return seed / 2_147_483_648;
     };
-    const letters = ['a', 'Z', 'é', 'ø', 'ß', 'Ł', 'ö', '1', '-', '.', ' ', '"', '<', '>', '=', '#', '李', 'Я'];
+    const letters = [
+      'a',
+      'Z',
+      'é',
+      'ø',
+      'ß',
+      'Ł',
+      'ö',
+      '1',
+      '-',
+      '.',
+      ' ',
+      '"',
+      '<',
+      '>',
+      '=',
+      '#',
+      '李',
+      'Я',
+      'Σ',
+      "'",
+      '.',
+    ];
     const value = () =>
       Array.from({ length: 1 + Math.floor(next() * 8) }, () => letters[Math.floor(next() * letters.length)]).join('');
     const hex = (text: string) =>
@@ -71,6 +94,13 @@ describe('directory sync rules', () => {
         .map(([type, v], j) => `${type}=${hex(v as string)}${j < rdns.length - 1 ? separators[j] : ''}`)
         .join('');
       expect(dnKey(escaped), plain).toBe(dnKey(plain));
+      // A backslash before each character but spaces (an escaped space at either end is kept) and hex digits (which
+      // would read as a hex escape with the next one).
+      const backslash = (text: string) => [...text].map((c) => (/[ 0-9a-fA-F]/.test(c) ? c : `\\${c}`)).join('');
+      const backslashed = rdns
+        .map(([type, v], j) => `${type}=${backslash(v as string)}${j < rdns.length - 1 ? separators[j] : ''}`)
+        .join('');
+      expect(dnKey(backslashed), plain).toBe(dnKey(plain));
     }
   });
 

@@ -46,8 +46,7 @@ export class DirectoryReadError extends Error {}
  */
 export function dnKey(dn: string): string {
   const text = dn.trim();
-  const rdns = text.includes('\\') ? escapedRdns(text) : text.split(/[,;+]/);
-  return rdns.map(rdnKey).join(',');
+  return text.includes('\\') ? escapedRdns(text).map(rdnKey).join(',') : text.split(/[,;+]/).map(plainRdnKey).join(',');
 }
 
 /** The RDNs of a DN with escapes: hex escapes become the characters they encode, other escapes stay as `\c`. */
@@ -87,6 +86,14 @@ function escapedRdns(text: string): string[] {
   current += parts.splice(0).join('');
   rdns.push(current);
   return rdns;
+}
+
+/** rdnKey for an RDN of a DN without escapes: the first = ends the type, and the value has no , + ; or \\ to escape. */
+function plainRdnKey(rdn: string): string {
+  const at = rdn.indexOf('=');
+  const value = rdn.slice(at + 1).trim();
+  const escaped = /["<>=]/.test(value) ? value.replace(/["<>=]/g, (ch) => `\\${ch}`) : value;
+  return `${rdn.slice(0, at).trim().toLowerCase()}=${escaped.toLowerCase()}`;
 }
 
 function rdnKey(rdn: string): string {

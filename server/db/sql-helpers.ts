@@ -20,6 +20,15 @@ export function unicodeLower(dialect: 'sqlite' | 'postgres', expr: RawBuilder<un
   return dialect === 'postgres' ? sql<string>`lower(${expr} collate "default")` : sql<string>`unicode_lower(${expr})`;
 }
 
+/** Ids one statement carries at most (one parameter on PostgreSQL, one JSON text on SQLite): 100,000 take 20. */
+export const IDS_PER_STATEMENT = 5000;
+
+/** `ids` without repeats, IDS_PER_STATEMENT at a time: each chunk one `idIn`. */
+export function* idChunks<T extends number | string>(ids: readonly T[]): Generator<T[]> {
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += IDS_PER_STATEMENT) yield unique.slice(i, i + IDS_PER_STATEMENT);
+}
+
 /**
  * `column` is one of `ids`. On PostgreSQL that is `= any(array)`: a filter or an index condition, planned without a
  * join, so statistics that lag behind a large change (a team just given 100,000 members) cannot lead the planner to

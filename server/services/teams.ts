@@ -5,7 +5,7 @@
 import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
-import { idIn, typedParams } from '../db/sql-helpers.js';
+import { idChunks, idIn, typedParams } from '../db/sql-helpers.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { type GroupFacts, NO_GROUPS, type Resource } from '../policy/decide.js';
 import { type Actor, authorize } from '../policy.js';
@@ -16,9 +16,6 @@ import type { RequestMeta } from './users.js';
 
 export type Trx = Transaction<Database>;
 export type MembershipOutcome = { status: 'done' } | { status: 'skipped'; reason: string };
-
-/** Ids per statement: large enough that 100,000 users take a few dozen statements. */
-const CHUNK = 5000;
 
 export interface TeamGroup {
   id: number;
@@ -97,7 +94,7 @@ export class Teams {
     const group = await this.groupWithin(trx, accountId, groupId);
     const out = new Map<number, MembershipOutcome>();
     const at = this.now().toISOString();
-    for (const chunk of chunks(userIds)) {
+    for (const chunk of idChunks(userIds)) {
       const existing = await this.holdersIn(trx, 'group_members', accountId, groupId, chunk).execute();
       const members = new Set(existing.map((row) => row.user_id));
       const todo = chunk.filter((id) => !members.has(id));
@@ -153,7 +150,7 @@ export class Teams {
     if (userIds.length === 0) return 0;
     const at = this.now().toISOString();
     const usernames = new Map<number, string>();
-    for (const chunk of chunks(userIds)) {
+    for (const chunk of idChunks(userIds)) {
       const rows = await trx
         .selectFrom('users')
         .select(['id', 'username'])
@@ -165,7 +162,7 @@ export class Teams {
     const groupIds = [...new Set(changes.flatMap((change) => [...change.join, ...change.leave]))];
     const groups = new Map<number, { id: number; path: string }>();
     const nameKeys = new Map<number, string>();
-    for (const chunk of chunks(groupIds)) {
+    for (const chunk of idChunks(groupIds)) {
       const rows = await trx
         .selectFrom('groups as g')
         .leftJoin('groups as p', 'p.id', 'g.parent_id')
@@ -196,7 +193,7 @@ export class Teams {
     // here: an UPDATE looking through each user's teams costs more than the inserts).
     const withMain = new Set<number>();
     const joiners = [...new Set(joins.map((join) => join.userId))];
-    for (const chunk of chunks(joiners)) {
+    for (const chunk of idChunks(joiners)) {
       const rows = await trx
         .selectFrom('group_members')
         .select('user_id')
@@ -238,7 +235,7 @@ export class Teams {
     const lostMain = new Set<number>();
     for (const change of changes) for (const groupId of change.leave) note(leaving, groupId, change.userId);
     for (const [groupId, members] of leaving) {
-      for (const chunk of chunks(members)) {
+      for (const chunk of idChunks(members)) {
         const removed = await trx
           .deleteFrom('group_members')
           .where('account_id', '=', accountId)
@@ -254,7 +251,7 @@ export class Teams {
     }
     const changed = [...new Set([...joined.keys(), ...left.keys()])];
     // Whoever left their main team gets the alphabetically first of their remaining teams.
-    for (const chunk of chunks([...lostMain])) await this.promoteFirstRemaining(trx, chunk);
+    for (const chunk of idChunks([...lostMain])) await this.promoteFirstRemaining(trx, chunk);
 
     const describeAll = (ids: number[] | undefined) => (ids ?? []).map((id) => groups.get(id) as { id: number });
     const entries: AuditEntry[] = [];
@@ -273,7 +270,7 @@ export class Teams {
           });
     await this.audit.recordMany(trx, entries, at);
     const touched = [...new Set([...joined.values(), ...left.values()].flat())];
-    for (const chunk of chunks(touched)) await this.touch(trx, chunk);
+    for (const chunk of idChunks(touched)) await this.touch(trx, chunk);
     await emitUserEvents(
       trx,
       this.dialect,
@@ -308,7 +305,7 @@ export class Teams {
   async unassignTeamWithin(trx: Trx, actor: Actor, accountId: number, userIds: number[], groupId: number) {
     const group = await this.groupWithin(trx, accountId, groupId);
     const out = new Map<number, MembershipOutcome>();
-    for (const chunk of chunks(userIds)) {
+    for (const chunk of idChunks(userIds)) {
       const rows = await this.holdersIn(trx, 'group_members', accountId, groupId, chunk).select('is_main').execute();
       const members = rows.map((row) => row.user_id);
       markDone(out, chunk, members, 'not a member');
@@ -333,7 +330,7 @@ export class Teams {
   async setMainTeamWithin(trx: Trx, actor: Actor, accountId: number, userIds: number[], groupId: number) {
     const group = await this.groupWithin(trx, accountId, groupId);
     const out = new Map<number, MembershipOutcome>();
-    for (const chunk of chunks(userIds)) {
+    for (const chunk of idChunks(userIds)) {
       const rows = await this.holdersIn(trx, 'group_members', accountId, groupId, chunk).select('is_main').execute();
       const members = new Map(rows.map((row) => [row.user_id, row.is_main === 1]));
       const targets: number[] = [];
@@ -410,7 +407,7 @@ export class Teams {
       .where('account_id', '=', accountId)
       .where(this.idIn('group_id', groupIds))
       .executeTakeFirst();
-    for (const chunk of chunks(lostMain.map((row) => row.user_id))) await this.promoteFirstRemaining(trx, chunk);
+    for (const chunk of idChunks(lostMain.map((row) => row.user_id))) await this.promoteFirstRemaining(trx, chunk);
     const left = new Map<number, ReturnType<typeof describe>[]>();
     for (const row of leaving) {
       const path = row.parent_name ? `${row.parent_name} / ${row.name}` : row.name;
@@ -469,7 +466,7 @@ export class Teams {
     const out = new Map<number, MembershipOutcome>();
     const at = this.now().toISOString();
     const already = table === 'group_supervisors' ? 'already a supervisor' : 'already manages the group';
-    for (const chunk of chunks(userIds)) {
+    for (const chunk of idChunks(userIds)) {
       const existing = await this.holdersIn(trx, table, accountId, groupId, chunk).execute();
       const has = new Set(existing.map((row) => row.user_id));
       for (const id of has) out.set(id, { status: 'skipped', reason: already });
@@ -506,7 +503,7 @@ export class Teams {
     const group = await this.groupWithin(trx, accountId, groupId);
     const out = new Map<number, MembershipOutcome>();
     const missing = table === 'group_supervisors' ? 'not a supervisor' : 'does not manage the group';
-    for (const chunk of chunks(userIds)) {
+    for (const chunk of idChunks(userIds)) {
       const rows = await this.holdersIn(trx, table, accountId, groupId, chunk).execute();
       const holders = rows.map((row) => row.user_id);
       markDone(out, chunk, holders, missing);
@@ -758,11 +755,6 @@ export class Teams {
     });
     return { teams: await this.teamsOf(actor, userId), event };
   }
-}
-
-function* chunks(ids: readonly number[]): Generator<number[]> {
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += CHUNK) yield unique.slice(i, i + CHUNK);
 }
 
 /** Marks `done` ids done and every other id of `asked` skipped for `reason` (a user the statement did not touch). */

@@ -251,12 +251,18 @@ function runAtOnce<T>(steps: Generator<void, T>): T {
   }
 }
 
+/**
+ * Lets the process answer requests between two slices or transactions: SQLite's driver is synchronous, so a run of
+ * statements (or a plan of 100,000 entries) would otherwise keep the event loop to itself from start to end.
+ */
+export const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Runs a slicing generator, letting the event loop answer what waits between two slices. */
 export async function runSliced<T>(steps: Generator<void, T>): Promise<T> {
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await breathe();
   }
 }
 

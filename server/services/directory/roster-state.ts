@@ -5,19 +5,12 @@ import type { AttributeMapping } from '../../../shared/directory-schemas.js';
 import type { Dialect } from '../../db/dialect.js';
 import type { Db } from '../../db/index.js';
 import type { DirectoryConnectionsTable } from '../../db/schema/directory-connections.js';
-import { idIn } from '../../db/sql-helpers.js';
+import { idChunks, idIn } from '../../db/sql-helpers.js';
 import { type LinkedUser, type MissingUsers, planGroupsSliced, planUsersSliced } from './plan.js';
 import type { DirectoryGroup, DirectoryUser } from './reader.js';
 import type { SyncPlan } from './run-view.js';
 
 type Connection = Selectable<DirectoryConnectionsTable>;
-
-/** Ids a statement carries at most (one parameter on PostgreSQL, one JSON text on SQLite). */
-const IDS_PER_STATEMENT = 5000;
-
-function* chunksOf<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += IDS_PER_STATEMENT) yield items.slice(i, i + IDS_PER_STATEMENT);
-}
 
 /** What was read from the directory for a run. */
 export interface DirectoryRead {
@@ -69,7 +62,7 @@ export async function planRun(
     for (const entry of read.entries) if (entry.externalId) wanted.add(entry.externalId);
     for (const { external_id } of ids) if (!read.present.has(external_id)) wanted.add(external_id);
     linkedRows = [];
-    for (const chunk of chunksOf([...wanted]))
+    for (const chunk of idChunks([...wanted]))
       linkedRows.push(
         ...(await linkedQuery()
           .where(idIn(dialect, 'l.external_id', chunk))
@@ -77,7 +70,7 @@ export async function planRun(
       );
     usernames = new Map();
     const names = [...new Set(read.entries.flatMap((entry) => (entry.username ? [entry.username] : [])))];
-    for (const chunk of chunksOf(names)) {
+    for (const chunk of idChunks(names)) {
       const rows = await db
         .selectFrom('users')
         .select(['id', 'username'])
@@ -89,7 +82,7 @@ export async function planRun(
     // A username's holder synced from another entry is told apart from a local user by its link.
     const loaded = new Set(linkedRows.map((row) => row.user_id));
     const holders = [...usernames.values()].filter((id) => !loaded.has(id));
-    for (const chunk of chunksOf(holders))
+    for (const chunk of idChunks(holders))
       linkedRows.push(
         ...(await linkedQuery()
           .where(idIn(dialect, 'l.user_id', chunk))

@@ -15,13 +15,12 @@ import type { AuditLog } from '../audit.js';
 import type { Teams } from '../teams.js';
 import { isUniqueViolation, type RequestMeta } from '../users.js';
 import { DirectoryStepError, openDirectory, release } from './client.js';
-import type { EntryProblem, PlannedUser } from './plan.js';
+import { breathe, type EntryProblem, type PlannedUser } from './plan.js';
 import { PRESETS } from './presets.js';
 import { DirectoryReadError, type ReadSettings, readGroups, readUserIds, readUsers } from './reader.js';
 import { type DirectoryRead, planRun } from './roster-state.js';
 import { columnsOf, presentRun, previewOf, type SyncPlan } from './run-view.js';
 import {
-  breathe,
   type GroupCounts,
   removeGroups,
   syncMemberships,

@@ -15,7 +15,7 @@ import { withdrawLinks } from '../links.js';
 import type { MembershipChange, Teams } from '../teams.js';
 import { emitUserEvents, type UserEventInput, userChangeEvents } from '../user-events.js';
 import { auditSnapshot, derivedColumns, type UserRow } from '../user-presenter.js';
-import type { GroupPlan, PlannedUser } from './plan.js';
+import { breathe, type GroupPlan, type PlannedUser } from './plan.js';
 import { dnKey } from './reader.js';
 import type { DirectoryRead } from './roster-state.js';
 import type { SyncPlan } from './run-view.js';
@@ -326,12 +326,6 @@ const membershipBatch = (dialect: DatabaseHandle['dialect']) => (dialect === 'sq
 
 /** Items a loop goes through between two pauses (see `breathe`). */
 const SLICE = 5000;
-
-/**
- * Lets the process answer requests between two transactions: SQLite's driver is synchronous, so a run of statements
- * would otherwise keep the event loop to itself from the first batch to the last.
- */
-export const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Makes the managed users' memberships of the connection's groups what the directory says (adding and removing

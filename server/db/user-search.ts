@@ -41,6 +41,8 @@ const SAMPLE_DOCS = 4000;
 const SAMPLE_MIN_USERS = 20_000;
 const SAMPLE_AGE_MS = 10 * 60 * 1000;
 const SAMPLED_ACCOUNTS = 64;
+/** SQLite: accounts searched by testing every user (see UserSearch.scanUsers). */
+const SQLITE_SCAN_USERS = 20_000;
 /** Matching documents an estimate keeps, for the followers of a two-letter term (see likelyTrigramTests). */
 const SAMPLE_MATCH_DOCUMENTS = 200;
 /** Estimates an account's sample remembers (then it forgets them all and starts over). */
@@ -175,6 +177,14 @@ export class UserSearch implements PlanSteering {
   readonly countCap: number;
   /** Whether the index can count candidates cheaply (SQLite's FTS5 can; a GIN index reads whole posting lists). */
   readonly countsCheaply: boolean;
+  /**
+   * Accounts of at most this many users are searched without the search index, by testing every user's document
+   * (see UserList.scope). SQLite tests a document in about half a microsecond, so a whole account of 20,000 in about
+   * 10 ms, while its full-text index holds every account's users, and a common trigram's list is read across all of
+   * them (a domain fragment took 270 ms in an account of 1,000 beside one of a million). PostgreSQL: none, since its
+   * first window of the name index (which holds the documents) already tests a small account whole, in one query.
+   */
+  readonly scanUsers: number;
 
   private readonly samples = new Map<number, AccountSample>();
   private readonly sampling = new Map<number, Promise<void>>();
@@ -182,9 +192,10 @@ export class UserSearch implements PlanSteering {
 
   constructor(
     private readonly handle: DatabaseHandle,
-    options: { sampleMinUsers?: number } = {},
+    options: { sampleMinUsers?: number; scanUsers?: number } = {},
   ) {
     this.countsCheaply = handle.dialect === 'sqlite';
+    this.scanUsers = options.scanUsers ?? (handle.dialect === 'sqlite' ? SQLITE_SCAN_USERS : 0);
     this.countCap = handle.dialect === 'sqlite' ? COUNT_CAP : POSTGRES_COUNT_CAP;
     this.sampleMinUsers = options.sampleMinUsers ?? SAMPLE_MIN_USERS;
   }

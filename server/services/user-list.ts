@@ -55,6 +55,8 @@ export interface SearchTuning {
   sampleMinUsers?: number;
   /** PostgreSQL: a search estimated to match at most this many users sorts its candidates at once. */
   sparseMatches?: number;
+  /** Accounts of at most this many users are searched by testing every user (the default: UserSearch.scanUsers). */
+  scanUsers?: number;
 }
 
 export const DEFAULT_TUNING: SearchTuning = {
@@ -206,7 +208,7 @@ export class UserList {
   ) {
     this.db = handle.db;
     this.dialect = handle.dialect;
-    this.search = new UserSearch(handle, { sampleMinUsers: tuning.sampleMinUsers });
+    this.search = new UserSearch(handle, { sampleMinUsers: tuning.sampleMinUsers, scanUsers: tuning.scanUsers });
   }
 
   /** Reads the account's search sample now (PostgreSQL; searches otherwise read it in the background, see UserSearch). */
@@ -613,11 +615,23 @@ export class UserList {
       const total = async () => ({ count: await this.facetCount(accountId, filter, departments), exact: true });
       return { plan: 'walk', searching: false, where, filters, candidates: unused, total };
     }
-    const candidates = this.search.candidates(accountId, terms);
-    if (candidates === 'none') return 'none';
     /** Matches, counted no further than the cap. */
     const capped = (q: (query: UsersQuery) => UsersQuery, db: Kysely<Database>) =>
       countUpTo(q(db.selectFrom('users')), db);
+    const searching = { searching: true, where, filters } as const;
+    const scanned = {
+      ...searching,
+      plan: 'walk',
+      candidates: unused,
+      total: (plans: PlanSteering) => plans.walkPlan((db) => capped(where, db)),
+    } as const;
+    // A small account: every user's document is tested (the sort index walked for the page, all of them for the
+    // total), since the search index's lists hold every account's users.
+    if (this.search.scanUsers > 0 && (await this.facetCount(accountId, {}, null)) <= this.search.scanUsers) {
+      return scanned;
+    }
+    const candidates = this.search.candidates(accountId, terms);
+    if (candidates === 'none') return 'none';
     /**
      * Matches among a stretch of the account in name order (rows `skip` to `skip + take`), counted no further than
      * `upTo`. PostgreSQL reads the stretch from the name index, which holds the search document.
@@ -634,16 +648,8 @@ export class UserList {
       );
       return countAtMost(matches, db, upTo);
     };
-    const searching = { searching: true, where, filters } as const;
     // No index narrows single letters (nor two on PostgreSQL): walk the sort index, testing each row.
-    if (!candidates) {
-      return {
-        ...searching,
-        plan: 'walk',
-        candidates: unused,
-        total: (plans) => plans.walkPlan((db) => capped(where, db)),
-      };
-    }
+    if (!candidates) return scanned;
 
     if (this.search.countsCheaply) {
       // SQLite, one pass over the FTS index: few candidates are fetched by id and sorted; many are dense, so walking

@@ -234,9 +234,21 @@ describe.each(DIALECTS)('group and license plans agree (%s)', (dialect) => {
     actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
     const { database, audit } = h.ctx;
     const now = () => new Date();
-    directories.members = new UserDirectory(database, audit, now, { selectiveCandidates: 1_000_000, walkWindow: 1 });
-    directories.walk = new UserDirectory(database, audit, now, { selectiveCandidates: 0, walkWindow: 1_000_000 });
-    directories.smallWindow = new UserDirectory(database, audit, now, { selectiveCandidates: 0, walkWindow: 4 });
+    directories.members = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
+      selectiveCandidates: 1_000_000,
+      walkWindow: 1,
+    });
+    directories.walk = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 1_000_000,
+    });
+    directories.smallWindow = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 4,
+    });
   });
   afterAll(() => h.close());
 
@@ -286,7 +298,12 @@ describe.each(DIALECTS)('group and license plans agree (%s)', (dialect) => {
     // The other filters leave more users than the budget, so the group's first members are tested (a page found by
     // walking the sort index; on PostgreSQL a page that sorts the members past a window counts them all).
     const budget = (setCountBudget: number) =>
-      new UserDirectory(database, audit, now, { selectiveCandidates: 0, walkWindow: 1_000_000, setCountBudget });
+      new UserDirectory(database, audit, now, {
+        scanUsers: 0,
+        selectiveCandidates: 0,
+        walkWindow: 1_000_000,
+        setCountBudget,
+      });
     const filter = { groupId: teamId, license: 'quality_management' as const };
     const exact = await new UserDirectory(database, audit, now).list(actor, filter);
     expect(exact.totalExact).toBe(true);

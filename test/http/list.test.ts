@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../server/db/migrations/index.js';
+import type { Actor } from '../../server/policy.js';
+import { DEFAULT_TUNING } from '../../server/services/user-list.js';
+import { UserDirectory } from '../../server/services/users.js';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness } from '../support/harness.js';
 
@@ -41,12 +44,24 @@ const PEOPLE = [
 
 const names = (reply: { body: { items: { username: string }[] } }) => reply.body.items.map((u) => u.username);
 
+/**
+ * The usernames a search finds through the search index: these accounts are small enough to be searched by testing
+ * every user (UserSearch.scanUsers), so the API's answers alone would not show the index kept up to date.
+ */
+async function indexedSearch(h: Harness, accountId: number, q: string): Promise<string[]> {
+  const indexed = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), { ...DEFAULT_TUNING, scanUsers: 0 });
+  const actor: Actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
+  const page = await indexed.list(actor, { q, limit: 100 });
+  return page.items.map((user) => user.username);
+}
+
 describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (dialect) => {
   let h: Harness;
   let owner: Client;
+  let accountId: number;
   beforeAll(async () => {
     h = await createHarness(dialect);
-    owner = (await h.newAccount()).owner;
+    ({ owner, accountId } = await h.newAccount());
     for (const person of PEOPLE) await h.buildUser(owner, person);
     // Another account with look-alike users never leaks into these results.
     const other = await h.newAccount();
@@ -84,21 +99,26 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
     expect(names(reply).sort()).toEqual([...expected].sort());
     expect(reply.body.total).toBe(expected.length);
     expect(reply.body.totalExact).toBe(true);
+    expect((await indexedSearch(h, accountId, q)).sort()).toEqual([...expected].sort());
   });
 
   it('finds a user whose letters are new to the index right after they are added or renamed', async () => {
     expect((await owner.get('/users?q=qy')).body.items).toEqual([]);
     const user = await h.buildUser(owner, { firstName: 'Qyzzle', lastName: 'Newletters' });
     expect(names(await owner.get('/users?q=qy'))).toEqual([user.username]);
+    expect(await indexedSearch(h, accountId, 'qy')).toEqual([user.username]);
     expect((await owner.get('/users?q=wq')).body.items).toEqual([]);
     await owner.patch(`/users/${user.id}`, { lastName: 'Wqorth' });
     expect(names(await owner.get('/users?q=wq'))).toEqual([user.username]);
+    expect(await indexedSearch(h, accountId, 'wq')).toEqual([user.username]);
+    expect(await indexedSearch(h, accountId, 'newlet')).toEqual([]);
     await owner.del(`/users/${user.id}`);
     expect((await owner.get('/users?q=wq')).body.items).toEqual([]);
+    expect(await indexedSearch(h, accountId, 'wq')).toEqual([]);
   });
 
   it('finds two letters before any character, in any script', async () => {
-    const { owner: admin } = await h.newAccount();
+    const { owner: admin, accountId: scripts } = await h.newAccount();
     const people = [
       ['zhore', 'Zhøre', 'Lund'],
       ['ivan', 'Иван', 'Петров'],
@@ -109,7 +129,11 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
     for (const [username, firstName, lastName, nickname] of people) {
       await h.buildUser(admin, { username, firstName, lastName, nicknames: nickname ? [nickname] : [] });
     }
-    const search = async (q: string) => names(await admin.get(`/users?q=${encodeURIComponent(q)}`)).sort();
+    const search = async (q: string) => {
+      const found = names(await admin.get(`/users?q=${encodeURIComponent(q)}`)).sort();
+      expect((await indexedSearch(h, scripts, q)).sort(), q).toEqual(found);
+      return found;
+    };
     expect(await search('zh')).toEqual(['mail', 'zhore', 'zhu']);
     expect(await search('zhø')).toEqual(['zhore']);
     expect(await search('ив')).toEqual(['ivan']);

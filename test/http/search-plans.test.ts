@@ -42,13 +42,32 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
     actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
     const { database, audit } = h.ctx;
     const now = () => new Date();
-    directories.candidates = new UserDirectory(database, audit, now, { selectiveCandidates: 1_000_000, walkWindow: 1 });
-    directories.walkOnly = new UserDirectory(database, audit, now, { selectiveCandidates: 0, walkWindow: 1_000_000 });
-    directories.smallWindow = new UserDirectory(database, audit, now, { selectiveCandidates: 0, walkWindow: 7 });
+    directories.candidates = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
+      selectiveCandidates: 1_000_000,
+      walkWindow: 1,
+    });
+    directories.walkOnly = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 1_000_000,
+    });
+    directories.smallWindow = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 7,
+    });
+    // Every user's document tested, as a small account is searched (see UserSearch.scanUsers).
+    directories.scanned = new UserDirectory(database, audit, now, {
+      scanUsers: 1_000_000,
+      selectiveCandidates: 0,
+      walkWindow: 7,
+    });
     // PostgreSQL: every search of this small account is estimated from a sample of all of it, so each one sorts its
     // candidates at once, reading the longer terms' posting lists alone when its two-letter terms leave most of their
     // users (`sa smi`: Sales holds most Smiths).
     directories.sampled = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
       selectiveCandidates: 1000,
       walkWindow: 5000,
       sampleMinUsers: 1,
@@ -57,6 +76,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
     // Sampled but never sparse: a two-letter search whose sampled matches start with its surname cluster (`zh`,
     // `sm`) goes to the cluster without a window; the others walk windows as without a sample.
     directories.sampledDense = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
       selectiveCandidates: 0,
       walkWindow: 7,
       sampleMinUsers: 1,
@@ -84,6 +104,27 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
     'mu',
     'sa smi',
   ];
+  it('tests every user of an account of at most scanUsers users instead of reading the search index', async () => {
+    const { total: users } = await h.ctx.users.facets(actor);
+    const indexReads = vi.spyOn(UserSearch.prototype, 'candidates');
+    const reads: number[] = [];
+    for (const scanUsers of [users, users - 1]) {
+      indexReads.mockClear();
+      const directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+        scanUsers,
+        selectiveCandidates: 1000,
+        walkWindow: 5000,
+      });
+      const page = await directory.list(actor, { q: 'sch', limit: 5 });
+      expect([page.total, page.totalExact]).toEqual([120, true]);
+      reads.push(indexReads.mock.calls.length);
+    }
+    indexReads.mockRestore();
+    expect(reads).toEqual([0, 1]);
+    // By default SQLite scans accounts of up to 20,000 users; PostgreSQL's first window does the same work.
+    expect(new UserSearch(h.ctx.database).scanUsers).toBe(dialect === 'sqlite' ? 20_000 : 0);
+  });
+
   it.each(queries)('%j pages the same way under every plan', async (q) => {
     for (const sort of ['name', 'firstName', 'username'] as const) {
       for (const order of ['asc', 'desc'] as const) {
@@ -111,6 +152,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
           }
           expect(pages.walkOnly, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.smallWindow, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
+          expect(pages.scanned, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.sampled, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.sampledDense, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
         }
@@ -143,6 +185,7 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
     await insertUsersInBulk(h.ctx.database, other.accountId, eves, { batchSize: 250 });
     actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
     directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+      scanUsers: 0,
       selectiveCandidates: 0,
       walkWindow: 50,
       countProbe: 200,
@@ -167,6 +210,7 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
   // A directory that walks too little to count a dense search, so a total past the cap needs the proofs below.
   const walkingLittleDirectory = () =>
     new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+      scanUsers: 0,
       selectiveCandidates: 0,
       walkWindow: 50,
       countProbe: 50,
@@ -362,7 +406,7 @@ describe('search estimates (postgres)', () => {
 
   it('sorts a sparse search at once, and walks a window first without an estimate', async () => {
     const { plans, spy } = recordPlans();
-    const tuning = { selectiveCandidates: 0, walkWindow: 50 };
+    const tuning = { scanUsers: 0, selectiveCandidates: 0, walkWindow: 50 };
     const sampled = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), { ...tuning, sampleMinUsers: 1 });
     await sampled.readSearchSample(accountId);
     const unsampled = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
@@ -384,7 +428,7 @@ describe('search estimates (postgres)', () => {
 
   it('walks straight to the surname cluster of a two-letter search when the sample says its matches start there', async () => {
     const { plans, spy } = recordPlans();
-    const tuning = { selectiveCandidates: 0, walkWindow: 50, sparseMatches: 0 };
+    const tuning = { scanUsers: 0, selectiveCandidates: 0, walkWindow: 50, sparseMatches: 0 };
     const pages: string[][] = [];
     for (const sampleMinUsers of [1, 10_000]) {
       const directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), { ...tuning, sampleMinUsers });

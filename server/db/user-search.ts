@@ -388,6 +388,14 @@ export class UserSearch implements PlanSteering {
     return this.handle.dialect === 'sqlite' ? sql<number>`+users.account_id` : sql<number>`(users.account_id + 0)`;
   }
 
+  /**
+   * A column no index looks a value up in (SQLite), so a list walks its sort index testing the value on each row
+   * rather than sort every row a common value holds. PostgreSQL's planner knows how common each value is.
+   */
+  unindexedColumn(column: string): RawBuilder<unknown> {
+    return this.handle.dialect === 'sqlite' ? sql`+${sql.ref(`users.${column}`)}` : sql.ref(`users.${column}`);
+  }
+
   /** A sort key that no index serves (SQLite): candidate plans sort their few rows instead of walking an index. */
   candidateSortKey(column: string): RawBuilder<unknown> {
     return this.handle.dialect === 'sqlite' ? sql`+${sql.ref(`users.${column}`)}` : sql.ref(`users.${column}`);
@@ -504,7 +512,7 @@ export class UserSearch implements PlanSteering {
   candidates(accountId: number, foldedTerms: string[]): SearchCandidates | 'none' | null {
     if (this.handle.dialect === 'postgres') return this.postgresCandidates(accountId, foldedTerms);
     const terms = foldedTerms.map(searchForm);
-    const sqlite = this.handle.sqlite;
+    const sqlite = this.handle.sqliteReader;
     if (!sqlite) return null;
     const groups: string[] = [];
     for (const term of terms) {
@@ -578,7 +586,7 @@ export class UserSearch implements PlanSteering {
    * this connection (total_changes) or a commit by another one (data_version).
    */
   private trigramsStartingWith(prefix: string): string[] {
-    const sqlite = this.handle.sqlite;
+    const sqlite = this.handle.sqliteReader;
     if (!sqlite) return [];
     const stamp = `${sqlite.pragma('data_version', { simple: true })}:${sqlite.prepare('select total_changes()').pluck().get()}`;
     if (stamp !== this.trigramsStamp) {

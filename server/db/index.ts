@@ -2,22 +2,28 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { type CompiledQuery, Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect } from 'kysely';
+import {
+  type CompiledQuery,
+  Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+} from 'kysely';
 import pg from 'pg';
 import { type Dialect, dialectOf } from './dialect.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema/index.js';
-import { SqliteTwoConnectionDialect } from './sqlite-driver.js';
 
 export type Db = Kysely<Database>;
 
 export interface DatabaseHandle {
   db: Db;
   dialect: Dialect;
-  /** The raw SQLite connection that writes, for the few statements Kysely cannot express (FTS merges). */
+  /** The raw SQLite connection, for the few statements Kysely cannot express (FTS vocabulary). */
   sqlite: SqliteDatabase.Database | null;
-  /** The raw SQLite connection that reads (see sqlite-driver.ts), for searches of the FTS index and its vocabulary. */
-  sqliteReader: SqliteDatabase.Database | null;
   /**
    * Runs a hot statement under a fixed name: PostgreSQL parses and plans it once per connection (SQLite's statements
    * are cached by text already).
@@ -69,23 +75,10 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
       await Promise.all(clients.map((client) => client.query(WARM_QUERY)));
       for (const client of clients) client.release();
     };
-    return { db, dialect, sqlite: null, sqliteReader: null, queryPrepared, warm, close: () => db.destroy() };
+    return { db, dialect, sqlite: null, queryPrepared, warm, close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const sqlite = openSqlite(file);
-  // A second connection for single selects (see sqlite-driver.ts); an in-memory database has one connection only.
-  const reader = file === ':memory:' ? null : openSqlite(file);
-  reader?.pragma('query_only = ON');
-  const db = new Kysely<Database>({
-    dialect: new SqliteTwoConnectionDialect(withStatementCache(sqlite), reader ? withStatementCache(reader) : null),
-  });
-  const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
-  const sqliteReader = reader ?? sqlite;
-  return { db, dialect, sqlite, sqliteReader, queryPrepared, warm: async () => {}, close: () => db.destroy() };
-}
-
-function openSqlite(file: string): SqliteDatabase.Database {
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -101,7 +94,26 @@ function openSqlite(file: string): SqliteDatabase.Database {
   sqlite.function('unicode_lower', { deterministic: true }, (value: unknown) =>
     typeof value === 'string' ? value.toLowerCase() : value,
   );
-  return sqlite;
+  const db = new Kysely<Database>({
+    dialect: new TransactionalSqliteDialect({ database: withStatementCache(sqlite) }),
+  });
+  const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
+  return { db, dialect, sqlite, queryPrepared, warm: async () => {}, close: () => db.destroy() };
+}
+
+/**
+ * SQLite's schema changes are transactional, as PostgreSQL's are, but Kysely's migrator only wraps them in a
+ * transaction where its adapter says so: with this, a migration that fails or is stopped midway (a backfill of a
+ * million users) leaves no half-made table or trigger behind, and is run whole again the next time.
+ */
+class TransactionalSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new (class extends SqliteAdapter {
+      override get supportsTransactionalDdl() {
+        return true;
+      }
+    })();
+  }
 }
 
 /**

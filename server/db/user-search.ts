@@ -512,7 +512,7 @@ export class UserSearch implements PlanSteering {
   candidates(accountId: number, foldedTerms: string[]): SearchCandidates | 'none' | null {
     if (this.handle.dialect === 'postgres') return this.postgresCandidates(accountId, foldedTerms);
     const terms = foldedTerms.map(searchForm);
-    const sqlite = this.handle.sqliteReader;
+    const sqlite = this.handle.sqlite;
     if (!sqlite) return null;
     const groups: string[] = [];
     for (const term of terms) {
@@ -586,7 +586,7 @@ export class UserSearch implements PlanSteering {
    * this connection (total_changes) or a commit by another one (data_version).
    */
   private trigramsStartingWith(prefix: string): string[] {
-    const sqlite = this.handle.sqliteReader;
+    const sqlite = this.handle.sqlite;
     if (!sqlite) return [];
     const stamp = `${sqlite.pragma('data_version', { simple: true })}:${sqlite.prepare('select total_changes()').pluck().get()}`;
     if (stamp !== this.trigramsStamp) {

@@ -2,13 +2,14 @@
 // reads the directory, plans, and either answers the plan (preview) or writes it in the background, recording
 // progress, counts and the entries it could not sync. A run that stops midway is recorded as failed; what it wrote
 // is whole users, and the next run plans from there and finishes the job.
-import type { Selectable, Transaction } from 'kysely';
+import { type Selectable, sql, type Transaction } from 'kysely';
 import type { AttributeMapping, DirectoryVendor, SyncKind } from '../../../shared/directory-schemas.js';
 import type { DirectorySyncPreview, DirectorySyncRun } from '../../../shared/responses/directory.js';
 import type { DatabaseHandle } from '../../db/index.js';
 import type { DirectoryConnectionsTable } from '../../db/schema/directory-connections.js';
 import type { DirectorySyncRunsTable } from '../../db/schema/directory-sync.js';
 import type { Database } from '../../db/schema/index.js';
+import { settlePostgresIndexes } from '../../db/user-index.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { type Actor, authorize } from '../../policy.js';
 import type { AuditLog } from '../audit.js';
@@ -39,6 +40,7 @@ const STALE_MS = 10 * 60 * 1000;
 
 /** Problems a run keeps (the counts count them all): a directory of bad entries makes no history too large to read. */
 const KEPT_PROBLEMS = 1000;
+const SETTLE_MIN_USERS = 10_000;
 const kept = (problems: EntryProblem[]) => JSON.stringify(problems.slice(0, KEPT_PROBLEMS));
 
 /** The process is stopping: the run ends between two batches. */
@@ -58,6 +60,8 @@ export class DirectorySync {
   private readonly background = new Set<Promise<void>>();
   /** Set while the process stops: runs end between two batches instead of being cut in the middle of one. */
   private stopping = false;
+  /** PostgreSQL: the fewest users a sync creates before it has the planner's statistics read again (see write). */
+  settleMinUsers = SETTLE_MIN_USERS;
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -430,6 +434,13 @@ export class DirectorySync {
     await this.progress(run.id, { progress_total: total, progress_done: 0, ...fixed });
     let done = 0;
     const size = userBatch(this.handle.dialect);
+    // PostgreSQL: once a sync has created settleMinUsers users (10,000) and doubled the account, the planner's statistics are
+    // read again and the trigram indexes' pending lists merged, as autovacuum would a minute later; then again each
+    // time the account doubles. Lists and searches asked during a full sync would otherwise run on plans made for an
+    // account a fraction of its size, through the pending entries of every user created since.
+    const settles = this.handle.dialect === 'postgres';
+    const before = settles ? await this.accountUsers(ctx) : 0;
+    let settled = before;
     for (let i = 0; i < users.length; i += size) {
       const batch = users.slice(i, i + size);
       await breathe();
@@ -437,6 +448,10 @@ export class DirectorySync {
       await writeUserBatch(ctx, batch, counts);
       done += batch.length;
       await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+      if (settles && counts.created >= this.settleMinUsers && before + counts.created >= 2 * settled) {
+        await settlePostgresIndexes(this.handle.db);
+        settled = before + counts.created;
+      }
     }
     // Groups gone first: one deleted and made again in the directory (a new external id) takes back its name.
     await removeGroups(ctx, planned.groups, counts, warnings);
@@ -447,6 +462,16 @@ export class DirectorySync {
 
     await syncMemberships(ctx, connection, read, planned, groupIds, counts);
     await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+  }
+
+  /** The account's users, from its counts by facet. */
+  private async accountUsers(ctx: WriteContext): Promise<number> {
+    const row = await this.handle.db
+      .selectFrom('user_facets')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
+      .where('account_id', '=', ctx.accountId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /** Ends the run; a real run's end is in the audit log with its counts. */

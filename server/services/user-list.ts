@@ -322,10 +322,7 @@ export class UserList {
 
     if (scope.plan === 'candidates') return { rows: await runCandidates(after, n), filled: false };
     if (scope.plan === 'walk') {
-      return {
-        rows: await walking((db) => run(ordered(from(scope.where(db.selectFrom('users')), after)), n)),
-        filled: true,
-      };
+      return { rows: await walking((db) => this.walkFrom(db, scope.where, columns, after, walk, n)), filled: true };
     }
 
     // Candidates past `bound` (and `narrow`), in the walking order: only their sort keys are kept while they are
@@ -484,6 +481,45 @@ export class UserList {
     }
     const rest = await runCandidates(boundValues, n - found.length);
     return { rows: [...found, ...rest], filled: false };
+  }
+
+  /**
+   * Up to `n` rows of a sort index after the keyset position `after`, in the walking order. With a tie-breaking id,
+   * the rows that share the position's sort value and those past it are two ranges of the index, merged by one
+   * compound query: SQLite bounds an index range by a row value's first column only, so a page deep among users who
+   * share a creation time (an import's or a sync's batch) or a department read every tie before it (36 ms for
+   * 500,000 users created at once) where the two ranges take a fraction of a millisecond.
+   */
+  private async walkFrom(
+    db: Kysely<Database>,
+    where: (q: UsersQuery) => UsersQuery,
+    columns: Column[],
+    after: Value[] | null,
+    walk: Order,
+    n: number,
+  ): Promise<UserRow[]> {
+    const [first, tie] = columns;
+    const [value, tieValue] = after ?? [];
+    if (!first || !tie || value === undefined || tieValue === undefined) {
+      let q = where(db.selectFrom('users'));
+      if (after) q = q.where(keyset(columns, after, walk, 'after'));
+      for (const column of columns) q = q.orderBy(column, walk);
+      return (await q.selectAll('users').limit(n).execute()) as UserRow[];
+    }
+    const past = walk === 'asc' ? '>' : '<';
+    const sameValue = where(db.selectFrom('users'))
+      .where(`users.${first}`, '=', value as never)
+      .where(`users.${tie}`, past, tieValue as never)
+      .selectAll('users');
+    const pastValue = where(db.selectFrom('users'))
+      .where(`users.${first}`, past, value as never)
+      .selectAll('users');
+    return (await sameValue
+      .unionAll(pastValue)
+      .orderBy(sql.ref(first), walk)
+      .orderBy(sql.ref(tie), walk)
+      .limit(n)
+      .execute()) as UserRow[];
   }
 
   /**

@@ -388,14 +388,6 @@ export class UserSearch implements PlanSteering {
     return this.handle.dialect === 'sqlite' ? sql<number>`+users.account_id` : sql<number>`(users.account_id + 0)`;
   }
 
-  /**
-   * A column no index looks a value up in (SQLite), so a list walks its sort index testing the value on each row
-   * rather than sort every row a common value holds. PostgreSQL's planner knows how common each value is.
-   */
-  unindexedColumn(column: string): RawBuilder<unknown> {
-    return this.handle.dialect === 'sqlite' ? sql`+${sql.ref(`users.${column}`)}` : sql.ref(`users.${column}`);
-  }
-
   /** A sort key that no index serves (SQLite): candidate plans sort their few rows instead of walking an index. */
   candidateSortKey(column: string): RawBuilder<unknown> {
     return this.handle.dialect === 'sqlite' ? sql`+${sql.ref(`users.${column}`)}` : sql.ref(`users.${column}`);

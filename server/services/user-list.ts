@@ -229,7 +229,7 @@ export class UserList {
     const cursor = query.cursor ? decodeCursor(query.cursor, columns.length) : null;
     const terms = searchTerms(query.q);
 
-    const scope = await this.scope(actor.accountId, query, terms, scopedDepartments(actor), '', { columns, limit });
+    const scope = await this.scope(actor.accountId, query, terms, scopedDepartments(actor));
     if (scope === 'none') return { items: [], total: 0, totalExact: true, nextCursor: null, prevCursor: null };
 
     // Walking backwards (previous page, last page) reads the index in reverse and flips the rows back.
@@ -567,22 +567,18 @@ export class UserList {
     terms: string[],
     departments: string[] | null,
     field = '',
-    /** The page a list asks for (its sort's columns and size); absent for a selection of every match. */
-    page?: { columns: Column[]; limit: number },
   ): Promise<Scope | 'none'> {
     const members = await this.memberSets(accountId, filter, field);
     if (members === 'none') return 'none';
-    const filters = (q: UsersQuery, options: { pinAccountIndex?: boolean; unindexedFacets?: boolean } = {}) => {
+    const filters = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) => {
       let out = q.where(this.search.accountColumn(options.pinAccountIndex === true), '=', accountId);
-      const facet = (column: Column) =>
-        options.unindexedFacets ? this.search.unindexedColumn(column) : sql.ref<unknown>(`users.${column}`);
       // An admin whose profile limits Users to some departments sees only theirs.
-      if (departments) out = out.where(facet('department'), 'in', departments);
-      if (filter.accessType) out = out.where(facet('access_type'), '=', filter.accessType);
-      if (filter.status) out = out.where(facet('status'), '=', filter.status);
-      if (filter.enabled !== undefined) out = out.where(facet('enabled'), '=', filter.enabled ? 1 : 0);
-      if (filter.department !== undefined) out = out.where(facet('department'), '=', filter.department);
-      if (filter.source) out = out.where(facet('source'), '=', filter.source);
+      if (departments) out = out.where('users.department', 'in', departments);
+      if (filter.accessType) out = out.where('users.access_type', '=', filter.accessType);
+      if (filter.status) out = out.where('users.status', '=', filter.status);
+      if (filter.enabled !== undefined) out = out.where('users.enabled', '=', filter.enabled ? 1 : 0);
+      if (filter.department !== undefined) out = out.where('users.department', '=', filter.department);
+      if (filter.source) out = out.where('users.source', '=', filter.source);
       return out;
     };
     // Group and license filters are tested per row; the window's bound (filters only) is found without them.
@@ -652,20 +648,8 @@ export class UserList {
       return { plan: 'window', searching: false, where, filters, candidates, total };
     }
     if (terms.length === 0) {
-      const matching = await this.facetCount(accountId, filter, departments);
-      const total = async () => ({ count: matching, exact: true });
-      // The filters keep `matching` of the account's users: walking the sort index past the others finds a page in
-      // about limit × users / matching rows, sorting the rows they keep reads all of them. The database is told not to
-      // look the facets up when walking reads fewer (on SQLite, whose planner sorts a common department's 78,000 users
-      // of a million for a page of 25, 430 ms, where the walk takes 15 ms).
-      const facetColumns: Column[] = ['department', 'access_type', 'status', 'enabled', 'source'];
-      const walkSort =
-        page !== undefined &&
-        (hasFacetFilter(filter) || departments !== null) &&
-        !page.columns.some((column) => facetColumns.includes(column)) &&
-        matching * matching >= (page.limit + 1) * (await this.facetCount(accountId, {}, null));
-      const walked = walkSort ? (q: UsersQuery) => inSets(filters(q, { unindexedFacets: true })) : where;
-      return { plan: 'walk', searching: false, where: walked, filters, candidates: unused, total };
+      const total = async () => ({ count: await this.facetCount(accountId, filter, departments), exact: true });
+      return { plan: 'walk', searching: false, where, filters, candidates: unused, total };
     }
     /** Matches, counted no further than the cap. */
     const capped = (q: (query: UsersQuery) => UsersQuery, db: Kysely<Database>) =>

@@ -449,8 +449,12 @@ export class DirectorySync {
       done += batch.length;
       await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
       if (settles && counts.created >= this.settleMinUsers && before + counts.created >= 2 * settled) {
-        await settlePostgresIndexes(this.handle.db);
+        this.assertGoingOn();
         settled = before + counts.created;
+        // Only the plans of reads depend on it: a vacuum that fails (a timeout, a cancel) does not fail the sync.
+        await settlePostgresIndexes(this.handle.db).catch((error: Error) =>
+          console.error(`[roster] directory sync: vacuum of the users table failed: ${error.message}`),
+        );
       }
     }
     // Groups gone first: one deleted and made again in the directory (a new external id) takes back its name.

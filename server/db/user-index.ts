@@ -18,6 +18,16 @@ export async function settlePostgresIndexes(db: Kysely<Database>): Promise<void>
   await sql`vacuum (analyze) users, user_emails`.execute(db);
 }
 
+/** How many users an account has, from its counts by facet (kept by triggers, so no scan of the users table). */
+export async function accountUserCount(db: Kysely<Database>, accountId: number): Promise<number> {
+  const row = await db
+    .selectFrom('user_facets')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** SQLite's full-text tables of users: the search document's, and the email addresses' (migration 0017). */
 const FTS_TABLES = ['users_fts', 'user_emails_fts'];
 /** SQLite's default for how many segments of a level a full-text table merges as rows come. */

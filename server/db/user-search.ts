@@ -7,7 +7,7 @@ import { COUNT_CAP, POSTGRES_COUNT_CAP } from '../../shared/constants.js';
 import type { DatabaseHandle } from './index.js';
 import type { Database } from './schema/index.js';
 import { containsLike } from './sql-helpers.js';
-import { ACCOUNT_SPAN } from './user-index.js';
+import { ACCOUNT_SPAN, accountUserCount } from './user-index.js';
 
 type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
 
@@ -250,12 +250,7 @@ export class UserSearch implements PlanSteering {
     const running = this.sampling.get(accountId);
     if (running) return running;
     const read = (async () => {
-      const row = await this.handle.db
-        .selectFrom('user_facets')
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
-        .where('account_id', '=', accountId)
-        .executeTakeFirstOrThrow();
-      const users = Number(row.n);
+      const users = await accountUserCount(this.handle.db, accountId);
       const every = Math.max(1, Math.floor(users / SAMPLE_DOCS));
       const rows =
         users < this.sampleMinUsers

@@ -6,6 +6,7 @@ import { APP_KEYS, APPS, type AppKey, type PoolKind } from '../../shared/access.
 import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
+import { accountUserCount } from '../db/user-index.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import { type Actor, authorize, canOnAccount, type KeyActor, userAccessAbilities } from '../policy.js';
 import type { AuditLog } from './audit.js';
@@ -68,14 +69,10 @@ export class Licenses {
       .where('account_id', '=', actor.accountId)
       .groupBy('app')
       .execute();
-    const users = await this.db
-      .selectFrom('user_facets')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
-      .where('account_id', '=', actor.accountId)
-      .executeTakeFirstOrThrow();
+    const users = await accountUserCount(this.db, actor.accountId);
     const manage = canOnAccount(actor, 'access.manage', actor.accountId);
     return {
-      users: Number(users.n),
+      users,
       applications: APP_KEYS.map((key) => {
         const pool = pools.find((p) => p.app === key);
         return {

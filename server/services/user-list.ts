@@ -322,7 +322,12 @@ export class UserList {
 
     if (scope.plan === 'candidates') return { rows: await runCandidates(after, n), filled: false };
     if (scope.plan === 'walk') {
-      return { rows: await walking((db) => this.walkFrom(db, scope.where, columns, after, walk, n)), filled: true };
+      const rows = await walking((db) =>
+        after && columns.length === 2
+          ? this.walkPastTies(db, scope.where, columns as [Column, Column], after, walk, n)
+          : run(ordered(from(scope.where(db.selectFrom('users')), after)), n),
+      );
+      return { rows, filled: true };
     }
 
     // Candidates past `bound` (and `narrow`), in the walking order: only their sort keys are kept while they are
@@ -484,28 +489,20 @@ export class UserList {
   }
 
   /**
-   * Up to `n` rows of a sort index after the keyset position `after`, in the walking order. With a tie-breaking id,
-   * the rows that share the position's sort value and those past it are two ranges of the index, merged by one
-   * compound query: SQLite bounds an index range by a row value's first column only, so a page deep among users who
-   * share a creation time (an import's or a sync's batch) or a department read every tie before it (36 ms for
+   * Up to `n` rows of a sort index after the keyset position `after` (a value and its tie-breaking id), in the walking
+   * order: the rows that share the position's value and those past it are two ranges of the index, merged by one
+   * compound query. SQLite bounds an index range by a row value's first column only, so a page deep among users who
+   * share a creation time (an import's or a sync's batch) or a department read every tie before it (36 ms past
    * 500,000 users created at once) where the two ranges take a fraction of a millisecond.
    */
-  private async walkFrom(
+  private async walkPastTies(
     db: Kysely<Database>,
     where: (q: UsersQuery) => UsersQuery,
-    columns: Column[],
-    after: Value[] | null,
+    [first, tie]: [Column, Column],
+    [value, tieValue]: Value[],
     walk: Order,
     n: number,
   ): Promise<UserRow[]> {
-    const [first, tie] = columns;
-    const [value, tieValue] = after ?? [];
-    if (!first || !tie || value === undefined || tieValue === undefined) {
-      let q = where(db.selectFrom('users'));
-      if (after) q = q.where(keyset(columns, after, walk, 'after'));
-      for (const column of columns) q = q.orderBy(column, walk);
-      return (await q.selectAll('users').limit(n).execute()) as UserRow[];
-    }
     const past = walk === 'asc' ? '>' : '<';
     const sameValue = where(db.selectFrom('users'))
       .where(`users.${first}`, '=', value as never)

@@ -2,14 +2,14 @@
 // reads the directory, plans, and either answers the plan (preview) or writes it in the background, recording
 // progress, counts and the entries it could not sync. A run that stops midway is recorded as failed; what it wrote
 // is whole users, and the next run plans from there and finishes the job.
-import { type Selectable, sql, type Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { AttributeMapping, DirectoryVendor, SyncKind } from '../../../shared/directory-schemas.js';
 import type { DirectorySyncPreview, DirectorySyncRun } from '../../../shared/responses/directory.js';
 import type { DatabaseHandle } from '../../db/index.js';
 import type { DirectoryConnectionsTable } from '../../db/schema/directory-connections.js';
 import type { DirectorySyncRunsTable } from '../../db/schema/directory-sync.js';
 import type { Database } from '../../db/schema/index.js';
-import { settlePostgresIndexes } from '../../db/user-index.js';
+import { accountUserCount, settlePostgresIndexes } from '../../db/user-index.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { type Actor, authorize } from '../../policy.js';
 import type { AuditLog } from '../audit.js';
@@ -439,7 +439,7 @@ export class DirectorySync {
     // time the account doubles. Lists and searches asked during a full sync would otherwise run on plans made for an
     // account a fraction of its size, through the pending entries of every user created since.
     const settles = this.handle.dialect === 'postgres';
-    const before = settles ? await this.accountUsers(ctx) : 0;
+    const before = settles ? await accountUserCount(this.handle.db, ctx.accountId) : 0;
     let settled = before;
     for (let i = 0; i < users.length; i += size) {
       const batch = users.slice(i, i + size);
@@ -466,16 +466,6 @@ export class DirectorySync {
 
     await syncMemberships(ctx, connection, read, planned, groupIds, counts);
     await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
-  }
-
-  /** The account's users, from its counts by facet. */
-  private async accountUsers(ctx: WriteContext): Promise<number> {
-    const row = await this.handle.db
-      .selectFrom('user_facets')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
-      .where('account_id', '=', ctx.accountId)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
   }
 
   /** Ends the run; a real run's end is in the audit log with its counts. */

@@ -1,7 +1,7 @@
 // Input schemas of the organization (groups, teams, moves, departments, chat-routing groups, call-tracking details),
 // shared by the API and the console's forms.
 import { z } from 'zod';
-import { bodyId } from './ids.js';
+import { bodyId, MAX_ID } from './ids.js';
 
 const name = (what: string) =>
   z.string().trim().min(1, `${what} is required`).max(100, 'Must be at most 100 characters');
@@ -74,7 +74,7 @@ export const callTrackingFields = {
 };
 
 export const eventsQuerySchema = z.object({
-  after: z.coerce.number().int().min(0).optional(),
+  after: z.coerce.number().int().min(0).max(MAX_ID).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   type: z.string().max(100).optional(),
 });

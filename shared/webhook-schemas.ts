@@ -1,5 +1,6 @@
 // Webhook endpoints as the API and the console's forms accept them, and the event types an endpoint can receive.
 import { z } from 'zod';
+import { MAX_ID } from './ids.js';
 import { USER_EVENT_TYPES } from './user-events.js';
 
 /** The type of the event "Send a test event" delivers (not an outbox event). */
@@ -47,6 +48,7 @@ export const webhookDeliveriesQuerySchema = z.object({
     .string()
     .regex(/^[1-9][0-9]{0,9}$/, 'The cursor is the nextCursor of the previous page')
     .transform(Number)
+    .refine((n) => n <= MAX_ID, 'The cursor is the nextCursor of the previous page')
     .optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });

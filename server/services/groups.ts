@@ -1,6 +1,7 @@
 // The group tree of an account: level 1 is the account itself, levels 2 and 3 hold any number of groups. Create,
 // rename, move and delete (a group with members or subgroups is deleted only in the way the admin chooses).
 import { type RawBuilder, sql } from 'kysely';
+import { MAX_ID } from '../../shared/ids.js';
 import type { GroupCreate, GroupDelete, GroupUpdate } from '../../shared/organization-schemas.js';
 import { foldAccents } from '../../shared/search-text.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
@@ -433,8 +434,10 @@ function encodeAfter(key: string, id: number) {
 function decodeAfter(raw: string): [string, number] {
   try {
     const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && typeof value[0] === 'string' && Number.isInteger(value[1]))
-      return [value[0], value[1] as number];
+    const [key, id] = Array.isArray(value) ? value : [];
+    // Checked to fit the columns: an id past `integer` or a NUL in text would fail inside PostgreSQL instead.
+    if (typeof key === 'string' && !key.includes('\u0000') && Number.isSafeInteger(id) && id >= 0 && id <= MAX_ID)
+      return [key, id];
   } catch {
     // fall through
   }

@@ -11,6 +11,7 @@ import {
   sql,
 } from 'kysely';
 import { COUNT_CAP, type UserSort } from '../../shared/constants.js';
+import { MAX_ID } from '../../shared/ids.js';
 import type { UserFilter, UserListQuery } from '../../shared/schemas.js';
 import { searchTerms } from '../../shared/search-text.js';
 import type { Dialect } from '../db/dialect.js';
@@ -226,7 +227,7 @@ export class UserList {
     const order = query.order ?? 'asc';
     const limit = query.limit ?? 25;
     const columns = SORT_COLUMNS[sort];
-    const cursor = query.cursor ? decodeCursor(query.cursor, columns.length) : null;
+    const cursor = query.cursor ? decodeCursor(query.cursor, columns) : null;
     const terms = searchTerms(query.q);
 
     const scope = await this.scope(actor.accountId, query, terms, scopedDepartments(actor));
@@ -926,7 +927,7 @@ export function encodeCursorValues(values: (string | number)[], direction: 'next
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeCursor(raw: string, length: number): Cursor {
+function decodeCursor(raw: string, columns: Column[]): Cursor {
   const invalid = () => validationFailed([{ path: 'cursor', message: 'Invalid cursor for this sort' }]);
   let parsed: unknown;
   try {
@@ -938,11 +939,32 @@ function decodeCursor(raw: string, length: number): Cursor {
   if (
     !cursor ||
     !Array.isArray(cursor.values) ||
-    cursor.values.length !== length ||
-    !cursor.values.every((v) => typeof v === 'string' || typeof v === 'number') ||
+    cursor.values.length !== columns.length ||
+    !cursor.values.every((value, i) => cursorValueFits(columns[i] as Column, value)) ||
     (cursor.direction !== 'next' && cursor.direction !== 'prev')
   ) {
     throw invalid();
   }
   return cursor;
+}
+
+/** Integer columns of the sorts (ids and 0/1 flags); every other sort column is text or a timestamp. */
+const INTEGER_COLUMNS: ReadonlySet<Column> = new Set(['id', 'enabled']);
+const ISO_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * Whether a cursor's value could be the column's. A cursor is the client's text, and a value the column cannot hold
+ * (1.5 for an id, "x" for a time, a NUL in text) would fail inside PostgreSQL instead of as a 400. Other control
+ * characters are allowed: sort keys hold U+0001 between last and first name.
+ */
+function cursorValueFits(column: Column, value: unknown): boolean {
+  if (INTEGER_COLUMNS.has(column)) return Number.isSafeInteger(value) && Math.abs(value as number) <= MAX_ID;
+  if (typeof value !== 'string' || value.length > 1000 || value.includes('\u0000')) return false;
+  if (column !== 'created_at') return true;
+  const parts = ISO_TIMESTAMP.exec(value);
+  if (!parts) return false;
+  const [year, month, day] = parts.slice(1, 4).map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return year >= 1 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }

@@ -126,6 +126,58 @@ describe.each(DIALECTS)('hostile input (%s)', (dialect) => {
     expect([filtered.status, filtered.body.error?.fields?.[0]?.path]).toEqual([400, 'groupId']);
   });
 
+  it('refuses page cursors the API never gave out, whatever their values, on every paged list', async () => {
+    const cursor = (values: unknown[], direction = 'next') =>
+      Buffer.from(JSON.stringify({ values, direction })).toString('base64url');
+    await h.buildUser(owner);
+    const given = (await owner.get('/users?sort=createdAt&limit=1')).body.nextCursor as string;
+    expect((await owner.get(`/users?sort=createdAt&limit=1&cursor=${given}`)).status).toBe(200);
+    const crafted: [string, unknown[]][] = [
+      ['createdAt', ['x', 1]],
+      ['createdAt', ['2026-02-30T10:00:00.000Z', 1]],
+      ['createdAt', ['2026-01-01T25:00:00.000Z', 1]],
+      ['createdAt', [5, 1]],
+      ['name', ['smith', 1.5]],
+      ['name', ['smith', 1e12]],
+      ['name', ['smith', '1']],
+      ['name', ['smi\u0000th', 1]],
+      ['name', [null, 1]],
+      ['enabled', ['x', 1]],
+      ['enabled', [1, 2 ** 53]],
+      ['username', [{}]],
+      ['email', ['a'.repeat(1400), 1]],
+    ];
+    for (const [sort, values] of crafted) {
+      const reply = await owner.get(`/users?sort=${sort}&cursor=${cursor(values)}`);
+      expect([reply.status, reply.body.error?.fields?.[0]?.path], `${sort} ${JSON.stringify(values)}`).toEqual([
+        400,
+        'cursor',
+      ]);
+    }
+    const group = (await owner.post('/groups', { name: 'Cursor team' })).body;
+    const afterParam = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const value of [
+      ['a', 1e12],
+      ['a\u0000', 1],
+      ['a', 1.5],
+      [1, 1],
+    ]) {
+      const reply = await owner.get(`/groups/${group.id}?after=${afterParam(value)}`);
+      expect([reply.status, reply.body.error?.fields?.[0]?.path], JSON.stringify(value)).toEqual([400, 'after']);
+    }
+    expect((await owner.get(`/groups/${group.id}?after=${afterParam(['a', 1])}`)).status).toBe(200);
+    for (const path of ['/audit?cursor=99999999999', '/events?after=99999999999', '/audit?cursor=1.5']) {
+      const reply = await owner.get(path);
+      expect(reply.status, path).toBe(400);
+    }
+    const endpoint = (
+      await owner.post('/webhooks', { url: 'https://hooks.example.com/cursor', eventTypes: ['user.moved'] })
+    ).body;
+    const deliveries = await owner.get(`/webhooks/${endpoint.id}/deliveries?cursor=9999999999`);
+    expect([deliveries.status, deliveries.body.error?.fields?.[0]?.path]).toEqual([400, 'cursor']);
+    expect((await owner.get(`/webhooks/${endpoint.id}/deliveries?cursor=2147483647`)).status).toBe(200);
+  });
+
   it('refuses control characters, lone surrogates and bidirectional overrides, naming the field', async () => {
     const before = (await owner.get('/users/facets')).body.total;
     const cases: [string, string, unknown, string][] = [

@@ -371,11 +371,12 @@ function compare(
       throw invalidFilter(`${what} supports eq and ne only`);
     }
     case 'date': {
-      if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
+      // Years 1 to 9999 only: JavaScript dates reach ±275,760, written "+100000-..." as PostgreSQL would not read them.
+      const at = typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : '';
+      if (!/^\d{4}-/.test(at) || at.startsWith('0000')) {
         throw invalidFilter(`${what} is compared with a date and time such as "2026-01-31T09:00:00Z"`);
       }
       if (['co', 'sw', 'ew'].includes(op)) throw invalidFilter(`${what} supports eq, ne, gt, ge, lt and le`);
-      const at = new Date(value).toISOString();
       if (op === 'eq') return sql<boolean>`(${operand.expr} = ${at})`;
       if (op === 'ne') return sql<boolean>`(${operand.expr} <> ${at})`;
       return ordered(operand.expr, op, at);

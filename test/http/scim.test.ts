@@ -458,6 +458,10 @@ describe.each(DIALECTS)('SCIM 2.0 (%s)', (dialect) => {
       'nickName eq "x"',
       'active gt true',
       'meta.created gt "yesterday"',
+      // Dates JavaScript reads but PostgreSQL's timestamps do not hold.
+      'meta.lastModified gt "+100000-01-01T00:00:00Z"',
+      'meta.lastModified lt "-000001-01-01T00:00:00Z"',
+      'meta.created ge "0000-01-01T00:00:00Z"',
       '((((',
       'emails[type eq "work"',
     ]) {

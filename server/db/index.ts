@@ -22,7 +22,7 @@ export type Db = Kysely<Database>;
 export interface DatabaseHandle {
   db: Db;
   dialect: Dialect;
-  /** The raw SQLite connection, for the few statements Kysely cannot express (FTS vocabulary). */
+  /** The raw SQLite connection, for the few statements Kysely cannot express (FTS5 queries and merges). */
   sqlite: SqliteDatabase.Database | null;
   /**
    * Runs a hot statement under a fixed name: PostgreSQL parses and plans it once per connection (SQLite's statements

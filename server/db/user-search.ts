@@ -13,6 +13,11 @@ type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
 
 /** Characters the search document holds as they are; every other one is written after a space (see searchForm). */
 const PLAIN = /^[a-z0-9\n .@_+()/'-]*$/;
+/**
+ * What can follow two characters in a search document: one of PLAIN's characters (a space before any other one, a
+ * newline at a field's end). So a document holds two letters exactly where it holds one of their 47 trigrams.
+ */
+export const FOLLOWERS = "abcdefghijklmnopqrstuvwxyz0123456789\n .@_+()/'-";
 const TWO_WORD_CHARS = /^[a-z0-9]{2}$/;
 /**
  * Where a user stands in name order, as PostgreSQL's trigram index holds it (migration 0009): the name key's first two
@@ -169,9 +174,7 @@ async function steeredTransaction<T>(
 }
 
 export class UserSearch implements PlanSteering {
-  private readonly trigrams = new Map<string, string[]>();
   private readonly nameOrderStatements = new Map<string, SqliteStatement>();
-  private trigramsStamp = '';
 
   /** Searches count exactly up to this many matches, then answer "at least". */
   readonly countCap: number;
@@ -519,10 +522,8 @@ export class UserSearch implements PlanSteering {
     for (const term of terms) {
       if (term.length >= 3) groups.push(quote(term));
       else if (term.length === 2) {
-        // A two-letter term occurs exactly where some trigram starts with it (every field ends with a newline).
-        const trigrams = this.trigramsStartingWith(term);
-        if (trigrams.length === 0) return 'none';
-        groups.push(`(${trigrams.map(quote).join(' OR ')})`);
+        // A two-letter term occurs exactly where one of its trigrams does; the index skips those it does not hold.
+        groups.push(`(${[...FOLLOWERS].map((next) => quote(term + next)).join(' OR ')})`);
       }
     }
     if (groups.length === 0) return null;
@@ -580,29 +581,6 @@ export class UserSearch implements PlanSteering {
       restrict: (q, ids) => (ids ? q.where(sql<boolean>`users.id = any(${ids}::int[])`) : q),
       exact: true,
     };
-  }
-
-  /**
-   * The index's trigrams that start with two letters, remembered until the index may have changed: a write on
-   * this connection (total_changes) or a commit by another one (data_version).
-   */
-  private trigramsStartingWith(prefix: string): string[] {
-    const sqlite = this.handle.sqlite;
-    if (!sqlite) return [];
-    const stamp = `${sqlite.pragma('data_version', { simple: true })}:${sqlite.prepare('select total_changes()').pluck().get()}`;
-    if (stamp !== this.trigramsStamp) {
-      this.trigrams.clear();
-      this.trigramsStamp = stamp;
-    }
-    let found = this.trigrams.get(prefix);
-    if (!found) {
-      found = sqlite
-        .prepare('select term from users_fts_vocab where term >= ? and term < ?')
-        .pluck()
-        .all(prefix, nextString(prefix)) as string[];
-      this.trigrams.set(prefix, found);
-    }
-    return found;
   }
 }
 

@@ -125,6 +125,7 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
       ['strauss', 'Jörg', 'Strauß'],
       ['mail', 'Mail', 'Person', 'zh!x'],
       ['zhu', 'Zhu', 'Wei'],
+      ['dash', 'Jean-Luc', "O'Neil", 'x9.y'],
     ];
     for (const [username, firstName, lastName, nickname] of people) {
       await h.buildUser(admin, { username, firstName, lastName, nicknames: nickname ? [nickname] : [] });
@@ -142,6 +143,12 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
     expect(await search('ß')).toEqual(['strauss']);
     expect(await search('h!')).toEqual(['mail']);
     expect(await search('hu')).toEqual(['zhu']);
+    // Two characters before a separator, a digit, a field's end; separators and digits as the two.
+    expect(await search('n-')).toEqual(['dash']);
+    expect(await search("'n")).toEqual(['dash']);
+    expect(await search('9.')).toEqual(['dash']);
+    expect(await search('x9')).toEqual(['dash']);
+    expect(await search('il')).toEqual(['dash', 'mail']);
   });
 
   it('finds names as people type them without their letters, and digits without separators', async () => {

@@ -23,6 +23,7 @@ import * as m0019 from './0019-email-index-case.js';
 import * as m0020 from './0020-directory-connections.js';
 import * as m0021 from './0021-search-folding.js';
 import * as m0022 from './0022-directory-sync.js';
+import * as m0023 from './0023-drop-trigram-vocabulary.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -50,4 +51,5 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0020-directory-connections': m0020,
   '0021-search-folding': m0021,
   '0022-directory-sync': m0022,
+  '0023-drop-trigram-vocabulary': m0023,
 };

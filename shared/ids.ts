@@ -22,3 +22,13 @@ export const idString = (label = 'The id') =>
 
 /** An id that a JSON body gives as a number, or a query string as digits (saved filters hold both). */
 export const idValue = (label = 'The id') => z.union([bodyId(), idString(label)], { error: message(label) });
+
+/**
+ * An id written as decimal digits (leading zeros allowed, as SCIM clients send what they were given) that an id column
+ * can hold; null otherwise: a larger number would fail inside PostgreSQL rather than name nobody.
+ */
+export function idFromDigits(text: string): number | null {
+  if (!/^\d{1,12}$/.test(text)) return null;
+  const id = Number(text);
+  return id <= MAX_ID ? id : null;
+}

@@ -4,6 +4,7 @@ import { APP_KEYS } from './access.js';
 import { ACCESS_TYPES, AUTH_METHODS, MAX_PAGE_SIZE, REQUIRED_ACTIONS, USER_SORTS, USER_STATUSES } from './constants.js';
 import { bodyId, idValue } from './ids.js';
 import { callTrackingFields } from './organization-schemas.js';
+import { storableInstant } from './text.js';
 
 const trimmed = (max: number) => z.string().trim().max(max, `Must be at most ${max} characters`);
 
@@ -57,8 +58,8 @@ export const languageSchema = z
 const dateTimeSchema = z
   .string()
   .trim()
-  .refine((value) => value === '' || !Number.isNaN(Date.parse(value)), 'Enter a date such as 2026-01-31')
-  .transform((value) => (value === '' ? null : new Date(value).toISOString()));
+  .refine((value) => value === '' || storableInstant(value) !== null, 'Enter a date such as 2026-01-31')
+  .transform((value) => (value === '' ? null : storableInstant(value)));
 
 const userFields = {
   email: emailSchema.optional(),
@@ -138,7 +139,7 @@ export const userListQuerySchema = userFilterSchema.extend({
   sort: z.enum(USER_SORTS).optional(),
   order: z.enum(['asc', 'desc']).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
-  cursor: z.string().max(2000).optional(),
+  cursor: z.string().max(8000).optional(),
   last: booleanQuery.optional(),
 });
 export type UserListQuery = z.output<typeof userListQuerySchema>;
@@ -178,14 +179,20 @@ export const savedFilterCreateSchema = z
   .strict();
 export type SavedFilterCreate = z.output<typeof savedFilterCreateSchema>;
 
+/** A date or date and time with its offset, in years 1 to 9999 once in UTC. */
+const auditInstant = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .refine((value) => storableInstant(value) !== null, 'Enter a date between years 1 and 9999');
+
 export const auditQuerySchema = z
   .object({
     action: z.string().max(100).optional(),
     actor: z.string().max(100).optional(),
     targetId: z.string().max(100).optional(),
     q: z.string().max(200).optional(),
-    from: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
-    to: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+    from: auditInstant.optional(),
+    to: auditInstant.optional(),
     limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
     cursor: z.string().max(200).optional(),
   })

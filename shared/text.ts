@@ -49,3 +49,15 @@ export function findForbiddenText(value: unknown, path: string[] = []): { path: 
   }
   return null;
 }
+
+/**
+ * The instant a date text names as ISO 8601 in UTC, when it lies in years 1 to 9999; null otherwise. JavaScript reads
+ * years up to ±275,760 ("+100000-01-01", or 9999-12-31T23:00-02:00, which is past 9999 in UTC) and year 0, which
+ * PostgreSQL's timestamps do not hold.
+ */
+export function storableInstant(text: string): string | null {
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return null;
+  const iso = new Date(at).toISOString();
+  return /^\d{4}-/.test(iso) && !iso.startsWith('0000') ? iso : null;
+}

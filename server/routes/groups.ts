@@ -51,7 +51,7 @@ export function groupRoutes(ctx: AppContext) {
       request: {
         params: IdParams,
         query: z.object({
-          after: z.string().max(500).optional(),
+          after: z.string().max(4000).optional(),
           limit: z.coerce.number().int().min(1).max(500).optional(),
         }),
       },

@@ -43,6 +43,7 @@ export function ssoRoutes(ctx: AppContext) {
           provider: z
             .string()
             .max(100)
+            .regex(/^[a-z0-9-]+$/, 'Not an identity provider of this account')
             .openapi({ param: { name: 'provider', in: 'path' }, example: 'okta' }),
         }),
         query: ssoStartQuerySchema,

@@ -2,6 +2,7 @@
 // tree; its members are team members (the main-team rule applies). Member changes are set-based statements on the
 // membership table, so adding 1,000 members to a group of 10,000 never reads the 10,000.
 import { sql, type Transaction } from 'kysely';
+import { idFromDigits } from '../../shared/ids.js';
 import { groupCreateSchema, groupUpdateSchema } from '../../shared/organization-schemas.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
@@ -349,7 +350,7 @@ export class ScimGroups {
 
   /** The client's group; `lock` holds its row until the transaction ends (PostgreSQL; SQLite has one writer). */
   private async find(executor: Db, client: ScimClient, id: string, lock = false): Promise<GroupRow> {
-    const number = /^\d{1,15}$/.test(id) ? Number(id) : null;
+    const number = idFromDigits(id);
     const row =
       number === null
         ? undefined
@@ -425,8 +426,9 @@ function memberIds(value: Json | undefined): number[] {
   return list.map((entry) => {
     const raw = typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? field(entry, 'value') : entry;
     const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
-    if (!/^\d{1,15}$/.test(text)) throw invalidValue(`members: ${JSON.stringify(raw ?? null)} is not a user id`);
-    return Number(text);
+    const id = idFromDigits(text);
+    if (id === null) throw invalidValue(`members: ${JSON.stringify(raw ?? null)} is not a user id`);
+    return id;
   });
 }
 

@@ -2,7 +2,9 @@
 // filter is one indexed query of the account's users, never users read into memory. An attribute Roster does not
 // filter on, or an operator that makes no sense for its type, is a 400 invalidFilter naming it.
 import { type RawBuilder, sql } from 'kysely';
+import { idFromDigits } from '../../shared/ids.js';
 import { foldText } from '../../shared/search-text.js';
+import { storableInstant } from '../../shared/text.js';
 import type { Dialect } from '../db/dialect.js';
 import { escapeLike, unicodeLower } from '../db/sql-helpers.js';
 import { ACCOUNT_SPAN } from '../db/user-index.js';
@@ -352,9 +354,13 @@ function compare(
     case 'number': {
       if (['co', 'sw', 'ew'].includes(op)) throw invalidFilter(`${what} supports eq, ne, gt, ge, lt and le`);
       const text = String(value).trim();
-      // An id that is not a number names nobody.
-      if (!/^\d{1,15}$/.test(text)) return op === 'ne' ? sql<boolean>`(1 = 1)` : sql<boolean>`(1 = 0)`;
-      const number = Number(text);
+      // An id that is not a number names nobody; one past every id column is greater than all of them.
+      if (!/^\d+$/.test(text)) return op === 'ne' ? sql<boolean>`(1 = 1)` : sql<boolean>`(1 = 0)`;
+      const number = idFromDigits(text);
+      if (number === null) {
+        if (op === 'ne') return sql<boolean>`(1 = 1)`;
+        return op === 'lt' || op === 'le' ? sql<boolean>`(${operand.expr} is not null)` : sql<boolean>`(1 = 0)`;
+      }
       if (op === 'ne') return sql<boolean>`(coalesce(${operand.expr}, 0) <> ${number})`;
       return op === 'eq' ? sql<boolean>`(${operand.expr} = ${number})` : ordered(operand.expr, op, number);
     }
@@ -371,9 +377,8 @@ function compare(
       throw invalidFilter(`${what} supports eq and ne only`);
     }
     case 'date': {
-      // Years 1 to 9999 only: JavaScript dates reach ±275,760, written "+100000-..." as PostgreSQL would not read them.
-      const at = typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : '';
-      if (!/^\d{4}-/.test(at) || at.startsWith('0000')) {
+      const at = typeof value === 'string' ? storableInstant(value) : null;
+      if (at === null) {
         throw invalidFilter(`${what} is compared with a date and time such as "2026-01-31T09:00:00Z"`);
       }
       if (['co', 'sw', 'ew'].includes(op)) throw invalidFilter(`${what} supports eq, ne, gt, ge, lt and le`);

@@ -3,6 +3,7 @@
 // else the first); the other values a client sends are kept as given and returned, as are the attributes Roster has
 // no column for (displayName, nickName, addresses...).
 import { type AppKey, isAppKey } from '../../shared/access.js';
+import { idFromDigits, MAX_ID } from '../../shared/ids.js';
 import type { UserRow } from '../services/user-presenter.js';
 import { displayName } from '../services/user-presenter.js';
 import { invalidValue, mutability } from './errors.js';
@@ -190,8 +191,8 @@ export function managerIdOf(value: Json | undefined): number | null {
   const raw = isObject(value) ? field(value, 'value') : value;
   if (raw === undefined || raw === null || raw === '') return null;
   const id =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(id) || id < 1)
+    typeof raw === 'number' ? raw : typeof raw === 'string' ? (idFromDigits(raw.trim()) ?? Number.NaN) : Number.NaN;
+  if (!Number.isSafeInteger(id) || id < 1 || id > MAX_ID)
     throw invalidValue(`manager ${JSON.stringify(raw)} is not a user of this account`);
   return id;
 }

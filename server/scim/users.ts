@@ -2,6 +2,7 @@
 // UserDirectory as an admin's would (validation, policy, audit, default licenses, departments), acting as the SCIM
 // client; lists are one filtered, sorted, paged query of the account's users.
 import { type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
+import { idFromDigits } from '../../shared/ids.js';
 import { userCreateSchema, userUpdateSchema } from '../../shared/schemas.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
@@ -290,7 +291,7 @@ export class ScimUsers {
   }
 
   private async find(client: ScimClient, id: string): Promise<UserRow> {
-    const number = /^\d{1,15}$/.test(id) ? Number(id) : null;
+    const number = idFromDigits(id);
     const row =
       number === null
         ? undefined

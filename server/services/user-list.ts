@@ -998,8 +998,11 @@ function decodeCursor(raw: string, columns: Column[]): Cursor {
   return cursor;
 }
 
-/** Integer columns of the sorts (ids and 0/1 flags); every other sort column is text or a timestamp. */
-const INTEGER_COLUMNS: ReadonlySet<Column> = new Set(['id', 'enabled']);
+/** Integer columns of the sorts and the largest value each holds; every other sort column is text or a timestamp. */
+const INTEGER_COLUMNS: ReadonlyMap<Column, number> = new Map<Column, number>([
+  ['id', MAX_ID],
+  ['enabled', 1],
+]);
 const ISO_TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
@@ -1009,8 +1012,10 @@ const ISO_TIMESTAMP =
  * characters are allowed: sort keys hold U+0001 between last and first name.
  */
 function cursorValueFits(column: Column, value: unknown): boolean {
-  if (INTEGER_COLUMNS.has(column)) return Number.isSafeInteger(value) && Math.abs(value as number) <= MAX_ID;
-  if (typeof value !== 'string' || value.length > 1000 || value.includes('\u0000')) return false;
+  const largest = INTEGER_COLUMNS.get(column);
+  if (largest !== undefined)
+    return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= largest;
+  if (typeof value !== 'string' || value.length > 4000 || value.includes('\u0000')) return false;
   if (column !== 'created_at') return true;
   const parts = ISO_TIMESTAMP.exec(value);
   if (!parts) return false;

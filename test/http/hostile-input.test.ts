@@ -144,8 +144,10 @@ describe.each(DIALECTS)('hostile input (%s)', (dialect) => {
       ['name', [null, 1]],
       ['enabled', ['x', 1]],
       ['enabled', [1, 2 ** 53]],
+      ['enabled', [40000, 1]],
+      ['enabled', [-1, 1]],
       ['username', [{}]],
-      ['email', ['a'.repeat(1400), 1]],
+      ['email', ['a'.repeat(4001), 1]],
     ];
     for (const [sort, values] of crafted) {
       const reply = await owner.get(`/users?sort=${sort}&cursor=${cursor(values)}`);
@@ -166,7 +168,13 @@ describe.each(DIALECTS)('hostile input (%s)', (dialect) => {
       expect([reply.status, reply.body.error?.fields?.[0]?.path], JSON.stringify(value)).toEqual([400, 'after']);
     }
     expect((await owner.get(`/groups/${group.id}?after=${afterParam(['a', 1])}`)).status).toBe(200);
-    for (const path of ['/audit?cursor=99999999999', '/events?after=99999999999', '/audit?cursor=1.5']) {
+    for (const path of [
+      '/audit?cursor=99999999999',
+      '/events?after=99999999999',
+      '/audit?cursor=1.5',
+      '/audit?from=0000-01-01',
+      `/audit?to=${encodeURIComponent('9999-12-31T23:00:00-02:00')}`,
+    ]) {
       const reply = await owner.get(path);
       expect(reply.status, path).toBe(400);
     }
@@ -176,6 +184,13 @@ describe.each(DIALECTS)('hostile input (%s)', (dialect) => {
     const deliveries = await owner.get(`/webhooks/${endpoint.id}/deliveries?cursor=9999999999`);
     expect([deliveries.status, deliveries.body.error?.fields?.[0]?.path]).toEqual([400, 'cursor']);
     expect((await owner.get(`/webhooks/${endpoint.id}/deliveries?cursor=2147483647`)).status).toBe(200);
+    // Dates JavaScript reads and PostgreSQL's timestamps do not hold; a NUL in a public path.
+    for (const validFrom of ['0000-01-01', '+100000-01-01T00:00:00Z']) {
+      const reply = await owner.post('/users', { username: `range${validFrom.length}`, firstName: 'R', validFrom });
+      expect([reply.status, reply.body.error?.fields?.[0]?.path], validFrom).toEqual([400, 'validFrom']);
+    }
+    const sso = await send('GET', '/auth/sso/a%00b/start', undefined, {}, null);
+    expect(sso.status).toBe(400);
   });
 
   it('refuses control characters, lone surrogates and bidirectional overrides, naming the field', async () => {

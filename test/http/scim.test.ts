@@ -631,6 +631,34 @@ describe.each(DIALECTS)('SCIM 2.0 (%s)', (dialect) => {
     expect((await owner.get(`/users/${id}`)).status).toBe(200);
   });
 
+  it('reads ids past what an id column holds as naming nobody, never as a 500', async () => {
+    const { call } = await client();
+    const user = await call('POST', '/Users', entraUser('range@contoso.com', 'ext-range', 'range@contoso.com'));
+    const group = await call('POST', '/Groups', { schemas: [GROUP], displayName: 'Range' });
+    const huge = '99999999999';
+    expect((await call('GET', `/Users/${huge}`)).status).toBe(404);
+    expect((await call('GET', `/Groups/${huge}`)).status).toBe(404);
+    const count = async (filter: string) => (await call('GET', `/Users?${q(filter)}`)).body.totalResults;
+    const all = await count('userName pr');
+    expect(await count(`id eq "${huge}"`)).toBe(0);
+    expect(await count(`id gt "${huge}"`)).toBe(0);
+    expect(await count(`id lt "${huge}"`)).toBe(all);
+    expect(await count(`id ne "${huge}"`)).toBe(all);
+    expect(await count(`${ENTERPRISE}:manager.value eq "${huge}"`)).toBe(0);
+    const member = await call(
+      'PATCH',
+      `/Groups/${group.body.id}`,
+      patchOps({ op: 'add', path: 'members', value: [{ value: huge }] }),
+    );
+    expect([member.status, member.body.scimType]).toEqual([400, 'invalidValue']);
+    const managed = await call(
+      'PATCH',
+      `/Users/${user.body.id}`,
+      patchOps({ op: 'replace', path: `${ENTERPRISE}:manager`, value: huge }),
+    );
+    expect([managed.status, managed.body.scimType]).toEqual([400, 'invalidValue']);
+  });
+
   it('provisions groups and their members as Entra ID and Okta do', async () => {
     const { call, owner } = await client();
     const members: string[] = [];

@@ -1,7 +1,6 @@
 // The group tree of an account: level 1 is the account itself, levels 2 and 3 hold any number of groups. Create,
 // rename, move and delete (a group with members or subgroups is deleted only in the way the admin chooses).
 import { type RawBuilder, sql } from 'kysely';
-import { MAX_ID } from '../../shared/ids.js';
 import type { GroupCreate, GroupDelete, GroupUpdate } from '../../shared/organization-schemas.js';
 import { foldAccents } from '../../shared/search-text.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
@@ -9,6 +8,7 @@ import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
 import type { AuditLog } from './audit.js';
 import type { Teams, Trx } from './teams.js';
+import { cursorValueFits } from './user-list.js';
 import { type RequestMeta, scopedDepartments } from './users.js';
 
 /** Levels under the account: 2 (the account's groups) and 3 (their subgroups). */
@@ -435,9 +435,8 @@ function decodeAfter(raw: string): [string, number] {
   try {
     const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
     const [key, id] = Array.isArray(value) ? value : [];
-    // Checked to fit the columns: an id past `integer` or a NUL in text would fail inside PostgreSQL instead.
-    if (typeof key === 'string' && !key.includes('\u0000') && Number.isSafeInteger(id) && id >= 0 && id <= MAX_ID)
-      return [key, id];
+    // A member's name key and id, as a user list's cursor holds them.
+    if (cursorValueFits('name_key', key) && cursorValueFits('id', id)) return [key as string, id as number];
   } catch {
     // fall through
   }

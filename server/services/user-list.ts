@@ -18,6 +18,7 @@ import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { idIn } from '../db/sql-helpers.js';
+import { accountUserCount } from '../db/user-index.js';
 import { type PlanSteering, type SearchCandidates, type TermIndexing, UserSearch } from '../db/user-search.js';
 import { forbidden, validationFailed } from '../errors.js';
 import { type Actor, authorize, userScope } from '../policy.js';
@@ -600,17 +601,12 @@ export class UserList {
   ): Promise<Scope | 'none'> {
     const members = await this.memberSets(accountId, filter, field);
     if (members === 'none') return 'none';
-    const filters = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) => {
-      let out = q.where(this.search.accountColumn(options.pinAccountIndex === true), '=', accountId);
-      // An admin whose profile limits Users to some departments sees only theirs.
-      if (departments) out = out.where('users.department', 'in', departments);
-      if (filter.accessType) out = out.where('users.access_type', '=', filter.accessType);
-      if (filter.status) out = out.where('users.status', '=', filter.status);
-      if (filter.enabled !== undefined) out = out.where('users.enabled', '=', filter.enabled ? 1 : 0);
-      if (filter.department !== undefined) out = out.where('users.department', '=', filter.department);
-      if (filter.source) out = out.where('users.source', '=', filter.source);
-      return out;
-    };
+    const facets = facetTests(filter, departments);
+    const filters = (q: UsersQuery, options: { pinAccountIndex?: boolean } = {}) =>
+      facets.reduce(
+        (out, { column, op, value }) => out.where(`users.${column}`, op, value as never),
+        q.where(this.search.accountColumn(options.pinAccountIndex === true), '=', accountId),
+      );
     // Group and license filters are tested per row; the window's bound (filters only) is found without them.
     const inSets = <Q extends UsersQuery>(q: Q, except?: MemberSet) =>
       members.sets.reduce((out, set) => (set === except ? out : (out.where(set.test) as Q)), q);
@@ -660,7 +656,7 @@ export class UserList {
       // elsewhere, the members past the window are sorted instead.
       const first = members.sets[0] as MemberSet;
       const candidates = (q: UsersQuery) => where(q, { pinAccountIndex: true }).where(first.inSet);
-      const alone = members.sets.length === 1 && !hasFacetFilter(filter) && !departments;
+      const alone = members.sets.length === 1 && facets.length === 0;
       const total = async () => {
         // Alone, a set's size is the total, counted in its own table.
         if (alone) return first.counted > cap ? exactUpTo(first.counted) : exactUpTo(await first.size(cap + 1));
@@ -668,7 +664,7 @@ export class UserList {
         // planner starts from their index), else the set's first members; past them the count means "at least".
         const budget = this.tuning.setCountBudget ?? DEFAULT_TUNING.setCountBudget ?? 0;
         const users = this.db.selectFrom('users');
-        if ((await this.facetCount(accountId, filter, departments)) <= budget) return countUpTo(where(users));
+        if ((await this.facetCount(accountId, facets)) <= budget) return countUpTo(where(users));
         const counted = await countUpTo(
           where(users, { pinAccountIndex: true, except: first }).where(first.inFirst(budget)),
         );
@@ -678,12 +674,16 @@ export class UserList {
       return { plan: 'window', searching: false, where, filters, candidates, total };
     }
     if (terms.length === 0) {
-      const kept = await this.facetCount(accountId, filter, departments);
+      const kept = await this.facetCount(accountId, facets);
       const total = async () => ({ count: kept, exact: true });
-      const columns = filteredColumns(filter, departments);
       const filtered =
-        columns.length > 0
-          ? { accountId, kept, users: await this.facetCount(accountId, {}, null), columns }
+        facets.length > 0
+          ? {
+              accountId,
+              kept,
+              users: await accountUserCount(this.db, accountId),
+              columns: facets.map((test) => test.column),
+            }
           : undefined;
       return { plan: 'walk', searching: false, where, filters, candidates: unused, total, filtered };
     }
@@ -699,7 +699,7 @@ export class UserList {
     } as const;
     // A small account: every user's document is tested (the sort index walked for the page, all of them for the
     // total), since the search index's lists hold every account's users.
-    if (this.search.scanUsers > 0 && (await this.facetCount(accountId, {}, null)) <= this.search.scanUsers) {
+    if (this.search.scanUsers > 0 && (await accountUserCount(this.db, accountId)) <= this.search.scanUsers) {
       return scanned;
     }
     const candidates = this.search.candidates(accountId, terms);
@@ -732,7 +732,7 @@ export class UserList {
       const inCandidates = (q: UsersQuery) =>
         candidates.restrict(where(q, { pinAccountIndex: true }), selective ? ids : null);
       // The index's count is the answer when it covers every term and no other filter narrows it.
-      const indexCounts = candidates.exact && !hasFacetFilter(filter) && !departments && members.sets.length === 0;
+      const indexCounts = candidates.exact && facets.length === 0 && members.sets.length === 0;
       const total = (plans: PlanSteering) =>
         indexCounts ? Promise.resolve(exactUpTo(ids.length)) : plans.candidatePlan((db) => capped(inCandidates, db));
       return {
@@ -887,18 +887,17 @@ export class UserList {
     return Number(row.n);
   }
 
-  private async facetCount(accountId: number, filter: UserFilter, departments: string[] | null): Promise<number> {
-    let q = this.db
-      .selectFrom('user_facets')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
-      .where('account_id', '=', accountId);
-    if (departments) q = q.where('department', 'in', departments);
-    if (filter.accessType) q = q.where('access_type', '=', filter.accessType);
-    if (filter.status) q = q.where('status', '=', filter.status);
-    if (filter.enabled !== undefined) q = q.where('enabled', '=', filter.enabled ? 1 : 0);
-    if (filter.department !== undefined) q = q.where('department', '=', filter.department);
-    if (filter.source) q = q.where('source', '=', filter.source);
-    const row = await q.executeTakeFirstOrThrow();
+  /** The account's users the row filters keep, from its counts by facet. */
+  private async facetCount(accountId: number, facets: FacetTest[]): Promise<number> {
+    const row = await facets
+      .reduce(
+        (q, { column, op, value }) => q.where(column, op, value as never),
+        this.db
+          .selectFrom('user_facets')
+          .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
+          .where('account_id', '=', accountId),
+      )
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -934,22 +933,23 @@ interface MemberSet {
   size(limit: number): Promise<number>;
 }
 
-/** The columns a plain list's row filters test (a profile's departments too). */
-function filteredColumns(filter: UserFilter, departments: string[] | null): Column[] {
-  const tested: [unknown, Column][] = [
-    [departments ?? filter.department, 'department'],
-    [filter.accessType, 'access_type'],
-    [filter.status, 'status'],
-    [filter.enabled, 'enabled'],
-    [filter.source, 'source'],
-  ];
-  return tested.filter(([value]) => value !== undefined && value !== null).map(([, column]) => column);
+/** A row filter of a list: a column of the users table that user_facets counts by, and the values it keeps. */
+interface FacetTest {
+  column: 'department' | 'access_type' | 'status' | 'enabled' | 'source';
+  op: '=' | 'in';
+  value: string | number | string[];
 }
 
-function hasFacetFilter(filter: UserFilter): boolean {
-  return [filter.accessType, filter.status, filter.enabled, filter.department, filter.source].some(
-    (v) => v !== undefined,
-  );
+/** The row filters of a list, with the departments an admin's profile limits Users to (see scopedDepartments). */
+function facetTests(filter: UserFilter, departments: string[] | null): FacetTest[] {
+  const tests: FacetTest[] = [];
+  if (departments) tests.push({ column: 'department', op: 'in', value: departments });
+  if (filter.accessType) tests.push({ column: 'access_type', op: '=', value: filter.accessType });
+  if (filter.status) tests.push({ column: 'status', op: '=', value: filter.status });
+  if (filter.enabled !== undefined) tests.push({ column: 'enabled', op: '=', value: filter.enabled ? 1 : 0 });
+  if (filter.department !== undefined) tests.push({ column: 'department', op: '=', value: filter.department });
+  if (filter.source) tests.push({ column: 'source', op: '=', value: filter.source });
+  return tests;
 }
 
 const flip = (order: Order): Order => (order === 'asc' ? 'desc' : 'asc');
@@ -1011,7 +1011,7 @@ const ISO_TIMESTAMP =
  * (1.5 for an id, "x" for a time, a NUL in text) would fail inside PostgreSQL instead of as a 400. Other control
  * characters are allowed: sort keys hold U+0001 between last and first name.
  */
-function cursorValueFits(column: Column, value: unknown): boolean {
+export function cursorValueFits(column: Column, value: unknown): boolean {
   const largest = INTEGER_COLUMNS.get(column);
   if (largest !== undefined)
     return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= largest;

@@ -19,19 +19,6 @@ const PLAIN = /^[a-z0-9\n .@_+()/'-]*$/;
  */
 export const FOLLOWERS = "abcdefghijklmnopqrstuvwxyz0123456789\n .@_+()/'-";
 const TWO_WORD_CHARS = /^[a-z0-9]{2}$/;
-/**
- * Where a user stands in name order, as PostgreSQL's trigram index holds it (migration 0009): the name key's first two
- * characters as a head number (each character 1-36 for 0-9 and a-z, 0 for any other character or none), and the
- * tiers that hold the head: tier t is the range of 4^t heads numbered t * TIER_SPAN + (head >> 2t). The heads before
- * or after one are then at most three tiers a level (eighteen in all, usually fewer), which the index reads as one
- * condition with the search terms; a user has six.
- */
-const HEAD_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
-/** Head numbers per character: the alphabet's and 0. */
-const HEAD_BASE = HEAD_ALPHABET.length + 1;
-const TIER_LEVELS = 6;
-const TIER_SPAN = 2048;
-
 /** How many of a two-letter term's commonest followers a proof of a total reads, and what share of them suffices. */
 const LIKELY_FOLLOWERS = 4;
 const LIKELY_SHARE = 0.8;
@@ -59,9 +46,6 @@ export interface SearchEstimate {
   matches: number;
   /** Users estimated to match the terms of three characters or more, when the search has two-letter terms too. */
   longer: number | null;
-  /** The name keys of the first and the last sampled users that match, in name order (null when none does). */
-  first: string | null;
-  last: string | null;
   /** The search documents of the sampled users that match (at most SAMPLE_MATCH_DOCUMENTS). */
   documents: string[];
 }
@@ -72,8 +56,6 @@ interface AccountSample {
    * account had when they were read.
    */
   docs: string[];
-  /** Their name keys: the documents are in name order. */
-  keys: string[];
   users: number;
   readAt: number;
   /** Estimates made from it, by search (searches as one types and pages repeat theirs). */
@@ -233,24 +215,18 @@ export class UserSearch implements PlanSteering {
     const longer = forms.filter((term) => term.length >= 3);
     let matches = 0;
     let longerMatches = 0;
-    let first: number | null = null;
-    let last: number | null = null;
     const documents: string[] = [];
-    sample.docs.forEach((doc, at) => {
-      if (!longer.every((term) => doc.includes(term))) return;
+    for (const doc of sample.docs) {
+      if (!longer.every((term) => doc.includes(term))) continue;
       longerMatches++;
-      if (!forms.every((term) => doc.includes(term))) return;
+      if (!forms.every((term) => doc.includes(term))) continue;
       matches++;
-      first ??= at;
-      last = at;
       if (documents.length < SAMPLE_MATCH_DOCUMENTS) documents.push(doc);
-    });
+    }
     const scale = sample.users / Math.max(1, sample.docs.length);
     const estimate: SearchEstimate = {
       matches: matches * scale,
       longer: longer.length > 0 && longer.length < forms.length ? longerMatches * scale : null,
-      first: first === null ? null : (sample.keys[first] ?? null),
-      last: last === null ? null : (sample.keys[last] ?? null),
       documents,
     };
     if (sample.estimates.size >= SAMPLE_ESTIMATES) sample.estimates.clear();
@@ -275,7 +251,7 @@ export class UserSearch implements PlanSteering {
           : await this.walkPlan((db) =>
               db
                 .selectFrom('users')
-                .select(['users.name_key', 'users.search_doc'])
+                .select('users.search_doc')
                 .where('users.account_id', '=', accountId)
                 .where(sql<boolean>`hashint4(users.id) % ${every} = 0`)
                 .orderBy('users.name_key')
@@ -286,7 +262,6 @@ export class UserSearch implements PlanSteering {
       this.samples.delete(accountId);
       this.samples.set(accountId, {
         docs: rows.map((row) => row.search_doc),
-        keys: rows.map((row) => row.name_key),
         users,
         readAt: Date.now(),
         estimates: new Map(),
@@ -403,66 +378,6 @@ export class UserSearch implements PlanSteering {
   /** A sort key that no index serves (SQLite): candidate plans sort their few rows instead of walking an index. */
   candidateSortKey(column: string): RawBuilder<unknown> {
     return this.handle.dialect === 'sqlite' ? sql`+${sql.ref(`users.${column}`)}` : sql.ref(`users.${column}`);
-  }
-
-  /**
-   * PostgreSQL, a search for two letters or digits: the term, where its matches cluster when it is a surname's start
-   * (`mu`: Müller, Murphy, ...), far down the name order. (A longer term's cluster starts inside its first two
-   * letters' names, past rows the tiers cannot tell apart, so sorting its fewer candidates is the better plan.)
-   */
-  clusterKey(foldedTerms: string[]): string | null {
-    if (this.handle.dialect !== 'postgres' || foldedTerms.length !== 1) return null;
-    const term = searchForm(foldedTerms[0] as string);
-    return TWO_WORD_CHARS.test(term) ? term : null;
-  }
-
-  /**
-   * The name tiers (see HEAD_ALPHABET) that hold every user before the cluster `key` names in the walking order, and
-   * none whose name key starts with it: for `asc`, the heads below its own; for `desc`, those above it, and the heads
-   * with a 0 (another character) that may stand on either side.
-   */
-  tiersBefore(key: string, walk: 'asc' | 'desc'): number[] {
-    const head = headNumber(key);
-    const first = head - (head % HEAD_BASE);
-    const ranges: [number, number][] =
-      walk === 'asc'
-        ? [[0, head]]
-        : [
-            [0, HEAD_BASE],
-            [first, first + 1],
-            [head + 1, TIER_SPAN],
-          ];
-    return ranges.flatMap(([low, high]) => tiersCovering(low, high));
-  }
-
-  /**
-   * Users before the cluster `key` names in the walking order (for `asc`, name keys below it; for `desc`, name keys
-   * past every one starting with it): a bound on the name key, and their tiers, which the trigram index tests with
-   * the search terms without reading a row.
-   */
-  beforeCluster(key: string, walk: 'asc' | 'desc'): RawBuilder<boolean> {
-    const bound = walk === 'asc' ? sql`users.name_key < ${key}` : sql`users.name_key >= ${nextString(key)}`;
-    return sql<boolean>`(roster_name_tiers(users.name_key) && ${this.tiersBefore(key, walk)}::int[] and ${bound})`;
-  }
-
-  /** Whether a walk that reached the name key `name` has yet to reach the cluster `key` (see beforeCluster). */
-  clusterAhead(name: string, key: string, walk: 'asc' | 'desc'): boolean {
-    return walk === 'asc' ? name < key : name >= nextString(key);
-  }
-
-  /**
-   * Whether the account's sample says a two-letter search's matches start with the cluster `key` names, in the walking
-   * order (its first match, or its last one walking backwards, is not before the cluster), so that a window walked
-   * first would most likely hold none.
-   */
-  clusterFirst(estimate: SearchEstimate | null, key: string, walk: 'asc' | 'desc'): boolean {
-    const edge = walk === 'asc' ? estimate?.first : estimate?.last;
-    return edge != null && !this.clusterAhead(edge, key, walk);
-  }
-
-  /** The keyset position a walk of the cluster `key` starts after, in the walking order. */
-  clusterStart(key: string, walk: 'asc' | 'desc'): [string, number] {
-    return [walk === 'asc' ? key : nextString(key), 0];
   }
 
   /**
@@ -599,31 +514,6 @@ function likelyFollowers(ranked: [string, number][], all: number): number {
   return taken;
 }
 
-/** The head number (see HEAD_ALPHABET) of two letters or digits. */
-function headNumber(key: string): number {
-  const position = (char: string) => HEAD_ALPHABET.indexOf(char) + 1;
-  return position(key[0] ?? '') * HEAD_BASE + position(key[1] ?? '');
-}
-
-/** The fewest tiers that hold exactly the heads from `low` up to `high`. */
-function tiersCovering(low: number, high: number): number[] {
-  const tiers: number[] = [];
-  let at = low;
-  while (at < high) {
-    let level = TIER_LEVELS - 1;
-    while (level > 0 && (at % 4 ** level !== 0 || at + 4 ** level > high)) level--;
-    tiers.push(level * TIER_SPAN + (at >> (2 * level)));
-    at += 4 ** level;
-  }
-  return tiers;
-}
-
 function quote(term: string): string {
   return `"${term.replaceAll('"', '""')}"`;
-}
-
-/** The smallest string greater than every string that starts with `prefix`. */
-function nextString(prefix: string): string {
-  const last = prefix.codePointAt(prefix.length - 1) ?? 0;
-  return prefix.slice(0, -1) + String.fromCodePoint(last + 1);
 }

@@ -59,6 +59,8 @@ export interface SearchTuning {
   sparseMatches?: number;
   /** Accounts of at most this many users are searched by testing every user (the default: UserSearch.scanUsers). */
   scanUsers?: number;
+  /** PostgreSQL: rows of the name index a search walks past its first window per candidate a sort would read. */
+  walkedPerSorted?: number;
 }
 
 export const DEFAULT_TUNING: SearchTuning = {
@@ -67,6 +69,7 @@ export const DEFAULT_TUNING: SearchTuning = {
   setCountBudget: 5000,
   countProbe: 5000,
   denseCountBudget: 50_000,
+  walkedPerSorted: 4,
 };
 
 type Value = string | number;
@@ -96,15 +99,13 @@ interface Scope {
    * index is walked and its matches counted by one query (see fetchRows).
    */
   hitTest?: RawBuilder<boolean>;
-  /** PostgreSQL: where a two-letter search's matches may cluster in name order (see UserSearch.clusterKey). */
-  cluster?: string;
-  /** Whether the account's sample says the matches start with that cluster, walking in this order. */
-  clusterFirst?: (walk: Order) => boolean;
   /**
    * PostgreSQL: the account's sample says the search matches few users (at most SPARSE_MATCHES), so its candidates
    * are sorted at once: a window would most likely hold none of them.
    */
   sparse?: boolean;
+  /** PostgreSQL: how many users the account's sample says the search matches (see UserSearch.estimate). */
+  estimated?: number;
   /** A list without search terms whose filters test columns of the row: see fetchRows' bounded walk. */
   filtered?: Filtered;
 }
@@ -431,6 +432,55 @@ export class UserList {
         hits: Number(found[0]?.hits ?? 0),
       } satisfies Window;
     };
+    // PostgreSQL in name order: the name index walked on from `start` over at most `budget` rows, stopping at its
+    // `count`-th match so that it reads no further than the page needs. `walked` is how far it went: to its last match
+    // when it filled (`end` is that match), else the whole budget (`end` its last row, or null when the order ended).
+    const walkOn = async (
+      db: Kysely<Database>,
+      test: RawBuilder<boolean>,
+      start: Value[],
+      budget: number,
+      count: number,
+    ): Promise<Window & { walked: number }> => {
+      const stretch = from(scope.filters(db.selectFrom('users')), start)
+        .select(['users.id', 'users.name_key', test.as('hit')])
+        .orderBy('users.name_key', walk)
+        .orderBy('users.id', walk)
+        .limit(budget);
+      const hits = await db
+        .selectFrom(
+          db
+            .selectFrom(stretch.as('s'))
+            .select(['s.id', 's.name_key', 's.hit', sql<number>`row_number() over ()`.as('pos')])
+            .as('w'),
+        )
+        .select(['w.id', 'w.name_key', 'w.pos'])
+        .where('w.hit', '=', true)
+        .limit(count)
+        .execute();
+      const rows =
+        hits.length === 0
+          ? []
+          : ((await ordered(
+              db.selectFrom('users').where(
+                'users.id',
+                'in',
+                hits.map((row) => row.id),
+              ),
+            )
+              .selectAll('users')
+              .execute()) as UserRow[]);
+      const lastHit = hits.at(-1);
+      if (lastHit && hits.length >= count) {
+        return { rows, end: [lastHit.name_key, lastHit.id], hits: hits.length, walked: Number(lastHit.pos) };
+      }
+      const last = await ordered(from(scope.filters(db.selectFrom('users')), start))
+        .select(['users.name_key', 'users.id'])
+        .offset(budget - 1)
+        .limit(1)
+        .executeTakeFirst();
+      return { rows, end: last ? [last.name_key, last.id] : null, hits: hits.length, walked: budget };
+    };
     const firstWindow = this.tuning.walkWindow;
     // What the windows found, and where they ended.
     const windows = async (): Promise<Fetched | { found: UserRow[]; end: Value[] }> => {
@@ -444,19 +494,31 @@ export class UserList {
       if (first.rows.length >= n) return { rows: first.rows, filled: true, stretch: fromStart() };
       let found = first.rows;
       let end = first.end;
-      // On PostgreSQL every candidate past the window is a row read from the table (a few microseconds each,
-      // thousands of them for a common surname fragment), while a walked row costs a fraction of one. When the
-      // window's matches say the next stretch of the sort index likely holds the rest of the page, that stretch is
-      // walked first.
+      // On PostgreSQL every candidate a sort reads past the window is a row read from the table, while a walked row of
+      // the name index, which holds the search document, costs a fraction of one. A search the account's sample
+      // estimates walks on, when its window held some of its matches, over at most walkedPerSorted rows per estimated
+      // match, and stops at the page; when that does not fill it, the candidates past the walk are sorted, at most about
+      // twice what the sort alone costs. (A window without any says nothing of where they start: `nguy` under N.)
+      // Without an estimate, the next stretch is walked when the window's matches say it likely holds the page.
+      const from = end;
+      const perSorted = this.tuning.walkedPerSorted ?? DEFAULT_TUNING.walkedPerSorted ?? 0;
+      const budget = Math.ceil((scope.estimated ?? 0) * perSorted);
       const nextWindow = firstWindow * NEXT_WINDOW_FACTOR;
       const expected = found.length > 0 ? ((n - found.length) * firstWindow) / found.length : Infinity;
-      if (this.dialect === 'postgres' && expected * NEXT_WINDOW_MARGIN <= nextWindow) {
-        const from = end;
-        const next: Window = await walking((db) => walkStretch(db, from, nextWindow, n - found.length));
+      let next: (Window & { walked?: number }) | undefined;
+      if (this.dialect === 'postgres' && hitTest && scope.estimated !== undefined) {
+        if (budget > 0 && found.length > 0) {
+          next = await walking((db) => walkOn(db, hitTest, from, budget, n - found.length));
+        }
+      } else if (this.dialect === 'postgres' && expected * NEXT_WINDOW_MARGIN <= nextWindow) {
+        next = await walking((db) => walkStretch(db, from, nextWindow, n - found.length));
+      }
+      if (next) {
         found = [...found, ...next.rows];
+        const { hits, walked: rows } = next;
         walked =
-          walked && next.hits !== undefined
-            ? { rows: walked.rows + nextWindow + 1, hits: walked.hits + next.hits }
+          walked && hits !== undefined
+            ? { rows: walked.rows + (rows ?? nextWindow + 1), hits: walked.hits + hits }
             : undefined;
         if (!next.end) return { rows: found, filled: true, counted: walked?.hits };
         if (found.length >= n) return { rows: found, filled: true, stretch: fromStart() };
@@ -464,35 +526,9 @@ export class UserList {
       }
       return { found, end };
     };
-    // PostgreSQL, a two-letter search whose matches may cluster under a surname: whether a walk at `position` (null:
-    // the start) has yet to reach that cluster.
-    const cluster = hitTest ? scope.cluster : undefined;
-    const clusterAheadOf = (position: Value[] | null) =>
-      cluster !== undefined && (position === null || this.search.clusterAhead(String(position[0]), cluster, walk));
-    // No window when the account's sample says the matches start with the cluster (`mu`): it would most likely hold
-    // none of them.
-    const toCluster = scope.clusterFirst?.(walk) === true && clusterAheadOf(after);
-    const walkedWindows = toCluster ? { found: [] as UserRow[], end: after } : await windows();
+    const walkedWindows = await windows();
     if ('rows' in walkedWindows) return walkedWindows;
-    let { found, end } = walkedWindows;
-    // PostgreSQL, a term that starts surnames (`mu`): its matches cluster far down the name order, and sorting them
-    // would read thousands of rows. When the windows found none (or none were walked), the trigram index tells from
-    // its name tiers alone which candidates stand before the cluster (usually none, so no row is read); those are
-    // sorted, and the cluster is walked from its start like a window. Every match before `end` is then in `found`, or
-    // the page is full.
-    if (cluster !== undefined && found.length === 0 && clusterAheadOf(end)) {
-      const ahead = await sortedCandidates(end, n, this.search.beforeCluster(cluster, walk));
-      found = ahead.rows;
-      if (found.length >= n) return { rows: found, filled: false, atLeast: ahead.matches };
-      const start = this.search.clusterStart(cluster, walk);
-      const size = Math.min(firstWindow, this.search.countCap + 1);
-      const inCluster: Window = await walking((db) => walkStretch(db, start, size, n - found.length));
-      found = [...found, ...inCluster.rows];
-      const hits = ahead.matches + (inCluster.hits ?? 0);
-      if (!inCluster.end) return { rows: found, filled: false, counted: after === null ? hits : undefined };
-      if (found.length >= n) return { rows: found, filled: false, atLeast: hits };
-      end = inCluster.end;
-    }
+    const { found, end } = walkedWindows;
     const boundValues = end;
     if (this.dialect === 'postgres' && after === null) {
       // Sorting the candidates past the window reads every one of them, so the same query counts them: with the
@@ -814,9 +850,15 @@ export class UserList {
             sql` and `,
           )})`
         : undefined;
-    const cluster = hitTest ? (this.search.clusterKey(terms) ?? undefined) : undefined;
-    const clusterFirst = cluster ? (walk: Order) => this.search.clusterFirst(estimate, cluster, walk) : undefined;
-    return { ...searching, plan: 'window', candidates: inCandidates, total, hitTest, cluster, clusterFirst, sparse };
+    return {
+      ...searching,
+      plan: 'window',
+      candidates: inCandidates,
+      total,
+      hitTest,
+      sparse,
+      estimated: estimate?.matches,
+    };
   }
 
   /**

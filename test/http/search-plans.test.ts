@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserSearch } from '../../server/db/user-search.js';
 import type { Actor } from '../../server/policy.js';
@@ -26,8 +25,8 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       department: i % 4 ? 'Sales' : 'Support',
       status: i % 3 ? ('active' as const) : ('inactive' as const),
     }));
-    // Names at the edges of PostgreSQL's name tiers (see UserSearch.clusterKey): a letter beyond z, a digit, a
-    // separator, a one-letter surname; some match a surname cluster's term before or after its cluster.
+    // Names at the edges of the name order: a letter beyond z, a digit, a separator, a one-letter surname; some match
+    // a surname cluster's term before or after its cluster.
     const edges = [
       ['Østergaard', 'Zhu'],
       ['Mu', 'Zhi'],
@@ -73,8 +72,9 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       sampleMinUsers: 1,
     });
     await directories.sampled.readSearchSample(accountId);
-    // Sampled but never sparse: a two-letter search whose sampled matches start with its surname cluster (`zh`,
-    // `sm`) goes to the cluster without a window; the others walk windows as without a sample.
+    // Sampled but never sparse: past its first window a search walks on over four rows per estimated match, which
+    // reaches every surname cluster here; with a twentieth of a row per match the walk stops short of most pages, and
+    // the candidates past it are sorted.
     directories.sampledDense = new UserDirectory(database, audit, now, {
       scanUsers: 0,
       selectiveCandidates: 0,
@@ -83,6 +83,15 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       sparseMatches: 0,
     });
     await directories.sampledDense.readSearchSample(accountId);
+    directories.sampledShortWalk = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 7,
+      sampleMinUsers: 1,
+      sparseMatches: 0,
+      walkedPerSorted: 0.05,
+    });
+    await directories.sampledShortWalk.readSearchSample(accountId);
   });
   afterAll(() => h.close());
 
@@ -155,6 +164,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
           expect(pages.scanned, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.sampled, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.sampledDense, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
+          expect(pages.sampledShortWalk, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
         }
       }
     }
@@ -290,63 +300,6 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
   });
 });
 
-// PostgreSQL's trigram index holds each user's name tiers (the first two characters of the name key, and ranges of
-// them): the tiers said to stand before a cluster must hold every user before it, and no user of the cluster itself.
-describe('name tiers (postgres)', () => {
-  let h: Harness;
-  let accountId: number;
-  beforeAll(async () => {
-    h = await createHarness('postgres');
-    ({ accountId } = await h.newAccount());
-    const names = [
-      ['Østergaard', 'Zhu'],
-      ['Mu', 'Zhi'],
-      ['Muñoz', 'Ana'],
-      ['Z', 'Zhen'],
-      ['Zh', 'Ann'],
-      ['Zhang', 'Wei'],
-      ['4you', 'Zha'],
-      ['0', 'Zero'],
-      ['Z9', 'Nine'],
-      ["'t Hooft", 'Gerard'],
-      ['Łukasz', 'Smit'],
-      ['Smith', 'Ann'],
-      ['Smaragd', 'Ann'],
-      ['Sm', 'Al'],
-      ['Y', 'Oona'],
-      ['Aa', 'Bb'],
-      ['', 'Solo'],
-      ['Zz', 'Top'],
-      ['Zzyzx', 'Road'],
-      ['Ölund', 'Per'],
-    ].map(([lastName, firstName], i) => ({ username: `t${i}`, firstName: firstName as string, lastName }));
-    await insertUsersInBulk(h.ctx.database, accountId, names, { batchSize: 250 });
-  });
-  afterAll(() => h.close());
-
-  it('hold every user before a cluster and none of the cluster', async () => {
-    const search = new UserSearch(h.ctx.database);
-    const { rows } = await sql<{ name_key: string; tiers: number[] }>`
-      select name_key, roster_name_tiers(name_key) as tiers from users
-      where account_id = ${accountId} and username like 't%'`.execute(h.ctx.database.db);
-    expect(rows.length).toBe(20);
-    for (const key of ['zh', 'mu', 'sm', 'aa', 'a0', '0a', '00', 'yo', 'zz', 'z9', '9z', 'ab']) {
-      for (const walk of ['asc', 'desc'] as const) {
-        const before = new Set(search.tiersBefore(key, walk));
-        for (const { name_key: name, tiers } of rows) {
-          const held = tiers.some((tier) => before.has(tier));
-          const inCluster = name.startsWith(key);
-          const ahead = walk === 'asc' ? name < key : name > key && !inCluster;
-          if (ahead) expect(held, `${key} ${walk} ${JSON.stringify(name)}`).toBe(true);
-          if (inCluster) expect(held, `${key} ${walk} ${JSON.stringify(name)}`).toBe(false);
-        }
-      }
-    }
-    // Each name key is in six tiers, one a level.
-    expect(rows.every((row) => row.tiers.length === 6)).toBe(true);
-  });
-});
-
 /** Records the plan (candidates or walk) of each query the searches run, in order, until `spy` is restored. */
 function recordPlans() {
   const plans: string[] = [];
@@ -392,10 +345,9 @@ describe('search estimates (postgres)', () => {
     const search = new UserSearch(h.ctx.database, { sampleMinUsers: 1 });
     expect(search.estimate(accountId, ['smi'])).toBeNull();
     await search.readSample(accountId);
-    // A sample of all 900 users (the account has fewer than a sample holds) counts exactly, and tells the name keys
-    // of the first and last match.
+    // A sample of all 900 users (the account has fewer than a sample holds) counts exactly.
     const smi = search.estimate(accountId, ['smi']);
-    expect(smi).toMatchObject({ matches: 30, longer: null, first: 'smith\u0001ivan', last: 'smith\u0001maria' });
+    expect(smi).toMatchObject({ matches: 30, longer: null });
     expect(smi?.documents).toHaveLength(30);
     expect(search.estimate(accountId, ['ma', 'smi'])).toMatchObject({ matches: 20, longer: 30 });
     expect(search.estimate(accountId, ['ma', 'sal'])).toMatchObject({ matches: 300, longer: 450 });
@@ -426,22 +378,28 @@ describe('search estimates (postgres)', () => {
     expect(pages[0]).toEqual(pages[1]);
   });
 
-  it('walks straight to the surname cluster of a two-letter search when the sample says its matches start there', async () => {
+  it('walks on past its window over rows in proportion to the estimated matches, then sorts past the walk', async () => {
     const { plans, spy } = recordPlans();
-    const tuning = { scanUsers: 0, selectiveCandidates: 0, walkWindow: 50, sparseMatches: 0 };
+    const tuning = { scanUsers: 0, selectiveCandidates: 0, walkWindow: 50, sparseMatches: 0, sampleMinUsers: 1 };
     const pages: string[][] = [];
-    for (const sampleMinUsers of [1, 10_000]) {
-      const directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), { ...tuning, sampleMinUsers });
+    // "sm": the 30 Smiths, past 870 Joneses in name order. Four rows per estimated match (120) stop short of them,
+    // forty (1,200) reach them.
+    for (const walkedPerSorted of [4, 40]) {
+      const directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+        ...tuning,
+        walkedPerSorted,
+      });
       await directory.readSearchSample(accountId);
       plans.length = 0;
-      // "sm": the 30 Smiths, past 870 Joneses in name order.
       const page = await directory.list(actor, { q: 'sm', limit: 5 });
-      expect(page.total).toBe(30);
+      expect([page.total, page.totalExact]).toEqual([30, true]);
       pages.push(page.items.map((user) => user.username));
-      // The candidates before the cluster (none), then the cluster's walk; without a sample, a window first.
-      expect(plans.slice(0, 2)).toEqual(sampleMinUsers === 1 ? ['candidates', 'walk'] : ['walk', 'candidates']);
+      // The window, the walk on, then the candidates past it when the walk did not fill the page (else the total's
+      // count, which starts by walking).
+      expect(plans.slice(0, 3)).toEqual(['walk', 'walk', walkedPerSorted === 4 ? 'candidates' : 'walk']);
     }
     spy.mockRestore();
     expect(pages[0]).toEqual(pages[1]);
+    expect(pages[0]).toHaveLength(5);
   });
 });

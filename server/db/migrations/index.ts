@@ -24,6 +24,7 @@ import * as m0020 from './0020-directory-connections.js';
 import * as m0021 from './0021-search-folding.js';
 import * as m0022 from './0022-directory-sync.js';
 import * as m0023 from './0023-drop-trigram-vocabulary.js';
+import * as m0024 from './0024-drop-name-tiers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -52,4 +53,5 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0021-search-folding': m0021,
   '0022-directory-sync': m0022,
   '0023-drop-trigram-vocabulary': m0023,
+  '0024-drop-name-tiers': m0024,
 };

@@ -6,6 +6,7 @@
 // plans*). The index is a plain trigram index again.
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../dialect.js';
+import { up as addNameTiers } from './0009-search-name-tiers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Db = Kysely<any>;
@@ -17,20 +18,7 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
   await sql`drop function roster_name_tiers(text)`.execute(db);
 }
 
+// Back to migration 0009's index, exactly as that migration made it.
 export async function down(db: Db, dialect: Dialect): Promise<void> {
-  if (dialect !== 'postgres') return;
-  await sql`
-    create function roster_name_tiers(key text) returns int[] language plpgsql immutable parallel safe as $$
-    declare
-      head int := strpos('0123456789abcdefghijklmnopqrstuvwxyz', coalesce(nullif(substr(key, 1, 1), ''), '#')) * 37
-        + strpos('0123456789abcdefghijklmnopqrstuvwxyz', coalesce(nullif(substr(key, 2, 1), ''), '#'));
-    begin
-      return array[head, 2048 + (head >> 2), 4096 + (head >> 4), 6144 + (head >> 6), 8192 + (head >> 8),
-        10240 + (head >> 10)];
-    end
-    $$`.execute(db);
-  await sql`create index users_search on users using gin (search_doc gin_trgm_ops, roster_name_tiers(name_key))`.execute(
-    db,
-  );
-  await db.schema.dropIndex('users_search_trgm').execute();
+  await addNameTiers(db, dialect);
 }

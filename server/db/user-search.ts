@@ -237,7 +237,7 @@ export class UserSearch implements PlanSteering {
   /**
    * Reads the account's sample (PostgreSQL), unless a read is under way: how many users it has (from its counts by
    * facet), then, when they are enough, the search documents of the users whose id hashes to a multiple of k (about
-   * every k-th, whatever order they were created in), in name order, from the name index alone.
+   * every k-th, whatever order they were created in), read from the name index alone (which holds the documents).
    */
   readSample(accountId: number): Promise<void> {
     const running = this.sampling.get(accountId);

@@ -162,8 +162,9 @@ const PROOF_MARGIN = 1.5;
 const PROOF_DEVIATIONS = 1.65;
 
 /**
- * PostgreSQL: a window that found some matches but not a page is followed by one this many times as long, when
- * the density of its matches (with a margin) says that stretch holds the rest of the page.
+ * PostgreSQL, a search the account's sample does not estimate (or with row filters): a window that found some matches
+ * but not a page is followed by one this many times as long, when the density of its matches (with a margin) says
+ * that stretch holds the rest of the page. An estimated search walks on instead (see walkedPerSorted).
  */
 const NEXT_WINDOW_FACTOR = 3;
 const NEXT_WINDOW_MARGIN = 1.5;
@@ -378,7 +379,8 @@ export class UserList {
     }
 
     // Window: walk at most `walkWindow` rows of the sort index; if that does not fill the page the matches are
-    // clustered further on (a surname fragment under "name" order), so sort the candidates past the window.
+    // clustered further on (a surname fragment under "name" order): on PostgreSQL the walk may go on (see windows),
+    // then the candidates past it are sorted.
     // A window ends at its last row (`end`); `hits` counts every match in it, when the query counted them.
     type Window = { rows: UserRow[]; end: Value[] | null; hits?: number };
     const walkWindow = async (db: Kysely<Database>, start: Value[] | null, size: number, count: number) => {
@@ -433,8 +435,10 @@ export class UserList {
       } satisfies Window;
     };
     // PostgreSQL in name order: the name index walked on from `start` over at most `budget` rows, stopping at its
-    // `count`-th match so that it reads no further than the page needs. `walked` is how far it went: to its last match
-    // when it filled (`end` is that match), else the whole budget (`end` its last row, or null when the order ended).
+    // `count`-th match so that it reads no further than the page needs. One statement returns the matches and, when
+    // the walk does not fill the page, the budget's last row, so both come from one snapshot. `walked` is how far it
+    // went: to its last match when it filled (`end` is that match), else the whole budget (`end` its last row, or
+    // null when the name order ended first).
     const walkOn = async (
       db: Kysely<Database>,
       test: RawBuilder<boolean>,
@@ -444,20 +448,24 @@ export class UserList {
     ): Promise<Window & { walked: number }> => {
       const stretch = from(scope.filters(db.selectFrom('users')), start)
         .select(['users.id', 'users.name_key', test.as('hit')])
+        .select(
+          sql<number>`row_number() over (order by users.name_key ${sql.raw(walk)}, users.id ${sql.raw(walk)})`.as(
+            'pos',
+          ),
+        )
         .orderBy('users.name_key', walk)
         .orderBy('users.id', walk)
         .limit(budget);
-      const hits = await db
-        .selectFrom(
-          db
-            .selectFrom(stretch.as('s'))
-            .select(['s.id', 's.name_key', 's.hit', sql<number>`row_number() over ()`.as('pos')])
-            .as('w'),
-        )
-        .select(['w.id', 'w.name_key', 'w.pos'])
-        .where('w.hit', '=', true)
-        .limit(count)
+      // Read in the stretch's order, so the limit stops the walk at the match after the page's last one.
+      const marked = await db
+        .selectFrom(stretch.as('s'))
+        .select(['s.id', 's.name_key', 's.hit', 's.pos'])
+        .where((eb) => eb.or([eb('s.hit', '=', true), eb('s.pos', '=', budget)]))
+        .orderBy('s.name_key', walk)
+        .orderBy('s.id', walk)
+        .limit(count + 1)
         .execute();
+      const hits = marked.filter((row) => row.hit).slice(0, count);
       const rows =
         hits.length === 0
           ? []
@@ -474,11 +482,7 @@ export class UserList {
       if (lastHit && hits.length >= count) {
         return { rows, end: [lastHit.name_key, lastHit.id], hits: hits.length, walked: Number(lastHit.pos) };
       }
-      const last = await ordered(from(scope.filters(db.selectFrom('users')), start))
-        .select(['users.name_key', 'users.id'])
-        .offset(budget - 1)
-        .limit(1)
-        .executeTakeFirst();
+      const last = marked.find((row) => Number(row.pos) === budget);
       return { rows, end: last ? [last.name_key, last.id] : null, hits: hits.length, walked: budget };
     };
     const firstWindow = this.tuning.walkWindow;
@@ -500,7 +504,7 @@ export class UserList {
       // match, and stops at the page; when that does not fill it, the candidates past the walk are sorted, at most about
       // twice what the sort alone costs. (A window without any says nothing of where they start: `nguy` under N.)
       // Without an estimate, the next stretch is walked when the window's matches say it likely holds the page.
-      const from = end;
+      const past = end;
       const perSorted = this.tuning.walkedPerSorted ?? DEFAULT_TUNING.walkedPerSorted ?? 0;
       const budget = Math.ceil((scope.estimated ?? 0) * perSorted);
       const nextWindow = firstWindow * NEXT_WINDOW_FACTOR;
@@ -508,10 +512,10 @@ export class UserList {
       let next: (Window & { walked?: number }) | undefined;
       if (this.dialect === 'postgres' && hitTest && scope.estimated !== undefined) {
         if (budget > 0 && found.length > 0) {
-          next = await walking((db) => walkOn(db, hitTest, from, budget, n - found.length));
+          next = await walking((db) => walkOn(db, hitTest, past, budget, n - found.length));
         }
       } else if (this.dialect === 'postgres' && expected * NEXT_WINDOW_MARGIN <= nextWindow) {
-        next = await walking((db) => walkStretch(db, from, nextWindow, n - found.length));
+        next = await walking((db) => walkStretch(db, past, nextWindow, n - found.length));
       }
       if (next) {
         found = [...found, ...next.rows];
@@ -857,7 +861,9 @@ export class UserList {
       total,
       hitTest,
       sparse,
-      estimated: estimate?.matches,
+      // The estimate counts matches among all of the account's users: with row filters, whose columns the name index
+      // does not hold, a walk would read rows from the table, so it walks on as without an estimate.
+      estimated: facets.length === 0 ? estimate?.matches : undefined,
     };
   }
 

@@ -26,7 +26,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       status: i % 3 ? ('active' as const) : ('inactive' as const),
     }));
     // Names at the edges of the name order: a letter beyond z, a digit, a separator, a one-letter surname; some match
-    // a surname cluster's term before or after its cluster.
+    // a surname's fragment far from that surname's block.
     const edges = [
       ['Østergaard', 'Zhu'],
       ['Mu', 'Zhi'],
@@ -72,9 +72,9 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       sampleMinUsers: 1,
     });
     await directories.sampled.readSearchSample(accountId);
-    // Sampled but never sparse: past its first window a search walks on over four rows per estimated match, which
-    // reaches every surname cluster here; with a twentieth of a row per match the walk stops short of most pages, and
-    // the candidates past it are sorted.
+    // Sampled but never sparse: past a first window that held some of its matches, a search walks on over four rows
+    // per estimated match, which reaches most pages here; with a twentieth of a row per match the walk stops short of
+    // most pages, and the candidates past it are sorted.
     directories.sampledDense = new UserDirectory(database, audit, now, {
       scanUsers: 0,
       selectiveCandidates: 0,
@@ -336,6 +336,8 @@ describe('search estimates (postgres)', () => {
       lastName: i < 30 ? 'Smith' : `Jones${String(i).padStart(4, '0')}`,
       department: i % 2 ? 'Sales' : 'Support',
     }));
+    // One `sm` first in name order, so that a window from the start holds one of the 31 `sm` matches.
+    users.push({ username: 'abbott', firstName: 'Smokey', lastName: 'Abbott', department: '' });
     await insertUsersInBulk(h.ctx.database, accountId, users, { batchSize: 250 });
     actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
   });
@@ -382,8 +384,8 @@ describe('search estimates (postgres)', () => {
     const { plans, spy } = recordPlans();
     const tuning = { scanUsers: 0, selectiveCandidates: 0, walkWindow: 50, sparseMatches: 0, sampleMinUsers: 1 };
     const pages: string[][] = [];
-    // "sm": the 30 Smiths, past 870 Joneses in name order. Four rows per estimated match (120) stop short of them,
-    // forty (1,200) reach them.
+    // "sm": Smokey Abbott in the first window, then the 30 Smiths past 870 Joneses. Four rows per estimated match (124)
+    // stop short of them, forty (1,240) reach them.
     for (const walkedPerSorted of [4, 40]) {
       const directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
         ...tuning,
@@ -392,7 +394,7 @@ describe('search estimates (postgres)', () => {
       await directory.readSearchSample(accountId);
       plans.length = 0;
       const page = await directory.list(actor, { q: 'sm', limit: 5 });
-      expect([page.total, page.totalExact]).toEqual([30, true]);
+      expect([page.total, page.totalExact]).toEqual([31, true]);
       pages.push(page.items.map((user) => user.username));
       // The window, the walk on, then the candidates past it when the walk did not fill the page (else the total's
       // count, which starts by walking).

@@ -1,4 +1,4 @@
-// PostgreSQL: the trigram index also holds where each user stands in name order (see HEAD_ALPHABET and tiersBefore in user-search.ts),
+// PostgreSQL: the trigram index also holds where each user stands in name order (migration 0024 took this out again),
 // so a search whose matches cluster under a surname can prove, from the index alone, that nothing before the
 // cluster matches, instead of reading every candidate's row to sort it. It replaces the plain trigram index.
 import { type Kysely, sql } from 'kysely';

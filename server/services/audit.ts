@@ -1,6 +1,6 @@
 // The audit log: every change is recorded in the transaction that makes it, and read back filtered.
 import { type CompiledQuery, type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import { MAX_ID } from '../../shared/ids.js';
+import { idFromDigits } from '../../shared/ids.js';
 import type { AuditQuery } from '../../shared/schemas.js';
 import type { Dialect } from '../db/dialect.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
@@ -152,9 +152,9 @@ export class AuditLog {
     const limit = query.limit ?? 50;
     let before: number | null = null;
     if (query.cursor) {
-      before = Number(query.cursor);
-      if (!Number.isSafeInteger(before) || before < 1 || before > MAX_ID)
-        throw validationFailed([{ path: 'cursor', message: 'Invalid cursor' }]);
+      // The id of the last entry of the page before, in the digits the API gave out (not `0x10` or `1e3`).
+      before = idFromDigits(query.cursor);
+      if (before === null || before < 1) throw validationFailed([{ path: 'cursor', message: 'Invalid cursor' }]);
     }
     const rows = await this.query(accountId, query, before)
       .limit(limit + 1)

@@ -172,6 +172,9 @@ describe.each(DIALECTS)('hostile input (%s)', (dialect) => {
       '/audit?cursor=99999999999',
       '/events?after=99999999999',
       '/audit?cursor=1.5',
+      '/audit?cursor=0x10',
+      '/audit?cursor=1e3',
+      '/audit?cursor=%2012',
       '/audit?from=0000-01-01',
       `/audit?to=${encodeURIComponent('9999-12-31T23:00:00-02:00')}`,
     ]) {

@@ -397,10 +397,10 @@ export class UserList {
     // PostgreSQL in name order: the name index holds the search document, so one query walks the window, returns
     // its first matches, counts them all and finds its end.
     const hitTest = columns[0] === 'name_key' ? scope.hitTest : undefined;
-    const walkStretch = async (db: Kysely<Database>, start: Value[] | null, size: number, count: number) => {
-      if (!hitTest) return walkWindow(db, start, size, count);
-      const stretch = from(scope.filters(db.selectFrom('users')), start)
-        .select(['users.id', 'users.name_key', hitTest.as('hit')])
+    // The name order from `start` on (`size` rows), each row's position in it and whether it matches `test`.
+    const numbered = (db: Kysely<Database>, test: RawBuilder<boolean>, start: Value[] | null, size: number) =>
+      from(scope.filters(db.selectFrom('users')), start)
+        .select(['users.id', 'users.name_key', test.as('hit')])
         .select(
           sql<number>`row_number() over (order by users.name_key ${sql.raw(walk)}, users.id ${sql.raw(walk)})`.as(
             'pos',
@@ -408,7 +408,10 @@ export class UserList {
         )
         .orderBy('users.name_key', walk)
         .orderBy('users.id', walk)
-        .limit(size + 1);
+        .limit(size);
+    const walkStretch = async (db: Kysely<Database>, start: Value[] | null, size: number, count: number) => {
+      if (!hitTest) return walkWindow(db, start, size, count);
+      const stretch = numbered(db, hitTest, start, size + 1);
       // The window's matches and its last row, which is listed first so that the limit keeps it.
       const marked = db
         .selectFrom(stretch.as('s'))
@@ -446,16 +449,7 @@ export class UserList {
       budget: number,
       count: number,
     ): Promise<Window & { walked: number }> => {
-      const stretch = from(scope.filters(db.selectFrom('users')), start)
-        .select(['users.id', 'users.name_key', test.as('hit')])
-        .select(
-          sql<number>`row_number() over (order by users.name_key ${sql.raw(walk)}, users.id ${sql.raw(walk)})`.as(
-            'pos',
-          ),
-        )
-        .orderBy('users.name_key', walk)
-        .orderBy('users.id', walk)
-        .limit(budget);
+      const stretch = numbered(db, test, start, budget);
       // Read in the stretch's order, so the limit stops the walk at the match after the page's last one.
       const marked = await db
         .selectFrom(stretch.as('s'))

@@ -308,23 +308,25 @@ export class UserList {
       values ? q.where(keyset(columns, values, walk, 'after')) : q;
     const run = async (q: UsersQuery, count: number) =>
       (await q.selectAll('users').limit(count).execute()) as UserRow[];
+    // The rows of these users, in the list's order.
+    const rowsOf = async (db: Kysely<Database>, ids: number[]) =>
+      ids.length === 0
+        ? []
+        : ((await ordered(db.selectFrom('users').where('users.id', 'in', ids))
+            .selectAll('users')
+            .execute()) as UserRow[]);
     // On PostgreSQL the name sort's index carries the search document: a walk that selects ids only is read from
     // the index alone, and only the page's rows are read from the table.
     const runById = async (db: Kysely<Database>, q: UsersQuery, count: number) => {
       if (this.dialect !== 'postgres') return run(q, count);
-      const ids = (await q.select('users.id').limit(count).execute()).map((row) => row.id);
-      if (ids.length === 0) return [];
-      return (await ordered(db.selectFrom('users').where('users.id', 'in', ids))
-        .selectAll('users')
-        .execute()) as UserRow[];
+      return rowsOf(
+        db,
+        (await q.select('users.id').limit(count).execute()).map((row) => row.id),
+      );
     };
     const runCandidates = async (values: Value[] | null, count: number) => {
       if (scope.idsInNameOrder && columns[0] === 'name_key') {
-        const ids = scope.idsInNameOrder(values as [string, number] | null, walk, count);
-        if (ids.length === 0) return [];
-        return (await ordered(this.db.selectFrom('users').where('users.id', 'in', ids))
-          .selectAll('users')
-          .execute()) as UserRow[];
+        return rowsOf(this.db, scope.idsInNameOrder(values as [string, number] | null, walk, count));
       }
       return plans.candidatePlan((db) =>
         run(ordered(from(scope.candidates(db.selectFrom('users')), values), true), count),
@@ -460,18 +462,10 @@ export class UserList {
         .limit(count + 1)
         .execute();
       const hits = marked.filter((row) => row.hit).slice(0, count);
-      const rows =
-        hits.length === 0
-          ? []
-          : ((await ordered(
-              db.selectFrom('users').where(
-                'users.id',
-                'in',
-                hits.map((row) => row.id),
-              ),
-            )
-              .selectAll('users')
-              .execute()) as UserRow[]);
+      const rows = await rowsOf(
+        db,
+        hits.map((row) => row.id),
+      );
       const lastHit = hits.at(-1);
       if (lastHit && hits.length >= count) {
         return { rows, end: [lastHit.name_key, lastHit.id], hits: hits.length, walked: Number(lastHit.pos) };

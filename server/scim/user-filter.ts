@@ -8,7 +8,7 @@ import { storableInstant } from '../../shared/text.js';
 import type { Dialect } from '../db/dialect.js';
 import { escapeLike, unicodeLower } from '../db/sql-helpers.js';
 import { ACCOUNT_SPAN } from '../db/user-index.js';
-import { searchForm } from '../db/user-search.js';
+import { searchForm } from '../search/form.js';
 import { ScimError } from './errors.js';
 import type { AttrPath, CompareValue, Filter } from './filter.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, ROSTER_SCHEMA, USER_SCHEMA } from './schema.js';

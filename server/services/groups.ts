@@ -6,9 +6,9 @@ import { foldAccents } from '../../shared/search-text.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import { type Actor, authorize } from '../policy.js';
+import { cursorValueFits } from '../search/order.js';
 import type { AuditLog } from './audit.js';
 import type { Teams, Trx } from './teams.js';
-import { cursorValueFits } from './user-list.js';
 import { type RequestMeta, scopedDepartments } from './users.js';
 
 /** Levels under the account: 2 (the account's groups) and 3 (their subgroups). */

@@ -6,8 +6,8 @@ import type { UserListItem } from '../../shared/responses/users.js';
 import { foldText, matchRanges } from '../../shared/search-text.js';
 import type { User } from '../../shared/user.js';
 import type { UsersTable } from '../db/schema/users.js';
-import { searchForm } from '../db/user-search.js';
 import { type Actor, type UserSubject, userAbilities } from '../policy.js';
+import { searchForm } from '../search/form.js';
 import { presentLicenses } from './licenses.js';
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,5 +1,5 @@
 // The user service: create (creates that arrive together are written together), read, edit, delete, passwords. Lists
-// and searches are UserList's (user-list.ts).
+// and searches are UserList's (server/search/).
 import type { Transaction, Updateable } from 'kysely';
 import type { UserCreate, UserFilter, UserListQuery, UserPasswordInput, UserUpdate } from '../../shared/schemas.js';
 import type { Dialect } from '../db/dialect.js';
@@ -8,6 +8,13 @@ import type { Database } from '../db/schema/index.js';
 import { countFacets, indexSearch } from '../db/user-index.js';
 import { AppError, conflict, notFound, preconditionFailed, validationFailed } from '../errors.js';
 import { type Actor, authorize, type Channel, canChangeProfile, canOnProfile, userScope } from '../policy.js';
+import {
+  assertCanManageUsers,
+  DEFAULT_TUNING,
+  type SearchTuning,
+  UserList,
+  type UserListPage,
+} from '../search/list.js';
 import { agentIdTaken, assertAgentIdFree, isAgentIdViolation } from './agent-ids.js';
 import { type AuditLog, diff } from './audit.js';
 import { ensureDepartment } from './departments.js';
@@ -17,11 +24,10 @@ import { ownerOf, PasswordPolicies } from './password-policy.js';
 import { hashPassword } from './passwords.js';
 import { ifMatchAllows, userEtag } from './user-etag.js';
 import { emitUserEvents, userChangeEvents } from './user-events.js';
-import { assertCanManageUsers, DEFAULT_TUNING, type SearchTuning, UserList, type UserListPage } from './user-list.js';
 import { auditSnapshot, derivedColumns, presentUserFor, type UserRow, userSubject } from './user-presenter.js';
 import { WriteBatches } from './write-batches.js';
 
-export { assertGroupOfAccount, type SearchTuning, scopedDepartments, type UserListPage } from './user-list.js';
+export { assertGroupOfAccount, type SearchTuning, scopedDepartments, type UserListPage } from '../search/list.js';
 
 /** Columns only provisioning sets: not part of the API's user input. */
 export interface ProvisionedColumns {
@@ -149,7 +155,7 @@ export class UserDirectory {
     this.creates = new WriteBatches((items) => this.db.transaction().execute((trx) => this.writeCreates(trx, items)));
   }
 
-  /** Reads the account's search sample now (PostgreSQL; searches otherwise read it in the background, see UserSearch). */
+  /** Reads the account's search sample now (PostgreSQL; searches otherwise read it in the background, see AccountSamples). */
   readSearchSample(accountId: number): Promise<void> {
     return this.lists.readSearchSample(accountId);
   }

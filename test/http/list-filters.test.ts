@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Actor } from '../../server/policy.js';
+import { PostgresSearch } from '../../server/search/postgres.js';
+import { SqliteSearch } from '../../server/search/sqlite.js';
 import { insertUsersInBulk } from '../../server/services/user-bulk-insert.js';
-import { UserList } from '../../server/services/user-list.js';
 import { UserDirectory } from '../../server/services/users.js';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness } from '../support/harness.js';
@@ -321,7 +322,7 @@ describe.each(DIALECTS)('group and license plans agree (%s)', (dialect) => {
 });
 
 // A plain list whose filters keep many of the account's users walks the account's sort index, testing the filters on
-// each row, and reads no more rows than the filters keep (see UserList.walkKept): kept users that cluster elsewhere in
+// each row, and reads no more rows than the filters keep (see SearchAdapter.walkKept): kept users that cluster elsewhere in
 // the sort order send the list to the database's own sort. The pages are the same either way.
 describe.each(DIALECTS)('filtered lists walk the sort index within a budget (%s)', (dialect) => {
   let h: Harness;
@@ -345,7 +346,12 @@ describe.each(DIALECTS)('filtered lists walk the sort index within a budget (%s)
   afterAll(() => h.close());
 
   it('pages every filter in both orders, forwards and from the last page, as the filters say', async () => {
-    const walks = vi.spyOn(UserList.prototype as unknown as { walkKept: () => unknown }, 'walkKept');
+    const walks = vi.spyOn(
+      (dialect === 'sqlite' ? SqliteSearch.prototype : PostgresSearch.prototype) as {
+        walkKept: () => Promise<unknown>;
+      },
+      'walkKept',
+    );
     const filters = [
       { department: 'Billing' },
       { department: 'Sales' },

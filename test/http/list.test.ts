@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../server/db/migrations/index.js';
 import type { Actor } from '../../server/policy.js';
-import { DEFAULT_TUNING } from '../../server/services/user-list.js';
+import { DEFAULT_TUNING } from '../../server/search/list.js';
 import { UserDirectory } from '../../server/services/users.js';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness } from '../support/harness.js';
@@ -46,7 +46,7 @@ const names = (reply: { body: { items: { username: string }[] } }) => reply.body
 
 /**
  * The usernames a search finds through the search index: these accounts are small enough to be searched by testing
- * every user (UserSearch.scanUsers), so the API's answers alone would not show the index kept up to date.
+ * every user (SearchAdapter.scanUsers), so the API's answers alone would not show the index kept up to date.
  */
 async function indexedSearch(h: Harness, accountId: number, q: string): Promise<string[]> {
   const indexed = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), { ...DEFAULT_TUNING, scanUsers: 0 });

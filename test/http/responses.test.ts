@@ -34,7 +34,7 @@ describe.each(DIALECTS)('response descriptions (%s)', (dialect) => {
   });
 
   it('states the count cap each database applies to totals', () => {
-    // The list code takes its caps from these constants (server/db/user-search.ts); the document once said 10,000 for both.
+    // The list code takes its caps from these constants (server/search/sqlite.ts and postgres.ts); the document once said 10,000 for both.
     const description = doc.components.schemas.UserList?.properties.totalExact?.description ?? '';
     expect(description).toContain(`${COUNT_CAP.toLocaleString('en-US')} matches on SQLite`);
     expect(description).toContain(`${POSTGRES_COUNT_CAP.toLocaleString('en-US')} on PostgreSQL`);

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { UserSearch } from '../../server/db/user-search.js';
 import type { Actor } from '../../server/policy.js';
+import { DEFAULT_TUNING } from '../../server/search/contract.js';
+import { searchAdapter } from '../../server/search/list.js';
+import { PostgresSearch } from '../../server/search/postgres.js';
+import { likelyTrigramTests } from '../../server/search/postgres-sample.js';
+import { SqliteSearch } from '../../server/search/sqlite.js';
 import { insertUsersInBulk } from '../../server/services/user-bulk-insert.js';
 import { UserDirectory } from '../../server/services/users.js';
 import { DIALECTS } from '../support/databases.js';
@@ -56,7 +60,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       selectiveCandidates: 0,
       walkWindow: 7,
     });
-    // Every user's document tested, as a small account is searched (see UserSearch.scanUsers).
+    // Every user's document tested, as a small account is searched (see SearchAdapter.scanUsers).
     directories.scanned = new UserDirectory(database, audit, now, {
       scanUsers: 1_000_000,
       selectiveCandidates: 0,
@@ -115,7 +119,9 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
   ];
   it('tests every user of an account of at most scanUsers users instead of reading the search index', async () => {
     const { total: users } = await h.ctx.users.facets(actor);
-    const indexReads = vi.spyOn(UserSearch.prototype, 'candidates');
+    // The adapter is asked for a search's plan only when the account is not scanned.
+    const indexReads =
+      dialect === 'sqlite' ? vi.spyOn(SqliteSearch.prototype, 'search') : vi.spyOn(PostgresSearch.prototype, 'search');
     const reads: number[] = [];
     for (const scanUsers of [users, users - 1]) {
       indexReads.mockClear();
@@ -131,7 +137,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
     indexReads.mockRestore();
     expect(reads).toEqual([0, 1]);
     // By default SQLite scans accounts of up to 20,000 users; PostgreSQL's first window does the same work.
-    expect(new UserSearch(h.ctx.database).scanUsers).toBe(dialect === 'sqlite' ? 20_000 : 0);
+    expect(searchAdapter(h.ctx.database).scanUsers).toBe(dialect === 'sqlite' ? 20_000 : 0);
   });
 
   it.each(queries)('%j pages the same way under every plan', async (q) => {
@@ -265,8 +271,7 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
   // wider stage tests both followers and proves the total past the cap. 400 and 400 stay counted exactly.
   it('widens a two-letter proof to the followers the page shows when one falls short', async () => {
     const walkingLittle = walkingLittleDirectory();
-    const search = new UserSearch(h.ctx.database);
-    const stages = search.likelyTrigramTests(['ch'], ['chad\nlee\n', 'chad\nlo\n', 'chris\nlu\n']);
+    const stages = likelyTrigramTests(['ch'], ['chad\nlee\n', 'chad\nlo\n', 'chris\nlu\n']);
     expect(stages.map((stage) => stage.share)).toEqual([2 / 3, 1]);
     const compiled = stages.map(
       (stage) => stage.tests.map((test) => test.compile(h.ctx.database.db).parameters.join('')).join(' ') || '',
@@ -274,7 +279,7 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
     expect(compiled[0]).toContain('%cha%');
     expect(compiled[1]).toContain('ch[ar]');
     // One follower only: no wider stage.
-    expect(search.likelyTrigramTests(['ch'], ['chad\n', 'chad\n'])).toHaveLength(1);
+    expect(likelyTrigramTests(['ch'], ['chad\n', 'chad\n'])).toHaveLength(1);
 
     for (const each of [600, 400]) {
       const { accountId } = await h.newAccount();
@@ -316,8 +321,8 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
 /** Records the plan (candidates or walk) of each query the searches run, in order, until `spy` is restored. */
 function recordPlans() {
   const plans: string[] = [];
-  const session = UserSearch.prototype.session;
-  const spy = vi.spyOn(UserSearch.prototype, 'session').mockImplementation(function (this: UserSearch, fn) {
+  const session = PostgresSearch.prototype.session;
+  const spy = vi.spyOn(PostgresSearch.prototype, 'session').mockImplementation(function (this: PostgresSearch, fn) {
     return session.call(this, (steering) =>
       fn({
         candidatePlan: (query) => {
@@ -357,17 +362,19 @@ describe('search estimates (postgres)', () => {
   afterAll(() => h.close());
 
   it('estimates from the sample, and not for accounts below its size', async () => {
-    const search = new UserSearch(h.ctx.database, { sampleMinUsers: 1 });
+    const samples = (sampleMinUsers: number) =>
+      new PostgresSearch(h.ctx.database.db, { ...DEFAULT_TUNING, sampleMinUsers }).samples;
+    const search = samples(1);
     expect(search.estimate(accountId, ['smi'])).toBeNull();
-    await search.readSample(accountId);
+    await search.read(accountId);
     // A sample of all 900 users (the account has fewer than a sample holds) counts exactly.
     const smi = search.estimate(accountId, ['smi']);
     expect(smi).toMatchObject({ matches: 30, longer: null });
     expect(smi?.documents).toHaveLength(30);
     expect(search.estimate(accountId, ['ma', 'smi'])).toMatchObject({ matches: 20, longer: 30 });
     expect(search.estimate(accountId, ['ma', 'sal'])).toMatchObject({ matches: 300, longer: 450 });
-    const tooFew = new UserSearch(h.ctx.database, { sampleMinUsers: 10_000 });
-    await tooFew.readSample(accountId);
+    const tooFew = samples(10_000);
+    await tooFew.read(accountId);
     expect(tooFew.estimate(accountId, ['smi'])).toBeNull();
   });
 

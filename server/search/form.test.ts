@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FOLLOWERS, searchForm } from './user-search.js';
+import { FOLLOWERS, searchForm } from './form.js';
 
 describe('search form', () => {
   it('keeps exactly the characters that may follow two letters, and writes every other one after a space', () => {

@@ -1,0 +1,528 @@
+// PostgreSQL's search adapter. A pg_trgm GIN index holds the search documents, and the name sort's index carries them
+// too (INCLUDE search_doc), so a walk in name order tests rows from the index alone. Reading the trigram index costs as
+// much as its posting lists for the terms are long, whatever the page, so a search first walks a window of the name
+// index, walks on past it when its account's sample estimates where the page ends, and sorts the index's candidates
+// only past that; a search the sample says is sparse sorts them at once. Totals are exact up to a cap of 1,000.
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { POSTGRES_COUNT_CAP } from '../../shared/constants.js';
+import type { Database } from '../db/schema/index.js';
+import { containsLike, idIn } from '../db/sql-helpers.js';
+import type { UserRow } from '../services/user-presenter.js';
+import {
+  type Column,
+  DEFAULT_TUNING,
+  type Executor,
+  type Fetched,
+  type PageReader,
+  type PlanSteering,
+  type Scope,
+  type SearchAdapter,
+  type SearchRequest,
+  type SearchTuning,
+  type Stretch,
+  type TermIndexing,
+  type UsersQuery,
+  type Value,
+  type Window,
+} from './contract.js';
+import { searchForm, TWO_WORD_CHARS } from './form.js';
+import { walkWindow } from './order.js';
+import { AccountSamples, likelyTrigramTests } from './postgres-sample.js';
+
+/**
+ * A dense search's count first tests `countProbe` rows of the account in name order, then walks on, as far as their
+ * density says the count passes the cap (with this margin), only if that is no more than `denseCountBudget` rows;
+ * else it reads the trigram index. Walking tests a row in about half a microsecond.
+ */
+const DENSE_MARGIN = 1.2;
+
+/**
+ * From the account's sample: a search estimated to match at most SPARSE_MATCHES users sorts its candidates at once
+ * (each a row read, a few microseconds), unless the index would intersect a two-letter term's dozens of posting lists
+ * with more than SPARSE_LONGER users of its longer terms (about half a microsecond each). One whose two-letter terms
+ * leave more than LONGER_SHARE of the users its longer terms match reads only the longer terms' posting lists, since
+ * the two-letter ones cost more than the rows they spare.
+ */
+const SPARSE_MATCHES = 5000;
+const SPARSE_LONGER = 25_000;
+const LONGER_SHARE = 0.7;
+
+/**
+ * How far past the cap the sample must say a proof's narrower stage reaches for it to be counted, its share of the
+ * matches taken this many standard errors low (see the total in search).
+ */
+const PROOF_MARGIN = 1.5;
+const PROOF_DEVIATIONS = 1.65;
+
+/**
+ * A search the account's sample does not estimate (or with row filters): a window that found some matches but not a
+ * page is followed by one this many times as long, when the density of its matches (with a margin) says that stretch
+ * holds the rest of the page. An estimated search walks on instead (see walkedPerSorted).
+ */
+const NEXT_WINDOW_FACTOR = 3;
+const NEXT_WINDOW_MARGIN = 1.5;
+
+/** What a search's scope tells its window plan. */
+interface PostgresScope extends Scope {
+  /**
+   * Without group or license filters: the terms as one row test, so a window of the name index is walked and its
+   * matches counted by one query.
+   */
+  hitTest?: RawBuilder<boolean>;
+  /** The sample says the search matches few users (at most SPARSE_MATCHES): its candidates are sorted at once. */
+  sparse?: boolean;
+  /** How many users the sample says the search matches (without row filters, whose columns the name index lacks). */
+  estimated?: number;
+}
+
+/** The plans a search steers PostgreSQL's planner to (see candidatePlan and walkPlan). */
+type PlanKind = 'candidates' | 'walk';
+
+/** The planner settings of each plan, for the rest of a transaction. */
+const PLAN_SETTINGS: Record<PlanKind, Record<string, 'on' | 'off'>> = {
+  candidates: { enable_indexscan: 'off', enable_indexonlyscan: 'off', enable_seqscan: 'off', enable_bitmapscan: 'on' },
+  walk: { enable_indexscan: 'on', enable_indexonlyscan: 'on', enable_seqscan: 'off', enable_bitmapscan: 'off' },
+};
+
+/**
+ * The statements that set a plan's settings for the rest of a transaction, and open it first when `opening`: the
+ * settings are constants, so the statements go without parameters, in one round trip.
+ */
+function steering(kind: PlanKind, opening: boolean): RawBuilder<unknown> {
+  const settings = Object.entries(PLAN_SETTINGS[kind]).map(([name, value]) => `set local ${name} = ${value}`);
+  return sql.raw([...(opening ? ['begin read only'] : []), ...settings].join('; '));
+}
+
+/**
+ * Runs `fn` on one connection, inside a read-only transaction that the first `steer` opens (with its settings, in the
+ * same round trip) and that ends when `fn` does.
+ */
+async function steeredTransaction<T>(
+  db: Kysely<Database>,
+  fn: (steer: (kind: PlanKind) => Promise<void>, conn: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    let open = false;
+    const steer = async (kind: PlanKind) => {
+      await steering(kind, !open).execute(conn);
+      open = true;
+    };
+    try {
+      const result = await fn(steer, conn);
+      if (open) await sql.raw('commit').execute(conn);
+      return result;
+    } catch (error) {
+      if (open) await sql.raw('rollback').execute(conn);
+      throw error;
+    }
+  });
+}
+
+export class PostgresSearch implements SearchAdapter, PlanSteering {
+  readonly countCap = POSTGRES_COUNT_CAP;
+  /** None by default: the first window of the name index (which holds the documents) tests a small account whole. */
+  readonly scanUsers: number;
+  readonly standalone: PlanSteering = this;
+  readonly samples: AccountSamples;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly tuning: SearchTuning,
+  ) {
+    this.scanUsers = tuning.scanUsers ?? 0;
+    this.samples = new AccountSamples(db, (fn) => this.walkPlan(fn), tuning.sampleMinUsers);
+  }
+
+  readSample(accountId: number): Promise<void> {
+    return this.samples.read(accountId);
+  }
+
+  /**
+   * Runs a candidate-first query. PostgreSQL estimates LIKE '%...%' poorly and may walk a sort index through a
+   * million rows; with plain and index-only scans off, it takes the trigram index (bitmap) and sorts.
+   */
+  candidatePlan<T>(fn: (db: Executor) => Promise<T>): Promise<T> {
+    return this.steered('candidates', fn);
+  }
+
+  /** Runs a walk of a sort index, with bitmap and plain scans off so a common term is not read from the trigram index. */
+  walkPlan<T>(fn: (db: Executor) => Promise<T>): Promise<T> {
+    return this.steered('walk', fn);
+  }
+
+  /**
+   * Runs the queries of one search in one read-only transaction, whose settings change only when a query asks for the
+   * other plan: one round trip (the first also opens the transaction) instead of a transaction each.
+   */
+  session<T>(fn: (plans: PlanSteering) => Promise<T>): Promise<T> {
+    return steeredTransaction(this.db, (steer, conn) => {
+      let current: PlanKind | null = null;
+      const run = async <R>(kind: PlanKind, query: (db: Executor) => Promise<R>) => {
+        if (current !== kind) {
+          await steer(kind);
+          current = kind;
+        }
+        return query(conn);
+      };
+      return fn({
+        candidatePlan: (query) => run('candidates', query),
+        walkPlan: (query) => run('walk', query),
+      });
+    });
+  }
+
+  private steered<T>(kind: PlanKind, fn: (db: Executor) => Promise<T>): Promise<T> {
+    return steeredTransaction(this.db, async (steer, conn) => {
+      await steer(kind);
+      return fn(conn);
+    });
+  }
+
+  /**
+   * Row-level test that a folded term occurs in a user's search document. `indexed` asks for the form the trigram
+   * index serves: LIKE '%term%', and two letters followed by a letter, a digit or a separator (one character class,
+   * which the index reads as one condition over the trigrams that start with the letters). Rows read from a sort index
+   * are tested with a plain (far cheaper) strpos.
+   */
+  private termMatches(folded: string, indexed: boolean): RawBuilder<boolean> {
+    const term = searchForm(folded);
+    if (!indexed) return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
+    if (term.length >= 3) return containsLike(sql.ref('users.search_doc'), term);
+    if (TWO_WORD_CHARS.test(term)) return sql<boolean>`users.search_doc ~ ${`${term}[a-z0-9\n .@_+()/'-]`}`;
+    return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
+  }
+
+  /**
+   * Test that a folded term occurs in a row a walk has already read (in a select list, or over a subquery's rows),
+   * where no index can serve it: a LIKE, which tests a search document faster than strpos.
+   */
+  private termInRow(folded: string): RawBuilder<boolean> {
+    return containsLike(sql.ref('users.search_doc'), searchForm(folded));
+  }
+
+  termTests(foldedTerms: string[], indexing: TermIndexing): RawBuilder<boolean>[] {
+    if (indexing === 'rows') return foldedTerms.map((term) => this.termMatches(term, false));
+    const longer = foldedTerms.filter((term) => searchForm(term).length >= 3).length;
+    const twoLetters = indexing === 'every' ? longer <= 1 : longer === 0;
+    return foldedTerms.map((term) => this.termMatches(term, twoLetters || searchForm(term).length >= 3));
+  }
+
+  accountColumn(pinned: boolean) {
+    return pinned ? sql<number>`(users.account_id + 0)` : sql.ref<number>('users.account_id');
+  }
+
+  candidateSortKey(column: Column): RawBuilder<unknown> {
+    return sql.ref(`users.${column}`);
+  }
+
+  idIn(ids: number[]): RawBuilder<boolean> {
+    return idIn('postgres', 'users.id', ids);
+  }
+
+  /** PostgreSQL bounds an index range by the whole row value, `(name_key, id) > (v, i)`: a walk is one range. */
+  pastCursor(reader: PageReader, db: Executor, where: (q: UsersQuery) => UsersQuery, after: Value[]) {
+    return reader.ordered(reader.from(where(db.selectFrom('users')), after)).selectAll('users');
+  }
+
+  /** PostgreSQL's planner keeps statistics per value and already walks the sort index for a common filter. */
+  walkKept(): Promise<null> {
+    return Promise.resolve(null);
+  }
+
+  async search({ restriction, scanned }: SearchRequest): Promise<PostgresScope> {
+    const { accountId, terms, facets, sets, where, filters, inSets, countAtMost, countUpTo } = restriction;
+    // No index narrows single letters: walk the sort index, testing each row.
+    const indexed = (term: string) => term.length >= 3 || TWO_WORD_CHARS.test(term);
+    if (!terms.map(searchForm).some(indexed)) return scanned;
+    const cap = this.countCap;
+    /**
+     * Matches among a stretch of the account in name order (rows `skip` to `skip + take`), counted no further than
+     * `upTo`, read from the name index, which holds the search document.
+     */
+    const inStretch = (db: Executor, skip: number, take: number, upTo: number) => {
+      const stretch = filters(db.selectFrom('users'))
+        .select(['users.id', 'users.search_doc'])
+        .orderBy('users.name_key')
+        .orderBy('users.id')
+        .offset(skip)
+        .limit(take);
+      const matches = inSets(db.selectFrom(stretch.as('users')) as unknown as UsersQuery).where((eb) =>
+        eb.and(terms.map((t) => this.termInRow(t))),
+      );
+      return countAtMost(matches, db, upTo);
+    };
+    const estimate = this.samples.estimate(accountId, terms);
+    const longer = estimate?.longer ?? null;
+    const indexing: TermIndexing =
+      estimate && longer !== null && estimate.matches >= longer * LONGER_SHARE ? 'longer' : 'every';
+    const sparse =
+      estimate !== null &&
+      estimate.matches <= (this.tuning.sparseMatches ?? SPARSE_MATCHES) &&
+      (indexing === 'longer' || longer === null || longer <= SPARSE_LONGER);
+    const inCandidates = (q: UsersQuery) => where(q, { pinAccountIndex: true, indexing });
+    const total = async (plans: PlanSteering, filled?: boolean, known?: Stretch, page: UserRow[] = []) => {
+      if (filled) {
+        // Dense where the page was found: walking the name index finds more matches than the cap sooner than the
+        // trigram index, whose posting lists are read whole before the first row. A first stretch tells how dense
+        // they are (the page's windows counted it, or a probe does); the walk goes on only as far as that density
+        // says the cap will be passed, within a budget.
+        const beyondCap = await plans.walkPlan(async (db) => {
+          const probe = this.tuning.countProbe ?? DEFAULT_TUNING.countProbe ?? 0;
+          const { rows, hits } = known ?? { rows: probe, hits: await inStretch(db, 0, probe, cap + 1) };
+          if (hits > cap) return true;
+          const needed = hits > 0 ? Math.ceil((rows * (cap + 1) * DENSE_MARGIN) / hits) : Infinity;
+          if (needed > (this.tuning.denseCountBudget ?? DEFAULT_TUNING.denseCountBudget ?? 0)) return false;
+          return hits + (await inStretch(db, rows, needed - rows, cap + 1 - hits)) > cap;
+        });
+        if (beyondCap) return { count: cap, exact: false };
+      }
+      // Two-letter terms: more matches than the cap among rows holding the trigrams each most often starts in the
+      // page and in the sample's matches (and the longer terms) prove the total is past it, reading one posting list a
+      // two-letter term (or a few) instead of dozens, and only rows that match. The wider stage runs when the first
+      // fell short by less than its followers' larger share says it would make up. A stage whose share of the
+      // sample's estimate (taken low) stays under the cap, with a margin unless it is the last, is not worth its count.
+      const documents = [...page.map((row) => row.search_doc), ...(estimate?.documents ?? [])];
+      const stages = page.length > 0 ? likelyTrigramTests(terms, documents) : [];
+      let before: { proven: number; share: number } | undefined;
+      for (const [at, { tests, share, documents: basis }] of stages.entries()) {
+        if (before && (before.proven * share) / before.share <= cap) break;
+        // What the stage likely counts: the estimate times the share, taken low by its sampling error.
+        const low = share - PROOF_DEVIATIONS * Math.sqrt((share * (1 - share)) / Math.max(1, basis));
+        const likely = estimate ? estimate.matches * low : Infinity;
+        if (likely < cap * (at === stages.length - 1 ? 1 : PROOF_MARGIN)) continue;
+        const proven = await plans.candidatePlan((db) =>
+          countAtMost(
+            tests.reduce(
+              (q, test) => q.where(test),
+              inSets(filters(db.selectFrom('users'), { pinAccountIndex: true })),
+            ),
+            db,
+            cap + 1,
+          ),
+        );
+        if (proven > cap) return { count: cap, exact: false };
+        before = { proven, share };
+      }
+      return plans.candidatePlan((db) =>
+        countUpTo(where(db.selectFrom('users'), { pinAccountIndex: true, indexing: 'longer' }), db),
+      );
+    };
+    return {
+      searching: true,
+      where,
+      filters,
+      plan: 'window',
+      candidates: inCandidates,
+      total,
+      hitTest:
+        sets.length === 0
+          ? sql<boolean>`(${sql.join(
+              terms.map((term) => this.termInRow(term)),
+              sql` and `,
+            )})`
+          : undefined,
+      sparse,
+      // The estimate counts matches among all of the account's users: with row filters, whose columns the name index
+      // does not hold, a walk would read rows from the table, so it walks on as without an estimate.
+      estimated: facets.length === 0 ? estimate?.matches : undefined,
+    };
+  }
+
+  /**
+   * A window of the sort index (in name order, one query that also counts its matches), then, when it held some of
+   * the matches but not a page, a walk on past it, and the candidates past the walk sorted (and on a first page counted
+   * by the same query). A sparse search sorts its candidates at once.
+   */
+  async window(reader: PageReader, after: Value[] | null, n: number): Promise<Fetched> {
+    const { scope, columns, walk } = reader;
+    const { hitTest: test, sparse, estimated } = scope as PostgresScope;
+    if (sparse) {
+      const sorted = await this.sortedCandidates(reader, after, n);
+      return { rows: sorted.rows, filled: false, counted: after === null ? sorted.matches : undefined };
+    }
+    const hitTest = columns[0] === 'name_key' ? test : undefined;
+    const firstWindow = this.tuning.walkWindow;
+    const first: Window = await reader.walking((db) => this.walkStretch(reader, hitTest, db, after, firstWindow, n));
+    // What the windows tell of the whole search on a first page: how many matches they hold (all of them when they
+    // reach the end); walking from the start of the name order, that is the density a count goes on from (a walk
+    // from the end, for the last page, tells only of the last rows).
+    let walked: Stretch | undefined =
+      first.hits !== undefined && after === null ? { rows: firstWindow + 1, hits: first.hits } : undefined;
+    const fromStart = () => (walk === 'asc' ? walked : undefined);
+    if (!first.end) return { rows: first.rows, filled: true, counted: walked?.hits };
+    if (first.rows.length >= n) return { rows: first.rows, filled: true, stretch: fromStart() };
+    let found = first.rows;
+    let end = first.end;
+    // Every candidate a sort reads past the window is a row read from the table, while a walked row of the name index,
+    // which holds the search document, costs a fraction of one. A search the account's sample estimates walks on, when
+    // its window held some of its matches, over at most walkedPerSorted rows per estimated match, and stops at the
+    // page; when that does not fill it, the candidates past the walk are sorted, at most about twice what the sort
+    // alone costs. (A window without any says nothing of where they start: `nguy` under N.) Without an estimate, the
+    // next stretch is walked when the window's matches say it likely holds the page.
+    const past = end;
+    const perSorted = this.tuning.walkedPerSorted ?? DEFAULT_TUNING.walkedPerSorted ?? 0;
+    const budget = Math.ceil((estimated ?? 0) * perSorted);
+    const nextWindow = firstWindow * NEXT_WINDOW_FACTOR;
+    const expected = found.length > 0 ? ((n - found.length) * firstWindow) / found.length : Infinity;
+    let next: (Window & { walked?: number }) | undefined;
+    if (hitTest && estimated !== undefined) {
+      if (budget > 0 && found.length > 0) {
+        next = await reader.walking((db) => this.walkOn(reader, db, hitTest, past, budget, n - found.length));
+      }
+    } else if (expected * NEXT_WINDOW_MARGIN <= nextWindow) {
+      next = await reader.walking((db) => this.walkStretch(reader, hitTest, db, past, nextWindow, n - found.length));
+    }
+    if (next) {
+      found = [...found, ...next.rows];
+      const { hits, walked: rows } = next;
+      walked =
+        walked && hits !== undefined
+          ? { rows: walked.rows + (rows ?? nextWindow + 1), hits: walked.hits + hits }
+          : undefined;
+      if (!next.end) return { rows: found, filled: true, counted: walked?.hits };
+      if (found.length >= n) return { rows: found, filled: true, stretch: fromStart() };
+      end = next.end;
+    }
+    if (after === null) {
+      // Sorting the candidates past the window reads every one of them, so the same query counts them: with the
+      // window's matches that is the whole search's exact total, without reading the trigram index twice.
+      const rest = await this.sortedCandidates(reader, end, n - found.length);
+      return { rows: [...found, ...rest.rows], filled: false, counted: found.length + rest.matches };
+    }
+    const rest = await reader.candidates(end, n - found.length);
+    return { rows: [...found, ...rest], filled: false };
+  }
+
+  /**
+   * Candidates past `bound`, in the walking order: only their sort keys are kept while they are sorted and counted by
+   * the same query (not the whole rows, whose documents are long); the page's rows are joined to the few keys that
+   * remain. `matches` counts every candidate past the bound.
+   */
+  private sortedCandidates(
+    { scope, columns, walk, plans, ordered, from }: PageReader,
+    bound: Value[] | null,
+    count: number,
+  ) {
+    return plans.candidatePlan(async (db) => {
+      const keys = ordered(from(scope.candidates(db.selectFrom('users')), bound), true)
+        .select([...new Set([...columns, 'id' as const])].map((c) => `users.${c}` as const))
+        .select(sql<number>`count(*) over ()`.as('matches_past'))
+        .limit(count);
+      let page = db
+        .selectFrom(keys.as('past'))
+        .innerJoin('users', 'users.id', 'past.id')
+        .selectAll('users')
+        .select('past.matches_past');
+      for (const column of columns) page = page.orderBy(`users.${column}`, walk);
+      const rows = await page.execute();
+      return {
+        rows: rows.map(({ matches_past: _, ...row }) => row as UserRow),
+        matches: Number(rows[0]?.matches_past ?? 0),
+      };
+    });
+  }
+
+  /** The name order from `start` on (`size` rows), each row's position in it and whether it matches `test`. */
+  private numbered(
+    { scope, walk, from }: PageReader,
+    db: Executor,
+    test: RawBuilder<boolean>,
+    start: Value[] | null,
+    size: number,
+  ) {
+    return from(scope.filters(db.selectFrom('users')), start)
+      .select(['users.id', 'users.name_key', test.as('hit')])
+      .select(
+        sql<number>`row_number() over (order by users.name_key ${sql.raw(walk)}, users.id ${sql.raw(walk)})`.as('pos'),
+      )
+      .orderBy('users.name_key', walk)
+      .orderBy('users.id', walk)
+      .limit(size);
+  }
+
+  /**
+   * A window of `size` rows from `start`. In name order (`hitTest` given) one query walks the name index, which holds
+   * the search document: it returns the window's first matches, counts them all and finds its end. Otherwise the
+   * window's bound is found first and its matches are read by id, so that the walk reads the index alone.
+   */
+  private async walkStretch(
+    reader: PageReader,
+    hitTest: RawBuilder<boolean> | undefined,
+    db: Executor,
+    start: Value[] | null,
+    size: number,
+    count: number,
+  ): Promise<Window> {
+    if (!hitTest) {
+      return walkWindow(reader, db, start, size, count, async (on, q, limit) =>
+        reader.rowsOf(
+          on,
+          (await q.select('users.id').limit(limit).execute()).map((row) => row.id),
+        ),
+      );
+    }
+    const stretch = this.numbered(reader, db, hitTest, start, size + 1);
+    // The window's matches and its last row, which is listed first so that the limit keeps it.
+    const marked = db
+      .selectFrom(stretch.as('s'))
+      .select(['s.id', 's.name_key', 's.hit', 's.pos', sql<number>`count(*) filter (where s.hit) over ()`.as('hits')])
+      .where((eb) => eb.or([eb('s.hit', '=', true), eb('s.pos', '=', size + 1)]))
+      .orderBy(sql`s.pos = ${size + 1}`, 'desc')
+      .orderBy('s.pos')
+      .limit(count + 1);
+    const found = await db
+      .selectFrom(marked.as('m'))
+      .leftJoin('users', (join) => join.onRef('users.id', '=', 'm.id').on('m.hit', '=', true))
+      .selectAll('users')
+      .select(['m.id as window_id', 'm.name_key as window_key', 'm.hit', 'm.pos', 'm.hits'])
+      .orderBy('m.pos')
+      .execute();
+    const last = found.find((row) => Number(row.pos) === size + 1);
+    return {
+      rows: found
+        .filter((row) => row.hit)
+        .slice(0, count)
+        .map(({ window_id: _, window_key: __, hit: ___, pos: ____, hits: _____, ...row }) => row as UserRow),
+      end: last ? [last.window_key, last.window_id] : null,
+      hits: Number(found[0]?.hits ?? 0),
+    };
+  }
+
+  /**
+   * The name index walked on from `start` over at most `budget` rows, stopping at its `count`-th match so that it
+   * reads no further than the page needs. One statement returns the matches and, when the walk does not fill the page,
+   * the budget's last row, so both come from one snapshot. `walked` is how far it went: to its last match when it
+   * filled (`end` is that match), else the whole budget (`end` its last row, or null when the name order ended first).
+   */
+  private async walkOn(
+    reader: PageReader,
+    db: Executor,
+    test: RawBuilder<boolean>,
+    start: Value[],
+    budget: number,
+    count: number,
+  ): Promise<Window & { walked: number }> {
+    const { walk } = reader;
+    const stretch = this.numbered(reader, db, test, start, budget);
+    // Read in the stretch's order, so the limit stops the walk at the match after the page's last one.
+    const marked = await db
+      .selectFrom(stretch.as('s'))
+      .select(['s.id', 's.name_key', 's.hit', 's.pos'])
+      .where((eb) => eb.or([eb('s.hit', '=', true), eb('s.pos', '=', budget)]))
+      .orderBy('s.name_key', walk)
+      .orderBy('s.id', walk)
+      .limit(count + 1)
+      .execute();
+    const hits = marked.filter((row) => row.hit).slice(0, count);
+    const rows = await reader.rowsOf(
+      db,
+      hits.map((row) => row.id),
+    );
+    const lastHit = hits.at(-1);
+    if (lastHit && hits.length >= count) {
+      return { rows, end: [lastHit.name_key, lastHit.id], hits: hits.length, walked: Number(lastHit.pos) };
+    }
+    const last = marked.find((row) => Number(row.pos) === budget);
+    return { rows, end: last ? [last.name_key, last.id] : null, hits: hits.length, walked: budget };
+  }
+}

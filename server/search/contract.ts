@@ -12,14 +12,6 @@ export type Order = 'asc' | 'desc';
 export type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
 export type Executor = Kysely<Database> | Transaction<Database>;
 
-/** Runs queries under one of the two plans a search steers the database to (PostgreSQL; SQLite runs them as they are). */
-export interface PlanSteering {
-  /** A query that starts from the search index's candidates. */
-  candidatePlan<T>(fn: (db: Executor) => Promise<T>): Promise<T>;
-  /** A walk of a sort index, testing each row. */
-  walkPlan<T>(fn: (db: Executor) => Promise<T>): Promise<T>;
-}
-
 /**
  * How a search's terms use the PostgreSQL trigram index. 'rows': not at all (rows read from a sort index are tested
  * with strpos). 'every': every term narrows the index's candidates, for a query that reads all of them (sorting them
@@ -148,9 +140,7 @@ export interface Scope {
    * The total. `filled`: the page was found by walking a window of the sort index (the matches are dense there);
    * `known`: what the walk counted from the start of the name order; `page`: the page's rows.
    */
-  total: (plans: PlanSteering, filled?: boolean, known?: Stretch, page?: UserRow[]) => Promise<Total>;
-  /** A search (plan steering applies) rather than a plain filtered list. */
-  searching: boolean;
+  total: (filled?: boolean, known?: Stretch, page?: UserRow[]) => Promise<Total>;
   /** Candidate ids in name order, when the index alone answers the search (SQLite, see SqliteSearch). */
   idsInNameOrder?: (after: [string, number] | null, order: Order, count: number) => number[];
   /** A list without search terms whose filters test columns of the row: see SearchAdapter.walkKept. */
@@ -182,7 +172,6 @@ export interface PageReader {
   scope: Scope;
   columns: Column[];
   walk: Order;
-  plans: PlanSteering;
   db: Kysely<Database>;
   /** The query in the page's order; `sortCandidates` sorts by keys no index serves (SQLite: its few rows). */
   ordered<Q extends UsersQuery>(q: Q, sortCandidates?: boolean): Q;
@@ -193,8 +182,6 @@ export interface PageReader {
   rowsOf(db: Executor, ids: number[]): Promise<UserRow[]>;
   /** Up to `count` candidates past `values`, sorted. */
   candidates(values: Value[] | null, count: number): Promise<UserRow[]>;
-  /** Runs a walk of the sort index (under the walk plan, for a search). */
-  walking<T>(fn: (db: Executor) => Promise<T>): Promise<T>;
 }
 
 /** What a search adapter is asked for a search's scope. */
@@ -210,10 +197,6 @@ export interface SearchAdapter {
   readonly countCap: number;
   /** Accounts of at most this many users are searched by testing every user's document, without the search index. */
   readonly scanUsers: number;
-  /** Runs a search's queries (on PostgreSQL in one read-only transaction). */
-  session<T>(fn: (plans: PlanSteering) => Promise<T>): Promise<T>;
-  /** Runs each query on its own (plain lists). */
-  readonly standalone: PlanSteering;
   /** Row tests of the terms, in the form `indexing` asks for. */
   termTests(terms: string[], indexing: TermIndexing): RawBuilder<boolean>[];
   /** The account column, or (pinned) an expression of it that no index serves. */

@@ -19,7 +19,6 @@ import {
   type Fetched,
   type MemberSet,
   type Order,
-  type PlanSteering,
   type Restriction,
   type Scope,
   type SearchAdapter,
@@ -106,20 +105,15 @@ export class UserList {
     // Walking backwards (previous page, last page) reads the index in reverse and flips the rows back.
     const backwards = cursor?.direction === 'prev' || (!cursor && query.last === true);
     const walk = backwards ? flip(order) : order;
-    // A search's queries share one session (on PostgreSQL one transaction); other lists run each query on its own.
-    const run = <T>(fn: (plans: PlanSteering) => Promise<T>) =>
-      scope.searching ? this.search.session(fn) : fn(this.search.standalone);
-    const { rows, total } = await run(async (plans) => {
-      const fetched = await this.fetchRows(scope, columns, cursor?.values ?? null, walk, limit + 1, plans);
-      const cap = this.search.countCap;
-      const total =
-        fetched.counted !== undefined
-          ? { count: fetched.counted, exact: true }
-          : (fetched.atLeast ?? 0) > cap
-            ? { count: cap, exact: false }
-            : await scope.total(plans, fetched.filled, fetched.stretch, fetched.rows);
-      return { rows: fetched.rows, total };
-    });
+    const fetched = await this.fetchRows(scope, columns, cursor?.values ?? null, walk, limit + 1);
+    const cap = this.search.countCap;
+    const rows = fetched.rows;
+    const total =
+      fetched.counted !== undefined
+        ? { count: fetched.counted, exact: true }
+        : (fetched.atLeast ?? 0) > cap
+          ? { count: cap, exact: false }
+          : await scope.total(fetched.filled, fetched.stretch, fetched.rows);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     if (backwards) page.reverse();
@@ -147,9 +141,8 @@ export class UserList {
     after: Value[] | null,
     walk: Order,
     n: number,
-    plans: PlanSteering,
   ): Promise<Fetched> {
-    const reader = pageReader(this.search, this.db, scope, columns, walk, plans);
+    const reader = pageReader(this.search, this.db, scope, columns, walk);
     if (scope.plan === 'candidates') return { rows: await reader.candidates(after, n), filled: false };
     if (scope.plan === 'window') return this.search.window(reader, after, n);
     const sorted = (db: Executor, where: (q: UsersQuery) => UsersQuery) =>
@@ -160,7 +153,7 @@ export class UserList {
       const rows = await this.search.walkKept(scope.filtered, scope.where, (where) => sorted(this.db, where), n);
       if (rows) return { rows, filled: true };
     }
-    const rows = await reader.walking((db) => sorted(db, scope.where).limit(n).execute() as Promise<UserRow[]>);
+    const rows = (await sorted(this.db, scope.where).limit(n).execute()) as UserRow[];
     return { rows, filled: true };
   }
 
@@ -269,7 +262,7 @@ export class UserList {
           .executeTakeFirstOrThrow();
         return { count: Number(row.n), exact: true };
       };
-      return { plan: 'candidates', searching: false, where, filters, candidates, total };
+      return { plan: 'candidates', where, filters, candidates, total };
     }
     if (terms.length === 0 && members.sets.length > 0) {
       // Large groups or licenses: a window of the sort index usually holds enough of them; when they cluster
@@ -295,7 +288,7 @@ export class UserList {
         if (!counted.exact || (await first.size(budget + 1)) <= budget) return counted;
         return { count: counted.count, exact: false };
       };
-      return { plan: 'window', searching: false, where, filters, candidates, total };
+      return { plan: 'window', where, filters, candidates, total };
     }
     if (terms.length === 0) {
       const kept = await this.facetCount(accountId, facets);
@@ -309,16 +302,15 @@ export class UserList {
               columns: facets.map((test) => test.column),
             }
           : undefined;
-      return { plan: 'walk', searching: false, where, filters, candidates: unused, total, filtered };
+      return { plan: 'walk', where, filters, candidates: unused, total, filtered };
     }
     // Every user's document tested: the sort index walked for the page, all of them for the total.
     const scanned: Scope = {
-      searching: true,
       where,
       filters,
       plan: 'walk',
       candidates: unused,
-      total: (plans) => plans.walkPlan((db) => countUpTo(where(db.selectFrom('users')), db)),
+      total: () => countUpTo(where(this.db.selectFrom('users'))),
     };
     // A small account is searched that way, since the search index's lists hold every account's users.
     const scanUsers = this.search.scanUsers;

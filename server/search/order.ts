@@ -10,7 +10,6 @@ import type {
   Executor,
   Order,
   PageReader,
-  PlanSteering,
   Scope,
   SearchAdapter,
   UsersQuery,
@@ -58,7 +57,6 @@ export function pageReader(
   scope: Scope,
   columns: Column[],
   walk: Order,
-  plans: PlanSteering,
 ): PageReader {
   const ordered = <Q extends UsersQuery>(q: Q, sortCandidates = false) => {
     let out = q;
@@ -80,7 +78,6 @@ export function pageReader(
     scope,
     columns,
     walk,
-    plans,
     db,
     ordered,
     from,
@@ -90,12 +87,8 @@ export function pageReader(
       if (scope.idsInNameOrder && columns[0] === 'name_key') {
         return rowsOf(db, scope.idsInNameOrder(values as [string, number] | null, walk, count));
       }
-      return plans.candidatePlan((on) =>
-        run(ordered(from(scope.candidates(on.selectFrom('users')), values), true), count),
-      );
+      return run(ordered(from(scope.candidates(db.selectFrom('users')), values), true), count);
     },
-    // Searches walk sort indexes only (PostgreSQL would otherwise sometimes bitmap-scan a common term).
-    walking: (fn) => (scope.searching ? plans.walkPlan(fn) : fn(db)),
   };
 }
 

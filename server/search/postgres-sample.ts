@@ -7,7 +7,6 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/schema/index.js';
 import { containsLike } from '../db/sql-helpers.js';
 import { accountUserCount } from '../db/user-index.js';
-import type { Executor } from './contract.js';
 import { searchForm, TWO_WORD_CHARS } from './form.js';
 
 const SAMPLE_DOCS = 4000;
@@ -50,8 +49,6 @@ export class AccountSamples {
 
   constructor(
     private readonly db: Kysely<Database>,
-    /** Runs a walk of the name index (see PostgresSearch.walkPlan). */
-    private readonly walkPlan: <T>(fn: (db: Executor) => Promise<T>) => Promise<T>,
     private readonly minUsers = SAMPLE_MIN_USERS,
   ) {}
 
@@ -103,16 +100,14 @@ export class AccountSamples {
       const rows =
         users < this.minUsers
           ? []
-          : await this.walkPlan((db) =>
-              db
-                .selectFrom('users')
-                .select('users.search_doc')
-                .where('users.account_id', '=', accountId)
-                .where(sql<boolean>`hashint4(users.id) % ${every} = 0`)
-                .orderBy('users.name_key')
-                .orderBy('users.id')
-                .execute(),
-            );
+          : await this.db
+              .selectFrom('users')
+              .select('users.search_doc')
+              .where('users.account_id', '=', accountId)
+              .where(sql<boolean>`hashint4(users.id) % ${every} = 0`)
+              .orderBy('users.name_key')
+              .orderBy('users.id')
+              .execute();
       // Most recently read last, so the oldest go first past SAMPLED_ACCOUNTS.
       this.samples.delete(accountId);
       this.samples.set(accountId, {

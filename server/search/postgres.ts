@@ -14,7 +14,6 @@ import {
   type Executor,
   type Fetched,
   type PageReader,
-  type PlanSteering,
   type Scope,
   type SearchAdapter,
   type SearchRequest,
@@ -75,54 +74,10 @@ interface PostgresScope extends Scope {
   estimated?: number;
 }
 
-/** The plans a search steers PostgreSQL's planner to (see candidatePlan and walkPlan). */
-type PlanKind = 'candidates' | 'walk';
-
-/** The planner settings of each plan, for the rest of a transaction. */
-const PLAN_SETTINGS: Record<PlanKind, Record<string, 'on' | 'off'>> = {
-  candidates: { enable_indexscan: 'off', enable_indexonlyscan: 'off', enable_seqscan: 'off', enable_bitmapscan: 'on' },
-  walk: { enable_indexscan: 'on', enable_indexonlyscan: 'on', enable_seqscan: 'off', enable_bitmapscan: 'off' },
-};
-
-/**
- * The statements that set a plan's settings for the rest of a transaction, and open it first when `opening`: the
- * settings are constants, so the statements go without parameters, in one round trip.
- */
-function steering(kind: PlanKind, opening: boolean): RawBuilder<unknown> {
-  const settings = Object.entries(PLAN_SETTINGS[kind]).map(([name, value]) => `set local ${name} = ${value}`);
-  return sql.raw([...(opening ? ['begin read only'] : []), ...settings].join('; '));
-}
-
-/**
- * Runs `fn` on one connection, inside a read-only transaction that the first `steer` opens (with its settings, in the
- * same round trip) and that ends when `fn` does.
- */
-async function steeredTransaction<T>(
-  db: Kysely<Database>,
-  fn: (steer: (kind: PlanKind) => Promise<void>, conn: Kysely<Database>) => Promise<T>,
-): Promise<T> {
-  return db.connection().execute(async (conn) => {
-    let open = false;
-    const steer = async (kind: PlanKind) => {
-      await steering(kind, !open).execute(conn);
-      open = true;
-    };
-    try {
-      const result = await fn(steer, conn);
-      if (open) await sql.raw('commit').execute(conn);
-      return result;
-    } catch (error) {
-      if (open) await sql.raw('rollback').execute(conn);
-      throw error;
-    }
-  });
-}
-
-export class PostgresSearch implements SearchAdapter, PlanSteering {
+export class PostgresSearch implements SearchAdapter {
   readonly countCap = POSTGRES_COUNT_CAP;
   /** None by default: the first window of the name index (which holds the documents) tests a small account whole. */
   readonly scanUsers: number;
-  readonly standalone: PlanSteering = this;
   readonly samples: AccountSamples;
 
   constructor(
@@ -130,52 +85,11 @@ export class PostgresSearch implements SearchAdapter, PlanSteering {
     private readonly tuning: SearchTuning,
   ) {
     this.scanUsers = tuning.scanUsers ?? 0;
-    this.samples = new AccountSamples(db, (fn) => this.walkPlan(fn), tuning.sampleMinUsers);
+    this.samples = new AccountSamples(db, tuning.sampleMinUsers);
   }
 
   readSample(accountId: number): Promise<void> {
     return this.samples.read(accountId);
-  }
-
-  /**
-   * Runs a candidate-first query. PostgreSQL estimates LIKE '%...%' poorly and may walk a sort index through a
-   * million rows; with plain and index-only scans off, it takes the trigram index (bitmap) and sorts.
-   */
-  candidatePlan<T>(fn: (db: Executor) => Promise<T>): Promise<T> {
-    return this.steered('candidates', fn);
-  }
-
-  /** Runs a walk of a sort index, with bitmap and plain scans off so a common term is not read from the trigram index. */
-  walkPlan<T>(fn: (db: Executor) => Promise<T>): Promise<T> {
-    return this.steered('walk', fn);
-  }
-
-  /**
-   * Runs the queries of one search in one read-only transaction, whose settings change only when a query asks for the
-   * other plan: one round trip (the first also opens the transaction) instead of a transaction each.
-   */
-  session<T>(fn: (plans: PlanSteering) => Promise<T>): Promise<T> {
-    return steeredTransaction(this.db, (steer, conn) => {
-      let current: PlanKind | null = null;
-      const run = async <R>(kind: PlanKind, query: (db: Executor) => Promise<R>) => {
-        if (current !== kind) {
-          await steer(kind);
-          current = kind;
-        }
-        return query(conn);
-      };
-      return fn({
-        candidatePlan: (query) => run('candidates', query),
-        walkPlan: (query) => run('walk', query),
-      });
-    });
-  }
-
-  private steered<T>(kind: PlanKind, fn: (db: Executor) => Promise<T>): Promise<T> {
-    return steeredTransaction(this.db, async (steer, conn) => {
-      await steer(kind);
-      return fn(conn);
-    });
   }
 
   /**
@@ -260,22 +174,25 @@ export class PostgresSearch implements SearchAdapter, PlanSteering {
       estimate.matches <= (this.tuning.sparseMatches ?? SPARSE_MATCHES) &&
       (indexing === 'longer' || longer === null || longer <= SPARSE_LONGER);
     const inCandidates = (q: UsersQuery) => where(q, { pinAccountIndex: true, indexing });
-    const total = async (plans: PlanSteering, filled?: boolean, known?: Stretch, page: UserRow[] = []) => {
-      if (filled) {
-        // Dense where the page was found: walking the name index finds more matches than the cap sooner than the
-        // trigram index, whose posting lists are read whole before the first row. A first stretch tells how dense
-        // they are (the page's windows counted it, or a probe does); the walk goes on only as far as that density
-        // says the cap will be passed, within a budget.
-        const beyondCap = await plans.walkPlan(async (db) => {
-          const probe = this.tuning.countProbe ?? DEFAULT_TUNING.countProbe ?? 0;
-          const { rows, hits } = known ?? { rows: probe, hits: await inStretch(db, 0, probe, cap + 1) };
-          if (hits > cap) return true;
-          const needed = hits > 0 ? Math.ceil((rows * (cap + 1) * DENSE_MARGIN) / hits) : Infinity;
-          if (needed > (this.tuning.denseCountBudget ?? DEFAULT_TUNING.denseCountBudget ?? 0)) return false;
-          return hits + (await inStretch(db, rows, needed - rows, cap + 1 - hits)) > cap;
-        });
-        if (beyondCap) return { count: cap, exact: false };
-      }
+    // A count that the walk could not finish reads the index as the candidates would: with the longer terms alone
+    // unless the sample says the two-letter terms narrow them (`ke li sup`: 2,405 of the 330,164 users holding `sup`
+    // hold `ke` and `li`, so a count of `sup` alone read about 137,000 rows to find 1,001: 466-907 ms, 140 narrowed).
+    const counting: TermIndexing = estimate ? indexing : 'longer';
+    const db = this.db;
+    // Dense where the page was found: walking the name index finds more matches than the cap sooner than the trigram
+    // index, whose posting lists are read whole before the first row. A first stretch tells how dense they are (the
+    // page's windows counted it, or a probe does); the walk goes on only as far as that density says the cap will be
+    // passed, within a budget.
+    const walkedBeyondCap = async (known?: Stretch) => {
+      const probe = this.tuning.countProbe ?? DEFAULT_TUNING.countProbe ?? 0;
+      const { rows, hits } = known ?? { rows: probe, hits: await inStretch(db, 0, probe, cap + 1) };
+      if (hits > cap) return true;
+      const needed = hits > 0 ? Math.ceil((rows * (cap + 1) * DENSE_MARGIN) / hits) : Infinity;
+      if (needed > (this.tuning.denseCountBudget ?? DEFAULT_TUNING.denseCountBudget ?? 0)) return false;
+      return hits + (await inStretch(db, rows, needed - rows, cap + 1 - hits)) > cap;
+    };
+    const total = async (filled?: boolean, known?: Stretch, page: UserRow[] = []) => {
+      if (filled && (await walkedBeyondCap(known))) return { count: cap, exact: false };
       // Two-letter terms: more matches than the cap among rows holding the trigrams each most often starts in the
       // page and in the sample's matches (and the longer terms) prove the total is past it, reading one posting list a
       // two-letter term (or a few) instead of dozens, and only rows that match. The wider stage runs when the first
@@ -290,25 +207,17 @@ export class PostgresSearch implements SearchAdapter, PlanSteering {
         const low = share - PROOF_DEVIATIONS * Math.sqrt((share * (1 - share)) / Math.max(1, basis));
         const likely = estimate ? estimate.matches * low : Infinity;
         if (likely < cap * (at === stages.length - 1 ? 1 : PROOF_MARGIN)) continue;
-        const proven = await plans.candidatePlan((db) =>
-          countAtMost(
-            tests.reduce(
-              (q, test) => q.where(test),
-              inSets(filters(db.selectFrom('users'), { pinAccountIndex: true })),
-            ),
-            db,
-            cap + 1,
-          ),
+        const proven = await countAtMost(
+          tests.reduce((q, test) => q.where(test), inSets(filters(db.selectFrom('users'), { pinAccountIndex: true }))),
+          db,
+          cap + 1,
         );
         if (proven > cap) return { count: cap, exact: false };
         before = { proven, share };
       }
-      return plans.candidatePlan((db) =>
-        countUpTo(where(db.selectFrom('users'), { pinAccountIndex: true, indexing: 'longer' }), db),
-      );
+      return countUpTo(where(db.selectFrom('users'), { pinAccountIndex: true, indexing: counting }), db);
     };
     return {
-      searching: true,
       where,
       filters,
       plan: 'window',
@@ -342,7 +251,7 @@ export class PostgresSearch implements SearchAdapter, PlanSteering {
     }
     const hitTest = columns[0] === 'name_key' ? test : undefined;
     const firstWindow = this.tuning.walkWindow;
-    const first: Window = await reader.walking((db) => this.walkStretch(reader, hitTest, db, after, firstWindow, n));
+    const first: Window = await this.walkStretch(reader, hitTest, after, firstWindow, n);
     // What the windows tell of the whole search on a first page: how many matches they hold (all of them when they
     // reach the end); walking from the start of the name order, that is the density a count goes on from (a walk
     // from the end, for the last page, tells only of the last rows).
@@ -367,10 +276,10 @@ export class PostgresSearch implements SearchAdapter, PlanSteering {
     let next: (Window & { walked?: number }) | undefined;
     if (hitTest && estimated !== undefined) {
       if (budget > 0 && found.length > 0) {
-        next = await reader.walking((db) => this.walkOn(reader, db, hitTest, past, budget, n - found.length));
+        next = await this.walkOn(reader, hitTest, past, budget, n - found.length);
       }
     } else if (expected * NEXT_WINDOW_MARGIN <= nextWindow) {
-      next = await reader.walking((db) => this.walkStretch(reader, hitTest, db, past, nextWindow, n - found.length));
+      next = await this.walkStretch(reader, hitTest, past, nextWindow, n - found.length);
     }
     if (next) {
       found = [...found, ...next.rows];
@@ -398,12 +307,12 @@ export class PostgresSearch implements SearchAdapter, PlanSteering {
    * the same query (not the whole rows, whose documents are long); the page's rows are joined to the few keys that
    * remain. `matches` counts every candidate past the bound.
    */
-  private sortedCandidates(
-    { scope, columns, walk, plans, ordered, from }: PageReader,
+  private async sortedCandidates(
+    { db, scope, columns, walk, ordered, from }: PageReader,
     bound: Value[] | null,
     count: number,
   ) {
-    return plans.candidatePlan(async (db) => {
+    {
       const keys = ordered(from(scope.candidates(db.selectFrom('users')), bound), true)
         .select([...new Set([...columns, 'id' as const])].map((c) => `users.${c}` as const))
         .select(sql<number>`count(*) over ()`.as('matches_past'))
@@ -419,7 +328,7 @@ export class PostgresSearch implements SearchAdapter, PlanSteering {
         rows: rows.map(({ matches_past: _, ...row }) => row as UserRow),
         matches: Number(rows[0]?.matches_past ?? 0),
       };
-    });
+    }
   }
 
   /** The name order from `start` on (`size` rows), each row's position in it and whether it matches `test`. */
@@ -448,11 +357,11 @@ export class PostgresSearch implements SearchAdapter, PlanSteering {
   private async walkStretch(
     reader: PageReader,
     hitTest: RawBuilder<boolean> | undefined,
-    db: Executor,
     start: Value[] | null,
     size: number,
     count: number,
   ): Promise<Window> {
+    const { db } = reader;
     if (!hitTest) {
       return walkWindow(reader, db, start, size, count, async (on, q, limit) =>
         reader.rowsOf(
@@ -496,13 +405,12 @@ export class PostgresSearch implements SearchAdapter, PlanSteering {
    */
   private async walkOn(
     reader: PageReader,
-    db: Executor,
     test: RawBuilder<boolean>,
     start: Value[],
     budget: number,
     count: number,
   ): Promise<Window & { walked: number }> {
-    const { walk } = reader;
+    const { db, walk } = reader;
     const stretch = this.numbered(reader, db, test, start, budget);
     // Read in the stretch's order, so the limit stops the walk at the match after the page's last one.
     const marked = await db

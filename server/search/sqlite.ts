@@ -16,7 +16,6 @@ import type {
   Filtered,
   Order,
   PageReader,
-  PlanSteering,
   Scope,
   SearchAdapter,
   SearchRequest,
@@ -53,8 +52,6 @@ interface Candidates {
 export class SqliteSearch implements SearchAdapter {
   readonly countCap = COUNT_CAP;
   readonly scanUsers: number;
-  /** SQLite runs every query as it is: there is no plan to steer. */
-  readonly standalone: PlanSteering;
   private readonly nameOrderStatements = new Map<string, SqliteStatement>();
 
   constructor(
@@ -63,11 +60,6 @@ export class SqliteSearch implements SearchAdapter {
     private readonly tuning: SearchTuning,
   ) {
     this.scanUsers = tuning.scanUsers ?? SCAN_USERS;
-    this.standalone = { candidatePlan: (fn) => fn(db), walkPlan: (fn) => fn(db) };
-  }
-
-  session<T>(fn: (plans: PlanSteering) => Promise<T>): Promise<T> {
-    return fn(this.standalone);
   }
 
   termTests(terms: string[]): RawBuilder<boolean>[] {
@@ -105,12 +97,11 @@ export class SqliteSearch implements SearchAdapter {
       candidates.restrict(where(q, { pinAccountIndex: true }), selective ? ids : null);
     // The index's count is the answer when it covers every term and no other filter narrows it.
     const indexCounts = candidates.exact && facets.length === 0 && sets.length === 0;
-    const total = async (plans: PlanSteering) =>
+    const total = async () =>
       indexCounts
         ? { count: Math.min(ids.length, cap), exact: ids.length <= cap }
-        : plans.candidatePlan((db) => restriction.countUpTo(inCandidates(db.selectFrom('users')), db));
+        : restriction.countUpTo(inCandidates(this.db.selectFrom('users')));
     return {
-      searching: true,
       where,
       filters: restriction.filters,
       plan: selective ? 'candidates' : 'window',
@@ -124,7 +115,7 @@ export class SqliteSearch implements SearchAdapter {
 
   /** A window of the sort index, then the candidates past it sorted (when the matches cluster further on). */
   async window(reader: PageReader, after: Value[] | null, n: number): Promise<Fetched> {
-    const first = await reader.walking((db) => walkWindow(reader, db, after, this.tuning.walkWindow, n));
+    const first = await walkWindow(reader, this.db, after, this.tuning.walkWindow, n);
     if (!first.end || first.rows.length >= n) return { rows: first.rows, filled: true };
     const rest = await reader.candidates(first.end, n - first.rows.length);
     return { rows: [...first.rows, ...rest], filled: false };

@@ -318,25 +318,25 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
   });
 });
 
-/** Records the plan (candidates or walk) of each query the searches run, in order, until `spy` is restored. */
+/**
+ * Records the steps of PostgreSQL's window plan each search takes, in order, until `spy` is restored: the first window
+ * (or another of its size), the walk on past it, and the candidates sorted.
+ */
 function recordPlans() {
   const plans: string[] = [];
-  const session = PostgresSearch.prototype.session;
-  const spy = vi.spyOn(PostgresSearch.prototype, 'session').mockImplementation(function (this: PostgresSearch, fn) {
-    return session.call(this, (steering) =>
-      fn({
-        candidatePlan: (query) => {
-          plans.push('candidates');
-          return steering.candidatePlan(query);
-        },
-        walkPlan: (query) => {
-          plans.push('walk');
-          return steering.walkPlan(query);
-        },
-      }),
-    );
+  const steps = { walkStretch: 'window', walkOn: 'walk on', sortedCandidates: 'sort' } as const;
+  const target = PostgresSearch.prototype as unknown as Record<keyof typeof steps, (...args: unknown[]) => unknown>;
+  const spies = Object.entries(steps).map(([method, step]) => {
+    const original = target[method as keyof typeof steps];
+    return vi.spyOn(target, method as keyof typeof steps).mockImplementation(function (this: unknown, ...args) {
+      plans.push(step);
+      return original.apply(this, args);
+    });
   });
-  return { plans, spy };
+  const restore = () => {
+    for (const spy of spies) spy.mockRestore();
+  };
+  return { plans, spy: { mockRestore: restore } };
 }
 
 // PostgreSQL estimates a search's matches from a sample of the account's search documents, read in the background
@@ -394,7 +394,7 @@ describe('search estimates (postgres)', () => {
       const page = await directory.list(actor, { q: 'ma smi', limit: 5 });
       expect([page.total, page.totalExact]).toEqual([20, true]);
       pages.push(page.items.map((user) => user.username));
-      expect(plans[0]).toBe(directory === sampled ? 'candidates' : 'walk');
+      expect(plans[0]).toBe(directory === sampled ? 'sort' : 'window');
     }
     spy.mockRestore();
     expect(pages[0]).toEqual(pages[1]);
@@ -416,9 +416,8 @@ describe('search estimates (postgres)', () => {
       const page = await directory.list(actor, { q: 'sm', limit: 5 });
       expect([page.total, page.totalExact]).toEqual([31, true]);
       pages.push(page.items.map((user) => user.username));
-      // The window, the walk on, then the candidates past it when the walk did not fill the page (else the total's
-      // count, which starts by walking).
-      expect(plans.slice(0, 3)).toEqual(['walk', 'walk', walkedPerSorted === 4 ? 'candidates' : 'walk']);
+      // The window, the walk on, then the candidates past it when the walk did not fill the page.
+      expect(plans).toEqual(['window', 'walk on', ...(walkedPerSorted === 4 ? ['sort'] : [])]);
     }
     spy.mockRestore();
     expect(pages[0]).toEqual(pages[1]);

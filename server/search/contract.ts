@@ -35,7 +35,7 @@ export interface SearchTuning {
   denseCountBudget?: number;
   /** PostgreSQL: accounts of this many users or more are sampled to estimate a search's matches (see AccountSamples). */
   sampleMinUsers?: number;
-  /** PostgreSQL: a search estimated to match at most this many users sorts its candidates at once. */
+  /** PostgreSQL: only a search estimated to match at most this many users may sort its candidates at once. */
   sparseMatches?: number;
   /** Accounts of at most this many users are searched by testing every user (the default: the adapter's scanUsers). */
   scanUsers?: number;

@@ -29,6 +29,8 @@ export interface SearchEstimate {
   longer: number | null;
   /** The search documents of the sampled users that match (at most SAMPLE_MATCH_DOCUMENTS). */
   documents: string[];
+  /** The account's users when the sample was read. */
+  users: number;
 }
 
 interface AccountSample {
@@ -80,6 +82,7 @@ export class AccountSamples {
       matches: matches * scale,
       longer: longer.length > 0 && longer.length < forms.length ? longerMatches * scale : null,
       documents,
+      users: sample.users,
     };
     if (sample.estimates.size >= SAMPLE_ESTIMATES) sample.estimates.clear();
     sample.estimates.set(key, estimate);
@@ -89,7 +92,7 @@ export class AccountSamples {
   /**
    * Reads the account's sample, unless a read is under way: how many users it has (from its counts by facet), then,
    * when they are enough, the search documents of the users whose id hashes to a multiple of k (about every k-th,
-   * whatever order they were created in), read from the name index alone (which holds the documents).
+   * whatever order they were created in), read in name order (the name index holds the documents).
    */
   read(accountId: number): Promise<void> {
     const running = this.reading.get(accountId);

@@ -36,13 +36,14 @@ import { AccountSamples, likelyTrigramTests } from './postgres-sample.js';
 const DENSE_MARGIN = 1.2;
 
 /**
- * From the account's sample: a search estimated to match at most SPARSE_MATCHES users sorts its candidates at once
- * (each a row read, a few microseconds), unless the index would intersect a two-letter term's dozens of posting lists
- * with more than SPARSE_LONGER users of its longer terms (about half a microsecond each). One whose two-letter terms
- * leave more than LONGER_SHARE of the users its longer terms match reads only the longer terms' posting lists, since
- * the two-letter ones cost more than the rows they spare.
+ * From the account's sample: a search whose first window would likely not hold a page (its estimated share of the
+ * account's users times the window's rows is less than the page) sorts its candidates at once (each a row read, a few
+ * microseconds), unless the index would intersect a two-letter term's dozens of posting lists with more than
+ * SPARSE_LONGER users of its longer terms (about half a microsecond each). The trigram index holds every account's
+ * users, so a term common elsewhere costs its posting lists whatever this account holds: a denser search walks. One
+ * whose two-letter terms leave more than LONGER_SHARE of the users its longer terms match reads only the longer terms'
+ * posting lists, since the two-letter ones cost more than the rows they spare.
  */
-const SPARSE_MATCHES = 5000;
 const SPARSE_LONGER = 25_000;
 const LONGER_SHARE = 0.7;
 
@@ -68,8 +69,11 @@ interface PostgresScope extends Scope {
    * matches counted by one query.
    */
   hitTest?: RawBuilder<boolean>;
-  /** The sample says the search matches few users (at most SPARSE_MATCHES): its candidates are sorted at once. */
-  sparse?: boolean;
+  /**
+   * The share of the account's users the sample says the search matches, when its candidates may be sorted at once:
+   * they are when a first window would likely not hold the page.
+   */
+  sparseShare?: number;
   /** How many users the sample says the search matches (without row filters, whose columns the name index lacks). */
   estimated?: number;
 }
@@ -169,15 +173,20 @@ export class PostgresSearch implements SearchAdapter {
     const longer = estimate?.longer ?? null;
     const indexing: TermIndexing =
       estimate && longer !== null && estimate.matches >= longer * LONGER_SHARE ? 'longer' : 'every';
-    const sparse =
+    const sparseShare =
       estimate !== null &&
-      estimate.matches <= (this.tuning.sparseMatches ?? SPARSE_MATCHES) &&
-      (indexing === 'longer' || longer === null || longer <= SPARSE_LONGER);
+      estimate.matches <= (this.tuning.sparseMatches ?? Number.POSITIVE_INFINITY) &&
+      (indexing === 'longer' || longer === null || longer <= SPARSE_LONGER)
+        ? estimate.matches / Math.max(1, estimate.users)
+        : undefined;
     const inCandidates = (q: UsersQuery) => where(q, { pinAccountIndex: true, indexing });
-    // A count that the walk could not finish reads the index as the candidates would: with the longer terms alone
-    // unless the sample says the two-letter terms narrow them (`ke li sup`: 2,405 of the 330,164 users holding `sup`
-    // hold `ke` and `li`, so a count of `sup` alone read about 137,000 rows to find 1,001: 466-907 ms, 140 narrowed).
-    const counting: TermIndexing = estimate ? indexing : 'longer';
+    // A count that the walk could not finish reads the longer terms' posting lists alone, testing the two-letter terms
+    // on the rows, and stops past the cap: about (cap + 1) × longer / matches rows. When the sample says that is more
+    // than SPARSE_LONGER rows, the two-letter terms narrow the index too (`ke li sup`: 2,405 of the 330,164 users
+    // holding `sup` hold `ke` and `li`, so a count of `sup` alone read about 137,000 rows: 466-907 ms, 140 narrowed).
+    const longerRead =
+      estimate && longer !== null ? Math.min(longer, ((cap + 1) * longer) / Math.max(1, estimate.matches)) : 0;
+    const counting: TermIndexing = longerRead > SPARSE_LONGER ? 'every' : 'longer';
     const db = this.db;
     // Dense where the page was found: walking the name index finds more matches than the cap sooner than the trigram
     // index, whose posting lists are read whole before the first row. A first stretch tells how dense they are (the
@@ -230,7 +239,7 @@ export class PostgresSearch implements SearchAdapter {
               sql` and `,
             )})`
           : undefined,
-      sparse,
+      sparseShare,
       // The estimate counts matches among all of the account's users: with row filters, whose columns the name index
       // does not hold, a walk would read rows from the table, so it walks on as without an estimate.
       estimated: facets.length === 0 ? estimate?.matches : undefined,
@@ -244,13 +253,13 @@ export class PostgresSearch implements SearchAdapter {
    */
   async window(reader: PageReader, after: Value[] | null, n: number): Promise<Fetched> {
     const { scope, columns, walk } = reader;
-    const { hitTest: test, sparse, estimated } = scope as PostgresScope;
-    if (sparse) {
+    const { hitTest: test, sparseShare, estimated } = scope as PostgresScope;
+    const firstWindow = this.tuning.walkWindow;
+    if (sparseShare !== undefined && sparseShare * firstWindow < n) {
       const sorted = await this.sortedCandidates(reader, after, n);
       return { rows: sorted.rows, filled: false, counted: after === null ? sorted.matches : undefined };
     }
     const hitTest = columns[0] === 'name_key' ? test : undefined;
-    const firstWindow = this.tuning.walkWindow;
     const first: Window = await this.walkStretch(reader, hitTest, after, firstWindow, n);
     // What the windows tell of the whole search on a first page: how many matches they hold (all of them when they
     // reach the end); walking from the start of the name order, that is the density a count goes on from (a walk
@@ -312,23 +321,21 @@ export class PostgresSearch implements SearchAdapter {
     bound: Value[] | null,
     count: number,
   ) {
-    {
-      const keys = ordered(from(scope.candidates(db.selectFrom('users')), bound), true)
-        .select([...new Set([...columns, 'id' as const])].map((c) => `users.${c}` as const))
-        .select(sql<number>`count(*) over ()`.as('matches_past'))
-        .limit(count);
-      let page = db
-        .selectFrom(keys.as('past'))
-        .innerJoin('users', 'users.id', 'past.id')
-        .selectAll('users')
-        .select('past.matches_past');
-      for (const column of columns) page = page.orderBy(`users.${column}`, walk);
-      const rows = await page.execute();
-      return {
-        rows: rows.map(({ matches_past: _, ...row }) => row as UserRow),
-        matches: Number(rows[0]?.matches_past ?? 0),
-      };
-    }
+    const keys = ordered(from(scope.candidates(db.selectFrom('users')), bound), true)
+      .select([...new Set([...columns, 'id' as const])].map((c) => `users.${c}` as const))
+      .select(sql<number>`count(*) over ()`.as('matches_past'))
+      .limit(count);
+    let page = db
+      .selectFrom(keys.as('past'))
+      .innerJoin('users', 'users.id', 'past.id')
+      .selectAll('users')
+      .select('past.matches_past');
+    for (const column of columns) page = page.orderBy(`users.${column}`, walk);
+    const rows = await page.execute();
+    return {
+      rows: rows.map(({ matches_past: _, ...row }) => row as UserRow),
+      matches: Number(rows[0]?.matches_past ?? 0),
+    };
   }
 
   /** The name order from `start` on (`size` rows), each row's position in it and whether it matches `test`. */

@@ -66,13 +66,13 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       selectiveCandidates: 0,
       walkWindow: 7,
     });
-    // PostgreSQL: every search of this small account is estimated from a sample of all of it, so each one sorts its
-    // candidates at once, reading the longer terms' posting lists alone when its two-letter terms leave most of their
-    // users (`sa smi`: Sales holds most Smiths).
+    // PostgreSQL: every search of this small account is estimated from a sample of all of it, and a window of 7 rows
+    // would hold less than a page of any of them, so each one sorts its candidates at once, reading the longer terms'
+    // posting lists alone when its two-letter terms leave most of their users (`sa smi`: Sales holds most Smiths).
     directories.sampled = new UserDirectory(database, audit, now, {
       scanUsers: 0,
       selectiveCandidates: 1000,
-      walkWindow: 5000,
+      walkWindow: 7,
       sampleMinUsers: 1,
     });
     await directories.sampled.readSearchSample(accountId);
@@ -396,6 +396,11 @@ describe('search estimates (postgres)', () => {
       pages.push(page.items.map((user) => user.username));
       expect(plans[0]).toBe(directory === sampled ? 'sort' : 'window');
     }
+    // Few matches in absolute terms, but a third of the account: a window of 50 rows likely holds the page.
+    plans.length = 0;
+    const ivans = await sampled.list(actor, { q: 'ivan', limit: 5 });
+    expect([ivans.items.length, ivans.total, ivans.totalExact]).toEqual([5, 300, true]);
+    expect(plans[0]).toBe('window');
     spy.mockRestore();
     expect(pages[0]).toEqual(pages[1]);
   });

@@ -1,8 +1,9 @@
 // The contract between the user list (list.ts) and its search adapters, one per database (sqlite.ts, postgres.ts):
 // the list turns a request (terms, filters, sort, cursor) into a restriction of the account's users; an adapter
 // chooses how a search reads its page and counts its total; the list reads pages in the sort's keyset order.
-import type { Expression, Kysely, RawBuilder, SelectQueryBuilder, Transaction } from 'kysely';
+import type { Expression, RawBuilder, SelectQueryBuilder } from 'kysely';
 import { COUNT_CAP } from '../../shared/constants.js';
+import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import type { UserRow } from '../services/user-presenter.js';
 
@@ -10,7 +11,6 @@ export type Column = keyof Database['users'] & string;
 export type Value = string | number;
 export type Order = 'asc' | 'desc';
 export type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
-export type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
  * How a search's terms use the PostgreSQL trigram index. 'rows': not at all (rows read from a sort index are tested
@@ -99,9 +99,11 @@ export interface Restriction {
   /** Every filter and every term. */
   where(q: UsersQuery, options?: WhereOptions): UsersQuery;
   /** The query's rows, counted no further than `limit`. */
-  countAtMost(query: UsersQuery, db: Executor, limit: number): Promise<number>;
+  countAtMost(query: UsersQuery, limit: number): Promise<number>;
   /** The query's rows counted no further than the cap: past it, "at least" the cap. */
-  countUpTo(query: UsersQuery, db?: Executor): Promise<Total>;
+  countUpTo(query: UsersQuery): Promise<Total>;
+  /** A count as a total: exact up to the cap, "at least" the cap past it. */
+  upToCap(count: number): Total;
 }
 
 export interface Total {
@@ -172,14 +174,14 @@ export interface PageReader {
   scope: Scope;
   columns: Column[];
   walk: Order;
-  db: Kysely<Database>;
+  db: Db;
   /** The query in the page's order; `sortCandidates` sorts by keys no index serves (SQLite: its few rows). */
   ordered<Q extends UsersQuery>(q: Q, sortCandidates?: boolean): Q;
   /** Rows past a keyset position. */
   from(q: UsersQuery, values: Value[] | null): UsersQuery;
   run(q: UsersQuery, count: number): Promise<UserRow[]>;
   /** The rows of these users, in the page's order. */
-  rowsOf(db: Executor, ids: number[]): Promise<UserRow[]>;
+  rowsOf(ids: number[]): Promise<UserRow[]>;
   /** Up to `count` candidates past `values`, sorted. */
   candidates(values: Value[] | null, count: number): Promise<UserRow[]>;
 }
@@ -212,7 +214,6 @@ export interface SearchAdapter {
   /** Rows of the sort index past a keyset position, with `where`, in the page's order. */
   pastCursor(
     reader: PageReader,
-    db: Executor,
     where: (q: UsersQuery) => UsersQuery,
     after: Value[],
   ): SelectQueryBuilder<Database, 'users', UserRow>;

@@ -2,7 +2,7 @@
 // licenses, and the ids a bulk action or an export selects. One contract (terms, filters, sort, cursor -> page,
 // highlights, total); how a search reads its page and counts its total is its database's adapter's (sqlite.ts,
 // postgres.ts, see contract.ts).
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import type { UserFilter, UserListQuery } from '../../shared/schemas.js';
 import { searchTerms } from '../../shared/search-text.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
@@ -14,7 +14,6 @@ import { type Highlights, highlightsFor, presentUserFor, type UserRow } from '..
 import {
   type Column,
   DEFAULT_TUNING,
-  type Executor,
   type FacetTest,
   type Fetched,
   type MemberSet,
@@ -145,15 +144,15 @@ export class UserList {
     const reader = pageReader(this.search, this.db, scope, columns, walk);
     if (scope.plan === 'candidates') return { rows: await reader.candidates(after, n), filled: false };
     if (scope.plan === 'window') return this.search.window(reader, after, n);
-    const sorted = (db: Executor, where: (q: UsersQuery) => UsersQuery) =>
+    const sorted = (where: (q: UsersQuery) => UsersQuery) =>
       after
-        ? this.search.pastCursor(reader, db, where, after)
-        : reader.ordered(where(db.selectFrom('users'))).selectAll('users');
+        ? this.search.pastCursor(reader, where, after)
+        : reader.ordered(where(this.db.selectFrom('users'))).selectAll('users');
     if (scope.filtered && !scope.filtered.columns.includes(columns[0] as Column)) {
-      const rows = await this.search.walkKept(scope.filtered, scope.where, (where) => sorted(this.db, where), n);
+      const rows = await this.search.walkKept(scope.filtered, scope.where, sorted, n);
       if (rows) return { rows, filled: true };
     }
-    const rows = (await sorted(this.db, scope.where).limit(n).execute()) as UserRow[];
+    const rows = (await sorted(scope.where).limit(n).execute()) as UserRow[];
     return { rows, filled: true };
   }
 
@@ -205,14 +204,9 @@ export class UserList {
     const inSets = <Q extends UsersQuery>(q: Q, except?: MemberSet) =>
       sets.reduce((out, set) => (set === except ? out : (out.where(set.test) as Q)), q);
     const cap = this.search.countCap;
-    const countAtMost = async (query: UsersQuery, db: Executor, limit: number) => {
-      const inner = query.select(sql.lit(1).as('one')).limit(limit);
-      const row = await db
-        .selectFrom(inner.as('matches'))
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
-    };
+    const countAtMost = (query: UsersQuery, limit: number) =>
+      this.countRows(query.select(sql.lit(1).as('one')).limit(limit));
+    const upToCap = (count: number) => (count > cap ? { count: cap, exact: false } : { count, exact: true });
     return {
       accountId,
       terms,
@@ -228,10 +222,8 @@ export class UserList {
         return out;
       },
       countAtMost,
-      countUpTo: async (query, db = this.db) => {
-        const n = await countAtMost(query, db, cap + 1);
-        return n > cap ? { count: cap, exact: false } : { count: n, exact: true };
-      },
+      countUpTo: async (query) => upToCap(await countAtMost(query, cap + 1)),
+      upToCap,
     };
   }
 
@@ -247,7 +239,7 @@ export class UserList {
     if (members === 'none') return 'none';
     const facets = facetTests(filter, departments);
     const restriction = this.restriction(accountId, terms, facets, members.sets);
-    const { where, filters, countUpTo } = restriction;
+    const { where, filters, countUpTo, upToCap } = restriction;
     const unused = (q: UsersQuery) => q;
 
     if (members.driver) {
@@ -273,10 +265,7 @@ export class UserList {
       const cap = this.search.countCap;
       const total = async () => {
         // Alone, a set's size is the total, counted in its own table.
-        if (alone) {
-          const size = first.counted > cap ? first.counted : await first.size(cap + 1);
-          return size > cap ? { count: cap, exact: false } : { count: size, exact: true };
-        }
+        if (alone) return upToCap(first.counted > cap ? first.counted : await first.size(cap + 1));
         // Either side is read no further than a budget: the users the other filters leave, when they are few (the
         // planner starts from their index), else the set's first members; past them the count means "at least".
         const budget = this.tuning.setCountBudget ?? DEFAULT_TUNING.setCountBudget ?? 0;
@@ -379,7 +368,7 @@ export class UserList {
   }
 
   private async countRows(q: SelectQueryBuilder<Database, keyof Database, object>): Promise<number> {
-    const row = await (this.db as Kysely<Database>)
+    const row = await this.db
       .selectFrom(q.as('rows'))
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();

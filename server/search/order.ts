@@ -1,21 +1,12 @@
 // A list's sort order: the keyset columns of each sort, its cursors, and the queries that read a page in that order.
-import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import type { UserSort } from '../../shared/constants.js';
 import { MAX_ID } from '../../shared/ids.js';
+import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { validationFailed } from '../errors.js';
 import type { UserRow } from '../services/user-presenter.js';
-import type {
-  Column,
-  Executor,
-  Order,
-  PageReader,
-  Scope,
-  SearchAdapter,
-  UsersQuery,
-  Value,
-  Window,
-} from './contract.js';
+import type { Column, Order, PageReader, Scope, SearchAdapter, UsersQuery, Value, Window } from './contract.js';
 
 /** Keyset columns of each sort; the last one is unique within an account. */
 export const SORT_COLUMNS: Record<UserSort, Column[]> = {
@@ -51,13 +42,7 @@ export function keyset(columns: Column[], values: Value[], walk: Order, side: 'a
 }
 
 /** The queries that read a page of `scope` in the order of `columns`, walking it `walk`. */
-export function pageReader(
-  adapter: SearchAdapter,
-  db: Kysely<Database>,
-  scope: Scope,
-  columns: Column[],
-  walk: Order,
-): PageReader {
+export function pageReader(adapter: SearchAdapter, db: Db, scope: Scope, columns: Column[], walk: Order): PageReader {
   const ordered = <Q extends UsersQuery>(q: Q, sortCandidates = false) => {
     let out = q;
     for (const column of columns) {
@@ -68,10 +53,10 @@ export function pageReader(
   const from = (q: UsersQuery, values: Value[] | null) =>
     values ? q.where(keyset(columns, values, walk, 'after')) : q;
   const run = async (q: UsersQuery, count: number) => (await q.selectAll('users').limit(count).execute()) as UserRow[];
-  const rowsOf = async (on: Executor, ids: number[]) =>
+  const rowsOf = async (ids: number[]) =>
     ids.length === 0
       ? []
-      : ((await ordered(on.selectFrom('users').where('users.id', 'in', ids))
+      : ((await ordered(db.selectFrom('users').where('users.id', 'in', ids))
           .selectAll('users')
           .execute()) as UserRow[]);
   return {
@@ -85,7 +70,7 @@ export function pageReader(
     rowsOf,
     candidates: async (values, count) => {
       if (scope.idsInNameOrder && columns[0] === 'name_key') {
-        return rowsOf(db, scope.idsInNameOrder(values as [string, number] | null, walk, count));
+        return rowsOf(scope.idsInNameOrder(values as [string, number] | null, walk, count));
       }
       return run(ordered(from(scope.candidates(db.selectFrom('users')), values), true), count);
     },
@@ -98,13 +83,12 @@ export function pageReader(
  */
 export async function walkWindow(
   reader: PageReader,
-  db: Executor,
   start: Value[] | null,
   size: number,
   count: number,
-  read: (db: Executor, q: UsersQuery, count: number) => Promise<UserRow[]> = (_, q, n) => reader.run(q, n),
+  read: (q: UsersQuery, count: number) => Promise<UserRow[]> = (q, n) => reader.run(q, n),
 ): Promise<Window> {
-  const { scope, columns, walk, ordered, from } = reader;
+  const { db, scope, columns, walk, ordered, from } = reader;
   const bound = await ordered(from(scope.filters(db.selectFrom('users')), start))
     .select(columns.map((c) => `users.${c}` as const))
     .offset(size)
@@ -113,7 +97,7 @@ export async function walkWindow(
   const end = bound ? columns.map((c) => (bound as Record<string, Value>)[c] as Value) : null;
   let q = from(scope.where(db.selectFrom('users')), start);
   if (end) q = q.where(keyset(columns, end, walk, 'upTo'));
-  return { end, rows: await read(db, ordered(q), count) };
+  return { end, rows: await read(ordered(q), count) };
 }
 
 export function encodeCursor(columns: Column[], row: UserRow, direction: 'next' | 'prev'): string {

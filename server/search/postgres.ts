@@ -11,7 +11,6 @@ import type { UserRow } from '../services/user-presenter.js';
 import {
   type Column,
   DEFAULT_TUNING,
-  type Executor,
   type Fetched,
   type PageReader,
   type Scope,
@@ -138,8 +137,8 @@ export class PostgresSearch implements SearchAdapter {
   }
 
   /** PostgreSQL bounds an index range by the whole row value, `(name_key, id) > (v, i)`: a walk is one range. */
-  pastCursor(reader: PageReader, db: Executor, where: (q: UsersQuery) => UsersQuery, after: Value[]) {
-    return reader.ordered(reader.from(where(db.selectFrom('users')), after)).selectAll('users');
+  pastCursor(reader: PageReader, where: (q: UsersQuery) => UsersQuery, after: Value[]) {
+    return reader.ordered(reader.from(where(reader.db.selectFrom('users')), after)).selectAll('users');
   }
 
   /** PostgreSQL's planner keeps statistics per value and already walks the sort index for a common filter. */
@@ -157,7 +156,8 @@ export class PostgresSearch implements SearchAdapter {
      * Matches among a stretch of the account in name order (rows `skip` to `skip + take`), counted no further than
      * `upTo`, read from the name index, which holds the search document.
      */
-    const inStretch = (db: Executor, skip: number, take: number, upTo: number) => {
+    const db = this.db;
+    const inStretch = (skip: number, take: number, upTo: number) => {
       const stretch = filters(db.selectFrom('users'))
         .select(['users.id', 'users.search_doc'])
         .orderBy('users.name_key')
@@ -167,7 +167,7 @@ export class PostgresSearch implements SearchAdapter {
       const matches = inSets(db.selectFrom(stretch.as('users')) as unknown as UsersQuery).where((eb) =>
         eb.and(terms.map((t) => this.termInRow(t))),
       );
-      return countAtMost(matches, db, upTo);
+      return countAtMost(matches, upTo);
     };
     const estimate = this.samples.estimate(accountId, terms);
     const longer = estimate?.longer ?? null;
@@ -187,18 +187,17 @@ export class PostgresSearch implements SearchAdapter {
     const longerRead =
       estimate && longer !== null ? Math.min(longer, ((cap + 1) * longer) / Math.max(1, estimate.matches)) : 0;
     const counting: TermIndexing = longerRead > SPARSE_LONGER ? 'every' : 'longer';
-    const db = this.db;
     // Dense where the page was found: walking the name index finds more matches than the cap sooner than the trigram
     // index, whose posting lists are read whole before the first row. A first stretch tells how dense they are (the
     // page's windows counted it, or a probe does); the walk goes on only as far as that density says the cap will be
     // passed, within a budget.
     const walkedBeyondCap = async (known?: Stretch) => {
       const probe = this.tuning.countProbe ?? DEFAULT_TUNING.countProbe ?? 0;
-      const { rows, hits } = known ?? { rows: probe, hits: await inStretch(db, 0, probe, cap + 1) };
+      const { rows, hits } = known ?? { rows: probe, hits: await inStretch(0, probe, cap + 1) };
       if (hits > cap) return true;
       const needed = hits > 0 ? Math.ceil((rows * (cap + 1) * DENSE_MARGIN) / hits) : Infinity;
       if (needed > (this.tuning.denseCountBudget ?? DEFAULT_TUNING.denseCountBudget ?? 0)) return false;
-      return hits + (await inStretch(db, rows, needed - rows, cap + 1 - hits)) > cap;
+      return hits + (await inStretch(rows, needed - rows, cap + 1 - hits)) > cap;
     };
     const total = async (filled?: boolean, known?: Stretch, page: UserRow[] = []) => {
       if (filled && (await walkedBeyondCap(known))) return { count: cap, exact: false };
@@ -218,13 +217,12 @@ export class PostgresSearch implements SearchAdapter {
         if (likely < cap * (at === stages.length - 1 ? 1 : PROOF_MARGIN)) continue;
         const proven = await countAtMost(
           tests.reduce((q, test) => q.where(test), inSets(filters(db.selectFrom('users'), { pinAccountIndex: true }))),
-          db,
           cap + 1,
         );
         if (proven > cap) return { count: cap, exact: false };
         before = { proven, share };
       }
-      return countUpTo(where(db.selectFrom('users'), { pinAccountIndex: true, indexing: counting }), db);
+      return countUpTo(where(db.selectFrom('users'), { pinAccountIndex: true, indexing: counting }));
     };
     return {
       where,
@@ -340,8 +338,7 @@ export class PostgresSearch implements SearchAdapter {
 
   /** The name order from `start` on (`size` rows), each row's position in it and whether it matches `test`. */
   private numbered(
-    { scope, walk, from }: PageReader,
-    db: Executor,
+    { db, scope, walk, from }: PageReader,
     test: RawBuilder<boolean>,
     start: Value[] | null,
     size: number,
@@ -370,14 +367,11 @@ export class PostgresSearch implements SearchAdapter {
   ): Promise<Window> {
     const { db } = reader;
     if (!hitTest) {
-      return walkWindow(reader, db, start, size, count, async (on, q, limit) =>
-        reader.rowsOf(
-          on,
-          (await q.select('users.id').limit(limit).execute()).map((row) => row.id),
-        ),
+      return walkWindow(reader, start, size, count, async (q, limit) =>
+        reader.rowsOf((await q.select('users.id').limit(limit).execute()).map((row) => row.id)),
       );
     }
-    const stretch = this.numbered(reader, db, hitTest, start, size + 1);
+    const stretch = this.numbered(reader, hitTest, start, size + 1);
     // The window's matches and its last row, which is listed first so that the limit keeps it.
     const marked = db
       .selectFrom(stretch.as('s'))
@@ -418,7 +412,7 @@ export class PostgresSearch implements SearchAdapter {
     count: number,
   ): Promise<Window & { walked: number }> {
     const { db, walk } = reader;
-    const stretch = this.numbered(reader, db, test, start, budget);
+    const stretch = this.numbered(reader, test, start, budget);
     // Read in the stretch's order, so the limit stops the walk at the match after the page's last one.
     const marked = await db
       .selectFrom(stretch.as('s'))
@@ -429,10 +423,7 @@ export class PostgresSearch implements SearchAdapter {
       .limit(count + 1)
       .execute();
     const hits = marked.filter((row) => row.hit).slice(0, count);
-    const rows = await reader.rowsOf(
-      db,
-      hits.map((row) => row.id),
-    );
+    const rows = await reader.rowsOf(hits.map((row) => row.id));
     const lastHit = hits.at(-1);
     if (lastHit && hits.length >= count) {
       return { rows, end: [lastHit.name_key, lastHit.id], hits: hits.length, walked: Number(lastHit.pos) };

@@ -11,7 +11,6 @@ import { ACCOUNT_SPAN } from '../db/user-index.js';
 import type { UserRow } from '../services/user-presenter.js';
 import type {
   Column,
-  Executor,
   Fetched,
   Filtered,
   Order,
@@ -98,9 +97,7 @@ export class SqliteSearch implements SearchAdapter {
     // The index's count is the answer when it covers every term and no other filter narrows it.
     const indexCounts = candidates.exact && facets.length === 0 && sets.length === 0;
     const total = async () =>
-      indexCounts
-        ? { count: Math.min(ids.length, cap), exact: ids.length <= cap }
-        : restriction.countUpTo(inCandidates(this.db.selectFrom('users')));
+      indexCounts ? restriction.upToCap(ids.length) : restriction.countUpTo(inCandidates(this.db.selectFrom('users')));
     return {
       where,
       filters: restriction.filters,
@@ -115,7 +112,7 @@ export class SqliteSearch implements SearchAdapter {
 
   /** A window of the sort index, then the candidates past it sorted (when the matches cluster further on). */
   async window(reader: PageReader, after: Value[] | null, n: number): Promise<Fetched> {
-    const first = await walkWindow(reader, this.db, after, this.tuning.walkWindow, n);
+    const first = await walkWindow(reader, after, this.tuning.walkWindow, n);
     if (!first.end || first.rows.length >= n) return { rows: first.rows, filled: true };
     const rest = await reader.candidates(first.end, n - first.rows.length);
     return { rows: [...first.rows, ...rest], filled: false };
@@ -128,8 +125,8 @@ export class SqliteSearch implements SearchAdapter {
    * or a department read every tie before it (36 ms past 500,000 users created at once), where the two ranges take a
    * fraction of a millisecond.
    */
-  pastCursor(reader: PageReader, db: Executor, where: (q: UsersQuery) => UsersQuery, after: Value[]) {
-    const { columns, walk } = reader;
+  pastCursor(reader: PageReader, where: (q: UsersQuery) => UsersQuery, after: Value[]) {
+    const { db, columns, walk } = reader;
     if (columns.length !== 2)
       return reader.ordered(reader.from(where(db.selectFrom('users')), after)).selectAll('users');
     const [first, tie] = columns as [Column, Column];

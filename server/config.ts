@@ -28,6 +28,8 @@ export interface Config {
   webhookTimeoutMs: number;
   /** How long each step of talking to a directory (DNS, TCP, TLS, bind, a page of a search) may take. */
   directoryTimeoutMs: number;
+  /** Directory syncs write in a thread of their own (see services/directory/sync-thread.ts); off: in the serving one. */
+  syncThread: boolean;
   /** Check every API response against its OpenAPI description (development and tests; see http/response-contract). */
   checkResponses: boolean;
 }
@@ -103,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhooksAllowPrivate: env.ROSTER_WEBHOOKS_ALLOW_PRIVATE === '1' || env.ROSTER_WEBHOOKS_ALLOW_PRIVATE === 'true',
     webhookTimeoutMs: wholeNumber(env, 'ROSTER_WEBHOOK_TIMEOUT_MS', 15_000, 100),
     directoryTimeoutMs: wholeNumber(env, 'ROSTER_DIRECTORY_TIMEOUT_MS', 5_000, 100),
+    syncThread: env.ROSTER_SYNC_THREAD !== '0' && env.ROSTER_SYNC_THREAD !== 'false',
     checkResponses: env.ROSTER_CHECK_RESPONSES === '1' || env.ROSTER_CHECK_RESPONSES === 'true',
   };
 }

@@ -11,7 +11,7 @@ import { BulkActions } from './services/bulk.js';
 import { Decisions } from './services/decisions.js';
 import { Departments } from './services/departments.js';
 import { DirectoryConnections } from './services/directory/connections.js';
-import { DirectorySync } from './services/directory/sync.js';
+import { DirectorySync, grantingDefaults } from './services/directory/sync.js';
 import { Events } from './services/events.js';
 import { Groups } from './services/groups.js';
 import { IdentityProviders } from './services/identity-providers.js';
@@ -99,6 +99,19 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     afterDisabled: () => outbox.queued(),
   });
   webhooks.onDue = () => webhookDispatcher.kick();
+  // New users of a sync get what every new user gets (the account's default licenses).
+  const directorySync = new DirectorySync(
+    database,
+    audit,
+    teams,
+    now,
+    config.directoryTimeoutMs,
+    grantingDefaults(licenses),
+  );
+  // Runs are written in a thread of their own, unless the database is one only this connection reaches.
+  if (config.syncThread && !/^(sqlite:(\/\/)?)?:memory:$/.test(config.databaseUrl)) {
+    directorySync.databaseUrl = config.databaseUrl;
+  }
   webhooks.onChanged = (id) => webhookDispatcher.forget(id);
   return {
     config,
@@ -138,20 +151,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     webhooks,
     webhookDispatcher,
     directoryConnections: new DirectoryConnections(database.db, audit, now, config.directoryTimeoutMs),
-    // New users of a sync get what every new user gets (the account's default licenses).
-    directorySync: new DirectorySync(
-      database,
-      audit,
-      teams,
-      now,
-      config.directoryTimeoutMs,
-      async (trx, actor, created) => {
-        await licenses.grantDefaultsWithin(
-          trx,
-          created.map((user) => ({ actor, user })),
-        );
-      },
-    ),
+    directorySync,
   };
 }
 

@@ -2,6 +2,7 @@
 // reads the directory, plans, and either answers the plan (preview) or writes it in the background, recording
 // progress, counts and the entries it could not sync. A run that stops midway is recorded as failed; what it wrote
 // is whole users, and the next run plans from there and finishes the job.
+import { Worker } from 'node:worker_threads';
 import type { Selectable, Transaction } from 'kysely';
 import type { AttributeMapping, DirectoryVendor, SyncKind } from '../../../shared/directory-schemas.js';
 import type { DirectorySyncPreview, DirectorySyncRun } from '../../../shared/responses/directory.js';
@@ -13,6 +14,7 @@ import { accountUserCount, settlePostgresIndexes } from '../../db/user-index.js'
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { type Actor, authorize } from '../../policy.js';
 import type { AuditLog } from '../audit.js';
+import type { Licenses } from '../licenses.js';
 import type { Teams } from '../teams.js';
 import { isUniqueViolation, type RequestMeta } from '../users.js';
 import { DirectoryStepError, openDirectory, release } from './client.js';
@@ -55,9 +57,42 @@ const later = (a: string | null, b: string | null, numeric: boolean): string | n
   return a >= b ? a : b;
 };
 
+/** What every new user gets (the account's default licenses), for the users a sync creates. */
+export const grantingDefaults =
+  (licenses: Licenses): WriteContext['onCreated'] =>
+  async (trx, actor, created) => {
+    await licenses.grantDefaultsWithin(
+      trx,
+      created.map((user) => ({ actor, user })),
+    );
+  };
+
+/** What a sync's thread is handed (see sync-thread.ts): the run to write, and how to reach the database. */
+export interface SyncThreadData {
+  databaseUrl: string;
+  timeoutMs: number;
+  /** The clock of the process that started the run, as an offset from the thread's system clock. */
+  clockOffsetMs: number;
+  settleMinUsers: number;
+  accountId: number;
+  connectionId: number;
+  runId: number;
+  actor: Actor;
+  meta: RequestMeta;
+}
+
 export class DirectorySync {
   /** Runs this process is writing (tests and shutdown wait for them). */
   private readonly background = new Set<Promise<void>>();
+  /** The threads writing runs, told to stop when the process stops. */
+  private readonly threads = new Set<Worker>();
+  /**
+   * Where a run is written: in a thread of its own with its own database connection (the database's URL), or, when
+   * null, in this thread (a database only this connection can reach, such as SQLite's `:memory:`). In a thread, the
+   * sync's reading, planning and statements never hold up the requests this thread serves: SQLite lets them read the
+   * last commit while the sync writes the next, and the thread runs at a lower priority (see sync-thread.ts).
+   */
+  databaseUrl: string | null = null;
   /** Set while the process stops: runs end between two batches instead of being cut in the middle of one. */
   private stopping = false;
   /** PostgreSQL: the fewest users a sync creates before it has the planner's statistics read again (see write). */
@@ -124,11 +159,17 @@ export class DirectorySync {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopThreads();
     try {
       await this.idle();
     } finally {
       this.stopping = false;
     }
+  }
+
+  /** Ends the runs this process's threads are writing, as `stop` does in this thread. */
+  private stopThreads() {
+    for (const thread of this.threads) thread.postMessage('stop');
   }
 
   private assertGoingOn() {
@@ -159,13 +200,80 @@ export class DirectorySync {
       const preview = await this.execute(connection, run, actor, meta, true);
       return { run: preview?.run ?? (await this.run(actor, connectionId, run.id)), preview };
     }
-    const work = this.execute(connection, run, actor, meta, false).then(
+    void this.track(
+      this.databaseUrl
+        ? this.executeInThread(this.databaseUrl, connection, run, actor, meta)
+        : this.execute(connection, run, actor, meta, false),
+    );
+    return { run: presentRun(run), preview: null };
+  }
+
+  /** Keeps a run being written among the background work `idle` and `stop` wait for. */
+  private track(work: Promise<unknown>): Promise<void> {
+    const settled = work.then(
       () => undefined,
       () => undefined,
     );
-    this.background.add(work);
-    void work.finally(() => this.background.delete(work));
-    return { run: presentRun(run), preview: null };
+    this.background.add(settled);
+    void settled.finally(() => this.background.delete(settled));
+    return settled;
+  }
+
+  /**
+   * Writes a run in a thread (sync-thread.ts) and waits for it to end. A thread that could not start or ended
+   * without ending its run leaves the run failed, saying so.
+   */
+  private async executeInThread(
+    databaseUrl: string,
+    connection: Connection,
+    run: RunRow,
+    actor: Actor,
+    meta: RequestMeta,
+  ): Promise<void> {
+    const data: SyncThreadData = {
+      databaseUrl,
+      timeoutMs: this.timeoutMs,
+      clockOffsetMs: this.now().getTime() - Date.now(),
+      settleMinUsers: this.settleMinUsers,
+      accountId: connection.account_id,
+      connectionId: connection.id,
+      runId: run.id,
+      actor,
+      meta,
+    };
+    const thread = new Worker(new URL('../thread-loader.js', import.meta.url), {
+      workerData: { module: new URL('./sync-thread.ts', import.meta.url).href, data },
+    });
+    this.threads.add(thread);
+    if (this.stopping) thread.postMessage('stop');
+    let failure = 'it ended';
+    thread.on('error', (error) => {
+      failure = error.message;
+    });
+    try {
+      await new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    } finally {
+      this.threads.delete(thread);
+    }
+    const ended = await this.handle.db
+      .selectFrom('directory_sync_runs')
+      .select('status')
+      .where('id', '=', run.id)
+      .executeTakeFirst();
+    if (ended?.status === 'running') {
+      await this.finish(run, 'failed', `The sync's thread stopped before the sync ended: ${failure}`, {});
+    }
+  }
+
+  /** Writes a run another thread started (see sync-thread.ts). */
+  async resume(data: SyncThreadData): Promise<void> {
+    const connection = await this.connection(data.accountId, data.connectionId);
+    const run = await this.handle.db
+      .selectFrom('directory_sync_runs')
+      .selectAll()
+      .where('id', '=', data.runId)
+      .executeTakeFirstOrThrow();
+    await this.track(this.execute(connection, run, data.actor, data.meta, false));
   }
 
   /**

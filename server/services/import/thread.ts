@@ -16,7 +16,7 @@ export async function* threadMessages<M>(
   isLast: (message: M) => boolean,
   resourceLimits?: ResourceLimits,
 ): AsyncGenerator<M> {
-  const worker = new Worker(new URL('./thread-loader.js', import.meta.url), {
+  const worker = new Worker(new URL('../thread-loader.js', import.meta.url), {
     workerData: { module: new URL(module, import.meta.url).href, data },
     resourceLimits,
   });

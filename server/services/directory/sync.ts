@@ -4,6 +4,7 @@
 // is whole users, and the next run plans from there and finishes the job.
 import { Worker } from 'node:worker_threads';
 import type { Selectable, Transaction } from 'kysely';
+import type { Client } from 'ldapts';
 import type { AttributeMapping, DirectoryVendor, SyncKind } from '../../../shared/directory-schemas.js';
 import type { DirectorySyncPreview, DirectorySyncRun } from '../../../shared/responses/directory.js';
 import type { DatabaseHandle } from '../../db/index.js';
@@ -48,6 +49,16 @@ const kept = (problems: EntryProblem[]) => JSON.stringify(problems.slice(0, KEPT
 /** The process is stopping: the run ends between two batches. */
 export class SyncStopped extends Error {
   override name = 'SyncStopped';
+}
+
+/** Waits for every one of the promises; then throws the first failure in their order, if any. */
+async function settledAll<T extends readonly unknown[]>(
+  promises: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 const later = (a: string | null, b: string | null, numeric: boolean): string | null => {
@@ -392,32 +403,43 @@ export class DirectorySync {
     };
   }
 
+  /**
+   * Reads what the run needs: the users (changed ones for an incremental run), every user's external id (incremental)
+   * and the groups, at once, each on a connection of its own (a directory serves one paged search at a time per
+   * connection): the directory's work on one overlaps this process's decoding of another.
+   */
   private async read(connection: Connection, run: RunRow): Promise<DirectoryRead> {
-    const client = await openDirectory(
-      {
-        url: connection.url,
-        startTls: connection.start_tls === 1,
-        caCertificate: connection.ca_certificate,
-        bindDn: connection.bind_dn,
-        bindPassword: connection.bind_password,
-      },
-      this.timeoutMs,
+    const endpoint = {
+      url: connection.url,
+      startTls: connection.start_tls === 1,
+      caCertificate: connection.ca_certificate,
+      bindDn: connection.bind_dn,
+      bindPassword: connection.bind_password,
+    };
+    const since = run.kind === 'incremental' ? connection.high_water_mark : null;
+    const opened = await Promise.allSettled(
+      Array.from({ length: since ? 3 : 2 }, () => openDirectory(endpoint, this.timeoutMs)),
     );
+    const clients = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     try {
+      const refused = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (refused) throw refused.reason;
+      const [users, groupReader, idReader] = clients as [Client, Client, Client | undefined];
       const settings = this.settings(connection);
-      const since = run.kind === 'incremental' ? connection.high_water_mark : null;
       let beat = Date.now();
-      const entries = await readUsers(client, settings, since, async (count) => {
-        this.assertGoingOn();
-        if (Date.now() - beat < 2000) return;
-        beat = Date.now();
-        await this.progress(run.id, { progress_total: count });
-      });
-      const present = since ? await readUserIds(client, settings) : null;
-      const groups = await readGroups(client, settings);
+      const [entries, groups, present] = await settledAll([
+        readUsers(users, settings, since, async (count) => {
+          this.assertGoingOn();
+          if (Date.now() - beat < 2000) return;
+          beat = Date.now();
+          await this.progress(run.id, { progress_total: count });
+        }),
+        readGroups(groupReader, settings),
+        idReader ? readUserIds(idReader, settings) : Promise.resolve(null),
+      ]);
       return { entries, present, groups };
     } finally {
-      release(client);
+      for (const client of clients) release(client);
     }
   }
 

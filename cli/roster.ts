@@ -153,15 +153,16 @@ async function main(argv: string[]): Promise<number> {
       const name = positionals[1];
       if (!name) throw new Error('sync needs the name of a directory connection');
       const database = openDatabase(config.databaseUrl);
+      const ctx = createContext(config, database);
       try {
         await migrateToLatest(database);
-        const ctx = createContext(config, database);
         const actor = await ownerOf(ctx, values.account ?? 'default');
         return await syncDirectory(ctx, actor, name, {
           preview: values.preview === true,
           incremental: values.incremental === true,
         });
       } finally {
+        await ctx.directorySync.stop();
         await database.close();
       }
     }

@@ -124,7 +124,21 @@ export async function createHarness(dialect: Dialect, config: Partial<Config> = 
     return reply.body;
   }
 
-  return { ctx, app, db: database.handle.db, clock, raw, signIn, newAccount, buildUser, close: () => database.drop() };
+  return {
+    ctx,
+    app,
+    db: database.handle.db,
+    clock,
+    raw,
+    signIn,
+    newAccount,
+    buildUser,
+    close: async () => {
+      // The sync thread holds a connection of its own.
+      await ctx.directorySync.stop();
+      await database.drop();
+    },
+  };
 }
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;

@@ -1,27 +1,31 @@
-// A directory sync written in a thread of its own (DirectorySync.executeInThread): the reading of the directory, the
-// planning and every statement of the run, on a database connection of the thread's own. The thread runs at a lower
+// The thread a process writes its directory syncs in (DirectorySync.executeInThread): the reading of the directory,
+// the planning and every statement of each run handed to it, on a database connection of its own. It runs at a lower
 // priority than the serving thread, so that on a machine with few cores the requests served meanwhile get the CPU
-// first and the sync takes what they leave. It ends when the run has ended; a 'stop' message ends the run between
-// two batches, as a stopping process does.
+// first and the syncs take what they leave. It says when each run has ended; 'stop' ends its runs between two
+// batches, as a stopping process does, and 'close' also closes its connection and ends the thread.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../../db/index.js';
 import { AuditLog } from '../audit.js';
 import { Licenses } from '../licenses.js';
 import { Teams } from '../teams.js';
-import { DirectorySync, grantingDefaults, type SyncThreadData } from './sync.js';
+import { DirectorySync, grantingDefaults, type SyncThreadData, type ThreadRun } from './sync.js';
 
 /** The thread's nice value (0 is the serving thread's, 19 the lowest priority). */
 const SYNC_NICE = 10;
 
+const port = parentPort;
+if (!port) throw new Error('this module runs in a worker thread');
 const data = (workerData as { data: SyncThreadData }).data;
 try {
   setPriority(SYNC_NICE);
 } catch {
-  // Not allowed here (some containers): the sync runs at the serving thread's priority.
+  // Not allowed here (some containers): the syncs run at the serving thread's priority.
 }
 const handle = openDatabase(data.databaseUrl, { poolSize: 2 });
-const now = () => new Date(Date.now() + data.clockOffsetMs);
+/** The clock of the process that started the last run (a test's clock may not be the system's). */
+let offsetMs = 0;
+const now = () => new Date(Date.now() + offsetMs);
 const audit = new AuditLog(handle, now);
 const sync = new DirectorySync(
   handle,
@@ -31,13 +35,21 @@ const sync = new DirectorySync(
   data.timeoutMs,
   grantingDefaults(new Licenses(handle, audit, now)),
 );
-sync.settleMinUsers = data.settleMinUsers;
-parentPort?.on('message', (message) => {
-  if (message === 'stop') void sync.stop();
+port.on('message', (message: 'stop' | 'close' | ThreadRun) => {
+  if (message === 'stop') {
+    void sync.stop();
+  } else if (message === 'close') {
+    void sync.stop().finally(async () => {
+      port.close();
+      await handle.close();
+    });
+  } else {
+    offsetMs = message.clockOffsetMs;
+    sync.settleMinUsers = message.settleMinUsers;
+    // A run that fails is recorded by `execute`; one it could not start is recorded by the process that handed it.
+    void sync
+      .resume(message)
+      .catch(() => undefined)
+      .finally(() => port.postMessage({ ended: message.runId }));
+  }
 });
-try {
-  await sync.resume(data);
-} finally {
-  parentPort?.close();
-  await handle.close();
-}

@@ -78,10 +78,14 @@ export const grantingDefaults =
     );
   };
 
-/** What a sync's thread is handed (see sync-thread.ts): the run to write, and how to reach the database. */
+/** What the sync thread is started with (see sync-thread.ts). */
 export interface SyncThreadData {
   databaseUrl: string;
   timeoutMs: number;
+}
+
+/** A run handed to the sync thread to write. */
+export interface ThreadRun {
   /** The clock of the process that started the run, as an offset from the thread's system clock. */
   clockOffsetMs: number;
   settleMinUsers: number;
@@ -92,11 +96,70 @@ export interface SyncThreadData {
   meta: RequestMeta;
 }
 
+/**
+ * The thread a process writes its runs in (sync-thread.ts), started with the first run and kept for the next ones
+ * (starting one loads Roster's modules again: about 1.5 s). It does not keep the process alive.
+ */
+class SyncThread {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, () => void>();
+  private failure = 'it ended';
+  private gone = false;
+  readonly exited: Promise<void>;
+
+  constructor(data: SyncThreadData) {
+    this.worker = new Worker(new URL('../thread-loader.js', import.meta.url), {
+      workerData: { module: new URL('./sync-thread.ts', import.meta.url).href, data },
+    });
+    this.worker.on('message', (message: { ended: number }) => {
+      this.waiting.get(message.ended)?.();
+      this.waiting.delete(message.ended);
+    });
+    this.worker.on('error', (error) => {
+      this.failure = error.message;
+    });
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', () => {
+        this.gone = true;
+        for (const ended of this.waiting.values()) ended();
+        this.waiting.clear();
+        resolve();
+      }),
+    );
+    // After the listeners: attaching one to a worker's messages makes it keep the process alive again.
+    this.worker.unref();
+  }
+
+  get alive(): boolean {
+    return !this.gone;
+  }
+
+  /** Hands the run over; resolves when the thread has ended it, or null when the thread ended first (and why). */
+  async write(run: ThreadRun): Promise<string | null> {
+    if (this.gone) return this.failure;
+    const ended = new Promise<void>((resolve) => this.waiting.set(run.runId, resolve));
+    this.worker.postMessage(run);
+    await ended;
+    return this.gone ? this.failure : null;
+  }
+
+  /** Ends its runs between two batches, as a stopping process does. */
+  stop(): void {
+    if (!this.gone) this.worker.postMessage('stop');
+  }
+
+  /** Ends its runs, closes its database connection and ends the thread. */
+  close(): Promise<void> {
+    if (!this.gone) this.worker.postMessage('close');
+    return this.exited;
+  }
+}
+
 export class DirectorySync {
   /** Runs this process is writing (tests and shutdown wait for them). */
   private readonly background = new Set<Promise<void>>();
-  /** The threads writing runs, told to stop when the process stops. */
-  private readonly threads = new Set<Worker>();
+  /** The thread runs are written in, once one was (see `databaseUrl`). */
+  private thread: SyncThread | null = null;
   /**
    * Where a run is written: in a thread of its own with its own database connection (the database's URL), or, when
    * null, in this thread (a database only this connection can reach, such as SQLite's `:memory:`). In a thread, the
@@ -170,17 +233,15 @@ export class DirectorySync {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.stopThreads();
+    this.thread?.stop();
     try {
       await this.idle();
     } finally {
       this.stopping = false;
     }
-  }
-
-  /** Ends the runs this process's threads are writing, as `stop` does in this thread. */
-  private stopThreads() {
-    for (const thread of this.threads) thread.postMessage('stop');
+    const thread = this.thread;
+    this.thread = null;
+    await thread?.close();
   }
 
   private assertGoingOn() {
@@ -230,10 +291,7 @@ export class DirectorySync {
     return settled;
   }
 
-  /**
-   * Writes a run in a thread (sync-thread.ts) and waits for it to end. A thread that could not start or ended
-   * without ending its run leaves the run failed, saying so.
-   */
+  /** Writes a run in the sync thread. A run the thread could not end is recorded as failed, saying why. */
   private async executeInThread(
     databaseUrl: string,
     connection: Connection,
@@ -241,9 +299,8 @@ export class DirectorySync {
     actor: Actor,
     meta: RequestMeta,
   ): Promise<void> {
-    const data: SyncThreadData = {
-      databaseUrl,
-      timeoutMs: this.timeoutMs,
+    if (!this.thread?.alive) this.thread = new SyncThread({ databaseUrl, timeoutMs: this.timeoutMs });
+    const failure = await this.thread.write({
       clockOffsetMs: this.now().getTime() - Date.now(),
       settleMinUsers: this.settleMinUsers,
       accountId: connection.account_id,
@@ -251,33 +308,19 @@ export class DirectorySync {
       runId: run.id,
       actor,
       meta,
-    };
-    const thread = new Worker(new URL('../thread-loader.js', import.meta.url), {
-      workerData: { module: new URL('./sync-thread.ts', import.meta.url).href, data },
     });
-    this.threads.add(thread);
-    if (this.stopping) thread.postMessage('stop');
-    let failure = 'it ended';
-    thread.on('error', (error) => {
-      failure = error.message;
-    });
-    try {
-      await new Promise<void>((resolve) => thread.once('exit', () => resolve()));
-    } finally {
-      this.threads.delete(thread);
-    }
     const ended = await this.handle.db
       .selectFrom('directory_sync_runs')
       .select('status')
       .where('id', '=', run.id)
       .executeTakeFirst();
     if (ended?.status === 'running') {
-      await this.finish(run, 'failed', `The sync's thread stopped before the sync ended: ${failure}`, {});
+      await this.finish(run, 'failed', `The sync's thread ended before the sync did: ${failure ?? 'it failed'}`, {});
     }
   }
 
   /** Writes a run another thread started (see sync-thread.ts). */
-  async resume(data: SyncThreadData): Promise<void> {
+  async resume(data: ThreadRun): Promise<void> {
     const connection = await this.connection(data.accountId, data.connectionId);
     const run = await this.handle.db
       .selectFrom('directory_sync_runs')

@@ -68,6 +68,8 @@ export interface UserPlanInput {
   linked: LinkedUser[];
   /** Every username of the account, and whose it is. */
   usernames: Map<string, number>;
+  /** Plan the entries only: who is gone is planned apart (an incremental run's `planGone`). */
+  onlyEntries?: boolean;
 }
 
 export interface UserPlan {
@@ -219,6 +221,7 @@ function* planUsersSteps(input: UserPlanInput): Generator<void, UserPlan> {
   }
 
   // Linked users the directory no longer has (or no longer in the filter).
+  if (input.onlyEntries) return { users, errors, failed };
   for (const linked of input.linked) {
     if (++n % PLAN_SLICE === 0) yield;
     if (seen.has(linked.externalId) || failed.has(linked.externalId)) continue;

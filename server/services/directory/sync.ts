@@ -19,10 +19,18 @@ import type { Licenses } from '../licenses.js';
 import type { Teams } from '../teams.js';
 import { isUniqueViolation, type RequestMeta } from '../users.js';
 import { DirectoryStepError, openDirectory, release } from './client.js';
-import { breathe, type EntryProblem, type PlannedUser } from './plan.js';
+import { breathe, type EntryProblem, type PlannedUser, type UserPlan } from './plan.js';
 import { PRESETS } from './presets.js';
-import { DirectoryReadError, type ReadSettings, readGroups, readUserIds, readUsers } from './reader.js';
-import { type DirectoryRead, planRun } from './roster-state.js';
+import {
+  type DirectoryGroup,
+  DirectoryReadError,
+  type DirectoryUser,
+  type ReadSettings,
+  readGroups,
+  readUserIds,
+  readUsers,
+} from './reader.js';
+import { type DirectoryRead, planGone, planRead, planRun, withGone } from './roster-state.js';
 import { columnsOf, presentRun, previewOf, type SyncPlan } from './run-view.js';
 import {
   type GroupCounts,
@@ -59,6 +67,21 @@ async function settledAll<T extends readonly unknown[]>(
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/** What a run's plan says of its users that no write counts. */
+const fixedOf = (plan: SyncPlan) => ({
+  unchanged: plan.users.users.filter((user) => user.action === 'unchanged').length,
+  skipped: plan.users.users.filter((user) => user.action === 'skip').length,
+  errors: plan.errors.length,
+  errors_json: kept(plan.errors),
+});
+
+/** What the directory was read for a run; an incremental run's external ids come when their read ends. */
+interface DirectoryReading {
+  entries: DirectoryUser[];
+  groups: DirectoryGroup[];
+  present: Promise<Set<string>> | null;
 }
 
 const later = (a: string | null, b: string | null, numeric: boolean): string | null => {
@@ -447,11 +470,12 @@ export class DirectorySync {
   }
 
   /**
-   * Reads what the run needs: the users (changed ones for an incremental run), every user's external id (incremental)
-   * and the groups, at once, each on a connection of its own (a directory serves one paged search at a time per
-   * connection): the directory's work on one overlaps this process's decoding of another.
+   * Reads what the run needs: the users (changed ones for an incremental run) and the groups at once, each on a
+   * connection of its own (a directory serves one paged search at a time per connection), so that the directory's
+   * work on one overlaps this process's decoding of the other. An incremental run also reads every user's external id,
+   * on a third connection: that read goes on while the run plans and writes the entries read (`present`).
    */
-  private async read(connection: Connection, run: RunRow): Promise<DirectoryRead> {
+  private async read(connection: Connection, run: RunRow): Promise<DirectoryReading> {
     const endpoint = {
       url: connection.url,
       startTls: connection.start_tls === 1,
@@ -464,13 +488,19 @@ export class DirectorySync {
       Array.from({ length: since ? 3 : 2 }, () => openDirectory(endpoint, this.timeoutMs)),
     );
     const clients = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const refused = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (refused) {
+      for (const client of clients) release(client);
+      throw refused.reason;
+    }
+    const [users, groupReader, idReader] = clients as [Client, Client, Client | undefined];
+    const settings = this.settings(connection);
+    const present = idReader ? readUserIds(idReader, settings).finally(() => release(idReader)) : null;
+    // Awaited later, or never when the run fails first: its failure is not one of the process.
+    present?.catch(() => undefined);
     try {
-      const refused = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (refused) throw refused.reason;
-      const [users, groupReader, idReader] = clients as [Client, Client, Client | undefined];
-      const settings = this.settings(connection);
       let beat = Date.now();
-      const [entries, groups, present] = await settledAll([
+      const [entries, groups] = await settledAll([
         readUsers(users, settings, since, async (count) => {
           this.assertGoingOn();
           if (Date.now() - beat < 2000) return;
@@ -478,11 +508,11 @@ export class DirectorySync {
           await this.progress(run.id, { progress_total: count });
         }),
         readGroups(groupReader, settings),
-        idReader ? readUserIds(idReader, settings) : Promise.resolve(null),
       ]);
-      return { entries, present, groups };
+      return { entries, groups, present };
     } finally {
-      for (const client of clients) release(client);
+      release(users);
+      release(groupReader);
     }
   }
 
@@ -508,20 +538,23 @@ export class DirectorySync {
     let planned: SyncPlan | null = null;
     const warnings: EntryProblem[] = [];
     try {
-      const read = await this.read(connection, run);
-      planned = await planRun(this.handle.db, this.handle.dialect, connection, read);
-      warnings.push(...planned.warnings);
-      const tally = (action: PlannedUser['action']) =>
-        planned?.users.users.filter((user) => user.action === action).length ?? 0;
-      const fixed = {
-        unchanged: tally('unchanged'),
-        skipped: tally('skip'),
-        errors: planned.errors.length,
-        errors_json: kept(planned.errors),
+      const reading = await this.read(connection, run);
+      // A real incremental run writes the entries read while the directory still lists who is present; then who is gone.
+      const staged = reading.present !== null && !preview;
+      const read: DirectoryRead = {
+        entries: reading.entries,
+        groups: reading.groups,
+        present: staged || !reading.present ? null : await reading.present,
       };
+      planned = staged
+        ? await planRead(this.handle.db, this.handle.dialect, connection, read.entries, read.groups, false)
+        : await planRun(this.handle.db, this.handle.dialect, connection, read);
+      warnings.push(...planned.warnings);
       if (preview) {
+        const tally = (action: PlannedUser['action']) =>
+          planned?.users.users.filter((user) => user.action === action).length ?? 0;
         const row = await this.finish(run, 'succeeded', null, {
-          ...fixed,
+          ...fixedOf(planned),
           created: tally('create'),
           updated: tally('update'),
           enabled: tally('enable'),
@@ -534,7 +567,13 @@ export class DirectorySync {
         });
         return previewOf(presentRun(row), planned);
       }
-      await this.write(connection, run, actor, read, planned, counts, warnings, fixed);
+      const gone = staged
+        ? async () => {
+            read.present = await (reading.present as Promise<Set<string>>);
+            return planGone(this.handle.db, this.handle.dialect, connection, read.entries, read.present);
+          }
+        : null;
+      planned = await this.write(connection, run, actor, read, planned, counts, warnings, gone);
       const numeric = PRESETS[connection.vendor as DirectoryVendor].changedAttribute === 'uSNChanged';
       let mark = connection.high_water_mark;
       // Groups are read whole every time: the users' changes are what an incremental sync asks for.
@@ -543,7 +582,7 @@ export class DirectorySync {
         run,
         'succeeded',
         null,
-        { ...fixed, ...columnsOf(counts), warnings_json: kept(warnings) },
+        { ...fixedOf(planned), ...columnsOf(counts), warnings_json: kept(warnings) },
         async (trx) => {
           await trx
             .updateTable('directory_connections')
@@ -588,8 +627,9 @@ export class DirectorySync {
     planned: SyncPlan,
     counts: UserCounts & GroupCounts,
     warnings: EntryProblem[],
-    fixed: Record<string, unknown>,
-  ) {
+    /** An incremental run's users gone from the directory, planned once the directory has said who is present. */
+    gone: (() => Promise<UserPlan>) | null,
+  ): Promise<SyncPlan> {
     const ctx: WriteContext = {
       handle: this.handle,
       audit: this.audit,
@@ -602,9 +642,8 @@ export class DirectorySync {
       onCreated: this.onCreated,
       assertGoingOn: () => this.assertGoingOn(),
     };
-    const users = planned.users.users;
-    const total = users.length + planned.groups.groups.length + planned.groups.removed.length;
-    await this.progress(run.id, { progress_total: total, progress_done: 0, ...fixed });
+    let total = planned.users.users.length + planned.groups.groups.length + planned.groups.removed.length;
+    await this.progress(run.id, { progress_total: total, progress_done: 0, ...fixedOf(planned) });
     let done = 0;
     const size = userBatch(this.handle.dialect);
     // PostgreSQL: once a sync has created settleMinUsers users (10,000) and doubled the account, the planner's statistics are
@@ -614,21 +653,31 @@ export class DirectorySync {
     const settles = this.handle.dialect === 'postgres';
     const before = settles ? await accountUserCount(this.handle.db, ctx.accountId) : 0;
     let settled = before;
-    for (let i = 0; i < users.length; i += size) {
-      const batch = users.slice(i, i + size);
-      await breathe();
-      this.assertGoingOn();
-      await writeUserBatch(ctx, batch, counts);
-      done += batch.length;
-      await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
-      if (settles && counts.created >= this.settleMinUsers && before + counts.created >= 2 * settled) {
+    const writeUsers = async (users: PlannedUser[]) => {
+      for (let i = 0; i < users.length; i += size) {
+        const batch = users.slice(i, i + size);
+        await breathe();
         this.assertGoingOn();
-        settled = before + counts.created;
-        // Only the plans of reads depend on it: a vacuum that fails (a timeout, a cancel) does not fail the sync.
-        await settlePostgresIndexes(this.handle.db).catch((error: Error) =>
-          console.error(`[roster] directory sync: vacuum of the users table failed: ${error.message}`),
-        );
+        await writeUserBatch(ctx, batch, counts);
+        done += batch.length;
+        await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+        if (settles && counts.created >= this.settleMinUsers && before + counts.created >= 2 * settled) {
+          this.assertGoingOn();
+          settled = before + counts.created;
+          // Only the plans of reads depend on it: a vacuum that fails (a timeout, a cancel) does not fail the sync.
+          await settlePostgresIndexes(this.handle.db).catch((error: Error) =>
+            console.error(`[roster] directory sync: vacuum of the users table failed: ${error.message}`),
+          );
+        }
       }
+    };
+    await writeUsers(planned.users.users);
+    if (gone) {
+      const plan = await gone();
+      planned = withGone(planned, plan);
+      total += plan.users.length;
+      await this.progress(run.id, { progress_total: total, ...fixedOf(planned) });
+      await writeUsers(plan.users);
     }
     // Groups gone first: one deleted and made again in the directory (a new external id) takes back its name.
     await removeGroups(ctx, planned.groups, counts, warnings);
@@ -639,6 +688,7 @@ export class DirectorySync {
 
     await syncMemberships(ctx, connection, read, planned, groupIds, counts);
     await this.progress(run.id, { progress_done: done, ...columnsOf(counts) });
+    return planned;
   }
 
   /** Ends the run; a real run's end is in the audit log with its counts. */

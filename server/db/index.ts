@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
-  type CompiledQuery,
+  CompiledQuery,
+  type DatabaseConnection,
   Kysely,
   type Migration,
   type MigrationProvider,
@@ -11,6 +12,8 @@ import {
   PostgresDialect,
   SqliteAdapter,
   SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
 } from 'kysely';
 import pg from 'pg';
 import { type Dialect, dialectOf } from './dialect.js';
@@ -107,12 +110,32 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
  * million users) leaves no half-made table or trigger behind, and is run whole again the next time.
  */
 class TransactionalSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver() {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+
   override createAdapter() {
     return new (class extends SqliteAdapter {
       override get supportsTransactionalDdl() {
         return true;
       }
     })();
+  }
+}
+
+/**
+ * Transactions take SQLite's one writer lock when they begin (`begin immediate`), waiting for it as long as the busy
+ * timeout allows. Kysely's `begin` takes it at the first write: a transaction that read first and then writes fails at
+ * once ("database is locked") when another connection (the directory sync's thread, an import) committed in between,
+ * since its reads may no longer hold.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 }
 

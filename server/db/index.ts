@@ -19,6 +19,7 @@ import pg from 'pg';
 import { type Dialect, dialectOf } from './dialect.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema/index.js';
+import { beginsWriting } from './write-lock.js';
 
 export type Db = Kysely<Database>;
 
@@ -59,7 +60,14 @@ const WARM_TABLES = [
 ];
 const WARM_QUERY = `select ${WARM_TABLES.map((table) => `(select 1 from ${table} limit 0)`).join(', ')}`;
 
-export function openDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+export function openDatabase(
+  url: string,
+  options: {
+    poolSize?: number;
+    /** SQLite: `always` when every transaction of this connection writes (see ImmediateSqliteDriver). */
+    writer?: 'always';
+  } = {},
+): DatabaseHandle {
   const dialect = dialectOf(url);
   if (dialect === 'postgres') {
     const size = options.poolSize ?? 10;
@@ -97,8 +105,10 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   sqlite.function('unicode_lower', { deterministic: true }, (value: unknown) =>
     typeof value === 'string' ? value.toLowerCase() : value,
   );
-  const db = new Kysely<Database>({
-    dialect: new TransactionalSqliteDialect({ database: withStatementCache(sqlite) }),
+  const db: Kysely<Database> = new Kysely<Database>({
+    dialect: new TransactionalSqliteDialect({ database: withStatementCache(sqlite) }, () =>
+      options.writer === 'always' ? true : beginsWriting(db),
+    ),
   });
   const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
   return { db, dialect, sqlite, queryPrepared, warm: async () => {}, close: () => db.destroy() };
@@ -110,12 +120,15 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
  * million users) leaves no half-made table or trigger behind, and is run whole again the next time.
  */
 class TransactionalSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig) {
+  constructor(
+    private readonly settings: SqliteDialectConfig,
+    private readonly immediate: () => boolean,
+  ) {
     super(settings);
   }
 
   override createDriver() {
-    return new ImmediateSqliteDriver(this.settings);
+    return new ImmediateSqliteDriver(this.settings, this.immediate);
   }
 
   override createAdapter() {
@@ -128,14 +141,21 @@ class TransactionalSqliteDialect extends SqliteDialect {
 }
 
 /**
- * Transactions take SQLite's one writer lock when they begin (`begin immediate`), waiting for it as long as the busy
- * timeout allows. Kysely's `begin` takes it at the first write: a transaction that read first and then writes fails at
- * once ("database is locked") when another connection (the directory sync's thread, an import) committed in between,
- * since its reads may no longer hold.
+ * Transactions that take SQLite's one writer lock when they begin (`begin immediate`, waiting for it as long as the
+ * busy timeout allows) when `immediate` says so. Kysely's `begin` takes it at the first write: a transaction that read
+ * first and then writes fails at once ("database is locked") when another connection committed in between, since
+ * its reads may no longer hold. See write-lock.ts for when.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly immediate: () => boolean,
+  ) {
+    super(config);
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    await connection.executeQuery(CompiledQuery.raw(this.immediate() ? 'begin immediate' : 'begin'));
   }
 }
 

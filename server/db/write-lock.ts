@@ -10,3 +10,18 @@ export function holdWriter(db: object): () => void {
 }
 
 export const writerHeld = (db: object): boolean => (held.get(db) ?? 0) > 0;
+
+// While another connection of this process commits often (a directory sync's thread), a transaction of the serving
+// connection that reads and then writes could find its reads outdated at its first write, which SQLite refuses at once
+// ("database is locked"). Meanwhile its transactions take the writer lock when they begin, waiting for the other
+// connection's transaction in progress. Not while an import holds the writer: they would wait for all of it.
+const sharing = new WeakMap<object, number>();
+
+/** Marks the database (its Kysely instance) as written by another connection meanwhile; call the result to end it. */
+export function shareWriter(db: object): () => void {
+  sharing.set(db, (sharing.get(db) ?? 0) + 1);
+  return () => sharing.set(db, Math.max(0, (sharing.get(db) ?? 1) - 1));
+}
+
+/** Whether the database's transactions should take the writer lock when they begin. */
+export const beginsWriting = (db: object): boolean => (sharing.get(db) ?? 0) > 0 && !writerHeld(db);

@@ -1,5 +1,6 @@
-// SQLite's transactions take the writer lock when they begin: a transaction that reads and then writes cannot be
-// refused at its write because another connection (the directory sync's thread, an import) committed in between.
+// While another connection of the process writes often (a directory sync's thread), SQLite's transactions take the
+// writer lock when they begin: a transaction that reads and then writes cannot be refused at its write because the
+// other connection committed in between. Otherwise they take it at their first write, as SQLite does.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/index.js';
+import { shareWriter } from '../db/write-lock.js';
 
 describe('SQLite transactions', () => {
   const dir = mkdtempSync(join(tmpdir(), 'roster-tx-'));
@@ -19,22 +21,44 @@ describe('SQLite transactions', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('hold the writer lock from their first statement, so another connection cannot write in between', async () => {
+  it('take the writer lock at their first write, or when they begin while another connection shares the writer', async () => {
     await sql`create table t (n integer)`.execute(handle.db);
     await sql`insert into t (n) values (1)`.execute(handle.db);
     other.pragma('busy_timeout = 0');
+    const otherWrites = (n: number) => () => other.prepare('insert into t (n) values (?)').run(n);
+    // Alone: a transaction that has only read holds no lock; another connection may write meanwhile.
     await handle.db.transaction().execute(async (trx) => {
-      const before = await sql<{ n: number }>`select count(*) as n from t`.execute(trx);
-      expect(before.rows[0]?.n).toBe(1);
-      // Another connection's write must wait for this transaction (here: is refused, with no busy timeout).
-      expect(() => other.prepare('insert into t (n) values (2)').run()).toThrow(/locked|busy/i);
-      await sql`insert into t (n) values (3)`.execute(trx);
+      await sql`select count(*) from t`.execute(trx);
+      expect(otherWrites(2)).not.toThrow();
     });
-    // Once it has committed, the other connection writes.
-    other.prepare('insert into t (n) values (4)').run();
-    const after = await sql<{ n: number }>`select group_concat(n) as n from (select n from t order by n)`.execute(
+    const release = shareWriter(handle.db);
+    try {
+      await handle.db.transaction().execute(async (trx) => {
+        const before = await sql<{ n: number }>`select count(*) as n from t`.execute(trx);
+        expect(before.rows[0]?.n).toBe(2);
+        // Another connection's write must wait for this transaction (here: is refused, with no busy timeout).
+        expect(otherWrites(3)).toThrow(/locked|busy/i);
+        await sql`insert into t (n) values (4)`.execute(trx);
+      });
+    } finally {
+      release();
+    }
+    otherWrites(5)();
+    const after = await sql<{ n: string }>`select group_concat(n) as n from (select n from t order by n)`.execute(
       handle.db,
     );
-    expect(String(after.rows[0]?.n)).toBe('1,3,4');
+    expect(after.rows[0]?.n).toBe('1,2,4,5');
+  });
+
+  it('always take it when they begin on a connection whose every transaction writes', async () => {
+    const writer = openDatabase(file, { writer: 'always' });
+    try {
+      await writer.db.transaction().execute(async (trx) => {
+        await sql`select count(*) from t`.execute(trx);
+        expect(() => other.prepare('insert into t (n) values (6)').run()).toThrow(/locked|busy/i);
+      });
+    } finally {
+      await writer.close();
+    }
   });
 });

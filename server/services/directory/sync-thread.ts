@@ -22,7 +22,8 @@ try {
 } catch {
   // Not allowed here (some containers): the syncs run at the serving thread's priority.
 }
-const handle = openDatabase(data.databaseUrl, { poolSize: 2 });
+// Every transaction of a sync writes: each takes SQLite's writer lock when it begins (see ImmediateSqliteDriver).
+const handle = openDatabase(data.databaseUrl, { poolSize: 2, writer: 'always' });
 /** The clock of the process that started the last run (a test's clock may not be the system's). */
 let offsetMs = 0;
 const now = () => new Date(Date.now() + offsetMs);

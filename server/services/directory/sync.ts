@@ -12,6 +12,7 @@ import type { DirectoryConnectionsTable } from '../../db/schema/directory-connec
 import type { DirectorySyncRunsTable } from '../../db/schema/directory-sync.js';
 import type { Database } from '../../db/schema/index.js';
 import { accountUserCount, settlePostgresIndexes } from '../../db/user-index.js';
+import { shareWriter } from '../../db/write-lock.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { type Actor, authorize } from '../../policy.js';
 import type { AuditLog } from '../audit.js';
@@ -323,15 +324,18 @@ export class DirectorySync {
     meta: RequestMeta,
   ): Promise<void> {
     if (!this.thread?.alive) this.thread = new SyncThread({ databaseUrl, timeoutMs: this.timeoutMs });
-    const failure = await this.thread.write({
-      clockOffsetMs: this.now().getTime() - Date.now(),
-      settleMinUsers: this.settleMinUsers,
-      accountId: connection.account_id,
-      connectionId: connection.id,
-      runId: run.id,
-      actor,
-      meta,
-    });
+    const release = shareWriter(this.handle.db);
+    const failure = await this.thread
+      .write({
+        clockOffsetMs: this.now().getTime() - Date.now(),
+        settleMinUsers: this.settleMinUsers,
+        accountId: connection.account_id,
+        connectionId: connection.id,
+        runId: run.id,
+        actor,
+        meta,
+      })
+      .finally(release);
     const ended = await this.handle.db
       .selectFrom('directory_sync_runs')
       .select('status')

@@ -28,6 +28,8 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** The raw SQLite connection, for the few statements Kysely cannot express (FTS5 queries and merges). */
   sqlite: SqliteDatabase.Database | null;
+  /** SQLite: the turns at its writer lock, shared with a sync thread's connection (see SharedSqliteDriver). */
+  writerTurns: Int32Array | null;
   /**
    * Runs a hot statement under a fixed name: PostgreSQL parses and plans it once per connection (SQLite's statements
    * are cached by text already).
@@ -64,8 +66,11 @@ export function openDatabase(
   url: string,
   options: {
     poolSize?: number;
-    /** SQLite: `always` when every transaction of this connection writes (see ImmediateSqliteDriver). */
-    writer?: 'always';
+    /**
+     * SQLite: a sync thread's connection, which writes in every transaction and gives way to the serving
+     * connection's writes (`turns`, from the serving connection's handle; see SharedSqliteDriver).
+     */
+    thread?: { turns: Int32Array };
   } = {},
 ): DatabaseHandle {
   const dialect = dialectOf(url);
@@ -86,7 +91,7 @@ export function openDatabase(
       await Promise.all(clients.map((client) => client.query(WARM_QUERY)));
       for (const client of clients) client.release();
     };
-    return { db, dialect, sqlite: null, queryPrepared, warm, close: () => db.destroy() };
+    return { db, dialect, sqlite: null, writerTurns: null, queryPrepared, warm, close: () => db.destroy() };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -105,13 +110,13 @@ export function openDatabase(
   sqlite.function('unicode_lower', { deterministic: true }, (value: unknown) =>
     typeof value === 'string' ? value.toLowerCase() : value,
   );
+  const turns = options.thread?.turns ?? new Int32Array(new SharedArrayBuffer(4));
+  const role = (): WriterRole => (options.thread ? 'thread' : beginsWriting(db) ? 'serving' : 'alone');
   const db: Kysely<Database> = new Kysely<Database>({
-    dialect: new TransactionalSqliteDialect({ database: withStatementCache(sqlite) }, () =>
-      options.writer === 'always' ? true : beginsWriting(db),
-    ),
+    dialect: new TransactionalSqliteDialect({ database: withStatementCache(sqlite) }, role, turns),
   });
   const queryPrepared = async <R>(_name: string, query: CompiledQuery) => (await db.executeQuery(query)).rows as R[];
-  return { db, dialect, sqlite, queryPrepared, warm: async () => {}, close: () => db.destroy() };
+  return { db, dialect, sqlite, writerTurns: turns, queryPrepared, warm: async () => {}, close: () => db.destroy() };
 }
 
 /**
@@ -122,13 +127,14 @@ export function openDatabase(
 class TransactionalSqliteDialect extends SqliteDialect {
   constructor(
     private readonly settings: SqliteDialectConfig,
-    private readonly immediate: () => boolean,
+    private readonly role: () => WriterRole,
+    private readonly turns: Int32Array,
   ) {
     super(settings);
   }
 
   override createDriver() {
-    return new ImmediateSqliteDriver(this.settings, this.immediate);
+    return new SharedSqliteDriver(this.settings, this.role, this.turns);
   }
 
   override createAdapter() {
@@ -141,21 +147,95 @@ class TransactionalSqliteDialect extends SqliteDialect {
 }
 
 /**
- * Transactions that take SQLite's one writer lock when they begin (`begin immediate`, waiting for it as long as the
- * busy timeout allows) when `immediate` says so. Kysely's `begin` takes it at the first write: a transaction that read
- * first and then writes fails at once ("database is locked") when another connection committed in between, since
- * its reads may no longer hold. See write-lock.ts for when.
+ * How a connection writes: `alone` as SQLite does by itself; `serving` while a sync thread of the process writes the
+ * same database on its own connection (see write-lock.ts); `thread`, that connection.
  */
-class ImmediateSqliteDriver extends SqliteDriver {
+type WriterRole = 'alone' | 'serving' | 'thread';
+
+/**
+ * SQLite's writes when two connections of a process share its one writer lock (the serving connection and a sync
+ * thread's). Each transaction then takes the lock when it begins (`begin immediate`): Kysely's `begin` takes it at the
+ * first write, and a transaction that read first fails there at once ("database is locked") when the other connection
+ * committed in between, since its reads may no longer hold. And they take turns: SQLite gives the lock to whoever asks
+ * when it is free, while a connection waiting for it sleeps and asks again, so a thread writing transaction after
+ * transaction would take it again before a waiting one woke, up to the busy timeout, with the waiting thread's event
+ * loop standing still. The serving connection counts the writes it waits for or makes in memory shared with the thread
+ * (`turns`), and the thread begins no write while the count is above zero: a serving write waits at most for the
+ * thread's transaction in progress.
+ */
+class SharedSqliteDriver extends SqliteDriver {
+  /** The role the transaction in progress began with; null when none is. */
+  private transaction: WriterRole | null = null;
+
   constructor(
     config: SqliteDialectConfig,
-    private readonly immediate: () => boolean,
+    private readonly role: () => WriterRole,
+    private readonly turns: Int32Array,
   ) {
     super(config);
   }
 
+  private async take(role: WriterRole): Promise<void> {
+    if (role === 'serving') Atomics.add(this.turns, 0, 1);
+    else if (role === 'thread')
+      while (Atomics.load(this.turns, 0) > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
+  private give(role: WriterRole): void {
+    if (role === 'serving') Atomics.sub(this.turns, 0, 1);
+  }
+
+  /** A statement outside a transaction that writes (any but a select) takes its turn too. */
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    return {
+      executeQuery: async (query) => {
+        const role = this.role();
+        if (this.transaction !== null || role === 'alone' || query.query.kind === 'SelectQueryNode')
+          return connection.executeQuery(query);
+        await this.take(role);
+        try {
+          return await connection.executeQuery(query);
+        } finally {
+          this.give(role);
+        }
+      },
+      streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+    };
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(this.immediate() ? 'begin immediate' : 'begin'));
+    const role = this.role();
+    this.transaction = role;
+    await this.take(role);
+    try {
+      await connection.executeQuery(CompiledQuery.raw(role === 'alone' ? 'begin' : 'begin immediate'));
+    } catch (error) {
+      this.ended();
+      throw error;
+    }
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.commitTransaction(connection);
+    } finally {
+      this.ended();
+    }
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } finally {
+      this.ended();
+    }
+  }
+
+  private ended(): void {
+    if (this.transaction === null) return;
+    this.give(this.transaction);
+    this.transaction = null;
   }
 }
 

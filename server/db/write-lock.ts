@@ -11,10 +11,9 @@ export function holdWriter(db: object): () => void {
 
 export const writerHeld = (db: object): boolean => (held.get(db) ?? 0) > 0;
 
-// While another connection of this process commits often (a directory sync's thread), a transaction of the serving
-// connection that reads and then writes could find its reads outdated at its first write, which SQLite refuses at once
-// ("database is locked"). Meanwhile its transactions take the writer lock when they begin, waiting for the other
-// connection's transaction in progress. Not while an import holds the writer: they would wait for all of it.
+// While another connection of this process writes the database transaction after transaction (a directory sync's
+// thread), the serving connection's transactions take the writer lock when they begin and take turns with the other
+// connection (see SharedSqliteDriver in index.ts). Not while an import holds the writer: they would wait for all of it.
 const sharing = new WeakMap<object, number>();
 
 /** Marks the database (its Kysely instance) as written by another connection meanwhile; call the result to end it. */
@@ -23,5 +22,5 @@ export function shareWriter(db: object): () => void {
   return () => sharing.set(db, Math.max(0, (sharing.get(db) ?? 1) - 1));
 }
 
-/** Whether the database's transactions should take the writer lock when they begin. */
+/** Whether the database's writes take turns with another connection's (see SharedSqliteDriver). */
 export const beginsWriting = (db: object): boolean => (sharing.get(db) ?? 0) > 0 && !writerHeld(db);

@@ -50,15 +50,31 @@ describe('SQLite transactions', () => {
     expect(after.rows[0]?.n).toBe('1,2,4,5');
   });
 
-  it('always take it when they begin on a connection whose every transaction writes', async () => {
-    const writer = openDatabase(file, { writer: 'always' });
+  it('take turns with a sync thread: its connection writes nothing while the serving one waits to write or writes', async () => {
+    const thread = openDatabase(file, { thread: { turns: handle.writerTurns as Int32Array } });
+    const release = shareWriter(handle.db);
     try {
-      await writer.db.transaction().execute(async (trx) => {
+      // The thread's transactions take the writer lock when they begin, like the serving connection's meanwhile.
+      await thread.db.transaction().execute(async (trx) => {
         await sql`select count(*) from t`.execute(trx);
         expect(() => other.prepare('insert into t (n) values (6)').run()).toThrow(/locked|busy/i);
       });
+      const order: string[] = [];
+      let threadWrote: Promise<void> = Promise.resolve();
+      await handle.db.transaction().execute(async (trx) => {
+        await sql`insert into t (n) values (7)`.execute(trx);
+        // The thread's write now waits for this transaction's end instead of asking SQLite for the lock.
+        threadWrote = sql`insert into t (n) values (8)`.execute(thread.db).then(() => {
+          order.push('thread');
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        order.push('serving');
+      });
+      await threadWrote;
+      expect(order).toEqual(['serving', 'thread']);
     } finally {
-      await writer.close();
+      release();
+      await thread.close();
     }
   });
 });

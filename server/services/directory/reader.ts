@@ -270,10 +270,14 @@ export async function readUsers(
 }
 
 /** The external ids of every user the filter sees (an incremental sync's way of noticing who is gone). */
-export async function readUserIds(client: Client, settings: ReadSettings): Promise<Set<string>> {
+export async function readUserIds(
+  client: Client,
+  settings: ReadSettings,
+  onPage: (count: number) => Promise<void> | void = () => {},
+): Promise<Set<string>> {
   const externalId = settings.mapping.externalId as string;
   const binary = settings.preset.binaryExternalId ? [externalId] : [];
-  const entries = await readAll(client, settings.usersBaseDn, settings.usersFilter, [externalId], binary, () => {});
+  const entries = await readAll(client, settings.usersBaseDn, settings.usersFilter, [externalId], binary, onPage);
   const out = new Set<string>();
   for (const entry of entries) {
     const id = externalIdOf(attributesOf(entry), externalId, settings.preset.binaryExternalId);

@@ -22,8 +22,11 @@ try {
 } catch {
   // Not allowed here (some containers): the syncs run at the serving thread's priority.
 }
-// Every transaction of a sync writes: each takes SQLite's writer lock when it begins (see ImmediateSqliteDriver).
-const handle = openDatabase(data.databaseUrl, { poolSize: 2, writer: 'always' });
+// SQLite: the thread's writes give way to the serving connection's (see SharedSqliteDriver).
+const handle = openDatabase(data.databaseUrl, {
+  poolSize: 2,
+  ...(data.turns ? { thread: { turns: data.turns } } : {}),
+});
 /** The clock of the process that started the last run (a test's clock may not be the system's). */
 let offsetMs = 0;
 const now = () => new Date(Date.now() + offsetMs);
@@ -38,9 +41,11 @@ const sync = new DirectorySync(
 );
 port.on('message', (message: 'stop' | 'close' | ThreadRun) => {
   if (message === 'stop') {
-    void sync.stop();
+    // For good: the process that sent it closes the thread once its runs have ended.
+    sync.halt();
   } else if (message === 'close') {
-    void sync.stop().finally(async () => {
+    sync.halt();
+    void sync.idle().finally(async () => {
       port.close();
       await handle.close();
     });

@@ -83,6 +83,8 @@ interface DirectoryReading {
   entries: DirectoryUser[];
   groups: DirectoryGroup[];
   present: Promise<Set<string>> | null;
+  /** Ends the read of the external ids if it goes on (the run ended first). */
+  close(): void;
 }
 
 const later = (a: string | null, b: string | null, numeric: boolean): string | null => {
@@ -106,6 +108,8 @@ export const grantingDefaults =
 export interface SyncThreadData {
   databaseUrl: string;
   timeoutMs: number;
+  /** SQLite: the turns at the writer lock, shared with the serving connection. */
+  turns: Int32Array | null;
 }
 
 /** A run handed to the sync thread to write. */
@@ -140,7 +144,9 @@ class SyncThread {
       this.waiting.delete(message.ended);
     });
     this.worker.on('error', (error) => {
-      this.failure = error.message;
+      // Logged here; each run it ends says only that it stopped (the message may name this process's internals).
+      console.error(`[roster] the directory sync thread failed: ${error.message}`);
+      this.failure = 'it failed';
     });
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', () => {
@@ -172,9 +178,12 @@ class SyncThread {
     if (!this.gone) this.worker.postMessage('stop');
   }
 
-  /** Ends its runs, closes its database connection and ends the thread. */
+  /** Ends its runs, closes its database connection and ends the thread; the process waits for it. */
   close(): Promise<void> {
-    if (!this.gone) this.worker.postMessage('close');
+    if (!this.gone) {
+      this.worker.ref();
+      this.worker.postMessage('close');
+    }
     return this.exited;
   }
 }
@@ -187,8 +196,9 @@ export class DirectorySync {
   /**
    * Where a run is written: in a thread of its own with its own database connection (the database's URL), or, when
    * null, in this thread (a database only this connection can reach, such as SQLite's `:memory:`). In a thread, the
-   * sync's reading, planning and statements never hold up the requests this thread serves: SQLite lets them read the
-   * last commit while the sync writes the next, and the thread runs at a lower priority (see sync-thread.ts).
+   * sync's reading and planning do not hold up the requests this thread serves, nor do its statements hold up their
+   * reads (SQLite lets them read the last commit while the sync writes the next); a write of theirs waits for the
+   * sync's transaction in progress (SharedSqliteDriver). The thread runs at a lower priority (see sync-thread.ts).
    */
   databaseUrl: string | null = null;
   /** Set while the process stops: runs end between two batches instead of being cut in the middle of one. */
@@ -268,6 +278,11 @@ export class DirectorySync {
     await thread?.close();
   }
 
+  /** Ends this thread's runs between two batches and refuses new ones: a sync thread whose process stops. */
+  halt(): void {
+    this.stopping = true;
+  }
+
   private assertGoingOn() {
     if (this.stopping) throw new SyncStopped('Roster stopped during the sync: the next run finishes the job');
   }
@@ -323,7 +338,8 @@ export class DirectorySync {
     actor: Actor,
     meta: RequestMeta,
   ): Promise<void> {
-    if (!this.thread?.alive) this.thread = new SyncThread({ databaseUrl, timeoutMs: this.timeoutMs });
+    if (!this.thread?.alive)
+      this.thread = new SyncThread({ databaseUrl, timeoutMs: this.timeoutMs, turns: this.handle.writerTurns });
     const release = shareWriter(this.handle.db);
     const failure = await this.thread
       .write({
@@ -342,19 +358,23 @@ export class DirectorySync {
       .where('id', '=', run.id)
       .executeTakeFirst();
     if (ended?.status === 'running') {
-      await this.finish(run, 'failed', `The sync's thread ended before the sync did: ${failure ?? 'it failed'}`, {});
+      await this.finish(run, 'failed', `The sync stopped: its thread ${failure ?? 'did not end it'}`, {});
     }
   }
 
   /** Writes a run another thread started (see sync-thread.ts). */
   async resume(data: ThreadRun): Promise<void> {
-    const connection = await this.connection(data.accountId, data.connectionId);
-    const run = await this.handle.db
-      .selectFrom('directory_sync_runs')
-      .selectAll()
-      .where('id', '=', data.runId)
-      .executeTakeFirstOrThrow();
-    await this.track(this.execute(connection, run, data.actor, data.meta, false));
+    await this.track(
+      (async () => {
+        const connection = await this.connection(data.accountId, data.connectionId);
+        const run = await this.handle.db
+          .selectFrom('directory_sync_runs')
+          .selectAll()
+          .where('id', '=', data.runId)
+          .executeTakeFirstOrThrow();
+        await this.execute(connection, run, data.actor, data.meta, false);
+      })(),
+    );
   }
 
   /**
@@ -498,11 +518,17 @@ export class DirectorySync {
       throw refused.reason;
     }
     const [users, groupReader, idReader] = clients as [Client, Client, Client | undefined];
-    const settings = this.settings(connection);
-    const present = idReader ? readUserIds(idReader, settings).finally(() => release(idReader)) : null;
-    // Awaited later, or never when the run fails first: its failure is not one of the process.
-    present?.catch(() => undefined);
+    let present: Promise<Set<string>> | null = null;
+    const close = () => {
+      if (idReader) release(idReader);
+    };
     try {
+      const settings = this.settings(connection);
+      present = idReader
+        ? readUserIds(idReader, settings, () => this.assertGoingOn()).finally(() => release(idReader))
+        : null;
+      // Awaited later, or never when the run fails first: its failure is not one of the process.
+      present?.catch(() => undefined);
       let beat = Date.now();
       const [entries, groups] = await settledAll([
         readUsers(users, settings, since, async (count) => {
@@ -513,7 +539,10 @@ export class DirectorySync {
         }),
         readGroups(groupReader, settings),
       ]);
-      return { entries, groups, present };
+      return { entries, groups, present, close };
+    } catch (error) {
+      close();
+      throw error;
     } finally {
       release(users);
       release(groupReader);
@@ -541,8 +570,9 @@ export class DirectorySync {
     };
     let planned: SyncPlan | null = null;
     const warnings: EntryProblem[] = [];
+    let reading: DirectoryReading | null = null;
     try {
-      const reading = await this.read(connection, run);
+      reading = await this.read(connection, run);
       // A real incremental run writes the entries read while the directory still lists who is present; then who is gone.
       const staged = reading.present !== null && !preview;
       const read: DirectoryRead = {
@@ -573,7 +603,7 @@ export class DirectorySync {
       }
       const gone = staged
         ? async () => {
-            read.present = await (reading.present as Promise<Set<string>>);
+            read.present = await (reading?.present as Promise<Set<string>>);
             return planGone(this.handle.db, this.handle.dialect, connection, read.entries, read.present);
           }
         : null;
@@ -620,6 +650,8 @@ export class DirectorySync {
       ).catch(() => undefined);
       if (preview) throw conflict('SyncFailed', message);
       return null;
+    } finally {
+      reading?.close();
     }
   }
 

@@ -480,7 +480,9 @@ export async function syncMemberships(
     if (++n % SLICE === 0) await breathe();
     byDn.set(dnKey(link.dn), link.user_id);
   }
-  const present = read.present ?? new Set(read.entries.map((entry) => entry.externalId ?? ''));
+  // An entry made while the directory was read can be among the entries and not yet among the ids present.
+  const present = new Set(read.entries.map((entry) => entry.externalId ?? ''));
+  for (const id of read.present ?? []) present.add(id);
   const managed: number[] = [];
   for (const link of links) {
     if (++n % SLICE === 0) await breathe();

@@ -22,5 +22,8 @@ export function shareWriter(db: object): () => void {
   return () => sharing.set(db, Math.max(0, (sharing.get(db) ?? 1) - 1));
 }
 
+/** Whether another connection of the process writes the database meanwhile (a sync's thread). */
+export const writerShared = (db: object): boolean => (sharing.get(db) ?? 0) > 0;
+
 /** Whether the database's writes take turns with another connection's (see SharedSqliteDriver). */
 export const beginsWriting = (db: object): boolean => (sharing.get(db) ?? 0) > 0 && !writerHeld(db);

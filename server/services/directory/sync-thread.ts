@@ -27,6 +27,10 @@ const handle = openDatabase(data.databaseUrl, {
   poolSize: 2,
   ...(data.turns ? { thread: { turns: data.turns } } : {}),
 });
+// SQLite: the thread copies the log into the database (checkpoints) every 10,000 pages (40 MB) instead of every 1,000:
+// each copy ends with a flush of the database file to disk, and pages written again between two copies are copied once.
+// Measured with bench/directory-sync.ts: a full sync of 100,000 users 71-83 s -> 59.5 s.
+handle.sqlite?.pragma('wal_autocheckpoint = 10000');
 /** The clock of the process that started the last run (a test's clock may not be the system's). */
 let offsetMs = 0;
 const now = () => new Date(Date.now() + offsetMs);

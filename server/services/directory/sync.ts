@@ -12,7 +12,7 @@ import type { DirectoryConnectionsTable } from '../../db/schema/directory-connec
 import type { DirectorySyncRunsTable } from '../../db/schema/directory-sync.js';
 import type { Database } from '../../db/schema/index.js';
 import { accountUserCount, settlePostgresIndexes } from '../../db/user-index.js';
-import { shareWriter } from '../../db/write-lock.js';
+import { shareWriter, writerShared } from '../../db/write-lock.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { type Actor, authorize } from '../../policy.js';
 import type { AuditLog } from '../audit.js';
@@ -46,6 +46,9 @@ import {
 
 type Connection = Selectable<DirectoryConnectionsTable>;
 type RunRow = Selectable<DirectorySyncRunsTable>;
+
+/** SQLite's automatic checkpoint, in pages of log (its default). */
+const SQLITE_CHECKPOINT_PAGES = 1000;
 
 /** A running run whose process has not written for this long is taken for dead (its process stopped). */
 const STALE_MS = 10 * 60 * 1000;
@@ -340,7 +343,12 @@ export class DirectorySync {
   ): Promise<void> {
     if (!this.thread?.alive)
       this.thread = new SyncThread({ databaseUrl, timeoutMs: this.timeoutMs, turns: this.handle.writerTurns });
+    const sqlite = this.handle.sqlite;
     const release = shareWriter(this.handle.db);
+    // SQLite: while the thread writes, its connection copies the log into the database (checkpoints; see
+    // sync-thread.ts), not the serving connection, whose own would run after one of its commits and copy what the
+    // thread wrote in the serving thread.
+    sqlite?.pragma('wal_autocheckpoint = 0');
     const failure = await this.thread
       .write({
         clockOffsetMs: this.now().getTime() - Date.now(),
@@ -351,7 +359,10 @@ export class DirectorySync {
         actor,
         meta,
       })
-      .finally(release);
+      .finally(() => {
+        release();
+        if (!writerShared(this.handle.db)) sqlite?.pragma(`wal_autocheckpoint = ${SQLITE_CHECKPOINT_PAGES}`);
+      });
     const ended = await this.handle.db
       .selectFrom('directory_sync_runs')
       .select('status')

@@ -4,7 +4,7 @@
 // at a time); PATCHes adding 1,000 members to groups of 10,000; webhook deliveries per second to a receiver, and the
 // API's latency while an endpoint that never answers is being retried. The Roster server and the webhook receiver
 // run in processes of their own; this script is the load generator. BENCH_DB, BENCH_QUERIES and BENCH_EVENTS change
-// the run; it prints markdown rows.
+// the run; it prints markdown rows. The users are `generatePeople`'s: names, and so addresses, by real frequencies.
 import { createServer } from 'node:http';
 import { loadConfig } from '../server/config.js';
 import { createContext } from '../server/context.js';
@@ -12,7 +12,7 @@ import type { Dialect } from '../server/db/dialect.js';
 import { migrateToLatest, openDatabase } from '../server/db/index.js';
 import { startServer } from '../server/main.js';
 import { insertUsersInBulk } from '../server/services/user-bulk-insert.js';
-import { generateUsers, random } from './data.js';
+import { generatePeople, random } from './data.js';
 import { benchDatabase } from './databases.js';
 import { httpClient } from './http-client.js';
 import { childProcess } from './processes.js';
@@ -37,7 +37,7 @@ async function seed(url: string, receiverPort: number) {
     const ctx = createContext({ ...loadConfig(ALLOW_PRIVATE), databaseUrl: url }, handle);
     const created = await ctx.accounts.create({ name: 'Bench', slug: 'bench', owner: { username: 'owner' } });
     const accountId = created.account.id;
-    const users = [...generateUsers(USERS, 11)];
+    const users = [...generatePeople(USERS, 11)];
     const started = performance.now();
     await insertUsersInBulk(handle, accountId, users);
     console.log(`  seeded ${USERS} users in ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -188,6 +188,7 @@ class SharedSqliteDriver extends SqliteDriver {
   /** A statement outside a transaction that writes (any but a select) takes its turn too. */
   override async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await super.acquireConnection();
+    if (this.role() === 'alone') return connection;
     return {
       executeQuery: async (query) => {
         const role = this.role();
@@ -217,11 +218,9 @@ class SharedSqliteDriver extends SqliteDriver {
   }
 
   override async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    try {
-      await super.commitTransaction(connection);
-    } finally {
-      this.ended();
-    }
+    await super.commitTransaction(connection);
+    // A commit that failed is rolled back next (by Kysely), still within the transaction and its turn.
+    this.ended();
   }
 
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {

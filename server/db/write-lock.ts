@@ -13,7 +13,8 @@ export const writerHeld = (db: object): boolean => (held.get(db) ?? 0) > 0;
 
 // While another connection of this process writes the database transaction after transaction (a directory sync's
 // thread), the serving connection's transactions take the writer lock when they begin and take turns with the other
-// connection (see SharedSqliteDriver in index.ts). Not while an import holds the writer: they would wait for all of it.
+// connection (see SharedSqliteDriver in index.ts). Not while an import holds the writer: they would wait for all of it
+// (the import takes its turn too, so the sync's thread waits for it).
 const sharing = new WeakMap<object, number>();
 
 /** Marks the database (its Kysely instance) as written by another connection meanwhile; call the result to end it. */

@@ -2,7 +2,8 @@
 // the planning and every statement of each run handed to it, on a database connection of its own. It runs at a lower
 // priority than the serving thread, so that on a machine with few cores the requests served meanwhile get the CPU
 // first and the syncs take what they leave. It says when each run has ended; 'stop' ends its runs between two
-// batches, as a stopping process does, and 'close' also closes its connection and ends the thread.
+// batches and any run handed to it afterwards at its first check, as a stopping process does (the process then
+// closes it), and 'close' also closes its connection and ends the thread.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../../db/index.js';
@@ -31,6 +32,8 @@ const handle = openDatabase(data.databaseUrl, {
 // each copy ends with a flush of the database file to disk, and pages written again between two copies are copied once.
 // Measured with bench/directory-sync.ts: a full sync of 100,000 users 71-83 s -> 59.5 s.
 handle.sqlite?.pragma('wal_autocheckpoint = 10000');
+// It may wait longer than a request for SQLite's writer (the serving connection's writes go first): it serves no one.
+handle.sqlite?.pragma('busy_timeout = 60000');
 /** The clock of the process that started the last run (a test's clock may not be the system's). */
 let offsetMs = 0;
 const now = () => new Date(Date.now() + offsetMs);
@@ -60,6 +63,14 @@ port.on('message', (message: 'stop' | 'close' | ThreadRun) => {
     void sync
       .resume(message)
       .catch(() => undefined)
-      .finally(() => port.postMessage({ ended: message.runId }));
+      .finally(() => {
+        // What is left of the log is copied here, not by the serving connection's next commit.
+        try {
+          handle.sqlite?.pragma('wal_checkpoint(PASSIVE)');
+        } catch {
+          // Left for the next checkpoint.
+        }
+        port.postMessage({ ended: message.runId });
+      });
   }
 });

@@ -129,12 +129,13 @@ export interface ThreadRun {
 
 /**
  * The thread a process writes its runs in (sync-thread.ts), started with the first run and kept for the next ones
- * (starting one loads Roster's modules again: about 1.5 s). It does not keep the process alive.
+ * (starting one loads Roster's modules again: about 1.5 s). Idle, it does not keep the process alive; `close` does,
+ * until the thread has ended.
  */
 class SyncThread {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, () => void>();
-  private failure = 'it ended';
+  private failure = 'ended';
   private gone = false;
   readonly exited: Promise<void>;
 
@@ -149,7 +150,7 @@ class SyncThread {
     this.worker.on('error', (error) => {
       // Logged here; each run it ends says only that it stopped (the message may name this process's internals).
       console.error(`[roster] the directory sync thread failed: ${error.message}`);
-      this.failure = 'it failed';
+      this.failure = 'failed';
     });
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', () => {
@@ -263,7 +264,6 @@ export class DirectorySync {
     return presentRun(row);
   }
 
-  /** Waits for the runs this process is writing. */
   /**
    * Ends the runs this process is writing at their next batch (each recorded as failed; the next run finishes the
    * job), and waits for them: for a process that stops.
@@ -281,7 +281,10 @@ export class DirectorySync {
     await thread?.close();
   }
 
-  /** Ends this thread's runs between two batches and refuses new ones: a sync thread whose process stops. */
+  /**
+   * Ends this thread's runs between two batches, and any run handed to it afterwards at its first check: a sync
+   * thread whose process stops.
+   */
   halt(): void {
     this.stopping = true;
   }

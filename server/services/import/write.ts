@@ -261,9 +261,13 @@ async function sqliteTransaction<T>(
         conn.prepare(query.sql).run(...(query.parameters as unknown[]));
       },
     };
-    conn.exec('begin immediate');
-    const release = holdWriter(handle.db);
+    // A directory sync's thread writing the same database waits for this transaction (see SharedSqliteDriver).
+    const turns = handle.writerTurns;
+    if (turns) Atomics.add(turns, 0, 1);
+    let release = () => {};
     try {
+      conn.exec('begin immediate');
+      release = holdWriter(handle.db);
       const users = conn.prepare('select count(*) from users').pluck().get() as number;
       const large = creates > 0 && creates >= users;
       const rebuild = large ? dropSecondaryIndexes(conn) : [];
@@ -280,6 +284,7 @@ async function sqliteTransaction<T>(
       throw error;
     } finally {
       release();
+      if (turns) Atomics.sub(turns, 0, 1);
     }
   } finally {
     conn.close();

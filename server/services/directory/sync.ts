@@ -129,8 +129,8 @@ export interface ThreadRun {
 
 /**
  * The thread a process writes its runs in (sync-thread.ts), started with the first run and kept for the next ones
- * (starting one loads Roster's modules again: about 1.5 s). Idle, it does not keep the process alive; `close` does,
- * until the thread has ended.
+ * (starting one loads Roster's modules again: about 1.5 s). Idle, it does not keep the process alive; while it
+ * writes a run, and while it closes, it does.
  */
 class SyncThread {
   private readonly worker: Worker;
@@ -146,6 +146,7 @@ class SyncThread {
     this.worker.on('message', (message: { ended: number }) => {
       this.waiting.get(message.ended)?.();
       this.waiting.delete(message.ended);
+      if (this.waiting.size === 0) this.worker.unref();
     });
     this.worker.on('error', (error) => {
       // Logged here; each run it ends says only that it stopped (the message may name this process's internals).
@@ -160,7 +161,8 @@ class SyncThread {
         resolve();
       }),
     );
-    // After the listeners: attaching one to a worker's messages makes it keep the process alive again.
+    // Idle, it does not keep the process alive; while it writes runs, it does (see `write`). After the listeners:
+    // attaching one to a worker's messages refs it again.
     this.worker.unref();
   }
 
@@ -172,6 +174,8 @@ class SyncThread {
   async write(run: ThreadRun): Promise<string | null> {
     if (this.gone) return this.failure;
     const ended = new Promise<void>((resolve) => this.waiting.set(run.runId, resolve));
+    // Whoever waits for the run (`roster sync`) must not see the process end first.
+    this.worker.ref();
     this.worker.postMessage(run);
     await ended;
     return this.gone ? this.failure : null;

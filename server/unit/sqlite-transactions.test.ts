@@ -31,7 +31,7 @@ describe('SQLite transactions', () => {
       await sql`select count(*) from t`.execute(trx);
       expect(otherWrites(2)).not.toThrow();
     });
-    const release = shareWriter(handle.db);
+    const release = shareWriter(handle);
     try {
       await handle.db.transaction().execute(async (trx) => {
         const before = await sql<{ n: number }>`select count(*) as n from t`.execute(trx);
@@ -52,7 +52,7 @@ describe('SQLite transactions', () => {
 
   it('take turns with a sync thread: its connection writes nothing while the serving one waits to write or writes', async () => {
     const thread = openDatabase(file, { thread: { turns: handle.writerTurns as Int32Array } });
-    const release = shareWriter(handle.db);
+    const release = shareWriter(handle);
     try {
       // The thread's transactions take the writer lock when they begin, like the serving connection's meanwhile.
       await thread.db.transaction().execute(async (trx) => {

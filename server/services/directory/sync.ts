@@ -12,7 +12,7 @@ import type { DirectoryConnectionsTable } from '../../db/schema/directory-connec
 import type { DirectorySyncRunsTable } from '../../db/schema/directory-sync.js';
 import type { Database } from '../../db/schema/index.js';
 import { accountUserCount, settlePostgresIndexes } from '../../db/user-index.js';
-import { shareWriter, writerShared } from '../../db/write-lock.js';
+import { shareWriter } from '../../db/write-lock.js';
 import { AppError, conflict, forbidden, notFound } from '../../errors.js';
 import { type Actor, authorize } from '../../policy.js';
 import type { AuditLog } from '../audit.js';
@@ -47,9 +47,6 @@ import {
 type Connection = Selectable<DirectoryConnectionsTable>;
 type RunRow = Selectable<DirectorySyncRunsTable>;
 
-/** SQLite's automatic checkpoint, in pages of log (its default). */
-const SQLITE_CHECKPOINT_PAGES = 1000;
-
 /** A running run whose process has not written for this long is taken for dead (its process stopped). */
 const STALE_MS = 10 * 60 * 1000;
 
@@ -73,10 +70,14 @@ async function settledAll<T extends readonly unknown[]>(
   return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
+/** How many of the plan's users it plans so. */
+const tally = (plan: SyncPlan, action: PlannedUser['action']) =>
+  plan.users.users.filter((user) => user.action === action).length;
+
 /** What a run's plan says of its users that no write counts. */
 const fixedOf = (plan: SyncPlan) => ({
-  unchanged: plan.users.users.filter((user) => user.action === 'unchanged').length,
-  skipped: plan.users.users.filter((user) => user.action === 'skip').length,
+  unchanged: tally(plan, 'unchanged'),
+  skipped: tally(plan, 'skip'),
   errors: plan.errors.length,
   errors_json: kept(plan.errors),
 });
@@ -350,12 +351,8 @@ export class DirectorySync {
   ): Promise<void> {
     if (!this.thread?.alive)
       this.thread = new SyncThread({ databaseUrl, timeoutMs: this.timeoutMs, turns: this.handle.writerTurns });
-    const sqlite = this.handle.sqlite;
-    const release = shareWriter(this.handle.db);
-    // SQLite: while the thread writes, its connection copies the log into the database (checkpoints; see
-    // sync-thread.ts), not the serving connection, whose own would run after one of its commits and copy what the
-    // thread wrote in the serving thread.
-    sqlite?.pragma('wal_autocheckpoint = 0');
+    // SQLite: the serving connection takes turns with the thread's, and leaves it the checkpoints (see write-lock.ts).
+    const release = shareWriter(this.handle);
     const failure = await this.thread
       .write({
         clockOffsetMs: this.now().getTime() - Date.now(),
@@ -366,10 +363,7 @@ export class DirectorySync {
         actor,
         meta,
       })
-      .finally(() => {
-        release();
-        if (!writerShared(this.handle.db)) sqlite?.pragma(`wal_autocheckpoint = ${SQLITE_CHECKPOINT_PAGES}`);
-      });
+      .finally(release);
     const ended = await this.handle.db
       .selectFrom('directory_sync_runs')
       .select('status')
@@ -603,15 +597,13 @@ export class DirectorySync {
         : await planRun(this.handle.db, this.handle.dialect, connection, read);
       warnings.push(...planned.warnings);
       if (preview) {
-        const tally = (action: PlannedUser['action']) =>
-          planned?.users.users.filter((user) => user.action === action).length ?? 0;
         const row = await this.finish(run, 'succeeded', null, {
           ...fixedOf(planned),
-          created: tally('create'),
-          updated: tally('update'),
-          enabled: tally('enable'),
-          disabled: tally('disable'),
-          deleted: tally('delete'),
+          created: tally(planned, 'create'),
+          updated: tally(planned, 'update'),
+          enabled: tally(planned, 'enable'),
+          disabled: tally(planned, 'disable'),
+          deleted: tally(planned, 'delete'),
           groups_created: planned.groups.groups.filter((g) => g.action === 'create').length,
           groups_updated: planned.groups.groups.filter((g) => g.action === 'update').length,
           groups_deleted: planned.groups.removed.length,

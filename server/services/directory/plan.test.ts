@@ -104,6 +104,36 @@ describe('directory sync rules', () => {
     }
   });
 
+  it('keys a DN written one way but for case as the same DN spaced out and escaped', () => {
+    // A DN with nothing to unescape, escape or trim is only lowercased; spaces after its separators or an escaped
+    // character send it the long way, which must agree.
+    let seed = 11;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const letters = ['a', 'Z', 'é', 'Ø', 'ß', 'Ł', 'İ', 'Σ', 'ς', '李', 'Я', 'ǅ', '1', '-', '.', ' ', '#', "'", '_'];
+    const value = () => {
+      const text = Array.from(
+        { length: 1 + Math.floor(next() * 8) },
+        () => letters[Math.floor(next() * letters.length)],
+      );
+      return text.join('').trim() || 'x';
+    };
+    for (let i = 0; i < 1000; i++) {
+      const rdns = Array.from({ length: 1 + Math.floor(next() * 5) }, () => [next() < 0.5 ? 'cn' : 'OU', value()]);
+      const plain = rdns.map(([type, v]) => `${type}=${v}`).join(',');
+      expect(dnKey(plain), plain).toBe(plain.toLowerCase());
+      const spaced = rdns.map(([type, v]) => `${type} = ${v}`).join(' , ');
+      expect(dnKey(spaced), spaced).toBe(dnKey(plain));
+      // A backslash before the value's first character (not a hex digit: that would read as a hex escape).
+      const escaped = rdns.map(([type, v]) => `${type}=${/^[0-9a-f]/i.test(v as string) ? '' : '\\'}${v}`).join(',');
+      expect(dnKey(escaped), escaped).toBe(dnKey(plain));
+    }
+    // Not one = to each RDN: the long way, as before.
+    expect(dnKey('cn=a=b,dc=x')).toBe('cn=a\\=b,dc=x');
+  });
+
   it("reads Active Directory's objectGUID as text and asks for changes after the last uSNChanged", () => {
     const bytes = Buffer.from('33221100554477668899aabbccddeeff', 'hex');
     expect(guidText(bytes)).toBe('00112233-4455-6677-8899-aabbccddeeff');

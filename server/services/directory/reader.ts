@@ -45,9 +45,33 @@ export class DirectoryReadError extends Error {}
  * few hundred thousand) is split at its separators directly.
  */
 export function dnKey(dn: string): string {
+  let key = KEYS.get(dn);
+  if (key === undefined) {
+    key = keyOf(dn);
+    if (KEYS.size >= KEYS_KEPT) KEYS.clear();
+    KEYS.set(dn, key);
+  }
+  return key;
+}
+
+/**
+ * The keys of the DNs keyed lately. A sync keys the same DNs run after run, and each several times (every group's
+ * members, every link): most are found here. Emptied when full.
+ */
+const KEYS = new Map<string, string>();
+const KEYS_KEPT = 300_000;
+
+function keyOf(dn: string): string {
   const text = dn.trim();
+  // Most DNs are written one way already but for case: nothing to unescape, escape or trim, one = to each RDN.
+  if (PLAIN.test(text) && !UNPLAIN.test(text)) return text.toLowerCase();
   return text.includes('\\') ? escapedRdns(text).map(rdnKey).join(',') : text.split(/[,;+]/).map(plainRdnKey).join(',');
 }
+
+/** A DN of RDNs with one = each, */
+const PLAIN = /^[^=,]+=[^=,]*(?:,[^=,]+=[^=,]*)*$/;
+/** and none of what a DN written one way (but for case) does not hold: escapes, quotes, other separators, spaces to trim. */
+const UNPLAIN = /[\\"<>;+]|\s[,=]|[,=]\s/;
 
 /** The RDNs of a DN with escapes: hex escapes become the characters they encode, other escapes stay as `\c`. */
 function escapedRdns(text: string): string[] {

@@ -387,9 +387,27 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
   it('syncs incrementally: only the entries changed since the last sync, and notices who is gone', async () => {
     await slapd.modify(person('cagri.isik').dn, { telephoneNumber: '+90 212 555 0000' });
     await slapd.remove(person('agent00001').dn);
+    // Jürgen's entry renamed, and his group told so: his link follows his entry, and he stays in the group.
+    const juergen = person('juergen.mueller');
+    const tier1 = directory.groups.find((g) => g.cn === 'Support Tier 1') as { dn: string };
+    const renamed = `cn=Jürgen Müller-Lüdenscheidt,${PEOPLE_DN}`;
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    await slapd.ldapmodify(
+      [
+        `dn:: ${b64(juergen.dn)}\nchangetype: modrdn\nnewrdn:: ${b64('cn=Jürgen Müller-Lüdenscheidt')}\ndeleteoldrdn: 1\n`,
+        `dn:: ${b64(tier1.dn)}\nchangetype: modify\ndelete: member\nmember:: ${b64(juergen.dn)}\n-\nadd: member\nmember:: ${b64(renamed)}\n-\n`,
+      ].join('\n'),
+    );
     const run = await sync('incremental');
     expect(run.status, run.message).toBe('succeeded');
-    expect(run.counts).toMatchObject({ created: 0, updated: 1, disabled: 1, errors: 0 });
+    expect(run.counts).toMatchObject({ created: 0, updated: 1, disabled: 1, errors: 0, membershipsChanged: 0 });
+    const link = await h.db
+      .selectFrom('directory_user_links')
+      .select('dn')
+      .where('user_id', '=', (await userRow('juergen.mueller')).id)
+      .executeTakeFirstOrThrow();
+    expect(link.dn).toBe(renamed);
+    expect(await membersOf('Support Tier 1')).toContain('juergen.mueller');
     // Far fewer entries than the directory's were read and planned.
     expect(run.counts.unchanged).toBeLessThan(100);
     expect(await userRow('cagri.isik')).toMatchObject({ phone: '+90 212 555 0000' });

@@ -32,8 +32,10 @@ export interface PlannedUser {
   previousDn: string | null;
   /** The columns to write (create: all of them). */
   set: SyncedColumns;
-  /** The link's "disabled by the sync" mark after the change. */
+  /** The link's "disabled by the sync" mark after the change, */
   disabledBySync: boolean;
+  /** and before it (false for a new user). */
+  wasDisabledBySync: boolean;
 }
 
 export interface EntryProblem {
@@ -177,7 +179,13 @@ function* planUsersSteps(input: UserPlanInput): Generator<void, UserPlan> {
       failed.add(entry.externalId);
       continue;
     }
-    const base = { dn: entry.dn, externalId: entry.externalId, username, previousDn: linked?.dn ?? null };
+    const base = {
+      dn: entry.dn,
+      externalId: entry.externalId,
+      username,
+      previousDn: linked?.dn ?? null,
+      wasDisabledBySync: linked?.disabledBySync ?? false,
+    };
     if (!linked) {
       users.push({
         ...base,
@@ -232,6 +240,7 @@ function* planUsersSteps(input: UserPlanInput): Generator<void, UserPlan> {
       username: linked.username,
       userId: linked.userId,
       previousDn: linked.dn,
+      wasDisabledBySync: linked.disabledBySync,
     };
     if (linked.sync_enabled !== 1) {
       users.push({ ...base, action: 'skip', set: {}, disabledBySync: linked.disabledBySync });
@@ -298,6 +307,8 @@ export interface PlannedGroup {
   parentExternalId: string | null;
   level: 2 | 3;
   groupId: number | null;
+  /** Where the linked group was last seen (null: a new group). */
+  previousDn: string | null;
 }
 
 export interface GroupPlan {
@@ -430,13 +441,14 @@ function* planGroupsSteps(
       parentExternalId: parent ? (parent.externalId as string) : null,
       level: (parent ? 3 : 2) as 2 | 3,
     };
-    if (!existing) planned.push({ ...item, action: 'create', groupId: null });
+    if (!existing) planned.push({ ...item, action: 'create', groupId: null, previousDn: null });
     else {
       const moved = (existing.parentId ?? 0) !== parentGroupId;
       planned.push({
         ...item,
         action: existing.name !== name || moved ? 'update' : 'unchanged',
         groupId: existing.groupId,
+        previousDn: existing.dn,
       });
     }
   }

@@ -20,22 +20,6 @@ export interface DirectoryRead {
   groups: DirectoryGroup[];
 }
 
-/**
- * The run's plan: Roster's state read, and planned against what the directory holds. An incremental run's plan is
- * the plan of the entries read and the plan of the users gone (which a real run writes after the first, as soon as
- * the directory has said who is present).
- */
-export async function planRun(
-  db: Db,
-  dialect: Dialect,
-  connection: Connection,
-  read: DirectoryRead,
-): Promise<SyncPlan> {
-  const plan = await planRead(db, dialect, connection, read.entries, read.groups, read.present === null);
-  if (!read.present) return plan;
-  return withGone(plan, await planGone(db, dialect, connection, read.entries, read.present));
-}
-
 /** A plan with the users gone from the directory added. */
 export function withGone(plan: SyncPlan, gone: UserPlan): SyncPlan {
   return {

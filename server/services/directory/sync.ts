@@ -31,7 +31,7 @@ import {
   readUserIds,
   readUsers,
 } from './reader.js';
-import { type DirectoryRead, planGone, planRead, planRun, withGone } from './roster-state.js';
+import { type DirectoryRead, planGone, planRead, withGone } from './roster-state.js';
 import { columnsOf, presentRun, previewOf, type SyncPlan } from './run-view.js';
 import {
   type GroupCounts,
@@ -585,16 +585,18 @@ export class DirectorySync {
     let reading: DirectoryReading | null = null;
     try {
       reading = await this.read(connection, run);
-      // A real incremental run writes the entries read while the directory still lists who is present; then who is gone.
-      const staged = reading.present !== null && !preview;
-      const read: DirectoryRead = {
-        entries: reading.entries,
-        groups: reading.groups,
-        present: staged || !reading.present ? null : await reading.present,
-      };
-      planned = staged
-        ? await planRead(this.handle.db, this.handle.dialect, connection, read.entries, read.groups, false)
-        : await planRun(this.handle.db, this.handle.dialect, connection, read);
+      const read: DirectoryRead = { entries: reading.entries, groups: reading.groups, present: null };
+      // An incremental run plans the entries read while the directory still lists who is present; then who is gone.
+      const present = reading.present;
+      planned = await planRead(this.handle.db, this.handle.dialect, connection, read.entries, read.groups, !present);
+      const gone = present
+        ? async () => {
+            read.present = await present;
+            return planGone(this.handle.db, this.handle.dialect, connection, read.entries, read.present);
+          }
+        : null;
+      // A preview plans who is gone too; a real run writes the entries read meanwhile, and who is gone after.
+      if (gone && preview) planned = withGone(planned, await gone());
       warnings.push(...planned.warnings);
       if (preview) {
         const row = await this.finish(run, 'succeeded', null, {
@@ -611,12 +613,6 @@ export class DirectorySync {
         });
         return previewOf(presentRun(row), planned);
       }
-      const gone = staged
-        ? async () => {
-            read.present = await (reading?.present as Promise<Set<string>>);
-            return planGone(this.handle.db, this.handle.dialect, connection, read.entries, read.present);
-          }
-        : null;
       planned = await this.write(connection, run, actor, read, planned, counts, warnings, gone);
       const numeric = PRESETS[connection.vendor as DirectoryVendor].changedAttribute === 'uSNChanged';
       let mark = connection.high_water_mark;

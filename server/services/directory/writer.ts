@@ -1,12 +1,12 @@
 // Writes a sync's plan: users a batch per transaction (each user is either as before or fully changed, with their
 // link, audit entry and outbox events), then the groups, then the memberships, then the groups the directory no
 // longer has. Only the planned columns are written; what else a user has stays as it is.
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { AttributeMapping } from '../../../shared/directory-schemas.js';
 import { foldAccents } from '../../../shared/search-text.js';
 import type { DatabaseHandle } from '../../db/index.js';
 import type { Database } from '../../db/schema/index.js';
-import { idIn } from '../../db/sql-helpers.js';
+import { idIn, pgArrayLiteral } from '../../db/sql-helpers.js';
 import { indexInsertedUsers } from '../../db/user-index.js';
 import type { Actor } from '../../policy.js';
 import { type AuditEntry, type AuditLog, diff } from '../audit.js';
@@ -143,6 +143,20 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
       if (handle.dialect === 'postgres') query = query.forUpdate();
       for (const row of (await query.execute()) as UserRow[]) current.set(row.id, row);
     }
+    // PostgreSQL: the changed users in one statement, not a statement (and a wait for the server) each.
+    const updated = new Map<number, UserRow>();
+    const together = handle.dialect === 'postgres' ? changing.filter((planned) => planned.action !== 'delete') : [];
+    const rows: UserRow[] = [];
+    for (const planned of together) {
+      const before = current.get(planned.userId as number);
+      if (!before) continue;
+      const changes: Record<string, unknown> = { ...planned.set };
+      if (typeof changes.department === 'string' && changes.department)
+        changes.department = await department(changes.department);
+      const merged = { ...before, ...changes } as UserRow;
+      rows.push({ ...merged, ...derivedColumns(merged), updated_at: at });
+    }
+    for (const row of await updateTogether(trx, accountId, rows)) updated.set(row.id, row);
     const entries: AuditEntry[] = [];
     const disabledIds: number[] = [];
     for (const planned of batch) {
@@ -167,22 +181,25 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
       }
       if (planned.action === 'unchanged' || planned.action === 'skip') {
         // Only the entry's place may have changed (a renamed or moved entry): the link follows it.
-        if (planned.previousDn !== null && planned.previousDn !== planned.dn) await relink(trx, ctx, planned);
+        await relink(trx, ctx, planned);
         continue;
       }
       const before = current.get(userId);
       if (!before) continue;
-      const changes: Record<string, unknown> = { ...planned.set };
-      if (typeof changes.department === 'string' && changes.department)
-        changes.department = await department(changes.department);
-      const merged = { ...before, ...changes } as UserRow;
-      const after = (await trx
-        .updateTable('users')
-        .set({ ...changes, ...derivedColumns(merged), updated_at: at })
-        .where('account_id', '=', accountId)
-        .where('id', '=', userId)
-        .returningAll()
-        .executeTakeFirstOrThrow()) as UserRow;
+      let after = updated.get(userId);
+      if (!after) {
+        const changes: Record<string, unknown> = { ...planned.set };
+        if (typeof changes.department === 'string' && changes.department)
+          changes.department = await department(changes.department);
+        const merged = { ...before, ...changes } as UserRow;
+        after = (await trx
+          .updateTable('users')
+          .set({ ...changes, ...derivedColumns(merged), updated_at: at })
+          .where('account_id', '=', accountId)
+          .where('id', '=', userId)
+          .returningAll()
+          .executeTakeFirstOrThrow()) as UserRow;
+      }
       await relink(trx, ctx, planned);
       const change = diff(auditSnapshot(before), auditSnapshot(after));
       entries.push({
@@ -212,7 +229,50 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
   for (const key of Object.keys(done) as (keyof UserCounts)[]) counts[key] += done[key];
 }
 
+/** What a sync writes to a changed user: the synced columns (unchanged ones as they are) and what follows from them. */
+const UPDATED_COLUMNS = [
+  'username',
+  'first_name',
+  'last_name',
+  'email',
+  'phone',
+  'department',
+  'enabled',
+  'required_actions',
+  'search_doc',
+  'name_key',
+  'first_key',
+  'updated_at',
+] as const;
+const PG_TYPES: Partial<Record<(typeof UPDATED_COLUMNS)[number], string>> = {
+  enabled: 'smallint',
+  updated_at: 'timestamptz',
+};
+
+/**
+ * PostgreSQL: writes the users' rows (as they are to be) in one statement, each column's values as one array; returns
+ * the rows written. The triggers that follow a column fire only where its value changed.
+ */
+async function updateTogether(trx: Trx, accountId: number, rows: UserRow[]): Promise<UserRow[]> {
+  if (rows.length === 0) return [];
+  const arrays = [
+    sql`${pgArrayLiteral(rows.map((row) => row.id))}::int[]`,
+    ...UPDATED_COLUMNS.map(
+      (column) =>
+        sql`${pgArrayLiteral(rows.map((row) => row[column] as string | number))}::${sql.raw(PG_TYPES[column] ?? 'text')}[]`,
+    ),
+  ];
+  const result = await sql<UserRow>`update users as u
+    set ${sql.join(UPDATED_COLUMNS.map((column) => sql`${sql.ref(column)} = v.${sql.ref(column)}`))}
+    from unnest(${sql.join(arrays)}) as v(id, ${sql.join(UPDATED_COLUMNS.map((column) => sql.ref(column)))})
+    where u.account_id = ${accountId} and u.id = v.id
+    returning u.*`.execute(trx);
+  return result.rows;
+}
+
+/** The link follows its entry's place and the user's "disabled by the sync" mark, when either changed. */
 async function relink(trx: Trx, ctx: WriteContext, planned: PlannedUser) {
+  if (planned.previousDn === planned.dn && planned.wasDisabledBySync === planned.disabledBySync) return;
   await trx
     .updateTable('directory_user_links')
     .set({ dn: planned.dn, disabled_by_sync: planned.disabledBySync ? 1 : 0 })
@@ -302,12 +362,14 @@ export async function writeGroups(
         done.updated++;
       }
       if (id !== null) {
-        await trx
-          .updateTable('directory_group_links')
-          .set({ dn: group.dn })
-          .where('connection_id', '=', ctx.connectionId)
-          .where('external_id', '=', group.externalId)
-          .execute();
+        // A group made now was linked where it is; a linked one follows its entry's place.
+        if (group.previousDn !== null && group.previousDn !== group.dn)
+          await trx
+            .updateTable('directory_group_links')
+            .set({ dn: group.dn })
+            .where('connection_id', '=', ctx.connectionId)
+            .where('external_id', '=', group.externalId)
+            .execute();
         ids.set(dnKey(group.dn), id);
         byExternalId.set(group.externalId, id);
       }
@@ -388,7 +450,9 @@ export async function writeMemberships(
   // Transactions of whole users, up to MEMBERSHIP_BATCH memberships each: every step of a transaction is one
   // statement for all of its memberships.
   const limit = membershipBatch(ctx.handle.dialect);
-  const all = [...changes.values()];
+  // In user order: a transaction's users then sit side by side in every table and index kept by user (their audit
+  // entries, events and event numbers, their rows read), so its commit writes a few pages of each, not one per user.
+  const all = [...changes.values()].sort((a, b) => a.userId - b.userId);
   for (let i = 0; i < all.length; ) {
     const batch: MembershipChange[] = [];
     let size = 0;

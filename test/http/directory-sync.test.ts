@@ -382,6 +382,18 @@ describe.each(DIALECTS)('directory sync (%s)', (dialect) => {
     expect(back.counts).toMatchObject({ enabled: 1, disabled: 0, updated: 0 });
     expect(await userRow('helene.lefevre')).toMatchObject({ enabled: 1 });
     expect(await userRow('lukasz.zolkiewski')).toMatchObject({ enabled: 0 });
+
+    // Disabled by a sync, enabled by an admin, then disabled by the admin: that disabling is the admin's, and stays
+    // when she is back in the directory.
+    await slapd.modify(person('helene.lefevre').dn, { description: 'gone' });
+    expect((await sync()).counts).toMatchObject({ disabled: 1 });
+    const heleneId = (await userRow('helene.lefevre')).id;
+    expect((await owner.patch(`/users/${heleneId}`, { enabled: true })).status).toBe(200);
+    expect((await owner.patch(`/users/${heleneId}`, { enabled: false })).status).toBe(200);
+    await slapd.modify(person('helene.lefevre').dn, { description: [] });
+    expect((await sync()).counts).toMatchObject({ enabled: 0, disabled: 0 });
+    expect(await userRow('helene.lefevre')).toMatchObject({ enabled: 0 });
+    expect((await owner.patch(`/users/${heleneId}`, { enabled: true })).status).toBe(200);
   }, 180_000);
 
   it('syncs incrementally: only the entries changed since the last sync, and notices who is gone', async () => {

@@ -154,6 +154,16 @@ describe('directory sync rules', () => {
     expect(plan([entry()], [linked({ enabled: 0, disabledBySync: false })]).users[0]?.action).toBe('unchanged');
   });
 
+  it('refuses entries that share an external id, and leaves their user as it is', () => {
+    const twins = [entry(), entry({ dn: 'CN=Ana Twin,OU=People,DC=example,DC=org', username: 'ana.twin' })];
+    const out = plan(twins, [linked({ first_name: 'Before' })], new Map([['ana.garcia', 7]]));
+    expect(out.errors.map((e) => e.dn)).toEqual(twins.map((t) => t.dn));
+    expect(out.errors[0]?.message).toMatch(/same objectGUID "guid-1"/);
+    // Not updated from either entry, nor disabled as gone.
+    expect(out.users).toEqual([]);
+    expect(out.failed.has('guid-1')).toBe(true);
+  });
+
   it('takes another spelling of the same department for no change', () => {
     expect(plan([entry({ department: 'VENTAS ' })], [linked()]).users[0]?.action).toBe('unchanged');
     expect(plan([entry({ department: 'Soporte' })], [linked()]).users[0]).toMatchObject({

@@ -136,6 +136,7 @@ function* planUsersSteps(input: UserPlanInput): Generator<void, UserPlan> {
   // Entries the sync cannot tell apart or name are errors; the rest goes on.
   const valid: { entry: DirectoryUser & { externalId: string }; set: SyncedColumns }[] = [];
   const byUsername = new Map<string, number>();
+  const idCount = new Map<string, number>();
   let n = 0;
   for (const entry of input.entries) {
     if (++n % PLAN_SLICE === 0) yield;
@@ -151,6 +152,7 @@ function* planUsersSteps(input: UserPlanInput): Generator<void, UserPlan> {
     }
     const username = columns.set.username as string;
     byUsername.set(username, (byUsername.get(username) ?? 0) + 1);
+    idCount.set(entry.externalId, (idCount.get(entry.externalId) ?? 0) + 1);
     valid.push({ entry: entry as DirectoryUser & { externalId: string }, set: columns.set });
   }
 
@@ -160,6 +162,16 @@ function* planUsersSteps(input: UserPlanInput): Generator<void, UserPlan> {
     const username = set.username as string;
     const linked = byExternalId.get(entry.externalId);
     seen.add(entry.externalId);
+    // An external id names one entry: entries that share one (an attribute mapped as the external id that is not
+    // unique) are all errors, and their user is left as it is.
+    if ((idCount.get(entry.externalId) ?? 0) > 1) {
+      errors.push({
+        dn: entry.dn,
+        message: `Another entry of the directory has the same ${input.mapping.externalId} "${entry.externalId}" (its external id)`,
+      });
+      failed.add(entry.externalId);
+      continue;
+    }
     if ((byUsername.get(username) ?? 0) > 1) {
       errors.push({
         dn: entry.dn,

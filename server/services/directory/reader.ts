@@ -48,18 +48,27 @@ export function dnKey(dn: string): string {
   let key = KEYS.get(dn);
   if (key === undefined) {
     key = keyOf(dn);
-    if (KEYS.size >= KEYS_KEPT) KEYS.clear();
-    KEYS.set(dn, key);
+    if (dn.length <= KEPT_LENGTH) {
+      keptChars += dn.length + key.length;
+      if (keptChars > KEPT_CHARS) {
+        KEYS.clear();
+        keptChars = dn.length + key.length;
+      }
+      KEYS.set(dn, key);
+    }
   }
   return key;
 }
 
 /**
  * The keys of the DNs keyed lately. A sync keys the same DNs run after run, and each several times (every group's
- * members, every link): most are found here. Emptied when full.
+ * members, every link): most are found here. Emptied when it holds 16 million characters (about 100,000 DNs of 80
+ * characters each, twice: the DN and its key); a DN longer than a real one is not kept.
  */
 const KEYS = new Map<string, string>();
-const KEYS_KEPT = 300_000;
+const KEPT_CHARS = 16_000_000;
+const KEPT_LENGTH = 1024;
+let keptChars = 0;
 
 function keyOf(dn: string): string {
   const text = dn.trim();

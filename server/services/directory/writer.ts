@@ -15,7 +15,7 @@ import { withdrawLinks } from '../links.js';
 import type { MembershipChange, Teams } from '../teams.js';
 import { emitUserEvents, type UserEventInput, userChangeEvents } from '../user-events.js';
 import { auditSnapshot, derivedColumns, type UserRow } from '../user-presenter.js';
-import { breathe, type GroupPlan, type PlannedUser } from './plan.js';
+import { breathe, type GroupPlan, type PlannedUser, type SyncedColumns } from './plan.js';
 import { dnKey } from './reader.js';
 import type { DirectoryRead } from './roster-state.js';
 import type { SyncPlan } from './run-view.js';
@@ -244,6 +244,10 @@ const UPDATED_COLUMNS = [
   'first_key',
   'updated_at',
 ] as const;
+/** Every synced column is written (this fails to compile when one is not). */
+export const everySyncedColumn: [Exclude<keyof SyncedColumns, (typeof UPDATED_COLUMNS)[number]>] extends [never]
+  ? true
+  : never = true;
 const PG_TYPES: Partial<Record<(typeof UPDATED_COLUMNS)[number], string>> = {
   enabled: 'smallint',
   updated_at: 'timestamptz',

@@ -143,20 +143,24 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
       if (handle.dialect === 'postgres') query = query.forUpdate();
       for (const row of (await query.execute()) as UserRow[]) current.set(row.id, row);
     }
-    // PostgreSQL: the changed users in one statement, not a statement (and a wait for the server) each.
-    const updated = new Map<number, UserRow>();
-    const together = handle.dialect === 'postgres' ? changing.filter((planned) => planned.action !== 'delete') : [];
-    const rows: UserRow[] = [];
-    for (const planned of together) {
+    // What each changed user's row becomes: the planned columns (a department as the account spells it) and what
+    // follows from them.
+    const changed = new Map<number, { set: Record<string, unknown>; row: UserRow }>();
+    for (const planned of changing) {
       const before = current.get(planned.userId as number);
-      if (!before) continue;
+      if (planned.action === 'delete' || !before) continue;
       const changes: Record<string, unknown> = { ...planned.set };
       if (typeof changes.department === 'string' && changes.department)
         changes.department = await department(changes.department);
       const merged = { ...before, ...changes } as UserRow;
-      rows.push({ ...merged, ...derivedColumns(merged), updated_at: at });
+      const set = { ...changes, ...derivedColumns(merged), updated_at: at };
+      changed.set(before.id, { set, row: { ...merged, ...set } });
     }
-    for (const row of await updateTogether(trx, accountId, rows)) updated.set(row.id, row);
+    // PostgreSQL: all of them in one statement, not a statement (and a wait for the server) each.
+    const rows = [...changed.values()].map((change) => change.row);
+    const updated = new Map(
+      (handle.dialect === 'postgres' ? await updateTogether(trx, accountId, rows) : []).map((row) => [row.id, row]),
+    );
     const entries: AuditEntry[] = [];
     const disabledIds: number[] = [];
     for (const planned of batch) {
@@ -185,30 +189,26 @@ export async function writeUserBatch(ctx: WriteContext, batch: PlannedUser[], co
         continue;
       }
       const before = current.get(userId);
-      if (!before) continue;
-      let after = updated.get(userId);
-      if (!after) {
-        const changes: Record<string, unknown> = { ...planned.set };
-        if (typeof changes.department === 'string' && changes.department)
-          changes.department = await department(changes.department);
-        const merged = { ...before, ...changes } as UserRow;
-        after = (await trx
+      const change = changed.get(userId);
+      if (!before || !change) continue;
+      const after =
+        updated.get(userId) ??
+        ((await trx
           .updateTable('users')
-          .set({ ...changes, ...derivedColumns(merged), updated_at: at })
+          .set(change.set)
           .where('account_id', '=', accountId)
           .where('id', '=', userId)
           .returningAll()
-          .executeTakeFirstOrThrow()) as UserRow;
-      }
+          .executeTakeFirstOrThrow()) as UserRow);
       await relink(trx, ctx, planned);
-      const change = diff(auditSnapshot(before), auditSnapshot(after));
+      const difference = diff(auditSnapshot(before), auditSnapshot(after));
       entries.push({
         accountId,
         actor: auditActor(ctx),
         action: 'user.update',
         target: { type: 'user', id: userId, label: after.username },
-        before: change.before,
-        after: { ...change.after, ...via(ctx) },
+        before: difference.before,
+        after: { ...difference.after, ...via(ctx) },
       });
       events.push(...userChangeEvents(accountId, before, after));
       // A disabled user's sessions end at once, and the links mailed to them stop working.

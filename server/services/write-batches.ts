@@ -1,9 +1,11 @@
-// Group commit: writes that arrive while one is in flight are written together in the next transaction.
+// Group commit: writes that arrive together, or while one is in flight, are written together in one transaction.
 //
-// A lone write goes at once (no timer, no added wait). Under load, the writes queued behind the one in flight share
-// one transaction and one statement per step, which is most of what a write costs the database. When a shared write
-// fails (one of them is refused, say a username in use), nothing of it is kept and each is written again alone, so
-// every caller gets its own answer as if it had been alone.
+// A write waits for the current turn of the event loop to end (no timer): the requests whose bytes came in the same
+// turn queue behind it. That matters on SQLite, whose transactions run without giving the event loop a turn, so
+// without it no write would ever find another queued. Under load, the writes queued share one transaction and one
+// statement per step, which is most of what a write costs the database. When a shared write fails (one of them is
+// refused, say a username in use), nothing of it is kept and each is written again alone, so every caller gets its
+// own answer as if it had been alone.
 
 export class WriteBatches<I, O> {
   private readonly queue: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
@@ -18,12 +20,14 @@ export class WriteBatches<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.writing) void this.drain();
+      if (!this.writing) {
+        this.writing = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain() {
-    this.writing = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.max);

@@ -9,7 +9,7 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createContext } from './context.js';
 import { migrateToLatest, openDatabase } from './db/index.js';
-import { preloadBreachedPasswords } from './services/breached-passwords.js';
+import { loadBreachedPasswords } from './services/breached-passwords.js';
 
 export interface Running {
   url: string;
@@ -118,9 +118,9 @@ export async function listen(config: Config, app: { fetch: (request: Request) =>
 }
 
 async function serveHere(config: Config, app: ReturnType<typeof createApp>) {
+  // The breached-password list, read before listening so that no request waits for it.
+  loadBreachedPasswords();
   const { server, port } = await listen(config, app);
-  // The breached-password list, read in the background so that the first password chosen does not wait for it.
-  void preloadBreachedPasswords();
   return {
     port,
     pids: () => [process.pid],

@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { createContext } from './context.js';
 import { openDatabase } from './db/index.js';
 import { listen } from './main.js';
-import { preloadBreachedPasswords } from './services/breached-passwords.js';
+import { loadBreachedPasswords } from './services/breached-passwords.js';
 
 const config = JSON.parse(process.env.ROSTER_WORKER_CONFIG ?? 'null') as Config | null;
 if (!config || !process.send) throw new Error('a serving process is started by `roster serve` with ROSTER_WORKERS');
@@ -13,8 +13,8 @@ if (!config || !process.send) throw new Error('a serving process is started by `
 const database = openDatabase(config.databaseUrl);
 try {
   await database.warm();
+  loadBreachedPasswords();
   const { server, port } = await listen(config, createApp(createContext(config, database)));
-  void preloadBreachedPasswords();
   const stop = () =>
     server.close(() => {
       database.close().finally(() => process.exit(0));

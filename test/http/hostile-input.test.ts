@@ -1,5 +1,8 @@
 // Requests a careless client or an attacker sends: malformed and oversized bodies, odd content types and origins,
 // ids written every way but the plain one. Each gets a 4xx in the API's error shape, and nothing is written.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { type Client, createHarness, type Harness } from '../support/harness.js';
@@ -79,6 +82,64 @@ describe.each(DIALECTS)('hostile input (%s)', (dialect) => {
         null,
       );
       expect([reply.status, reply.json.error?.code], origin).toEqual([403, 'CsrfFailed']);
+    }
+  });
+
+  it('reads bodies served over HTTP as it does in-process: the same answers, limits and refusals', async () => {
+    // Served by node:http, a body is read straight from Node's request (see bodyOf); in-process, from a web stream.
+    const server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+    const auth = { cookie: owner.cookie, 'x-csrf-token': owner.csrfToken };
+    const overHttp = async (body: BodyInit, headers: Record<string, string>) => {
+      const response = await fetch(`${base}/users`, {
+        method: 'POST',
+        body,
+        headers: { ...auth, ...headers },
+        // @ts-expect-error Node's fetch needs this for a streamed body.
+        duplex: 'half',
+      });
+      const json = (await response.json().catch(() => ({}))) as { error?: { code: string }; username?: string };
+      return { status: response.status, code: json.error?.code, json };
+    };
+    try {
+      const users = (await owner.get('/users/facets')).body.total;
+      const cases: [BodyInit, Record<string, string>][] = [
+        ['{', JSON_TYPE],
+        ['', JSON_TYPE],
+        ['""', JSON_TYPE],
+        [new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), JSON_TYPE],
+        ['{"username":"x","firstName":"a"}', { 'content-type': 'text/plain' }],
+        [`${'['.repeat(10_000)}${']'.repeat(10_000)}`, JSON_TYPE],
+      ];
+      for (const [body, headers] of cases) {
+        const there = await overHttp(body, headers);
+        const here = await send('POST', '/users', body, headers);
+        expect([there.status, there.code], String(body).slice(0, 20)).toEqual([here.status, here.json.error?.code]);
+        expect(there.status).toBeGreaterThanOrEqual(400);
+      }
+      // Past the limit, declared or streamed without a length: refused or cut, and nothing is written. The answer is a
+      // 413, or the connection closes while the client is still sending.
+      const big = JSON.stringify({ username: 'big', firstName: 'x'.repeat(2 * 1024 * 1024) });
+      const declared = await overHttp(big, JSON_TYPE).catch(() => ({ status: 0, code: 'closed' }));
+      expect([413, 0]).toContain(declared.status);
+      const chunks = new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode(' '.repeat(64 * 1024)));
+          controller.close();
+        },
+      });
+      const streamed = await overHttp(chunks, JSON_TYPE).catch(() => ({ status: 0, code: 'closed' }));
+      expect([413, 0]).toContain(streamed.status);
+      expect((await owner.get('/users/facets')).body.total).toBe(users);
+      // A good body is read whole, in chunks or not.
+      const created = await overHttp(
+        JSON.stringify({ username: 'over.http', firstName: 'Ana', lastName: 'Ödegård' }),
+        JSON_TYPE,
+      );
+      expect([created.status, created.json.username]).toEqual([201, 'over.http']);
+    } finally {
+      server.close();
     }
   });
 

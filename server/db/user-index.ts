@@ -76,7 +76,12 @@ export interface FacetDelta {
 /** The columns user_facets counts users by (its primary key, with the account). */
 export const FACET_COLUMNS = ['account_id', 'access_type', 'status', 'enabled', 'department', 'source'] as const;
 
-/** Counts inserted users by the facet columns, so a batch updates each facet row once. */
+/**
+ * Counts inserted users by the facet columns, so a batch updates each facet row once. The rows come in one order
+ * whatever order the users came in: on PostgreSQL each transaction locks the facet rows it counts in this order, and
+ * two that took the same rows in opposite orders (two processes' batches of creates, or one beside an import) would
+ * deadlock until PostgreSQL aborted one of them.
+ */
 export function facetDeltas(rows: Iterable<Omit<InsertedUser, 'id' | 'search_doc'>>): FacetDelta[] {
   const groups = new Map<string, FacetDelta>();
   for (const row of rows) {
@@ -96,7 +101,7 @@ export function facetDeltas(rows: Iterable<Omit<InsertedUser, 'id' | 'search_doc
       });
     }
   }
-  return [...groups.values()];
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delta]) => delta);
 }
 
 export const FACET_UPSERT_SQL = `insert into user_facets (${FACET_COLUMNS.join(', ')}, n)

@@ -125,9 +125,17 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
     };
     const onEnd = () => finish(() => resolve(Buffer.concat(parts)));
     const onGone = () => {
+      if (incoming.readableEnded) return onEnd();
+      // What came before the client left is still buffered (Node ends a request whose client closed its side).
+      const errored = incoming.errored as NodeJS.ErrnoException | null;
+      const rest = !errored || errored.code === 'ECONNRESET' ? (incoming.read() as Buffer | null) : null;
+      if (rest) {
+        size += rest.length;
+        parts.push(rest);
+      }
       const declared = Number(incoming.headers['content-length']);
-      if (incoming.readableEnded || (Number.isFinite(declared) && size === declared)) onEnd();
-      else finish(() => reject(cutShort()));
+      if (size <= limit && Number.isFinite(declared) && size === declared) onEnd();
+      else finish(() => reject(size > limit ? payloadTooLarge(limit) : cutShort()));
     };
     if (incoming.readableEnded) return resolve(new Uint8Array());
     if (incoming.destroyed) return onGone();

@@ -1,7 +1,7 @@
 // Requests a careless client or an attacker sends: malformed and oversized bodies, odd content types and origins,
 // ids written every way but the plain one. Each gets a 4xx in the API's error shape, and nothing is written.
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
@@ -141,6 +141,21 @@ describe.each(DIALECTS)('hostile input (%s)', (dialect) => {
       const pieces = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.slice(i * 7, i * 7 + 7));
       const streamed = await overHttp(chunks(pieces), JSON_TYPE);
       expect([streamed.status, streamed.json.username]).toEqual([201, 'in.pieces']);
+      // A client that sends its whole request and then closes its side of the connection: the body arrived (its
+      // declared length), so the request is still read and done.
+      const half = JSON.stringify({ username: 'half.closed', firstName: 'Cy' });
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.on('error', () => undefined);
+      socket.end(
+        `POST /api/v1/users HTTP/1.1\r\nhost: 127.0.0.1\r\ncookie: ${owner.cookie}\r\nx-csrf-token: ${owner.csrfToken}\r\n` +
+          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(half)}\r\n\r\n${half}`,
+      );
+      await vi.waitFor(async () => expect((await owner.get('/users?q=half.closed')).body.items?.length).toBe(1), {
+        timeout: 5000,
+        interval: 100,
+      });
+      socket.destroy();
     } finally {
       server.close();
     }

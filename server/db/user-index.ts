@@ -78,9 +78,9 @@ export const FACET_COLUMNS = ['account_id', 'access_type', 'status', 'enabled', 
 
 /**
  * Counts inserted users by the facet columns, so a batch updates each facet row once. The rows come in one order
- * whatever order the users came in: on PostgreSQL each transaction locks the facet rows it counts in this order, and
- * two that took the same rows in opposite orders (two processes' batches of creates, or one beside an import) would
- * deadlock until PostgreSQL aborted one of them.
+ * whatever order the users came in: on PostgreSQL a batch of creates locks the facet rows it counts in this order, and
+ * two batches (of two serving processes) that took the same rows in opposite orders would deadlock until PostgreSQL
+ * aborted one of them.
  */
 export function facetDeltas(rows: Iterable<Omit<InsertedUser, 'id' | 'search_doc'>>): FacetDelta[] {
   const groups = new Map<string, FacetDelta>();

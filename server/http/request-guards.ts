@@ -128,10 +128,11 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
       if (incoming.readableEnded) return onEnd();
       // What came before the client left is still buffered (Node ends a request whose client closed its side).
       const errored = incoming.errored as NodeJS.ErrnoException | null;
-      const rest = !errored || errored.code === 'ECONNRESET' ? (incoming.read() as Buffer | null) : null;
-      if (rest) {
-        size += rest.length;
-        parts.push(rest);
+      if (!errored || errored.code === 'ECONNRESET') {
+        for (let rest = incoming.read() as Buffer | null; rest !== null; rest = incoming.read() as Buffer | null) {
+          size += rest.length;
+          parts.push(rest);
+        }
       }
       const declared = Number(incoming.headers['content-length']);
       if (size <= limit && Number.isFinite(declared) && size === declared) onEnd();

@@ -138,8 +138,7 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
       if (size <= limit && Number.isFinite(declared) && size === declared) onEnd();
       else finish(() => reject(size > limit ? payloadTooLarge(limit) : cutShort()));
     };
-    if (incoming.readableEnded) return resolve(new Uint8Array());
-    if (incoming.destroyed) return onGone();
+    if (incoming.readableEnded || incoming.destroyed) return onGone();
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onGone);
@@ -147,10 +146,15 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
   });
 }
 
-/** Node's request when served by node:http (@hono/node-server), none when called in-process (tests). */
-function nodeRequest(c: Context<AppEnv>): IncomingMessage | null {
+/**
+ * How to read the request's body up to a limit, or null when it has none: from Node's request when served by node:http
+ * (@hono/node-server), else (called in-process, as the tests do) from the Request's stream.
+ */
+function bodyReader(c: Context<AppEnv>): ((limit: number) => Promise<Uint8Array>) | null {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
-  return incoming instanceof IncomingMessage ? incoming : null;
+  if (incoming instanceof IncomingMessage) return (limit) => readIncoming(incoming, limit);
+  const stream = c.req.raw.body;
+  return stream ? (limit) => readLimited(stream, limit) : null;
 }
 
 function deeperThan(value: unknown, limit: number): boolean {
@@ -170,18 +174,15 @@ function deeperThan(value: unknown, limit: number): boolean {
 export function jsonBodies(base: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    const incoming = nodeRequest(c);
-    const body = incoming ? null : c.req.raw.body;
-    if (!incoming && !body) return next();
+    const read = bodyReader(c);
+    if (!read) return next();
     const op = operation(c.req.method, c.req.url, base);
     if (OWN_LIMIT.has(op)) return next();
     const limit = LARGE_BODIES.has(op) ? LARGE_JSON_BODY_LIMIT : JSON_BODY_LIMIT;
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit);
     if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) return next();
-    const bytes = incoming
-      ? await readIncoming(incoming, limit)
-      : await readLimited(body as ReadableStream<Uint8Array>, limit);
+    const bytes = await read(limit);
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

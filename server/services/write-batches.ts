@@ -2,10 +2,10 @@
 //
 // A write waits for the current turn of the event loop to end (no timer): the writes submitted in the same turn (the
 // requests whose bytes came together, when nothing before the submit waits) queue behind it. That matters on SQLite,
-// whose transactions run without giving the event loop a turn, so without it no write would ever find another queued. Under load, the writes queued share one transaction and one
-// statement per step, which is most of what a write costs the database. When a shared write fails (one of them is
-// refused, say a username in use), nothing of it is kept and each is written again alone, so every caller gets its
-// own answer as if it had been alone.
+// whose transactions run without giving the event loop a turn, so without it no write would ever find another
+// queued. Under load, the writes queued share one transaction and one statement per step, which is most of what a
+// write costs the database. When a shared write fails (one of them is refused, say a username in use), nothing of it
+// is kept and each is written again alone, so every caller gets its own answer as if it had been alone.
 
 export class WriteBatches<I, O> {
   private readonly queue: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];

@@ -194,7 +194,7 @@ async function serverFor(url: string) {
   const handle = openDatabase(url);
   await migrateToLatest(handle);
   const ctx = createContext({ ...loadConfig({}), databaseUrl: url }, handle);
-  const created = await ctx.accounts.create({ name: 'Bench', owner: { username: 'owner' } });
+  const created = await ctx.accounts.create({ name: 'Import run', owner: { username: 'owner' } });
   const app = createApp(ctx);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((r) => server.once('listening', r));

@@ -7,7 +7,7 @@ import { foldText } from '../../shared/search-text.js';
 import { storableInstant } from '../../shared/text.js';
 import type { Dialect } from '../db/dialect.js';
 import { escapeLike, unicodeLower } from '../db/sql-helpers.js';
-import { ACCOUNT_SPAN } from '../db/user-index.js';
+import { ACCOUNT_SPAN, trigramPart } from '../db/user-index.js';
 import { searchForm } from '../search/form.js';
 import { ScimError } from './errors.js';
 import type { AttrPath, CompareValue, Filter } from './filter.js';
@@ -63,7 +63,9 @@ export function userFilterContext(dialect: Dialect, accountId: number): FilterCo
   return {
     ...USER_COLUMNS,
     searchDocumentHolds(term) {
-      if (dialect === 'postgres') return sql<boolean>`(users.search_doc like ${`%${escapeLike(term)}%`} escape '\\')`;
+      if (dialect === 'postgres') {
+        return sql<boolean>`(users.search_doc like ${`%${escapeLike(term)}%`} escape '\\' and ${trigramPart(accountId)})`;
+      }
       return sql<boolean>`(users.id in (select rowid - ${low} from users_fts where users_fts match ${phrase(term)}
         and rowid between ${low} and ${low + ACCOUNT_SPAN - 1}))`;
     },

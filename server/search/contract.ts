@@ -1,7 +1,7 @@
 // The contract between the user list (list.ts) and its search adapters, one per database (sqlite.ts, postgres.ts):
 // the list turns a request (terms, filters, sort, cursor) into a restriction of the account's users; an adapter
 // chooses how a search reads its page and counts its total; the list reads pages in the sort's keyset order.
-import type { Expression, RawBuilder, SelectQueryBuilder } from 'kysely';
+import type { RawBuilder, SelectQueryBuilder } from 'kysely';
 import { COUNT_CAP } from '../../shared/constants.js';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
@@ -201,8 +201,11 @@ export interface SearchAdapter {
   readonly scanUsers: number;
   /** Row tests of the terms, in the form `indexing` asks for. */
   termTests(terms: string[], indexing: TermIndexing): RawBuilder<boolean>[];
-  /** The account column, or (pinned) an expression of it that no index serves. */
-  accountColumn(pinned: boolean): Expression<number>;
+  /**
+   * The rows of an account: on its indexes, or (pinned) as a test that no index on the account column serves and the
+   * search index does.
+   */
+  inAccount(accountId: number, pinned: boolean): RawBuilder<boolean>;
   /** A sort key for the candidate plans, which sort their few rows instead of walking an index. */
   candidateSortKey(column: Column): RawBuilder<unknown>;
   /** `users.id` is one of `ids`. */

@@ -199,7 +199,7 @@ export class UserList {
     const filters = (q: UsersQuery, options: WhereOptions = {}) =>
       facets.reduce(
         (out, { column, op, value }) => out.where(`users.${column}`, op, value as never),
-        q.where(this.search.accountColumn(options.pinAccountIndex === true), '=', accountId),
+        q.where(this.search.inAccount(accountId, options.pinAccountIndex === true)),
       );
     const inSets = <Q extends UsersQuery>(q: Q, except?: MemberSet) =>
       sets.reduce((out, set) => (set === except ? out : (out.where(set.test) as Q)), q);

@@ -7,6 +7,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { POSTGRES_COUNT_CAP } from '../../shared/constants.js';
 import type { Database } from '../db/schema/index.js';
 import { containsLike, idIn } from '../db/sql-helpers.js';
+import { trigramPart } from '../db/user-index.js';
 import type { UserRow } from '../services/user-presenter.js';
 import {
   type Column,
@@ -124,8 +125,13 @@ export class PostgresSearch implements SearchAdapter {
     return foldedTerms.map((term) => this.termMatches(term, twoLetters || searchForm(term).length >= 3));
   }
 
-  accountColumn(pinned: boolean) {
-    return pinned ? sql<number>`(users.account_id + 0)` : sql.ref<number>('users.account_id');
+  /**
+   * Pinned: the account as an expression no index on the column serves, and the part of the trigram index that holds
+   * the account's users (see trigramPart).
+   */
+  inAccount(accountId: number, pinned: boolean): RawBuilder<boolean> {
+    if (!pinned) return sql<boolean>`users.account_id = ${accountId}`;
+    return sql<boolean>`(users.account_id + 0) = ${accountId} and ${trigramPart(accountId)}`;
   }
 
   candidateSortKey(column: Column): RawBuilder<unknown> {

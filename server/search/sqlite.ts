@@ -65,8 +65,9 @@ export class SqliteSearch implements SearchAdapter {
     return terms.map((term) => sql<boolean>`instr(users.search_doc, ${searchForm(term)}) > 0`);
   }
 
-  accountColumn(pinned: boolean) {
-    return pinned ? sql<number>`+users.account_id` : sql.ref<number>('users.account_id');
+  /** A unary plus hides the column from its indexes. */
+  inAccount(accountId: number, pinned: boolean): RawBuilder<boolean> {
+    return pinned ? sql<boolean>`+users.account_id = ${accountId}` : sql<boolean>`users.account_id = ${accountId}`;
   }
 
   /** A unary plus hides the column from its indexes, so the candidate plans sort their few rows. */

@@ -1,4 +1,6 @@
+import { CompiledQuery, type RawBuilder, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TRIGRAM_PARTS } from '../../server/db/user-index.js';
 import type { Actor } from '../../server/policy.js';
 import { DEFAULT_TUNING } from '../../server/search/contract.js';
 import { searchAdapter } from '../../server/search/list.js';
@@ -360,6 +362,27 @@ describe('search estimates (postgres)', () => {
     actor = { userId: 0, accountId, username: 'test', accessType: 'admin', isOwner: false };
   });
   afterAll(() => h.close());
+
+  it("reads the part of the trigram index that holds the account's users", async () => {
+    const { db } = h.ctx.database;
+    const search = new PostgresSearch(db, DEFAULT_TUNING);
+    const plan = (account: number) =>
+      db.transaction().execute(async (trx) => {
+        // A small table: without sequential scans the planner shows which index the query can use.
+        await sql`set local enable_seqscan = off`.execute(trx);
+        const query = trx
+          .selectFrom('users')
+          .where(search.inAccount(account, true))
+          .where(search.termTests(['smi'], 'every')[0] as RawBuilder<boolean>)
+          .select('users.id')
+          .compile();
+        const explained = await trx.executeQuery(CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]));
+        return explained.rows.map((row) => Object.values(row as object).join('')).join('\n');
+      });
+    expect(await plan(accountId)).toContain(`on users_search_trgm_${accountId % TRIGRAM_PARTS} `);
+    // Another part's account reads its own part.
+    expect(await plan(accountId + 1)).toContain(`on users_search_trgm_${(accountId + 1) % TRIGRAM_PARTS} `);
+  });
 
   it('estimates from the sample, and not for accounts below its size', async () => {
     const samples = (sampleMinUsers: number) =>

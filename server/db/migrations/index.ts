@@ -26,6 +26,7 @@ import * as m0022 from './0022-directory-sync.js';
 import * as m0023 from './0023-drop-trigram-vocabulary.js';
 import * as m0024 from './0024-drop-name-tiers.js';
 import * as m0025 from './0025-enabling-clears-sync-mark.js';
+import * as m0026 from './0026-trigram-index-parts.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -56,4 +57,5 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0023-drop-trigram-vocabulary': m0023,
   '0024-drop-name-tiers': m0024,
   '0025-enabling-clears-sync-mark': m0025,
+  '0026-trigram-index-parts': m0026,
 };

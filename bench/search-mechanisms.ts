@@ -96,8 +96,11 @@ try {
     const index = VARIANTS[name]?.index;
     if (index) {
       console.log(`building the index of variant "${name}"`);
+      const indexName = index.split(' ')[2] as string;
+      // One left by a run that was stopped before it dropped it.
+      await sql`drop index if exists ${sql.id(indexName)}`.execute(handle.db);
       await sql.raw(index).execute(handle.db);
-      built.push(index.split(' ')[2] as string);
+      built.push(indexName);
     }
   }
   const lists = new Map<string, UserList>();

@@ -131,7 +131,7 @@ export class PostgresSearch implements SearchAdapter {
    */
   inAccount(accountId: number, pinned: boolean): RawBuilder<boolean> {
     if (!pinned) return sql<boolean>`users.account_id = ${accountId}`;
-    return sql<boolean>`(users.account_id + 0) = ${accountId} and ${trigramPart(accountId)}`;
+    return sql<boolean>`((users.account_id + 0) = ${accountId} and ${trigramPart(accountId)})`;
   }
 
   candidateSortKey(column: Column): RawBuilder<unknown> {

@@ -47,7 +47,13 @@ const oneTrigramIndex = (adapter: Adapter) => {
 };
 const VARIANTS: Record<
   string,
-  { tuning?: Partial<SearchTuning>; patch?: (adapter: Adapter) => void; index?: string; dialect?: string }
+  {
+    tuning?: Partial<SearchTuning>;
+    patch?: (adapter: Adapter) => void;
+    /** An index of users the variant reads, built for the run. */
+    index?: { name: string; definition: string };
+    dialect?: string;
+  }
 > = {
   all: {},
   // Both databases.
@@ -58,7 +64,7 @@ const VARIANTS: Record<
   // PostgreSQL.
   'one trigram index': {
     patch: oneTrigramIndex,
-    index: 'create index users_search_trgm on users using gin (search_doc gin_trgm_ops)',
+    index: { name: 'users_search_trgm', definition: 'using gin (search_doc gin_trgm_ops)' },
     dialect: 'postgres',
   },
   'no sample': { tuning: { sampleMinUsers: Number.MAX_SAFE_INTEGER } },
@@ -96,11 +102,10 @@ try {
     const index = VARIANTS[name]?.index;
     if (index) {
       console.log(`building the index of variant "${name}"`);
-      const indexName = index.split(' ')[2] as string;
       // One left by a run that was stopped before it dropped it.
-      await sql`drop index if exists ${sql.id(indexName)}`.execute(handle.db);
-      await sql.raw(index).execute(handle.db);
-      built.push(indexName);
+      await sql`drop index if exists ${sql.id(index.name)}`.execute(handle.db);
+      await sql`create index ${sql.id(index.name)} on users ${sql.raw(index.definition)}`.execute(handle.db);
+      built.push(index.name);
     }
   }
   const lists = new Map<string, UserList>();

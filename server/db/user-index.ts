@@ -10,7 +10,8 @@ export const ACCOUNT_SPAN = 4294967296; // 2^32: search rowid = account_id * 2^3
  * PostgreSQL's trigram index of the search documents is made of this many partial indexes, each holding the accounts
  * of one remainder of the account id (migration 0026). A search reads the posting lists of its account's part only,
  * and the rows of its matches in other accounts are not read: one index of every account's users made the large
- * account's searches 1.4-2.2 times slower beside 1,000 accounts of 1,000 users (docs/benchmarks.md).
+ * account's searches 1.3-2.0 times slower at p95 (every kind but typos) beside 1,000 accounts of 1,000 users
+ * (docs/benchmarks.md).
  */
 export const TRIGRAM_PARTS = 16;
 

@@ -1,9 +1,9 @@
 // PostgreSQL: the trigram index of the search documents becomes 16 partial indexes, one for each remainder of the
 // account id divided by 16 (see TRIGRAM_PARTS). With one index of every account's users, a search read the posting
 // lists of its trigrams in every account, then the table rows of their matches in other accounts only to drop them
-// for their account: beside 1,000 accounts of 1,000 users, the large account's searches took 1.4-2.2 times as long as
-// from a part of the index that holds it and about 60 of the small accounts (docs/benchmarks.md). Each user is in one
-// part, so a write updates one index, as before.
+// for their account: beside 1,000 accounts of 1,000 users, the large account's searches took 1.3-2.0 times as long at
+// p95 (every kind but typos) as from a part of the index that holds it and about 60 of the small accounts
+// (docs/benchmarks.md). Each user is in one part, so a write updates one index, as before.
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../dialect.js';
 

@@ -121,7 +121,13 @@ const booleanQuery = z.union([z.boolean(), z.enum(['true', 'false']).transform((
 /** Filters of the user list; the same object is what a saved filter stores. */
 export const userFilterSchema = z
   .object({
-    q: z.string().max(200).optional(),
+    q: z
+      .string()
+      .max(200)
+      .optional()
+      .describe(
+        'Search terms separated by spaces, each matching some field (case and accents folded): a term of two letters or digits matches the start of a word, a longer one anywhere',
+      ),
     accessType: z.enum(ACCESS_TYPES).optional(),
     status: z.enum(USER_STATUSES).optional(),
     enabled: booleanQuery.optional(),

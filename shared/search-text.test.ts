@@ -53,9 +53,14 @@ describe('search text', () => {
 
   it('merges overlapping and adjacent-overlapping ranges and finds every occurrence', () => {
     expect(matchRanges('banana', ['ana'])).toEqual([[1, 6]]);
-    expect(matchRanges('John Johnson', ['jo', 'hn'])).toEqual([
+    expect(matchRanges('John Johnson', ['joh', 'ohn'])).toEqual([
       [0, 4],
       [5, 9],
+    ]);
+    // Two letters only where a word starts.
+    expect(matchRanges('John Johnson', ['jo', 'hn'])).toEqual([
+      [0, 2],
+      [5, 7],
     ]);
     expect(matchRanges(null, ['x'])).toEqual([]);
   });

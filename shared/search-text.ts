@@ -78,6 +78,26 @@ export function searchTerms(query: string | undefined | null): string[] {
 
 export type Range = [start: number, end: number];
 
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+const TWO_LETTERS_OR_DIGITS = /^[\p{L}\p{N}]{2}$/u;
+
+/**
+ * A term of two letters or digits matches only at the start of a word (after anything but a letter or a digit): `jo`
+ * finds John and Jean-Joseph, not Major. Longer terms, and terms holding a separator, match anywhere.
+ */
+export function isWordStartTerm(term: string): boolean {
+  return term.length <= 4 && TWO_LETTERS_OR_DIGITS.test(term);
+}
+
+/** Whether folded `text` holds the folded term where the search matches it (see isWordStartTerm). */
+export function termOccursAt(text: string, term: string, at: number): boolean {
+  if (!isWordStartTerm(term) || at === 0) return true;
+  // The character before, which may take two UTF-16 units.
+  const unit = text.charCodeAt(at - 1);
+  const before = unit >= 0xdc00 && unit <= 0xdfff && at >= 2 ? text.slice(at - 2, at) : text.slice(at - 1, at);
+  return !LETTER_OR_DIGIT.test(before);
+}
+
 /** Ranges (in the original string) where any of the folded terms occur, merged and sorted. */
 export function matchRanges(value: string | null | undefined, terms: string[]): Range[] {
   if (!value || terms.length === 0) return [];
@@ -90,9 +110,10 @@ export function matchRanges(value: string | null | undefined, terms: string[]): 
     for (;;) {
       const at = folded.indexOf(term, from);
       if (at < 0) break;
+      from = at + 1;
+      if (!termOccursAt(folded, term, at)) continue;
       // To the end of the last character the term reached into ("stras" in "Straße" takes the whole ß).
       raw.push([starts[at] as number, ends[at + term.length - 1] as number]);
-      from = at + 1;
     }
   };
   for (const term of terms) {

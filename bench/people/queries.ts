@@ -56,12 +56,19 @@ export function searchDocument(user: BulkUser): string {
   return `${searchFold(fields.filter(Boolean).join(' '))} ${(user.phone ?? '').replace(/\D/g, '')}`;
 }
 
-/** Whether every term of `text` occurs in the user's folded fields (what the directory search promises). */
+const TWO_LETTERS = /^[\p{L}\p{N}]{2}$/u;
+
+/**
+ * Whether every term of `text` occurs in the user's folded fields (what the directory search promises): two letters
+ * or digits at the start of a word, longer terms anywhere.
+ */
 export function matchesDocument(document: string, text: string): boolean {
   return searchFold(text)
     .split(/\s+/)
     .filter(Boolean)
-    .every((term) => document.includes(term));
+    .every((term) =>
+      TWO_LETTERS.test(term) ? new RegExp(`(^|[^\\p{L}\\p{N}])${term}`, 'u').test(document) : document.includes(term),
+    );
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';

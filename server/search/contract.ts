@@ -14,13 +14,9 @@ export type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
 
 /**
  * How a search's terms use the PostgreSQL trigram index. 'rows': not at all (rows read from a sort index are tested
- * with strpos). 'every': every term narrows the index's candidates, for a query that reads all of them (sorting them
- * or listing their ids): a two-letter term's trigrams intersected with a longer term's leave far fewer rows to read
- * (but two longer terms already leave few, and then a two-letter term's many posting lists cost more than they save).
- * 'longer': two-letter terms only when no longer term can drive the index, for a count that stops at the cap: the
- * index reads all posting lists of a term before the first row, and a common two-letter term's are long.
+ * with strpos). 'index': every term the index can read (a form of three characters or more) narrows its candidates.
  */
-export type TermIndexing = 'rows' | 'every' | 'longer';
+export type TermIndexing = 'rows' | 'index';
 
 export interface SearchTuning {
   /** Up to this many search candidates are fetched by id and sorted (about 1 microsecond each on SQLite). */
@@ -140,9 +136,9 @@ export interface Scope {
   candidates: (q: UsersQuery) => UsersQuery;
   /**
    * The total. `filled`: the page was found by walking a window of the sort index (the matches are dense there);
-   * `known`: what the walk counted from the start of the name order; `page`: the page's rows.
+   * `known`: what the walk counted from the start of the name order.
    */
-  total: (filled?: boolean, known?: Stretch, page?: UserRow[]) => Promise<Total>;
+  total: (filled?: boolean, known?: Stretch) => Promise<Total>;
   /** Candidate ids in name order, when the index alone answers the search (SQLite, see SqliteSearch). */
   idsInNameOrder?: (after: [string, number] | null, order: Order, count: number) => number[];
   /** A list without search terms whose filters test columns of the row: see SearchAdapter.walkKept. */

@@ -1,14 +1,50 @@
 import { describe, expect, it } from 'vitest';
-import { FOLLOWERS, searchForm } from './form.js';
+import { matchRanges } from '../../shared/search-text.js';
+import { searchForm, termForm } from './form.js';
 
 describe('search form', () => {
-  it('keeps exactly the characters that may follow two letters, and writes every other one after a space', () => {
-    for (const char of FOLLOWERS) expect(searchForm(char), JSON.stringify(char)).toBe(char);
-    expect(new Set(FOLLOWERS).size).toBe(FOLLOWERS.length);
-    // Every other character of the first planes' blocks a name may hold is written after a space.
+  it('keeps letters, digits and spaces, and writes a space after every other character', () => {
     for (let code = 0; code < 0x3000; code++) {
       const char = String.fromCodePoint(code);
-      if (!FOLLOWERS.includes(char)) expect(searchForm(char), `U+${code.toString(16)}`).toBe(` ${char}`);
+      const kept = /[\p{L}\p{N} ]/u.test(char);
+      expect(searchForm(char), `U+${code.toString(16)}`).toBe(kept ? char : `${char} `);
     }
+    expect(searchForm('o.brien@north-wind.com')).toBe('o. brien@ north- wind. com');
+    expect(searchForm('иванов 小明 𠀋x')).toBe('иванов 小明 𠀋x');
+  });
+
+  it('keeps substrings: a term occurs in a text exactly where its form occurs in the text’s form', () => {
+    const text = 'a.river@x-y.com (212) 555-0199, o’neil';
+    const forms = ` ${searchForm(text)}\n`;
+    for (let start = 0; start < text.length; start++) {
+      for (let end = start + 1; end <= text.length; end++) {
+        const term = text.slice(start, end);
+        if (/\s/.test(term)) continue;
+        expect(forms.includes(searchForm(term)), JSON.stringify(term)).toBe(true);
+      }
+    }
+    for (const absent of ['a.r.', 'x.y', '-0199,x', 'river@y', ')555']) {
+      expect(text.includes(absent), absent).toBe(false);
+      expect(forms.includes(searchForm(absent)), absent).toBe(false);
+    }
+  });
+
+  it('looks for two letters or digits at the start of a word, and any other term anywhere', () => {
+    expect(termForm('jo')).toBe(' jo');
+    expect(termForm('ив')).toBe(' ив');
+    expect(termForm('55')).toBe(' 55');
+    expect(termForm('joh')).toBe('joh');
+    expect(termForm('a.')).toBe('a. ');
+    expect(termForm('@')).toBe('@ ');
+    expect(termForm('j')).toBe('j');
+  });
+
+  it('highlights two letters only where a word starts', () => {
+    expect(matchRanges('Major John', ['jo'])).toEqual([[6, 8]]);
+    expect(matchRanges('Jean-Joseph', ['jo'])).toEqual([[5, 7]]);
+    expect(matchRanges('Bjorn', ['jo'])).toEqual([]);
+    expect(matchRanges('Bjorn', ['jor'])).toEqual([[1, 4]]);
+    expect(matchRanges('(212) 555-0199', ['55'])).toEqual([[6, 8]]);
+    expect(matchRanges('𠀋jo jo', ['jo'])).toEqual([[5, 7]]);
   });
 });

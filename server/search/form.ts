@@ -1,24 +1,34 @@
-// The form folded text takes in search documents and search terms alike, on both databases.
+// The form folded text takes in search documents and search terms alike, on both databases, and the text a term is
+// looked for as: a term of two letters or digits matches the start of a word, a longer one (or one that holds a
+// separator) anywhere.
+import { isWordStartTerm } from '../../shared/search-text.js';
 
-/** Characters the search document holds as they are; every other one is written after a space (see searchForm). */
-const PLAIN = /^[a-z0-9\n .@_+()/'-]*$/;
-/**
- * What can follow two characters in a search document: one of PLAIN's characters (a space before any other one, a
- * newline at a field's end). So a document holds two letters exactly where it holds one of their 47 trigrams.
- */
-export const FOLLOWERS = "abcdefghijklmnopqrstuvwxyz0123456789\n .@_+()/'-";
-/** Two letters or digits: a term the trigram indexes answer as the trigrams it starts. */
-export const TWO_WORD_CHARS = /^[a-z0-9]{2}$/;
+/** A separator: a character that is not a letter, a digit or a space. */
+const SEPARATOR = /[^\p{L}\p{N} ]/u;
+const HAS_SEPARATOR = new RegExp(SEPARATOR.source, 'gu');
 
 /**
- * The form folded text takes in search documents and search terms alike: characters other than letters a-z,
- * digits and common separators follow a space. Then two letters occur in a document exactly where it holds a
- * trigram of the two letters and a letter or digit, or the two letters at the end of a word, which PostgreSQL's
- * pg_trgm index can look up (it cannot look up two letters alone).
+ * The form folded text takes in search documents and search terms alike: every separator is followed by a space, so
+ * that every word of a document starts after a space (its fields start with one too, see searchDocument). Inserting
+ * after each separator keeps substrings: a term's form occurs in a document's exactly where the term occurs in its
+ * fields (terms hold no spaces, so a match cannot start at an inserted one).
  */
 export function searchForm(folded: string): string {
-  if (PLAIN.test(folded)) return folded;
-  let out = '';
-  for (const char of folded) out += PLAIN.test(char) ? char : ` ${char}`;
-  return out;
+  return folded.replace(HAS_SEPARATOR, (separator) => `${separator} `);
+}
+
+/**
+ * What a search document must hold for a folded term to match: two letters or digits after a space (the start of a
+ * word: `jo` finds John and Jean-Joseph, not Major), any other term's form anywhere. Both are text the trigram indexes
+ * look up as trigrams once it has three characters.
+ */
+export function termForm(folded: string): string {
+  return isWordStartTerm(folded) ? ` ${folded}` : searchForm(folded);
+}
+
+/** Characters in a term's form (not UTF-16 units): the trigram indexes read terms of three or more. */
+export function formLength(form: string): number {
+  let n = 0;
+  for (const _ of form) n++;
+  return n;
 }

@@ -112,7 +112,7 @@ export class UserList {
         ? { count: fetched.counted, exact: true }
         : (fetched.atLeast ?? 0) > cap
           ? { count: cap, exact: false }
-          : await scope.total(fetched.filled, fetched.stretch, fetched.rows);
+          : await scope.total(fetched.filled, fetched.stretch);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     if (backwards) page.reverse();
@@ -217,7 +217,7 @@ export class UserList {
       // Candidate plans (the account index pinned away) reach the search index through the term tests.
       where: (q, options = {}) => {
         let out = inSets(filters(q, options), options.except);
-        const indexing = options.indexing ?? (options.pinAccountIndex ? 'every' : 'rows');
+        const indexing = options.indexing ?? (options.pinAccountIndex ? 'index' : 'rows');
         for (const test of this.search.termTests(terms, indexing)) out = out.where(test);
         return out;
       },

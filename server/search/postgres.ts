@@ -24,9 +24,9 @@ import {
   type Value,
   type Window,
 } from './contract.js';
-import { searchForm, TWO_WORD_CHARS } from './form.js';
+import { formLength, termForm } from './form.js';
 import { walkWindow } from './order.js';
-import { AccountSamples, likelyTrigramTests } from './postgres-sample.js';
+import { AccountSamples } from './postgres-sample.js';
 
 /**
  * A dense search's count first tests `countProbe` rows of the account in name order, then walks on, as far as their
@@ -34,25 +34,6 @@ import { AccountSamples, likelyTrigramTests } from './postgres-sample.js';
  * else it reads the trigram index. Walking tests a row in about half a microsecond.
  */
 const DENSE_MARGIN = 1.2;
-
-/**
- * From the account's sample: a search whose first window would likely not hold a page (its estimated share of the
- * account's users times the window's rows is less than the page) sorts its candidates at once (each a row read, a few
- * microseconds), unless the index would intersect a two-letter term's dozens of posting lists with more than
- * SPARSE_LONGER users of its longer terms (about half a microsecond each). The trigram index holds every account's
- * users, so a term common elsewhere costs its posting lists whatever this account holds: a denser search walks. One
- * whose two-letter terms leave more than LONGER_SHARE of the users its longer terms match reads only the longer terms'
- * posting lists, since the two-letter ones cost more than the rows they spare.
- */
-const SPARSE_LONGER = 25_000;
-const LONGER_SHARE = 0.7;
-
-/**
- * How far past the cap the sample must say a proof's narrower stage reaches for it to be counted, its share of the
- * matches taken this many standard errors low (see the total in search).
- */
-const PROOF_MARGIN = 1.5;
-const PROOF_DEVIATIONS = 1.65;
 
 /**
  * A search the account's sample does not estimate (or with row filters): a window that found some matches but not a
@@ -97,17 +78,14 @@ export class PostgresSearch implements SearchAdapter {
   }
 
   /**
-   * Row-level test that a folded term occurs in a user's search document. `indexed` asks for the form the trigram
-   * index serves: LIKE '%term%', and two letters followed by a letter, a digit or a separator (one character class,
-   * which the index reads as one condition over the trigrams that start with the letters). Rows read from a sort index
-   * are tested with a plain (far cheaper) strpos.
+   * Row-level test that a folded term occurs in a user's search document (its form, see termForm). `indexed` asks for
+   * the form the trigram index serves, LIKE '%form%' (for a form of three characters or more: two letters are a
+   * space and the letters). Rows read from a sort index are tested with a plain (far cheaper) strpos.
    */
   private termMatches(folded: string, indexed: boolean): RawBuilder<boolean> {
-    const term = searchForm(folded);
-    if (!indexed) return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
-    if (term.length >= 3) return containsLike(sql.ref('users.search_doc'), term);
-    if (TWO_WORD_CHARS.test(term)) return sql<boolean>`users.search_doc ~ ${`${term}[a-z0-9\n .@_+()/'-]`}`;
-    return sql<boolean>`strpos(users.search_doc, ${term}) > 0`;
+    const form = termForm(folded);
+    if (indexed && formLength(form) >= 3) return containsLike(sql.ref('users.search_doc'), form);
+    return sql<boolean>`strpos(users.search_doc, ${form}) > 0`;
   }
 
   /**
@@ -115,14 +93,11 @@ export class PostgresSearch implements SearchAdapter {
    * where no index can serve it: a LIKE, which tests a search document faster than strpos.
    */
   private termInRow(folded: string): RawBuilder<boolean> {
-    return containsLike(sql.ref('users.search_doc'), searchForm(folded));
+    return containsLike(sql.ref('users.search_doc'), termForm(folded));
   }
 
   termTests(foldedTerms: string[], indexing: TermIndexing): RawBuilder<boolean>[] {
-    if (indexing === 'rows') return foldedTerms.map((term) => this.termMatches(term, false));
-    const longer = foldedTerms.filter((term) => searchForm(term).length >= 3).length;
-    const twoLetters = indexing === 'every' ? longer <= 1 : longer === 0;
-    return foldedTerms.map((term) => this.termMatches(term, twoLetters || searchForm(term).length >= 3));
+    return foldedTerms.map((term) => this.termMatches(term, indexing === 'index'));
   }
 
   /**
@@ -154,9 +129,8 @@ export class PostgresSearch implements SearchAdapter {
 
   async search({ restriction, scanned }: SearchRequest): Promise<PostgresScope> {
     const { accountId, terms, facets, sets, where, filters, inSets, countAtMost, countUpTo } = restriction;
-    // No index narrows single letters: walk the sort index, testing each row.
-    const indexed = (term: string) => term.length >= 3 || TWO_WORD_CHARS.test(term);
-    if (!terms.map(searchForm).some(indexed)) return scanned;
+    // No index narrows a single letter: walk the sort index, testing each row.
+    if (!terms.some((term) => formLength(termForm(term)) >= 3)) return scanned;
     const cap = this.countCap;
     /**
      * Matches among a stretch of the account in name order (rows `skip` to `skip + take`), counted no further than
@@ -175,24 +149,14 @@ export class PostgresSearch implements SearchAdapter {
       );
       return countAtMost(matches, upTo);
     };
+    // From the account's sample: a search whose first window would likely not hold a page (its estimated share of the
+    // account's users times the window's rows is less than the page) sorts its candidates at once (see window).
     const estimate = this.samples.estimate(accountId, terms);
-    const longer = estimate?.longer ?? null;
-    const indexing: TermIndexing =
-      estimate && longer !== null && estimate.matches >= longer * LONGER_SHARE ? 'longer' : 'every';
     const sparseShare =
-      estimate !== null &&
-      estimate.matches <= (this.tuning.sparseMatches ?? Number.POSITIVE_INFINITY) &&
-      (indexing === 'longer' || longer === null || longer <= SPARSE_LONGER)
+      estimate !== null && estimate.matches <= (this.tuning.sparseMatches ?? Number.POSITIVE_INFINITY)
         ? estimate.matches / Math.max(1, estimate.users)
         : undefined;
-    const inCandidates = (q: UsersQuery) => where(q, { pinAccountIndex: true, indexing });
-    // A count that the walk could not finish reads the longer terms' posting lists alone, testing the two-letter terms
-    // on the rows, and stops past the cap: about (cap + 1) × longer / matches rows. When the sample says that is more
-    // than SPARSE_LONGER rows, the two-letter terms narrow the index too (`ke li sup`: 2,405 of the 330,164 users
-    // holding `sup` hold `ke` and `li`, so a count of `sup` alone read about 137,000 rows: 466-907 ms, 140 narrowed).
-    const longerRead =
-      estimate && longer !== null ? Math.min(longer, ((cap + 1) * longer) / Math.max(1, estimate.matches)) : 0;
-    const counting: TermIndexing = longerRead > SPARSE_LONGER ? 'every' : 'longer';
+    const inCandidates = (q: UsersQuery) => where(q, { pinAccountIndex: true, indexing: 'index' });
     // Dense where the page was found: walking the name index finds more matches than the cap sooner than the trigram
     // index, whose posting lists are read whole before the first row. A first stretch tells how dense they are (the
     // page's windows counted it, or a probe does); the walk goes on only as far as that density says the cap will be
@@ -205,30 +169,10 @@ export class PostgresSearch implements SearchAdapter {
       if (needed > (this.tuning.denseCountBudget ?? DEFAULT_TUNING.denseCountBudget ?? 0)) return false;
       return hits + (await inStretch(rows, needed - rows, cap + 1 - hits)) > cap;
     };
-    const total = async (filled?: boolean, known?: Stretch, page: UserRow[] = []) => {
+    // Past the walk, the trigram index's candidates are counted up to the cap.
+    const total = async (filled?: boolean, known?: Stretch) => {
       if (filled && (await walkedBeyondCap(known))) return { count: cap, exact: false };
-      // Two-letter terms: more matches than the cap among rows holding the trigrams each most often starts in the
-      // page and in the sample's matches (and the longer terms) prove the total is past it, reading one posting list a
-      // two-letter term (or a few) instead of dozens, and only rows that match. The wider stage runs when the first
-      // fell short by less than its followers' larger share says it would make up. A stage whose share of the
-      // sample's estimate (taken low) stays under the cap, with a margin unless it is the last, is not worth its count.
-      const documents = [...page.map((row) => row.search_doc), ...(estimate?.documents ?? [])];
-      const stages = page.length > 0 ? likelyTrigramTests(terms, documents) : [];
-      let before: { proven: number; share: number } | undefined;
-      for (const [at, { tests, share, documents: basis }] of stages.entries()) {
-        if (before && (before.proven * share) / before.share <= cap) break;
-        // What the stage likely counts: the estimate times the share, taken low by its sampling error.
-        const low = share - PROOF_DEVIATIONS * Math.sqrt((share * (1 - share)) / Math.max(1, basis));
-        const likely = estimate ? estimate.matches * low : Infinity;
-        if (likely < cap * (at === stages.length - 1 ? 1 : PROOF_MARGIN)) continue;
-        const proven = await countAtMost(
-          tests.reduce((q, test) => q.where(test), inSets(filters(db.selectFrom('users'), { pinAccountIndex: true }))),
-          cap + 1,
-        );
-        if (proven > cap) return { count: cap, exact: false };
-        before = { proven, share };
-      }
-      return countUpTo(where(db.selectFrom('users'), { pinAccountIndex: true, indexing: counting }));
+      return countUpTo(inCandidates(db.selectFrom('users')));
     };
     return {
       where,

@@ -22,7 +22,7 @@ import type {
   UsersQuery,
   Value,
 } from './contract.js';
-import { FOLLOWERS, searchForm } from './form.js';
+import { formLength, termForm } from './form.js';
 import { walkWindow } from './order.js';
 
 /**
@@ -62,7 +62,7 @@ export class SqliteSearch implements SearchAdapter {
   }
 
   termTests(terms: string[]): RawBuilder<boolean>[] {
-    return terms.map((term) => sql<boolean>`instr(users.search_doc, ${searchForm(term)}) > 0`);
+    return terms.map((term) => sql<boolean>`instr(users.search_doc, ${termForm(term)}) > 0`);
   }
 
   /** A unary plus hides the column from its indexes. */
@@ -85,7 +85,7 @@ export class SqliteSearch implements SearchAdapter {
 
   async search({ restriction, scanned }: SearchRequest): Promise<Scope> {
     const candidates = this.candidates(restriction.accountId, restriction.terms);
-    // No index narrows single letters: walk the sort index, testing each row.
+    // No index narrows a single letter: walk the sort index, testing each row.
     if (!candidates) return scanned;
     const { where, facets, sets } = restriction;
     // Few candidates are fetched by id and sorted; many are dense, so walking the sort index fills a page sooner (and
@@ -170,19 +170,15 @@ export class SqliteSearch implements SearchAdapter {
   }
 
   /**
-   * The FTS5 index's candidates for the terms of a search, or null when it cannot narrow them (single letters). A
-   * two-letter term occurs exactly where one of its 47 trigrams does (see FOLLOWERS); the index skips those it does
-   * not hold.
+   * The FTS5 index's candidates for the terms of a search, or null when it cannot narrow them (single letters): each
+   * term's form (two letters are the trigram of a space and the letters, see termForm) as a phrase, which the trigram
+   * index answers as a substring.
    */
   private candidates(accountId: number, foldedTerms: string[]): Candidates | null {
-    const terms = foldedTerms.map(searchForm);
-    const groups: string[] = [];
-    for (const term of terms) {
-      if (term.length >= 3) groups.push(quote(term));
-      else if (term.length === 2) groups.push(`(${[...FOLLOWERS].map((next) => quote(term + next)).join(' OR ')})`);
-    }
-    if (groups.length === 0) return null;
-    const match = groups.join(' AND ');
+    const forms = foldedTerms.map(termForm);
+    const indexed = forms.filter((form) => formLength(form) >= 3);
+    if (indexed.length === 0) return null;
+    const match = indexed.map(quote).join(' AND ');
     const low = accountId * ACCOUNT_SPAN;
     const high = low + ACCOUNT_SPAN - 1;
     const select = this.sqlite.prepare(
@@ -216,7 +212,7 @@ export class SqliteSearch implements SearchAdapter {
           'in',
           (ids ? sql`(select value from json_each(${JSON.stringify(ids)}))` : subquery) as never,
         ),
-      exact: terms.every((term) => term.length >= 2),
+      exact: indexed.length === forms.length,
     };
   }
 }

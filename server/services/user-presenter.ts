@@ -121,7 +121,10 @@ export function derivedColumns(
   };
 }
 
-/** Folded, newline-separated search fields; every field ends with a newline so no match spans two fields. */
+/**
+ * Folded search fields in their search form (see searchForm); every field starts with a space, so its first word does
+ * too, and ends with a newline, so no match spans two fields.
+ */
 export function searchDocument(
   row: SearchFields,
   nicknames: string[] = JSON.parse(row.nicknames) as string[],
@@ -132,7 +135,7 @@ export function searchDocument(
   if (digits && digits !== row.phone) fields.push(digits);
   return fields
     .filter((field) => field !== '')
-    .map((field) => `${searchForm(fold(field).replaceAll('\n', ' '))}\n`)
+    .map((field) => ` ${searchForm(fold(field).replaceAll('\n', ' '))}\n`)
     .join('');
 }
 

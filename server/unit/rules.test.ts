@@ -87,7 +87,7 @@ describe('CSV cells', () => {
 });
 
 describe('derived columns', () => {
-  it('folds search fields one per line and adds phone digits', () => {
+  it('folds search fields one per line, each word after a space, and adds phone digits', () => {
     const row = {
       first_name: 'José',
       last_name: 'Álvarez',
@@ -98,7 +98,9 @@ describe('derived columns', () => {
       nicknames: '["Pepe"]',
     };
     const derived = derivedColumns(row);
-    expect(derived.search_doc).toBe('jose\nalvarez\njose\njose@example.com\n+1 (555) 0100\npepe\nventas\n15550100\n');
+    expect(derived.search_doc).toBe(
+      ' jose\n alvarez\n jose\n jose@ example. com\n + 1 ( 555)  0100\n pepe\n ventas\n 15550100\n',
+    );
     expect(derived.name_key < derivedColumns({ ...row, last_name: 'Baker' }).name_key).toBe(true);
   });
 

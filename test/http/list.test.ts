@@ -87,8 +87,13 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
     ['pepe', ['jose']],
     ['5550100', ['jsmith']],
     ['2001', ['lee']],
-    ['ee', ['lee', 'jsmith', 'jsmithers']],
-    ['le', ['lee', 'jose', 'jsmith', 'mmuller', 'owner']],
+    // Two letters match where a word starts (Lee, not Álvarez or Müller; acme after the @); three anywhere.
+    ['ee', []],
+    ['le', ['lee']],
+    ['lle', ['mmuller']],
+    ['ith', ['jsmith', 'jsmithers']],
+    ['sm', ['jsmith', 'jsmithers']],
+    ['ac', ['jose', 'owner']],
     ['li lee', ['lee']],
     ['zzz', []],
     ['qx', []],
@@ -117,7 +122,7 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
     expect(await indexedSearch(h, accountId, 'wq')).toEqual([]);
   });
 
-  it('finds two letters before any character, in any script', async () => {
+  it('finds two letters at the start of a word, in any script, and longer terms anywhere', async () => {
     const { owner: admin, accountId: scripts } = await h.newAccount();
     const people = [
       ['zhore', 'Zhøre', 'Lund'],
@@ -139,16 +144,21 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
     expect(await search('zhø')).toEqual(['zhore']);
     expect(await search('ив')).toEqual(['ivan']);
     expect(await search('пет')).toEqual(['ivan']);
+    expect(await search('пе')).toEqual(['ivan']);
+    expect(await search('ва')).toEqual([]);
     expect(await search('uß')).toEqual(['strauss']);
-    expect(await search('ß')).toEqual(['strauss']);
+    expect(await search('auß')).toEqual(['strauss']);
     expect(await search('h!')).toEqual(['mail']);
-    expect(await search('hu')).toEqual(['zhu']);
-    // Two characters before a separator, a digit, a field's end; separators and digits as the two.
+    expect(await search('hu')).toEqual([]);
+    expect(await search('we')).toEqual(['zhu']);
+    // Words start after separators too (Jean-Luc, x9.y); terms holding one match anywhere.
+    expect(await search('lu')).toEqual(['dash', 'zhore']);
+    expect(await search('x9')).toEqual(['dash']);
+    expect(await search('y')).toEqual(['dash']);
     expect(await search('n-')).toEqual(['dash']);
     expect(await search("'n")).toEqual(['dash']);
     expect(await search('9.')).toEqual(['dash']);
-    expect(await search('x9')).toEqual(['dash']);
-    expect(await search('il')).toEqual(['dash', 'mail']);
+    expect(await search('il')).toEqual([]);
   });
 
   it('finds names as people type them without their letters, and digits without separators', async () => {

@@ -1,0 +1,78 @@
+// A search term of two letters or digits matches the start of a word (`jo` finds John, not Major; see termForm in
+// server/search/form.ts). Every word of a search document now starts after a space: each field starts with one, and
+// every separator is followed by one. Two letters at a word start are then the one trigram " jo", where anywhere in a
+// word they were any of the 47 trigrams that start with them: every search document is written again. SQLite's
+// full-text index follows through its update trigger, PostgreSQL's indexes follow the column. Down writes the
+// documents as before: characters other than a-z, digits and common separators after a space, no leading space.
+import { type Kysely, sql } from 'kysely';
+import { foldText } from '../../../shared/search-text.js';
+import { searchDocument } from '../../services/user-presenter.js';
+import type { Dialect } from '../dialect.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations are typed against an unknown schema on purpose.
+type Db = Kysely<any>;
+
+const BATCH = 1000;
+
+interface Fields {
+  id: number;
+  first_name: string;
+  last_name: string;
+  username: string;
+  email: string;
+  phone: string;
+  nicknames: string;
+  department: string;
+}
+
+/** The documents before this migration (kept here: a migration writes the documents of its own time). */
+const EARLIER_PLAIN = /^[a-z0-9\n .@_+()/'-]*$/;
+function earlierForm(folded: string): string {
+  if (EARLIER_PLAIN.test(folded)) return folded;
+  let out = '';
+  for (const char of folded) out += EARLIER_PLAIN.test(char) ? char : ` ${char}`;
+  return out;
+}
+function earlierDocument(row: Fields): string {
+  const digits = row.phone.replace(/\D/g, '');
+  const nicknames = JSON.parse(row.nicknames) as string[];
+  const fields = [row.first_name, row.last_name, row.username, row.email, row.phone, ...nicknames, row.department];
+  if (digits && digits !== row.phone) fields.push(digits);
+  return fields
+    .filter((field) => field !== '')
+    .map((field) => `${earlierForm(foldText(field).replaceAll('\n', ' '))}\n`)
+    .join('');
+}
+
+/** Every user's search document written again by `document`, a batch of users per statement. */
+async function rewrite(db: Db, dialect: Dialect, document: (row: Fields) => string): Promise<void> {
+  let after = 0;
+  for (;;) {
+    const rows = (await db
+      .selectFrom('users')
+      .select(['id', 'first_name', 'last_name', 'username', 'email', 'phone', 'nicknames', 'department'])
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(BATCH)
+      .execute()) as Fields[];
+    if (rows.length === 0) return;
+    const docs = JSON.stringify(rows.map((row) => ({ id: row.id, doc: document(row) })));
+    if (dialect === 'postgres') {
+      await sql`update users set search_doc = d.doc from json_to_recordset(${docs}::json) as d(id integer, doc text)
+        where users.id = d.id and users.search_doc is distinct from d.doc`.execute(db);
+    } else {
+      await sql`update users set search_doc = d.doc
+        from (select value ->> '$.id' as id, value ->> '$.doc' as doc from json_each(${docs})) as d
+        where users.id = d.id and users.search_doc is not d.doc`.execute(db);
+    }
+    after = (rows[rows.length - 1] as Fields).id;
+  }
+}
+
+export async function up(db: Db, dialect: Dialect): Promise<void> {
+  await rewrite(db, dialect, (row) => searchDocument(row));
+}
+
+export async function down(db: Db, dialect: Dialect): Promise<void> {
+  await rewrite(db, dialect, earlierDocument);
+}

@@ -61,6 +61,7 @@ const VARIANTS: Record<
   'no candidates-first plan': { tuning: { selectiveCandidates: 0 } },
   // SQLite.
   'no name order from the (id name_key) index': { patch: withoutScope('idsInNameOrder') },
+  'no next window': { tuning: { nextWindows: false }, dialect: 'sqlite' },
   // PostgreSQL.
   'one trigram index': {
     patch: oneTrigramIndex,

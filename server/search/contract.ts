@@ -37,6 +37,8 @@ export interface SearchTuning {
   scanUsers?: number;
   /** PostgreSQL: rows of the name index a search walks past its first window per candidate a sort would read. */
   walkedPerSorted?: number;
+  /** SQLite: a next window is walked past a first one whose matches say it holds the page (on unless false). */
+  nextWindows?: boolean;
 }
 
 export const DEFAULT_TUNING: SearchTuning = {

@@ -78,6 +78,21 @@ export function pageReader(adapter: SearchAdapter, db: Db, scope: Scope, columns
 }
 
 /**
+ * After a window of `size` rows that held `found` of the `n` rows a page needs: a next window this many times as long
+ * is walked when the density of the window's matches, with this margin, says it holds the rest of the page (else the
+ * candidates past the window are sorted). A window without matches says nothing of where they start.
+ */
+const NEXT_WINDOW_FACTOR = 3;
+const NEXT_WINDOW_MARGIN = 1.5;
+
+/** The rows of the next window to walk after a first one (see NEXT_WINDOW_FACTOR), or 0 to sort instead. */
+export function nextWindowRows(size: number, found: number, n: number): number {
+  if (found === 0) return 0;
+  const expected = ((n - found) * size) / found;
+  return expected * NEXT_WINDOW_MARGIN <= size * NEXT_WINDOW_FACTOR ? size * NEXT_WINDOW_FACTOR : 0;
+}
+
+/**
  * A window of the sort index from `start` on: `size` rows with the filters only (found without reading search
  * documents), and the first `count` of them that match, read by `read`.
  */

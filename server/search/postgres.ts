@@ -25,7 +25,7 @@ import {
   type Window,
 } from './contract.js';
 import { formLength, termForm } from './form.js';
-import { walkWindow } from './order.js';
+import { nextWindowRows, walkWindow } from './order.js';
 import { AccountSamples } from './postgres-sample.js';
 
 /**
@@ -34,14 +34,6 @@ import { AccountSamples } from './postgres-sample.js';
  * else it reads the trigram index. Walking tests a row in about half a microsecond.
  */
 const DENSE_MARGIN = 1.2;
-
-/**
- * A search the account's sample does not estimate (or with row filters): a window that found some matches but not a
- * page is followed by one this many times as long, when the density of its matches (with a margin) says that stretch
- * holds the rest of the page. An estimated search walks on instead (see walkedPerSorted).
- */
-const NEXT_WINDOW_FACTOR = 3;
-const NEXT_WINDOW_MARGIN = 1.5;
 
 /** What a search's scope tells its window plan. */
 interface PostgresScope extends Scope {
@@ -228,14 +220,13 @@ export class PostgresSearch implements SearchAdapter {
     const past = end;
     const perSorted = this.tuning.walkedPerSorted ?? DEFAULT_TUNING.walkedPerSorted ?? 0;
     const budget = Math.ceil((estimated ?? 0) * perSorted);
-    const nextWindow = firstWindow * NEXT_WINDOW_FACTOR;
-    const expected = found.length > 0 ? ((n - found.length) * firstWindow) / found.length : Infinity;
+    const nextWindow = nextWindowRows(firstWindow, found.length, n);
     let next: (Window & { walked?: number }) | undefined;
     if (hitTest && estimated !== undefined) {
       if (budget > 0 && found.length > 0) {
         next = await this.walkOn(reader, hitTest, past, budget, n - found.length);
       }
-    } else if (expected * NEXT_WINDOW_MARGIN <= nextWindow) {
+    } else if (nextWindow > 0) {
       next = await this.walkStretch(reader, hitTest, past, nextWindow, n - found.length);
     }
     if (next) {

@@ -23,7 +23,7 @@ import type {
   Value,
 } from './contract.js';
 import { formLength, termForm } from './form.js';
-import { walkWindow } from './order.js';
+import { nextWindowRows, walkWindow } from './order.js';
 
 /**
  * Accounts searched by testing every user's document: SQLite tests one in about half a microsecond, so a whole
@@ -111,12 +111,25 @@ export class SqliteSearch implements SearchAdapter {
     };
   }
 
-  /** A window of the sort index, then the candidates past it sorted (when the matches cluster further on). */
+  /**
+   * A window of the sort index, a next one when its matches say that holds the rest of the page (see nextWindowRows),
+   * then the candidates past them sorted (when the matches cluster further on).
+   */
   async window(reader: PageReader, after: Value[] | null, n: number): Promise<Fetched> {
-    const first = await walkWindow(reader, after, this.tuning.walkWindow, n);
+    const size = this.tuning.walkWindow;
+    const first = await walkWindow(reader, after, size, n);
     if (!first.end || first.rows.length >= n) return { rows: first.rows, filled: true };
-    const rest = await reader.candidates(first.end, n - first.rows.length);
-    return { rows: [...first.rows, ...rest], filled: false };
+    let found = first.rows;
+    let end = first.end;
+    const more = this.tuning.nextWindows === false ? 0 : nextWindowRows(size, found.length, n);
+    if (more > 0) {
+      const next = await walkWindow(reader, end, more, n - found.length);
+      found = [...found, ...next.rows];
+      if (!next.end || found.length >= n) return { rows: found, filled: true };
+      end = next.end;
+    }
+    const rest = await reader.candidates(end, n - found.length);
+    return { rows: [...found, ...rest], filled: false };
   }
 
   /**

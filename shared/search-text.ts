@@ -82,11 +82,20 @@ const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 const TWO_LETTERS_OR_DIGITS = /^[\p{L}\p{N}]{2}$/u;
 
 /**
+ * Letters of scripts written without spaces between words (Chinese, Japanese, Thai...) and Korean's (names run
+ * together, and folding splits each syllable into its jamo): each is a word of its own to the search, so any two of
+ * them match anywhere (`小明` finds 王小明).
+ */
+export const UNSPACED_LETTER =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Yi}]/u;
+
+/**
  * A term of two letters or digits matches only at the start of a word (after anything but a letter or a digit): `jo`
- * finds John and Jean-Joseph, not Major. Longer terms, and terms holding a separator, match anywhere.
+ * finds John and Jean-Joseph, not Major. Longer terms, terms holding a separator, and letters of scripts without
+ * spaces between words (UNSPACED_LETTER) match anywhere.
  */
 export function isWordStartTerm(term: string): boolean {
-  return term.length <= 4 && TWO_LETTERS_OR_DIGITS.test(term);
+  return term.length <= 4 && TWO_LETTERS_OR_DIGITS.test(term) && !UNSPACED_LETTER.test(term);
 }
 
 /** Whether folded `text` holds the folded term where the search matches it (see isWordStartTerm). */

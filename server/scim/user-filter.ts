@@ -8,7 +8,7 @@ import { storableInstant } from '../../shared/text.js';
 import type { Dialect } from '../db/dialect.js';
 import { escapeLike, unicodeLower } from '../db/sql-helpers.js';
 import { ACCOUNT_SPAN, trigramPart } from '../db/user-index.js';
-import { searchForm } from '../search/form.js';
+import { formLength, searchForm } from '../search/form.js';
 import { ScimError } from './errors.js';
 import type { AttrPath, CompareValue, Filter } from './filter.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, ROSTER_SCHEMA, USER_SCHEMA } from './schema.js';
@@ -408,7 +408,8 @@ function narrowed(context: FilterContext, operand: Operand, op: string, wanted: 
 /** The text as the search document holds it, when it is long enough for the trigram index to narrow by. */
 function searchTerm(wanted: string): string | null {
   const term = searchForm(foldText(wanted).replaceAll('\n', ' '));
-  return term.trim().length >= 3 ? term : null;
+  // Characters, not UTF-16 units: a trigram phrase of fewer than three matches nothing.
+  return formLength(term.trim()) >= 3 ? term : null;
 }
 
 /** Contains / starts with / ends with, without case (both sides are lower-cased text). */

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { matchRanges } from '../../shared/search-text.js';
+import { matchRanges, UNSPACED_LETTER } from '../../shared/search-text.js';
 import { searchForm, termForm } from './form.js';
 
 describe('search form', () => {
-  it('keeps letters, digits and spaces, and writes a space after every other character', () => {
-    for (let code = 0; code < 0x3000; code++) {
+  it('keeps letters, digits and spaces, writes a space after every other character, and before unspaced letters', () => {
+    for (let code = 0; code < 0x3100; code++) {
       const char = String.fromCodePoint(code);
-      const kept = /[\p{L}\p{N} ]/u.test(char);
-      expect(searchForm(char), `U+${code.toString(16)}`).toBe(kept ? char : `${char} `);
+      const expected = UNSPACED_LETTER.test(char) ? ` ${char}` : /[\p{L}\p{N} ]/u.test(char) ? char : `${char} `;
+      expect(searchForm(char), `U+${code.toString(16)}`).toBe(expected);
     }
     expect(searchForm('o.brien@north-wind.com')).toBe('o. brien@ north- wind. com');
-    expect(searchForm('иванов 小明 𠀋x')).toBe('иванов 小明 𠀋x');
+    expect(searchForm('иванов 小明 𠀋x สม')).toBe('иванов  小 明  𠀋x  ส ม');
   });
 
   it('keeps substrings: a term occurs in a text exactly where its form occurs in the text’s form', () => {
-    const text = 'a.river@x-y.com (212) 555-0199, o’neil';
+    const text = 'a.river@x-y.com (212) 555-0199, o’neil 王小明 ab小c';
     const forms = ` ${searchForm(text)}\n`;
     for (let start = 0; start < text.length; start++) {
       for (let end = start + 1; end <= text.length; end++) {
@@ -23,7 +23,7 @@ describe('search form', () => {
         expect(forms.includes(searchForm(term)), JSON.stringify(term)).toBe(true);
       }
     }
-    for (const absent of ['a.r.', 'x.y', '-0199,x', 'river@y', ')555']) {
+    for (const absent of ['a.r.', 'x.y', '-0199,x', 'river@y', ')555', '王明', 'b小x', 'l王', '小c.']) {
       expect(text.includes(absent), absent).toBe(false);
       expect(forms.includes(searchForm(absent)), absent).toBe(false);
     }
@@ -32,6 +32,8 @@ describe('search form', () => {
   it('looks for two letters or digits at the start of a word, and any other term anywhere', () => {
     expect(termForm('jo')).toBe(' jo');
     expect(termForm('ив')).toBe(' ив');
+    expect(termForm('小明')).toBe(' 小 明');
+    expect(termForm('a小')).toBe('a 小');
     expect(termForm('55')).toBe(' 55');
     expect(termForm('joh')).toBe('joh');
     expect(termForm('a.')).toBe('a. ');
@@ -46,5 +48,6 @@ describe('search form', () => {
     expect(matchRanges('Bjorn', ['jor'])).toEqual([[1, 4]]);
     expect(matchRanges('(212) 555-0199', ['55'])).toEqual([[6, 8]]);
     expect(matchRanges('𠀋jo jo', ['jo'])).toEqual([[5, 7]]);
+    expect(matchRanges('王小明', ['小明'])).toEqual([[1, 3]]);
   });
 });

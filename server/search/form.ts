@@ -1,20 +1,22 @@
 // The form folded text takes in search documents and search terms alike, on both databases, and the text a term is
 // looked for as: a term of two letters or digits matches the start of a word, a longer one (or one that holds a
 // separator) anywhere.
-import { isWordStartTerm } from '../../shared/search-text.js';
+import { isWordStartTerm, UNSPACED_LETTER } from '../../shared/search-text.js';
 
 /** A separator: a character that is not a letter, a digit or a space. */
 const SEPARATOR = /[^\p{L}\p{N} ]/u;
-const HAS_SEPARATOR = new RegExp(SEPARATOR.source, 'gu');
+const SPACED = new RegExp(`${SEPARATOR.source}|${UNSPACED_LETTER.source}`, 'gu');
 
 /**
  * The form folded text takes in search documents and search terms alike: every separator is followed by a space, so
- * that every word of a document starts after a space (its fields start with one too, see searchDocument). Inserting
- * after each separator keeps substrings: a term's form occurs in a document's exactly where the term occurs in its
- * fields (terms hold no spaces, so a match cannot start at an inserted one).
+ * that every word of a document starts after a space (its fields start with one too, see searchDocument), and every
+ * letter of a script without spaces between words is written after one, a word of its own (see UNSPACED_LETTER).
+ * Spaces written beside characters keep substrings: a term's form occurs in a document's exactly where the term
+ * occurs in its fields (terms hold no spaces, so a match cannot start at an inserted one unless the term's own form
+ * starts with it).
  */
 export function searchForm(folded: string): string {
-  return folded.replace(HAS_SEPARATOR, (separator) => `${separator} `);
+  return folded.replace(SPACED, (char) => (UNSPACED_LETTER.test(char) ? ` ${char}` : `${char} `));
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   type Value,
   type Window,
 } from './contract.js';
-import { formLength, termForm } from './form.js';
+import { termForm } from './form.js';
 import { nextWindowRows, walkWindow } from './order.js';
 import { AccountSamples } from './postgres-sample.js';
 
@@ -34,6 +34,17 @@ import { AccountSamples } from './postgres-sample.js';
  * else it reads the trigram index. Walking tests a row in about half a microsecond.
  */
 const DENSE_MARGIN = 1.2;
+
+/**
+ * Whether pg_trgm takes a trigram from LIKE '%form%', which it does from the words (runs of letters and digits) of the
+ * pattern: one of three characters, one of two beside a space or separator (` jo`: `  j`, ` jo`), or one alone between
+ * two (` 小 `). Otherwise it would read the whole index (`a. `, `..`), and the rows are tested instead.
+ */
+const TRIGRAM_READABLE =
+  /[\p{L}\p{N}]{3}|[^\p{L}\p{N}][\p{L}\p{N}]{1,2}[^\p{L}\p{N}]|[^\p{L}\p{N}][\p{L}\p{N}]{2}|[\p{L}\p{N}]{2}[^\p{L}\p{N}]/u;
+function trigramReadable(form: string): boolean {
+  return TRIGRAM_READABLE.test(form);
+}
 
 /** What a search's scope tells its window plan. */
 interface PostgresScope extends Scope {
@@ -76,7 +87,7 @@ export class PostgresSearch implements SearchAdapter {
    */
   private termMatches(folded: string, indexed: boolean): RawBuilder<boolean> {
     const form = termForm(folded);
-    if (indexed && formLength(form) >= 3) return containsLike(sql.ref('users.search_doc'), form);
+    if (indexed && trigramReadable(form)) return containsLike(sql.ref('users.search_doc'), form);
     return sql<boolean>`strpos(users.search_doc, ${form}) > 0`;
   }
 
@@ -122,7 +133,7 @@ export class PostgresSearch implements SearchAdapter {
   async search({ restriction, scanned }: SearchRequest): Promise<PostgresScope> {
     const { accountId, terms, facets, sets, where, filters, inSets, countAtMost, countUpTo } = restriction;
     // No index narrows a single letter: walk the sort index, testing each row.
-    if (!terms.some((term) => formLength(termForm(term)) >= 3)) return scanned;
+    if (!terms.some((term) => trigramReadable(termForm(term)))) return scanned;
     const cap = this.countCap;
     /**
      * Matches among a stretch of the account in name order (rows `skip` to `skip + take`), counted no further than

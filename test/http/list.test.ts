@@ -131,6 +131,8 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
       ['mail', 'Mail', 'Person', 'zh!x'],
       ['zhu', 'Zhu', 'Wei'],
       ['dash', 'Jean-Luc', "O'Neil", 'x9.y'],
+      ['wang', 'Xiaoming', '王小明'],
+      ['eleni', 'Ελένη', 'Καλοσύνη'],
     ];
     for (const [username, firstName, lastName, nickname] of people) {
       await h.buildUser(admin, { username, firstName, lastName, nicknames: nickname ? [nickname] : [] });
@@ -159,6 +161,12 @@ describe.each(DIALECTS)('user list: search, sort, filters, pages, CSV (%s)', (di
     expect(await search("'n")).toEqual(['dash']);
     expect(await search('9.')).toEqual(['dash']);
     expect(await search('il')).toEqual([]);
+    // Letters of scripts without spaces between words match anywhere, two of them too.
+    expect(await search('小明')).toEqual(['wang']);
+    expect(await search('明')).toEqual(['wang']);
+    // The search tells ς from σ (as it folds them: not at all), and so does the full-text index.
+    expect(await search('οσυ')).toEqual(['eleni']);
+    expect(await search('λος')).toEqual([]);
   });
 
   it('finds names as people type them without their letters, and digits without separators', async () => {

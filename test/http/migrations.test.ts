@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../server/db/dialect.js';
 import { type DatabaseHandle, migrateDown, migrateToLatest, migrateUp, openDatabase } from '../../server/db/index.js';
 import { migrations } from '../../server/db/migrations/index.js';
+import { searchDocument } from '../../server/services/user-presenter.js';
 import { createEmptyDatabase, DIALECTS } from '../support/databases.js';
 import { type SchemaSnapshot, schemaSnapshot } from '../support/schema.js';
 
@@ -72,6 +73,22 @@ async function migrateStepByStep(handle: DatabaseHandle): Promise<SchemaSnapshot
   return schemas;
 }
 
+/** The search documents of the three users the first step seeds, by username. */
+async function seededDocuments(handle: DatabaseHandle) {
+  const rows = await handle.db
+    .selectFrom('users')
+    .selectAll()
+    .where('username', 'in', ['straße', 'oeystein', 'alvarez'])
+    .orderBy('username')
+    .execute();
+  return rows.map((row) => ({
+    username: row.username,
+    id: row.id,
+    stored: row.search_doc,
+    written: searchDocument(row),
+  }));
+}
+
 async function users(handle: DatabaseHandle): Promise<number> {
   const { rows } = await sql<{ n: number }>`select count(*) as n from users`.execute(handle.db);
   return Number(rows[0]?.n);
@@ -134,6 +151,16 @@ describe.each(DIALECTS)('migrations (%s)', (dialect: Dialect) => {
         .where('name', 'in', ['Ventas', 'ventas'])
         .execute();
       expect(keys.map((d) => d.name_key.replace(/#\d+$/, '#')).sort()).toEqual(['ventas', 'ventas#']);
+      // 0027 wrote the search documents again as the code writes them (every word after a space), and SQLite's
+      // full-text index followed: two letters at a word start are the trigram " od".
+      const documents = await seededDocuments(handle);
+      expect(documents.map((d) => d.stored)).toEqual(documents.map((d) => d.written));
+      expect(documents.find((d) => d.username === 'oeystein')?.stored).toContain(' odegard\n');
+      if (dialect === 'sqlite') {
+        const { rows } = await sql<{ id: number }>`select rowid - 4294967296 as id from users_fts
+          where users_fts match '" od"'`.execute(handle.db);
+        expect(rows.map((row) => row.id)).toEqual([documents.find((d) => d.username === 'oeystein')?.id]);
+      }
       expect(await schemaSnapshot(handle)).toEqual(expected);
     } finally {
       await handle.close();
@@ -192,6 +219,11 @@ describe.each(DIALECTS)('migrations (%s)', (dialect: Dialect) => {
         if (i === 0 && schema.extensions)
           schema.extensions = schema.extensions.filter((e) => !e.startsWith('pg_trgm '));
         expect(schema, `the schema after ${NAMES[i]}'s down`).toEqual(before[i]);
+        // Down wrote the documents as before: no leading space, other letters than a-z after one.
+        if (NAMES[i] === '0027-search-word-starts') {
+          const documents = await seededDocuments(handle);
+          expect(documents.find((d) => d.username === 'oeystein')?.stored).toMatch(/^oystein\nodegard\n/);
+        }
       }
       expect(await migrateToLatest(handle)).toEqual(NAMES);
       expect(await schemaSnapshot(handle)).toEqual(expected);

@@ -39,6 +39,8 @@ export interface SearchTuning {
   walkedPerSorted?: number;
   /** SQLite: a next window is walked past a first one whose matches say it holds the page (on unless false). */
   nextWindows?: boolean;
+  /** PostgreSQL: a total past the cap is proven from the departments' counts when they suffice (on unless false). */
+  departmentTotals?: boolean;
 }
 
 export const DEFAULT_TUNING: SearchTuning = {
@@ -102,6 +104,12 @@ export interface Restriction {
   countUpTo(query: UsersQuery): Promise<Total>;
   /** A count as a total: exact up to the cap, "at least" the cap past it. */
   upToCap(count: number): Total;
+  /**
+   * The users the row filters keep whose department alone holds every term, from the account's counts by facet: each
+   * of them matches whatever else their document holds, so there are at least this many matches (without group or
+   * license filters, which the counts do not know).
+   */
+  departmentMatches(): Promise<number>;
 }
 
 export interface Total {

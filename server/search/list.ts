@@ -10,7 +10,13 @@ import type { Database } from '../db/schema/index.js';
 import { accountUserCount } from '../db/user-index.js';
 import { forbidden, validationFailed } from '../errors.js';
 import { type Actor, authorize, userScope } from '../policy.js';
-import { type Highlights, highlightsFor, presentUserFor, type UserRow } from '../services/user-presenter.js';
+import {
+  type Highlights,
+  highlightsFor,
+  presentUserFor,
+  searchField,
+  type UserRow,
+} from '../services/user-presenter.js';
 import {
   type Column,
   DEFAULT_TUNING,
@@ -26,6 +32,7 @@ import {
   type Value,
   type WhereOptions,
 } from './contract.js';
+import { termForm } from './form.js';
 import { decodeCursor, encodeCursor, flip, pageReader, SORT_COLUMNS } from './order.js';
 import { PostgresSearch } from './postgres.js';
 import { SqliteSearch } from './sqlite.js';
@@ -224,6 +231,28 @@ export class UserList {
       countAtMost,
       countUpTo: async (query) => upToCap(await countAtMost(query, cap + 1)),
       upToCap,
+      departmentMatches: async () => {
+        if (sets.length > 0 || terms.length === 0) return 0;
+        const forms = terms.map(termForm);
+        const rows = await facets
+          .reduce(
+            (q, { column, op, value }) => q.where(column, op, value as never),
+            this.db
+              .selectFrom('user_facets')
+              .select('department')
+              .select((eb) => eb.fn.sum<number>('n').as('n'))
+              .where('account_id', '=', accountId)
+              .where('department', '<>', '')
+              .groupBy('department'),
+          )
+          .execute();
+        let held = 0;
+        for (const row of rows) {
+          const field = searchField(row.department);
+          if (forms.every((form) => field.includes(form))) held += Number(row.n);
+        }
+        return held;
+      },
     };
   }
 

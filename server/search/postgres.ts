@@ -131,7 +131,8 @@ export class PostgresSearch implements SearchAdapter {
   }
 
   async search({ restriction, scanned }: SearchRequest): Promise<PostgresScope> {
-    const { accountId, terms, facets, sets, where, filters, inSets, countAtMost, countUpTo } = restriction;
+    const { accountId, terms, facets, sets, where, filters, inSets, countAtMost, countUpTo, departmentMatches } =
+      restriction;
     // No index narrows a single letter: walk the sort index, testing each row.
     if (!terms.some((term) => trigramReadable(termForm(term)))) return scanned;
     const cap = this.countCap;
@@ -172,8 +173,13 @@ export class PostgresSearch implements SearchAdapter {
       if (needed > (this.tuning.denseCountBudget ?? DEFAULT_TUNING.denseCountBudget ?? 0)) return false;
       return hits + (await inStretch(rows, needed - rows, cap + 1 - hits)) > cap;
     };
-    // Past the walk, the trigram index's candidates are counted up to the cap.
+    // Users whose department alone holds every term (a department searched by name: `chat`, `escalations`) match
+    // whatever else they hold: when the account's counts by department say they are more than the cap, the total is
+    // "at least" the cap without reading users. Else the walk counts, and past it the trigram index's candidates are
+    // counted up to the cap.
     const total = async (filled?: boolean, known?: Stretch) => {
+      if (this.tuning.departmentTotals !== false && (await departmentMatches()) > cap)
+        return { count: cap, exact: false };
       if (filled && (await walkedBeyondCap(known))) return { count: cap, exact: false };
       return countUpTo(inCandidates(db.selectFrom('users')));
     };

@@ -135,8 +135,13 @@ export function searchDocument(
   if (digits && digits !== row.phone) fields.push(digits);
   return fields
     .filter((field) => field !== '')
-    .map((field) => ` ${searchForm(fold(field).replaceAll('\n', ' '))}\n`)
+    .map((field) => searchField(field, fold))
     .join('');
+}
+
+/** One field of a search document: after a space, in its search form, to a newline. */
+export function searchField(value: string, fold: (value: string) => string = foldText): string {
+  return ` ${searchForm(fold(value).replaceAll('\n', ' '))}\n`;
 }
 
 export type Highlights = UserListItem['highlights'];

@@ -265,6 +265,38 @@ describe.each(DIALECTS)('dense search totals (%s)', (dialect) => {
     expect([daFloor.total, daFloor.totalExact]).toEqual([877, true]);
   });
 
+  // PostgreSQL: users whose department alone holds every term match whatever else they hold, so the account's counts by
+  // department prove a total past the cap without counting users ("sales": 1,200 in Sales and Sales Floor); below
+  // the cap ("floor": 877), or with a term no department holds ("sales dana"), the users are counted.
+  it.runIf(dialect === 'postgres')('proves a total past the cap from the counts by department', async () => {
+    const db = h.ctx.database.db;
+    const walkingLittle = walkingLittleDirectory();
+    const withoutProof = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 50,
+      countProbe: 50,
+      denseCountBudget: 60,
+      departmentTotals: false,
+    });
+    // A count of users selects from its rows as a subquery named `rows` (UserList.countRows).
+    const counts = vi.spyOn(db, 'selectFrom');
+    const counted = () => counts.mock.calls.filter(([from]) => (from as { alias?: unknown }).alias === 'rows').length;
+    const cases: [UserDirectory, string, number, boolean, boolean][] = [
+      [walkingLittle, 'sales', 1000, false, false],
+      [withoutProof, 'sales', 1000, false, true],
+      [walkingLittle, 'floor', 877, true, true],
+      [walkingLittle, 'sales dana', 1000, false, true],
+    ];
+    for (const [directory, q, total, exact, countsUsers] of cases) {
+      counts.mockClear();
+      const page = await directory.list(actor, { q, limit: 25 });
+      expect([q, page.items.length, page.total, page.totalExact]).toEqual([q, 25, total, exact]);
+      expect([q, counted() > 0]).toEqual([q, countsUsers]);
+    }
+    counts.mockRestore();
+  });
+
   // The last page walks the name order from its end: the matches among its last rows say nothing of how far a count
   // from the start must go (990 Zeds after 110 Abbotts: their last 51 rows must not be counted twice).
   it('counts a dense search exactly from its last page', async () => {

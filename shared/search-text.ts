@@ -82,12 +82,12 @@ const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 const TWO_LETTERS_OR_DIGITS = /^[\p{L}\p{N}]{2}$/u;
 
 /**
- * Letters of scripts written without spaces between words (Chinese, Japanese, Thai...) and Korean's (names run
- * together, and folding splits each syllable into its jamo): each is a word of its own to the search, so any two of
- * them match anywhere (`小明` finds 王小明).
+ * Letters (and digits) of scripts written without spaces between words (Chinese, Japanese, Thai...) and Korean's
+ * (names run together, and folding splits each syllable into its jamo): each is a word of its own to the search, so
+ * any two of them match anywhere (`小明` finds 王小明). Their punctuation and signs are separators like any other.
  */
 export const UNSPACED_LETTER =
-  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Yi}]/u;
+  /(?=[\p{L}\p{N}])[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Yi}]/u;
 
 /**
  * A term of two letters or digits matches only at the start of a word (after anything but a letter or a digit): `jo`

@@ -8,7 +8,7 @@ import { storableInstant } from '../../shared/text.js';
 import type { Dialect } from '../db/dialect.js';
 import { escapeLike, unicodeLower } from '../db/sql-helpers.js';
 import { ACCOUNT_SPAN, trigramPart } from '../db/user-index.js';
-import { formLength, searchForm } from '../search/form.js';
+import { formLength, searchForm, trigramReadable } from '../search/form.js';
 import { ScimError } from './errors.js';
 import type { AttrPath, CompareValue, Filter } from './filter.js';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, ROSTER_SCHEMA, USER_SCHEMA } from './schema.js';
@@ -36,6 +36,8 @@ export interface FilterContext {
   subquery?(path: AttrPath, inner: (context: FilterContext) => RawBuilder<boolean>): RawBuilder<boolean> | null;
   /** The rows whose search document holds the (folded) text: an index lookup that narrows a substring test. */
   searchDocumentHolds?(term: string): RawBuilder<boolean>;
+  /** Whether the search index can narrow by the term at all (PostgreSQL: pg_trgm takes a trigram from it). */
+  searchIndexReads?(term: string): boolean;
   /**
    * The ids of the users whose lower-cased email address contains the text, from the email index alone (a subquery of
    * `id`s); null when that index cannot answer (a text too short for trigrams, or on SQLite one that is not ASCII).
@@ -62,6 +64,7 @@ export function userFilterContext(dialect: Dialect, accountId: number): FilterCo
   const phrase = (text: string) => `"${text.replaceAll('"', '""')}"`;
   return {
     ...USER_COLUMNS,
+    searchIndexReads: (term) => dialect !== 'postgres' || trigramReadable(term),
     searchDocumentHolds(term) {
       if (dialect === 'postgres') {
         return sql<boolean>`(users.search_doc like ${`%${escapeLike(term)}%`} escape '\\' and ${trigramPart(accountId)})`;
@@ -281,7 +284,8 @@ export function drivenByIndex(filter: Filter, context: FilterContext): boolean {
       if (!['co', 'sw', 'ew'].includes(filter.op) || typeof filter.value !== 'string') return false;
       const operand = context.operand(filter.path);
       if (operand?.type !== 'text' || operand.caseExact || !operand.searched) return false;
-      return searchTerm(filter.value.toLowerCase()) !== null;
+      const term = searchTerm(filter.value.toLowerCase());
+      return term !== null && context.searchIndexReads?.(term) !== false;
     }
     default:
       return false;
@@ -402,6 +406,7 @@ function narrowed(context: FilterContext, operand: Operand, op: string, wanted: 
   }
   const term = searchTerm(wanted);
   if (!('searched' in operand) || !operand.searched || !context.searchDocumentHolds || term === null) return test;
+  if (context.searchIndexReads?.(term) === false) return test;
   return sql<boolean>`(${context.searchDocumentHolds(term)} and ${test})`;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchRanges, UNSPACED_LETTER } from '../../shared/search-text.js';
-import { searchForm, termForm } from './form.js';
+import { searchForm, termForm, trigramReadable } from './form.js';
 
 describe('search form', () => {
   it('keeps letters, digits and spaces, writes a space after every other character, and before unspaced letters', () => {
@@ -11,6 +11,8 @@ describe('search form', () => {
     }
     expect(searchForm('o.brien@north-wind.com')).toBe('o. brien@ north- wind. com');
     expect(searchForm('иванов 小明 𠀋x สม')).toBe('иванов  小 明  𠀋x  ส ม');
+    // The punctuation of those scripts is a separator like any other: a word starts after it.
+    expect(searchForm('๏john。ann')).toBe('๏ john。 ann');
   });
 
   it('keeps substrings: a term occurs in a text exactly where its form occurs in the text’s form', () => {
@@ -49,5 +51,12 @@ describe('search form', () => {
     expect(matchRanges('(212) 555-0199', ['55'])).toEqual([[6, 8]]);
     expect(matchRanges('𠀋jo jo', ['jo'])).toEqual([[5, 7]]);
     expect(matchRanges('王小明', ['小明'])).toEqual([[1, 3]]);
+  });
+
+  it('sends PostgreSQL to the trigram index only with a form pg_trgm takes a trigram from', () => {
+    for (const form of [' jo', ' 王', ' 小 明', 'abc', 'ab. ', 'a. river', '@ north']) {
+      expect(trigramReadable(form), form).toBe(true);
+    }
+    for (const form of ['a. ', '. . ', '@ ', 'ab', 'j']) expect(trigramReadable(form), form).toBe(false);
   });
 });

@@ -34,3 +34,14 @@ export function formLength(form: string): number {
   for (const _ of form) n++;
   return n;
 }
+
+/**
+ * Whether PostgreSQL's pg_trgm takes a trigram from LIKE '%form%', which it does from the words (runs of letters and
+ * digits) of the pattern: one of three characters, or one after a space or separator (` jo`: `  j` and ` jo`; ` 王`:
+ * `  王`), or one of two before one. Otherwise it would read the whole index (`a. `, `. . `), and rows are tested
+ * instead. (pg_trgm tells letters by the database's character type, which must be a UTF-8 one: see operations.)
+ */
+const TRIGRAM_READABLE = /[\p{L}\p{N}]{3}|[^\p{L}\p{N}][\p{L}\p{N}]|[\p{L}\p{N}]{2}[^\p{L}\p{N}]/u;
+export function trigramReadable(form: string): boolean {
+  return TRIGRAM_READABLE.test(form);
+}

@@ -24,7 +24,7 @@ import {
   type Value,
   type Window,
 } from './contract.js';
-import { termForm } from './form.js';
+import { termForm, trigramReadable } from './form.js';
 import { nextWindowRows, walkWindow } from './order.js';
 import { AccountSamples } from './postgres-sample.js';
 
@@ -34,17 +34,6 @@ import { AccountSamples } from './postgres-sample.js';
  * else it reads the trigram index. Walking tests a row in about half a microsecond.
  */
 const DENSE_MARGIN = 1.2;
-
-/**
- * Whether pg_trgm takes a trigram from LIKE '%form%', which it does from the words (runs of letters and digits) of the
- * pattern: one of three characters, one of two beside a space or separator (` jo`: `  j`, ` jo`), or one alone between
- * two (` 小 `). Otherwise it would read the whole index (`a. `, `..`), and the rows are tested instead.
- */
-const TRIGRAM_READABLE =
-  /[\p{L}\p{N}]{3}|[^\p{L}\p{N}][\p{L}\p{N}]{1,2}[^\p{L}\p{N}]|[^\p{L}\p{N}][\p{L}\p{N}]{2}|[\p{L}\p{N}]{2}[^\p{L}\p{N}]/u;
-function trigramReadable(form: string): boolean {
-  return TRIGRAM_READABLE.test(form);
-}
 
 /** What a search's scope tells its window plan. */
 interface PostgresScope extends Scope {

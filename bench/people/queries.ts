@@ -2,6 +2,7 @@
 // part of a surname or first name, a bit of an email, phone digits without separators, a department, a few terms at
 // once, and typos that match nobody. A share is typed on a plain keyboard ("muller" for Müller, "odegard" for Ødegård).
 import type { BulkUser } from '../../server/services/user-bulk-insert.js';
+import { isWordStartTerm } from '../../shared/search-text.js';
 import { random } from '../data.js';
 import { searchFold } from './fold.js';
 
@@ -56,18 +57,16 @@ export function searchDocument(user: BulkUser): string {
   return `${searchFold(fields.filter(Boolean).join(' '))} ${(user.phone ?? '').replace(/\D/g, '')}`;
 }
 
-const TWO_LETTERS = /^[\p{L}\p{N}]{2}$/u;
-
 /**
  * Whether every term of `text` occurs in the user's folded fields (what the directory search promises): two letters
- * or digits at the start of a word, longer terms anywhere.
+ * or digits at the start of a word (but in scripts without word spaces, see isWordStartTerm), longer terms anywhere.
  */
 export function matchesDocument(document: string, text: string): boolean {
   return searchFold(text)
     .split(/\s+/)
     .filter(Boolean)
     .every((term) =>
-      TWO_LETTERS.test(term) ? new RegExp(`(^|[^\\p{L}\\p{N}])${term}`, 'u').test(document) : document.includes(term),
+      isWordStartTerm(term) ? new RegExp(`(^|[^\\p{L}\\p{N}])${term}`, 'u').test(document) : document.includes(term),
     );
 }
 

@@ -234,17 +234,11 @@ export class UserList {
       departmentMatches: async () => {
         if (sets.length > 0 || terms.length === 0) return 0;
         const forms = terms.map(termForm);
-        const rows = await facets
-          .reduce(
-            (q, { column, op, value }) => q.where(column, op, value as never),
-            this.db
-              .selectFrom('user_facets')
-              .select('department')
-              .select((eb) => eb.fn.sum<number>('n').as('n'))
-              .where('account_id', '=', accountId)
-              .where('department', '<>', '')
-              .groupBy('department'),
-          )
+        const rows = await this.keptFacets(accountId, facets)
+          .select('department')
+          .select((eb) => eb.fn.sum<number>('n').as('n'))
+          .where('department', '<>', '')
+          .groupBy('department')
           .execute();
         let held = 0;
         for (const row of rows) {
@@ -406,16 +400,18 @@ export class UserList {
 
   /** The account's users the row filters keep, from its counts by facet. */
   private async facetCount(accountId: number, facets: FacetTest[]): Promise<number> {
-    const row = await facets
-      .reduce(
-        (q, { column, op, value }) => q.where(column, op, value as never),
-        this.db
-          .selectFrom('user_facets')
-          .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
-          .where('account_id', '=', accountId),
-      )
+    const row = await this.keptFacets(accountId, facets)
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), sql.lit(0)).as('n'))
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /** The account's counts by facet that the row filters keep. */
+  private keptFacets(accountId: number, facets: FacetTest[]) {
+    return facets.reduce(
+      (q, { column, op, value }) => q.where(column, op, value as never),
+      this.db.selectFrom('user_facets').where('account_id', '=', accountId),
+    );
   }
 
   async facets(actor: Actor) {

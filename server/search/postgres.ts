@@ -71,8 +71,8 @@ export class PostgresSearch implements SearchAdapter {
 
   /**
    * Row-level test that a folded term occurs in a user's search document (its form, see termForm). `indexed` asks for
-   * the form the trigram index serves, LIKE '%form%' (for a form of three characters or more: two letters are a
-   * space and the letters). Rows read from a sort index are tested with a plain (far cheaper) strpos.
+   * the form the trigram index serves, LIKE '%form%' (for a form pg_trgm takes a trigram from, see trigramReadable:
+   * two letters are a space and the letters). Rows read from a sort index are tested with a plain (far cheaper) strpos.
    */
   private termMatches(folded: string, indexed: boolean): RawBuilder<boolean> {
     const form = termForm(folded);
@@ -122,7 +122,7 @@ export class PostgresSearch implements SearchAdapter {
   async search({ restriction, scanned }: SearchRequest): Promise<PostgresScope> {
     const { accountId, terms, facets, sets, where, filters, inSets, countAtMost, countUpTo, departmentMatches } =
       restriction;
-    // No index narrows a single letter: walk the sort index, testing each row.
+    // No term the index can read (a single letter, `a.`): walk the sort index, testing each row.
     if (!terms.some((term) => trigramReadable(termForm(term)))) return scanned;
     const cap = this.countCap;
     /**

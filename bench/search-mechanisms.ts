@@ -75,6 +75,7 @@ const VARIANTS: Record<
   // A count still stops at once when the window alone passed the cap.
   'no walking on to count': { tuning: { denseCountBudget: 0 } },
   'no totals from the departments': { tuning: { departmentTotals: false }, dialect: 'postgres' },
+  'no word-start table': { tuning: { wordStartTable: false }, dialect: 'postgres' },
 };
 
 async function seeded(handle: DatabaseHandle): Promise<number> {

@@ -41,6 +41,8 @@ export interface SearchTuning {
   nextWindows?: boolean;
   /** PostgreSQL: a total past the cap is proven from the departments' counts when they suffice (on unless false). */
   departmentTotals?: boolean;
+  /** PostgreSQL: a search of one two-letter term reads its page and total from the word-start table (on unless false). */
+  wordStartTable?: boolean;
 }
 
 export const DEFAULT_TUNING: SearchTuning = {

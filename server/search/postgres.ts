@@ -2,9 +2,11 @@
 // too (INCLUDE search_doc), so a walk in name order tests rows from the index alone. Reading the trigram index costs as
 // much as its posting lists for the terms are long, whatever the page, so a search first walks a window of the name
 // index, walks on past it when its account's sample estimates where the page ends, and sorts the index's candidates
-// only past that; a search the sample says is sparse sorts them at once. Totals are exact up to a cap of 1,000.
+// only past that; a search the sample says is sparse sorts them at once. A search of one two-letter term reads its
+// page in name order, and its total, from the word-start table instead. Totals are exact up to a cap of 1,000.
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { POSTGRES_COUNT_CAP } from '../../shared/constants.js';
+import { isWordStartTerm } from '../../shared/search-text.js';
 import type { Database } from '../db/schema/index.js';
 import { containsLike, idIn } from '../db/sql-helpers.js';
 import { trigramPart } from '../db/user-index.js';
@@ -49,6 +51,16 @@ interface PostgresScope extends Scope {
   sparseShare?: number;
   /** How many users the sample says the search matches (without row filters, whose columns the name index lacks). */
   estimated?: number;
+  /** The account and the search's one term, when the word-start table answers it in name order (see wordStartPage). */
+  wordStart?: { accountId: number; start: string };
+}
+
+/**
+ * Whether the word-start table (migration 0028) holds every match of a search of this one folded term: two letters at
+ * the start of a word, the first of them not an ASCII digit (the table leaves those out).
+ */
+export function inWordStartTable(folded: string): boolean {
+  return isWordStartTerm(folded) && !/^[0-9]/.test(folded);
 }
 
 export class PostgresSearch implements SearchAdapter {
@@ -172,7 +184,7 @@ export class PostgresSearch implements SearchAdapter {
       if (filled && (await walkedBeyondCap(known))) return { count: cap, exact: false };
       return countUpTo(inCandidates(db.selectFrom('users')));
     };
-    return {
+    const scope: PostgresScope = {
       where,
       filters,
       plan: 'window',
@@ -190,6 +202,72 @@ export class PostgresSearch implements SearchAdapter {
       // does not hold, a walk would read rows from the table, so it walks on as without an estimate.
       estimated: facets.length === 0 ? estimate?.matches : undefined,
     };
+    // One two-letter term and no filters: its matches are exactly the users with that word start, so the table gives
+    // the name order's page (see window) and, whatever the sort, the total (exact up to the cap).
+    const [only] = terms;
+    if (
+      this.tuning.wordStartTable === false ||
+      terms.length !== 1 ||
+      only === undefined ||
+      !inWordStartTable(only) ||
+      facets.length > 0 ||
+      sets.length > 0
+    )
+      return scope;
+    const wordStart = { accountId, start: only };
+    return {
+      ...scope,
+      wordStart,
+      total: async () => {
+        const row = await db
+          .selectFrom(
+            this.wordStarts(wordStart)
+              .select(sql.lit(1).as('one'))
+              .limit(cap + 1)
+              .as('rows'),
+          )
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        return restriction.upToCap(Number(row.n));
+      },
+    };
+  }
+
+  /** The users with a word start, in the word-start table's primary key order (account, start, name key, id). */
+  private wordStarts({ accountId, start }: { accountId: number; start: string }) {
+    return this.db
+      .selectFrom('user_word_starts as w')
+      .where('w.account_id', '=', accountId)
+      .where('w.start', '=', start);
+  }
+
+  /**
+   * The page of a search the word-start table answers, in name order: the first `n` of its users past `after`, read
+   * from one range of the table's primary key (their rows joined to the few ids).
+   */
+  private async wordStartPage(
+    { walk }: PageReader,
+    wordStart: { accountId: number; start: string },
+    after: Value[] | null,
+    n: number,
+  ): Promise<UserRow[]> {
+    let users = this.wordStarts(wordStart);
+    if (after) {
+      users = users.where((eb) =>
+        eb(
+          eb.refTuple('w.name_key', 'w.user_id'),
+          walk === 'asc' ? '>' : '<',
+          eb.tuple(after[0] as string, after[1] as number),
+        ),
+      );
+    }
+    return (await users
+      .innerJoin('users', 'users.id', 'w.user_id')
+      .selectAll('users')
+      .orderBy('w.name_key', walk)
+      .orderBy('w.user_id', walk)
+      .limit(n)
+      .execute()) as UserRow[];
   }
 
   /**
@@ -199,7 +277,10 @@ export class PostgresSearch implements SearchAdapter {
    */
   async window(reader: PageReader, after: Value[] | null, n: number): Promise<Fetched> {
     const { scope, columns, walk } = reader;
-    const { hitTest: test, sparseShare, estimated } = scope as PostgresScope;
+    const { hitTest: test, sparseShare, estimated, wordStart } = scope as PostgresScope;
+    if (wordStart && columns[0] === 'name_key') {
+      return { rows: await this.wordStartPage(reader, wordStart, after, n), filled: false };
+    }
     const firstWindow = this.tuning.walkWindow;
     if (sparseShare !== undefined && sparseShare * firstWindow < n) {
       const sorted = await this.sortedCandidates(reader, after, n);

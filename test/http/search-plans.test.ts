@@ -96,6 +96,14 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
       walkedPerSorted: 0.05,
     });
     await directories.sampledShortWalk.readSearchSample(accountId);
+    // PostgreSQL: a search of one two-letter term without filters reads its page and total from the word-start table
+    // in every directory above but this one (and the scanned one, which reads no index).
+    directories.noWordStarts = new UserDirectory(database, audit, now, {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 7,
+      wordStartTable: false,
+    });
   });
   afterAll(() => h.close());
 
@@ -116,6 +124,10 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
     'ou',
     'mu',
     'sa smi',
+    'ho',
+    'lu',
+    'os',
+    '4y',
   ];
   it('tests every user of an account of at most scanUsers users instead of reading the search index', async () => {
     const { total: users } = await h.ctx.users.facets(actor);
@@ -184,6 +196,7 @@ describe.each(DIALECTS)('search plans agree (%s)', (dialect) => {
           expect(pages.sampled, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.sampledDense, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
           expect(pages.sampledShortWalk, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
+          expect(pages.noWordStarts, `${q} ${sort} ${order} ${status}`).toEqual(pages.candidates);
         }
       }
     }
@@ -426,7 +439,15 @@ describe('search estimates (postgres)', () => {
 
   it('walks on past its window over rows in proportion to the estimated matches, then sorts past the walk', async () => {
     const { plans, spy } = recordPlans();
-    const tuning = { scanUsers: 0, selectiveCandidates: 0, walkWindow: 50, sparseMatches: 0, sampleMinUsers: 1 };
+    // Without the word-start table, which would answer a search of one two-letter term.
+    const tuning = {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 50,
+      sparseMatches: 0,
+      sampleMinUsers: 1,
+      wordStartTable: false,
+    };
     const pages: string[][] = [];
     // "sm": Smokey Abbott in the first window, then the 30 Smiths past 870 Joneses. Four rows per estimated match (124)
     // stop short of them, forty (1,240) reach them.
@@ -446,6 +467,43 @@ describe('search estimates (postgres)', () => {
     spy.mockRestore();
     expect(pages[0]).toEqual(pages[1]);
     expect(pages[0]).toHaveLength(5);
+  });
+
+  // The same search with the word-start table: one range of it in name order, no window, walk or sort of candidates;
+  // with a filter, or beside another term, the table is not read.
+  it('reads a search of one two-letter term from the word-start table', async () => {
+    const { plans, spy } = recordPlans();
+    const directory = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 50,
+      sampleMinUsers: 1,
+    });
+    await directory.readSearchSample(accountId);
+    const withoutTable = new UserDirectory(h.ctx.database, h.ctx.audit, () => new Date(), {
+      scanUsers: 0,
+      selectiveCandidates: 0,
+      walkWindow: 50,
+      wordStartTable: false,
+    });
+    const target = PostgresSearch.prototype as unknown as Record<'wordStartPage', (...args: unknown[]) => unknown>;
+    const ranges = vi.spyOn(target, 'wordStartPage');
+    const pages = async (from: UserDirectory) => {
+      const first = await from.list(actor, { q: 'sm', limit: 5 });
+      const next = await from.list(actor, { q: 'sm', limit: 5, cursor: first.nextCursor ?? undefined });
+      const last = await from.list(actor, { q: 'sm', limit: 5, last: true });
+      return [first, next, last].map((page) => [page.items.map((user) => user.username), page.total, page.totalExact]);
+    };
+    const read = await pages(directory);
+    expect([ranges.mock.calls.length, plans]).toEqual([3, []]);
+    expect(read[0]).toEqual([['abbott', 's0', 's3', 's6', 's9'], 31, true]);
+    expect(read).toEqual(await pages(withoutTable));
+    ranges.mockClear();
+    await directory.list(actor, { q: 'sm', limit: 5, department: 'Sales' });
+    await directory.list(actor, { q: 'sm jones', limit: 5 });
+    expect(ranges.mock.calls.length).toBe(0);
+    ranges.mockRestore();
+    spy.mockRestore();
   });
 
   // A sample read before the account changed estimates wrongly (none of the users added since, as many as ever of

@@ -28,6 +28,7 @@ import * as m0024 from './0024-drop-name-tiers.js';
 import * as m0025 from './0025-enabling-clears-sync-mark.js';
 import * as m0026 from './0026-trigram-index-parts.js';
 import * as m0027 from './0027-search-word-starts.js';
+import * as m0028 from './0028-word-start-table.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations do not know today's schema.
 type Step = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -60,4 +61,5 @@ export const migrations: Record<string, { up: Step; down: Step }> = {
   '0025-enabling-clears-sync-mark': m0025,
   '0026-trigram-index-parts': m0026,
   '0027-search-word-starts': m0027,
+  '0028-word-start-table': m0028,
 };

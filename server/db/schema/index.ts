@@ -35,7 +35,13 @@ import type { ScimTokensTable } from './scim-tokens.js';
 import type { SessionsTable } from './sessions.js';
 import type { SignInThrottleTable } from './sign-in-throttle.js';
 import type { UserAppSettingsTable } from './user-app-settings.js';
-import type { UserCredentialsTable, UserFacetPendingTable, UserFacetsTable, UsersTable } from './users.js';
+import type {
+  UserCredentialsTable,
+  UserFacetPendingTable,
+  UserFacetsTable,
+  UsersTable,
+  UserWordStartsTable,
+} from './users.js';
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from './webhooks.js';
 
 export interface Database {
@@ -44,6 +50,7 @@ export interface Database {
   user_credentials: UserCredentialsTable;
   user_facets: UserFacetsTable;
   user_facet_pending: UserFacetPendingTable;
+  user_word_starts: UserWordStartsTable;
   sessions: SessionsTable;
   sign_in_throttle: SignInThrottleTable;
   audit_events: AuditEventsTable;

@@ -78,6 +78,17 @@ export interface UserFacetsTable {
   n: number;
 }
 
+/**
+ * PostgreSQL only: the first two letters of every word of each user's search document (but words that start with an
+ * ASCII digit), in name order, kept by triggers (migration 0028).
+ */
+export interface UserWordStartsTable {
+  account_id: number;
+  start: string;
+  name_key: string;
+  user_id: number;
+}
+
 /** PostgreSQL only: facet counts a transaction adds when it commits (migration 0018). */
 export interface UserFacetPendingTable extends UserFacetsTable {
   id: Generated<number>;

@@ -39,15 +39,20 @@ export interface Me {
   account: { id: number; name: string };
 }
 
+/** Whether an account that requires (or not) a second factor of its admins requires one of this user (or the owner). */
+export function otpRequiredOf(user: Pick<UserRow, 'access_type' | 'is_owner'>, requireAdminOtp: boolean): boolean {
+  return requireAdminOtp && (user.access_type === 'admin' || user.is_owner === 1);
+}
+
 /** Whether the account requires a second factor of this user (admins and the owner, when it is on). */
 export async function otpRequiredFor(db: Db, user: Pick<UserRow, 'account_id' | 'access_type' | 'is_owner'>) {
-  if (user.access_type !== 'admin' && user.is_owner !== 1) return false;
+  if (!otpRequiredOf(user, true)) return false;
   const row = await db
     .selectFrom('account_security')
     .select('require_admin_otp')
     .where('account_id', '=', user.account_id)
     .executeTakeFirst();
-  return row?.require_admin_otp === 1;
+  return otpRequiredOf(user, row?.require_admin_otp === 1);
 }
 
 export class OneTimeCodes {

@@ -21,9 +21,12 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
       select distinct left(word, 2) from unnest(string_to_array(doc, ' ')) word
       where char_length(word) >= 2 and ascii(word) not between 48 and 57 and strpos(left(word, 2), E'\n') = 0
     $$`.execute(db);
+  // Writes to users wait until the migration commits (reads go on): a user written while the table is filled would
+  // be missing from it, or kept under an old name, as the triggers come only after the fill.
+  await sql`lock table users in share row exclusive mode`.execute(db);
   await sql`create table user_word_starts (
       account_id integer not null,
-      start text not null,
+      start text collate "C" not null,
       name_key text collate "C" not null,
       user_id integer not null
     )`.execute(db);
@@ -45,7 +48,8 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
         and start = any(array(select user_word_starts_of(old.search_doc)));
       if tg_op = 'UPDATE' then
         insert into user_word_starts (account_id, start, name_key, user_id)
-          select new.account_id, s, new.name_key, new.id from user_word_starts_of(new.search_doc) s;
+          select new.account_id, s, new.name_key, new.id from user_word_starts_of(new.search_doc) s
+          on conflict do nothing;
       end if;
       return null;
     end $$`.execute(db);

@@ -11,6 +11,8 @@ export type Column = keyof Database['users'] & string;
 export type Value = string | number;
 export type Order = 'asc' | 'desc';
 export type UsersQuery = SelectQueryBuilder<Database, 'users', object>;
+/** A query of any of the schema's tables, whose rows a count counts. */
+export type CountedQuery = SelectQueryBuilder<Database, keyof Database, object>;
 
 /**
  * How a search's terms use the PostgreSQL trigram index. 'rows': not at all (rows read from a sort index are tested
@@ -101,9 +103,9 @@ export interface Restriction {
   /** Every filter and every term. */
   where(q: UsersQuery, options?: WhereOptions): UsersQuery;
   /** The query's rows, counted no further than `limit`. */
-  countAtMost(query: UsersQuery, limit: number): Promise<number>;
+  countAtMost(query: CountedQuery, limit: number): Promise<number>;
   /** The query's rows counted no further than the cap: past it, "at least" the cap. */
-  countUpTo(query: UsersQuery): Promise<Total>;
+  countUpTo(query: CountedQuery): Promise<Total>;
   /** A count as a total: exact up to the cap, "at least" the cap past it. */
   upToCap(count: number): Total;
   /**

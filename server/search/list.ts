@@ -19,6 +19,7 @@ import {
 } from '../services/user-presenter.js';
 import {
   type Column,
+  type CountedQuery,
   DEFAULT_TUNING,
   type FacetTest,
   type Fetched,
@@ -211,7 +212,7 @@ export class UserList {
     const inSets = <Q extends UsersQuery>(q: Q, except?: MemberSet) =>
       sets.reduce((out, set) => (set === except ? out : (out.where(set.test) as Q)), q);
     const cap = this.search.countCap;
-    const countAtMost = (query: UsersQuery, limit: number) =>
+    const countAtMost = (query: CountedQuery, limit: number) =>
       this.countRows(query.select(sql.lit(1).as('one')).limit(limit));
     const upToCap = (count: number) => (count > cap ? { count: cap, exact: false } : { count, exact: true });
     return {
@@ -390,7 +391,7 @@ export class UserList {
     };
   }
 
-  private async countRows(q: SelectQueryBuilder<Database, keyof Database, object>): Promise<number> {
+  private async countRows(q: CountedQuery): Promise<number> {
     const row = await this.db
       .selectFrom(q.as('rows'))
       .select((eb) => eb.fn.countAll<number>().as('n'))

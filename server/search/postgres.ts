@@ -219,27 +219,16 @@ export class PostgresSearch implements SearchAdapter {
     return {
       ...scope,
       wordStart,
-      total: async () => {
-        const row = await db
-          .selectFrom(
-            this.wordStarts(wordStart)
-              .select(sql.lit(1).as('one'))
-              .limit(cap + 1)
-              .as('rows'),
-          )
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow();
-        return restriction.upToCap(Number(row.n));
-      },
+      total: () => restriction.countUpTo(this.wordStarts(wordStart)),
     };
   }
 
   /** The users with a word start, in the word-start table's primary key order (account, start, name key, id). */
   private wordStarts({ accountId, start }: { accountId: number; start: string }) {
     return this.db
-      .selectFrom('user_word_starts as w')
-      .where('w.account_id', '=', accountId)
-      .where('w.start', '=', start);
+      .selectFrom('user_word_starts')
+      .where('user_word_starts.account_id', '=', accountId)
+      .where('user_word_starts.start', '=', start);
   }
 
   /**
@@ -256,18 +245,18 @@ export class PostgresSearch implements SearchAdapter {
     if (after) {
       users = users.where((eb) =>
         eb(
-          eb.refTuple('w.name_key', 'w.user_id'),
+          eb.refTuple('user_word_starts.name_key', 'user_word_starts.user_id'),
           walk === 'asc' ? '>' : '<',
           eb.tuple(after[0] as string, after[1] as number),
         ),
       );
     }
     return (await users
-      .innerJoin('users', 'users.id', 'w.user_id')
+      .innerJoin('users', 'users.id', 'user_word_starts.user_id')
       .where('users.account_id', '=', wordStart.accountId)
       .selectAll('users')
-      .orderBy('w.name_key', walk)
-      .orderBy('w.user_id', walk)
+      .orderBy('user_word_starts.name_key', walk)
+      .orderBy('user_word_starts.user_id', walk)
       .limit(n)
       .execute()) as UserRow[];
   }

@@ -42,7 +42,8 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
     end $$`.execute(db);
   await sql`create trigger users_word_starts_insert after insert on users
     referencing new table as inserted for each statement execute function user_word_starts_insert()`.execute(db);
-  await sql`create function user_word_starts_delete() returns trigger language plpgsql as $$
+  // A user's old rows go (an update or a delete), and an update's new ones come.
+  await sql`create function user_word_starts_replace() returns trigger language plpgsql as $$
     begin
       delete from user_word_starts where account_id = old.account_id and name_key = old.name_key and user_id = old.id
         and start = any(array(select user_word_starts_of(old.search_doc)));
@@ -56,9 +57,9 @@ export async function up(db: Db, dialect: Dialect): Promise<void> {
   await sql`create trigger users_word_starts_update after update of search_doc, name_key, account_id on users
     for each row when (old.search_doc is distinct from new.search_doc or old.name_key is distinct from new.name_key
       or old.account_id is distinct from new.account_id)
-    execute function user_word_starts_delete()`.execute(db);
+    execute function user_word_starts_replace()`.execute(db);
   await sql`create trigger users_word_starts_delete after delete on users
-    for each row execute function user_word_starts_delete()`.execute(db);
+    for each row execute function user_word_starts_replace()`.execute(db);
   await sql`analyze user_word_starts`.execute(db);
 }
 
@@ -67,7 +68,7 @@ export async function down(db: Db, dialect: Dialect): Promise<void> {
   await sql`drop trigger users_word_starts_delete on users`.execute(db);
   await sql`drop trigger users_word_starts_update on users`.execute(db);
   await sql`drop trigger users_word_starts_insert on users`.execute(db);
-  await sql`drop function user_word_starts_delete()`.execute(db);
+  await sql`drop function user_word_starts_replace()`.execute(db);
   await sql`drop function user_word_starts_insert()`.execute(db);
   await sql`drop table user_word_starts`.execute(db);
   await sql`drop function user_word_starts_of(text)`.execute(db);

@@ -84,6 +84,7 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
     addressLimit: config.signInAddressLimit,
   });
   auth.directoryTimeoutMs = config.directoryTimeoutMs;
+  auth.queryPrepared = database.queryPrepared;
   auth.codes = otp;
   users.onPasswordSet = (trx, user) => signInLinks.noticePasswordChanged(trx, user);
   auth.onPasswordChanged = async (trx, userId) => {

@@ -62,6 +62,12 @@ const WARM_TABLES = [
 ];
 const WARM_QUERY = `select ${WARM_TABLES.map((table) => `(select 1 from ${table} limit 0)`).join(', ')}`;
 
+/** PostgreSQL's refusal of a prepared statement whose result's columns a schema change altered. */
+function isChangedResultType(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === '0A000' && /cached plan must not change result type/.test(message ?? '');
+}
+
 export function openDatabase(
   url: string,
   options: {
@@ -82,8 +88,23 @@ export function openDatabase(
     // An idle connection the server drops (a restart, a failover) must not crash the process: the pool replaces it.
     pool.on('error', (error) => console.error(`[roster] an idle PostgreSQL connection closed: ${error.message}`));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    const queryPrepared = async <R>(name: string, query: CompiledQuery) =>
-      (await pool.query({ name, text: query.sql, values: [...query.parameters] })).rows as R[];
+    // A statement's name gets a new number when a change to the schema (another server's migration) changed the
+    // columns it returns (`users.*`): PostgreSQL then refuses the one each connection prepared, so it is prepared anew.
+    const renamed = new Map<string, number>();
+    const queryPrepared = async <R>(name: string, query: CompiledQuery): Promise<R[]> => {
+      const run = async () => {
+        const turn = renamed.get(name);
+        const named = turn === undefined ? name : `${name}_${turn}`;
+        return (await pool.query({ name: named, text: query.sql, values: [...query.parameters] })).rows as R[];
+      };
+      try {
+        return await run();
+      } catch (error) {
+        if (!isChangedResultType(error)) throw error;
+        renamed.set(name, (renamed.get(name) ?? 0) + 1);
+        return run();
+      }
+    };
     const warm = async () => {
       const clients = await Promise.all(Array.from({ length: size }, () => pool.connect()));
       // A connection's first query of a table reads the table's and its indexes' descriptions from the catalog (a

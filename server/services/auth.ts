@@ -1,8 +1,8 @@
 // Password sign-in, console sessions (cookie token + CSRF token) and password changes.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { CompiledQuery, type InferResult, type Transaction } from 'kysely';
 import { REQUIRED_ACTIONS, type RequiredAction } from '../../shared/constants.js';
-import type { Db } from '../db/index.js';
+import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
 import { writerHeld } from '../db/write-lock.js';
 import { AppError, RateLimited, unauthenticated } from '../errors.js';
@@ -102,6 +102,29 @@ export function signInRefusal(user: UserRow, now: Date, method: SignInMethod = '
   return null;
 }
 
+/** A session with its user, its account's name and the account's second-factor rule (see Auth.session). */
+function sessionQuery(db: Db, id: string) {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+    .leftJoin('account_security', 'account_security.account_id', 'sessions.account_id')
+    .selectAll('users')
+    .select([
+      'sessions.id as session_id',
+      'sessions.csrf_token',
+      'sessions.expires_at as session_expires_at',
+      'sessions.last_seen_at',
+      'sessions.pending_step',
+      'accounts.slug as account_slug',
+      'accounts.name as account_name',
+      'account_security.require_admin_otp',
+    ])
+    .where('sessions.id', '=', id);
+}
+
+type SessionRow = InferResult<ReturnType<typeof sessionQuery>>[number];
+
 export class Auth {
   /** Within the transaction of one's own password change: the user is told by mail (wired by the context). */
   onPasswordChanged: ((trx: Transaction<Database>, userId: number) => Promise<unknown>) | null = null;
@@ -112,6 +135,14 @@ export class Auth {
   private readonly throttle: Throttle;
   /** How long a directory may take to check a synced user's password (set by the context). */
   directoryTimeoutMs = 5_000;
+  /**
+   * Runs the session lookup, which every signed-in request makes, as a named statement (set by the context: see
+   * DatabaseHandle.queryPrepared); an ordinary query otherwise.
+   */
+  queryPrepared: DatabaseHandle['queryPrepared'] = async <R>(_name: string, query: CompiledQuery) =>
+    (await this.db.executeQuery<R>(query)).rows;
+  /** The session lookup's SQL, built once (building costs more than planning it): its one parameter is the id. */
+  private sessionSql: string | null = null;
 
   constructor(
     private readonly db: Db,
@@ -425,24 +456,10 @@ export class Auth {
   async session(token: string | undefined): Promise<SessionInfo | null> {
     if (!token || token.length > 200) return null;
     // The account's second-factor rule in the same query (see requiredActionsOf): one round trip for every request.
-    const row = await this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
-      .leftJoin('account_security', 'account_security.account_id', 'sessions.account_id')
-      .selectAll('users')
-      .select([
-        'sessions.id as session_id',
-        'sessions.csrf_token',
-        'sessions.expires_at as session_expires_at',
-        'sessions.last_seen_at',
-        'sessions.pending_step',
-        'accounts.slug as account_slug',
-        'accounts.name as account_name',
-        'account_security.require_admin_otp',
-      ])
-      .where('sessions.id', '=', sha256(token))
-      .executeTakeFirst();
+    const [row] = await this.queryPrepared<SessionRow>(
+      'roster_session',
+      CompiledQuery.raw((this.sessionSql ??= this.sessionLookup()), [sha256(token)]),
+    );
     if (!row) return null;
     const now = this.now();
     const user = row as unknown as UserRow;
@@ -476,6 +493,13 @@ export class Auth {
       requiredActions: await this.requiredActionsOf(user, row.require_admin_otp === 1),
       pendingStep: row.pending_step === 'otp' ? 'otp' : null,
     };
+  }
+
+  /** The session lookup's SQL, whose one parameter is the session id (the token's hash). */
+  private sessionLookup(): string {
+    const compiled = sessionQuery(this.db, '').compile();
+    if (compiled.parameters.length !== 1) throw new Error('the session lookup must have one parameter, the session id');
+    return compiled.sql;
   }
 
   /**

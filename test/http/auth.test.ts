@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { createHarness, type Harness, PASSWORD } from '../support/harness.js';
@@ -133,5 +134,18 @@ describe.each(DIALECTS)('sign-in and sessions (%s)', (dialect) => {
     expect((await owner.get('/session')).status).toBe(200);
     h.clock.advance(12 * 3600_000 + 1);
     expect((await owner.get('/session')).status).toBe(401);
+  });
+
+  it("finds sessions after another server's migration changed the users table (a statement prepared before)", async () => {
+    const { owner } = await h.newAccount();
+    // Every connection the requests used has prepared the session lookup, which returns every column of users.
+    for (let i = 0; i < 12; i++) expect((await owner.get('/session')).status).toBe(200);
+    await sql`alter table users add column migrated_meanwhile text`.execute(h.db);
+    try {
+      for (let i = 0; i < 12; i++) expect((await owner.get('/session')).body.user?.username).toBe('owner');
+    } finally {
+      await sql`alter table users drop column migrated_meanwhile`.execute(h.db);
+    }
+    for (let i = 0; i < 12; i++) expect((await owner.get('/session')).status).toBe(200);
   });
 });

@@ -458,7 +458,7 @@ export class Auth {
     // The account's second-factor rule in the same query (see requiredActionsOf): one round trip for every request.
     const [row] = await this.queryPrepared<SessionRow>(
       'roster_session',
-      CompiledQuery.raw((this.sessionSql ??= this.sessionLookup()), [sha256(token)]),
+      CompiledQuery.raw(this.sessionLookup(), [sha256(token)]),
     );
     if (!row) return null;
     const now = this.now();
@@ -497,9 +497,12 @@ export class Auth {
 
   /** The session lookup's SQL, whose one parameter is the session id (the token's hash). */
   private sessionLookup(): string {
-    const compiled = sessionQuery(this.db, '').compile();
-    if (compiled.parameters.length !== 1) throw new Error('the session lookup must have one parameter, the session id');
-    return compiled.sql;
+    if (this.sessionSql === null) {
+      const compiled = sessionQuery(this.db, '').compile();
+      if (compiled.parameters.length !== 1) throw new Error('the session lookup must have one parameter, its id');
+      this.sessionSql = compiled.sql;
+    }
+    return this.sessionSql;
   }
 
   /**

@@ -178,11 +178,10 @@ export class PostgresSearch implements SearchAdapter {
     // Users whose department alone holds every term (a department searched by name: `chat`, `escalations`) match
     // whatever else they hold: when the account's counts by department say they are more than the cap, the total is
     // "at least" the cap without reading users. Else the walk counts, and past it the trigram index's candidates are
-    // counted up to the cap. The departments are asked only when the account's sample, if it has one, estimates more
-    // matches than the cap: a search estimated below it is rarely past it, and the query would be spent.
-    const mayProve = this.tuning.departmentTotals !== false && (estimate === null || estimate.matches > cap);
+    // counted up to the cap.
     const total = async (filled?: boolean, known?: Stretch) => {
-      if (mayProve && (await departmentMatches()) > cap) return { count: cap, exact: false };
+      if (this.tuning.departmentTotals !== false && (await departmentMatches()) > cap)
+        return { count: cap, exact: false };
       if (filled && (await walkedBeyondCap(known))) return { count: cap, exact: false };
       return countUpTo(inCandidates(db.selectFrom('users')));
     };

@@ -31,8 +31,10 @@ export interface DatabaseHandle {
   /** SQLite: the turns at its writer lock, shared with a sync thread's connection (see SharedSqliteDriver). */
   writerTurns: Int32Array | null;
   /**
-   * Runs a hot statement under a fixed name: PostgreSQL parses and plans it once per connection (SQLite's statements
-   * are cached by text already).
+   * Runs a hot statement under a fixed name, on the pool (outside any transaction): PostgreSQL parses and plans it
+   * once per connection (SQLite's statements are cached by text already). When a schema change (another server's
+   * migration) changed the columns it returns, PostgreSQL refuses the statement each connection prepared before: it
+   * is then prepared again under the name with a number added.
    */
   queryPrepared<R>(name: string, query: CompiledQuery): Promise<R[]>;
   /** Opens the connections a serving process keeps (PostgreSQL), so the first burst of requests does not wait. */
@@ -62,10 +64,13 @@ const WARM_TABLES = [
 ];
 const WARM_QUERY = `select ${WARM_TABLES.map((table) => `(select 1 from ${table} limit 0)`).join(', ')}`;
 
-/** PostgreSQL's refusal of a prepared statement whose result's columns a schema change altered. */
+/**
+ * PostgreSQL's refusal of a prepared statement whose result's columns a schema change altered ("cached plan must not
+ * change result type"), known by the function that raises it, which servers do not translate as they do messages.
+ */
 function isChangedResultType(error: unknown): boolean {
-  const { code, message } = error as { code?: string; message?: string };
-  return code === '0A000' && /cached plan must not change result type/.test(message ?? '');
+  const { code, routine } = error as { code?: string; routine?: string };
+  return code === '0A000' && routine === 'RevalidateCachedQuery';
 }
 
 export function openDatabase(
@@ -90,19 +95,24 @@ export function openDatabase(
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     // A statement's name gets a new number when a change to the schema (another server's migration) changed the
     // columns it returns (`users.*`): PostgreSQL then refuses the one each connection prepared, so it is prepared anew.
+    // Only a refusal of the current name moves it on: the requests that were waiting for a connection with the old
+    // one when the schema changed all fail once, and must not each add a number (and a statement on every connection).
     const renamed = new Map<string, number>();
     const queryPrepared = async <R>(name: string, query: CompiledQuery): Promise<R[]> => {
-      const run = async () => {
-        const turn = renamed.get(name);
-        const named = turn === undefined ? name : `${name}_${turn}`;
+      const run = async (turn: number) => {
+        const named = turn === 0 ? name : `${name}_${turn}`;
         return (await pool.query({ name: named, text: query.sql, values: [...query.parameters] })).rows as R[];
       };
+      const turn = renamed.get(name) ?? 0;
       try {
-        return await run();
+        return await run(turn);
       } catch (error) {
         if (!isChangedResultType(error)) throw error;
-        renamed.set(name, (renamed.get(name) ?? 0) + 1);
-        return run();
+        if ((renamed.get(name) ?? 0) === turn) {
+          renamed.set(name, turn + 1);
+          console.error(`[roster] the database's schema changed: statement ${name} is prepared again`);
+        }
+        return run(renamed.get(name) ?? 0);
       }
     };
     const warm = async () => {

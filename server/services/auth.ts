@@ -1,6 +1,6 @@
 // Password sign-in, console sessions (cookie token + CSRF token) and password changes.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { CompiledQuery, type InferResult, type Transaction } from 'kysely';
+import type { CompiledQuery, InferResult, Transaction } from 'kysely';
 import { REQUIRED_ACTIONS, type RequiredAction } from '../../shared/constants.js';
 import type { DatabaseHandle, Db } from '../db/index.js';
 import type { Database } from '../db/schema/index.js';
@@ -141,8 +141,8 @@ export class Auth {
    */
   queryPrepared: DatabaseHandle['queryPrepared'] = async <R>(_name: string, query: CompiledQuery) =>
     (await this.db.executeQuery<R>(query)).rows;
-  /** The session lookup's SQL, built once (building costs more than planning it): its one parameter is the id. */
-  private sessionSql: string | null = null;
+  /** The session lookup, built once (building costs more than planning it; see sessionLookup). */
+  private sessionCompiled: CompiledQuery | null = null;
 
   constructor(
     private readonly db: Db,
@@ -456,10 +456,10 @@ export class Auth {
   async session(token: string | undefined): Promise<SessionInfo | null> {
     if (!token || token.length > 200) return null;
     // The account's second-factor rule in the same query (see requiredActionsOf): one round trip for every request.
-    const [row] = await this.queryPrepared<SessionRow>(
-      'roster_session',
-      CompiledQuery.raw(this.sessionLookup(), [sha256(token)]),
-    );
+    const [row] = await this.queryPrepared<SessionRow>('roster_session', {
+      ...this.sessionLookup(),
+      parameters: [sha256(token)],
+    });
     if (!row) return null;
     const now = this.now();
     const user = row as unknown as UserRow;
@@ -495,14 +495,14 @@ export class Auth {
     };
   }
 
-  /** The session lookup's SQL, whose one parameter is the session id (the token's hash). */
-  private sessionLookup(): string {
-    if (this.sessionSql === null) {
+  /** The session lookup, compiled, whose one parameter is the session id (the token's hash). */
+  private sessionLookup(): CompiledQuery {
+    if (this.sessionCompiled === null) {
       const compiled = sessionQuery(this.db, '').compile();
       if (compiled.parameters.length !== 1) throw new Error('the session lookup must have one parameter, its id');
-      this.sessionSql = compiled.sql;
+      this.sessionCompiled = compiled;
     }
-    return this.sessionSql;
+    return this.sessionCompiled;
   }
 
   /**

@@ -31,8 +31,8 @@ export interface DatabaseHandle {
   /** SQLite: the turns at its writer lock, shared with a sync thread's connection (see SharedSqliteDriver). */
   writerTurns: Int32Array | null;
   /**
-   * Runs a hot statement under a fixed name, on the pool (outside any transaction): PostgreSQL parses and plans it
-   * once per connection (SQLite's statements are cached by text already). When a schema change (another server's
+   * Runs a hot statement under a fixed name, on the pool (outside any transaction): PostgreSQL parses it once per
+   * connection, and plans it once after its first few runs (SQLite's statements are cached by text already). When a schema change (another server's
    * migration) changed the columns it returns, PostgreSQL refuses the statement each connection prepared before: it
    * is then prepared again under the name with a number added.
    */
@@ -97,11 +97,14 @@ export function openDatabase(
     // columns it returns (`users.*`): PostgreSQL then refuses the one each connection prepared, so it is prepared anew.
     // Only a refusal of the current name moves it on: the requests that were waiting for a connection with the old
     // one when the schema changed all fail once, and must not each add a number (and a statement on every connection).
+    // (One that waited through two changes fails.) The new name is in the statement's text too: a pooler that keeps
+    // prepared statements by their text (PgBouncer's transaction mode) would otherwise hand it the refused one.
     const renamed = new Map<string, number>();
     const queryPrepared = async <R>(name: string, query: CompiledQuery): Promise<R[]> => {
       const run = async (turn: number) => {
         const named = turn === 0 ? name : `${name}_${turn}`;
-        return (await pool.query({ name: named, text: query.sql, values: [...query.parameters] })).rows as R[];
+        const text = turn === 0 ? query.sql : `/* ${named} */ ${query.sql}`;
+        return (await pool.query({ name: named, text, values: [...query.parameters] })).rows as R[];
       };
       const turn = renamed.get(name) ?? 0;
       try {
@@ -118,7 +121,7 @@ export function openDatabase(
     const warm = async () => {
       const clients = await Promise.all(Array.from({ length: size }, () => pool.connect()));
       // A connection's first query of a table reads the table's and its indexes' descriptions from the catalog (a
-      // few milliseconds on the users table and its twenty indexes): each connection does that now, not a request.
+      // few milliseconds on the users table and its 35 indexes): each connection does that now, not a request.
       await Promise.all(clients.map((client) => client.query(WARM_QUERY)));
       for (const client of clients) client.release();
     };

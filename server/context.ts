@@ -78,13 +78,12 @@ export function createContext(config: Config, database: DatabaseHandle, clock: C
   const me = new MyAccount(database.db, audit, now, database.dialect);
   me.onEmailChanged = (trx, before, after) => signInLinks.noticeEmailChanged(trx, before, after);
   me.afterMailQueued = () => outbox.queued();
-  const auth = new Auth(database.db, audit, now, {
+  const auth = new Auth(database, audit, now, {
     attempts: config.lockoutAttempts,
     minutes: config.lockoutMinutes,
     addressLimit: config.signInAddressLimit,
   });
   auth.directoryTimeoutMs = config.directoryTimeoutMs;
-  auth.queryPrepared = database.queryPrepared;
   auth.codes = otp;
   users.onPasswordSet = (trx, user) => signInLinks.noticePasswordChanged(trx, user);
   auth.onPasswordChanged = async (trx, userId) => {

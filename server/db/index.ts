@@ -32,9 +32,9 @@ export interface DatabaseHandle {
   writerTurns: Int32Array | null;
   /**
    * Runs a hot statement under a fixed name, on the pool (outside any transaction): PostgreSQL parses it once per
-   * connection, and plans it once after its first few runs (SQLite's statements are cached by text already). When a schema change (another server's
-   * migration) changed the columns it returns, PostgreSQL refuses the statement each connection prepared before: it
-   * is then prepared again under the name with a number added.
+   * connection, and plans it once after its first few runs (SQLite's statements are cached by text already). When a
+   * schema change (another server's migration) changed the columns it returns, PostgreSQL refuses the statement each
+   * connection prepared before: it is then prepared again under the name with a number added.
    */
   queryPrepared<R>(name: string, query: CompiledQuery): Promise<R[]>;
   /** Opens the connections a serving process keeps (PostgreSQL), so the first burst of requests does not wait. */

@@ -135,23 +135,22 @@ export class Auth {
   private readonly throttle: Throttle;
   /** How long a directory may take to check a synced user's password (set by the context). */
   directoryTimeoutMs = 5_000;
-  /**
-   * Runs the session lookup, which every signed-in request makes, as a named statement (set by the context: see
-   * DatabaseHandle.queryPrepared); an ordinary query otherwise.
-   */
-  queryPrepared: DatabaseHandle['queryPrepared'] = async <R>(_name: string, query: CompiledQuery) =>
-    (await this.db.executeQuery<R>(query)).rows;
+  private readonly db: Db;
+  /** Runs the session lookup, which every signed-in request makes, as a named statement (see queryPrepared). */
+  private readonly queryPrepared: DatabaseHandle['queryPrepared'];
   /** The session lookup, built once (building costs more than planning it; see sessionLookup). */
   private sessionCompiled: CompiledQuery | null = null;
 
   constructor(
-    private readonly db: Db,
+    database: DatabaseHandle,
     private readonly audit: AuditLog,
     private readonly now: () => Date,
     private readonly lockout: LockoutPolicy = { attempts: 5, minutes: 15 },
   ) {
-    this.throttle = new Throttle(db, now);
-    this.passwordPolicies = new PasswordPolicies(db, audit, now);
+    this.db = database.db;
+    this.queryPrepared = database.queryPrepared;
+    this.throttle = new Throttle(this.db, now);
+    this.passwordPolicies = new PasswordPolicies(this.db, audit, now);
   }
 
   /** The account's password policy: a new password's rules, and the maximum age checked at sign-in. */
